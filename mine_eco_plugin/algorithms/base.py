@@ -1,0 +1,241 @@
+"""The base of every Mine Eco algorithm: identity, help, parameter helpers and the bridge to
+the raster engine (progress, cancellation, error messages that name the parameter).
+
+An algorithm subclass declares its id, name, group and help texts as class attributes, adds
+its parameters with the helpers below and implements ``process``. It never reads a band itself:
+it describes inputs and outputs and hands a kernel from ``core`` to the engine.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+
+from .. import engine
+from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
+from ..provider_info import GROUPS, MEMORY_SETTING, icon, plugin_version
+
+OUTPUT_NODATA = -9999.0
+
+
+class MineEcoAlgorithm(QgsProcessingAlgorithm):
+    """Subclasses set the class attributes and implement ``initAlgorithm`` and ``process``."""
+
+    algorithm_id = ""
+    display_name = ""
+    group_key = ""
+    #: One paragraph: what the algorithm computes and for what.
+    summary = ""
+    #: The formula(s), as HTML-safe text (one item per line).
+    formula = ""
+    #: How NoData travels through the algorithm.
+    nodata_rule = "A pixel that is NoData in any input is NoData in every output."
+    #: Sources of formulas and defaults.
+    references: tuple[str, ...] = ()
+
+    def __init__(self):
+        super().__init__()
+        self._parameter_help: list[tuple[str, str]] = []
+
+    # --- identity ---------------------------------------------------------------------------
+    def name(self):
+        return self.algorithm_id
+
+    def displayName(self):  # noqa: N802 (QGIS API)
+        return self.tr(self.display_name)
+
+    def group(self):
+        return self.tr(GROUPS[self.group_key])
+
+    def groupId(self):  # noqa: N802 (QGIS API)
+        return self.group_key
+
+    def icon(self):
+        return icon()
+
+    def createInstance(self):  # noqa: N802 (QGIS API)
+        return type(self)()
+
+    def tr(self, text):
+        return QCoreApplication.translate("MineEco", text)
+
+    # --- help -------------------------------------------------------------------------------
+    def shortHelpString(self):  # noqa: N802 (QGIS API)
+        parts = [f"<p>{html.escape(self.summary)}</p>"]
+        if self.formula:
+            lines = "<br>".join(html.escape(line) for line in self.formula.strip().splitlines())
+            parts.append(f"<h3>Formula</h3><p>{lines}</p>")
+        if self._parameter_help:
+            items = "".join(
+                f"<li><b>{html.escape(name)}</b>: {html.escape(text)}</li>"
+                for name, text in self._parameter_help
+            )
+            parts.append(f"<h3>Parameters</h3><ul>{items}</ul>")
+        parts.append(f"<h3>NoData</h3><p>{html.escape(self.nodata_rule)}</p>")
+        if self.references:
+            items = "".join(f"<li>{html.escape(ref)}</li>" for ref in self.references)
+            parts.append(f"<h3>References</h3><ul>{items}</ul>")
+        return "".join(parts)
+
+    # --- parameter helpers ------------------------------------------------------------------
+    def add(self, parameter, help_text: str = "", advanced: bool = False):
+        """Add a parameter and its help line (shown in the help panel and qgis_process help)."""
+        if advanced:
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        if help_text:
+            parameter.setHelp(help_text)
+            self._parameter_help.append((parameter.description(), help_text))
+        self.addParameter(parameter)
+        return parameter
+
+    def add_raster(self, name, description, help_text="", optional=False):
+        return self.add(
+            QgsProcessingParameterRasterLayer(name, self.tr(description), optional=optional),
+            help_text,
+        )
+
+    def add_number(
+        self, name, description, default=None, help_text="", *, minimum=None, maximum=None,
+        integer=False, optional=False, advanced=False,
+    ):
+        kind = QgsProcessingParameterNumber.Integer if integer else QgsProcessingParameterNumber.Double
+        parameter = QgsProcessingParameterNumber(
+            name, self.tr(description), kind, default, optional
+        )
+        if minimum is not None:
+            parameter.setMinimum(minimum)
+        if maximum is not None:
+            parameter.setMaximum(maximum)
+        return self.add(parameter, help_text, advanced)
+
+    def add_enum(self, name, description, options, default=0, help_text="", advanced=False):
+        return self.add(
+            QgsProcessingParameterEnum(
+                name, self.tr(description), [self.tr(o) for o in options], False, default
+            ),
+            help_text,
+            advanced,
+        )
+
+    def add_output_raster(self, name, description, help_text="", optional=False):
+        return self.add(
+            QgsProcessingParameterRasterDestination(
+                name, self.tr(description), optional=optional, createByDefault=not optional
+            ),
+            help_text,
+        )
+
+    def add_output_nodata(self):
+        return self.add_number(
+            "OUTPUT_NODATA_VALUE",
+            "Output NoData value",
+            OUTPUT_NODATA,
+            "Value written for NoData pixels in float outputs (default −9999).",
+            advanced=True,
+        )
+
+    # --- engine bridge ----------------------------------------------------------------------
+    def raster_source(
+        self, parameters, name, context, *, bands=None, band_count=None, resampling="bilinear"
+    ) -> RasterSource | None:
+        """The input layer as an engine source; None when an optional input is empty.
+
+        ``band_count`` makes the layer's band count a requirement (an error names ``name``).
+        """
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        if layer is None:
+            if self.parameterDefinition(name).flags() & QgsProcessingParameterDefinition.FlagOptional:
+                return None
+            raise QgsProcessingException(f"{name}: no raster layer given or it cannot be loaded")
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(
+                f"{name}: '{layer.name()}' is a {layer.providerType()} layer; a GDAL raster file "
+                "is needed"
+            )
+        if band_count is not None and layer.bandCount() != band_count:
+            raise QgsProcessingException(
+                f"{name}: '{layer.name()}' has {layer.bandCount()} band(s); {band_count} expected"
+            )
+        crs = layer.crs()
+        crs_wkt = (
+            crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL) if crs.isValid() else None
+        )
+        return RasterSource(
+            layer.source(),
+            parameter=name,
+            bands=tuple(bands) if bands else None,
+            resampling=resampling,
+            crs_wkt=crs_wkt,
+        )
+
+    def raster_target(
+        self, parameters, name, context, *, bands=1, dtype="float32", band_names=None,
+        metadata=None, **options,
+    ) -> RasterTarget | None:
+        """The output as an engine target; None when an optional output was not requested."""
+        path = self.parameterAsOutputLayer(parameters, name, context)
+        if not path:
+            return None
+        nodata = OUTPUT_NODATA
+        if self.parameterDefinition("OUTPUT_NODATA_VALUE") is not None and dtype.startswith("float"):
+            nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
+        if not dtype.startswith("float"):
+            nodata = options.pop("nodata", None)
+        tags = {"MINEECO_ALGORITHM": self.algorithm_id, "MINEECO_VERSION": plugin_version()}
+        tags.update({k: str(v) for k, v in (metadata or {}).items()})
+        return RasterTarget(
+            path,
+            parameter=name,
+            bands=bands,
+            dtype=dtype,
+            nodata=nodata,
+            band_names=tuple(band_names) if band_names else None,
+            metadata=tags,
+            **options,
+        )
+
+    def memory_mb(self) -> float:
+        """The block memory budget: environment MINE_ECO_MEMORY_MB, else the provider setting."""
+        if os.environ.get("MINE_ECO_MEMORY_MB"):
+            return float(os.environ["MINE_ECO_MEMORY_MB"])
+        try:
+            from processing.core.ProcessingConfig import ProcessingConfig
+
+            value = ProcessingConfig.getSetting(MEMORY_SETTING)
+            return float(value) if value else engine.DEFAULT_MEMORY_MB
+        except (ImportError, TypeError, ValueError):
+            return engine.DEFAULT_MEMORY_MB
+
+    @staticmethod
+    def monitor(feedback) -> Monitor:
+        if feedback is None:
+            return Monitor()
+        return Monitor(feedback.setProgress, feedback.isCanceled)
+
+    def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:  # noqa: N802
+        """Runs the subclass's ``process(parameters, context, feedback)`` and turns engine errors
+        and cancellation into Processing exceptions."""
+        try:
+            return self.process(parameters, context, feedback)
+        except EngineError as error:
+            raise QgsProcessingException(str(error)) from None
+        except Cancelled:
+            raise QgsProcessingException(self.tr("Cancelled: no output was written.")) from None
+
+    @staticmethod
+    def outputs(targets: dict[str, RasterTarget | None]) -> dict[str, str]:
+        """The results dictionary for raster outputs that were written."""
+        return {name: t.path for name, t in targets.items() if t is not None}

@@ -1,0 +1,60 @@
+"""The raster engine: aligned block reading, atomic block writing and statistics passes.
+
+Free of QGIS (GDAL and numpy only), so the same engine serves the Processing algorithms and
+scripts. Algorithms give it ``RasterSource``/``RasterTarget`` descriptions and a pure kernel.
+"""
+
+from ..core.statistics import RunningSummary, exact_percentiles
+from .blocks import (
+    DEFAULT_MEMORY_MB,
+    Monitor,
+    RasterSource,
+    block_values,
+    plan_windows,
+    resolve_grid,
+    run_blocks,
+    scan,
+)
+from .errors import Cancelled, EngineError
+from .grid import AlignedRaster, Grid, Window
+from .writer import RasterTarget
+
+
+def band_summary(source, *, band=0, grid=None, memory_mb=DEFAULT_MEMORY_MB, monitor=None):
+    """Count, min, max, mean and standard deviation of one band's valid values (one pass)."""
+    summary = RunningSummary()
+    for values in block_values(source, grid=grid, band=band, memory_mb=memory_mb, monitor=monitor)():
+        summary.update(values)
+    return summary
+
+
+def band_percentiles(
+    source, percentiles, *, band=0, grid=None, memory_mb=DEFAULT_MEMORY_MB, monitor=None
+):
+    """Exact percentiles (numpy's linear rule) of one band's valid values, in a few passes."""
+    passes = block_values(source, grid=grid, band=band, memory_mb=memory_mb, monitor=monitor)
+    try:
+        return exact_percentiles(passes, percentiles)
+    except ValueError as error:
+        raise EngineError(source.parameter, f"has no valid pixels ({error})") from None
+
+
+__all__ = [
+    "DEFAULT_MEMORY_MB",
+    "AlignedRaster",
+    "Cancelled",
+    "EngineError",
+    "Grid",
+    "Monitor",
+    "RasterSource",
+    "RasterTarget",
+    "RunningSummary",
+    "Window",
+    "band_percentiles",
+    "band_summary",
+    "block_values",
+    "plan_windows",
+    "resolve_grid",
+    "run_blocks",
+    "scan",
+]

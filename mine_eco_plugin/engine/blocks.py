@@ -1,0 +1,305 @@
+"""Block-wise processing: plan blocks within a memory budget, read aligned inputs with a halo,
+call a pure kernel, write outputs atomically, report progress and honour cancellation.
+
+Kernels are plain functions of numpy arrays. A kernel receives one float array per input, shaped
+(bands, rows + 2·halo, cols + 2·halo) with NaN for NoData, and returns one array per output
+(``(rows', cols')`` or ``(bands, rows', cols')``, with or without the halo: the engine crops it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from osgeo import gdal
+
+from .errors import Cancelled, EngineError
+from .grid import AlignedRaster, Grid, Window, open_dataset, require_crs
+from .writer import TILE, RasterTarget, RasterWriter
+
+DEFAULT_MEMORY_MB = 256
+
+
+@dataclass(frozen=True)
+class RasterSource:
+    """An input raster: its path, the parameter id it came from and how to read it.
+
+    ``bands`` are 1-based (None: all). ``resampling`` applies only when the raster must be
+    brought onto another grid ("nearest" for class rasters). ``crs_wkt`` overrides a CRS the
+    file lacks (e.g. one the user assigned in QGIS). ``nodata`` overrides the file's NoData.
+    """
+
+    path: str
+    parameter: str = "INPUT"
+    bands: tuple[int, ...] | None = None
+    resampling: str = "bilinear"
+    crs_wkt: str | None = None
+    nodata: float | None = None
+
+    def band_count(self) -> int:
+        if self.bands:
+            return len(self.bands)
+        return open_dataset(self.path, self.parameter).RasterCount
+
+
+class Monitor:
+    """Progress (0–100) and cancellation callbacks, split into spans for multi-pass work."""
+
+    def __init__(
+        self,
+        progress: Callable[[float], None] | None = None,
+        canceled: Callable[[], bool] | None = None,
+        start: float = 0.0,
+        end: float = 100.0,
+    ):
+        self._progress = progress
+        self._canceled = canceled
+        self.start = start
+        self.end = end
+
+    def check(self) -> None:
+        if self._canceled is not None and self._canceled():
+            raise Cancelled()
+
+    def report(self, fraction: float) -> None:
+        if self._progress is not None:
+            self._progress(self.start + (self.end - self.start) * min(max(fraction, 0.0), 1.0))
+
+    def span(self, first: float, last: float) -> Monitor:
+        """A monitor for the part [first, last] (fractions of this one)."""
+        width = self.end - self.start
+        return Monitor(
+            self._progress, self._canceled, self.start + width * first, self.start + width * last
+        )
+
+
+def resolve_grid(sources: Sequence[RasterSource], reference: RasterSource | None = None) -> Grid:
+    """The output grid: the reference's, else the first input's. Every input needs a CRS."""
+    anchor = reference or sources[0]
+    dataset = open_dataset(anchor.path, anchor.parameter)
+    wkt = require_crs(dataset, anchor.parameter, anchor.crs_wkt)
+    grid = Grid.of(dataset, wkt)
+    if not grid.is_north_up:
+        raise EngineError(anchor.parameter, "is rotated; only north-up grids are supported")
+    return grid
+
+
+def plan_windows(
+    grid: Grid, bytes_per_pixel: float, memory_mb: float = DEFAULT_MEMORY_MB, halo: int = 0
+) -> list[Window]:
+    """Blocks that keep ``bytes_per_pixel`` × block pixels (halo included) within the budget.
+
+    Full-width strips whose height is a multiple of the 256-pixel output tile when they fit,
+    so every compressed tile is written once; otherwise tile-aligned rectangles.
+    """
+    budget = max(float(memory_mb), 1.0) * 2**20
+    pixels = max(int(budget // max(bytes_per_pixel, 1.0)), TILE * TILE)
+    width, height = grid.width, grid.height
+    rows = pixels // (width + 2 * halo) - 2 * halo
+    if rows >= min(TILE, height):
+        rows = min(height, max(TILE, rows // TILE * TILE) if rows >= TILE else rows)
+        cols = width
+    else:
+        rows = min(TILE, height)
+        cols = pixels // (rows + 2 * halo) - 2 * halo
+        cols = min(width, max(TILE, cols // TILE * TILE))
+    return [
+        Window(col, row, min(cols, width - col), min(rows, height - row))
+        for row in range(0, height, rows)
+        for col in range(0, width, cols)
+    ]
+
+
+def _open_all(sources: Sequence[RasterSource], grid: Grid, dtype) -> list[AlignedRaster]:
+    return [
+        AlignedRaster(
+            s.path,
+            grid,
+            parameter=s.parameter,
+            bands=s.bands,
+            resampling=s.resampling,
+            crs_wkt=s.crs_wkt,
+            nodata=s.nodata,
+            dtype=dtype,
+        )
+        for s in sources
+    ]
+
+
+def _crop(values: np.ndarray, window: Window, halo: int) -> np.ndarray:
+    if values.shape[-2:] == (window.height, window.width):
+        return values
+    if halo and values.shape[-2:] == (window.height + 2 * halo, window.width + 2 * halo):
+        return values[..., halo:-halo, halo:-halo]
+    raise ValueError(
+        f"kernel returned a block of shape {values.shape}; expected "
+        f"{window.height}×{window.width} (or with a halo of {halo})"
+    )
+
+
+def _iterate(
+    rasters: Sequence[AlignedRaster], windows: Sequence[Window], halo: int, monitor: Monitor
+) -> Iterator[tuple[int, Window, list[np.ndarray]]]:
+    """Blocks in order, the next one read in a background thread while the current is used."""
+    if not windows:
+        return
+
+    def read(window):
+        return [r.read(window, halo) for r in rasters]
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mineeco-read") as pool:
+        pending = pool.submit(read, windows[0])
+        for index, window in enumerate(windows):
+            monitor.check()
+            blocks = pending.result()
+            if index + 1 < len(windows):
+                pending = pool.submit(read, windows[index + 1])
+            yield index, window, blocks
+
+
+def _bounded_cache(memory_mb: float):
+    """Cap GDAL's block cache for the run (it would otherwise grow to 5 % of RAM)."""
+    previous = gdal.GetCacheMax()
+    gdal.SetCacheMax(int(min(previous, max(memory_mb, 64) * 2**20)))
+    return previous
+
+
+def run_blocks(
+    kernel: Callable[..., np.ndarray | Sequence[np.ndarray]],
+    sources: Sequence[RasterSource],
+    targets: Sequence[RasterTarget | None],
+    *,
+    grid: Grid | None = None,
+    halo: int = 0,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    work_factor: float = 4.0,
+    monitor: Monitor | None = None,
+    dtype=np.float32,
+) -> Grid:
+    """Compute ``kernel`` over the output grid block by block and write every target.
+
+    ``targets`` may contain None for outputs the user did not ask for: the kernel still returns
+    a value in that position and it is dropped. Either all requested outputs appear, or none
+    (a failure or a cancellation removes the temporary files). ``work_factor`` is the number of
+    block-sized float temporaries the kernel needs per input and output band. Returns the grid.
+    """
+    monitor = monitor or Monitor()
+    grid = grid or resolve_grid(sources)
+    rasters = _open_all(sources, grid, dtype)
+    in_bands = sum(r.band_count for r in rasters)
+    out_bands = sum(t.bands for t in targets if t is not None)
+    bytes_per_pixel = (in_bands + out_bands) * np.dtype(dtype).itemsize * work_factor
+    windows = plan_windows(grid, bytes_per_pixel, memory_mb, halo)
+    writers: list[RasterWriter | None] = []
+    previous_cache = _bounded_cache(memory_mb)
+    try:
+        for target in targets:
+            writers.append(RasterWriter(target, grid) if target is not None else None)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mineeco-write") as pool:
+            writing = None
+            for index, window, blocks in _iterate(rasters, windows, halo, monitor):
+                result = kernel(*blocks)
+                if isinstance(result, np.ndarray):
+                    result = (result,)
+                if len(result) != len(writers):
+                    raise ValueError(f"kernel returned {len(result)} outputs for {len(writers)}")
+                cropped = [
+                    _crop(values, window, halo)
+                    for values, writer in zip(result, writers)
+                    if writer is not None
+                ]
+                if writing is not None:
+                    writing.result()
+                active = [w for w in writers if w is not None]
+                writing = pool.submit(_write_all, active, window, cropped)
+                monitor.report((index + 1) / len(windows))
+            if writing is not None:
+                writing.result()
+        monitor.check()
+        for writer in writers:
+            if writer is not None:
+                writer.finish()
+        for writer in writers:
+            if writer is not None:
+                writer.commit()
+    except BaseException:
+        for writer in writers:
+            if writer is not None:
+                writer.discard()
+        raise
+    finally:
+        gdal.SetCacheMax(previous_cache)
+        for raster in rasters:
+            raster.close()
+    return grid
+
+
+def _write_all(writers: Sequence[RasterWriter], window: Window, blocks: Sequence[np.ndarray]):
+    for writer, values in zip(writers, blocks):
+        writer.write(window, values)
+
+
+def scan(
+    visit: Callable[..., None],
+    sources: Sequence[RasterSource],
+    *,
+    grid: Grid | None = None,
+    halo: int = 0,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    work_factor: float = 3.0,
+    monitor: Monitor | None = None,
+    dtype=np.float32,
+) -> Grid:
+    """A read-only pass: ``visit(window, *blocks)`` for every block (statistics, sampling)."""
+    monitor = monitor or Monitor()
+    grid = grid or resolve_grid(sources)
+    rasters = _open_all(sources, grid, dtype)
+    bytes_per_pixel = sum(r.band_count for r in rasters) * np.dtype(dtype).itemsize * work_factor
+    windows = plan_windows(grid, bytes_per_pixel, memory_mb, halo)
+    previous_cache = _bounded_cache(memory_mb)
+    try:
+        for index, window, blocks in _iterate(rasters, windows, halo, monitor):
+            visit(window, *blocks)
+            monitor.report((index + 1) / len(windows))
+        monitor.check()
+    finally:
+        gdal.SetCacheMax(previous_cache)
+        for raster in rasters:
+            raster.close()
+    return grid
+
+
+def block_values(
+    source: RasterSource,
+    *,
+    grid: Grid | None = None,
+    band: int = 0,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    monitor: Monitor | None = None,
+) -> Callable[[], Iterator[np.ndarray]]:
+    """A factory of passes over the valid values of one band, block by block (for multi-pass
+    statistics such as exact percentiles). Each call of the factory is one more pass."""
+    monitor = monitor or Monitor()
+    grid = grid or resolve_grid([source])
+    passes = {"done": 0}
+
+    def one_pass() -> Iterator[np.ndarray]:
+        rasters = _open_all([source], grid, np.float32)
+        try:
+            windows = plan_windows(grid, rasters[0].band_count * 4 * 3, memory_mb)
+            step = passes["done"]
+            passes["done"] += 1
+            # The number of passes is not known beforehand: each pass takes half the rest.
+            part = monitor.span(1 - 0.5**step, 1 - 0.5 ** (step + 1))
+            for index, _, blocks in _iterate(rasters, windows, 0, part):
+                values = blocks[0][band]
+                yield values[~np.isnan(values)]
+                part.report((index + 1) / len(windows))
+        finally:
+            for raster in rasters:
+                raster.close()
+
+    return one_pass
+

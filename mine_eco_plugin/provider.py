@@ -1,0 +1,78 @@
+"""The Mine Eco Processing provider: lists the algorithms and owns the provider settings."""
+
+from qgis.core import QgsProcessingProvider
+
+from .provider_info import MEMORY_SETTING, PROVIDER_ID, PROVIDER_NAME, icon, plugin_version
+
+
+def algorithm_classes():
+    from .algorithms.landsat_reflectance import LandsatReflectance
+    from .algorithms.lst import LandSurfaceTemperature
+    from .algorithms.spectral_indices import (
+        Albedo,
+        Ndbsi,
+        Ndmvi,
+        Ndvi,
+        TasseledCap,
+        VegetationCover,
+    )
+
+    return [
+        LandsatReflectance,
+        Ndvi,
+        Ndmvi,
+        VegetationCover,
+        TasseledCap,
+        Albedo,
+        Ndbsi,
+        LandSurfaceTemperature,
+    ]
+
+
+class MineEcoProvider(QgsProcessingProvider):
+    def id(self):
+        return PROVIDER_ID
+
+    def name(self):
+        return PROVIDER_NAME
+
+    def longName(self):  # noqa: N802 (QGIS API)
+        return f"{PROVIDER_NAME} {plugin_version()}"
+
+    def icon(self):
+        return icon()
+
+    def versionInfo(self):  # noqa: N802 (QGIS API)
+        return plugin_version()
+
+    def load(self):
+        try:
+            from processing.core.ProcessingConfig import ProcessingConfig, Setting
+        except ImportError:  # Processing's Python side is absent (bare QgsApplication)
+            ProcessingConfig = None  # noqa: N806
+        if ProcessingConfig is not None:
+            ProcessingConfig.settingIcons[self.name()] = self.icon()
+            ProcessingConfig.addSetting(
+                Setting(
+                    self.name(),
+                    MEMORY_SETTING,
+                    "Memory per block (MB): bounds the memory each raster algorithm uses",
+                    256,
+                    valuetype=Setting.INT,
+                )
+            )
+            ProcessingConfig.readSettings()
+        self.refreshAlgorithms()
+        return True
+
+    def unload(self):
+        try:
+            from processing.core.ProcessingConfig import ProcessingConfig
+
+            ProcessingConfig.removeSetting(MEMORY_SETTING)
+        except ImportError:
+            pass
+
+    def loadAlgorithms(self):  # noqa: N802 (QGIS API)
+        for cls in algorithm_classes():
+            self.addAlgorithm(cls())
