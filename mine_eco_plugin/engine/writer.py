@@ -179,28 +179,39 @@ class RasterWriter:
         self.dataset = None
         if self.driver != "GTiff":
             converted = self.final.parent / f".{self.final.stem}.{uuid.uuid4().hex[:12]}.partial{self.final.suffix}"
+            self._converted = converted
             try:
                 gdal.Translate(str(converted), str(self.temporary), format=self.driver)
             except RuntimeError as error:
-                raise EngineError(self.target.parameter, f"cannot be written as {self.driver}: {error}") from None
-            self._converted = converted
+                raise EngineError(
+                    self.target.parameter, f"cannot be written as {self.driver}: {error}"
+                ) from None
             gdal.GetDriverByName("GTiff").Delete(str(self.temporary))
 
     def commit(self) -> None:
         """Move the finished file into place, replacing an earlier output and its stale
         statistics side file."""
-        produced = self._converted or self.temporary
         stale = Path(f"{self.final}.aux.xml")
         if stale.exists():
             stale.unlink()
-        os.replace(produced, self.final)
+        if self._converted is None:
+            os.replace(self.temporary, self.final)
+            return
+        # Other formats may have side files (.hdr, .aux.xml): the driver renames them all.
+        driver = gdal.GetDriverByName(self.driver)
+        if self.final.exists():
+            driver.Delete(str(self.final))
+        driver.Rename(str(self.final), str(self._converted))
 
     def discard(self) -> None:
         self.dataset = None
-        for path in (self.temporary, self._converted):
-            if path is not None:
-                for leftover in (path, Path(f"{path}.aux.xml")):
-                    try:
-                        leftover.unlink()
-                    except FileNotFoundError:
-                        pass
+        if self._converted is not None and self._converted.exists():
+            try:
+                gdal.GetDriverByName(self.driver).Delete(str(self._converted))
+            except RuntimeError:  # half-written: not recognised as a dataset
+                self._converted.unlink()
+        for leftover in (self.temporary, Path(f"{self.temporary}.aux.xml")):
+            try:
+                leftover.unlink()
+            except FileNotFoundError:
+                pass
