@@ -126,7 +126,7 @@ class LandsatReflectance(MineEcoAlgorithm):
         except (OSError, UnicodeDecodeError) as error:
             raise QgsProcessingException(f"MTL: cannot be read ({error})") from None
         bands = scene.reflectance_bands
-        for band in bands + ([scene.thermal] if scene.thermal else []):
+        for band in [*bands, *([scene.thermal] if scene.thermal else [])]:
             if not Path(band.path).exists():
                 raise QgsProcessingException(
                     f"MTL: band file {Path(band.path).name} is not next to the MTL file"
