@@ -1,0 +1,1 @@
+"""Pure numpy kernels: the science of Mine Eco, free of QGIS and of files."""
