@@ -1,32 +1,33 @@
 """The Mine Eco Processing provider: lists the algorithms and owns the provider settings."""
 
+import importlib
+import pkgutil
+
 from qgis.core import QgsProcessingProvider
 
 from .provider_info import MEMORY_SETTING, PROVIDER_ID, PROVIDER_NAME, icon, plugin_version
 
 
 def algorithm_classes():
-    from .algorithms.landsat_reflectance import LandsatReflectance
-    from .algorithms.lst import LandSurfaceTemperature
-    from .algorithms.spectral_indices import (
-        Albedo,
-        Ndbsi,
-        Ndmvi,
-        Ndvi,
-        TasseledCap,
-        VegetationCover,
-    )
+    """Every algorithm class defined in a module of ``algorithms/``, ordered by id.
 
-    return [
-        LandsatReflectance,
-        Ndvi,
-        Ndmvi,
-        VegetationCover,
-        TasseledCap,
-        Albedo,
-        Ndbsi,
-        LandSurfaceTemperature,
-    ]
+    Discovered rather than listed, so adding an algorithm is adding one file.
+    """
+    from . import algorithms
+    from .algorithms.base import MineEcoAlgorithm
+
+    found = {}
+    for module_info in pkgutil.iter_modules(algorithms.__path__):
+        module = importlib.import_module(f"{algorithms.__name__}.{module_info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, MineEcoAlgorithm)
+                and value.__module__ == module.__name__
+                and value.algorithm_id
+            ):
+                found[value.algorithm_id] = value
+    return [found[key] for key in sorted(found)]
 
 
 class MineEcoProvider(QgsProcessingProvider):

@@ -1,0 +1,87 @@
+"""The provider as the Toolbox shows it: ids, groups, help; the plugin's set-up and teardown."""
+
+import configparser
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+# SPEC.md: algorithm id → Toolbox group.
+EXPECTED = {
+    "landsat_reflectance": "Preparation",
+    "ndvi": "Spectral indices",
+    "ndmvi": "Spectral indices",
+    "fvc": "Spectral indices",
+    "tasseled_cap": "Spectral indices",
+    "albedo": "Spectral indices",
+    "ndbsi": "Spectral indices",
+    "lst": "Spectral indices",
+}
+
+
+def test_algorithms_ids_and_groups(provider):
+    found = {alg.name(): alg.group() for alg in provider.algorithms()}
+    for algorithm, group in EXPECTED.items():
+        assert found.get(algorithm) == group
+    assert provider.id() == "mineeco" and provider.name() == "Mine Eco"
+    assert not provider.icon().isNull()
+
+
+def test_every_algorithm_documents_formula_parameters_and_nodata(provider):
+    for alg in provider.algorithms():
+        text = alg.shortHelpString()
+        assert "<h3>Formula</h3>" in text, alg.name()
+        assert "<h3>NoData</h3>" in text, alg.name()
+        assert "<h3>References</h3>" in text, alg.name()
+        for parameter in alg.parameterDefinitions():
+            assert parameter.help() or parameter.name() == "OUTPUT_NODATA_VALUE" or (
+                parameter.isDestination()
+            ), f"{alg.name()}: {parameter.name()} has no help"
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", alg.name())
+        assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", p.name()) for p in alg.parameterDefinitions())
+
+
+def test_plugin_registers_and_removes_its_provider():
+    """In a fresh QGIS (a child process: this session's registry already holds the provider),
+    initProcessing() registers the provider with its algorithms and unload() removes it."""
+    script = textwrap.dedent(
+        """
+        from qgis.core import QgsApplication
+        app = QgsApplication([], False)
+        app.initQgis()
+        from processing.core.Processing import Processing
+        Processing.initialize()
+        from mine_eco_plugin import classFactory
+        registry = QgsApplication.processingRegistry()
+        plugin = classFactory(None)
+        plugin.initProcessing()
+        print(len(registry.providerById("mineeco").algorithms()))
+        plugin.unload()
+        print(registry.providerById("mineeco") is None)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert done.returncode == 0, done.stderr
+    count, removed = done.stdout.split()[-2:]
+    assert int(count) >= len(EXPECTED) and removed == "True"
+
+
+def test_metadata_version_matches_changelog():
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(REPO / "metadata.txt", encoding="utf-8")
+    general = parser["general"]
+    assert general["hasProcessingProvider"] == "yes"
+    assert general["qgisMinimumVersion"] == "3.22"
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    newest = re.search(r"^## \[(\d+\.\d+\.\d+)\]", changelog, re.M).group(1)
+    assert general["version"] == newest
+    assert general["changelog"].strip().startswith(newest)
+    assert (REPO / "mine_eco_plugin" / "metadata.txt").resolve() == REPO / "metadata.txt"
+    assert (REPO / "mine_eco_plugin" / "resources").resolve() == REPO / "resources"
