@@ -53,6 +53,8 @@ def test_plugin_registers_and_removes_its_provider():
         from qgis.core import QgsApplication
         app = QgsApplication([], False)
         app.initQgis()
+        import sys
+        sys.path.append("/usr/share/qgis/python/plugins")
         from processing.core.Processing import Processing
         Processing.initialize()
         from mine_eco_plugin import classFactory
