@@ -8,25 +8,37 @@ it describes inputs and outputs and hands a kernel from ``core`` to the engine.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 from typing import Any
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
+    QgsFeature,
+    QgsFeatureSink,
+    QgsField,
+    QgsFields,
+    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterMatrix,
+    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
+    QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
 from .. import engine
+from ..core.tables import TableError, matrix_rows, parse_csv_table
 from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
-from ..provider_info import GROUPS, MEMORY_SETTING, icon, plugin_version
+from ..provider_info import GROUPS, MEMORY_SETTING, icon, plugin_version, resource
 
 OUTPUT_NODATA = -9999.0
 
@@ -108,10 +120,21 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
         )
 
     def add_number(
-        self, name, description, default=None, help_text="", *, minimum=None, maximum=None,
-        integer=False, optional=False, advanced=False,
+        self,
+        name,
+        description,
+        default=None,
+        help_text="",
+        *,
+        minimum=None,
+        maximum=None,
+        integer=False,
+        optional=False,
+        advanced=False,
     ):
-        kind = QgsProcessingParameterNumber.Integer if integer else QgsProcessingParameterNumber.Double
+        kind = (
+            QgsProcessingParameterNumber.Integer if integer else QgsProcessingParameterNumber.Double
+        )
         parameter = QgsProcessingParameterNumber(
             name, self.tr(description), kind, default, optional
         )
@@ -147,6 +170,107 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             advanced=True,
         )
 
+    def add_rasters(self, name, description, help_text="", optional=False):
+        """Several raster layers (e.g. one per date, or the indicators of an index)."""
+        return self.add(
+            QgsProcessingParameterMultipleLayers(
+                name, self.tr(description), QgsProcessing.TypeRaster, optional=optional
+            ),
+            help_text,
+        )
+
+    def add_table(self, name, description, columns, default_csv=None, help_text=""):
+        """A lookup table given as a CSV file (``name``) or as a matrix (``name``_MATRIX) with
+        the headers ``columns``; the matrix wins when both are given. ``default_csv`` is a file
+        in resources/tables/ used when neither is given."""
+        default = str(resource("tables", default_csv)) if default_csv else None
+        self.add(
+            QgsProcessingParameterFile(
+                name,
+                self.tr(f"{description} (CSV)"),
+                QgsProcessingParameterFile.File,
+                "csv",
+                default,
+                optional=True,
+            ),
+            f"{help_text} CSV with the columns {', '.join(columns)}"
+            + (f"; default: the shipped {default_csv}." if default_csv else "."),
+        )
+        self.add(
+            QgsProcessingParameterMatrix(
+                f"{name}_MATRIX",
+                self.tr(f"{description} (table typed in)"),
+                0,
+                False,
+                list(columns),
+                None,
+                optional=True,
+            ),
+            f"The same table typed in, one row per entry (columns {', '.join(columns)}); "
+            f"used instead of {name} when given.",
+            advanced=True,
+        )
+
+    def read_table(self, parameters, name, context, columns, numeric=()) -> list[dict]:
+        """Rows of the table from ``name``_MATRIX or the CSV ``name``; errors name the parameter."""
+        matrix = self.parameterAsMatrix(parameters, f"{name}_MATRIX", context)
+        try:
+            if matrix:
+                return matrix_rows(matrix, columns, numeric)
+            path = self.parameterAsFile(parameters, name, context)
+            if not path:
+                raise QgsProcessingException(f"{name}: no table given")
+            try:
+                with open(path, encoding="utf-8-sig") as handle:
+                    text = handle.read()
+            except OSError as error:
+                raise QgsProcessingException(f"{name}: cannot be read ({error})") from None
+            return parse_csv_table(text, columns, numeric)
+        except TableError as error:
+            source = f"{name}_MATRIX" if matrix else name
+            raise QgsProcessingException(f"{source}: {error}") from None
+
+    def add_output_table(self, name, description, help_text="", optional=False):
+        """A table output: a feature sink without geometry, so the Modeler can chain it."""
+        return self.add(
+            QgsProcessingParameterFeatureSink(
+                name,
+                self.tr(description),
+                QgsProcessing.TypeVector,
+                optional=optional,
+                createByDefault=not optional,
+            ),
+            help_text,
+        )
+
+    def write_table(self, parameters, name, context, columns, rows) -> str | None:
+        """Write ``rows`` (sequences of values) to the sink ``name``; ``columns`` are
+        (field name, python type) with type float, int or str. Returns the destination id."""
+        kinds = {float: QVariant.Double, int: QVariant.LongLong, str: QVariant.String}
+        fields = QgsFields()
+        for column, kind in columns:
+            fields.append(QgsField(column, kinds[kind]))
+        sink, destination = self.parameterAsSink(
+            parameters,
+            name,
+            context,
+            fields,
+            QgsWkbTypes.NoGeometry,
+            QgsCoordinateReferenceSystem(),
+        )
+        if sink is None:
+            return None
+        for row in rows:
+            feature = QgsFeature(fields)
+            feature.setAttributes(
+                [
+                    None if value is None else kind(value)
+                    for value, (_, kind) in zip(row, columns, strict=True)
+                ]
+            )
+            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        return destination
+
     # --- engine bridge ----------------------------------------------------------------------
     def raster_source(
         self, parameters, name, context, *, bands=None, band_count=None, resampling="bilinear"
@@ -157,7 +281,10 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
         """
         layer = self.parameterAsRasterLayer(parameters, name, context)
         if layer is None:
-            if self.parameterDefinition(name).flags() & QgsProcessingParameterDefinition.FlagOptional:
+            if (
+                self.parameterDefinition(name).flags()
+                & QgsProcessingParameterDefinition.FlagOptional
+            ):
                 return None
             raise QgsProcessingException(f"{name}: no raster layer given or it cannot be loaded")
         if layer.providerType() != "gdal":
@@ -181,16 +308,68 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             crs_wkt=crs_wkt,
         )
 
+    def raster_sources(self, parameters, name, context, *, bands=(1,), resampling="bilinear"):
+        """Every layer of a multiple-raster parameter as engine sources (GDAL files only)."""
+        sources = []
+        for index, layer in enumerate(self.parameterAsLayerList(parameters, name, context), 1):
+            label = f"{name} (layer {index}, '{layer.name()}')"
+            if layer.providerType() != "gdal":
+                raise QgsProcessingException(f"{label}: a GDAL raster file is needed")
+            if bands and max(bands) > layer.bandCount():
+                raise QgsProcessingException(
+                    f"{label}: has {layer.bandCount()} band(s); band {max(bands)} is needed"
+                )
+            crs = layer.crs()
+            sources.append(
+                RasterSource(
+                    layer.source(),
+                    parameter=label,
+                    bands=tuple(bands) if bands else None,
+                    resampling=resampling,
+                    crs_wkt=crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL)
+                    if crs.isValid()
+                    else None,
+                )
+            )
+        return sources
+
+    def monthly_sources(self, parameters, name, context, months=12, resampling="bilinear"):
+        """``months`` single-band sources from either that many layers or one layer with that
+        many bands (in calendar order)."""
+        layers = self.parameterAsLayerList(parameters, name, context)
+        if len(layers) == 1 and layers[0].bandCount() == months:
+            whole = self.raster_sources(
+                parameters, name, context, bands=None, resampling=resampling
+            )[0]
+            return [dataclasses.replace(whole, bands=(month,)) for month in range(1, months + 1)]
+        if len(layers) == months:
+            return self.raster_sources(parameters, name, context, resampling=resampling)
+        counts = ", ".join(str(layer.bandCount()) for layer in layers) or "none"
+        raise QgsProcessingException(
+            f"{name}: {months} monthly layers, or one layer of {months} bands, are needed; "
+            f"got {len(layers)} layer(s) with band counts {counts}"
+        )
+
     def raster_target(
-        self, parameters, name, context, *, bands=1, dtype="float32", band_names=None,
-        metadata=None, **options,
+        self,
+        parameters,
+        name,
+        context,
+        *,
+        bands=1,
+        dtype="float32",
+        band_names=None,
+        metadata=None,
+        **options,
     ) -> RasterTarget | None:
         """The output as an engine target; None when an optional output was not requested."""
         path = self.parameterAsOutputLayer(parameters, name, context)
         if not path:
             return None
         nodata = OUTPUT_NODATA
-        if self.parameterDefinition("OUTPUT_NODATA_VALUE") is not None and dtype.startswith("float"):
+        if self.parameterDefinition("OUTPUT_NODATA_VALUE") is not None and dtype.startswith(
+            "float"
+        ):
             nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
         if not dtype.startswith("float"):
             nodata = options.pop("nodata", None)

@@ -57,31 +57,53 @@ class LandsatReflectance(MineEcoAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add(
             QgsProcessingParameterFile(
-                "MTL", self.tr("Landsat MTL metadata file (*_MTL.txt)"),
-                QgsProcessingParameterFile.File, "txt", optional=True,
+                "MTL",
+                self.tr("Landsat MTL metadata file (*_MTL.txt)"),
+                QgsProcessingParameterFile.File,
+                "txt",
+                optional=True,
             ),
             "The scene's MTL file; the band files are found next to it by their names in the "
             "MTL. Leave blank to use INPUT instead.",
         )
-        self.add_raster("INPUT", "Or: 6-band stack of scaled integers",
-                        "A stack blue, green, red, NIR, SWIR1, SWIR2 of scaled integers (e.g. "
-                        "Collection-2 Level-2 SR_B bands), used when no MTL is given.",
-                        optional=True)
-        self.add_number("SCALE", "Scale (stack only)", 2.75e-5,
-                        "Multiplier applied to the stack (Collection-2 Level-2: 2.75e-5).")
-        self.add_number("OFFSET", "Offset (stack only)", -0.2,
-                        "Added after scaling (Collection-2 Level-2: −0.2).")
-        self.add_enum("ETM_THERMAL", "ETM+ thermal band", ["6 low gain (VCID_1)",
-                      "6 high gain (VCID_2)"], 0,
-                      "Which ETM+ band 6 gives the thermal radiance: low gain never saturates "
-                      "over hot surfaces; high gain is finer but saturates above about 47 °C.",
-                      advanced=True)
+        self.add_raster(
+            "INPUT",
+            "Or: 6-band stack of scaled integers",
+            "A stack blue, green, red, NIR, SWIR1, SWIR2 of scaled integers (e.g. "
+            "Collection-2 Level-2 SR_B bands), used when no MTL is given.",
+            optional=True,
+        )
+        self.add_number(
+            "SCALE",
+            "Scale (stack only)",
+            2.75e-5,
+            "Multiplier applied to the stack (Collection-2 Level-2: 2.75e-5).",
+        )
+        self.add_number(
+            "OFFSET",
+            "Offset (stack only)",
+            -0.2,
+            "Added after scaling (Collection-2 Level-2: −0.2).",
+        )
+        self.add_enum(
+            "ETM_THERMAL",
+            "ETM+ thermal band",
+            ["6 low gain (VCID_1)", "6 high gain (VCID_2)"],
+            0,
+            "Which ETM+ band 6 gives the thermal radiance: low gain never saturates "
+            "over hot surfaces; high gain is finer but saturates above about 47 °C.",
+            advanced=True,
+        )
         self.add_output_nodata()
-        self.add_output_raster("OUTPUT", "Reflectance stack",
-                               "Six float32 bands: blue, green, red, NIR, SWIR1, SWIR2.")
-        self.add_output_raster("OUTPUT_THERMAL", "Thermal radiance",
-                               "At-sensor radiance of the thermal band (MTL only), float32.",
-                               optional=True)
+        self.add_output_raster(
+            "OUTPUT", "Reflectance stack", "Six float32 bands: blue, green, red, NIR, SWIR1, SWIR2."
+        )
+        self.add_output_raster(
+            "OUTPUT_THERMAL",
+            "Thermal radiance",
+            "At-sensor radiance of the thermal band (MTL only), float32.",
+            optional=True,
+        )
         self.addOutput(QgsProcessingOutputString("SENSOR", self.tr("Sensor")))
 
     def process(self, parameters, context, feedback):
@@ -104,7 +126,11 @@ class LandsatReflectance(MineEcoAlgorithm):
                 False,
             )
         target = self.raster_target(
-            parameters, "OUTPUT", context, bands=6, band_names=landsat.CANONICAL_BANDS,
+            parameters,
+            "OUTPUT",
+            context,
+            bands=6,
+            band_names=landsat.CANONICAL_BANDS,
             metadata={"SCALE": scale, "OFFSET": offset},
         )
         engine.run_blocks(
@@ -142,7 +168,7 @@ class LandsatReflectance(MineEcoAlgorithm):
             f"{scene.spacecraft} {scene.sensor} {scene.level}; sun elevation "
             f"{scene.sun_elevation}°; {'TOA' if scene.sun_correction else 'surface'} reflectance"
         )
-        for name, band in zip(landsat.CANONICAL_BANDS, bands):
+        for name, band in zip(landsat.CANONICAL_BANDS, bands, strict=True):
             feedback.pushInfo(f"  {name}: {Path(band.path).name} M={band.mult} A={band.add}")
         metadata = {
             "SPACECRAFT": scene.spacecraft,
@@ -152,39 +178,57 @@ class LandsatReflectance(MineEcoAlgorithm):
             "REFLECTANCE_MULT": ",".join(str(b.mult) for b in bands),
             "REFLECTANCE_ADD": ",".join(str(b.add) for b in bands),
         }
-        sources = [
-            engine.RasterSource(str(b.path), parameter="MTL", bands=(1,)) for b in bands
-        ]
+        sources = [engine.RasterSource(str(b.path), parameter="MTL", bands=(1,)) for b in bands]
         targets = [
-            self.raster_target(parameters, "OUTPUT", context, bands=6,
-                               band_names=landsat.CANONICAL_BANDS, metadata=metadata),
+            self.raster_target(
+                parameters,
+                "OUTPUT",
+                context,
+                bands=6,
+                band_names=landsat.CANONICAL_BANDS,
+                metadata=metadata,
+            ),
         ]
         if want_thermal:
             thermal = scene.thermal
-            feedback.pushInfo(f"  thermal: {Path(thermal.path).name} ML={thermal.mult} AL={thermal.add}")
+            feedback.pushInfo(
+                f"  thermal: {Path(thermal.path).name} ML={thermal.mult} AL={thermal.add}"
+            )
             sources.append(engine.RasterSource(str(thermal.path), parameter="MTL", bands=(1,)))
-            targets.append(self.raster_target(
-                parameters, "OUTPUT_THERMAL", context,
-                metadata={**metadata, "RADIANCE_MULT": thermal.mult, "RADIANCE_ADD": thermal.add,
-                          "THERMAL_SENSOR": scene.thermal_sensor_key or ""},
-            ))
+            targets.append(
+                self.raster_target(
+                    parameters,
+                    "OUTPUT_THERMAL",
+                    context,
+                    metadata={
+                        **metadata,
+                        "RADIANCE_MULT": thermal.mult,
+                        "RADIANCE_ADD": thermal.add,
+                        "THERMAL_SENSOR": scene.thermal_sensor_key or "",
+                    },
+                )
+            )
 
         def kernel(*blocks):
-            reflectance = np.stack([
-                landsat.toa_reflectance(dn[0], band.mult, band.add, elevation)
-                for dn, band in zip(blocks[:6], bands)
-            ])
+            reflectance = np.stack(
+                [
+                    landsat.toa_reflectance(dn[0], band.mult, band.add, elevation)
+                    for dn, band in zip(blocks[:6], bands, strict=True)
+                ]
+            )
             # A pixel filled in one band (scene edges differ by band) is filled in all.
             reflectance[:, np.isnan(reflectance).any(axis=0)] = np.nan
             if not want_thermal:
                 return (reflectance,)
-            return reflectance, landsat.dn_to_radiance(blocks[6][0], scene.thermal.mult,
-                                                       scene.thermal.add)
+            return reflectance, landsat.dn_to_radiance(
+                blocks[6][0], scene.thermal.mult, scene.thermal.add
+            )
 
         engine.run_blocks(
             kernel, sources, targets, memory_mb=self.memory_mb(), monitor=self.monitor(feedback)
         )
-        results = self.outputs({"OUTPUT": targets[0],
-                                "OUTPUT_THERMAL": targets[1] if want_thermal else None})
+        results = self.outputs(
+            {"OUTPUT": targets[0], "OUTPUT_THERMAL": targets[1] if want_thermal else None}
+        )
         results["SENSOR"] = scene.thermal_sensor_key or scene.sensor
         return results

@@ -52,33 +52,80 @@ class LandSurfaceTemperature(MineEcoAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.add_raster("THERMAL", "Thermal band radiance (W·m⁻²·sr⁻¹·µm⁻¹)",
-                        "At-sensor spectral radiance of the thermal band, e.g. OUTPUT_THERMAL of "
-                        "'Landsat reflectance'.")
+        self.add_raster(
+            "THERMAL",
+            "Thermal band radiance (W·m⁻²·sr⁻¹·µm⁻¹)",
+            "At-sensor spectral radiance of the thermal band, e.g. OUTPUT_THERMAL of "
+            "'Landsat reflectance'.",
+        )
         self.add_raster("NDVI", "NDVI", "NDVI of the same scene (any grid: it is aligned).")
-        self.add_enum("SENSOR", "Thermal sensor", [s.label for s in SENSORS], 0,
-                      "Sets K1, K2 and the bare-soil emissivity rule.")
-        self.add_number("TAU", "Atmospheric transmissivity τ", 1.0,
-                        "Band-effective transmittance (0–1].", minimum=0.0001, maximum=1.0)
-        self.add_number("L_UP", "Upwelling radiance L↑ (W·m⁻²·sr⁻¹·µm⁻¹)", 0.0,
-                        "Band-effective upwelling path radiance.", minimum=0.0)
-        self.add_number("L_DOWN", "Downwelling radiance L↓ (W·m⁻²·sr⁻¹·µm⁻¹)", 0.0,
-                        "Band-effective downwelling sky radiance.", minimum=0.0)
-        self.add_raster("RED", "Red reflectance (optional; for bare-soil emissivity)",
-                        "A red reflectance band, or the canonical 6-band stack (its band 3 is "
-                        "used). Without it, bare soil takes SOIL_EMISSIVITY.", optional=True)
-        self.add_number("SOIL_EMISSIVITY", "Bare-soil emissivity (without RED)", 0.97,
-                        "Emissivity of pixels with NDVI < 0.2 when RED is not given.",
-                        minimum=0.5, maximum=1.0)
-        self.add_number("VEGETATION_EMISSIVITY", "Full-vegetation emissivity", 0.99,
-                        "Emissivity of pixels with NDVI > 0.5 (Sobrino et al. 2004).",
-                        minimum=0.5, maximum=1.0, advanced=True)
+        self.add_enum(
+            "SENSOR",
+            "Thermal sensor",
+            [s.label for s in SENSORS],
+            0,
+            "Sets K1, K2 and the bare-soil emissivity rule.",
+        )
+        self.add_number(
+            "TAU",
+            "Atmospheric transmissivity τ",
+            1.0,
+            "Band-effective transmittance (0–1].",
+            minimum=0.0001,
+            maximum=1.0,
+        )
+        self.add_number(
+            "L_UP",
+            "Upwelling radiance L↑ (W·m⁻²·sr⁻¹·µm⁻¹)",
+            0.0,
+            "Band-effective upwelling path radiance.",
+            minimum=0.0,
+        )
+        self.add_number(
+            "L_DOWN",
+            "Downwelling radiance L↓ (W·m⁻²·sr⁻¹·µm⁻¹)",
+            0.0,
+            "Band-effective downwelling sky radiance.",
+            minimum=0.0,
+        )
+        self.add_raster(
+            "RED",
+            "Red reflectance (optional; for bare-soil emissivity)",
+            "A red reflectance band, or the canonical 6-band stack (its band 3 is "
+            "used). Without it, bare soil takes SOIL_EMISSIVITY.",
+            optional=True,
+        )
+        self.add_number(
+            "SOIL_EMISSIVITY",
+            "Bare-soil emissivity (without RED)",
+            0.97,
+            "Emissivity of pixels with NDVI < 0.2 when RED is not given.",
+            minimum=0.5,
+            maximum=1.0,
+        )
+        self.add_number(
+            "VEGETATION_EMISSIVITY",
+            "Full-vegetation emissivity",
+            0.99,
+            "Emissivity of pixels with NDVI > 0.5 (Sobrino et al. 2004).",
+            minimum=0.5,
+            maximum=1.0,
+            advanced=True,
+        )
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "Land surface temperature (°C)", "LST in °C, float32.")
-        self.add_output_raster("OUTPUT_EMISSIVITY", "Emissivity",
-                               "Land surface emissivity used, float32.", optional=True)
-        self.add_output_raster("OUTPUT_BRIGHTNESS", "Brightness temperature (°C)",
-                               "At-sensor brightness temperature in °C, float32.", optional=True)
+        self.add_output_raster(
+            "OUTPUT_EMISSIVITY",
+            "Emissivity",
+            "Land surface emissivity used, float32.",
+            optional=True,
+        )
+        self.add_output_raster(
+            "OUTPUT_BRIGHTNESS",
+            "Brightness temperature (°C)",
+            "At-sensor brightness temperature in °C, float32.",
+            optional=True,
+        )
 
     def process(self, parameters, context, feedback):
         sensor = SENSORS[self.parameterAsEnum(parameters, "SENSOR", context)]
@@ -98,9 +145,14 @@ class LandSurfaceTemperature(MineEcoAlgorithm):
                 )
             sources.append(dataclasses.replace(red, bands=(3 if count == 6 else 1,)))
         metadata = {
-            "SENSOR": sensor.key, "K1": sensor.k1, "K2": sensor.k2, "TAU": tau, "L_UP": l_up,
+            "SENSOR": sensor.key,
+            "K1": sensor.k1,
+            "K2": sensor.k2,
+            "TAU": tau,
+            "L_UP": l_up,
             "L_DOWN": l_down,
-            "BARE_SOIL": f"{sensor.soil_intercept} - {sensor.soil_slope}*red" if red is not None
+            "BARE_SOIL": f"{sensor.soil_intercept} - {sensor.soil_slope}*red"
+            if red is not None
             else f"{soil_emissivity}",
         }
         targets = [
@@ -133,7 +185,13 @@ class LandSurfaceTemperature(MineEcoAlgorithm):
             return kelvin - np.float32(thermal.KELVIN_OFFSET), emissivity, brightness
 
         engine.run_blocks(
-            kernel, sources, targets, memory_mb=self.memory_mb(),
-            monitor=self.monitor(feedback), work_factor=6,
+            kernel,
+            sources,
+            targets,
+            memory_mb=self.memory_mb(),
+            monitor=self.monitor(feedback),
+            work_factor=6,
         )
-        return self.outputs(dict(zip(("OUTPUT", "OUTPUT_EMISSIVITY", "OUTPUT_BRIGHTNESS"), targets)))
+        return self.outputs(
+            dict(zip(("OUTPUT", "OUTPUT_EMISSIVITY", "OUTPUT_BRIGHTNESS"), targets, strict=True))
+        )

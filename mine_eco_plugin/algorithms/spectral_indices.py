@@ -32,7 +32,9 @@ class StackIndex(MineEcoAlgorithm):
     output_bands: tuple[str, ...] = ()
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.add_raster("INPUT", "Reflectance stack (blue, green, red, NIR, SWIR1, SWIR2)", STACK_HELP)
+        self.add_raster(
+            "INPUT", "Reflectance stack (blue, green, red, NIR, SWIR1, SWIR2)", STACK_HELP
+        )
         self.add_options()
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", self.output_description, self.output_help())
@@ -58,8 +60,12 @@ class StackIndex(MineEcoAlgorithm):
     def run_index(self, parameters, context, monitor):
         source = self.stack_source(parameters, context)
         target = self.raster_target(
-            parameters, "OUTPUT", context, bands=max(len(self.output_bands), 1),
-            band_names=self.output_bands or None, metadata=self.provenance(parameters, context),
+            parameters,
+            "OUTPUT",
+            context,
+            bands=max(len(self.output_bands), 1),
+            band_names=self.output_bands or None,
+            metadata=self.provenance(parameters, context),
         )
         compute = self.kernel(parameters, context)
         engine.run_blocks(
@@ -82,8 +88,12 @@ class Ndvi(StackIndex):
         "Normalised difference vegetation index of a reflectance stack: the first study's "
         "vegetation greenness and the input of FVC, VHI, DDI, LST emissivity and CASA."
     )
-    formula = "NDVI = (ρNIR − ρred) / (ρNIR + ρred)   (Rouse et al. 1974); NoData where ρNIR + ρred = 0."
-    references = ("Rouse, J.W. et al. (1974) Monitoring vegetation systems in the Great Plains with ERTS.",)
+    formula = (
+        "NDVI = (ρNIR − ρred) / (ρNIR + ρred)   (Rouse et al. 1974); NoData where ρNIR + ρred = 0."
+    )
+    references = (
+        "Rouse, J.W. et al. (1974) Monitoring vegetation systems in the Great Plains with ERTS.",
+    )
     stack_bands = (RED, NIR)
     output_description = "NDVI"
 
@@ -138,7 +148,9 @@ class Albedo(StackIndex):
     def add_options(self):
         self.add(
             QgsProcessingParameterBoolean(
-                "NORMALISED", self.tr("Divide by 1.016 (as in Liang 2001 and the first study)"), True
+                "NORMALISED",
+                self.tr("Divide by 1.016 (as in Liang 2001 and the first study)"),
+                True,
             ),
             "Unchecked gives the un-normalised sum.",
         )
@@ -216,17 +228,25 @@ class Ndmvi(StackIndex):
         "A pixel that is NoData in the red or NIR band is NoData in the output and is ignored "
         "when the scene minima are computed; a zero denominator gives NoData."
     )
-    references = (
-        "The first study (seed 000), Eq. 5.",
-    )
+    references = ("The first study (seed 000), Eq. 5.",)
     stack_bands = (RED, NIR)
     output_description = "NDMVI"
 
     def add_options(self):
-        self.add_number("RED_MIN", "Red minimum Rmin (blank: scene minimum)", None,
-                        "Blank: the minimum valid red reflectance of the scene.", optional=True)
-        self.add_number("NIR_MIN", "NIR minimum NIRmin (blank: scene minimum)", None,
-                        "Blank: the minimum valid NIR reflectance of the scene.", optional=True)
+        self.add_number(
+            "RED_MIN",
+            "Red minimum Rmin (blank: scene minimum)",
+            None,
+            "Blank: the minimum valid red reflectance of the scene.",
+            optional=True,
+        )
+        self.add_number(
+            "NIR_MIN",
+            "NIR minimum NIRmin (blank: scene minimum)",
+            None,
+            "Blank: the minimum valid NIR reflectance of the scene.",
+            optional=True,
+        )
         self.addOutput(QgsProcessingOutputNumber("RED_MIN", self.tr("Red minimum used")))
         self.addOutput(QgsProcessingOutputNumber("NIR_MIN", self.tr("NIR minimum used")))
 
@@ -249,7 +269,7 @@ class Ndmvi(StackIndex):
             engine.scan(visit, [source], memory_mb=self.memory_mb(), monitor=monitor.span(0, 0.4))
             if summaries[0].count == 0:
                 raise QgsProcessingException("INPUT: the red and NIR bands have no valid pixels")
-            for name, summary in zip(("RED_MIN", "NIR_MIN"), summaries):
+            for name, summary in zip(("RED_MIN", "NIR_MIN"), summaries, strict=True):
                 if given[name] is None:
                     given[name] = summary.minimum
             monitor = monitor.span(0.4, 1.0)
@@ -282,9 +302,7 @@ class VegetationCover(MineEcoAlgorithm):
         "Ssoil, Sveg: the SOIL_PERCENTILE (5) and VEG_PERCENTILE (95) percentiles of S over valid "
         "pixels (exact, numpy's linear interpolation), or the given values."
     )
-    nodata_rule = (
-        "NoData in the index stays NoData in FVC and is ignored by the percentiles."
-    )
+    nodata_rule = "NoData in the index stays NoData in FVC and is ignored by the percentiles."
     references = (
         "Gutman, G. & Ignatov, A. (1998) The derivation of the green vegetation fraction from "
         "NOAA/AVHRR data for use in numerical weather prediction models. Int. J. Remote Sens. "
@@ -293,24 +311,60 @@ class VegetationCover(MineEcoAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
-        self.add_raster("INPUT", "Vegetation index (NDVI or NDMVI)",
-                        "Single-band vegetation index; band 1 is used (see BAND).")
-        self.add_number("BAND", "Band", 1, "Band of INPUT holding the index.", minimum=1,
-                        integer=True, advanced=True)
-        self.add_number("SOIL_PERCENTILE", "Bare-soil percentile", 5.0,
-                        "Percentile of the index taken as bare soil (first study: 5 %).",
-                        minimum=0, maximum=100)
-        self.add_number("VEG_PERCENTILE", "Full-vegetation percentile", 95.0,
-                        "Percentile of the index taken as full vegetation (first study: 95 %).",
-                        minimum=0, maximum=100)
-        self.add_number("SOIL_VALUE", "Bare-soil index value (blank: percentile)", None,
-                        "Overrides the bare-soil percentile.", optional=True, advanced=True)
-        self.add_number("VEG_VALUE", "Full-vegetation index value (blank: percentile)", None,
-                        "Overrides the full-vegetation percentile.", optional=True, advanced=True)
+        self.add_raster(
+            "INPUT",
+            "Vegetation index (NDVI or NDMVI)",
+            "Single-band vegetation index; band 1 is used (see BAND).",
+        )
+        self.add_number(
+            "BAND",
+            "Band",
+            1,
+            "Band of INPUT holding the index.",
+            minimum=1,
+            integer=True,
+            advanced=True,
+        )
+        self.add_number(
+            "SOIL_PERCENTILE",
+            "Bare-soil percentile",
+            5.0,
+            "Percentile of the index taken as bare soil (first study: 5 %).",
+            minimum=0,
+            maximum=100,
+        )
+        self.add_number(
+            "VEG_PERCENTILE",
+            "Full-vegetation percentile",
+            95.0,
+            "Percentile of the index taken as full vegetation (first study: 95 %).",
+            minimum=0,
+            maximum=100,
+        )
+        self.add_number(
+            "SOIL_VALUE",
+            "Bare-soil index value (blank: percentile)",
+            None,
+            "Overrides the bare-soil percentile.",
+            optional=True,
+            advanced=True,
+        )
+        self.add_number(
+            "VEG_VALUE",
+            "Full-vegetation index value (blank: percentile)",
+            None,
+            "Overrides the full-vegetation percentile.",
+            optional=True,
+            advanced=True,
+        )
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "FVC", "Fractional vegetation cover, 0–1, float32.")
-        self.addOutput(QgsProcessingOutputNumber("SOIL_VALUE", self.tr("Bare-soil index value used")))
-        self.addOutput(QgsProcessingOutputNumber("VEG_VALUE", self.tr("Full-vegetation index value used")))
+        self.addOutput(
+            QgsProcessingOutputNumber("SOIL_VALUE", self.tr("Bare-soil index value used"))
+        )
+        self.addOutput(
+            QgsProcessingOutputNumber("VEG_VALUE", self.tr("Full-vegetation index value used"))
+        )
 
     def process(self, parameters, context, feedback):
         band = self.parameterAsInt(parameters, "BAND", context)
@@ -345,9 +399,15 @@ class VegetationCover(MineEcoAlgorithm):
             )
         feedback.pushInfo(f"Ssoil = {soil:.6g}, Sveg = {veg:.6g}")
         target = self.raster_target(
-            parameters, "OUTPUT", context,
-            metadata={"SOIL_VALUE": soil, "VEG_VALUE": veg,
-                      "SOIL_PERCENTILE": soil_p, "VEG_PERCENTILE": veg_p},
+            parameters,
+            "OUTPUT",
+            context,
+            metadata={
+                "SOIL_VALUE": soil,
+                "VEG_VALUE": veg,
+                "SOIL_PERCENTILE": soil_p,
+                "VEG_PERCENTILE": veg_p,
+            },
         )
         engine.run_blocks(
             lambda index: spectral.vegetation_cover(index[0], soil, veg),
@@ -357,4 +417,3 @@ class VegetationCover(MineEcoAlgorithm):
             monitor=monitor,
         )
         return {**self.outputs({"OUTPUT": target}), **given}
-

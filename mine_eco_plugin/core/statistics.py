@@ -99,7 +99,6 @@ def exact_percentiles(
     ]
 
 
-
 def _bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
     """Monotone bin numbers: x <= y implies bin(x) <= bin(y), so bins keep the value order."""
     return np.clip(((values - lo) * (bins / (hi - lo))).astype(np.int64), 0, bins - 1)

@@ -17,13 +17,16 @@ from .blocks import (
 )
 from .errors import Cancelled, EngineError
 from .grid import AlignedRaster, Grid, Window
+from .styles import RasterClass
 from .writer import RasterTarget
 
 
 def band_summary(source, *, band=0, grid=None, memory_mb=DEFAULT_MEMORY_MB, monitor=None):
     """Count, min, max, mean and standard deviation of one band's valid values (one pass)."""
     summary = RunningSummary()
-    for values in block_values(source, grid=grid, band=band, memory_mb=memory_mb, monitor=monitor)():
+    for values in block_values(
+        source, grid=grid, band=band, memory_mb=memory_mb, monitor=monitor
+    )():
         summary.update(values)
     return summary
 
@@ -46,6 +49,7 @@ __all__ = [
     "EngineError",
     "Grid",
     "Monitor",
+    "RasterClass",
     "RasterSource",
     "RasterTarget",
     "RunningSummary",

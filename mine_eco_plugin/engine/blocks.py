@@ -207,7 +207,7 @@ def run_blocks(
                     raise ValueError(f"kernel returned {len(result)} outputs for {len(writers)}")
                 cropped = [
                     _crop(values, window, halo)
-                    for values, writer in zip(result, writers)
+                    for values, writer in zip(result, writers, strict=True)
                     if writer is not None
                 ]
                 if writing is not None:
@@ -237,7 +237,7 @@ def run_blocks(
 
 
 def _write_all(writers: Sequence[RasterWriter], window: Window, blocks: Sequence[np.ndarray]):
-    for writer, values in zip(writers, blocks):
+    for writer, values in zip(writers, blocks, strict=True):
         writer.write(window, values)
 
 
@@ -302,4 +302,3 @@ def block_values(
                 raster.close()
 
     return one_pass
-

@@ -91,7 +91,8 @@ class Grid:
             return False
         tolerance = 1e-3 * min(self.pixel_width, self.pixel_height)
         if any(
-            abs(a - b) > tolerance for a, b in zip(self.geotransform, other.geotransform)
+            abs(a - b) > tolerance
+            for a, b in zip(self.geotransform, other.geotransform, strict=True)
         ):
             return False
         return bool(self.srs().IsSame(other.srs()))
@@ -198,7 +199,9 @@ class AlignedRaster:
             if not own_grid.is_north_up:
                 raise EngineError(parameter, "is rotated; only north-up rasters can be aligned")
             if not overlaps(own_grid, grid):
-                raise EngineError(parameter, "does not overlap the output grid (check extents and CRS)")
+                raise EngineError(
+                    parameter, "does not overlap the output grid (check extents and CRS)"
+                )
             self.dataset = self._warp(source, own_grid, grid, resampling)
             self.band_list = list(range(1, len(self.bands) + 1))
             self.warped = True
@@ -226,7 +229,9 @@ class AlignedRaster:
         try:
             warped = gdal.Warp("", subset, **options)
         except RuntimeError as error:
-            raise EngineError(self.parameter, f"cannot be aligned to the output grid: {error}") from None
+            raise EngineError(
+                self.parameter, f"cannot be aligned to the output grid: {error}"
+            ) from None
         self._subset = subset
         return warped
 

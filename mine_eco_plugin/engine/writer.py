@@ -18,6 +18,7 @@ from osgeo import gdal
 
 from .errors import EngineError
 from .grid import Grid, Window
+from .styles import RasterClass, paletted_qml
 
 gdal.UseExceptions()
 
@@ -54,7 +55,8 @@ class RasterTarget:
     """What to write: the path, its parameter id, band count, type, NoData and descriptions.
 
     ``nodata`` is written as the band NoData value and replaces NaN in the kernel's result.
-    ``color_table`` maps class codes to (r, g, b, a) for class rasters.
+    ``classes`` style a class raster: a colour table with category names in the file, and a
+    QGIS style (``<name>.qml``, paletted, with legend labels) beside it.
     """
 
     path: str
@@ -64,8 +66,7 @@ class RasterTarget:
     nodata: float | None = -9999.0
     band_names: tuple[str, ...] | None = None
     metadata: dict[str, str] = field(default_factory=dict)
-    color_table: dict[int, tuple[int, int, int, int]] | None = None
-    category_names: dict[int, str] | None = None
+    classes: tuple[RasterClass, ...] | None = None
     compression: str = "DEFLATE"
 
 
@@ -77,8 +78,10 @@ def _driver_for(path: str) -> str:
         driver = gdal.GetDriver(i)
         meta = driver.GetMetadata() or {}
         extensions = (meta.get(gdal.DMD_EXTENSIONS) or "").lower().split()
-        if suffix in extensions and meta.get(gdal.DCAP_RASTER) == "YES" and (
-            meta.get(gdal.DCAP_CREATECOPY) == "YES" or meta.get(gdal.DCAP_CREATE) == "YES"
+        if (
+            suffix in extensions
+            and meta.get(gdal.DCAP_RASTER) == "YES"
+            and (meta.get(gdal.DCAP_CREATECOPY) == "YES" or meta.get(gdal.DCAP_CREATE) == "YES")
         ):
             return driver.ShortName
     raise EngineError("OUTPUT", f"no GDAL driver writes '.{suffix}' files")
@@ -99,7 +102,9 @@ class RasterWriter:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise EngineError(target.parameter, f"cannot create folder {directory}: {error}") from None
+            raise EngineError(
+                target.parameter, f"cannot create folder {directory}: {error}"
+            ) from None
         if not os.access(directory, os.W_OK):
             raise EngineError(target.parameter, f"folder {directory} is not writable")
         token = uuid.uuid4().hex[:12]
@@ -125,23 +130,21 @@ class RasterWriter:
                 band.SetNoDataValue(float(target.nodata))
             if target.band_names:
                 band.SetDescription(target.band_names[i])
-        if target.color_table:
+        if target.classes:
             self._set_color_table()
         if target.metadata:
             self.dataset.SetMetadata({k: str(v) for k, v in target.metadata.items()})
 
     def _set_color_table(self) -> None:
         table = gdal.ColorTable()
-        for code, rgba in sorted(self.target.color_table.items()):
-            table.SetColorEntry(int(code), tuple(int(c) for c in rgba))
+        names = {}
+        for raster_class in self.target.classes:
+            table.SetColorEntry(int(raster_class.code), raster_class.rgba)
+            names[int(raster_class.code)] = raster_class.label
         band = self.dataset.GetRasterBand(1)
         band.SetRasterColorTable(table)
         band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
-        if self.target.category_names:
-            top = max(self.target.category_names)
-            band.SetCategoryNames(
-                [self.target.category_names.get(code, "") for code in range(top + 1)]
-            )
+        band.SetCategoryNames([names.get(code, "") for code in range(max(names) + 1)])
 
     def write(self, window: Window, values: np.ndarray) -> None:
         """Write a block; NaN (and non-finite values) become the target's NoData."""
@@ -159,9 +162,13 @@ class RasterWriter:
             values = values.astype(self.dtype, copy=False)
         else:
             invalid = ~np.isfinite(values) if values.dtype.kind == "f" else None
-            values = values.astype(self.dtype) if invalid is None else np.where(
-                invalid, nodata if nodata is not None else 0, values
-            ).astype(self.dtype)
+            values = (
+                values.astype(self.dtype)
+                if invalid is None
+                else np.where(invalid, nodata if nodata is not None else 0, values).astype(
+                    self.dtype
+                )
+            )
         values = np.ascontiguousarray(values)
         self.dataset.WriteRaster(
             window.col,
@@ -178,7 +185,10 @@ class RasterWriter:
         self.dataset.FlushCache()
         self.dataset = None
         if self.driver != "GTiff":
-            converted = self.final.parent / f".{self.final.stem}.{uuid.uuid4().hex[:12]}.partial{self.final.suffix}"
+            converted = (
+                self.final.parent
+                / f".{self.final.stem}.{uuid.uuid4().hex[:12]}.partial{self.final.suffix}"
+            )
             self._converted = converted
             try:
                 gdal.Translate(str(converted), str(self.temporary), format=self.driver)
@@ -194,7 +204,13 @@ class RasterWriter:
         stale = Path(f"{self.final}.aux.xml")
         if stale.exists():
             stale.unlink()
+        if self.target.classes:
+            self._write_style()
         if self._converted is None:
+            # GeoTIFF keeps what TIFF tags cannot hold (category names) in a .aux.xml side file.
+            side = Path(f"{self.temporary}.aux.xml")
+            if side.exists():
+                os.replace(side, stale)
             os.replace(self.temporary, self.final)
             return
         # Other formats may have side files (.hdr, .aux.xml): the driver renames them all.
@@ -202,6 +218,12 @@ class RasterWriter:
         if self.final.exists():
             driver.Delete(str(self.final))
         driver.Rename(str(self.final), str(self._converted))
+
+    def _write_style(self) -> None:
+        style = self.final.with_suffix(".qml")
+        partial = style.parent / f".{style.name}.{uuid.uuid4().hex[:12]}.partial"
+        partial.write_text(paletted_qml(self.target.classes), encoding="utf-8")
+        os.replace(partial, style)
 
     def discard(self) -> None:
         self.dataset = None

@@ -34,8 +34,10 @@ def synthetic_scene(tmp_path):
 def test_toa_reflectance_and_thermal_radiance_by_hand(run, synthetic_scene):
     folder, text, dn = synthetic_scene
     out, thermal = folder / "refl.tif", folder / "l10.tif"
-    results = run("landsat_reflectance", {"MTL": str(folder / L8_MTL), "OUTPUT": str(out),
-                                          "OUTPUT_THERMAL": str(thermal)})
+    results = run(
+        "landsat_reflectance",
+        {"MTL": str(folder / L8_MTL), "OUTPUT": str(out), "OUTPUT_THERMAL": str(thermal)},
+    )
     values, dataset = read_raster(out)
     assert dataset.RasterCount == 6
     assert dataset.GetRasterBand(4).GetDescription() == "nir"
@@ -44,9 +46,10 @@ def test_toa_reflectance_and_thermal_radiance_by_hand(run, synthetic_scene):
         mult = mtl_number(text, f"REFLECTANCE_MULT_BAND_{oli_band}")  # 2.0e-5
         add = mtl_number(text, f"REFLECTANCE_ADD_BAND_{oli_band}")  # −0.1
         expected = (mult * (dn + oli_band) + add) / sin_elevation
-        # e.g. NIR (band 5), DN 10005: (2e-5·10005 − 0.1)/sin(58.99675°) = 0.1001/0.857115 = 0.116787
+        # e.g. NIR (band 5), DN 10005: (2e-5·10005 − 0.1)/sin(58.99675°)
+        #   = 0.1001/0.857115 = 0.116787
         np.testing.assert_allclose(values[canonical].ravel()[1:], expected.ravel()[1:], rtol=2e-6)
-    # DN 0 is the Level-1 fill value... but every band file here has DN + band ≥ 1 at (0, 0):
+    # DN 0 is the Level-1 fill value; here every band file holds DN + band ≥ 1 at (0, 0):
     assert np.isfinite(values[:, 0, 0]).all()
     radiance = read_raster(thermal)[0][0]
     # Band 10: 3.342e-4·(30000 + 10) + 0.1 = 10.12934 W·m⁻²·sr⁻¹·µm⁻¹
@@ -80,7 +83,10 @@ def test_mtl_missing_a_field_names_it(run, synthetic_scene):
 def test_mtl_without_band_files_names_the_file(run, tmp_path):
     shutil.copy(MTL_DIR / L8_MTL, tmp_path / L8_MTL)
     with pytest.raises(QgsProcessingException, match=r"MTL.*B2\.TIF"):
-        run("landsat_reflectance", {"MTL": str(tmp_path / L8_MTL), "OUTPUT": str(tmp_path / "r.tif")})
+        run(
+            "landsat_reflectance",
+            {"MTL": str(tmp_path / L8_MTL), "OUTPUT": str(tmp_path / "r.tif")},
+        )
 
 
 def test_stack_with_scale_and_offset(run, tmp_path):

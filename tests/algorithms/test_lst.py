@@ -23,13 +23,25 @@ def test_lst_radiative_transfer_by_hand(run, tmp_path):
     radiance_veg = tau * (0.99 * b300 + 0.01 * down) + up
     # A bare pixel (NDVI 0.1, no RED → ε = 0.97) at 310 K.
     radiance_soil = tau * (0.97 * planck(310.0) + 0.03 * down) + up
-    thermal = write_raster(tmp_path / "l.tif", np.array([[radiance_veg, radiance_soil, -9999]]),
-                           nodata=-9999)
+    thermal = write_raster(
+        tmp_path / "l.tif", np.array([[radiance_veg, radiance_soil, -9999]]), nodata=-9999
+    )
     ndvi = write_raster(tmp_path / "ndvi.tif", np.array([[0.6, 0.1, 0.3]]))
     out, emis, bt = (tmp_path / n for n in ("lst.tif", "emis.tif", "bt.tif"))
-    run("lst", {"THERMAL": thermal, "NDVI": ndvi, "SENSOR": 0, "TAU": tau, "L_UP": up,
-                "L_DOWN": down, "OUTPUT": str(out), "OUTPUT_EMISSIVITY": str(emis),
-                "OUTPUT_BRIGHTNESS": str(bt)})
+    run(
+        "lst",
+        {
+            "THERMAL": thermal,
+            "NDVI": ndvi,
+            "SENSOR": 0,
+            "TAU": tau,
+            "L_UP": up,
+            "L_DOWN": down,
+            "OUTPUT": str(out),
+            "OUTPUT_EMISSIVITY": str(emis),
+            "OUTPUT_BRIGHTNESS": str(bt),
+        },
+    )
     lst = read_raster(out)[0][0, 0]
     assert lst[0] == pytest.approx(300.0 - 273.15, abs=2e-3)
     assert lst[1] == pytest.approx(310.0 - 273.15, abs=2e-3)
@@ -46,10 +58,21 @@ def test_lst_radiative_transfer_by_hand(run, tmp_path):
 def test_lst_red_band_from_stack_sets_soil_emissivity(run, tmp_path):
     thermal = write_raster(tmp_path / "l.tif", np.array([[9.0]]))
     ndvi = write_raster(tmp_path / "ndvi.tif", np.array([[0.05]]))
-    stack = write_raster(tmp_path / "stack.tif", np.full((6, 1, 1), 0.2) * np.arange(1, 7)[:, None, None])
+    stack = write_raster(
+        tmp_path / "stack.tif", np.full((6, 1, 1), 0.2) * np.arange(1, 7)[:, None, None]
+    )
     emis = tmp_path / "emis.tif"
-    run("lst", {"THERMAL": thermal, "NDVI": ndvi, "SENSOR": 0, "RED": stack,
-                "OUTPUT": str(tmp_path / "lst.tif"), "OUTPUT_EMISSIVITY": str(emis)})
+    run(
+        "lst",
+        {
+            "THERMAL": thermal,
+            "NDVI": ndvi,
+            "SENSOR": 0,
+            "RED": stack,
+            "OUTPUT": str(tmp_path / "lst.tif"),
+            "OUTPUT_EMISSIVITY": str(emis),
+        },
+    )
     # Band 3 of the stack is red: 0.2·3 = 0.6; OLI rule ε = 0.973 − 0.047·0.6 = 0.9448.
     assert read_raster(emis)[0][0, 0, 0] == pytest.approx(0.9448, abs=1e-6)
 
@@ -65,21 +88,37 @@ def test_ndvi_on_another_crs_and_resolution_is_aligned(run, tmp_path):
     lats = lat0 - step * np.arange(60)[:, None]
     lons = lon0 + step * np.arange(80)[None, :]
     ndvi_values = (0.55 + 0.3 * np.sin(lons * 500) * np.cos(lats * 400)).astype(np.float32)
-    ndvi = write_raster(tmp_path / "ndvi_wgs84.tif", ndvi_values, epsg=4326,
-                        origin=(lon0, lat0), pixel=step)
+    ndvi = write_raster(
+        tmp_path / "ndvi_wgs84.tif", ndvi_values, epsg=4326, origin=(lon0, lat0), pixel=step
+    )
     out = tmp_path / "lst.tif"
     emis = tmp_path / "emis.tif"
-    run("lst", {"THERMAL": thermal, "NDVI": ndvi, "SENSOR": 0, "OUTPUT": str(out),
-                "OUTPUT_EMISSIVITY": str(emis)})
+    run(
+        "lst",
+        {
+            "THERMAL": thermal,
+            "NDVI": ndvi,
+            "SENSOR": 0,
+            "OUTPUT": str(out),
+            "OUTPUT_EMISSIVITY": str(emis),
+        },
+    )
     result, dataset = read_raster(emis)
     reference = gdal.Open(thermal)
     assert (dataset.RasterXSize, dataset.RasterYSize) == (cols, rows)
     assert dataset.GetGeoTransform() == reference.GetGeoTransform()
     assert dataset.GetSpatialRef().IsSame(reference.GetSpatialRef())
     # Peer: GDAL's warp of the NDVI onto the thermal grid, then the emissivity rule by hand.
-    warped = gdal.Warp("", ndvi, format="MEM", outputBounds=(500000.0, 5600000.0 - 30 * rows,
-                       500000.0 + 30 * cols, 5600000.0), width=cols, height=rows,
-                       dstSRS=reference.GetProjection(), resampleAlg="bilinear").ReadAsArray()
+    warped = gdal.Warp(
+        "",
+        ndvi,
+        format="MEM",
+        outputBounds=(500000.0, 5600000.0 - 30 * rows, 500000.0 + 30 * cols, 5600000.0),
+        width=cols,
+        height=rows,
+        dstSRS=reference.GetProjection(),
+        resampleAlg="bilinear",
+    ).ReadAsArray()
     pv = ((warped - 0.2) / 0.3) ** 2
     expected = np.where(warped > 0.5, 0.99, np.where(warped >= 0.2, 0.004 * pv + 0.986, 0.97))
     np.testing.assert_allclose(result[0], expected, atol=1e-6)

@@ -38,8 +38,10 @@ def test_every_algorithm_documents_formula_parameters_and_nodata(provider):
         assert "<h3>NoData</h3>" in text, alg.name()
         assert "<h3>References</h3>" in text, alg.name()
         for parameter in alg.parameterDefinitions():
-            assert parameter.help() or parameter.name() == "OUTPUT_NODATA_VALUE" or (
-                parameter.isDestination()
+            assert (
+                parameter.help()
+                or parameter.name() == "OUTPUT_NODATA_VALUE"
+                or (parameter.isDestination())
             ), f"{alg.name()}: {parameter.name()} has no help"
         assert re.fullmatch(r"[a-z][a-z0-9_]*", alg.name())
         assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", p.name()) for p in alg.parameterDefinitions())
@@ -67,7 +69,11 @@ def test_plugin_registers_and_removes_its_provider():
         """
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
     assert done.returncode == 0, done.stderr

@@ -5,6 +5,7 @@ import pytest
 from qgis.core import QgsProcessingException
 from rasters import STACK, read_raster, write_raster
 
+
 @pytest.fixture
 def stack(tmp_path):
     return write_raster(tmp_path / "stack.tif", STACK, nodata=-1)
@@ -94,9 +95,7 @@ def test_ndmvi_scene_minima_reported_and_used(run, stack, tmp_path):
     assert results["RED_MIN"] == pytest.approx(0.0)
     assert results["NIR_MIN"] == pytest.approx(0.0)
     given = tmp_path / "ndmvi_given.tif"
-    results = run(
-        "ndmvi", {"INPUT": stack, "RED_MIN": 0.02, "NIR_MIN": 0.01, "OUTPUT": str(given)}
-    )
+    results = run("ndmvi", {"INPUT": stack, "RED_MIN": 0.02, "NIR_MIN": 0.01, "OUTPUT": str(given)})
     assert results["RED_MIN"] == 0.02 and results["NIR_MIN"] == 0.01
     # Vegetation pixel: [(0.40 − 0.04) + (0.02 − 0.01)] / [(0.40 + 0.04) − (0.03)]
     #   = 0.37/0.41 = 0.902439

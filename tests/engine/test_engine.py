@@ -82,7 +82,9 @@ class TestRunBlocks:
             return block[0]
 
         with pytest.raises(RuntimeError, match="boom"):
-            engine.run_blocks(failing, [RasterSource(path)], [RasterTarget(str(out))], memory_mb=0.1)
+            engine.run_blocks(
+                failing, [RasterSource(path)], [RasterTarget(str(out))], memory_mb=0.1
+            )
         assert not out.exists()
         assert leftovers(out.parent) == []
 
@@ -93,8 +95,11 @@ class TestRunBlocks:
         monitor = Monitor(progress.append, lambda: len(progress) >= 2)
         with pytest.raises(Cancelled):
             engine.run_blocks(
-                lambda b: b[0], [RasterSource(path)], [RasterTarget(str(out))],
-                memory_mb=0.1, monitor=monitor,
+                lambda b: b[0],
+                [RasterSource(path)],
+                [RasterTarget(str(out))],
+                memory_mb=0.1,
+                monitor=monitor,
             )
         assert len(progress) == 2  # stopped at the block after the second report
         assert not out.exists() and leftovers(tmp_path) == []
@@ -147,16 +152,26 @@ class TestAlignment:
         data = rng.random((50, 60)).astype(np.float32)
         src = write_raster(tmp_path / "src.tif", data, epsg=32632, origin=(500000, 5600000))
         ref = write_raster(
-            tmp_path / "ref.tif", np.zeros((30, 40), np.float32), epsg=3035,
-            origin=(4_250_300, 3_049_200), pixel=25,
+            tmp_path / "ref.tif",
+            np.zeros((30, 40), np.float32),
+            epsg=3035,
+            origin=(4_250_300, 3_049_200),
+            pixel=25,
         )
         target = engine.resolve_grid([RasterSource(ref)])
         raster = engine.AlignedRaster(src, target, parameter="X", resampling="bilinear")
         values = raster.read(Window(0, 0, 40, 30))[0]
         xmin, ymin, xmax, ymax = target.bounds
         peer = gdal.Warp(
-            "", src, format="MEM", outputBounds=(xmin, ymin, xmax, ymax), width=40, height=30,
-            dstSRS=target.crs_wkt, resampleAlg="bilinear", dstNodata=np.nan,
+            "",
+            src,
+            format="MEM",
+            outputBounds=(xmin, ymin, xmax, ymax),
+            width=40,
+            height=30,
+            dstSRS=target.crs_wkt,
+            resampleAlg="bilinear",
+            dstNodata=np.nan,
             outputType=gdal.GDT_Float32,
         ).ReadAsArray()
         assert raster.warped
@@ -209,3 +224,29 @@ class TestStatisticsPasses:
         path = write_raster(tmp_path / "in.tif", np.full((5, 5), -1, np.float32), nodata=-1)
         with pytest.raises(EngineError, match="VEG: has no valid pixels"):
             engine.band_percentiles(RasterSource(path, parameter="VEG"), [5])
+
+
+class TestClassStyles:
+    def test_class_raster_gets_colour_table_names_and_a_qml_legend(self, tmp_path):
+        from xml.etree import ElementTree
+
+        from mine_eco_plugin.engine import RasterClass
+
+        path = write_raster(tmp_path / "in.tif", np.array([[1.0, 2.0, np.nan]], np.float32))
+        out = tmp_path / "classes.tif"
+        classes = (RasterClass(1, "low", (255, 0, 0)), RasterClass(2, "high & dry", (0, 0, 255)))
+        engine.run_blocks(
+            lambda b: b[0],
+            [RasterSource(path)],
+            [RasterTarget(str(out), dtype="uint8", nodata=0, classes=classes)],
+        )
+        dataset = gdal.Open(str(out))  # keep it referenced while its band is used
+        band = dataset.GetRasterBand(1)
+        assert band.ReadAsArray().tolist() == [[1, 2, 0]]
+        assert band.GetColorTable().GetColorEntry(2) == (0, 0, 255, 255)
+        assert band.GetCategoryNames()[1:3] == ["low", "high & dry"]
+        entries = ElementTree.parse(tmp_path / "classes.qml").getroot().iter("paletteEntry")
+        assert [(e.get("value"), e.get("color"), e.get("label")) for e in entries] == [
+            ("1", "#ff0000", "low"),
+            ("2", "#0000ff", "high & dry"),
+        ]

@@ -1,0 +1,59 @@
+"""Styles for class rasters: a QGIS paletted-renderer QML written beside the output, so the
+classes appear with their colours and legend labels wherever the raster is opened in QGIS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import quoteattr
+
+
+@dataclass(frozen=True)
+class RasterClass:
+    """One class of a class raster: its code, legend label and colour (r, g, b[, a])."""
+
+    code: int
+    label: str
+    color: tuple[int, ...]
+
+    @property
+    def rgba(self) -> tuple[int, int, int, int]:
+        r, g, b, *a = self.color
+        return int(r), int(g), int(b), int(a[0]) if a else 255
+
+    @property
+    def hex(self) -> str:
+        r, g, b, _ = self.rgba
+        return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def paletted_qml(classes: tuple[RasterClass, ...], band: int = 1) -> str:
+    """A QML document styling ``band`` with one colour and label per class code."""
+    entries = "\n".join(
+        f"        <paletteEntry value={quoteattr(str(c.code))} color={quoteattr(c.hex)} "
+        f"alpha={quoteattr(str(c.rgba[3]))} label={quoteattr(c.label)}/>"
+        for c in classes
+    )
+    return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.22" styleCategories="AllStyleCategories">
+  <pipe>
+    <rasterrenderer type="paletted" band="{band}" opacity="1" alphaBand="-1" nodataColor="">
+      <rasterTransparency/>
+      <minMaxOrigin>
+        <limits>None</limits>
+        <extent>WholeRaster</extent>
+        <statAccuracy>Estimated</statAccuracy>
+        <cumulativeCutLower>0.02</cumulativeCutLower>
+        <cumulativeCutUpper>0.98</cumulativeCutUpper>
+        <stdDevFactor>2</stdDevFactor>
+      </minMaxOrigin>
+      <colorPalette>
+{entries}
+      </colorPalette>
+    </rasterrenderer>
+    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
+    <huesaturation saturation="0" grayscaleMode="0" colorizeOn="0"/>
+    <rasterresampler maxOversampling="2"/>
+  </pipe>
+  <blendMode>0</blendMode>
+</qgis>
+"""
