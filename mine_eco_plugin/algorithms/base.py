@@ -37,6 +37,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
 from .. import engine
 from ..core.tables import TableError, matrix_rows, parse_csv_table
+from ..core.windows import check_window
 from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
 from ..provider_info import GROUPS, MEMORY_SETTING, icon, plugin_version, resource
 
@@ -151,6 +152,33 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             ),
             help_text,
             advanced,
+        )
+
+    def add_window(
+        self,
+        name="WINDOW",
+        description="Window size (pixels, odd)",
+        default=3,
+        help_text="Side of the square moving window in pixels; odd, at least 1.",
+    ):
+        return self.add_number(name, description, default, help_text, minimum=1, integer=True)
+
+    def window_size(self, parameters, name, context) -> int:
+        """The window parameter as a positive odd int; an error naming it otherwise."""
+        size = self.parameterAsInt(parameters, name, context)
+        try:
+            return check_window(size)
+        except ValueError as error:
+            raise QgsProcessingException(f"{name}: {error}") from None
+
+    def add_seed(self, name="SEED", default=42):
+        return self.add_number(
+            name,
+            "Random seed",
+            default,
+            "Seed of the random generator: the same seed gives the same output.",
+            minimum=0,
+            integer=True,
         )
 
     def add_output_raster(self, name, description, help_text="", optional=False):
