@@ -2,12 +2,20 @@
 
 These serve the two-pass algorithms (a statistics pass, then a compute pass): scene minima for
 NDMVI, percentiles for FVC, ranges for normalisation. NaN marks NoData and is ignored.
+
+Every statistic here is a map over blocks followed by an associative combine, expressed through
+a ``Reduce`` callable: ``reduce(map_block, combine)`` applies ``map_block`` to every block of
+valid values and folds the partial results with ``combine``. ``stream_reduce`` does that over
+local block iterators (the raster engine); a Dask cluster does it with a tree of tasks
+(``mine_eco_plugin.distributed``). The statistics code is the same in both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,22 +34,44 @@ class RunningSummary:
     mean: float = 0.0
     m2: float = 0.0
 
-    def update(self, values: np.ndarray) -> None:
+    @classmethod
+    def of(cls, values: np.ndarray) -> RunningSummary:
+        """The summary of one block."""
         values = np.asarray(values)
         values = values[~np.isnan(values)] if values.dtype.kind == "f" else values.ravel()
-        n = values.size
-        if n == 0:
-            return
+        if values.size == 0:
+            return cls()
         values = values.astype(np.float64, copy=False)
-        block_mean = float(values.mean())
-        block_m2 = float(np.square(values - block_mean).sum())
-        self.minimum = min(self.minimum, float(values.min()))
-        self.maximum = max(self.maximum, float(values.max()))
-        total = self.count + n
-        delta = block_mean - self.mean
-        self.mean += delta * n / total
-        self.m2 += block_m2 + delta * delta * self.count * n / total
-        self.count = total
+        mean = float(values.mean())
+        return cls(
+            values.size,
+            float(values.min()),
+            float(values.max()),
+            mean,
+            float(np.square(values - mean).sum()),
+        )
+
+    def merge(self, other: RunningSummary) -> RunningSummary:
+        """The summary of both streams (Chan et al. 1979); neither operand changes."""
+        if other.count == 0:
+            return RunningSummary(self.count, self.minimum, self.maximum, self.mean, self.m2)
+        if self.count == 0:
+            return RunningSummary(other.count, other.minimum, other.maximum, other.mean, other.m2)
+        total = self.count + other.count
+        delta = other.mean - self.mean
+        return RunningSummary(
+            total,
+            min(self.minimum, other.minimum),
+            max(self.maximum, other.maximum),
+            self.mean + delta * other.count / total,
+            self.m2 + other.m2 + delta * delta * self.count * other.count / total,
+        )
+
+    def update(self, values: np.ndarray) -> None:
+        """Add one block to this summary in place."""
+        merged = self.merge(RunningSummary.of(values))
+        self.count, self.minimum, self.maximum = merged.count, merged.minimum, merged.maximum
+        self.mean, self.m2 = merged.mean, merged.m2
 
     @property
     def variance(self) -> float:
@@ -53,15 +83,38 @@ class RunningSummary:
         return float(np.sqrt(self.variance))
 
 
-def summarize(blocks: Iterable[np.ndarray]) -> RunningSummary:
-    summary = RunningSummary()
-    for values in blocks:
-        summary.update(values)
-    return summary
+Reduce = Callable[[Callable[[np.ndarray], Any], Callable[[Any, Any], Any]], Any]
+
+
+def stream_reduce(passes: Callable[[], Iterator[np.ndarray]]) -> Reduce:
+    """A ``Reduce`` over local passes: ``passes()`` returns a fresh iterator over the same
+    blocks of valid values each time (one call per statistics pass)."""
+
+    def reduce(map_block, combine):
+        result = None
+        for values in passes():
+            partial = map_block(values)
+            result = partial if result is None else combine(result, partial)
+        return result
+
+    return reduce
+
+
+def summarize(reduce: Reduce) -> RunningSummary:
+    """Count, min, max, mean and variance of all blocks."""
+    return reduce(RunningSummary.of, RunningSummary.merge) or RunningSummary()
+
+
+def _add(a, b):
+    return a + b
+
+
+def _concatenate(a, b):
+    return {key: np.concatenate((a[key], b[key])) for key in a}
 
 
 def exact_percentiles(
-    passes: Callable[[], Iterator[np.ndarray]],
+    reduce: Reduce,
     percentiles: Sequence[float],
     *,
     bins: int = 65536,
@@ -70,13 +123,12 @@ def exact_percentiles(
     """Percentiles of a stream, exactly as ``numpy.percentile`` (linear interpolation) would give
     them on all values at once, without holding the values.
 
-    ``passes()`` must return a fresh iterator over the same blocks of valid values each time it
-    is called. Pass 1 counts and finds the range; pass 2 builds a histogram; pass 3 gathers only
-    the values in the bins that hold the needed order statistics and sorts them. When such a bin
-    holds more than ``max_gathered`` values the range narrows to it and the histogram repeats.
-    Raises ValueError when the stream holds no values.
+    Pass 1 counts and finds the range; pass 2 builds a histogram; pass 3 gathers only the values
+    in the bins that hold the needed order statistics and sorts them. When such a bin holds
+    more than ``max_gathered`` values, its own range is found and the histogram repeats inside
+    it. Raises ValueError when the stream holds no values.
     """
-    summary = summarize(passes())
+    summary = summarize(reduce)
     if summary.count == 0:
         raise ValueError("no valid values")
     n = summary.count
@@ -90,9 +142,7 @@ def exact_percentiles(
         high = min(low + 1, n - 1)
         positions.append((rank, low, high))
         wanted[low] = wanted[high] = np.nan
-    _order_statistics(
-        passes, wanted, lambda v: v, summary.minimum, summary.maximum, 0, bins, max_gathered
-    )
+    _order_statistics(reduce, wanted, (), summary.minimum, summary.maximum, 0, bins, max_gathered)
     return [
         float(wanted[low] + (rank - low) * (wanted[high] - wanted[low]))
         for rank, low, high in positions
@@ -104,44 +154,68 @@ def _bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarra
     return np.clip(((values - lo) * (bins / (hi - lo))).astype(np.int64), 0, bins - 1)
 
 
-def _order_statistics(passes, wanted, select, lo, hi, below, bins, max_gathered) -> None:
-    """Fill ``wanted[k]`` (0-based order statistics of the whole stream) for the values that
-    ``select`` keeps, which lie in [lo, hi]; ``below`` values of the stream precede them."""
+def _select(values: np.ndarray, path: tuple) -> np.ndarray:
+    """The values inside the nested bins ``path`` = ((lo, hi, bins, bin), …)."""
+    for lo, hi, bins, chosen in path:
+        values = values[_bin_index(values, lo, hi, bins) == chosen]
+    return values
+
+
+def _order_statistics(reduce, wanted, path, lo, hi, below, bins, max_gathered) -> None:
+    """Fill ``wanted[k]`` (0-based order statistics of the whole stream) for the values inside
+    the nested bins ``path``, which lie in [lo, hi]; ``below`` values of the stream precede
+    them. The per-block functions are partials of module-level functions, so they can be sent
+    to other processes."""
     ranks = sorted(wanted)
     if lo is None:
-        chosen = summarize(select(values) for values in passes())
+        chosen = reduce(functools.partial(_summary_in, path=path), RunningSummary.merge)
         lo, hi = chosen.minimum, chosen.maximum
     if lo == hi:
         for k in ranks:
             wanted[k] = float(lo)
         return
-    counts = np.zeros(bins, dtype=np.int64)
-    for values in passes():
-        counts += np.bincount(_bin_index(select(values), lo, hi, bins), minlength=bins)
+    counts = reduce(functools.partial(_histogram_in, path=path, lo=lo, hi=hi, bins=bins), _add)
     starts = below + np.concatenate(([0], np.cumsum(counts)[:-1]))
     needed = sorted({int(np.searchsorted(starts, k, side="right")) - 1 for k in ranks})
-    small = [b for b in needed if counts[b] <= max_gathered]
-    gathered: dict[int, list[np.ndarray]] = {b: [] for b in small}
+    small = tuple(b for b in needed if counts[b] <= max_gathered)
+    gathered = {}
     if small:
-        for values in passes():
-            chosen = select(values)
-            index = _bin_index(chosen, lo, hi, bins)
-            for b in small:
-                gathered[b].append(chosen[index == b])
+        gathered = reduce(
+            functools.partial(_gather_in, path=path, lo=lo, hi=hi, bins=bins, chosen=small),
+            _concatenate,
+        )
     for b in needed:
         inside = [k for k in ranks if starts[b] <= k < starts[b] + counts[b]]
-        if b in gathered:
-            ordered = np.sort(np.concatenate(gathered[b]))
+        if b in small:
+            ordered = np.sort(gathered[b])
             for k in inside:
                 wanted[k] = float(ordered[k - starts[b]])
         else:
-
-            def in_bin(values, parent=select, b=b):
-                chosen = parent(values)
-                return chosen[_bin_index(chosen, lo, hi, bins) == b]
-
             sub = dict.fromkeys(inside, np.nan)
             # The bin's own range comes from one more pass; it shrinks by about ``bins`` at
             # every level and collapses to a point when the bin holds one repeated value.
-            _order_statistics(passes, sub, in_bin, None, None, int(starts[b]), bins, max_gathered)
+            _order_statistics(
+                reduce,
+                sub,
+                (*path, (lo, hi, bins, b)),
+                None,
+                None,
+                int(starts[b]),
+                bins,
+                max_gathered,
+            )
             wanted.update(sub)
+
+
+def _summary_in(values, path):
+    return RunningSummary.of(_select(values, path))
+
+
+def _histogram_in(values, path, lo, hi, bins):
+    return np.bincount(_bin_index(_select(values, path), lo, hi, bins), minlength=bins)
+
+
+def _gather_in(values, path, lo, hi, bins, chosen):
+    values = _select(values, path)
+    index = _bin_index(values, lo, hi, bins)
+    return {b: values[index == b] for b in chosen}

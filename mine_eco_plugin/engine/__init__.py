@@ -4,7 +4,7 @@ Free of QGIS (GDAL and numpy only), so the same engine serves the Processing alg
 scripts. Algorithms give it ``RasterSource``/``RasterTarget`` descriptions and a pure kernel.
 """
 
-from ..core.statistics import RunningSummary, exact_percentiles
+from ..core.statistics import RunningSummary, exact_percentiles, stream_reduce, summarize
 from .blocks import (
     DEFAULT_MEMORY_MB,
     Monitor,
@@ -37,7 +37,7 @@ def band_percentiles(
     """Exact percentiles (numpy's linear rule) of one band's valid values, in a few passes."""
     passes = block_values(source, grid=grid, band=band, memory_mb=memory_mb, monitor=monitor)
     try:
-        return exact_percentiles(passes, percentiles)
+        return exact_percentiles(stream_reduce(passes), percentiles)
     except ValueError as error:
         raise EngineError(source.parameter, f"has no valid pixels ({error})") from None
 
