@@ -23,12 +23,8 @@ from .writer import RasterTarget
 
 def band_summary(source, *, band=0, grid=None, memory_mb=DEFAULT_MEMORY_MB, monitor=None):
     """Count, min, max, mean and standard deviation of one band's valid values (one pass)."""
-    summary = RunningSummary()
-    for values in block_values(
-        source, grid=grid, band=band, memory_mb=memory_mb, monitor=monitor
-    )():
-        summary.update(values)
-    return summary
+    passes = block_values(source, grid=grid, band=band, memory_mb=memory_mb, monitor=monitor)
+    return summarize(stream_reduce(passes))
 
 
 def band_percentiles(
