@@ -17,7 +17,7 @@ from osgeo import gdal
 
 from .errors import Cancelled, EngineError
 from .grid import AlignedRaster, Grid, Window, open_dataset, require_crs
-from .writer import TILE, RasterTarget, RasterWriter
+from .writer import TILE, OutputSet, RasterTarget
 
 DEFAULT_MEMORY_MB = 256
 
@@ -192,53 +192,33 @@ def run_blocks(
     out_bands = sum(t.bands for t in targets if t is not None)
     bytes_per_pixel = (in_bands + out_bands) * np.dtype(dtype).itemsize * work_factor
     windows = plan_windows(grid, bytes_per_pixel, memory_mb, halo)
-    writers: list[RasterWriter | None] = []
     previous_cache = _bounded_cache(memory_mb)
     try:
-        for target in targets:
-            writers.append(RasterWriter(target, grid) if target is not None else None)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mineeco-write") as pool:
+        with (
+            OutputSet(targets, grid) as outputs,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="mineeco-write") as pool,
+        ):
             writing = None
             for index, window, blocks in _iterate(rasters, windows, halo, monitor):
                 result = kernel(*blocks)
                 if isinstance(result, np.ndarray):
                     result = (result,)
-                if len(result) != len(writers):
-                    raise ValueError(f"kernel returned {len(result)} outputs for {len(writers)}")
                 cropped = [
-                    _crop(values, window, halo)
-                    for values, writer in zip(result, writers, strict=True)
-                    if writer is not None
+                    None if values is None else _crop(values, window, halo) for values in result
                 ]
                 if writing is not None:
                     writing.result()
-                active = [w for w in writers if w is not None]
-                writing = pool.submit(_write_all, active, window, cropped)
+                writing = pool.submit(outputs.write, window, cropped)
                 monitor.report((index + 1) / len(windows))
             if writing is not None:
                 writing.result()
-        monitor.check()
-        for writer in writers:
-            if writer is not None:
-                writer.finish()
-        for writer in writers:
-            if writer is not None:
-                writer.commit()
-    except BaseException:
-        for writer in writers:
-            if writer is not None:
-                writer.discard()
-        raise
+            monitor.check()
+            outputs.commit()
     finally:
         gdal.SetCacheMax(previous_cache)
         for raster in rasters:
             raster.close()
     return grid
-
-
-def _write_all(writers: Sequence[RasterWriter], window: Window, blocks: Sequence[np.ndarray]):
-    for writer, values in zip(writers, blocks, strict=True):
-        writer.write(window, values)
 
 
 def scan(

@@ -237,3 +237,55 @@ class RasterWriter:
                 leftover.unlink()
             except FileNotFoundError:
                 pass
+
+
+class OutputSet:
+    """The outputs of one run, written together: all of them appear, or none.
+
+    Targets may be None (outputs the user did not ask for): the matching kernel results are
+    dropped. Use as a context manager: leaving it with an exception discards every temporary
+    file; ``commit()`` finishes and renames them all into place.
+    """
+
+    def __init__(self, targets, grid: Grid):
+        self.targets = list(targets)
+        self.writers: list[RasterWriter | None] = []
+        try:
+            for target in self.targets:
+                self.writers.append(RasterWriter(target, grid) if target is not None else None)
+        except BaseException:
+            self.discard()
+            raise
+
+    def __enter__(self) -> OutputSet:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is not None:
+            self.discard()
+
+    @property
+    def band_count(self) -> int:
+        return sum(t.bands for t in self.targets if t is not None)
+
+    def write(self, window: Window, results) -> None:
+        """Write one block: ``results`` holds one array per target (None targets included)."""
+        if isinstance(results, np.ndarray):
+            results = (results,)
+        if len(results) != len(self.writers):
+            raise ValueError(f"kernel returned {len(results)} outputs for {len(self.writers)}")
+        for writer, values in zip(self.writers, results, strict=True):
+            if writer is not None:
+                writer.write(window, values)
+
+    def commit(self) -> None:
+        active = [w for w in self.writers if w is not None]
+        for writer in active:
+            writer.finish()
+        for writer in active:
+            writer.commit()
+
+    def discard(self) -> None:
+        for writer in self.writers:
+            if writer is not None:
+                writer.discard()
