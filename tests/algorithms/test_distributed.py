@@ -1,0 +1,124 @@
+"""The kernels on a real dask.distributed LocalCluster of worker processes give the QGIS
+algorithms' results, with chunks small enough that moving windows cross chunk edges."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rasters import leftovers, read_raster, write_raster
+
+distributed = pytest.importorskip("distributed", reason="optional extra: pip install distributed")
+
+from mine_eco_plugin import engine  # noqa: E402
+from mine_eco_plugin.core.windows import box_count, box_sum  # noqa: E402
+from mine_eco_plugin.distributed import ChunkFailed, recipes, run_kernel  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+CHUNK = 128  # 300×350 rasters → 3×3 chunks
+
+
+@pytest.fixture(scope="module")
+def client():
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO), os.environ.get("PYTHONPATH")])
+    )
+    with (
+        distributed.LocalCluster(
+            n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    rng = np.random.default_rng(11)
+    data = rng.uniform(0.01, 0.5, size=(6, 300, 350)).astype(np.float32)
+    data[:, 40:60, 100:130] = -1  # a NoData hole across a chunk edge
+    return write_raster(tmp_path_factory.mktemp("stack") / "stack.tif", data, nodata=-1)
+
+
+def test_ndvi_equals_the_qgis_algorithm(run, client, stack, tmp_path):
+    run("ndvi", {"INPUT": stack, "OUTPUT": str(tmp_path / "qgis.tif")})
+    recipes.ndvi(stack, tmp_path / "dask.tif", client=client, chunk=CHUNK)
+    qgis, dask_result = read_raster(tmp_path / "qgis.tif")[0], read_raster(tmp_path / "dask.tif")[0]
+    np.testing.assert_array_equal(qgis, dask_result)
+    assert np.isnan(dask_result[0, 50, 110])
+
+
+def test_tasseled_cap_equals_the_qgis_algorithm(run, client, stack, tmp_path):
+    run("tasseled_cap", {"INPUT": stack, "COEFFICIENTS": 0, "OUTPUT": str(tmp_path / "q.tif")})
+    recipes.tasseled_cap(
+        stack, tmp_path / "d.tif", coefficients="tm_crist_1985", client=client, chunk=CHUNK
+    )
+    np.testing.assert_array_equal(
+        read_raster(tmp_path / "q.tif")[0], read_raster(tmp_path / "d.tif")[0]
+    )
+
+
+def test_fvc_two_pass_statistics_as_dask_reductions(run, client, tmp_path, stack):
+    run("ndvi", {"INPUT": stack, "OUTPUT": str(tmp_path / "ndvi.tif")})
+    qgis = run("fvc", {"INPUT": str(tmp_path / "ndvi.tif"), "OUTPUT": str(tmp_path / "q.tif")})
+    values = recipes.fvc(tmp_path / "ndvi.tif", tmp_path / "d.tif", client=client, chunk=CHUNK)
+    assert values["SOIL_VALUE"] == qgis["SOIL_VALUE"]
+    assert values["VEG_VALUE"] == qgis["VEG_VALUE"]
+    np.testing.assert_array_equal(
+        read_raster(tmp_path / "q.tif")[0], read_raster(tmp_path / "d.tif")[0]
+    )
+
+
+def moving_mean(block):
+    """A 7×7 NaN-aware moving mean: a moving-window kernel with a halo of 3."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (box_sum(block[0], 7) / box_count(~np.isnan(block[0]), 7)).astype(np.float32)
+
+
+def test_moving_window_across_chunk_edges_equals_the_engine(client, stack, tmp_path):
+    source = engine.RasterSource(stack, bands=(4,))
+    engine.run_blocks(
+        moving_mean,
+        [source],
+        [engine.RasterTarget(str(tmp_path / "e.tif"))],
+        halo=3,
+        memory_mb=0.5,
+    )
+    run_kernel(
+        moving_mean,
+        [source],
+        [engine.RasterTarget(str(tmp_path / "d.tif"))],
+        halo=3,
+        chunk=CHUNK,
+        client=client,
+    )
+    expected, got = read_raster(tmp_path / "e.tif")[0], read_raster(tmp_path / "d.tif")[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    # The window reaches 3 pixels across the chunk edge at row 128: compare with the whole.
+    whole = read_raster(stack)[0][3]
+    rows = whole[125:132, 200:207]
+    assert got[0, 128, 203] == pytest.approx(np.nanmean(rows), rel=1e-5)
+
+
+def fails_on_a_marked_pixel(block):
+    if np.nanmax(block) > 100:
+        raise ValueError("bad block")
+    return block[0]
+
+
+def test_a_failing_chunk_is_reported_and_nothing_is_written(client, tmp_path):
+    data = np.ones((300, 350), np.float32)
+    data[200, 300] = 1000  # inside the chunk of rows 128–255, cols 256–349
+    path = write_raster(tmp_path / "in.tif", data)
+    out_dir = tmp_path / "out"
+    with pytest.raises(
+        ChunkFailed, match=r"(?s)1 chunk\(s\) failed.*rows 128–255, cols 256–349.*bad"
+    ):
+        run_kernel(
+            fails_on_a_marked_pixel,
+            [engine.RasterSource(path)],
+            [engine.RasterTarget(str(out_dir / "r.tif"))],
+            chunk=CHUNK,
+            client=client,
+        )
+    assert not (out_dir / "r.tif").exists() and leftovers(out_dir) == []
