@@ -63,7 +63,7 @@ def test_year_count_must_match_layers(run, years, tmp_path):
     with pytest.raises(QgsProcessingException, match="YEARS: 4 year"):
         run(
             "index_trend",
-            {"INPUT": years, "YEARS": "2000,2005,2010,2016", "OUTPUT": str(tmp_path / "s.tif")},
+            {"INPUT": years, "YEARS": "2000,2005,2010,2016", **TEMPORARY},
         )
     with pytest.raises(QgsProcessingException, match="YEARS: every year must differ"):
         run(
@@ -71,6 +71,6 @@ def test_year_count_must_match_layers(run, years, tmp_path):
             {
                 "INPUT": years,
                 "YEARS": "2000,2005,2005,2016,2020",
-                "OUTPUT": str(tmp_path / "s.tif"),
+                **TEMPORARY,
             },
         )
