@@ -137,16 +137,21 @@ def exact_percentiles(
     for p in percentiles:
         if not 0 <= p <= 100:
             raise ValueError(f"percentile {p} outside [0, 100]")
-        rank = p / 100 * (n - 1)
-        low = int(np.floor(rank))
-        high = min(low + 1, n - 1)
-        positions.append((rank, low, high))
+        # numpy's "linear" method, operation for operation, so the results match it bit for
+        # bit: virtual index (n − 1)·q, then _lerp with its t ≥ 0.5 rule.
+        virtual = (n - 1) * np.true_divide(p, 100)
+        low = int(min(max(np.floor(virtual), 0), n - 1))
+        high = int(min(max(np.floor(virtual) + 1, 0), n - 1))
+        positions.append((virtual - np.floor(virtual), low, high))
         wanted[low] = wanted[high] = np.nan
     _order_statistics(reduce, wanted, (), summary.minimum, summary.maximum, 0, bins, max_gathered)
-    return [
-        float(wanted[low] + (rank - low) * (wanted[high] - wanted[low]))
-        for rank, low, high in positions
-    ]
+    results = []
+    for gamma, low, high in positions:
+        a, b = np.float64(wanted[low]), np.float64(wanted[high])
+        difference = b - a
+        value = b - difference * (1 - gamma) if gamma >= 0.5 else a + difference * gamma
+        results.append(float(value))
+    return results
 
 
 def _bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
