@@ -19,7 +19,9 @@ VENV=.venv
 REQUIREMENTS=requirements-dev.txt
 STAMP="$VENV/.requirements.sha256"
 APT_PACKAGES=(qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-venv python3-pip
-    python3-sklearn)
+    python3-sklearn
+    # The desktop smoke test starts QGIS itself on a virtual screen.
+    xvfb xauth)
 
 log() { printf 'setup: %s\n' "$*"; }
 
