@@ -57,7 +57,7 @@ def normalized_difference(a, b) -> np.ndarray:
     """
     a = _as_float(a)
     b = _as_float(b)
-    return _safe_divide(a - b, a + b).astype(np.float32)
+    return _safe_divide(a - b, a + b).astype(np.float32, copy=False)
 
 
 def ndvi(red, nir) -> np.ndarray:
@@ -87,7 +87,7 @@ def ndmvi(red, nir, red_min, nir_min) -> np.ndarray:
     nir_min = _as_float(nir_min)
     numerator = (nir - red) + (red_min - nir_min)
     denominator = (nir + red) - (red_min + nir_min)
-    return _safe_divide(numerator, denominator).astype(np.float32)
+    return _safe_divide(numerator, denominator).astype(np.float32, copy=False)
 
 
 def vegetation_cover(index, soil_value, veg_value) -> np.ndarray:
@@ -108,7 +108,7 @@ def vegetation_cover(index, soil_value, veg_value) -> np.ndarray:
         )
     index = _as_float(index)
     cover = (index - soil_value) / (veg_value - soil_value)
-    return np.clip(cover, 0.0, 1.0).astype(np.float32)
+    return np.clip(cover, 0.0, 1.0).astype(np.float32, copy=False)
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ def tasseled_cap(stack, coefficients: TasseledCapSet) -> np.ndarray:
     components = np.tensordot(coefficients.matrix().astype(stack.dtype), stack, axes=(1, 0))
     # NaN × c is NaN already; the mask states the rule rather than relying on it.
     invalid = np.isnan(stack).any(axis=0)
-    return np.where(invalid, np.nan, components).astype(np.float32)
+    return np.where(invalid, np.nan, components).astype(np.float32, copy=False)
 
 
 # Liang (2001) Landsat shortwave albedo: coefficients of blue, red, NIR, SWIR1, SWIR2 and the
@@ -261,7 +261,7 @@ def bare_soil_index(blue, red, nir, swir1) -> np.ndarray:
     The bare-soil index of Rikimaru et al. (2002) as used in Xu Hanqiu's NDBSI. Dimensionless.
     NoData: NaN in any band gives NaN; a zero denominator gives NaN.
     """
-    return _bare_soil(blue, red, nir, swir1).astype(np.float32)
+    return _bare_soil(blue, red, nir, swir1).astype(np.float32, copy=False)
 
 
 def _bare_soil(blue, red, nir, swir1) -> np.ndarray:
@@ -288,7 +288,7 @@ def index_based_builtup_index(green, red, nir, swir1) -> np.ndarray:
     International Journal of Remote Sensing, 29(14), 4269-4276. Dimensionless. NoData: NaN in any
     band gives NaN; any zero denominator gives NaN.
     """
-    return _index_based_builtup(green, red, nir, swir1).astype(np.float32)
+    return _index_based_builtup(green, red, nir, swir1).astype(np.float32, copy=False)
 
 
 def ndbsi(blue, green, red, nir, swir1) -> np.ndarray:
@@ -301,4 +301,4 @@ def ndbsi(blue, green, red, nir, swir1) -> np.ndarray:
     """
     soil = _bare_soil(blue, red, nir, swir1)
     built = _index_based_builtup(green, red, nir, swir1)
-    return ((soil + built) / 2.0).astype(np.float32)
+    return ((soil + built) / 2.0).astype(np.float32, copy=False)

@@ -159,11 +159,25 @@ def _iterate(
             yield index, window, blocks
 
 
+#: Share of the memory budget left to GDAL's block cache (tiles read and written); the rest
+#: goes to the blocks in flight.
+CACHE_SHARE = 0.25
+#: Blocks alive at once: one being read ahead, one being computed, one being written.
+BLOCKS_IN_FLIGHT = 3
+
+
 def _bounded_cache(memory_mb: float):
-    """Cap GDAL's block cache for the run (it would otherwise grow to 5 % of RAM)."""
+    """Cap GDAL's block cache for the run at its share of the budget (left alone it grows to
+    5 % of RAM and, on pixel-interleaved inputs, fills with the tiles of bands never used)."""
     previous = gdal.GetCacheMax()
-    gdal.SetCacheMax(int(min(previous, max(memory_mb, 64) * 2**20)))
+    gdal.SetCacheMax(int(min(previous, max(memory_mb * CACHE_SHARE, 16) * 2**20)))
     return previous
+
+
+def _block_budget(memory_mb: float) -> float:
+    """Memory for one block's arrays: the budget less the cache, split over the blocks in
+    flight."""
+    return memory_mb * (1 - CACHE_SHARE) / BLOCKS_IN_FLIGHT
 
 
 def run_blocks(
@@ -191,7 +205,7 @@ def run_blocks(
     in_bands = sum(r.band_count for r in rasters)
     out_bands = sum(t.bands for t in targets if t is not None)
     bytes_per_pixel = (in_bands + out_bands) * np.dtype(dtype).itemsize * work_factor
-    windows = plan_windows(grid, bytes_per_pixel, memory_mb, halo)
+    windows = plan_windows(grid, bytes_per_pixel, _block_budget(memory_mb), halo)
     previous_cache = _bounded_cache(memory_mb)
     try:
         with (
@@ -237,7 +251,7 @@ def scan(
     grid = grid or resolve_grid(sources)
     rasters = _open_all(sources, grid, dtype)
     bytes_per_pixel = sum(r.band_count for r in rasters) * np.dtype(dtype).itemsize * work_factor
-    windows = plan_windows(grid, bytes_per_pixel, memory_mb, halo)
+    windows = plan_windows(grid, bytes_per_pixel, _block_budget(memory_mb), halo)
     previous_cache = _bounded_cache(memory_mb)
     try:
         for index, window, blocks in _iterate(rasters, windows, halo, monitor):
@@ -268,7 +282,7 @@ def block_values(
     def one_pass() -> Iterator[np.ndarray]:
         rasters = _open_all([source], grid, np.float32)
         try:
-            windows = plan_windows(grid, rasters[0].band_count * 4 * 3, memory_mb)
+            windows = plan_windows(grid, rasters[0].band_count * 4 * 3, _block_budget(memory_mb))
             step = passes["done"]
             passes["done"] += 1
             # The number of passes is not known beforehand: each pass takes half the rest.

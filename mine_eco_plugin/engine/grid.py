@@ -263,9 +263,8 @@ class AlignedRaster:
         col1, row1 = window.col + window.width + halo, window.row + window.height + halo
         c0, r0 = max(col0, 0), max(row0, 0)
         c1, r1 = min(col1, width), min(row1, height)
-        out = np.full((len(self.bands), row1 - row0, col1 - col0), np.nan, dtype=self.dtype)
         if c1 <= c0 or r1 <= r0:
-            return out
+            return np.full((len(self.bands), row1 - row0, col1 - col0), np.nan, self.dtype)
         data = self.dataset.ReadAsArray(
             c0,
             r0,
@@ -285,6 +284,9 @@ class AlignedRaster:
                     if mask is not None:
                         valid = mask.ReadAsArray(c0, r0, c1 - c0, r1 - r0)
                         data[i][valid == 0] = np.nan
+        if (c0, r0, c1, r1) == (col0, row0, col1, row1):
+            return data  # entirely inside the raster: no padding, no copy
+        out = np.full((len(self.bands), row1 - row0, col1 - col0), np.nan, dtype=self.dtype)
         out[:, r0 - row0 : r1 - row0, c0 - col0 : c1 - col0] = data
         return out
 

@@ -175,7 +175,7 @@ class RasterWriter:
             window.row,
             window.width,
             window.height,
-            values.tobytes(),
+            memoryview(values).cast("B"),  # the array's own buffer: no copy
             buf_type=GDAL_TYPES[self.target.dtype],
             band_list=list(range(1, self.target.bands + 1)),
         )
