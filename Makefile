@@ -17,6 +17,8 @@ VERSION = $(shell sed -n 's/^version[[:space:]]*=[[:space:]]*//p' metadata.txt 2
 	| tr -d '\r' | head -n1)
 ZIP := dist/$(PLUGIN)-$(VERSION).zip
 
+# Extra arguments for benchmarks/run.py, e.g. `make bench BENCH_ARGS="--quick indices"`.
+BENCH_ARGS ?=
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k ndvi -x"`.
 PYTEST_ARGS ?=
 # Set to 1 to let a run that collects no test at all (pytest exit code 5) succeed.
@@ -48,7 +50,7 @@ demo: setup
 	$(PYTHON) scripts/demo.py
 
 bench: setup
-	$(PYTHON) benchmarks/run.py
+	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
 lint: setup
 	$(RUFF) check $(LINT_PATHS)
