@@ -1,0 +1,636 @@
+"""ESTARFM, the enhanced spatial and temporal adaptive reflectance fusion model (Zhu et al. 2010).
+
+Two pairs of fine (e.g. Landsat) and coarse (e.g. MODIS resampled onto the fine grid) images at
+base dates t_m and t_n, and the coarse image at the prediction date t_p, give the fine image at
+t_p. For each central pixel x_c of a (2w+1)² window and each band B (equation numbers of Zhu,
+Chen, Gao, Chen & Masek 2010, Remote Sens. Environ. 114, 2610–2623):
+
+* similar pixels (Eq. 13): valid pixels x_i of the window with
+  |F(x_i, t_k, B) − F(x_c, t_k, B)| ≤ σ(B, t_k)·2/m for both base dates and every band; σ is the
+  standard deviation of the fine band, m the number of classes; the central pixel is one of them;
+* spectral similarity (Eq. 14): R_i, the Pearson correlation between the fine and the coarse
+  spectral vectors (F(x_i, t_m, B_1…B_n), F(x_i, t_n, B_1…B_n)) and (C(…)…) of the similar pixel;
+* relative distance (Eq. 15): d_i = 1 + ‖x_i − x_c‖ / w;
+* weights (Eqs. 16–17): D_i = (1 − R_i)·d_i, W_i = (1/D_i) / Σ(1/D_i);
+* conversion coefficient (§3.4, Eqs. 10–11): V = least-squares slope of the fine on the coarse
+  values of the similar pixels at both base dates (2N samples);
+* prediction from each base date (Eq. 12): F_k = F(x_c, t_k) + Σ W_i·V·(C(x_i, t_p) − C(x_i, t_k));
+* temporal weights (Eq. 18): T_k ∝ 1 / |Σ C(t_k) − Σ C(t_p)| over the window; result (Eq. 19)
+  F = T_m·F_m + T_n·F_n.
+
+Choices the paper leaves open follow the authors' released IDL code (ESTARFM 1.1, 2018), and are
+parameters of ``FusionSettings``:
+
+* The window is truncated at the raster's edge and NoData pixels take no part in it.
+* V is fitted over all similar pixels of the window (the code's reading of §3.4; the paper's
+  per-coarse-pixel grouping needs coarse footprints that resampling has erased). It is kept when
+  the coarse change |mean C(t_m) − mean C(t_n)| over the similar pixels is at least
+  ``min_change``, the slope is significant (p ≤ ``alpha`` from the F distribution's CDF with
+  (1, 2N − 2) degrees of freedom — not its density) and 0 < V ≤ ``v_max``; otherwise V = 1
+  (§3.4: "V has to be set as 1"). A fit with no spread in the coarse or fine values has no test
+  and gives V = 1; an exact fit (no residual) is significant.
+* R_i of a constant vector (undefined) is 0.5, as in the code. For one band Eq. 14 degenerates
+  (two-element vectors), and the code's R_i = 1 − ½(|F₁ − C₁|/(F₁ + C₁) + |F₂ − C₂|/(F₂ + C₂)) is
+  used, clipped at −1 (the range of R the paper states).
+* 10⁻⁷ is added to D_i, which realises the paper's rule for pure pixels (R_i = 1: those share
+  the weight equally); 10⁻¹⁰ is added to the temporal differences.
+* Fewer than ``min_similar`` similar pixels (code: more than 5 needed): the window-mean coarse
+  changes are added to the fine values, F = Σ_k T_k·(F(x_c, t_k) + Δ_k), Δ_k = mean C(t_p) −
+  mean C(t_k) over the window's valid pixels (the code's fall-back).
+* A prediction outside the open valid range (≤ ``valid_min`` or ≥ ``valid_max``) is replaced by
+  Σ_k T_k·Σ_i W_i·F(x_i, t_k), the weighted mean of the similar pixels (the code's revision).
+
+The computation is exact (no approximation), vectorised over all centres at once: for every
+window offset o the similarity masks of all pairs (p, p + o) are one array operation, and the
+per-centre sums (count, Σ1/D_i, Σ(1/D_i)·ΔC, the coarse-change sum) accumulate over the
+(2w + 1)² offsets. As |a − b| = |b − a|, the mask of offset o serves the centres p (neighbour
+p + o) and p + o (neighbour p), so each pair is tested once. The regression sums (float64) and
+the revision's weighted means are computed afterwards only for the pixels that need them: by the
+same dense accumulation when many do, by gathering their windows when few do. Chunks of centres
+run on ``threads`` threads (numpy releases the GIL in array operations).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import fdtrc
+
+from .windows import box_sum
+
+#: The authors' defaults (Zhu et al. 2010, §4.2.1; ESTARFM code 1.1).
+DEFAULT_HALF_WINDOW = 25
+DEFAULT_CLASSES = 4
+DEFAULT_VALID_MIN = 0.0
+DEFAULT_VALID_MAX = 10000.0
+#: The code predicts from the similar pixels only when there are more than five.
+DEFAULT_MIN_SIMILAR = 6
+DEFAULT_ALPHA = 0.05
+DEFAULT_V_MAX = 5.0
+#: The regression is tried when the coarse change reaches 2 % of the valid range (code 1.1:
+#: ``DN_max·0.02`` with ``DN_min = 0``).
+DEFAULT_MIN_CHANGE_FRACTION = 0.02
+#: Added to the combined distance D_i (code: 0.0000001) and to temporal differences (0.01^5).
+WEIGHT_EPSILON = 1e-7
+TEMPORAL_EPSILON = 1e-10
+#: R_i where Eq. 14 is undefined (a constant spectral vector), as in the code.
+UNDEFINED_CORRELATION = 0.5
+#: Centres per chunk: the working set of one chunk stays in the level-2 cache.
+CHUNK = 32768
+#: A second pass runs densely over a chunk when at least this share of its pixels need it,
+#: otherwise over the gathered windows of those pixels only.
+DENSE_SHARE = 0.2
+#: Pixels whose windows are gathered at once (bounds the memory of the gathered path).
+GATHER_BATCH = 256
+#: Regression sums this small relative to the sum of squares mean "no spread" (no test).
+NO_SPREAD = 1e-12
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """Parameters of one ESTARFM run (data units are those of the images).
+
+    ``thresholds`` are the similarity thresholds σ(B, t_k)·2/m, shape (2, bands) for the fine
+    images at t_m and t_n; None computes σ in every block from its valid pixels.
+    """
+
+    half_window: int = DEFAULT_HALF_WINDOW
+    classes: float = DEFAULT_CLASSES
+    valid_min: float = DEFAULT_VALID_MIN
+    valid_max: float = DEFAULT_VALID_MAX
+    min_similar: int = DEFAULT_MIN_SIMILAR
+    min_change: float = DEFAULT_MIN_CHANGE_FRACTION * (DEFAULT_VALID_MAX - DEFAULT_VALID_MIN)
+    alpha: float = DEFAULT_ALPHA
+    v_max: float = DEFAULT_V_MAX
+    thresholds: np.ndarray | None = None
+    threads: int = 2
+    chunk: int = CHUNK
+    dense_share: float = DENSE_SHARE
+
+    def __post_init__(self):
+        if int(self.half_window) != self.half_window or self.half_window < 0:
+            raise ValueError(f"half_window must be a whole number ≥ 0, got {self.half_window}")
+        if not self.classes > 0:
+            raise ValueError(f"classes must be positive, got {self.classes}")
+        if not self.valid_min < self.valid_max:
+            raise ValueError(
+                f"valid_min ({self.valid_min}) must be smaller than valid_max ({self.valid_max})"
+            )
+        if self.min_similar < 1:
+            raise ValueError(f"min_similar must be at least 1, got {self.min_similar}")
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must lie in (0, 1), got {self.alpha}")
+        if not self.v_max > 0:
+            raise ValueError(f"v_max must be positive, got {self.v_max}")
+        if self.min_change < 0:
+            raise ValueError(f"min_change must not be negative, got {self.min_change}")
+
+
+@dataclass
+class FusionStats:
+    """What happened, summed over blocks: how many pixels took each branch of the algorithm."""
+
+    predicted: int = 0
+    few_similar: int = 0
+    regression_tried: list[int] = field(default_factory=list)
+    regression_used: list[int] = field(default_factory=list)
+    revised: list[int] = field(default_factory=list)
+    similar_sum: float = 0.0
+
+    def add(self, other: FusionStats) -> None:
+        self.predicted += other.predicted
+        self.few_similar += other.few_similar
+        self.similar_sum += other.similar_sum
+        for name in ("regression_tried", "regression_used", "revised"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if len(mine) < len(theirs):
+                mine.extend([0] * (len(theirs) - len(mine)))
+            for band, value in enumerate(theirs):
+                mine[band] += value
+
+    @property
+    def mean_similar(self) -> float:
+        """Mean number of similar pixels of the pixels predicted from their similar pixels."""
+        fused = self.predicted - self.few_similar
+        return self.similar_sum / fused if fused else float("nan")
+
+
+def similarity_thresholds(sigma: np.ndarray, classes: float) -> np.ndarray:
+    """Eq. 13's threshold σ(B)·2/m for each fine image (rows) and band (columns)."""
+    return np.asarray(sigma, dtype=np.float64) * 2.0 / float(classes)
+
+
+def in_range(values: np.ndarray, valid_min: float, valid_max: float) -> np.ndarray:
+    """True where a value is valid: finite and strictly inside (valid_min, valid_max).
+
+    The range is open as in the authors' code, which treats a prediction ≤ DN_min or ≥ DN_max
+    as abnormal; NaN (NoData) is never valid.
+    """
+    with np.errstate(invalid="ignore"):
+        return (values > valid_min) & (values < valid_max)
+
+
+def sample_sigma(values: np.ndarray, valid_min: float, valid_max: float) -> np.ndarray:
+    """Sample standard deviation (n − 1, as IDL's STDDEV) of each band's valid values.
+
+    ``values`` is (bands, …); a band with fewer than two valid values gives NaN.
+    """
+    sigma = np.full(values.shape[0], np.nan)
+    for band, plane in enumerate(values):
+        kept = plane[in_range(plane, valid_min, valid_max)].astype(np.float64)
+        if kept.size > 1:
+            sigma[band] = kept.std(ddof=1)
+    return sigma
+
+
+def spectral_correlation(fine1, coarse1, fine2, coarse2) -> np.ndarray:
+    """R of Eq. 14 for every pixel: Pearson's r between the fine and coarse spectral vectors
+    over both base dates and all bands. Inputs (bands, …), float; output (…), float64.
+
+    One band: R = 1 − ½(|F₁ − C₁|/(F₁ + C₁) + |F₂ − C₂|/(F₂ + C₂)) (authors' code), clipped at
+    −1. Undefined values (a constant vector, 0/0) are 0.5, as in the code.
+    """
+    fine = np.concatenate([fine1, fine2]).astype(np.float64)
+    coarse = np.concatenate([coarse1, coarse2]).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if fine1.shape[0] == 1:
+            r = 1.0 - 0.5 * (
+                np.abs((fine[0] - coarse[0]) / (fine[0] + coarse[0]))
+                + np.abs((fine[1] - coarse[1]) / (fine[1] + coarse[1]))
+            )
+        else:
+            fine_dev = fine - fine.mean(axis=0)
+            coarse_dev = coarse - coarse.mean(axis=0)
+            r = (fine_dev * coarse_dev).sum(axis=0) / np.sqrt(
+                (fine_dev**2).sum(axis=0) * (coarse_dev**2).sum(axis=0)
+            )
+            constant = (np.ptp(fine, axis=0) == 0) | (np.ptp(coarse, axis=0) == 0)
+            r[constant] = np.nan
+    r = np.where(np.isnan(r), UNDEFINED_CORRELATION, r)
+    return np.clip(r, -1.0, 1.0)
+
+
+def conversion_coefficient(n, sum_x, sum_y, sum_xy, sum_xx, sum_yy, *, alpha, v_max):
+    """V of §3.4 from the regression sums over the 2n samples (fine y on coarse x).
+
+    Returns (V, used): V is the least-squares slope where it is significant (p ≤ alpha, p from
+    the F distribution's upper tail with 1 and 2n − 2 degrees of freedom, i.e. 1 − CDF) and
+    0 < slope ≤ v_max; 1 elsewhere (no spread in x or y, too few samples, not significant,
+    out of bounds).
+    """
+    samples = 2.0 * np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sxx = sum_xx - sum_x * sum_x / samples
+        syy = sum_yy - sum_y * sum_y / samples
+        sxy = sum_xy - sum_x * sum_y / samples
+        spread = (sxx > NO_SPREAD * np.abs(sum_xx)) & (syy > NO_SPREAD * np.abs(sum_yy))
+        slope = sxy / sxx
+        explained = sxy * sxy / sxx
+        residual = np.maximum(syy - explained, 0.0)
+        dof = samples - 2.0
+        f_value = np.where(residual > 0, explained * dof / residual, np.inf)
+        p_value = fdtrc(1.0, np.maximum(dof, 1.0), f_value)
+    used = spread & (dof >= 1) & (p_value <= alpha) & (slope > 0) & (slope <= v_max)
+    return np.where(used, slope, 1.0), used
+
+
+def temporal_weights(c0, c1, c2, valid, half_window):
+    """Eq. 18 per band: T_m, T_n ∝ 1/|Δ| with Δ_k the window-mean change of the coarse image
+    from t_k to t_p over valid pixels (the sums of Eq. 18 over the same pixels, divided by their
+    count). Returns (T_m, T_n, Δ_m, Δ_n), each (bands, rows, cols) like the inputs."""
+    size = 2 * half_window + 1
+    count = box_sum(valid.astype(np.float64), size)
+    t_m, t_n, delta_m, delta_n = (np.empty(c0.shape) for _ in range(4))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for band in range(c0.shape[0]):
+            for delta, base in ((delta_m, c1), (delta_n, c2)):
+                change = np.where(valid, c0[band].astype(np.float64) - base[band], np.nan)
+                delta[band] = box_sum(change, size) / count
+            inverse_m = 1.0 / (np.abs(delta_m[band]) + TEMPORAL_EPSILON)
+            inverse_n = 1.0 / (np.abs(delta_n[band]) + TEMPORAL_EPSILON)
+            t_m[band] = inverse_m / (inverse_m + inverse_n)
+            t_n[band] = inverse_n / (inverse_m + inverse_n)
+    return t_m, t_n, delta_m, delta_n
+
+
+class _Stopped(Exception):
+    """Raised inside a worker when the run was cancelled."""
+
+
+class _Block:
+    """One block of the five images with a halo of ``half_window``, flattened row by row.
+
+    Centres are the flat indices of the inner pixels; a neighbour at (dy, dx) is the index
+    + dy·width + dx. Chunks of consecutive flat indices include the halo columns between inner
+    rows: they are computed and dropped, which keeps every array operation contiguous.
+    """
+
+    def __init__(self, images: Sequence[np.ndarray], settings: FusionSettings):
+        self.settings = s = settings
+        self.h = h = int(s.half_window)
+        stack = np.stack([np.asarray(image, dtype=np.float32) for image in images])
+        _, self.bands, self.height, self.width = stack.shape
+        self.rows, self.cols = self.height - 2 * h, self.width - 2 * h
+        if self.rows < 1 or self.cols < 1:
+            raise ValueError(
+                f"a block of {self.height}×{self.width} pixels has no centre for a half window "
+                f"of {h}"
+            )
+        valid2d = in_range(stack, s.valid_min, s.valid_max).all(axis=(0, 1))
+        self.valid = valid2d.ravel()
+        fine1, coarse1, fine2, coarse2, coarse0 = stack
+        thresholds = s.thresholds
+        if thresholds is None:
+            thresholds = similarity_thresholds(
+                [sample_sigma(f, s.valid_min, s.valid_max) for f in (fine1, fine2)], s.classes
+            )
+        self.thresholds = np.asarray(thresholds, dtype=np.float64).reshape(2, self.bands)
+        zero = ~valid2d
+        # Similarity channels: NaN where not valid, so no comparison with them holds.
+        self.channels = []
+        for date, fine in enumerate((fine1, fine2)):
+            for band in range(self.bands):
+                plane = np.where(valid2d, fine[band], np.float32(np.nan)).ravel()
+                self.channels.append((plane, np.float32(self.thresholds[date, band])))
+        r = spectral_correlation(fine1, coarse1, fine2, coarse2)
+        self.spectral = np.where(valid2d, 1.0 - r, 1.0).astype(np.float32).ravel()
+        self.fine = [f.reshape(self.bands, -1) for f in (fine1, fine2)]
+        self.coarse = [c.reshape(self.bands, -1) for c in (coarse1, coarse2, coarse0)]
+        # Neighbour quantities of the first pass, 0 where not valid (the masks exclude them).
+        self.change_m = self._zeroed(coarse0 - coarse1, zero)  # C(t_p) − C(t_m)
+        self.change_n = self._zeroed(coarse0 - coarse2, zero)  # C(t_p) − C(t_n)
+        self.change_mn = self._zeroed(coarse1 - coarse2, zero)  # C(t_m) − C(t_n)
+        # Fine values for the revision's weighted means (masked out where not valid).
+        self.fine_zeroed = [self._zeroed(f, zero) for f in (fine1, fine2)]
+        (self.t_m, self.t_n, self.delta_m, self.delta_n) = (
+            a.reshape(self.bands, -1)
+            for a in temporal_weights(coarse0, coarse1, coarse2, valid2d, h)
+        )
+        self._stack, self._zero = stack, zero
+        self._regression = {}
+        self._regression_lock = threading.Lock()
+        offsets = [
+            (dy, dx) for dy in range(0, h + 1) for dx in range(-h, h + 1) if (dy, dx) > (0, 0)
+        ]
+        self.shifts = [dy * self.width + dx for dy, dx in offsets]
+        self.distances = [np.float32(1.0 + math.hypot(dy, dx) / h) for dy, dx in offsets]
+        window = np.arange(-h, h + 1)
+        dy, dx = np.meshgrid(window, window, indexing="ij")
+        self.window_shifts = (dy * self.width + dx).ravel()
+        self.window_distances = (1.0 + np.hypot(dy, dx) / max(h, 1)).ravel().astype(np.float32)
+        self.first = h * self.width + h
+        self.stop = (h + self.rows - 1) * self.width + h + self.cols
+
+    @staticmethod
+    def _zeroed(values: np.ndarray, zero: np.ndarray) -> np.ndarray:
+        out = np.where(zero, np.float32(0), values).astype(np.float32)
+        return out.reshape(values.shape[0], -1)
+
+    def regression_inputs(self, band: int) -> list[np.ndarray]:
+        """Per-pixel x, y, xy, x², y² summed over both base dates (float64), shifted by the
+        band's mean fine value so that the sums of squares keep their precision."""
+        with self._regression_lock:
+            if band not in self._regression:
+                f1, f2 = self.fine[0][band], self.fine[1][band]
+                shift = float(np.mean(f1[self.valid])) if self.valid.any() else 0.0
+                x1, x2 = (c[band].astype(np.float64) - shift for c in self.coarse[:2])
+                y1, y2 = f1.astype(np.float64) - shift, f2.astype(np.float64) - shift
+                terms = [x1 + x2, y1 + y2, x1 * y1 + x2 * y2, x1 * x1 + x2 * x2, y1 * y1 + y2 * y2]
+                self._regression[band] = [np.where(self.valid, t, 0.0) for t in terms]
+            return self._regression[band]
+
+    # --- window sums ---------------------------------------------------------------------
+    def dense_sums(self, start, stop, weighted=(), plain=(), plain64=(), stop_flag=None):
+        """Sums over the similar pixels of the centres start…stop−1 (flat indices), for every
+        centre: count n, Σu with u = 1/D_i, Σ u·q for ``weighted`` quantities q, Σ q for
+        ``plain`` (float32) and ``plain64`` (float64) quantities. Each pair of pixels is tested
+        once and serves both as (centre, neighbour) and (neighbour, centre)."""
+        length = stop - start
+        count = np.zeros(length, np.float32)
+        weights = np.zeros(length, np.float32)
+        sums_w = [np.zeros(length, np.float32) for _ in weighted]
+        sums_p = [np.zeros(length, np.float32) for _ in plain]
+        sums_64 = [np.zeros(length, np.float64) for _ in plain64]
+        need_u = bool(weighted)
+        longest = length + (self.shifts[-1] if self.shifts else 0)
+        diff = np.empty(longest, np.float32)
+        test = np.empty(longest, bool)
+        mask_all = np.empty(longest, bool)
+        mask = np.empty(length, np.float32)
+        mask64 = np.empty(length, np.float64) if plain64 else None
+        u = np.empty(length, np.float32)
+        product = np.empty(length, np.float32)
+        product64 = np.empty(length, np.float64) if plain64 else None
+        one, epsilon = np.float32(1), np.float32(WEIGHT_EPSILON)
+
+        def add(mask_view, neighbour, distance):
+            np.copyto(mask, mask_view)
+            np.add(count, mask, out=count)
+            if need_u:
+                np.multiply(self.spectral[neighbour : neighbour + length], distance, out=u)
+                np.add(u, epsilon, out=u)
+                np.divide(one, u, out=u)
+                np.multiply(u, mask, out=u)
+                np.add(weights, u, out=weights)
+                for quantity, total in zip(weighted, sums_w, strict=True):
+                    np.multiply(quantity[neighbour : neighbour + length], u, out=product)
+                    np.add(total, product, out=total)
+            for quantity, total in zip(plain, sums_p, strict=True):
+                np.multiply(quantity[neighbour : neighbour + length], mask, out=product)
+                np.add(total, product, out=total)
+            if plain64:
+                np.copyto(mask64, mask_view)
+                for quantity, total in zip(plain64, sums_64, strict=True):
+                    np.multiply(quantity[neighbour : neighbour + length], mask64, out=product64)
+                    np.add(total, product64, out=total)
+
+        # The centre itself: similar to itself when valid, at distance d = 1.
+        add(self.valid[start:stop], start, np.float32(1.0))
+        with np.errstate(invalid="ignore"):
+            for shift, distance in zip(self.shifts, self.distances, strict=True):
+                if stop_flag is not None and stop_flag.is_set():
+                    raise _Stopped()
+                first = start - shift  # pairs (p, p + shift) for p in first … stop − 1
+                span = length + shift
+                for index, (plane, threshold) in enumerate(self.channels):
+                    np.subtract(
+                        plane[first + shift : first + shift + span],
+                        plane[first : first + span],
+                        out=diff[:span],
+                    )
+                    np.abs(diff[:span], out=diff[:span])
+                    target = mask_all if index == 0 else test
+                    np.less_equal(diff[:span], threshold, out=target[:span])
+                    if index:
+                        np.logical_and(mask_all[:span], test[:span], out=mask_all[:span])
+                # Centres p with neighbour p + shift, then centres p + shift with neighbour p.
+                add(mask_all[shift:span], start + shift, distance)
+                add(mask_all[:length], start - shift, distance)
+        return count, weights, sums_w, sums_p, sums_64
+
+    def gathered_sums(self, centres, weighted=(), plain64=()):
+        """The same sums as ``dense_sums`` for scattered centres (flat indices), from their
+        gathered windows, in batches."""
+        centres = np.asarray(centres, dtype=np.int64)
+        count = np.zeros(centres.size)
+        weights = np.zeros(centres.size)
+        sums_w = [np.zeros(centres.size) for _ in weighted]
+        sums_64 = [np.zeros(centres.size) for _ in plain64]
+        for begin in range(0, centres.size, GATHER_BATCH):
+            part = slice(begin, begin + GATHER_BATCH)
+            batch = centres[part]
+            index = batch[:, None] + self.window_shifts[None, :]
+            similar = np.ones(index.shape, bool)
+            with np.errstate(invalid="ignore"):
+                for plane, threshold in self.channels:
+                    similar &= np.abs(plane[index] - plane[batch][:, None]) <= threshold
+            count[part] = similar.sum(axis=1)
+            if weighted:
+                u = np.float32(1) / (
+                    self.spectral[index] * self.window_distances[None, :]
+                    + np.float32(WEIGHT_EPSILON)
+                )
+                u = np.where(similar, u, np.float32(0))
+                weights[part] = u.sum(axis=1, dtype=np.float64)
+                for quantity, total in zip(weighted, sums_w, strict=True):
+                    total[part] = (u * quantity[index]).sum(axis=1, dtype=np.float64)
+            for quantity, total in zip(plain64, sums_64, strict=True):
+                total[part] = np.where(similar, quantity[index], 0.0).sum(axis=1)
+        return count, weights, sums_w, sums_64
+
+    # --- one chunk of centres ------------------------------------------------------------
+    def predict_chunk(self, start, stop, out, stop_flag=None) -> FusionStats:
+        s = self.settings
+        bands = self.bands
+        stats = FusionStats(
+            regression_tried=[0] * bands, regression_used=[0] * bands, revised=[0] * bands
+        )
+        columns = np.arange(start, stop) % self.width
+        centre = self.valid[start:stop] & (columns >= self.h) & (columns < self.h + self.cols)
+        if not centre.any():
+            return stats
+        count, weights, sums_w, sums_p, _ = self._first_pass(start, stop, stop_flag)
+        few = centre & (count < s.min_similar)
+        fused = centre & ~few
+        stats.predicted = int(centre.sum())
+        stats.few_similar = int(few.sum())
+        stats.similar_sum = float(count[fused].sum())
+        positions = np.arange(start, stop)
+        # Conversion coefficients: regression where the coarse change is large enough.
+        v = np.ones((bands, stop - start))
+        tried = [
+            fused & (np.abs(sums_p[band].astype(np.float64)) >= s.min_change * count)
+            for band in range(bands)
+        ]
+        regression_bands = [band for band in range(bands) if tried[band].any()]
+        if regression_bands:
+            needed = np.zeros(stop - start, bool)
+            for band in regression_bands:
+                needed |= tried[band]
+            inputs = [q for band in regression_bands for q in self.regression_inputs(band)]
+            sums = self._second_pass(start, stop, positions, needed, inputs, stop_flag)
+            for index, band in enumerate(regression_bands):
+                keep = tried[band]
+                coefficient, used = conversion_coefficient(
+                    count[keep],
+                    *(total[keep] for total in sums[5 * index : 5 * index + 5]),
+                    alpha=s.alpha,
+                    v_max=s.v_max,
+                )
+                v[band, keep] = coefficient
+                stats.regression_tried[band] = int(keep.sum())
+                stats.regression_used[band] = int(used.sum())
+        chunk = slice(start, stop)
+        revise = np.zeros((bands, stop - start), bool)
+        prediction = np.empty((bands, stop - start))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for band in range(bands):
+                t_m, t_n = self.t_m[band, chunk], self.t_n[band, chunk]
+                f_m = self.fine[0][band, chunk].astype(np.float64)
+                f_n = self.fine[1][band, chunk].astype(np.float64)
+                mean_m = sums_w[2 * band].astype(np.float64) / weights
+                mean_n = sums_w[2 * band + 1].astype(np.float64) / weights
+                value = t_m * (f_m + v[band] * mean_m) + t_n * (f_n + v[band] * mean_n)
+                # Fall-back for too few similar pixels (signed changes, as in the code).
+                d_m = self.delta_m[band, chunk] + TEMPORAL_EPSILON
+                d_n = self.delta_n[band, chunk] + TEMPORAL_EPSILON
+                inv_m, inv_n = 1.0 / np.abs(d_m), 1.0 / np.abs(d_n)
+                fallback = (inv_m * (f_m + d_m) + inv_n * (f_n + d_n)) / (inv_m + inv_n)
+                prediction[band] = np.where(few, fallback, value)
+                revise[band] = fused & ~in_range(value, s.valid_min, s.valid_max)
+        if revise.any():
+            self._revise(start, stop, positions, revise, prediction, stats, stop_flag)
+        prediction[:, ~centre] = np.nan
+        out[:, chunk] = prediction
+        return stats
+
+    def _first_pass(self, start, stop, stop_flag):
+        weighted = [
+            q for band in range(self.bands) for q in (self.change_m[band], self.change_n[band])
+        ]
+        return self.dense_sums(
+            start, stop, weighted=weighted, plain=list(self.change_mn), stop_flag=stop_flag
+        )
+
+    def _second_pass(self, start, stop, positions, needed, inputs, stop_flag):
+        """Unweighted float64 sums of ``inputs`` for the centres ``needed`` (length of chunk)."""
+        sums = [np.zeros(stop - start) for _ in inputs]
+        if needed.mean() >= self.settings.dense_share:
+            *_, dense = self.dense_sums(start, stop, plain64=inputs, stop_flag=stop_flag)
+            return dense
+        _, _, _, gathered = self.gathered_sums(positions[needed], plain64=inputs)
+        for total, values in zip(sums, gathered, strict=True):
+            total[needed] = values
+        return sums
+
+    def _revise(self, start, stop, positions, revise, prediction, stats, stop_flag):
+        """The code's revision: Σ_k T_k·Σ_i W_i·F(x_i, t_k) where the prediction is abnormal."""
+        bands = [band for band in range(self.bands) if revise[band].any()]
+        needed = revise[bands].any(axis=0)
+        quantities = [self.fine_zeroed[k][band] for band in bands for k in (0, 1)]
+        chunk = slice(start, stop)
+        if needed.mean() >= self.settings.dense_share:
+            _, weights, sums, *_ = self.dense_sums(
+                start, stop, weighted=quantities, stop_flag=stop_flag
+            )
+            weights = weights[needed].astype(np.float64)
+            sums = [total[needed].astype(np.float64) for total in sums]
+        else:
+            _, weights, sums, _ = self.gathered_sums(positions[needed], weighted=quantities)
+        for index, band in enumerate(bands):
+            rows = revise[band][needed]
+            mean_m = sums[2 * index][rows] / weights[rows]
+            mean_n = sums[2 * index + 1][rows] / weights[rows]
+            t_m = self.t_m[band, chunk][revise[band]]
+            t_n = self.t_n[band, chunk][revise[band]]
+            prediction[band, revise[band]] = t_m * mean_m + t_n * mean_n
+            stats.revised[band] = int(revise[band].sum())
+
+    # --- the block -----------------------------------------------------------------------
+    def predict(self, check=None, report=None) -> tuple[np.ndarray, FusionStats]:
+        out = np.full((self.bands, self.height * self.width), np.nan, dtype=np.float32)
+        size = max(int(self.settings.chunk), 1024)
+        chunks = [(a, min(a + size, self.stop)) for a in range(self.first, self.stop, size)]
+        stats = FusionStats(
+            regression_tried=[0] * self.bands,
+            regression_used=[0] * self.bands,
+            revised=[0] * self.bands,
+        )
+        stop_flag = threading.Event()
+        threads = max(1, int(self.settings.threads))
+
+        def task(bounds):
+            return self.predict_chunk(bounds[0], bounds[1], out, stop_flag)
+
+        if threads == 1:
+            for index, bounds in enumerate(chunks):
+                stats.add(task(bounds))
+                if report is not None:
+                    report((index + 1) / len(chunks))
+                if check is not None:
+                    check()
+        else:
+            with ThreadPoolExecutor(threads, thread_name_prefix="mineeco-estarfm") as pool:
+                futures = [pool.submit(task, bounds) for bounds in chunks]
+                try:
+                    for index, future in enumerate(futures):
+                        stats.add(future.result())
+                        if report is not None:
+                            report((index + 1) / len(chunks))
+                        if check is not None:
+                            check()
+                except BaseException:
+                    stop_flag.set()
+                    for future in futures:
+                        future.cancel()
+                    raise
+        return out.reshape(self.bands, self.height, self.width), stats
+
+
+def fuse_block(
+    fine1: np.ndarray,
+    coarse1: np.ndarray,
+    fine2: np.ndarray,
+    coarse2: np.ndarray,
+    coarse_pred: np.ndarray,
+    settings: FusionSettings,
+    *,
+    check: Callable[[], None] | None = None,
+    report: Callable[[float], None] | None = None,
+    stats: FusionStats | None = None,
+) -> np.ndarray:
+    """ESTARFM over one block: five (bands, rows + 2w, cols + 2w) arrays (NaN = NoData, the halo
+    of w = ``settings.half_window`` pixels NaN beyond the raster) → the predicted fine image,
+    float32, same shape (the halo NaN). Pixels not valid in every band of every input are NaN.
+
+    ``check`` is called between chunks (it may raise to cancel), ``report(fraction)`` gives the
+    progress through the block, ``stats`` (if given) receives the branch counts.
+    """
+    block = _Block([fine1, coarse1, fine2, coarse2, coarse_pred], settings)
+    prediction, block_stats = block.predict(check=check, report=report)
+    if stats is not None:
+        stats.add(block_stats)
+    return prediction
+
+
+def fuse(fine1, coarse1, fine2, coarse2, coarse_pred, settings: FusionSettings, **options):
+    """ESTARFM over whole in-memory images (bands, rows, cols): pads them with a NaN halo and
+    calls ``fuse_block``. Thresholds default to σ of each whole fine image (Eq. 13)."""
+    h = int(settings.half_window)
+    images = [
+        np.asarray(a, dtype=np.float32) for a in (fine1, coarse1, fine2, coarse2, coarse_pred)
+    ]
+    images = [a[np.newaxis] if a.ndim == 2 else a for a in images]
+    if settings.thresholds is None:
+        sigma = [sample_sigma(f, settings.valid_min, settings.valid_max) for f in images[0:3:2]]
+        thresholds = similarity_thresholds(sigma, settings.classes)
+        settings = dataclasses.replace(settings, thresholds=thresholds)
+    padded = [np.pad(a, ((0, 0), (h, h), (h, h)), constant_values=np.nan) for a in images]
+    result = fuse_block(*padded, settings, **options)
+    return result[:, h : result.shape[1] - h, h : result.shape[2] - h]
