@@ -321,7 +321,10 @@ def _codes(values, name):
 def _category_names(path: str) -> list[str]:
     try:
         dataset = gdal.Open(path)
-        names = dataset.GetRasterBand(1).GetCategoryNames() if dataset else None
+        # GDAL 3.6's GeoTIFF driver loads the .aux.xml side file (where the category names of
+        # a GeoTIFF live) lazily: without a metadata call first, GetCategoryNames gives None.
+        dataset.GetMetadata()
+        names = dataset.GetRasterBand(1).GetCategoryNames()
     except RuntimeError:
         names = None
     return list(names or [])

@@ -97,10 +97,9 @@ def row_areas(grid: engine.Grid) -> Callable[[engine.Window], float | np.ndarray
 
 
 def parameter_text(algorithm, parameters, name, context) -> str:
-    value = parameters.get(name)
-    if value is None:
-        return ""
-    return (algorithm.parameterAsString(parameters, name, context) or "").strip()
+    """A string parameter's text (its default when not given), stripped; "" when unset."""
+    value = algorithm.parameterAsString(parameters, name, context)
+    return "" if value is None or str(value) == "NULL" else str(value).strip()
 
 
 def numbers_for(text: str, name: str, count: int) -> list[float]:

@@ -48,9 +48,12 @@ def classify(values: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
 
     Lower bound inclusive: code = 1 + number of breaks ≤ x, so with the Table 3 breaks
     0.3799 → 1 (severe), 0.38 → 2 (poor), 0.41 → 3, 0.63 → 4, 0.73 → 5 (excellent).
+    The breaks are compared at the precision of the values: a float32 pixel holding 0.38
+    (stored as 0.37999999523) is "poor", as the decimal it stands for.
     """
-    edges = np.asarray(breaks, dtype=np.float64)
     values = np.asarray(values)
+    precision = values.dtype if values.dtype.kind == "f" else np.float64
+    edges = np.asarray(breaks, dtype=precision)
     codes = np.searchsorted(edges, values, side="right").astype(np.uint8)
     codes += 1
     codes[np.isnan(values)] = 0
