@@ -242,6 +242,12 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
     def read_table(self, parameters, name, context, columns, numeric=()) -> list[dict]:
         """Rows of the table from ``name``_MATRIX or the CSV ``name``; errors name the parameter."""
         matrix = self.parameterAsMatrix(parameters, f"{name}_MATRIX", context)
+        # An unset optional matrix comes back as [NULL] (a null QVariant), not as [].
+        matrix = [
+            value
+            for value in matrix
+            if value is not None and not (hasattr(value, "isNull") and value.isNull())
+        ]
         try:
             if matrix:
                 return matrix_rows(matrix, columns, numeric)
