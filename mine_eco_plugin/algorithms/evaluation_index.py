@@ -338,9 +338,10 @@ class CompositeIndex(MineEcoAlgorithm):
             except ValueError as error:
                 raise QgsProcessingException(f"COMBINATION: {error}") from None
             used, _ = weighting.normalised_weights(used)
-            description = (
-                f"{weighting.COMBINATION_LABELS[rule]} (α = {alpha:g}), objective {method}"
-            )
+            description = weighting.COMBINATION_LABELS[rule]
+            if rule == "alpha":
+                description += f" (α = {alpha:g})"
+            description += f", objective {method}"
         elif source_kind == "objective":
             used = objective
             description = f"objective {method}"
