@@ -271,7 +271,8 @@ def marburg_part(run_algorithm: RunAlgorithm, fetch, out_dir: Path) -> dict[str,
     print(
         f"  MARBURG 2001 → 2013: mean P {change['MEAN_BEFORE']:.4f} → {change['MEAN_AFTER']:.4f} "
         f"({change['GROWTH_RATE']:+.2f} %); classes improved "
-        f"{transitions['IMPROVED_PERCENT']:.1f} %, unchanged {transitions['UNCHANGED_PERCENT']:.1f} %, degraded "
+        f"{transitions['IMPROVED_PERCENT']:.1f} %, unchanged "
+        f"{transitions['UNCHANGED_PERCENT']:.1f} %, degraded "
         f"{transitions['DEGRADED_PERCENT']:.1f} %"
     )
     return {
