@@ -42,12 +42,15 @@ parameters of ``FusionSettings``:
 
 The computation is exact (no approximation), vectorised over all centres at once: for every
 window offset o the similarity masks of all pairs (p, p + o) are one array operation, and the
-per-centre sums (count, Σ1/D_i, Σ(1/D_i)·ΔC, the coarse-change sum) accumulate over the
+per-centre sums (count, Σ1/D_i, Σ(1/D_i)·ΔC, and the regression sums) accumulate over the
 (2w + 1)² offsets. As |a − b| = |b − a|, the mask of offset o serves the centres p (neighbour
-p + o) and p + o (neighbour p), so each pair is tested once. The regression sums (float64) and
-the revision's weighted means are computed afterwards only for the pixels that need them: by the
-same dense accumulation when many do, by gathering their windows when few do. Chunks of centres
-run on ``threads`` threads (numpy releases the GIL in array operations).
+p + o) and p + o (neighbour p), so each pair is tested once. The regression sums are taken
+relative to the centre (C(x_i) − C(x_c), F(x_i) − F(x_c)): their products are the same for both
+roles of a pair and their float32 sums keep the precision of the local spread; they are only
+accumulated for bands whose coarse change can reach ``min_change`` near the chunk. The
+revision's weighted means are computed afterwards for the abnormal pixels only (densely when
+many, from their gathered windows when few). Chunks of centres run on ``threads`` threads
+(numpy releases the GIL in array operations).
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ TEMPORAL_EPSILON = 1e-10
 UNDEFINED_CORRELATION = 0.5
 #: Centres per chunk: the working set of one chunk stays in the level-2 cache.
 CHUNK = 32768
-#: A second pass runs densely over a chunk when at least this share of its pixels need it,
+#: The revision pass runs densely over a chunk when at least this share of its pixels need it,
 #: otherwise over the gathered windows of those pixels only.
 DENSE_SHARE = 0.2
 #: Pixels whose windows are gathered at once (bounds the memory of the gathered path).
@@ -216,20 +219,23 @@ def spectral_correlation(fine1, coarse1, fine2, coarse2) -> np.ndarray:
     return np.clip(r, -1.0, 1.0)
 
 
-def conversion_coefficient(n, sum_x, sum_y, sum_xy, sum_xx, sum_yy, *, alpha, v_max):
-    """V of §3.4 from the regression sums over the 2n samples (fine y on coarse x).
+def conversion_coefficient(samples, sxx, sxy, syy, *, alpha, v_max, scale_xx=None, scale_yy=None):
+    """V of §3.4 from the centred sums of squares and products of the regression of fine (y)
+    on coarse (x) values over ``samples`` points (2N: the N similar pixels at both dates).
 
-    Returns (V, used): V is the least-squares slope where it is significant (p ≤ alpha, p from
-    the F distribution's upper tail with 1 and 2n − 2 degrees of freedom, i.e. 1 − CDF) and
-    0 < slope ≤ v_max; 1 elsewhere (no spread in x or y, too few samples, not significant,
-    out of bounds).
+    Returns (V, used): V is the least-squares slope sxy/sxx where it is significant (p ≤ alpha,
+    p = 1 − CDF of the F distribution with 1 and samples − 2 degrees of freedom, at
+    F = SSR/(SSE/(samples − 2))) and 0 < slope ≤ v_max; 1 elsewhere: no spread in x or y
+    (sxx or syy ≤ 10⁻¹² of ``scale_xx``/``scale_yy``, sums of squares bounding them; exact zero
+    by default), fewer than 3 samples, not significant, or out of bounds. An exact fit (no
+    residual) is significant.
     """
-    samples = 2.0 * np.asarray(n, dtype=np.float64)
+    samples = np.asarray(samples, dtype=np.float64)
+    sxx, sxy, syy = (np.asarray(a, dtype=np.float64) for a in (sxx, sxy, syy))
+    scale_xx = np.abs(sxx) if scale_xx is None else scale_xx
+    scale_yy = np.abs(syy) if scale_yy is None else scale_yy
     with np.errstate(invalid="ignore", divide="ignore"):
-        sxx = sum_xx - sum_x * sum_x / samples
-        syy = sum_yy - sum_y * sum_y / samples
-        sxy = sum_xy - sum_x * sum_y / samples
-        spread = (sxx > NO_SPREAD * np.abs(sum_xx)) & (syy > NO_SPREAD * np.abs(sum_yy))
+        spread = (sxx > NO_SPREAD * scale_xx) & (syy > NO_SPREAD * scale_yy)
         slope = sxy / sxx
         explained = sxy * sxy / sxx
         residual = np.maximum(syy - explained, 0.0)
@@ -263,6 +269,11 @@ class _Stopped(Exception):
     """Raised inside a worker when the run was cancelled."""
 
 
+#: Stands for an invalid pixel in the similarity channels: no valid value is within any
+#: threshold of it, and unlike NaN it keeps masked products finite (0·1e30 = 0).
+_FAR = np.float32(1e30)
+
+
 class _Block:
     """One block of the five images with a halo of ``half_window``, flattened row by row.
 
@@ -292,34 +303,30 @@ class _Block:
             )
         self.thresholds = np.asarray(thresholds, dtype=np.float64).reshape(2, self.bands)
         zero = ~valid2d
-        # Similarity channels: NaN where not valid, so no comparison with them holds.
+        # Similarity channels, date by date and band by band; invalid pixels far away.
         self.channels = []
         for date, fine in enumerate((fine1, fine2)):
             for band in range(self.bands):
-                plane = np.where(valid2d, fine[band], np.float32(np.nan)).ravel()
+                plane = np.where(valid2d, fine[band], _FAR).ravel()
                 self.channels.append((plane, np.float32(self.thresholds[date, band])))
         r = spectral_correlation(fine1, coarse1, fine2, coarse2)
         self.spectral = np.where(valid2d, 1.0 - r, 1.0).astype(np.float32).ravel()
-        self.fine = [f.reshape(self.bands, -1) for f in (fine1, fine2)]
-        self.coarse = [c.reshape(self.bands, -1) for c in (coarse1, coarse2, coarse0)]
-        # Neighbour quantities of the first pass, 0 where not valid (the masks exclude them).
+        # Neighbour quantities, 0 where not valid (the masks exclude those pixels anyway).
+        self.fine = [self._zeroed(f, zero) for f in (fine1, fine2)]
+        self.coarse = [self._zeroed(c, zero) for c in (coarse1, coarse2)]
         self.change_m = self._zeroed(coarse0 - coarse1, zero)  # C(t_p) − C(t_m)
         self.change_n = self._zeroed(coarse0 - coarse2, zero)  # C(t_p) − C(t_n)
-        self.change_mn = self._zeroed(coarse1 - coarse2, zero)  # C(t_m) − C(t_n)
-        # Fine values for the revision's weighted means (masked out where not valid).
-        self.fine_zeroed = [self._zeroed(f, zero) for f in (fine1, fine2)]
+        self.change_mn = np.abs(self._zeroed(coarse1 - coarse2, zero))  # |C(t_m) − C(t_n)|
         (self.t_m, self.t_n, self.delta_m, self.delta_n) = (
             a.reshape(self.bands, -1)
             for a in temporal_weights(coarse0, coarse1, coarse2, valid2d, h)
         )
-        self._stack, self._zero = stack, zero
-        self._regression = {}
-        self._regression_lock = threading.Lock()
         offsets = [
             (dy, dx) for dy in range(0, h + 1) for dx in range(-h, h + 1) if (dy, dx) > (0, 0)
         ]
         self.shifts = [dy * self.width + dx for dy, dx in offsets]
         self.distances = [np.float32(1.0 + math.hypot(dy, dx) / h) for dy, dx in offsets]
+        self.reach = self.shifts[-1] if self.shifts else 0
         window = np.arange(-h, h + 1)
         dy, dx = np.meshgrid(window, window, indexing="ij")
         self.window_shifts = (dy * self.width + dx).ravel()
@@ -332,117 +339,132 @@ class _Block:
         out = np.where(zero, np.float32(0), values).astype(np.float32)
         return out.reshape(values.shape[0], -1)
 
-    def regression_inputs(self, band: int) -> list[np.ndarray]:
-        """Per-pixel x, y, xy, x², y² summed over both base dates (float64), shifted by the
-        band's mean fine value so that the sums of squares keep their precision."""
-        with self._regression_lock:
-            if band not in self._regression:
-                f1, f2 = self.fine[0][band], self.fine[1][band]
-                shift = float(np.mean(f1[self.valid])) if self.valid.any() else 0.0
-                x1, x2 = (c[band].astype(np.float64) - shift for c in self.coarse[:2])
-                y1, y2 = f1.astype(np.float64) - shift, f2.astype(np.float64) - shift
-                terms = [x1 + x2, y1 + y2, x1 * y1 + x2 * y2, x1 * x1 + x2 * x2, y1 * y1 + y2 * y2]
-                self._regression[band] = [np.where(self.valid, t, 0.0) for t in terms]
-            return self._regression[band]
-
     # --- window sums ---------------------------------------------------------------------
-    def dense_sums(self, start, stop, weighted=(), plain=(), plain64=(), stop_flag=None):
-        """Sums over the similar pixels of the centres start…stop−1 (flat indices), for every
-        centre: count n, Σu with u = 1/D_i, Σ u·q for ``weighted`` quantities q, Σ q for
-        ``plain`` (float32) and ``plain64`` (float64) quantities. Each pair of pixels is tested
-        once and serves both as (centre, neighbour) and (neighbour, centre)."""
+    def dense_sums(self, start, stop, weighted=(), regression=(), stop_flag=None):
+        """Sums over the similar pixels x_i of the centres x_c = start … stop − 1 (flat
+        indices): the count n, Σu_i with u_i = 1/D_i (Eqs. 15–17), Σu_i·q(x_i) for each of the
+        ``weighted`` quantities q, and for each band of ``regression`` the regression sums
+        relative to the centre (a_k = C(x_i, t_k) − C(x_c, t_k), b_k the same for F):
+        Σa_m, Σa_n, Σb_m, Σb_n, Σ(a_m² + a_n²), Σ(b_m² + b_n²), Σ(a_m·b_m + a_n·b_n).
+
+        Each pair of pixels (p, p + o) is tested once and serves the centre p (neighbour
+        p + o) and the centre p + o (neighbour p): the mask and the products a², b², a·b are
+        shared, the differences a, b change sign.
+        """
         length = stop - start
         count = np.zeros(length, np.float32)
         weights = np.zeros(length, np.float32)
         sums_w = [np.zeros(length, np.float32) for _ in weighted]
-        sums_p = [np.zeros(length, np.float32) for _ in plain]
-        sums_64 = [np.zeros(length, np.float64) for _ in plain64]
-        need_u = bool(weighted)
-        longest = length + (self.shifts[-1] if self.shifts else 0)
-        diff = np.empty(longest, np.float32)
+        sums_r = {band: [np.zeros(length, np.float32) for _ in range(7)] for band in regression}
+        longest = length + self.reach
+        channel_band = [c % self.bands for c in range(len(self.channels))]
+        signed = {
+            c: np.empty(longest, np.float32)
+            for c in range(len(self.channels))
+            if channel_band[c] in sums_r
+        }
+        spare = np.empty(longest, np.float32)
+        distance_buffer = np.empty(longest, np.float32)
         test = np.empty(longest, bool)
         mask_all = np.empty(longest, bool)
+        mask_pair = np.empty(longest, np.float32)
+        buffers = [np.empty(longest, np.float32) for _ in range(6)] if sums_r else []
         mask = np.empty(length, np.float32)
-        mask64 = np.empty(length, np.float64) if plain64 else None
         u = np.empty(length, np.float32)
         product = np.empty(length, np.float32)
-        product64 = np.empty(length, np.float64) if plain64 else None
         one, epsilon = np.float32(1), np.float32(WEIGHT_EPSILON)
 
-        def add(mask_view, neighbour, distance):
+        def add_weighted(mask_view, neighbour, distance):
             np.copyto(mask, mask_view)
             np.add(count, mask, out=count)
-            if need_u:
-                np.multiply(self.spectral[neighbour : neighbour + length], distance, out=u)
-                np.add(u, epsilon, out=u)
-                np.divide(one, u, out=u)
-                np.multiply(u, mask, out=u)
-                np.add(weights, u, out=weights)
-                for quantity, total in zip(weighted, sums_w, strict=True):
-                    np.multiply(quantity[neighbour : neighbour + length], u, out=product)
-                    np.add(total, product, out=total)
-            for quantity, total in zip(plain, sums_p, strict=True):
-                np.multiply(quantity[neighbour : neighbour + length], mask, out=product)
+            if not weighted:
+                return
+            np.multiply(self.spectral[neighbour : neighbour + length], distance, out=u)
+            np.add(u, epsilon, out=u)
+            np.divide(one, u, out=u)
+            np.multiply(u, mask, out=u)
+            np.add(weights, u, out=weights)
+            for quantity, total in zip(weighted, sums_w, strict=True):
+                np.multiply(quantity[neighbour : neighbour + length], u, out=product)
                 np.add(total, product, out=total)
-            if plain64:
-                np.copyto(mask64, mask_view)
-                for quantity, total in zip(plain64, sums_64, strict=True):
-                    np.multiply(quantity[neighbour : neighbour + length], mask64, out=product64)
-                    np.add(total, product64, out=total)
 
         # The centre itself: similar to itself when valid, at distance d = 1.
-        add(self.valid[start:stop], start, np.float32(1.0))
-        with np.errstate(invalid="ignore"):
+        add_weighted(self.valid[start:stop], start, np.float32(1.0))
+        with np.errstate(invalid="ignore", over="ignore"):
             for shift, distance in zip(self.shifts, self.distances, strict=True):
                 if stop_flag is not None and stop_flag.is_set():
                     raise _Stopped()
                 first = start - shift  # pairs (p, p + shift) for p in first … stop − 1
                 span = length + shift
+                near, far = slice(first, first + span), slice(first + shift, first + shift + span)
                 for index, (plane, threshold) in enumerate(self.channels):
-                    np.subtract(
-                        plane[first + shift : first + shift + span],
-                        plane[first : first + span],
-                        out=diff[:span],
-                    )
-                    np.abs(diff[:span], out=diff[:span])
+                    diff = signed.get(index, spare)[:span]
+                    np.subtract(plane[far], plane[near], out=diff)
+                    np.abs(diff, out=distance_buffer[:span])
                     target = mask_all if index == 0 else test
-                    np.less_equal(diff[:span], threshold, out=target[:span])
+                    np.less_equal(distance_buffer[:span], threshold, out=target[:span])
                     if index:
                         np.logical_and(mask_all[:span], test[:span], out=mask_all[:span])
                 # Centres p with neighbour p + shift, then centres p + shift with neighbour p.
-                add(mask_all[shift:span], start + shift, distance)
-                add(mask_all[:length], start - shift, distance)
-        return count, weights, sums_w, sums_p, sums_64
+                add_weighted(mask_all[shift:span], start + shift, distance)
+                add_weighted(mask_all[:length], start - shift, distance)
+                if sums_r:
+                    np.copyto(mask_pair[:span], mask_all[:span])
+                    pair = (near, far, mask_pair[:span])
+                for band, totals in sums_r.items():
+                    self._add_regression(band, totals, signed, pair, length, shift, buffers)
+        return count, weights, sums_w, sums_r
 
-    def gathered_sums(self, centres, weighted=(), plain64=()):
-        """The same sums as ``dense_sums`` for scattered centres (flat indices), from their
+    def _add_regression(self, band, totals, signed, pair, length, shift, buffers):
+        """One pair offset's contribution to a band's centre-relative regression sums."""
+        near, far, mask = pair
+        span = mask.size
+        a_m, a_n, aa, bb, ab, spare = (b[:span] for b in buffers)
+        b_m, b_n = signed[band][:span], signed[self.bands + band][:span]
+        np.subtract(self.coarse[0][band][far], self.coarse[0][band][near], out=a_m)
+        np.subtract(self.coarse[1][band][far], self.coarse[1][band][near], out=a_n)
+        for values in (a_m, a_n, b_m, b_n):
+            np.multiply(values, mask, out=values)
+        for total, (x_m, y_m, x_n, y_n) in (
+            (aa, (a_m, a_m, a_n, a_n)),
+            (bb, (b_m, b_m, b_n, b_n)),
+            (ab, (a_m, b_m, a_n, b_n)),
+        ):
+            np.multiply(x_m, y_m, out=total)
+            np.multiply(x_n, y_n, out=spare)
+            np.add(total, spare, out=total)
+        forward, backward = slice(shift, shift + length), slice(0, length)
+        # Differences change sign with the roles of centre and neighbour; products do not.
+        for total, values in zip(totals[:4], (a_m, a_n, b_m, b_n), strict=True):
+            np.add(total, values[forward], out=total)
+            np.subtract(total, values[backward], out=total)
+        for total, values in zip(totals[4:], (aa, bb, ab), strict=True):
+            np.add(total, values[forward], out=total)
+            np.add(total, values[backward], out=total)
+
+    def gathered_sums(self, centres, weighted=()):
+        """Count, Σu and Σu·q of ``dense_sums`` for scattered centres (flat indices), from their
         gathered windows, in batches."""
         centres = np.asarray(centres, dtype=np.int64)
         count = np.zeros(centres.size)
         weights = np.zeros(centres.size)
         sums_w = [np.zeros(centres.size) for _ in weighted]
-        sums_64 = [np.zeros(centres.size) for _ in plain64]
         for begin in range(0, centres.size, GATHER_BATCH):
             part = slice(begin, begin + GATHER_BATCH)
             batch = centres[part]
             index = batch[:, None] + self.window_shifts[None, :]
             similar = np.ones(index.shape, bool)
-            with np.errstate(invalid="ignore"):
-                for plane, threshold in self.channels:
-                    similar &= np.abs(plane[index] - plane[batch][:, None]) <= threshold
+            for plane, threshold in self.channels:
+                similar &= np.abs(plane[index] - plane[batch][:, None]) <= threshold
             count[part] = similar.sum(axis=1)
-            if weighted:
-                u = np.float32(1) / (
-                    self.spectral[index] * self.window_distances[None, :]
-                    + np.float32(WEIGHT_EPSILON)
-                )
-                u = np.where(similar, u, np.float32(0))
-                weights[part] = u.sum(axis=1, dtype=np.float64)
-                for quantity, total in zip(weighted, sums_w, strict=True):
-                    total[part] = (u * quantity[index]).sum(axis=1, dtype=np.float64)
-            for quantity, total in zip(plain64, sums_64, strict=True):
-                total[part] = np.where(similar, quantity[index], 0.0).sum(axis=1)
-        return count, weights, sums_w, sums_64
+            u = np.float32(1) / (
+                self.spectral[index] * self.window_distances[None, :] + np.float32(WEIGHT_EPSILON)
+            )
+            u = np.where(similar, u, np.float32(0))
+            weights[part] = u.sum(axis=1, dtype=np.float64)
+            for quantity, total in zip(weighted, sums_w, strict=True):
+                total[part] = (u * quantity[index]).sum(axis=1, dtype=np.float64)
+        return count, weights, sums_w
 
     # --- one chunk of centres ------------------------------------------------------------
     def predict_chunk(self, start, stop, out, stop_flag=None) -> FusionStats:
@@ -455,37 +477,26 @@ class _Block:
         centre = self.valid[start:stop] & (columns >= self.h) & (columns < self.h + self.cols)
         if not centre.any():
             return stats
-        count, weights, sums_w, sums_p, _ = self._first_pass(start, stop, stop_flag)
+        # Only bands whose coarse change can reach MIN_CHANGE somewhere in reach of these
+        # centres need the regression sums: a mean of values below it stays below it.
+        reach = slice(max(start - self.reach, 0), stop + self.reach)
+        regression = [b for b in range(bands) if self.change_mn[b][reach].max() >= s.min_change]
+        weighted = [q for b in range(bands) for q in (self.change_m[b], self.change_n[b])]
+        count, weights, sums_w, sums_r = self.dense_sums(
+            start, stop, weighted=weighted, regression=regression, stop_flag=stop_flag
+        )
         few = centre & (count < s.min_similar)
         fused = centre & ~few
         stats.predicted = int(centre.sum())
         stats.few_similar = int(few.sum())
         stats.similar_sum = float(count[fused].sum())
         positions = np.arange(start, stop)
-        # Conversion coefficients: regression where the coarse change is large enough.
         v = np.ones((bands, stop - start))
-        tried = [
-            fused & (np.abs(sums_p[band].astype(np.float64)) >= s.min_change * count)
-            for band in range(bands)
-        ]
-        regression_bands = [band for band in range(bands) if tried[band].any()]
-        if regression_bands:
-            needed = np.zeros(stop - start, bool)
-            for band in regression_bands:
-                needed |= tried[band]
-            inputs = [q for band in regression_bands for q in self.regression_inputs(band)]
-            sums = self._second_pass(start, stop, positions, needed, inputs, stop_flag)
-            for index, band in enumerate(regression_bands):
-                keep = tried[band]
-                coefficient, used = conversion_coefficient(
-                    count[keep],
-                    *(total[keep] for total in sums[5 * index : 5 * index + 5]),
-                    alpha=s.alpha,
-                    v_max=s.v_max,
-                )
-                v[band, keep] = coefficient
-                stats.regression_tried[band] = int(keep.sum())
-                stats.regression_used[band] = int(used.sum())
+        for band, totals in sums_r.items():
+            tried, coefficient, used = self._conversion(band, start, stop, count, totals, fused)
+            v[band, tried] = coefficient
+            stats.regression_tried[band] = int(tried.sum())
+            stats.regression_used[band] = int(used.sum())
         chunk = slice(start, stop)
         revise = np.zeros((bands, stop - start), bool)
         prediction = np.empty((bands, stop - start))
@@ -510,39 +521,57 @@ class _Block:
         out[:, chunk] = prediction
         return stats
 
-    def _first_pass(self, start, stop, stop_flag):
-        weighted = [
-            q for band in range(self.bands) for q in (self.change_m[band], self.change_n[band])
-        ]
-        return self.dense_sums(
-            start, stop, weighted=weighted, plain=list(self.change_mn), stop_flag=stop_flag
+    def _conversion(self, band, start, stop, count, totals, fused):
+        """V where the regression is tried (§3.4): the coarse change over the similar pixels
+        reaches MIN_CHANGE. The centre-relative sums become centred sums of squares and
+        products over the 2n samples (fine y on coarse x). Returns (tried, V there, used)."""
+        chunk = slice(start, stop)
+        n = count.astype(np.float64)
+        c_m, c_n = (c[band, chunk].astype(np.float64) for c in self.coarse)
+        f_m, f_n = (f[band, chunk].astype(np.float64) for f in self.fine)
+        a_m, a_n, b_m, b_n, q_aa, q_bb, q_ab = (t.astype(np.float64) for t in totals)
+        change = a_m - a_n + n * (c_m - c_n)  # Σ_i C(x_i, t_m) − C(x_i, t_n)
+        tried = fused & (np.abs(change) >= self.settings.min_change * n)
+        n, c_m, c_n, f_m, f_n = (x[tried] for x in (n, c_m, c_n, f_m, f_n))
+        a_m, a_n, b_m, b_n, q_aa, q_bb, q_ab = (
+            x[tried] for x in (a_m, a_n, b_m, b_n, q_aa, q_bb, q_ab)
         )
-
-    def _second_pass(self, start, stop, positions, needed, inputs, stop_flag):
-        """Unweighted float64 sums of ``inputs`` for the centres ``needed`` (length of chunk)."""
-        sums = [np.zeros(stop - start) for _ in inputs]
-        if needed.mean() >= self.settings.dense_share:
-            *_, dense = self.dense_sums(start, stop, plain64=inputs, stop_flag=stop_flag)
-            return dense
-        _, _, _, gathered = self.gathered_sums(positions[needed], plain64=inputs)
-        for total, values in zip(sums, gathered, strict=True):
-            total[needed] = values
-        return sums
+        samples = 2.0 * n
+        x_m = c_m - (n * (c_m + c_n) + a_m + a_n) / samples  # centre minus mean, per date
+        x_n = c_n - (n * (c_m + c_n) + a_m + a_n) / samples
+        y_m = f_m - (n * (f_m + f_n) + b_m + b_n) / samples
+        y_n = f_n - (n * (f_m + f_n) + b_m + b_n) / samples
+        scale_xx = n * (x_m * x_m + x_n * x_n) + q_aa
+        scale_yy = n * (y_m * y_m + y_n * y_n) + q_bb
+        sxx = scale_xx + 2 * (x_m * a_m + x_n * a_n)
+        syy = scale_yy + 2 * (y_m * b_m + y_n * b_n)
+        sxy = n * (x_m * y_m + x_n * y_n) + x_m * b_m + x_n * b_n + y_m * a_m + y_n * a_n + q_ab
+        coefficient, used = conversion_coefficient(
+            samples,
+            sxx,
+            sxy,
+            syy,
+            alpha=self.settings.alpha,
+            v_max=self.settings.v_max,
+            scale_xx=scale_xx,
+            scale_yy=scale_yy,
+        )
+        return tried, coefficient, used
 
     def _revise(self, start, stop, positions, revise, prediction, stats, stop_flag):
         """The code's revision: Σ_k T_k·Σ_i W_i·F(x_i, t_k) where the prediction is abnormal."""
         bands = [band for band in range(self.bands) if revise[band].any()]
         needed = revise[bands].any(axis=0)
-        quantities = [self.fine_zeroed[k][band] for band in bands for k in (0, 1)]
+        quantities = [self.fine[k][band] for band in bands for k in (0, 1)]
         chunk = slice(start, stop)
         if needed.mean() >= self.settings.dense_share:
-            _, weights, sums, *_ = self.dense_sums(
+            _, weights, sums, _ = self.dense_sums(
                 start, stop, weighted=quantities, stop_flag=stop_flag
             )
             weights = weights[needed].astype(np.float64)
             sums = [total[needed].astype(np.float64) for total in sums]
         else:
-            _, weights, sums, _ = self.gathered_sums(positions[needed], weighted=quantities)
+            _, weights, sums = self.gathered_sums(positions[needed], weighted=quantities)
         for index, band in enumerate(bands):
             rows = revise[band][needed]
             mean_m = sums[2 * index][rows] / weights[rows]

@@ -292,7 +292,9 @@ def test_spectral_correlation_is_pearson_and_the_single_band_rule():
 
 
 def regression_sums(x, y):
-    return len(x) / 2, x.sum(), y.sum(), (x * y).sum(), (x * x).sum(), (y * y).sum()
+    """Sample count and centred sums of squares and products, as the kernel passes them."""
+    dx, dy = x - x.mean(), y - y.mean()
+    return len(x), (dx * dx).sum(), (dx * dy).sum(), (dy * dy).sum()
 
 
 def test_conversion_coefficient_uses_the_f_cdf_not_the_density():
