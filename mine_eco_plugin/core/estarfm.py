@@ -47,7 +47,8 @@ per-centre sums (count, Σ1/D_i, Σ(1/D_i)·ΔC, and the regression sums) accumu
 p + o) and p + o (neighbour p), so each pair is tested once. The regression sums are taken
 relative to the centre (C(x_i) − C(x_c), F(x_i) − F(x_c)): their products are the same for both
 roles of a pair and their float32 sums keep the precision of the local spread; they are only
-accumulated for bands whose coarse change can reach ``min_change`` near the chunk. The
+accumulated for the centres (a range of each chunk) whose window holds a coarse change of at
+least ``min_change``, as no other centre can try the regression. The
 revision's weighted means are computed afterwards for the abnormal pixels only (densely when
 many, from their gathered windows when few). Chunks of centres run on ``threads`` threads
 (numpy releases the GIL in array operations).
@@ -316,7 +317,15 @@ class _Block:
         self.coarse = [self._zeroed(c, zero) for c in (coarse1, coarse2)]
         self.change_m = self._zeroed(coarse0 - coarse1, zero)  # C(t_p) − C(t_m)
         self.change_n = self._zeroed(coarse0 - coarse2, zero)  # C(t_p) − C(t_n)
-        self.change_mn = np.abs(self._zeroed(coarse1 - coarse2, zero))  # |C(t_m) − C(t_n)|
+        # Centres whose window holds a coarse change |C(t_m) − C(t_n)| ≥ MIN_CHANGE.
+        size = 2 * h + 1
+        self.candidates = [
+            (
+                box_sum((valid2d & (np.abs(coarse1[b] - coarse2[b]) >= s.min_change)) * 1.0, size)
+                > 0
+            ).ravel()
+            for b in range(self.bands)
+        ]
         (self.t_m, self.t_n, self.delta_m, self.delta_n) = (
             a.reshape(self.bands, -1)
             for a in temporal_weights(coarse0, coarse1, coarse2, valid2d, h)
@@ -343,9 +352,10 @@ class _Block:
     def dense_sums(self, start, stop, weighted=(), regression=(), stop_flag=None):
         """Sums over the similar pixels x_i of the centres x_c = start … stop − 1 (flat
         indices): the count n, Σu_i with u_i = 1/D_i (Eqs. 15–17), Σu_i·q(x_i) for each of the
-        ``weighted`` quantities q, and for each band of ``regression`` the regression sums
-        relative to the centre (a_k = C(x_i, t_k) − C(x_c, t_k), b_k the same for F):
-        Σa_m, Σa_n, Σb_m, Σb_n, Σ(a_m² + a_n²), Σ(b_m² + b_n²), Σ(a_m·b_m + a_n·b_n).
+        ``weighted`` quantities q, and for each band of ``regression`` (a dict band → (lo, hi),
+        the centres start + lo … start + hi − 1 that need them) the regression sums relative
+        to the centre (a_k = C(x_i, t_k) − C(x_c, t_k), b_k the same for F): Σa_m, Σa_n, Σb_m,
+        Σb_n, Σ(a_m² + a_n²), Σ(b_m² + b_n²), Σ(a_m·b_m + a_n·b_n).
 
         Each pair of pixels (p, p + o) is tested once and serves the centre p (neighbour
         p + o) and the centre p + o (neighbour p): the mask and the products a², b², a·b are
@@ -372,7 +382,7 @@ class _Block:
         mask = np.empty(length, np.float32)
         u = np.empty(length, np.float32)
         product = np.empty(length, np.float32)
-        one, epsilon = np.float32(1), np.float32(WEIGHT_EPSILON)
+        epsilon = np.float32(WEIGHT_EPSILON)
 
         def add_weighted(mask_view, neighbour, distance):
             np.copyto(mask, mask_view)
@@ -381,8 +391,7 @@ class _Block:
                 return
             np.multiply(self.spectral[neighbour : neighbour + length], distance, out=u)
             np.add(u, epsilon, out=u)
-            np.divide(one, u, out=u)
-            np.multiply(u, mask, out=u)
+            np.divide(mask, u, out=u)  # 1/D_i for similar pixels, 0 elsewhere
             np.add(weights, u, out=weights)
             for quantity, total in zip(weighted, sums_w, strict=True):
                 np.multiply(quantity[neighbour : neighbour + length], u, out=product)
@@ -412,15 +421,24 @@ class _Block:
                     np.copyto(mask_pair[:span], mask_all[:span])
                     pair = (near, far, mask_pair[:span])
                 for band, totals in sums_r.items():
-                    self._add_regression(band, totals, signed, pair, length, shift, buffers)
+                    self._add_regression(
+                        band, totals, signed, pair, regression[band], shift, buffers
+                    )
         return count, weights, sums_w, sums_r
 
-    def _add_regression(self, band, totals, signed, pair, length, shift, buffers):
-        """One pair offset's contribution to a band's centre-relative regression sums."""
+    def _add_regression(self, band, totals, signed, pair, centres, shift, buffers):
+        """One pair offset's contribution to a band's centre-relative regression sums, for the
+        centres lo … hi − 1 of the chunk (pair index e: p = first + e, neighbour p + shift;
+        centre i is p of pair i + shift and p + shift of pair i)."""
         near, far, mask = pair
-        span = mask.size
-        a_m, a_n, aa, bb, ab, spare = (b[:span] for b in buffers)
-        b_m, b_n = signed[band][:span], signed[self.bands + band][:span]
+        lo, hi = centres
+        part = slice(lo, hi + shift)
+        size = hi + shift - lo
+        a_m, a_n, aa, bb, ab, spare = (b[:size] for b in buffers)
+        b_m, b_n = signed[band][part], signed[self.bands + band][part]
+        mask = mask[part]
+        near = slice(near.start + lo, near.start + hi + shift)
+        far = slice(far.start + lo, far.start + hi + shift)
         np.subtract(self.coarse[0][band][far], self.coarse[0][band][near], out=a_m)
         np.subtract(self.coarse[1][band][far], self.coarse[1][band][near], out=a_n)
         for values in (a_m, a_n, b_m, b_n):
@@ -433,14 +451,14 @@ class _Block:
             np.multiply(x_m, y_m, out=total)
             np.multiply(x_n, y_n, out=spare)
             np.add(total, spare, out=total)
-        forward, backward = slice(shift, shift + length), slice(0, length)
+        forward, backward = slice(shift, shift + hi - lo), slice(0, hi - lo)
         # Differences change sign with the roles of centre and neighbour; products do not.
         for total, values in zip(totals[:4], (a_m, a_n, b_m, b_n), strict=True):
-            np.add(total, values[forward], out=total)
-            np.subtract(total, values[backward], out=total)
+            np.add(total[lo:hi], values[forward], out=total[lo:hi])
+            np.subtract(total[lo:hi], values[backward], out=total[lo:hi])
         for total, values in zip(totals[4:], (aa, bb, ab), strict=True):
-            np.add(total, values[forward], out=total)
-            np.add(total, values[backward], out=total)
+            np.add(total[lo:hi], values[forward], out=total[lo:hi])
+            np.add(total[lo:hi], values[backward], out=total[lo:hi])
 
     def gathered_sums(self, centres, weighted=()):
         """Count, Σu and Σu·q of ``dense_sums`` for scattered centres (flat indices), from their
@@ -477,10 +495,13 @@ class _Block:
         centre = self.valid[start:stop] & (columns >= self.h) & (columns < self.h + self.cols)
         if not centre.any():
             return stats
-        # Only bands whose coarse change can reach MIN_CHANGE somewhere in reach of these
-        # centres need the regression sums: a mean of values below it stays below it.
-        reach = slice(max(start - self.reach, 0), stop + self.reach)
-        regression = [b for b in range(bands) if self.change_mn[b][reach].max() >= s.min_change]
+        # Regression sums only for the centres with a coarse change ≥ MIN_CHANGE in their
+        # window: a mean of values below it stays below it (so the regression is not tried).
+        regression = {}
+        for band in range(bands):
+            candidates = np.flatnonzero(self.candidates[band][start:stop] & centre)
+            if candidates.size:
+                regression[band] = (int(candidates[0]), int(candidates[-1]) + 1)
         weighted = [q for b in range(bands) for q in (self.change_m[b], self.change_n[b])]
         count, weights, sums_w, sums_r = self.dense_sums(
             start, stop, weighted=weighted, regression=regression, stop_flag=stop_flag
