@@ -1,0 +1,93 @@
+"""vhi through processing.run: several dates, one date (scene-wide), alignment, errors."""
+
+import numpy as np
+import pytest
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from rasters import read_raster, write_raster
+
+NAN = np.nan
+
+
+def layers(tmp_path, name, dates, **options):
+    return [
+        write_raster(tmp_path / f"{name}{i}.tif", np.array(values, dtype=np.float32), **options)
+        for i, values in enumerate(dates)
+    ]
+
+
+def test_three_dates_per_pixel_extremes(run, tmp_path):
+    ndvi = layers(
+        tmp_path,
+        "ndvi",
+        [[[0.2, 0.5, 0.3]], [[0.6, 0.5, -2]], [[0.5, 0.5, 0.1]]],
+        nodata=-2,
+    )
+    lst = layers(tmp_path, "lst", [[[300, 310, 305]], [[290, 300, 305]], [[296, 305, 303]]])
+    out = {n: str(tmp_path / f"{n}.tif") for n in ("OUTPUT_VCI", "OUTPUT_TCI", "OUTPUT_VHI")}
+    results = run("vhi", {"NDVI": ndvi, "LST": lst, **out})
+    assert results["EXTREMES_USED"] == "pixel"
+    index, dataset = read_raster(out["OUTPUT_VHI"])
+    assert dataset.RasterCount == 3
+    # Pixel 0: VCI 0, 1, 0.75; TCI 0, 1, 0.4; VHI 0, 1, 0.575 (see tests/core/test_vhi_kernel).
+    np.testing.assert_allclose(index[:, 0, 0], [0, 1, 0.575], atol=1e-6)
+    # Pixel 1: constant NDVI → NoData VCI and VHI; TCI 0, 1, 0.5.
+    assert np.isnan(index[:, 0, 1]).all()
+    np.testing.assert_allclose(read_raster(out["OUTPUT_TCI"])[0][:, 0, 1], [0, 1, 0.5])
+    # Pixel 2: NoData NDVI on date 2: VHI 0.5, NoData, 0.5.
+    np.testing.assert_allclose(index[:, 0, 2], [0.5, NAN, 0.5], atol=1e-6)
+    assert dataset.GetMetadataItem("ALPHA") == "0.5"
+    assert dataset.GetRasterBand(2).GetDescription() == "VHI date 2"
+
+
+def test_one_date_uses_scene_extremes_and_says_so(run, tmp_path):
+    ndvi = layers(tmp_path, "n", [[[0.2, 0.6, 0.4]]])
+    lst = layers(tmp_path, "t", [[[300, 290, 295]]])
+    out = {n: str(tmp_path / f"{n}.tif") for n in ("OUTPUT_VCI", "OUTPUT_TCI", "OUTPUT_VHI")}
+    feedback = Log()
+    results = run("vhi", {"NDVI": ndvi, "LST": lst, "SCALE": 1, **out}, feedback=feedback)
+    assert results["EXTREMES_USED"] == "scene"
+    assert (results["NDVI_MIN"], results["T_MAX"]) == pytest.approx((0.2, 300.0))
+    assert any("scene-wide extremes" in line for line in feedback.lines)
+    # VCI = (NDVI − 0.2)/0.4, TCI = (300 − T)/10, VHI mean of both, ×100: 0, 100, 50.
+    np.testing.assert_allclose(read_raster(out["OUTPUT_VHI"])[0][0, 0], [0, 100, 50], atol=1e-4)
+    with pytest.raises(QgsProcessingException, match="EXTREMES: per-pixel extremes need"):
+        run("vhi", {"NDVI": ndvi, "LST": lst, "EXTREMES": 1, **out})
+
+
+def test_temperature_on_a_coarser_grid_is_aligned(run, tmp_path):
+    # NDVI on a 4 × 4 grid of 30 m; LST on 2 × 2 pixels of 60 m over the same area, each
+    # constant: bilinear resampling of a constant field gives the constant back inside.
+    ndvi = layers(tmp_path, "n", [np.full((4, 4), 0.3), np.full((4, 4), 0.5)])
+    lst = layers(tmp_path, "t", [np.full((2, 2), 300.0), np.full((2, 2), 290.0)], pixel=60.0)
+    out = {n: str(tmp_path / f"{n}.tif") for n in ("OUTPUT_VCI", "OUTPUT_TCI", "OUTPUT_VHI")}
+    run("vhi", {"NDVI": ndvi, "LST": lst, **out})
+    tci, dataset = read_raster(out["OUTPUT_TCI"])
+    assert (dataset.RasterXSize, dataset.RasterYSize) == (4, 4)
+    np.testing.assert_allclose(tci[:, 1:3, 1:3], np.stack([np.zeros((2, 2)), np.ones((2, 2))]))
+
+
+def test_layer_counts_must_match(run, tmp_path):
+    ndvi = layers(tmp_path, "n", [[[0.2]], [[0.4]]])
+    lst = layers(tmp_path, "t", [[[300.0]]])
+    with pytest.raises(QgsProcessingException, match="LST: 1 layer"):
+        run(
+            "vhi",
+            {
+                "NDVI": ndvi,
+                "LST": lst,
+                **{
+                    n: str(tmp_path / f"{n}.tif")
+                    for n in ("OUTPUT_VCI", "OUTPUT_TCI", "OUTPUT_VHI")
+                },
+            },
+        )
+
+
+class Log(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def pushInfo(self, info):  # noqa: N802 (QGIS API)
+        self.lines.append(info)
+        super().pushInfo(info)
