@@ -3,9 +3,9 @@
 Two families, both with NoData (NaN) excluded from every area:
 
 * **Class-weighted area shares** (HAI, BAI, ECO of the first study, Eq. 7 and 12):
-  V = scale · Σᵢ Aᵢ·wᵢ / TA, the area-weighted mean of a per-class weight. In a window this is
-  one box sum of the weight map over one box count of valid pixels, so the cost per pixel does
-  not depend on the window (``weighted_share``); per zone it is a weighted ``bincount``.
+  V = scale · Σᵢ Aᵢ·wᵢ / TA, the area-weighted mean of a per-class weight. In a window the class
+  areas Aᵢ are exact integer window counts from separable running sums, so the cost per pixel
+  does not depend on the window (``weighted_share``); per zone it is a weighted ``bincount``.
 * **Composition and configuration**: Shannon diversity and evenness (SHDI, SHEI; FRAGSTATS
   definitions, McGarigal & Marks 1995), number of patches NP, patch density PD, fragmentation
   FN (Chen & Fu 1996; the first study's Eq. 13) and, per zone, the largest patch index LPI.
@@ -60,7 +60,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .windows import box_count, box_sum, check_window
+from .windows import check_window
 
 CONNECTIVITIES = (8, 4)
 #: FN forms: "eq13" MPS·(Nf − 1)/Nc (the first study's Eq. 13), "landscape" (Np − 1)/Nc.
@@ -155,15 +155,27 @@ def weighted_share(
     many rows and columns on every side of the result (a halo). The first study's HAI (Eq. 7),
     BAI (Eq. 12, scale = A_bio) and ECO are this with their tables.
 
+    The per-class areas are exact integer window counts (``window_counts``, O(1) per pixel
+    whatever the window), so a window of one class gives exactly that class's weight.
+
     >>> weighted_share(np.array([[1.0, 2.0, np.nan]]), {1: 1.0, 2: 0.2}, 3).round(3).tolist()
     [[0.6, 0.6, nan]]
     """
     window = check_window(window)
-    weighted = weight_map(values, weights)
-    valid = ~np.isnan(weighted)
-    share = scale * box_sum(weighted, window) / np.maximum(box_count(valid, window), 1.0)
-    share[~valid] = np.nan
-    return _crop(share, crop)
+    codes = sorted(weights)
+    index = class_index(values, codes)
+    valid = index >= 0
+    total = window_counts(valid, window, crop).astype(np.float64)
+    weighted = np.zeros(total.shape)
+    present = np.flatnonzero(np.bincount(index.ravel() + 1, minlength=len(codes) + 1)[1:])
+    for position in present:
+        weight = float(weights[codes[position]])
+        if weight != 0.0:
+            weighted += weight * window_counts(index == position, window, crop)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = scale * weighted / total
+    share[~_crop(valid, crop)] = np.nan
+    return share
 
 
 def zone_weighted_share(

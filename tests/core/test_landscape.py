@@ -141,6 +141,19 @@ def test_weighted_share_by_hand():
     assert scaled[1, 1] == pytest.approx(0.3 * 511.2642131067)
 
 
+def test_weighted_share_of_a_one_class_window_is_exactly_its_weight():
+    # Window sums of floats by summed-area tables leave residues like −2e−14 in windows of
+    # weight 0; the integer class counts give exactly 0 and exactly 0.067.
+    values = np.full((40, 40), 21.0)
+    values[:, 20:] = 31.0
+    values[0, 0] = 51.0
+    share = landscape.weighted_share(values, {21: 0.0, 31: 0.067, 51: 1.0}, 5)
+    assert share[30, 5] == 0.0
+    assert share[30, 35] == 0.067
+    # Corner window (0, 0): 51 and eight 21s: 1/9.
+    assert share[0, 0] == 1 / 9
+
+
 def test_weighted_share_equals_brute_force_loop():
     rng = np.random.default_rng(7)
     values = rng.integers(1, 5, (17, 23)).astype(float)
