@@ -574,13 +574,17 @@ class ChangeAnalysis(MineEcoAlgorithm):
                 end = (26, 150, 65) if b > a else (215, 25, 28)
                 colour = tuple(int(round(230 + (e - 230) * (0.4 + 0.6 * strength))) for e in end)
             styled.append(engine.RasterClass(a * factor + b, f"{labels[a]} → {labels[b]}", colour))
+        if dtype == "uint32":
+            # GeoTIFF colour tables exist for Byte and UInt16 bands only.
+            feedback.pushWarning("Transition codes above 65534: the output is not styled")
+            styled = []
         target = self.raster_target(
             parameters,
             "OUTPUT",
             context,
             dtype=dtype,
             nodata=nodata,
-            classes=tuple(styled),
+            classes=tuple(styled) or None,
             metadata={"MODE": "transitions", "FACTOR": factor, "CODE": f"before*{factor}+after"},
         )
 

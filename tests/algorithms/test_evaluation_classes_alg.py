@@ -275,3 +275,22 @@ def test_transitions_reject_continuous_rasters(run, tmp_path):
             "change_analysis",
             {"BEFORE": raster, "AFTER": raster, "MODE": 1, "OUTPUT": str(tmp_path / "t.tif")},
         )
+
+
+def test_transition_codes_of_land_cover_style_codes(run, tmp_path):
+    # Two-digit codes → factor 100: 11 → 42 is 1142, 42 → 11 is 4211 (uint16, styled).
+    before = write_raster(tmp_path / "b.tif", np.array([[11, 42, 42]], dtype=np.float32))
+    after = write_raster(tmp_path / "a.tif", np.array([[42, 11, 42]], dtype=np.float32))
+    out = tmp_path / "t.tif"
+    run("change_analysis", {"BEFORE": before, "AFTER": after, "MODE": 1, "OUTPUT": str(out)})
+    codes, dataset = read_raster(out)
+    np.testing.assert_array_equal(codes[0], [[1142, 4211, 4242]])
+    assert dataset.GetRasterBand(1).DataType == gdal.GDT_UInt16
+    assert dataset.GetMetadataItem("FACTOR") == "100"
+    # Three-digit codes up to 700 → factor 1000: 700 → 700 is 700700 (uint32, unstyled).
+    big = write_raster(tmp_path / "big.tif", np.array([[700, 5]], dtype=np.float32))
+    out = tmp_path / "u.tif"
+    run("change_analysis", {"BEFORE": big, "AFTER": big, "MODE": 1, "OUTPUT": str(out)})
+    codes, dataset = read_raster(out)
+    np.testing.assert_array_equal(codes[0], [[700700, 5005]])
+    assert dataset.GetRasterBand(1).DataType == gdal.GDT_UInt32
