@@ -83,7 +83,14 @@ class ClassifyIndex(MineEcoAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add_raster("INPUT", "Index", "Index raster, e.g. the composite index P.")
         self.add_number("BAND", "Band", 1, "Band of INPUT.", minimum=1, integer=True, advanced=True)
-        self.add_enum("METHOD", "Classification method", list(METHOD_LABELS), 0)
+        self.add_enum(
+            "METHOD",
+            "Classification method",
+            list(METHOD_LABELS),
+            0,
+            "Fixed breaks with the default BREAKS reproduce the first study's Table 3 (which it "
+            "set from its data with natural breaks and the literature).",
+        )
         self.add(
             QgsProcessingParameterString(
                 "BREAKS",
@@ -96,6 +103,7 @@ class ClassifyIndex(MineEcoAlgorithm):
             "CLASSES",
             "Number of classes (natural breaks, quantiles, equal intervals)",
             5,
+            "k for the data-driven methods (fixed breaks give len(BREAKS) + 1 classes).",
             minimum=2,
             maximum=255,
             integer=True,
@@ -368,6 +376,8 @@ class ChangeAnalysis(MineEcoAlgorithm):
             "Mode",
             ["Index difference (AFTER − BEFORE)", "Class transitions"],
             0,
+            "Index rasters (e.g. P of two years) → difference; class rasters (e.g. from "
+            "'Classify index') → transition codes and matrix.",
         )
         self.add_number(
             "THRESHOLD",

@@ -69,9 +69,22 @@ class Normalize(MineEcoAlgorithm):
             "Trend",
             ["Positive (higher is better, Eq. 18)", "Negative (higher is worse, Eq. 19)"],
             0,
+            "Negative indicators are reversed so that 1 is always the better state.",
         )
-        self.add_number("MIN", "Fixed minimum (blank: from the data)", None, optional=True)
-        self.add_number("MAX", "Fixed maximum (blank: from the data)", None, optional=True)
+        self.add_number(
+            "MIN",
+            "Fixed minimum (blank: from the data)",
+            None,
+            "Blank: the minimum of the valid pixels of INPUT (and JOINT).",
+            optional=True,
+        )
+        self.add_number(
+            "MAX",
+            "Fixed maximum (blank: from the data)",
+            None,
+            "Blank: the maximum of the valid pixels of INPUT (and JOINT).",
+            optional=True,
+        )
         self.add_rasters(
             "JOINT",
             "Other rasters sharing the range (optional)",
@@ -197,6 +210,8 @@ class CompositeIndex(MineEcoAlgorithm):
                 "Objective weights from the layers only",
             ],
             0,
+            "Given weights are used as typed (rescaled to sum 1); 'Combined' is the first "
+            "study's method (AHP subjective + mean-square-error objective, Eq. 17).",
         )
         self.add(
             QgsProcessingParameterString(
