@@ -366,7 +366,9 @@ class Estarfm(MineEcoAlgorithm):
             halo=h,
             memory_mb=self.memory_mb(),
             monitor=engine.Monitor(None, feedback.isCanceled if feedback else None),
-            work_factor=5,
+            # Per pixel of a block the kernel holds about 13 float32 and 4 float64 values per
+            # band (thresholded copies, neighbour quantities, temporal weights).
+            work_factor=7,
         )
         self._log(feedback, stats, bands, time.perf_counter() - started, settings)
         return self.outputs({"OUTPUT": target})

@@ -379,13 +379,11 @@ class _Block:
         mask_all = np.empty(longest, bool)
         mask_pair = np.empty(longest, np.float32)
         buffers = [np.empty(longest, np.float32) for _ in range(6)] if sums_r else []
-        mask = np.empty(length, np.float32)
         u = np.empty(length, np.float32)
         product = np.empty(length, np.float32)
         epsilon = np.float32(WEIGHT_EPSILON)
 
-        def add_weighted(mask_view, neighbour, distance):
-            np.copyto(mask, mask_view)
+        def add_weighted(mask, neighbour, distance):
             np.add(count, mask, out=count)
             if not weighted:
                 return
@@ -398,7 +396,7 @@ class _Block:
                 np.add(total, product, out=total)
 
         # The centre itself: similar to itself when valid, at distance d = 1.
-        add_weighted(self.valid[start:stop], start, np.float32(1.0))
+        add_weighted(self.valid[start:stop].astype(np.float32), start, np.float32(1.0))
         with np.errstate(invalid="ignore", over="ignore"):
             for shift, distance in zip(self.shifts, self.distances, strict=True):
                 if stop_flag is not None and stop_flag.is_set():
@@ -414,12 +412,11 @@ class _Block:
                     np.less_equal(distance_buffer[:span], threshold, out=target[:span])
                     if index:
                         np.logical_and(mask_all[:span], test[:span], out=mask_all[:span])
+                np.copyto(mask_pair[:span], mask_all[:span])
                 # Centres p with neighbour p + shift, then centres p + shift with neighbour p.
-                add_weighted(mask_all[shift:span], start + shift, distance)
-                add_weighted(mask_all[:length], start - shift, distance)
-                if sums_r:
-                    np.copyto(mask_pair[:span], mask_all[:span])
-                    pair = (near, far, mask_pair[:span])
+                add_weighted(mask_pair[shift:span], start + shift, distance)
+                add_weighted(mask_pair[:length], start - shift, distance)
+                pair = (near, far, mask_pair[:span])
                 for band, totals in sums_r.items():
                     self._add_regression(
                         band, totals, signed, pair, regression[band], shift, buffers
