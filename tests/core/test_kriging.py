@@ -1,0 +1,329 @@
+"""Kriging kernels: models by hand, hand-solved systems, exactness, the neighbourhood shortcut
+against per-target solves, Dubrule's LOO against refitting, a simulated field, and the Meuse
+zinc data against gstat."""
+
+import math
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from mine_eco_plugin.core import kriging as K
+
+# --- models -------------------------------------------------------------------------------
+
+
+def test_models_by_hand():
+    h = np.array([0.0, 50.0, 100.0, 250.0])
+    sph = K.Variogram("spherical", 0.1, 1.0, 100.0)
+    # h = a/2: 0.1 + 1.0·(1.5·0.5 − 0.5·0.125) = 0.1 + 0.6875; h ≥ a: the sill 1.1; γ(0) = 0.
+    np.testing.assert_allclose(sph(h), [0.0, 0.7875, 1.1, 1.1])
+    exp = K.Variogram("exponential", 0.0, 2.0, 100.0)
+    # h = a: 2·(1 − e⁻¹) = 1.264241
+    assert exp(100.0) == pytest.approx(2 * (1 - math.exp(-1)))
+    gau = K.Variogram("gaussian", 0.5, 1.0, 100.0)
+    # h = a/2: 0.5 + (1 − e^−0.25) = 0.721199
+    assert gau(50.0) == pytest.approx(0.5 + 1 - math.exp(-0.25))
+    lin = K.Variogram("linear", 0.2, slope=0.01)
+    np.testing.assert_allclose(lin(h), [0.0, 0.7, 1.2, 2.7])
+
+
+def test_practical_range_reaches_95_percent():
+    # Exponential 3a and gaussian √3·a: 1 − e⁻³ = 0.9502 of the partial sill.
+    exp = K.Variogram("exponential", 0.0, 1.0, 100.0)
+    gau = K.Variogram("gaussian", 0.0, 1.0, 100.0)
+    assert exp.practical_range == 300.0
+    assert gau.practical_range == pytest.approx(173.2051, abs=1e-4)
+    assert exp(300.0) == pytest.approx(0.9502, abs=1e-4)
+    assert gau(gau.practical_range) == pytest.approx(0.9502, abs=1e-4)
+    assert K.Variogram("spherical", 0.0, 1.0, 100.0).practical_range == 100.0
+
+
+def test_invalid_models_are_rejected():
+    with pytest.raises(ValueError):
+        K.Variogram("cubic", 0.0, 1.0, 1.0)
+    with pytest.raises(ValueError):
+        K.Variogram("spherical", 0.0, 1.0, 0.0)
+    with pytest.raises(ValueError):
+        K.Variogram("linear", 0.0, slope=0.0)
+
+
+# --- empirical variogram ------------------------------------------------------------------
+
+
+def test_empirical_variogram_by_hand():
+    # Points at x = 0, 1, 3 with z = 0, 1, 3: pairs (d, Δz²) = (1, 1), (3, 9), (2, 4).
+    # Cutoff 3, 3 lags of width 1: bin [1, 2) holds d = 1 → γ̂ = 1/2; the last bin [2, 3] holds
+    # d = 2 and 3 → γ̂ = (4 + 9)/(2·2) = 3.25 at mean distance 2.5. Bin [0, 1) is empty.
+    xy = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0]])
+    ev = K.empirical_variogram(xy, np.array([0.0, 1.0, 3.0]), cutoff=3.0, lags=3)
+    np.testing.assert_allclose(ev.distance, [1.0, 2.5])
+    np.testing.assert_allclose(ev.gamma, [0.5, 3.25])
+    np.testing.assert_array_equal(ev.pairs, [1, 2])
+
+
+def test_empirical_variogram_chunks_do_not_change_it():
+    rng = np.random.default_rng(3)
+    xy, z = rng.uniform(0, 100, (300, 2)), rng.normal(size=300)
+    a = K.empirical_variogram(xy, z, chunk=7)
+    b = K.empirical_variogram(xy, z, chunk=4096)
+    np.testing.assert_allclose(a.gamma, b.gamma, rtol=1e-12)
+    np.testing.assert_array_equal(a.pairs, b.pairs)
+
+
+def test_duplicates_are_averaged():
+    xy = np.array([[0.0, 0.0], [5.0, 5.0], [0.0, 0.0], [0.0, 0.0]])
+    out_xy, out_z, merged = K.average_duplicates(xy, np.array([1.0, 7.0, 2.0, 6.0]))
+    assert merged == 2
+    values = dict(zip(map(tuple, out_xy), out_z, strict=True))
+    assert values[(0.0, 0.0)] == pytest.approx(3.0)  # (1 + 2 + 6)/3
+    assert values[(5.0, 5.0)] == 7.0
+
+
+# --- kriging systems by hand --------------------------------------------------------------
+
+
+def test_two_point_system_by_hand():
+    # γ(h) = h; x1 = (0, 0), x2 = (10, 0), target (4, 0):
+    # [0 10 1; 10 0 1; 1 1 0]·[λ1 λ2 μ] = [4 6 1] → 10λ2 + μ = 4, 10λ1 + μ = 6, λ1 + λ2 = 1
+    # → λ1 − λ2 = 0.2 → λ1 = 0.6, λ2 = 0.4, μ = 0. ẑ = 0.6·1 + 0.4·3 = 1.8;
+    # σ² = λ1·4 + λ2·6 + μ = 2.4 + 2.4 = 4.8.
+    xy = np.array([[0.0, 0.0], [10.0, 0.0]])
+    estimate, variance = K.predict(xy, [1.0, 3.0], K.Variogram("linear", 0.0, slope=1.0), [[4, 0]])
+    assert estimate[0] == pytest.approx(1.8)
+    assert variance[0] == pytest.approx(4.8)
+
+
+def test_three_point_symmetric_system_by_hand():
+    # Equilateral triangle of side 10, target at the centroid (distance r = 10/√3 = 5.7735):
+    # by symmetry λ = 1/3 each; row i: (0 + γ(10) + γ(10))/3 + μ = γ(r) → μ = γ(r) − 2γ(10)/3;
+    # σ² = γ(r) + μ = 2γ(r) − 2γ(10)/3. With γ = h: 11.5470 − 6.6667 = 4.8803.
+    xy = np.array([[0.0, 0.0], [10.0, 0.0], [5.0, 5.0 * math.sqrt(3)]])
+    centroid = xy.mean(axis=0)
+    estimate, variance = K.predict(xy, [3.0, 6.0, 9.0], K.Variogram("linear", 0.0, slope=1.0),
+                                   [centroid])  # fmt: skip
+    assert estimate[0] == pytest.approx(6.0)
+    assert variance[0] == pytest.approx(2 * 10 / math.sqrt(3) - 20 / 3)
+
+
+@pytest.mark.parametrize("nugget", [0.0, 0.2])
+@pytest.mark.parametrize("neighbours", [None, 5])
+def test_exact_at_data_points(nugget, neighbours):
+    rng = np.random.default_rng(11)
+    xy, z = rng.uniform(0, 100, (40, 2)), rng.normal(size=40)
+    model = K.Variogram("spherical", nugget, 1.0, 40.0)
+    estimate, variance = K.predict(xy, z, model, xy, neighbours=neighbours)
+    np.testing.assert_allclose(estimate, z, atol=1e-9)
+    np.testing.assert_allclose(variance, 0.0, atol=1e-9)
+
+
+def brute_force(xy, z, model, targets, k):
+    """Solve each target's own system with its k nearest points."""
+    out, var = [], []
+    for target in targets:
+        nearest = np.argsort(np.hypot(*(xy - target).T))[:k]
+        a = np.ones((k + 1, k + 1))
+        d = np.hypot(*(xy[nearest, None, :] - xy[None, nearest, :]).transpose(2, 0, 1))
+        a[:k, :k] = model(d)
+        a[k, k] = 0
+        b = np.append(model(np.hypot(*(xy[nearest] - target).T)), 1.0)
+        solution = np.linalg.solve(a, b)
+        out.append(solution[:k] @ z[nearest])
+        var.append(solution @ b)
+    return np.array(out), np.array(var)
+
+
+@pytest.mark.parametrize("model", ["spherical", "exponential", "gaussian", "linear"])
+def test_neighbourhood_sharing_equals_per_target_solves(model):
+    rng = np.random.default_rng(5)
+    xy, z = rng.uniform(0, 100, (60, 2)), rng.normal(size=60)
+    gx, gy = np.meshgrid(np.linspace(0.5, 99.5, 25), np.linspace(0.5, 99.5, 20))
+    targets = np.column_stack([gx.ravel(), gy.ravel()])
+    variogram = (
+        K.Variogram("linear", 0.1, slope=0.02)
+        if model == "linear"
+        else K.Variogram(model, 0.1, 1.0, 30.0)
+    )
+    expected = brute_force(xy, z, variogram, targets, 8)
+    # A small memory budget forces many chunks and set batches.
+    estimate, variance = K.predict(xy, z, variogram, targets, neighbours=8, memory_mb=0.05)
+    np.testing.assert_allclose(estimate, expected[0], atol=1e-8)
+    np.testing.assert_allclose(variance, expected[1], atol=1e-8)
+    # All points: the same as k = n.
+    estimate, variance = K.predict(xy, z, variogram, targets[:50])
+    expected = brute_force(xy, z, variogram, targets[:50], 60)
+    np.testing.assert_allclose(estimate, expected[0], atol=1e-7)
+    np.testing.assert_allclose(variance, expected[1], atol=1e-7)
+
+
+# --- cross-validation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("neighbours", [None, 10])
+def test_leave_one_out_equals_refitting_without_the_point(neighbours):
+    rng = np.random.default_rng(9)
+    xy, z = rng.uniform(0, 100, (50, 2)), rng.normal(size=50)
+    model = K.Variogram("exponential", 0.05, 1.0, 20.0)
+    cv = K.cross_validate(xy, z, model, neighbours=neighbours)
+    for i in range(50):
+        others = np.arange(50) != i
+        estimate, variance = K.predict(xy[others], z[others], model, xy[i : i + 1],
+                                       neighbours=neighbours)  # fmt: skip
+        assert cv.predicted[i] == pytest.approx(estimate[0], abs=1e-9)
+        assert cv.variance[i] == pytest.approx(variance[0], abs=1e-9)
+
+
+def test_cross_validation_summary_by_hand():
+    cv = K.CrossValidation(np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 2.0]), np.ones(3))
+    # residuals −0.5, 0, 1: ME 0.5/3 = 0.16667; RMSE √(1.25/3) = 0.645497; MSDR 1.25/3
+    assert cv.mean_error == pytest.approx(1 / 6)
+    assert cv.rmse == pytest.approx(math.sqrt(1.25 / 3))
+    assert cv.msdr == pytest.approx(1.25 / 3)
+    assert cv.correlation == pytest.approx(np.corrcoef([1, 2, 3], [1.5, 2, 2])[0, 1])
+
+
+# --- fitting ------------------------------------------------------------------------------
+
+
+def test_fit_recovers_exact_model_values():
+    # Semivariances that lie exactly on a spherical model are fitted back exactly.
+    truth = K.Variogram("spherical", 0.3, 1.2, 400.0)
+    h = np.linspace(30, 900, 15)
+    ev = K.EmpiricalVariogram(h, truth(h), np.full(15, 100), 1000.0, 1000.0 / 15)
+    fitted = K.fit_variogram(ev, "spherical")
+    assert fitted.nugget == pytest.approx(0.3, abs=1e-6)
+    assert fitted.partial_sill == pytest.approx(1.2, abs=1e-6)
+    assert fitted.range == pytest.approx(400.0, rel=1e-6)
+    for weights in K.WEIGHTS:
+        again = K.fit_variogram(ev, "spherical", weights=weights)
+        assert again.range == pytest.approx(400.0, rel=1e-4)
+
+
+def test_fixed_parameters_are_held():
+    truth = K.Variogram("exponential", 0.2, 1.0, 100.0)
+    h = np.linspace(10, 500, 15)
+    ev = K.EmpiricalVariogram(h, truth(h), np.full(15, 50), 500.0, 500.0 / 15)
+    fitted = K.fit_variogram(ev, "exponential", nugget=0.0)
+    assert fitted.nugget == 0.0
+    fitted = K.fit_variogram(ev, "exponential", sill=1.5, range_parameter=80.0)
+    assert fitted.sill == pytest.approx(1.5)
+    assert fitted.range == 80.0
+    fitted = K.fit_variogram(ev, "linear", nugget=0.1)
+    assert fitted.nugget == 0.1 and fitted.slope > 0
+
+
+def simulated_field(seed=1, n=1200):
+    """A Gaussian random field at random points in a 1000 × 1000 square: exponential
+    covariance, nugget 0.2, partial sill 1.0, a = 80 (practical range 240), by Cholesky."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1000, (n, 2))
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    covariance = 1.0 * np.exp(-d / 80.0) + 0.2 * np.eye(n)
+    z = np.linalg.cholesky(covariance) @ rng.normal(size=n)
+    return xy, z
+
+
+def test_fit_recovers_known_parameters_of_a_simulated_field():
+    xy, z = simulated_field()
+    ev = K.empirical_variogram(xy, z, cutoff=400.0, lags=20)
+    fitted = K.fit_variogram(ev, "exponential")
+    # One realisation: sampling error of the variogram is some 10–20 %.
+    assert fitted.nugget == pytest.approx(0.2, abs=0.1)
+    assert fitted.partial_sill == pytest.approx(1.0, rel=0.25)
+    assert fitted.range == pytest.approx(80.0, rel=0.3)
+    # Model choice by cross-validation prefers the true family over the gaussian.
+    rmse = {
+        model: K.cross_validate(xy, z, K.fit_variogram(ev, model), neighbours=16).rmse
+        for model in ("exponential", "gaussian")
+    }
+    assert rmse["exponential"] < rmse["gaussian"]
+
+
+# --- Meuse zinc against gstat -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def meuse(sample_data):
+    from osgeo import ogr
+
+    source = ogr.Open(str(sample_data("nc-lc") / "meuse.shp"))
+    layer = source.GetLayer()
+    xy, z = [], []
+    for feature in layer:
+        geometry = feature.GetGeometryRef()
+        xy.append((geometry.GetX(), geometry.GetY()))
+        z.append(math.log(feature.GetField("zinc")))
+    return np.array(xy), np.array(z)
+
+
+@pytest.mark.data
+def test_meuse_log_zinc_matches_gstat(meuse):
+    xy, z = meuse
+    ev = K.empirical_variogram(xy, z)
+    # gstat: variogram(log(zinc)~1, meuse), first three lags (np, dist, gamma):
+    # 57 79.29244 0.1234479; 299 163.97367 0.2162185; 419 267.36483 0.3027859
+    np.testing.assert_array_equal(ev.pairs[:3], [57, 299, 419])
+    np.testing.assert_allclose(ev.distance[:3], [79.29244, 163.97367, 267.36483], atol=1e-5)
+    np.testing.assert_allclose(ev.gamma[:3], [0.1234479, 0.2162185, 0.3027859], atol=1e-7)
+    assert len(ev.gamma) == 15
+    # gstat vignette: fit.variogram(v, vgm(1, "Sph", 900, 1)) → nugget 0.0507, psill 0.5906,
+    # range 897 (fit.method 7, weights N_h/h²).
+    fitted = K.fit_variogram(ev, "spherical")
+    assert fitted.nugget == pytest.approx(0.0507, abs=0.002)
+    assert fitted.partial_sill == pytest.approx(0.5906, abs=0.005)
+    assert fitted.range == pytest.approx(897.0, abs=5.0)
+    # gstat krige.cv with that model, all points: RMSE 0.3918, r 0.8393; nmax = 20: ME 0.00634,
+    # RMSE 0.3883, r 0.8422 (Rscript, gstat 2.1-0).
+    cv = K.cross_validate(xy, z, fitted)
+    assert cv.rmse == pytest.approx(0.3918, abs=2e-4)
+    assert cv.correlation == pytest.approx(0.8393, abs=2e-4)
+    cv = K.cross_validate(xy, z, fitted, neighbours=20)
+    assert cv.mean_error == pytest.approx(0.00634, abs=1e-4)
+    assert cv.rmse == pytest.approx(0.3883, abs=2e-4)
+
+
+GSTAT_SCRIPT = """
+suppressMessages({library(sp); library(gstat)})
+data(meuse); coordinates(meuse) = ~x+y
+v = variogram(log(zinc)~1, meuse)
+for (m in c("Sph", "Exp", "Lin")) {
+  f = fit.variogram(v, vgm(1, m, ifelse(m == "Lin", 0, 900), 1))
+  cat(m, f$psill[1], f$psill[2], f$range[2], attr(f, "SSErr"), "\\n")
+}
+g = expand.grid(x = c(179000.5, 180200.5), y = c(330100.5, 332800.5)); coordinates(g) = ~x+y
+k = krige(log(zinc)~1, meuse, g, fit.variogram(v, vgm(1, "Sph", 900, 1)), nmax = 16,
+          debug.level = 0)
+cat("krige", k$var1.pred, k$var1.var, "\\n")
+"""
+
+
+@pytest.mark.data
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript (R) is not installed")
+def test_meuse_against_gstat_itself(meuse):
+    done = subprocess.run(["Rscript", "-e", GSTAT_SCRIPT], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"R package gstat unavailable (apt-get install r-cran-gstat): {done.stderr}")
+    xy, z = meuse
+    ev = K.empirical_variogram(xy, z)
+    rows = {
+        line.split()[0]: [float(v) for v in line.split()[1:]] for line in done.stdout.splitlines()
+    }
+    names = {"Sph": "spherical", "Exp": "exponential", "Lin": "linear"}
+    for short, model in names.items():
+        nugget, second, range_, sse = rows[short]
+        fitted = K.fit_variogram(ev, model)
+        # Our weighted SSE is no worse than gstat's, and the parameters agree.
+        assert K.weighted_sse(ev, fitted, "npairs_over_h2") <= sse * (1 + 1e-4)
+        assert fitted.nugget == pytest.approx(nugget, abs=1e-3)
+        if model == "linear":
+            assert fitted.slope == pytest.approx(second, rel=1e-3)
+        else:
+            assert fitted.partial_sill == pytest.approx(second, rel=2e-3)
+            assert fitted.range == pytest.approx(range_, rel=2e-3)
+    # Prediction and variance with 16 neighbours at four locations.
+    values = rows["krige"]
+    g = np.array([[x, y] for y in (330100.5, 332800.5) for x in (179000.5, 180200.5)])
+    estimate, variance = K.predict(xy, z, K.fit_variogram(ev, "spherical"), g, neighbours=16)
+    np.testing.assert_allclose(estimate, values[:4], atol=2e-3)
+    np.testing.assert_allclose(variance, values[4:], atol=2e-3)
