@@ -175,7 +175,7 @@ def child_engine(files: list[str], output: str, valid_min: float, valid_max: flo
         sources,
         [target],
         halo=settings.half_window,
-        work_factor=5,
+        work_factor=7,
     )
     print(json.dumps({"cpu_s": time.process_time()}))
 
