@@ -180,3 +180,24 @@ def test_help_and_group(provider):
         assert needle in text
     assert algorithm.parameterDefinition("WINDOW").defaultValue() == 25
     assert algorithm.parameterDefinition("CLASSES").defaultValue() == 4
+
+
+def test_blocks_with_halos_equal_one_whole_image(run, tmp_path, monkeypatch):
+    # The smallest memory budget splits 300×300 pixels into 256×256 tiles: windows reach across
+    # tile edges through the halo, so the result equals the whole image at once.
+    monkeypatch.setenv("MINE_ECO_MEMORY_MB", "1")
+    images = scene(bands=1, rows=300, cols=300, seed=8)
+    paths = write_scene(tmp_path, images)
+    out = tmp_path / "tiled.tif"
+    blocks = []
+    fuse_block = estarfm.fuse_block
+
+    def counted(*arrays, **options):
+        blocks.append(arrays[0].shape)
+        return fuse_block(*arrays, **options)
+
+    monkeypatch.setattr(estarfm, "fuse_block", counted)
+    run("estarfm", {**paths, "WINDOW": 5, "VALID_MAX": 1.2, "OUTPUT": str(out)})
+    assert len(blocks) == 4 and blocks[0] == (1, 266, 266)  # 256 + 2·5 halo
+    settings = estarfm.FusionSettings(half_window=5, valid_min=0, valid_max=1.2, min_change=0.024)
+    np.testing.assert_allclose(read_raster(out)[0], estarfm.fuse(*images, settings), atol=1e-6)
