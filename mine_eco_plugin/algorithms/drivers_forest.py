@@ -173,7 +173,7 @@ class RfDriverContribution(DriverAlgorithm):
         "RelCon_c = |ActCon_c| / Σ_k |ActCon_k| × 100 %   (Eq. 7)\n"
         "Dominant: the category with RelCon > THRESHOLD × 100 % (default 0.6 = 60 %); otherwise "
         "the ordered pair of the two largest RelCon, larger first (CS: climate > soil).\n"
-        "RGB: band b = round(RelCon of category RGB_CATEGORIES[b] × 2.55), 0–255, plus alpha "
+        "RGB: band b = round(RelCon of category RGB_CATEGORIES[b] × 255 / 100), 0–255, plus alpha "
         "(255 valid, 0 NoData).\n"
         "Importance of driver j: mean over trees of [MSE_oob(tree, x_j permuted) − "
         "MSE_oob(tree)]; % = max(importance, 0) / Σ max(·, 0) × 100; category % = sum of its "
@@ -195,6 +195,8 @@ class RfDriverContribution(DriverAlgorithm):
         "permutation importance).",
         "Liaw, A. & Wiener, M. (2002) Classification and regression by randomForest. R News 2(3), "
         "18–22 (defaults: 500 trees, mtry = p/3, node size 5).",
+        "Strobl, C. & Zeileis, A. (2008) Danger: high power! Exploring the statistical properties "
+        "of a test for random forest variable importance. COMPSTAT 2008 (unscaled importance).",
         "Pedregosa, F. et al. (2011) Scikit-learn: machine learning in Python. JMLR 12, "
         "2825–2830 (the regression trees).",
     )
@@ -229,10 +231,12 @@ class RfDriverContribution(DriverAlgorithm):
             advanced=True,
         )
         self.add_number(
-            "MIN_LEAF",
-            "Minimum points per leaf",
+            "NODE_SIZE",
+            "Node size",
             5,
-            "Smallest terminal node (R's nodesize); default 5, R's regression default.",
+            "R randomForest's nodesize: a node of at most this many points is not split further "
+            "(scikit-learn min_samples_split = NODE_SIZE + 1). Default 5, R's regression "
+            "default.",
             minimum=1,
             integer=True,
             advanced=True,
@@ -300,8 +304,8 @@ class RfDriverContribution(DriverAlgorithm):
         self.add_output_raster(
             "OUTPUT_RGB",
             "Relative contribution RGB",
-            "8-bit RGBA composite: red, green, blue = RelCon of the RGB_CATEGORIES × 2.55; alpha "
-            "0 on NoData.",
+            "8-bit RGBA composite: red, green, blue = RelCon of the RGB_CATEGORIES × 255 / 100; "
+            "alpha 0 on NoData.",
         )
         self.add_output_raster(
             "OUTPUT_DOMINANT",
@@ -374,7 +378,7 @@ class RfDriverContribution(DriverAlgorithm):
         settings = drivers_forest.ForestSettings(
             trees=self.parameterAsInt(parameters, "TREES", context),
             mtry=self.parameterAsInt(parameters, "MTRY", context),
-            min_leaf=self.parameterAsInt(parameters, "MIN_LEAF", context),
+            node_size=self.parameterAsInt(parameters, "NODE_SIZE", context),
             seed=self.parameterAsInt(parameters, "SEED", context),
             threads=max(self.parameterAsInt(parameters, "THREADS", context), 1),
         )
@@ -395,10 +399,10 @@ class RfDriverContribution(DriverAlgorithm):
                 f"POINTS: only {len(sample)} pixels are valid in TARGET and every driver; all "
                 "of them are used"
             )
-        if len(sample) < 2 * settings.min_leaf + 1:
+        if len(sample) <= settings.node_size:
             raise QgsProcessingException(
-                f"POINTS: {len(sample)} valid sample points are too few for leaves of "
-                f"{settings.min_leaf} points (MIN_LEAF)"
+                f"POINTS: {len(sample)} valid sample points are too few to split nodes of "
+                f"{settings.node_size} points (NODE_SIZE)"
             )
         y, x = sample.values[:, 0], sample.values[:, 1:]
         members = [
@@ -467,7 +471,7 @@ class RfDriverContribution(DriverAlgorithm):
                 "SEED": settings.seed,
                 "TREES": settings.trees,
                 "MTRY": settings.mtry or "p/3",
-                "MIN_LEAF": settings.min_leaf,
+                "NODE_SIZE": settings.node_size,
                 "THRESHOLD": threshold,
                 "RGB": ",".join(categories[c] if c >= 0 else "-" for c in channels),
                 "OOB_R2_ALL": f"{experiments.all_drivers.oob_r2:.6f}",

@@ -38,7 +38,7 @@ def correlation_p_value(r, n):
     ``scipy.stats.t.sf``). NaN where n < 3 or r is NaN; p = 0 where |r| = 1.
 
     >>> round(float(correlation_p_value(0.5, 10)), 6)
-    0.141645
+    0.141113
     """
     r = np.asarray(r, dtype=np.float64)
     df = np.asarray(n, dtype=np.float64) - 2.0
@@ -284,7 +284,8 @@ def relative_contributions(
 
 def rgb_composite(relative: np.ndarray, channels: Sequence[int]) -> np.ndarray:
     """8-bit RGBA of the relative contributions: band b = round(RelCon of category
-    ``channels[b]`` × 2.55), alpha 255 where RelCon is defined, 0 (transparent) elsewhere.
+    ``channels[b]`` × 255 / 100) (half to even), alpha 255 where RelCon is defined, 0
+    (transparent) elsewhere.
 
     ``relative``: (categories, …) in %; ``channels``: the category index shown in red, green and
     blue (−1 leaves a channel at 0, for two categories).
@@ -296,7 +297,7 @@ def rgb_composite(relative: np.ndarray, channels: Sequence[int]) -> np.ndarray:
     for band, category in enumerate(channels):
         if category >= 0:
             values = np.where(defined, relative[category], 0.0)
-            out[band] = np.clip(np.rint(values * 2.55), 0, 255).astype(np.uint8)
+            out[band] = np.clip(np.rint(values * 255.0 / 100.0), 0, 255).astype(np.uint8)
     out[3] = np.where(defined, 255, 0).astype(np.uint8)
     return out
 

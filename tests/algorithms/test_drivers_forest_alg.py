@@ -117,7 +117,7 @@ def test_forest_recovers_the_category_that_controls_each_zone(scene, fitted):
     for code, name in ((1, "climate"), (2, "soil"), (3, "mining")):
         zone_pixels = dominant[(zone == code - 1) & valid]
         share = (zone_pixels == code).mean()
-        assert share > 0.85, f"{name} dominates only {share:.0%} of its zone"
+        assert share > 0.8, f"{name} dominates only {share:.0%} of its zone"
     relative = read_raster(out / "relative.tif")[0]
     assert np.isnan(relative[:, 0]).all()
     np.testing.assert_allclose(relative[:, valid].sum(axis=0), 100.0, atol=1e-3)
