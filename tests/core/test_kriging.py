@@ -225,13 +225,16 @@ def simulated_field(seed=1, n=1200):
 
 
 def test_fit_recovers_known_parameters_of_a_simulated_field():
-    xy, z = simulated_field()
-    ev = K.empirical_variogram(xy, z, cutoff=400.0, lags=20)
-    fitted = K.fit_variogram(ev, "exponential")
-    # One realisation: sampling error of the variogram is some 10–20 %.
-    assert fitted.nugget == pytest.approx(0.2, abs=0.1)
-    assert fitted.partial_sill == pytest.approx(1.0, rel=0.25)
-    assert fitted.range == pytest.approx(80.0, rel=0.3)
+    # One realisation carries a sampling error of 10–30 % in the variogram; the mean of the
+    # fits over three realisations (seeds 1–3: a = 102.2, 95.6, 69.5) lies within 15 %.
+    fits = []
+    for seed in (1, 2, 3):
+        xy, z = simulated_field(seed)
+        ev = K.empirical_variogram(xy, z, cutoff=400.0, lags=20)
+        fits.append(K.fit_variogram(ev, "exponential"))
+    assert np.mean([f.nugget for f in fits]) == pytest.approx(0.2, abs=0.05)
+    assert np.mean([f.partial_sill for f in fits]) == pytest.approx(1.0, rel=0.15)
+    assert np.mean([f.range for f in fits]) == pytest.approx(80.0, rel=0.15)
     # Model choice by cross-validation prefers the true family over the gaussian.
     rmse = {
         model: K.cross_validate(xy, z, K.fit_variogram(ev, model), neighbours=16).rmse

@@ -1,0 +1,647 @@
+"""Ordinary kriging of point samples onto a reference grid (the second study's soil maps)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsFeatureRequest,
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFileDestination,
+    QgsWkbTypes,
+)
+from scipy.spatial import cKDTree
+
+from .. import engine
+from ..core import kriging as K
+from .base import MineEcoAlgorithm
+
+VARIOGRAM_CHOICES = ("auto (best leave-one-out RMSE)", *K.MODELS)
+RANGE_MEANINGS = (
+    "practical range (distance of 95 % of the partial sill)",
+    "range parameter a (gstat's 'range')",
+)
+WEIGHT_CHOICES = (
+    "N_h/h² (gstat default, fit.method 7)",
+    "N_h/γ(h)² (Cressie 1985, gstat fit.method 2)",
+    "N_h (fit.method 1)",
+    "unweighted (fit.method 6)",
+)
+NUMERIC_OUTPUTS = {
+    "NUGGET": "Nugget c0",
+    "PARTIAL_SILL": "Partial sill c",
+    "SILL": "Sill c0 + c",
+    "RANGE": "Practical range",
+    "RANGE_PARAMETER": "Range parameter a",
+    "SLOPE": "Slope (linear model)",
+    "CV_ME": "Leave-one-out mean error",
+    "CV_RMSE": "Leave-one-out RMSE",
+    "CV_R": "Leave-one-out correlation r",
+    "CV_MSDR": "Leave-one-out mean squared deviation ratio",
+    "POINTS_USED": "Points used",
+    "POINTS_OUTSIDE": "Points outside the grid",
+    "DUPLICATES_MERGED": "Points merged as duplicates",
+}
+
+
+class BlockCentres:
+    """Pixel-centre coordinates of the blocks ``engine.run_blocks`` hands to a kernel.
+
+    The engine calls the kernel once per block, in row-major order of its windows (full-width
+    strips, or tiles left to right within a strip): the window of each block follows from the
+    shapes of the blocks before it. Kernels that need map coordinates (kriging, latitude) use
+    this until the engine passes the window itself.
+    """
+
+    def __init__(self, grid: engine.Grid):
+        self.grid = grid
+        self.col = 0
+        self.row = 0
+        self.strip = 0
+
+    def next(self, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+        """(x of the columns, y of the rows) of the next block, and advance."""
+        grid = self.grid
+        if self.row + rows > grid.height or self.col + cols > grid.width:
+            raise RuntimeError("blocks arrived out of the engine's row-major order")
+        x0, dx, _, y0, _, dy = grid.geotransform
+        x = x0 + (self.col + np.arange(cols) + 0.5) * dx
+        y = y0 + (self.row + np.arange(rows) + 0.5) * dy
+        self.strip = max(self.strip, rows)
+        self.col += cols
+        if self.col >= grid.width:
+            self.col = 0
+            self.row += self.strip
+            self.strip = 0
+        return x, y
+
+
+class Kriging(MineEcoAlgorithm):
+    algorithm_id = "kriging"
+    display_name = "Ordinary kriging"
+    group_key = "productivity"
+    summary = (
+        "Interpolates a numeric field of point samples (e.g. soil organic carbon, total "
+        "nitrogen) onto the grid of a reference raster by ordinary kriging, as the second study "
+        "does for its 117 soil samples. The variogram is fitted by weighted least squares to "
+        "the binned semivariances (model chosen by the user, or the one with the lowest "
+        "leave-one-out RMSE), or fixed by the user. Writes the prediction and the kriging "
+        "variance, the leave-one-out cross-validation (ME, RMSE, r) per candidate model, the "
+        "fitted parameters as outputs and a variogram plot. Points are reprojected to the "
+        "grid's CRS; points at the same location are averaged; points outside the grid are "
+        "used and reported."
+    )
+    formula = (
+        "γ̂(h_k) = Σ (z_i − z_j)² / (2 N_k) over the N_k pairs in lag bin k (width CUTOFF/LAGS; "
+        "CUTOFF default one third of the points' bounding-box diagonal, as gstat); h_k = mean "
+        "pair distance\n"
+        "Models (γ(0) = 0): spherical c0 + c(1.5h/a − 0.5h³/a³) for h ≤ a, c0 + c beyond; "
+        "exponential c0 + c(1 − e^(−h/a)); gaussian c0 + c(1 − e^(−h²/a²)); linear c0 + s·h\n"
+        "Range convention: a is the model parameter (gstat's range); the practical range is a "
+        "(spherical), 3a (exponential) and √3·a (gaussian), where 95 % of c is reached. RANGE "
+        "is read as the practical range unless RANGE_MEANING says otherwise.\n"
+        "Fit: minimise Σ w_k (γ̂_k − γ(h_k))², w_k = N_k/h_k² (default, gstat fit.method 7) or "
+        "N_k/γ(h_k)² (Cressie 1985) or N_k or 1; sills by non-negative least squares for each "
+        "a, a by a log-spaced search refined with Brent's method\n"
+        "Ordinary kriging: [Γ 1; 1ᵀ 0]·[λ; μ] = [γ0; 1]; ẑ = Σ λ_i z_i; σ² = Σ λ_i γ0_i + μ "
+        "(with the NEIGHBOURS nearest points, or all)\n"
+        "Leave-one-out: each point predicted from the others; ME = mean(z − ẑ), RMSE, Pearson "
+        "r(z, ẑ), MSDR = mean((z − ẑ)²/σ²)"
+    )
+    nodata_rule = (
+        "Cells where the REFERENCE raster (band 1) is NoData stay NoData when MASK_BY_REFERENCE "
+        "is checked (the reference doubles as the study-area mask); otherwise every cell is "
+        "estimated. Features with an empty geometry or a NULL/non-numeric value are skipped "
+        "(counted in the log)."
+    )
+    references = (
+        "Webster, R. & Oliver, M.A. (2007) Geostatistics for Environmental Scientists, 2nd ed. "
+        "Wiley (ordinary kriging, models, practical range).",
+        "Cressie, N. (1985) Fitting variogram models by weighted least squares. Math. Geol. "
+        "17(5), 563–586.",
+        "Pebesma, E.J. (2004) Multivariable geostatistics in S: the gstat package. Comput. "
+        "Geosci. 30, 683–691 (binning and fit defaults followed here).",
+        "Dubrule, O. (1983) Cross validation of kriging in a unique neighborhood. Math. Geol. "
+        "15(6), 687–699.",
+        "Webster, R. & Burgess, T.M. (1980), cited by the second study (seed 002) for its soil "
+        "kriging.",
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                "INPUT", self.tr("Sample points"), [QgsProcessing.TypeVectorPoint]
+            ),
+            "Point layer (multi-points are split); reprojected to the REFERENCE grid's CRS.",
+        )
+        self.add(
+            QgsProcessingParameterField(
+                "FIELD",
+                self.tr("Value field"),
+                parentLayerParameterName="INPUT",
+                type=QgsProcessingParameterField.Numeric,
+            ),
+            "Numeric field to interpolate (transform it first if it is skewed, e.g. log).",
+        )
+        self.add_raster(
+            "REFERENCE",
+            "Reference grid",
+            "Raster whose extent, cell size and CRS the outputs take (its values are not used, "
+            "except as a mask).",
+        )
+        self.add_enum(
+            "VARIOGRAM",
+            "Variogram model",
+            VARIOGRAM_CHOICES,
+            0,
+            "auto fits all four models and keeps the one with the lowest leave-one-out RMSE.",
+        )
+        for name, description, help_text in (
+            ("NUGGET", "Nugget c0 (blank: fitted)", "Semivariance discontinuity at the origin."),
+            ("SILL", "Sill c0 + c (blank: fitted)", "Total sill (nugget + partial sill)."),
+            ("RANGE", "Range (blank: fitted)", "In CRS units; see RANGE_MEANING."),
+            ("SLOPE", "Slope of the linear model (blank: fitted)", "Semivariance per CRS unit."),
+        ):
+            self.add_number(name, description, None, help_text + " Given values are held "
+                            "fixed; when all of a model's parameters are given nothing is "
+                            "fitted.", optional=True, minimum=0.0)  # fmt: skip
+        self.add_enum(
+            "RANGE_MEANING",
+            "RANGE and the RANGE output are",
+            RANGE_MEANINGS,
+            0,
+            "The practical range is the same for every model; gstat and most papers print a. "
+            "Both are returned (RANGE, RANGE_PARAMETER).",
+        )
+        self.add_enum(
+            "FIT_WEIGHTS",
+            "Weights of the variogram fit",
+            WEIGHT_CHOICES,
+            0,
+            "N_h/h² is gstat's default (fit.method 7); Cressie's N_h/γ(h)² minimises "
+            "Σ N_h(γ̂/γ − 1)² directly.",
+            advanced=True,
+        )
+        self.add_number(
+            "LAGS", "Number of lag bins", 15, "gstat's default: 15.", minimum=2, integer=True,
+            advanced=True,
+        )  # fmt: skip
+        self.add_number(
+            "CUTOFF",
+            "Largest lag distance (blank: ⅓ of the diagonal)",
+            None,
+            "Pairs farther apart are ignored by the variogram (gstat: one third of the "
+            "bounding-box diagonal).",
+            optional=True,
+            minimum=0.0,
+            advanced=True,
+        )
+        self.add_number(
+            "NEIGHBOURS",
+            "Nearest points per estimate (0: all)",
+            0,
+            "A search neighbourhood of the n nearest points keeps large grids and many samples "
+            "fast and memory-bounded; 0 uses every point (gstat's default).",
+            minimum=0,
+            integer=True,
+        )
+        self.add_number(
+            "MIN_POINTS",
+            "Minimum number of points",
+            10,
+            "Fewer valid points (after merging duplicates) is an error. Webster & Oliver (2007) "
+            "advise 100–150 for a reliable variogram; fewer than 50 gives a warning.",
+            minimum=3,
+            integer=True,
+        )
+        self.add(
+            QgsProcessingParameterBoolean(
+                "MASK_BY_REFERENCE",
+                self.tr("Leave cells NoData where the reference is NoData"),
+                True,
+                optional=True,
+            ),
+            "Unchecked: every cell of the grid is estimated.",
+        )
+        self.add_output_nodata()
+        self.add_output_raster("OUTPUT", "Kriged estimate", "Float32, in the field's units.")
+        self.add_output_raster(
+            "OUTPUT_VARIANCE",
+            "Kriging variance",
+            "Ordinary-kriging prediction variance (field units²).",
+            optional=True,
+        )
+        self.add_output_table(
+            "OUTPUT_CV",
+            "Cross-validation per model",
+            "One row per candidate model: parameters, ME, RMSE, r, MSDR, and which was used.",
+        )
+        self.add_output_table(
+            "OUTPUT_CV_POINTS",
+            "Cross-validation per point",
+            "x, y, observed, predicted, residual, variance, z-score of the model used.",
+            optional=True,
+        )
+        self.add(
+            QgsProcessingParameterFileDestination(
+                "OUTPUT_PLOT",
+                self.tr("Variogram plot"),
+                self.tr("PNG files (*.png);;HTML files (*.html)"),
+                optional=True,
+                createByDefault=False,
+            ),
+            "Empirical semivariances (point size ∝ pairs) with the fitted models; .html adds "
+            "the parameter and cross-validation table.",
+        )
+        for name, description in NUMERIC_OUTPUTS.items():
+            self.addOutput(QgsProcessingOutputNumber(name, self.tr(description)))
+        self.addOutput(QgsProcessingOutputString("MODEL", self.tr("Variogram model used")))
+
+    # --- inputs ----------------------------------------------------------------------------
+    def read_points(self, parameters, context, grid, feedback):
+        source = self.parameterAsSource(parameters, "INPUT", context)
+        if source is None:
+            raise QgsProcessingException("INPUT: no point layer given or it cannot be loaded")
+        field = self.parameterAsString(parameters, "FIELD", context)
+        index = source.fields().lookupField(field)
+        if index < 0:
+            raise QgsProcessingException(f"FIELD: '{field}' is not a field of INPUT")
+        crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
+        transform = QgsCoordinateTransform(source.sourceCrs(), crs, context.transformContext())
+        request = QgsFeatureRequest().setSubsetOfAttributes([index])
+        xy, z, skipped = [], [], 0
+        for feature in source.getFeatures(request):
+            value = feature.attribute(index)
+            geometry = feature.geometry()
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = math.nan
+            if (
+                value is None
+                or (hasattr(value, "isNull") and value.isNull())
+                or not math.isfinite(number)
+                or geometry.isEmpty()
+            ):
+                skipped += 1
+                continue
+            try:
+                geometry.transform(transform)
+            except Exception as error:  # QgsCsException
+                raise QgsProcessingException(
+                    f"INPUT: feature {feature.id()} cannot be reprojected to the REFERENCE "
+                    f"CRS ({error})"
+                ) from None
+            if QgsWkbTypes.isMultiType(geometry.wkbType()):
+                parts = geometry.asMultiPoint()
+            else:
+                parts = [geometry.asPoint()]
+            for point in parts:
+                xy.append((point.x(), point.y()))
+                z.append(number)
+        if skipped:
+            feedback.pushWarning(
+                f"{skipped} feature(s) skipped: empty geometry or NULL/non-numeric '{field}'"
+            )
+        if crs.isGeographic():
+            feedback.pushWarning(
+                "The REFERENCE grid is in a geographic CRS: distances, ranges and slopes are in "
+                "degrees. Use a projected CRS for kriging where possible."
+            )
+        return np.array(xy, dtype=np.float64).reshape(-1, 2), np.array(z, dtype=np.float64)
+
+    def fixed_parameters(self, parameters, context):
+        values = {}
+        for name in ("NUGGET", "SILL", "RANGE", "SLOPE"):
+            if parameters.get(name) not in (None, ""):
+                values[name] = self.parameterAsDouble(parameters, name, context)
+        if "SILL" in values and "NUGGET" in values and values["SILL"] < values["NUGGET"]:
+            raise QgsProcessingException(
+                f"SILL ({values['SILL']}) is the total sill and cannot be below NUGGET "
+                f"({values['NUGGET']})"
+            )
+        if "RANGE" in values and values["RANGE"] <= 0:
+            raise QgsProcessingException("RANGE must be positive")
+        return values
+
+    # --- the run ----------------------------------------------------------------------------
+    def process(self, parameters, context, feedback):
+        reference = self.raster_source(parameters, "REFERENCE", context, bands=(1,))
+        grid = engine.resolve_grid([reference])
+        xy, z = self.read_points(parameters, context, grid, feedback)
+        xy, z, merged = K.average_duplicates(xy, z)
+        if merged:
+            feedback.pushWarning(
+                f"{merged} point(s) shared a location with another: their values were averaged "
+                f"({len(z)} distinct locations remain)"
+            )
+        minimum = self.parameterAsInt(parameters, "MIN_POINTS", context)
+        if len(z) < minimum:
+            raise QgsProcessingException(
+                f"INPUT: {len(z)} valid point(s) at distinct locations; at least MIN_POINTS = "
+                f"{minimum} are needed"
+            )
+        if np.ptp(z) == 0:
+            raise QgsProcessingException("FIELD: every point has the same value; nothing to krige")
+        xmin, ymin, xmax, ymax = grid.bounds
+        outside = int(
+            np.sum((xy[:, 0] < xmin) | (xy[:, 0] > xmax) | (xy[:, 1] < ymin) | (xy[:, 1] > ymax))
+        )
+        if outside:
+            feedback.pushWarning(
+                f"{outside} point(s) lie outside the REFERENCE grid: they are used for the "
+                "variogram and the estimates"
+            )
+        if len(z) < 50:
+            feedback.pushWarning(
+                f"Only {len(z)} points: a variogram from fewer than 50 is unreliable (Webster & "
+                "Oliver 2007 advise 100–150)."
+            )
+        neighbours = self.parameterAsInt(parameters, "NEIGHBOURS", context) or None
+        if neighbours is not None and neighbours >= len(z):
+            neighbours = None
+        monitor = self.monitor(feedback)
+
+        chosen, candidates, empirical = self.variogram(parameters, context, xy, z, neighbours,
+                                                       feedback, monitor.span(0, 0.15))  # fmt: skip
+        variogram, cv = chosen
+        feedback.pushInfo(
+            f"Variogram used: {variogram.describe()}; leave-one-out ME {cv.mean_error:.6g}, "
+            f"RMSE {cv.rmse:.6g}, r {cv.correlation:.4f}, MSDR {cv.msdr:.4g}"
+        )
+        metadata = {
+            "VARIOGRAM": variogram.describe(),
+            "NEIGHBOURS": neighbours or "all",
+            "POINTS": len(z),
+            "CV_RMSE": f"{cv.rmse:.6g}",
+            "CV_ME": f"{cv.mean_error:.6g}",
+            "CV_R": f"{cv.correlation:.6g}",
+            "FIELD": self.parameterAsString(parameters, "FIELD", context),
+        }
+        estimate_target = self.raster_target(parameters, "OUTPUT", context, metadata=metadata)
+        variance_target = self.raster_target(
+            parameters, "OUTPUT_VARIANCE", context, metadata=metadata
+        )
+        mask = self.parameterAsBool(parameters, "MASK_BY_REFERENCE", context)
+        centres = BlockCentres(grid)
+        tree = cKDTree(xy) if neighbours else None
+        budget = max(self.memory_mb() / 4, 8.0)
+        raster_monitor = monitor.span(0.15, 1.0)
+
+        def kernel(block):
+            rows, cols = block.shape[1:]
+            x, y = centres.next(rows, cols)
+            targets = np.column_stack(
+                [np.tile(x, rows), np.repeat(y, cols)]
+            )  # row-major pixel centres
+            valid = ~np.isnan(block[0]).ravel() if mask else np.ones(rows * cols, bool)
+            estimate = np.full(rows * cols, np.nan, np.float32)
+            variance = np.full(rows * cols, np.nan, np.float32) if variance_target else None
+            if valid.any():
+                e, v = K.predict(xy, z, variogram, targets[valid], neighbours=neighbours,
+                                 tree=tree, variance=variance_target is not None,
+                                 memory_mb=budget, check=raster_monitor.check)  # fmt: skip
+                estimate[valid] = e
+                if variance is not None:
+                    variance[valid] = np.maximum(v, 0.0)
+            return (
+                estimate.reshape(rows, cols),
+                None if variance is None else variance.reshape(rows, cols),
+            )
+
+        engine.run_blocks(
+            kernel,
+            [reference],
+            [estimate_target, variance_target],
+            grid=grid,
+            memory_mb=self.memory_mb(),
+            monitor=raster_monitor,
+            work_factor=16,
+        )
+
+        results = self.outputs({"OUTPUT": estimate_target, "OUTPUT_VARIANCE": variance_target})
+        practical = self.parameterAsEnum(parameters, "RANGE_MEANING", context) == 0
+        results.update(
+            {
+                "MODEL": variogram.model,
+                "NUGGET": variogram.nugget,
+                "PARTIAL_SILL": variogram.partial_sill,
+                "SILL": variogram.sill,
+                "RANGE": variogram.practical_range if practical else variogram.range,
+                "RANGE_PARAMETER": variogram.range,
+                "SLOPE": variogram.slope,
+                "CV_ME": cv.mean_error,
+                "CV_RMSE": cv.rmse,
+                "CV_R": cv.correlation,
+                "CV_MSDR": cv.msdr,
+                "POINTS_USED": len(z),
+                "POINTS_OUTSIDE": outside,
+                "DUPLICATES_MERGED": merged,
+            }
+        )
+        results["OUTPUT_CV"] = self.write_table(
+            parameters,
+            "OUTPUT_CV",
+            context,
+            CV_COLUMNS,
+            [cv_row(v, c, v is variogram, len(z)) for v, c in candidates],
+        )
+        if parameters.get("OUTPUT_CV_POINTS"):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                zscore = cv.residual / np.sqrt(cv.variance)
+            rows = zip(xy[:, 0], xy[:, 1], cv.observed, cv.predicted, cv.residual, cv.variance,
+                       zscore, strict=True)  # fmt: skip
+            results["OUTPUT_CV_POINTS"] = self.write_table(
+                parameters,
+                "OUTPUT_CV_POINTS",
+                context,
+                [
+                    (name, float)
+                    for name in (
+                        "x",
+                        "y",
+                        "observed",
+                        "predicted",
+                        "residual",
+                        "variance",
+                        "zscore",
+                    )
+                ],  # fmt: skip
+                [[None if not math.isfinite(v) else v for v in row] for row in rows],
+            )
+        plot = self.parameterAsFileOutput(parameters, "OUTPUT_PLOT", context)
+        if plot:
+            write_variogram_plot(plot, empirical, candidates, variogram, metadata["FIELD"])
+            results["OUTPUT_PLOT"] = plot
+        return results
+
+    def variogram(self, parameters, context, xy, z, neighbours, feedback, monitor):
+        """((variogram, cross-validation) used, [(variogram, cv)] candidates, empirical)."""
+        choice = self.parameterAsEnum(parameters, "VARIOGRAM", context)
+        models = list(K.MODELS) if choice == 0 else [K.MODELS[choice - 1]]
+        fixed = self.fixed_parameters(parameters, context)
+        practical = self.parameterAsEnum(parameters, "RANGE_MEANING", context) == 0
+        weights = K.WEIGHTS[self.parameterAsEnum(parameters, "FIT_WEIGHTS", context)]
+        cutoff = (
+            self.parameterAsDouble(parameters, "CUTOFF", context)
+            if parameters.get("CUTOFF") not in (None, "")
+            else None
+        )
+        lags = self.parameterAsInt(parameters, "LAGS", context)
+        empirical = K.empirical_variogram(xy, z, cutoff=cutoff, lags=lags)
+        feedback.pushInfo(
+            f"Empirical variogram ({len(empirical.gamma)} lags, cutoff {empirical.cutoff:.6g}): "
+            + ", ".join(
+                f"{h:.4g}: {g:.4g} ({n})"
+                for h, g, n in zip(
+                    empirical.distance, empirical.gamma, empirical.pairs, strict=True
+                )  # fmt: skip
+            )
+        )
+        candidates = []
+        for number, model in enumerate(models):
+            monitor.check()
+            variogram = self.model_variogram(model, fixed, practical, empirical, weights)
+            cv = K.cross_validate(xy, z, variogram, neighbours=neighbours, check=monitor.check)
+            feedback.pushInfo(
+                f"{variogram.describe()}: LOO ME {cv.mean_error:.6g}, RMSE {cv.rmse:.6g}, "
+                f"r {cv.correlation:.4f}"
+            )
+            candidates.append((variogram, cv))
+            monitor.report((number + 1) / len(models))
+        best = min(candidates, key=lambda pair: pair[1].rmse if math.isfinite(pair[1].rmse)
+                   else math.inf)  # fmt: skip
+        return best, candidates, empirical
+
+    def model_variogram(self, model, fixed, practical, empirical, weights) -> K.Variogram:
+        range_parameter = None
+        if "RANGE" in fixed and model != "linear":
+            range_parameter = fixed["RANGE"] / (K.PRACTICAL_RANGE_FACTOR[model] if practical else 1)
+        nugget, sill, slope = fixed.get("NUGGET"), fixed.get("SILL"), fixed.get("SLOPE")
+        try:
+            if model == "linear" and nugget is not None and slope is not None:
+                return K.Variogram("linear", nugget, slope=slope)
+            if model != "linear" and None not in (nugget, sill, range_parameter):
+                return K.Variogram(model, nugget, sill - nugget, range_parameter)
+            return K.fit_variogram(
+                empirical,
+                model,
+                weights=weights,
+                nugget=nugget,
+                sill=sill,
+                range_parameter=range_parameter,
+                slope=slope,
+            )
+        except ValueError as error:
+            raise QgsProcessingException(f"VARIOGRAM ({model}): {error}") from None
+
+
+CV_COLUMNS = [
+    ("model", str),
+    ("used", int),
+    ("nugget", float),
+    ("partial_sill", float),
+    ("sill", float),
+    ("range_parameter", float),
+    ("practical_range", float),
+    ("slope", float),
+    ("me", float),
+    ("rmse", float),
+    ("r", float),
+    ("msdr", float),
+    ("n", int),
+]
+
+
+def cv_row(variogram: K.Variogram, cv: K.CrossValidation, used: bool, n: int) -> list:
+    values = [
+        variogram.model,
+        int(used),
+        variogram.nugget,
+        variogram.partial_sill,
+        variogram.sill,
+        variogram.range,
+        variogram.practical_range,
+        variogram.slope,
+        cv.mean_error,
+        cv.rmse,
+        cv.correlation,
+        cv.msdr,
+        n,
+    ]
+    return [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
+
+
+def write_variogram_plot(path, empirical, candidates, used, field) -> None:
+    """PNG (or HTML with the PNG inline and a table) of the empirical and fitted variograms.
+    matplotlib is imported here only, without touching the global backend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4.5), dpi=110)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    sizes = 15 + 85 * empirical.pairs / max(empirical.pairs.max(), 1)
+    axes.scatter(empirical.distance, empirical.gamma, s=sizes, color="black", zorder=3,
+                 label="empirical (size ∝ pairs)")  # fmt: skip
+    h = np.linspace(0, empirical.cutoff, 300)
+    for variogram, cv in candidates:
+        is_used = variogram is used
+        axes.plot(
+            h,
+            np.where(h > 0, variogram(h), np.nan),
+            linewidth=2.4 if is_used else 1.0,
+            linestyle="-" if is_used else "--",
+            label=f"{variogram.model} (LOO RMSE {cv.rmse:.4g}){' — used' if is_used else ''}",
+        )
+    axes.set_xlim(0, empirical.cutoff)
+    axes.set_ylim(0, None)
+    axes.set_xlabel("lag distance h (CRS units)")
+    axes.set_ylabel("semivariance γ(h)")
+    axes.set_title(f"Variogram of {field}: {used.describe()}", fontsize=8)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    png = buffer.getvalue()
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.suffix.lower() in (".html", ".htm"):
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in cv_row(var, cv, var
+                                                                                  is used, 0)[:12])
+            + "</tr>"
+            for var, cv in candidates
+        )  # fmt: skip
+        header = "".join(f"<th>{name}</th>" for name, _ in CV_COLUMNS[:12])
+        encoded = base64.b64encode(png).decode("ascii")
+        target.write_text(
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Variogram of "
+            f"{html.escape(field)}</title></head><body><h1>Variogram of {html.escape(field)}</h1>"
+            f"<img alt='variogram' src='data:image/png;base64,{encoded}'>"
+            f"<table border='1'><tr>{header}</tr>{rows}</table></body></html>",
+            encoding="utf-8",
+        )
+    else:
+        target.write_bytes(png)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
