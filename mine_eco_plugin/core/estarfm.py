@@ -602,7 +602,12 @@ class _Block:
     # --- the block -----------------------------------------------------------------------
     def predict(self, check=None, report=None) -> tuple[np.ndarray, FusionStats]:
         out = np.full((self.bands, self.height * self.width), np.nan, dtype=np.float32)
-        size = max(int(self.settings.chunk), 1024)
+        threads = max(1, int(self.settings.threads))
+        # Equal chunks, as many as a multiple of the threads, so that no thread idles at the end.
+        total = self.stop - self.first
+        count = math.ceil(total / max(int(self.settings.chunk), 1024))
+        count = math.ceil(count / threads) * threads
+        size = math.ceil(total / count)
         chunks = [(a, min(a + size, self.stop)) for a in range(self.first, self.stop, size)]
         stats = FusionStats(
             regression_tried=[0] * self.bands,
@@ -610,7 +615,6 @@ class _Block:
             revised=[0] * self.bands,
         )
         stop_flag = threading.Event()
-        threads = max(1, int(self.settings.threads))
 
         def task(bounds):
             return self.predict_chunk(bounds[0], bounds[1], out, stop_flag)
