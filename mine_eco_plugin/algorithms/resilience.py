@@ -1,0 +1,169 @@
+"""The first study's resilience index from named indicator slots (Table 2), any of them
+optional: the weights of the indicators given are renormalised and the omissions reported."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+)
+
+from ..core import evaluation_weights as weighting
+from .base import MineEcoAlgorithm
+
+#: Parameter id of each Table 2 indicator, in the table's order (C1 … C17).
+SLOTS = (
+    "DDI",
+    "EROSION",
+    "FVC",
+    "VHI",
+    "POPULATION",
+    "HAI",
+    "WETNESS",
+    "DRYNESS",
+    "LST",
+    "ALBEDO",
+    "TCI",
+    "BAI",
+    "ECO",
+    "SHDI",
+    "FN",
+    "PM25",
+    "CO2",
+)
+WEIGHTINGS = ("given", "combined", "objective")
+
+
+def single_band(path: str, band: int, folder: Path) -> str:
+    """A one-band VRT of ``band`` of ``path`` (e.g. wetness, band 3 of a tasseled cap)."""
+    target = folder / f"{Path(path).stem}_band{band}.vrt"
+    gdal.Translate(str(target), path, format="VRT", bandList=[band])
+    return str(target)
+
+
+class ResilienceIndex(MineEcoAlgorithm):
+    algorithm_id = "resilience_index"
+    display_name = "Resilience index (Table 2 indicators)"
+    group_key = "evaluation"
+    summary = (
+        "The first study's ecological resilience index from its 17 indicators, each in a named "
+        "slot (C1 desertification index … C17 CO2 emissions), every slot optional. The Table 2 "
+        "trends and weights of the indicators given are used and renormalised to sum 1; the "
+        "indicators left out are listed in the log and in the OMITTED output, so a site without "
+        "population, PM2.5 or CO2 layers still gets an index from what it has. Weighting: "
+        "Table 2's combined weights, or the study's own method on your data (Table 2's "
+        "subjective AHP weights combined by Eq. 17 with mean-square-error weights of your "
+        "layers), or objective weights only. Runs 'Composite index' on the layers given, so "
+        "normalisation, NoData and the weights table are exactly that algorithm's. Wetness may "
+        "be the 3-band tasseled-cap output (band 3 is used)."
+    )
+    formula = (
+        "P = Σⱼ Wⱼ·Tⱼ over the indicators given (Eq. 20); Tⱼ normalised by Eq. 18–19 with the "
+        "Table 2 trend; Wⱼ = wⱼ / Σ wᵢ over the indicators given, wⱼ from the chosen weighting."
+    )
+    nodata_rule = (
+        "As 'Composite index': P is NoData where any indicator given is NoData; an empty slot "
+        "is an omitted indicator, not NoData."
+    )
+    references = ("The first study (seed 000), Table 2 and Eq. 16–20.",)
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+        table = weighting.load_preset("lingbei_2000_2020")
+        for slot, code, name, trend in zip(
+            SLOTS, table.codes, table.names, table.trends, strict=True
+        ):
+            sign = weighting.trend_symbol(trend)
+            self.add_raster(
+                slot,
+                f"{code} {name} ({sign})",
+                f"Indicator {code} of Table 2, trend {sign}; optional.",
+                optional=True,
+            )
+        self.add_enum(
+            "WEIGHT_SOURCE",
+            "Weights",
+            [
+                "Table 2 combined weights",
+                "Table 2 subjective (AHP) weights combined with "
+                "mean-square-error weights of these layers (the study's method)",
+                "Mean-square-error weights of these layers only",
+            ],
+            0,
+            "The first two reproduce the study; the second recomputes its objective half.",
+        )
+        self.add_output_nodata()
+        self.add_output_raster("OUTPUT", "Resilience index P", "0–1, float32.")
+        self.add_output_table(
+            "OUTPUT_WEIGHTS", "Indicator weights", "Table 2 form for the indicators given."
+        )
+        self.addOutput(QgsProcessingOutputString("OMITTED", self.tr("Indicators left out")))
+        self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Weights used")))
+        self.addOutput(QgsProcessingOutputNumber("MEAN", self.tr("Mean of P")))
+
+    def process(self, parameters, context, feedback):
+        import processing
+
+        table = weighting.load_preset("lingbei_2000_2020")
+        given, omitted = [], []
+        folder = Path(tempfile.mkdtemp(prefix="mineeco-resilience-"))
+        for j, slot in enumerate(SLOTS):
+            layer = self.parameterAsRasterLayer(parameters, slot, context)
+            if layer is None:
+                omitted.append(f"{table.codes[j]} {table.names[j]}")
+                continue
+            path = layer.source()
+            if slot == "WETNESS" and layer.bandCount() == 3:
+                path = single_band(path, 3, folder)
+            elif layer.bandCount() != 1:
+                raise QgsProcessingException(
+                    f"{slot}: '{layer.name()}' has {layer.bandCount()} bands; one is expected"
+                    + (" (or the 3-band tasseled cap)" if slot == "WETNESS" else "")
+                )
+            given.append((j, path))
+        if len(given) < 2:
+            raise QgsProcessingException(
+                f"{SLOTS[0]}…{SLOTS[-1]}: at least two indicators are needed; {len(given)} given"
+            )
+        if omitted:
+            feedback.pushWarning(
+                f"Left out ({len(omitted)}): {', '.join(omitted)}; the weights of the "
+                f"{len(given)} indicators given are renormalised to sum 1."
+            )
+        index = [j for j, _ in given]
+        source = WEIGHTINGS[self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)]
+        weights = np.asarray(table.combined)[index]
+        subjective = np.asarray(table.subjective)[index]
+        child = {
+            "INPUTS": [path for _, path in given],
+            "NAMES": ",".join(f"{table.codes[j]} {table.names[j]}" for j in index),
+            "TRENDS": ",".join(weighting.trend_symbol(table.trends[j]) for j in index),
+            "WEIGHT_SOURCE": WEIGHTINGS.index(source),
+            "WEIGHTS": ",".join(f"{w:.10g}" for w in weights / weights.sum()),
+            "SUBJECTIVE_WEIGHTS": ",".join(f"{w:.10g}" for w in subjective / subjective.sum()),
+            "OUTPUT_NODATA_VALUE": self.parameterAsDouble(
+                parameters, "OUTPUT_NODATA_VALUE", context
+            ),
+            "OUTPUT": self.parameterAsOutputLayer(parameters, "OUTPUT", context),
+            "OUTPUT_WEIGHTS": parameters.get("OUTPUT_WEIGHTS", QgsProcessing.TEMPORARY_OUTPUT),
+        }
+        results = processing.run(
+            "mineeco:composite_index",
+            child,
+            context=context,
+            feedback=feedback,
+            is_child_algorithm=True,
+        )
+        return {
+            "OUTPUT": results["OUTPUT"],
+            "OUTPUT_WEIGHTS": results["OUTPUT_WEIGHTS"],
+            "OMITTED": "; ".join(omitted),
+            "WEIGHTS": results.get("WEIGHTS", ""),
+            "MEAN": results.get("MEAN"),
+        }
