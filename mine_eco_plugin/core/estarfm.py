@@ -85,7 +85,8 @@ WEIGHT_EPSILON = 1e-7
 TEMPORAL_EPSILON = 1e-10
 #: R_i where Eq. 14 is undefined (a constant spectral vector), as in the code.
 UNDEFINED_CORRELATION = 0.5
-#: Centres per chunk: the working set of one chunk stays in the level-2 cache.
+#: Centres per chunk (at least): small enough for the caches, large enough for numpy's per-call
+#: overhead not to matter (measured on the development machines).
 CHUNK = 32768
 #: The revision pass runs densely over a chunk when at least this share of its pixels need it,
 #: otherwise over the gathered windows of those pixels only.
@@ -603,9 +604,11 @@ class _Block:
     def predict(self, check=None, report=None) -> tuple[np.ndarray, FusionStats]:
         out = np.full((self.bands, self.height * self.width), np.nan, dtype=np.float32)
         threads = max(1, int(self.settings.threads))
-        # Equal chunks, as many as a multiple of the threads, so that no thread idles at the end.
+        # Equal chunks, as many as a multiple of the threads, so that no thread idles at the end;
+        # at least twice the reach of the window, so that a pair's range (chunk + offset)
+        # mostly serves centres on wide rasters.
         total = self.stop - self.first
-        count = math.ceil(total / max(int(self.settings.chunk), 1024))
+        count = math.ceil(total / max(int(self.settings.chunk), 2 * self.reach, 1024))
         count = math.ceil(count / threads) * threads
         size = math.ceil(total / count)
         chunks = [(a, min(a + size, self.stop)) for a in range(self.first, self.stop, size)]
