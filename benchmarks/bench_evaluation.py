@@ -337,7 +337,13 @@ def main(argv: list[str] | None = None) -> int:
         summary[tool] = {
             "wall_s": statistics.median(r["wall_s"] for r in series),
             "peak_rss_mib": max(r["peak_rss_mib"] for r in series),
-            "steps": series[-1]["steps"],
+            "steps": {
+                step: {
+                    "wall_s": statistics.median(r["steps"][step]["wall_s"] for r in series),
+                    "peak_rss_mib": max(r["steps"][step]["peak_rss_mib"] for r in series),
+                }
+                for step in series[0]["steps"]
+            },
         }
     weight_diff = float(
         np.abs(

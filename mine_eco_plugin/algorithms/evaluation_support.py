@@ -23,10 +23,6 @@ from ..core.evaluation_classes import geographic_row_areas
 from ..core.evaluation_index import check_range, normalise
 from ..engine.writer import OutputSet
 
-# Pixels gathered at a time for the float64 statistics of a block (bounded temporaries).
-STATISTICS_CHUNK = 1 << 16
-
-
 # --------------------------------------------------------------------------------------------
 # Block runs with windows, areas
 # --------------------------------------------------------------------------------------------
@@ -202,22 +198,19 @@ class IndicatorStatistics:
         return moments.count if moments is not None else 0
 
 
-def _common_valid_pass(sources, grid, memory_mb, monitor, k, consume):
-    """Calls ``consume(values)`` with (k, m) float64 arrays of the pixels valid in all k
-    indicators, in chunks of at most STATISTICS_CHUNK pixels."""
+def _common_valid_pass(sources, grid, memory_mb, monitor, consume):
+    """Calls ``consume(rows)`` per block with one 1-D float32 array per indicator holding
+    the pixels valid in all of them (views of the block when every pixel is valid)."""
 
     def visit(window, *blocks):
         arrays = [block[0] for block in blocks]
         valid = np.isfinite(arrays[0])
         for values in arrays[1:]:
             valid &= np.isfinite(values)
-        index = np.flatnonzero(valid)
-        for start in range(0, index.size, STATISTICS_CHUNK):
-            chosen = index[start : start + STATISTICS_CHUNK]
-            gathered = np.empty((k, chosen.size), dtype=np.float64)
-            for j, values in enumerate(arrays):
-                gathered[j] = values.ravel()[chosen]
-            consume(gathered)
+        if valid.all():
+            consume([values.ravel() for values in arrays])
+        elif valid.any():
+            consume([values[valid] for values in arrays])
 
     engine.scan(visit, sources, grid=grid, memory_mb=memory_mb, monitor=monitor)
 
@@ -253,10 +246,10 @@ def indicator_statistics(
     if need_raw:
         state = {"moments": weighting.JointMoments(k, cross)}
 
-        def consume(values):
-            state["moments"] = state["moments"].merge(weighting.JointMoments.of(values, cross))
+        def consume(rows):
+            state["moments"] = state["moments"].merge(weighting.JointMoments.of_rows(rows, cross))
 
-        _common_valid_pass(sources, grid, memory_mb, monitor.span(first, second), k, consume)
+        _common_valid_pass(sources, grid, memory_mb, monitor.span(first, second), consume)
         passes += 1
         raw = state["moments"]
         if raw.count == 0:
@@ -287,15 +280,16 @@ def indicator_statistics(
             "entropy": weighting.EntropySums(k),
         }
 
-        def consume_normalised(values):
-            for j in range(k):
-                values[j] = normalise(values[j], minima[j], maxima[j], trends[j], clip=clip)
-            state["moments"] = state["moments"].merge(weighting.JointMoments.of(values, cross))
+        def consume_normalised(rows):
+            rows = [
+                normalise(rows[j], minima[j], maxima[j], trends[j], clip=clip) for j in range(k)
+            ]
+            state["moments"] = state["moments"].merge(weighting.JointMoments.of_rows(rows, cross))
             if method == "entropy":
-                state["entropy"] = state["entropy"].merge(weighting.EntropySums.of(values))
+                state["entropy"] = state["entropy"].merge(weighting.EntropySums.of_rows(rows))
 
         span = monitor.span(second if need_raw else first, 1.0)
-        _common_valid_pass(sources, grid, memory_mb, span, k, consume_normalised)
+        _common_valid_pass(sources, grid, memory_mb, span, consume_normalised)
         passes += 1
         normalised = state["moments"]
         entropy = state["entropy"] if method == "entropy" else None

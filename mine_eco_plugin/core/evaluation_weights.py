@@ -308,6 +308,35 @@ class JointMoments:
         m2 = centred @ centred.T if cross else np.einsum("ij,ij->i", centred, centred)
         return cls(k, cross, m, values.min(axis=1), values.max(axis=1), mean, m2)
 
+    @classmethod
+    def of_rows(
+        cls, rows: Sequence[np.ndarray], cross: bool = False, chunk: int = 1 << 16
+    ) -> JointMoments:
+        """Moments of k equally long 1-D arrays (one per indicator, the same pixels, no NaN),
+        e.g. float32 views of a block. Without ``cross`` each row is reduced on its own (one
+        float64 temporary of one row at a time); with it, columns are stacked ``chunk`` pixels
+        at a time for the cross products."""
+        k = len(rows)
+        m = int(rows[0].size) if k else 0
+        if m == 0:
+            return cls(k, cross)
+        if cross:
+            result = cls(k, cross)
+            for start in range(0, m, chunk):
+                stacked = np.empty((k, min(chunk, m - start)))
+                for j, row in enumerate(rows):
+                    stacked[j] = row[start : start + chunk]
+                result = result.merge(cls.of(stacked, cross=True))
+            return result
+        minimum, maximum, mean, m2 = (np.empty(k) for _ in range(4))
+        for j, row in enumerate(rows):
+            minimum[j], maximum[j] = row.min(), row.max()
+            mean[j] = row.mean(dtype=np.float64)
+            centred = row.astype(np.float64)
+            centred -= mean[j]
+            m2[j] = np.dot(centred, centred)
+        return cls(k, cross, m, minimum, maximum, mean, m2)
+
     def merge(self, other: JointMoments) -> JointMoments:
         if other.count == 0:
             return self
@@ -371,6 +400,18 @@ class EntropySums:
         with np.errstate(divide="ignore", invalid="ignore"):
             xlogx = np.where(values > 0, values * np.log(values), 0.0)
         return cls(k, m, values.sum(axis=1), xlogx.sum(axis=1))
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[np.ndarray]) -> EntropySums:
+        """The sums of k equally long 1-D arrays (one per indicator), one row at a time."""
+        k = len(rows)
+        total, total_xlogx = np.zeros(k), np.zeros(k)
+        for j, row in enumerate(rows):
+            x = np.asarray(row, dtype=np.float64)
+            total[j] = x.sum()
+            positive = x[x > 0]
+            total_xlogx[j] = np.dot(positive, np.log(positive))
+        return cls(k, int(rows[0].size) if k else 0, total, total_xlogx)
 
     def merge(self, other: EntropySums) -> EntropySums:
         return EntropySums(

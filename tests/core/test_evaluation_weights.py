@@ -212,3 +212,29 @@ def test_table2_combined_is_the_mean_of_objective_and_subjective():
         if abs((o + s) / 2 - c) > 0.00005 + 1e-12
     }
     assert off == {"C16": 0.0004}
+
+
+def test_row_wise_statistics_equal_the_stacked_ones():
+    # of_rows works on float32 rows one at a time (cross products in chunks); same figures.
+    rng = np.random.default_rng(9)
+    data = (rng.normal(size=(4, 5000)) * [[1], [50], [0.01], [3]] + [[0], [1e3], [0], [9]]).astype(
+        np.float32
+    )
+    rows = list(data)
+    stacked = weighting.JointMoments.of(data.astype(np.float64), cross=True)
+    for cross in (False, True):
+        by_rows = weighting.JointMoments.of_rows(rows, cross=cross, chunk=777)
+        assert by_rows.count == 5000
+        np.testing.assert_allclose(by_rows.std, stacked.std, rtol=1e-9)
+        np.testing.assert_allclose(by_rows.mean, stacked.mean, rtol=1e-12)
+        np.testing.assert_array_equal(by_rows.minimum, stacked.minimum)
+    np.testing.assert_allclose(
+        weighting.JointMoments.of_rows(rows, cross=True, chunk=777).correlation,
+        stacked.correlation,
+        atol=1e-12,
+    )
+    unit = np.abs(data[:2]) / np.abs(data[:2]).max()
+    a = weighting.EntropySums.of(unit.astype(np.float64))
+    b = weighting.EntropySums.of_rows(list(unit))
+    np.testing.assert_allclose(b.total, a.total, rtol=1e-12)
+    np.testing.assert_allclose(b.total_xlogx, a.total_xlogx, rtol=1e-12)
