@@ -14,6 +14,7 @@ from osgeo import gdal, ogr, osr
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
+    QgsCsException,
     QgsFeatureRequest,
     QgsProcessing,
     QgsProcessingException,
@@ -128,7 +129,9 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
             raise QgsProcessingException("INPUT: the land cover has no valid pixels")
         return codes
 
-    def zone_raster(self, parameters, context, grid, folder) -> tuple[str, list[str]] | None:
+    def zone_raster(
+        self, parameters, context, grid, folder, feedback=None
+    ) -> tuple[str, list[str]] | None:
         """ZONES burnt onto the land-cover grid as 1-based zone numbers (0 = no zone), in a
         temporary GeoTIFF; None without zones. Returns the path and each zone's identifier."""
         source = self.parameterAsSource(parameters, "ZONES", context)
@@ -137,9 +140,14 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
         field = self.parameterAsString(parameters, "ZONE_FIELD", context)
         all_touched = self.parameterAsBool(parameters, "ALL_TOUCHED", context)
         target_crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
-        transform = QgsCoordinateTransform(
-            source.sourceCrs(), target_crs, context.transformContext()
-        )
+        transform = None
+        if not source.sourceCrs().isValid():
+            if feedback is not None:
+                feedback.pushWarning("ZONES has no CRS: taken to be the land cover's")
+        elif source.sourceCrs() != target_crs:
+            transform = QgsCoordinateTransform(
+                source.sourceCrs(), target_crs, context.transformContext()
+            )
         srs = osr.SpatialReference()
         srs.ImportFromWkt(grid.crs_wkt)
         memory = ogr.GetDriverByName("Memory").CreateDataSource("zones")
@@ -150,7 +158,14 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
             geometry = feature.geometry()
             if geometry is None or geometry.isEmpty():
                 continue
-            geometry.transform(transform)
+            if transform is not None:
+                try:
+                    geometry.transform(transform)
+                except QgsCsException as error:
+                    raise QgsProcessingException(
+                        f"ZONES: feature {feature.id()} cannot be transformed to the land "
+                        f"cover's CRS ({error})"
+                    ) from None
             shape = ogr.CreateGeometryFromWkb(bytes(geometry.asWkb()))
             identifiers.append(str(feature[field]) if field else str(feature.id()))
             row = ogr.Feature(layer.GetLayerDefn())
@@ -361,7 +376,7 @@ class LandscapeMetrics(LandscapeAlgorithm):
             )
         if zoned:
             results = self.by_zone(
-                parameters, context, source, grid, codes, targets, area, settings, monitor
+                parameters, context, source, grid, codes, targets, area, settings, monitor, feedback
             )
         else:
             if targets["OUTPUT_LPI"] is not None:
@@ -416,10 +431,12 @@ class LandscapeMetrics(LandscapeAlgorithm):
             monitor=monitor.span(0.15, 1.0),
         )
 
-    def by_zone(self, parameters, context, source, grid, codes, targets, area, settings, monitor):
+    def by_zone(
+        self, parameters, context, source, grid, codes, targets, area, settings, monitor, feedback
+    ):
         folder = self.temporary_folder()
         try:
-            zones_path, identifiers = self.zone_raster(parameters, context, grid, folder)
+            zones_path, identifiers = self.zone_raster(parameters, context, grid, folder, feedback)
             n_zones, n_classes = len(identifiers), len(codes)
             counter = landscape.ZonePatches(n_zones, n_classes, settings["CONNECTIVITY"])
             class_pixels = np.zeros(n_zones * n_classes, dtype=np.int64)
@@ -568,7 +585,9 @@ class WeightedShareAlgorithm(LandscapeAlgorithm):
         results = {}
         if zoned:
             results.update(
-                self.by_zone(parameters, context, source, grid, used, scale, target, monitor)
+                self.by_zone(
+                    parameters, context, source, grid, used, scale, target, monitor, feedback
+                )
             )
         else:
             halo = window // 2
@@ -587,10 +606,12 @@ class WeightedShareAlgorithm(LandscapeAlgorithm):
         results.update(self.outputs({"OUTPUT": target}))
         return results
 
-    def by_zone(self, parameters, context, source, grid, weights, scale, target, monitor):
+    def by_zone(
+        self, parameters, context, source, grid, weights, scale, target, monitor, feedback=None
+    ):
         folder = self.temporary_folder()
         try:
-            zones_path, identifiers = self.zone_raster(parameters, context, grid, folder)
+            zones_path, identifiers = self.zone_raster(parameters, context, grid, folder, feedback)
             n_zones = len(identifiers)
             sums = np.zeros(n_zones)
             counts = np.zeros(n_zones)

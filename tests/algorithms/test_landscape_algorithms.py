@@ -219,6 +219,33 @@ def test_weighted_share_per_zone_and_typed_table(run, tmp_path):
     assert hai[0, 0] == pytest.approx(0.25) and np.isnan(hai[2, 0])  # row 2: outside the zone
 
 
+def test_zones_in_another_crs_are_reprojected(run, tmp_path):
+    # The zone "top" of the previous test drawn in WGS 84 longitude/latitude.
+    path = write_raster(tmp_path / "cnlucc.tif", CNLUCC, nodata=0)
+    utm, wgs84 = osr.SpatialReference(), osr.SpatialReference()
+    utm.ImportFromEPSG(32632)
+    wgs84.ImportFromEPSG(4326)
+    wgs84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_wgs84 = osr.CoordinateTransformation(utm, wgs84)
+    x0, y0 = ORIGIN
+    west, south, _ = to_wgs84.TransformPoint(x0, y0 - 60)
+    east, north, _ = to_wgs84.TransformPoint(x0 + 90, y0)
+    zones = polygons(tmp_path / "z84.gpkg", {"top": (west, south, east, north)}, epsg=4326)
+    results = run(
+        "human_activity_index",
+        {
+            "INPUT": path,
+            "ZONES": zones,
+            "ZONE_FIELD": "name",
+            "OUTPUT": str(tmp_path / "hai84.tif"),
+            "OUTPUT_TABLE": str(tmp_path / "hai84.gpkg"),
+        },
+    )
+    # Rows 0–1 with the default table: (1 + 1 + 0.2 + 0 + 1 + 0.2)/6 = 3.4/6 = 0.566667
+    row = table_rows(results["OUTPUT_TABLE"])["top"]
+    assert row["pixels"] == 6 and row["hai"] == pytest.approx(3.4 / 6)
+
+
 def test_unknown_codes_are_an_error_listing_them(run, tmp_path):
     cover = CNLUCC.copy()
     cover[0, 0], cover[2, 1] = 99, 7
