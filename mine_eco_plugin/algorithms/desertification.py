@@ -80,7 +80,8 @@ class DesertificationIndex(MineEcoAlgorithm):
             "LOW_PERCENTILE",
             "Low percentile",
             1.0,
-            "Used with percentile normalisation.",
+            "Used with percentile normalisation; default 1 (our choice: the first study uses "
+            "min–max).",
             minimum=0.0,
             maximum=100.0,
             advanced=True,
@@ -89,7 +90,7 @@ class DesertificationIndex(MineEcoAlgorithm):
             "HIGH_PERCENTILE",
             "High percentile",
             99.0,
-            "Used with percentile normalisation.",
+            "Used with percentile normalisation; default 99 (our choice, as LOW_PERCENTILE).",
             minimum=0.0,
             maximum=100.0,
             advanced=True,
