@@ -611,7 +611,7 @@ def write_variogram_plot(path, empirical, candidates, used, field) -> None:
     axes.set_ylim(0, None)
     axes.set_xlabel("lag distance h (CRS units)")
     axes.set_ylabel("semivariance γ(h)")
-    axes.set_title(f"Variogram of {field}: {used.describe()}", fontsize=8)
+    axes.set_title(f"Variogram of {field}\n{used.describe()}", fontsize=8)
     axes.legend(fontsize=8)
     figure.tight_layout()
     buffer = io.BytesIO()
