@@ -34,8 +34,16 @@ def test_projected_grid_many_blocks_and_methods(run, tmp_path, monkeypatch):
     dem = write_raster(tmp_path / "dem.tif", np.full((60, 70), 500.0, np.float32), pixel=1000.0)
     clear = run("solar_radiation", {"REFERENCE": reference, "ELEVATION": dem,
                                     "OUTPUT": str(tmp_path / "c.tif")})  # fmt: skip
-    angstrom = run("solar_radiation", {"REFERENCE": reference, "METHOD": 1, "SUNSHINE": "0.4",
-                                       "YEAR": 2000, "OUTPUT": str(tmp_path / "a.tif")})  # fmt: skip
+    angstrom = run(
+        "solar_radiation",
+        {
+            "REFERENCE": reference,
+            "METHOD": 1,
+            "SUNSHINE": "0.4",
+            "YEAR": 2000,
+            "OUTPUT": str(tmp_path / "a.tif"),
+        },
+    )
     # Exact latitude of every pixel centre (UTM 32N → WGS 84).
     utm, wgs = osr.SpatialReference(), osr.SpatialReference()
     utm.ImportFromEPSG(32632)
