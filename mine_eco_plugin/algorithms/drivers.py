@@ -519,7 +519,7 @@ class LocalCorrelation(MineEcoAlgorithm):
         )
         results["PIXELS"] = classified
         for (name, description), count in zip(self.SHARES, counts[1:], strict=True):
-            share = 100.0 * count / classified if classified else float("nan")
+            share = float(100.0 * count / classified) if classified else float("nan")
             results[name] = share
             feedback.pushInfo(f"{description}: {share:.2f} ({count} pixels)")
         if classified == 0:

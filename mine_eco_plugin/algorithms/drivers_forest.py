@@ -568,8 +568,8 @@ class RfDriverContribution(DriverAlgorithm):
         if points is not None:
             results["OUTPUT_SAMPLES"] = points
         results.update(
-            OOB_R2=experiments.all_drivers.oob_r2,
-            OOB_RMSE=experiments.all_drivers.oob_rmse,
+            OOB_R2=float(experiments.all_drivers.oob_r2),
+            OOB_RMSE=float(experiments.all_drivers.oob_rmse),
             SAMPLE_SIZE=len(sample),
             CATEGORY_IMPORTANCE=summary,
         )
