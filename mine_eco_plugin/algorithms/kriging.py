@@ -224,7 +224,7 @@ class Kriging(MineEcoAlgorithm):
             10,
             "Fewer valid points (after merging duplicates) is an error. Webster & Oliver (2007) "
             "advise 100–150 for a reliable variogram; fewer than 50 gives a warning.",
-            minimum=3,
+            minimum=2,
             integer=True,
         )
         self.add(

@@ -1,0 +1,346 @@
+"""kriging through processing.run: grid coordinates, reprojection, duplicates, points outside,
+too few points, fixed and fitted variograms, tables, plot, and Meuse zinc against gstat."""
+
+import math
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr, osr
+from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+from rasters import leftovers, read_raster, write_raster
+
+from mine_eco_plugin.core import kriging as K
+
+ORIGIN = (500000.0, 5600000.0)
+PIXEL = 30.0
+
+
+def write_points(path, xy, values, epsg=32632, field="value"):
+    """A GeoPackage point layer; ``xy`` in ``epsg``; None values are NULL."""
+    driver = ogr.GetDriverByName("GPKG")
+    source = driver.CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    layer = source.CreateLayer("points", srs, ogr.wkbPoint)
+    layer.CreateField(ogr.FieldDefn(field, ogr.OFTReal))
+    for (x, y), value in zip(xy, values, strict=True):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        if value is not None:
+            feature.SetField(field, float(value))
+        point = ogr.Geometry(ogr.wkbPoint)
+        point.AddPoint_2D(float(x), float(y))
+        feature.SetGeometry(point)
+        layer.CreateFeature(feature)
+    source = None
+    return str(path)
+
+
+def centres(rows, cols, origin=ORIGIN, pixel=PIXEL):
+    x = origin[0] + (np.arange(cols) + 0.5) * pixel
+    y = origin[1] - (np.arange(rows) + 0.5) * pixel
+    gx, gy = np.meshgrid(x, y)
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+@pytest.fixture
+def field_points():
+    """25 points at pixel centres of a 40 × 50 grid, values from a smooth trend + noise."""
+    rng = np.random.default_rng(21)
+    rows, cols = rng.choice(40, 25), rng.choice(50, 25)
+    keep = np.unique(rows * 50 + cols, return_index=True)[1]
+    rows, cols = rows[keep], cols[keep]
+    xy = np.column_stack([ORIGIN[0] + (cols + 0.5) * PIXEL, ORIGIN[1] - (rows + 0.5) * PIXEL])
+    z = 10 + 0.002 * (xy[:, 0] - ORIGIN[0]) + rng.normal(0, 0.5, len(rows))
+    return xy, z, rows, cols
+
+
+def test_fixed_linear_variogram_grid_and_exactness(run, tmp_path, field_points, monkeypatch):
+    monkeypatch.setenv("MINE_ECO_MEMORY_MB", "1")  # many blocks: the block coordinates matter
+    xy, z, rows, cols = field_points
+    points = write_points(tmp_path / "p.gpkg", xy, z)
+    reference = write_raster(tmp_path / "ref.tif", np.zeros((40, 50), np.float32))
+    results = run(
+        "kriging",
+        {
+            "INPUT": points,
+            "FIELD": "value",
+            "REFERENCE": reference,
+            "VARIOGRAM": 4,  # linear
+            "NUGGET": 0.0,
+            "SLOPE": 0.01,
+            "NEIGHBOURS": 6,
+            "OUTPUT": str(tmp_path / "k.tif"),
+            "OUTPUT_VARIANCE": str(tmp_path / "v.tif"),
+            "OUTPUT_CV": "TEMPORARY_OUTPUT",
+        },
+    )
+    estimate = read_raster(results["OUTPUT"])[0][0]
+    variance = read_raster(results["OUTPUT_VARIANCE"])[0][0]
+    model = K.Variogram("linear", 0.0, slope=0.01)
+    expected, expected_var = K.predict(xy, z, model, centres(40, 50), neighbours=6)
+    np.testing.assert_allclose(estimate.ravel(), expected, rtol=1e-6)
+    np.testing.assert_allclose(variance.ravel(), expected_var, rtol=1e-5, atol=1e-6)
+    # Exact at the data points, with zero variance (no nugget).
+    np.testing.assert_allclose(estimate[rows, cols], z, rtol=1e-6)
+    np.testing.assert_allclose(variance[rows, cols], 0.0, atol=1e-5)
+    assert results["MODEL"] == "linear"
+    assert results["SLOPE"] == 0.01
+    assert results["POINTS_USED"] == len(z)
+    assert not leftovers(tmp_path)
+
+
+def test_two_points_by_hand_through_the_algorithm(run, tmp_path):
+    # γ(h) = h (slope 1, CRS metres). Points at the centres of pixels (0, 0) and (0, 10):
+    # 300 m apart. At pixel (0, 4), 120 m from the first: λ1 = 0.6, λ2 = 0.4 (see the core
+    # test: the same system scaled by 30), ẑ = 0.6·1 + 0.4·3 = 1.8, σ² = 0.6·120 + 0.4·180 = 144.
+    xy = np.array([[ORIGIN[0] + 15, ORIGIN[1] - 15], [ORIGIN[0] + 315, ORIGIN[1] - 15]])
+    points = write_points(tmp_path / "p.gpkg", xy, [1.0, 3.0])
+    reference = write_raster(tmp_path / "ref.tif", np.zeros((1, 11), np.float32))
+    results = run(
+        "kriging",
+        {
+            "INPUT": points,
+            "FIELD": "value",
+            "REFERENCE": reference,
+            "VARIOGRAM": 4,
+            "NUGGET": 0.0,
+            "SLOPE": 1.0,
+            "MIN_POINTS": 2,
+            "OUTPUT": str(tmp_path / "k.tif"),
+            "OUTPUT_VARIANCE": str(tmp_path / "v.tif"),
+            "OUTPUT_CV": "TEMPORARY_OUTPUT",
+        },
+    )
+    assert read_raster(results["OUTPUT"])[0][0, 0, 4] == pytest.approx(1.8, abs=1e-5)
+    assert read_raster(results["OUTPUT_VARIANCE"])[0][0, 0, 4] == pytest.approx(144.0, rel=1e-5)
+
+
+def test_too_few_points(run, tmp_path):
+    with pytest.raises(QgsProcessingException, match=r"INPUT: 2 valid point"):
+        run(
+            "kriging",
+            {
+                "INPUT": write_points(tmp_path / "p.gpkg", [[0, 0], [10, 10]], [1, 2]),
+                "FIELD": "value",
+                "REFERENCE": write_raster(tmp_path / "r.tif", np.zeros((2, 2))),
+                "OUTPUT": str(tmp_path / "k.tif"),
+                "OUTPUT_CV": "TEMPORARY_OUTPUT",
+            },
+        )
+
+
+class Messages(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.warnings = []
+
+    def pushWarning(self, text):  # noqa: N802 (QGIS API)
+        self.warnings.append(text)
+        super().pushWarning(text)
+
+
+def test_reprojection_duplicates_nulls_and_points_outside(run, tmp_path, field_points):
+    xy, z, _, _ = field_points
+    # The same points in geographic coordinates (EPSG:4326), plus a duplicate of the first
+    # (value 2 more: the two average to z0 + 1), a NULL value and a point outside the grid.
+    utm, wgs = osr.SpatialReference(), osr.SpatialReference()
+    utm.ImportFromEPSG(32632)
+    wgs.ImportFromEPSG(4326)
+    wgs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_wgs = osr.CoordinateTransformation(utm, wgs)
+    outside = [ORIGIN[0] - 500, ORIGIN[1] + 500]
+    all_xy = np.vstack([xy, xy[:1], xy[1:2], [outside]])
+    lonlat = np.asarray(to_wgs.TransformPoints(all_xy))[:, :2]
+    values = [*z, z[0] + 2, None, 11.0]
+    points = write_points(tmp_path / "p.gpkg", lonlat, values, epsg=4326)
+    feedback = Messages()
+    results = run(
+        "kriging",
+        {
+            "INPUT": points,
+            "FIELD": "value",
+            "REFERENCE": write_raster(tmp_path / "ref.tif", np.zeros((40, 50), np.float32)),
+            "VARIOGRAM": 1,
+            "NUGGET": 0.0,
+            "SILL": 1.0,
+            "RANGE": 600.0,
+            "OUTPUT": str(tmp_path / "k.tif"),
+            "OUTPUT_CV": "TEMPORARY_OUTPUT",
+        },
+        feedback=feedback,
+    )
+    assert results["DUPLICATES_MERGED"] == 1
+    assert results["POINTS_OUTSIDE"] == 1
+    assert results["POINTS_USED"] == len(z) + 1
+    text = "\n".join(feedback.warnings)
+    assert "averaged" in text and "outside the REFERENCE grid" in text and "skipped" in text
+    # Fixed spherical model: no nugget (the reprojected points lie a few mm from the pixel
+    # centres: a nugget's discontinuity would show there), sill 1.0, range 600 (practical = a).
+    assert results["RANGE_PARAMETER"] == 600.0 and results["PARTIAL_SILL"] == pytest.approx(1.0)
+    merged_xy = np.vstack([xy, [outside]])
+    merged_z = np.array([z[0] + 1, *z[1:], 11.0])
+    model = K.Variogram("spherical", 0.0, 1.0, 600.0)
+    expected, _ = K.predict(merged_xy, merged_z, model, centres(40, 50))
+    # Reprojection round trip through degrees: positions agree to millimetres.
+    np.testing.assert_allclose(read_raster(results["OUTPUT"])[0][0].ravel(), expected, atol=1e-4)
+
+
+def test_auto_model_tables_and_plot(run, tmp_path):
+    xy, z = simulated(seed=4, n=150)
+    points = write_points(tmp_path / "p.gpkg", xy, z)
+    reference = write_raster(tmp_path / "ref.tif", np.zeros((20, 25), np.float32), pixel=40.0)
+    results = run(
+        "kriging",
+        {
+            "INPUT": points,
+            "FIELD": "value",
+            "REFERENCE": reference,
+            "NEIGHBOURS": 16,
+            "OUTPUT": str(tmp_path / "k.tif"),
+            "OUTPUT_CV": str(tmp_path / "cv.gpkg"),
+            "OUTPUT_CV_POINTS": str(tmp_path / "cvp.gpkg"),
+            "OUTPUT_PLOT": str(tmp_path / "v.html"),
+        },
+    )
+    table = QgsVectorLayer(results["OUTPUT_CV"], "cv", "ogr")
+    rows = [f.attributes() for f in table.getFeatures()]
+    names = [f.name() for f in table.fields()]
+    assert len(rows) == 4
+    used = [r for r in rows if r[names.index("used")] == 1]
+    assert len(used) == 1
+    best = min(rows, key=lambda r: r[names.index("rmse")])
+    assert used[0][names.index("model")] == best[names.index("model")] == results["MODEL"]
+    assert results["CV_RMSE"] == pytest.approx(best[names.index("rmse")])
+    # The summary equals the core's leave-one-out with the same fitted model.
+    ev = K.empirical_variogram(xy, z)
+    fitted = K.fit_variogram(ev, results["MODEL"])
+    cv = K.cross_validate(xy, z, fitted, neighbours=16)
+    assert results["CV_RMSE"] == pytest.approx(cv.rmse, rel=1e-9)
+    assert results["CV_ME"] == pytest.approx(cv.mean_error, rel=1e-6, abs=1e-12)
+    points_table = QgsVectorLayer(results["OUTPUT_CV_POINTS"], "cvp", "ogr")
+    assert points_table.featureCount() == 150
+    page = (tmp_path / "v.html").read_text()
+    assert "data:image/png;base64," in page and "rmse" in page
+
+
+def simulated(seed, n):
+    """Points with an exponential-covariance field (a = 150 m) in a 1000 m square."""
+    rng = np.random.default_rng(seed)
+    xy = ORIGIN + rng.uniform(0, 1000, (n, 2)) * [1, -1]
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    z = np.linalg.cholesky(np.exp(-d / 150.0) + 0.1 * np.eye(n)) @ rng.normal(size=n)
+    return xy, z + 5
+
+
+def test_png_plot_and_practical_range_convention(run, tmp_path):
+    xy, z = simulated(seed=5, n=80)
+    points = write_points(tmp_path / "p.gpkg", xy, z)
+    reference = write_raster(tmp_path / "ref.tif", np.zeros((5, 5), np.float32), pixel=200.0)
+    common = {"INPUT": points, "FIELD": "value", "REFERENCE": reference, "VARIOGRAM": 2,
+              "OUTPUT_CV": "TEMPORARY_OUTPUT"}  # fmt: skip
+    practical = run("kriging", {**common, "RANGE": 450.0, "OUTPUT": str(tmp_path / "a.tif"),
+                                "OUTPUT_PLOT": str(tmp_path / "v.png")})  # fmt: skip
+    parameter = run("kriging", {**common, "RANGE": 150.0, "RANGE_MEANING": 1,
+                                "OUTPUT": str(tmp_path / "b.tif")})  # fmt: skip
+    # Exponential: practical range 450 = 3·a with a = 150; both runs use the same model.
+    assert practical["RANGE_PARAMETER"] == pytest.approx(150.0)
+    assert practical["RANGE"] == pytest.approx(450.0)
+    assert parameter["RANGE"] == pytest.approx(150.0)
+    np.testing.assert_allclose(
+        read_raster(practical["OUTPUT"])[0], read_raster(parameter["OUTPUT"])[0], rtol=1e-6
+    )
+    assert (tmp_path / "v.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mask_by_reference(run, tmp_path, field_points):
+    xy, z, _, _ = field_points
+    values = np.zeros((40, 50), np.float32)
+    values[:5, :] = -9999
+    reference = write_raster(tmp_path / "ref.tif", values, nodata=-9999)
+    common = {"INPUT": write_points(tmp_path / "p.gpkg", xy, z), "FIELD": "value",
+              "REFERENCE": reference, "VARIOGRAM": 1, "OUTPUT_CV": "TEMPORARY_OUTPUT"}  # fmt: skip
+    masked = read_raster(run("kriging", {**common, "OUTPUT": str(tmp_path / "a.tif")})["OUTPUT"])
+    full = read_raster(run("kriging", {**common, "MASK_BY_REFERENCE": False,
+                                       "OUTPUT": str(tmp_path / "b.tif")})["OUTPUT"])  # fmt: skip
+    assert np.isnan(masked[0][0, :5]).all() and np.isfinite(masked[0][0, 5:]).all()
+    assert np.isfinite(full[0]).all()
+
+
+@pytest.mark.data
+def test_meuse_log_zinc_like_gstat(run, tmp_path, sample_data):
+    folder = sample_data("nc-lc")
+    source = ogr.Open(str(folder / "meuse.shp"))
+    layer = source.GetLayer()
+    xy, z = [], []
+    for feature in layer:
+        geometry = feature.GetGeometryRef()
+        xy.append((geometry.GetX(), geometry.GetY()))
+        z.append(math.log(feature.GetField("zinc")))
+    xy = np.array(xy)
+    prj = (folder / "meuse.prj").read_text()
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(prj)
+    # The layer with log(zinc) in the samples' own CRS.
+    driver = ogr.GetDriverByName("GPKG")
+    out = driver.CreateDataSource(str(tmp_path / "meuse.gpkg"))
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    target = out.CreateLayer("meuse", srs, ogr.wkbPoint)
+    target.CreateField(ogr.FieldDefn("logzinc", ogr.OFTReal))
+    for (x, y), value in zip(xy, z, strict=True):
+        feature = ogr.Feature(target.GetLayerDefn())
+        feature.SetField("logzinc", value)
+        point = ogr.Geometry(ogr.wkbPoint)
+        point.AddPoint_2D(x, y)
+        feature.SetGeometry(point)
+        target.CreateFeature(feature)
+    out = None
+    points = str(tmp_path / "meuse.gpkg")
+    # The Meuse grid (40 m) shipped beside the samples, with their CRS assigned.
+    reference = str(tmp_path / "meuse_grid.tif")
+    gdal.Translate(reference, str(folder / "dem.tif"), outputSRS=prj)
+    results = run(
+        "kriging",
+        {
+            "INPUT": points,
+            "FIELD": "logzinc",
+            "REFERENCE": reference,
+            "VARIOGRAM": 1,
+            "OUTPUT": str(tmp_path / "k.tif"),
+            "OUTPUT_VARIANCE": str(tmp_path / "v.tif"),
+            "OUTPUT_CV": "TEMPORARY_OUTPUT",
+        },
+    )
+    # gstat vignette: nugget 0.0507, partial sill 0.5906, range 897 m; krige.cv RMSE 0.3918.
+    assert results["NUGGET"] == pytest.approx(0.0507, abs=0.002)
+    assert results["PARTIAL_SILL"] == pytest.approx(0.5906, abs=0.005)
+    assert results["RANGE"] == pytest.approx(897.0, abs=5.0)
+    assert results["CV_RMSE"] == pytest.approx(0.3918, abs=2e-4)
+    estimate, dataset = read_raster(results["OUTPUT"])
+    valid = estimate[0][np.isfinite(estimate[0])]
+    # Inside the observed range of log(zinc) (4.73–7.52), NoData outside the Meuse mask.
+    assert valid.size == 3103 and 4.7 < valid.min() and valid.max() < 7.6
+    # Exact at a data point with zero nugget: a 5 × 5 grid of 1 m cells centred on sample 0.
+    x0, y0 = xy[0]
+    small = str(tmp_path / "small.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(small, 5, 5, 1, gdal.GDT_Float32)
+    ds.SetGeoTransform((x0 - 2.5, 1.0, 0.0, y0 + 2.5, 0.0, -1.0))
+    ds.SetProjection(srs.ExportToWkt())
+    ds.GetRasterBand(1).Fill(1.0)
+    ds = None
+    exact = run(
+        "kriging",
+        {
+            "INPUT": points,
+            "FIELD": "logzinc",
+            "REFERENCE": small,
+            "VARIOGRAM": 1,
+            "NUGGET": 0.0,
+            "OUTPUT": str(tmp_path / "e.tif"),
+            "OUTPUT_VARIANCE": str(tmp_path / "ev.tif"),
+            "OUTPUT_CV": "TEMPORARY_OUTPUT",
+        },
+    )
+    assert read_raster(exact["OUTPUT"])[0][0, 2, 2] == pytest.approx(z[0], abs=1e-5)
+    assert read_raster(exact["OUTPUT_VARIANCE"])[0][0, 2, 2] == pytest.approx(0.0, abs=1e-6)
+    assert exact["NUGGET"] == 0.0
