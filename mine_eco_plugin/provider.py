@@ -3,9 +3,18 @@
 import importlib
 import pkgutil
 
-from qgis.core import QgsProcessingProvider
+from qgis.core import Qgis, QgsMessageLog, QgsProcessingModelAlgorithm, QgsProcessingProvider
 
-from .provider_info import MEMORY_SETTING, PROVIDER_ID, PROVIDER_NAME, icon, plugin_version
+from .provider_info import (
+    MEMORY_SETTING,
+    PACKAGE_DIR,
+    PROVIDER_ID,
+    PROVIDER_NAME,
+    icon,
+    plugin_version,
+)
+
+MODELS = PACKAGE_DIR / "models"
 
 
 def algorithm_classes():
@@ -31,6 +40,12 @@ def algorithm_classes():
 
 
 class MineEcoProvider(QgsProcessingProvider):
+    """The algorithms of ``algorithms/`` and the workflow models of ``models/``."""
+
+    def __init__(self, load_models: bool = True):
+        super().__init__()
+        self._load_models = load_models
+
     def id(self):
         return PROVIDER_ID
 
@@ -77,3 +92,12 @@ class MineEcoProvider(QgsProcessingProvider):
     def loadAlgorithms(self):  # noqa: N802 (QGIS API)
         for cls in algorithm_classes():
             self.addAlgorithm(cls())
+        if self._load_models:
+            for path in sorted(MODELS.glob("*.model3")):
+                model = QgsProcessingModelAlgorithm()
+                if model.fromFile(str(path)):
+                    self.addAlgorithm(model)
+                else:
+                    QgsMessageLog.logMessage(
+                        f"cannot read the model {path.name}", PROVIDER_NAME, Qgis.Warning
+                    )

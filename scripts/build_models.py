@@ -1,0 +1,645 @@
+"""Build the two workflow models (graphical models, .model3) from the algorithms' parameter ids.
+
+    .venv/bin/python scripts/build_models.py      # writes mine_eco_plugin/models/*.model3
+
+The models are written by code, not drawn by hand, so that every connection is checked against
+the algorithms as they are: a renamed parameter fails here, not in a user's run. The .model3
+files are committed; they open and can be edited in the Graphical Modeler like any model.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO / "mine_eco_plugin" / "models"
+
+
+def start_qgis():
+    sys.path.insert(0, str(REPO))
+    sys.path.append("/usr/share/qgis/python/plugins")
+    from qgis.core import QgsApplication
+
+    app = QgsApplication([], False)
+    app.initQgis()
+    from processing.core.Processing import Processing
+
+    Processing.initialize()
+    from mine_eco_plugin.provider import MineEcoProvider
+
+    provider = MineEcoProvider(load_models=False)
+    QgsApplication.processingRegistry().addProvider(provider)
+    return app, provider
+
+
+class ModelBuilder:
+    """Small helpers over QgsProcessingModelAlgorithm: inputs, children, links, outputs."""
+
+    def __init__(self, name: str, description: str, help_text: str):
+        from qgis.core import QgsProcessingModelAlgorithm
+
+        self.model = QgsProcessingModelAlgorithm(description, "Workflows", "workflows")
+        self.model.setName(name)
+        self.help = {"ALG_DESC": help_text, "ALG_CREATOR": "Mine Eco", "ALG_VERSION": "1"}
+        self.row = 0
+        self.children: dict[str, object] = {}
+
+    def input(self, parameter, help_text: str = ""):
+        from qgis.core import QgsProcessingModelParameter
+        from qgis.PyQt.QtCore import QPointF
+
+        component = QgsProcessingModelParameter(parameter.name())
+        component.setPosition(QPointF(120, 60 + 70 * len(self.model.parameterComponents())))
+        self.model.addModelParameter(parameter, component)
+        if help_text:
+            self.help[parameter.name()] = help_text
+        return parameter.name()
+
+    def child(self, child_id: str, algorithm: str, description: str, column: int, **sources):
+        """A child algorithm; keyword values are sources: ``param("X")`` for a model input,
+        ``out("child", "OUTPUT")`` for another child's output, a list of those for multiple
+        layers, or a plain value for a static one."""
+        from qgis.core import QgsApplication, QgsProcessingModelChildAlgorithm
+        from qgis.PyQt.QtCore import QPointF
+
+        algorithm_object = QgsApplication.processingRegistry().algorithmById(algorithm)
+        if algorithm_object is None:
+            raise KeyError(f"{algorithm} is not registered")
+        definitions = algorithm_object.parameterDefinitions()
+        known = {p.name() for p in definitions}
+        unknown = set(sources) - known
+        if unknown:
+            raise KeyError(f"{algorithm} has no parameter(s) {', '.join(sorted(unknown))}")
+        child = QgsProcessingModelChildAlgorithm(algorithm)
+        child.setChildId(child_id)
+        child.setDescription(description)
+        rows = sum(1 for c in self.children.values() if c["column"] == column)
+        child.setPosition(QPointF(420 + 320 * column, 60 + 90 * rows))
+        # As the Modeler does: every other mandatory parameter takes its default value.
+        for definition in definitions:
+            optional = definition.flags() & definition.FlagOptional
+            if not definition.isDestination() and not optional and definition.name() not in sources:
+                sources[definition.name()] = definition.defaultValue()
+        for name, value in sources.items():
+            values = value if isinstance(value, list) else [value]
+            child.addParameterSources(name, [_source(v) for v in values])
+        self.children[child_id] = {"child": child, "column": column, "outputs": {}}
+        return child_id
+
+    def output(
+        self, child_id: str, child_output: str, name: str, description: str, mandatory: bool = False
+    ):
+        """Make a child's output an output of the model (a destination the user may set)."""
+        from qgis.core import QgsProcessingModelOutput
+
+        output = QgsProcessingModelOutput(name, description)
+        output.setChildId(child_id)
+        output.setChildOutputName(child_output)
+        output.setMandatory(mandatory)
+        self.children[child_id]["outputs"][name] = output
+
+    def save(self, path: Path) -> None:
+        for entry in self.children.values():
+            child = entry["child"]
+            child.setModelOutputs(entry["outputs"])
+            self.model.addChildAlgorithm(child)
+        self.model.setHelpContent(self.help)
+        self.model.updateDestinationParameters()
+        valid, problems = self.model.validate()
+        if not valid:
+            raise ValueError(f"{self.model.name()}: {'; '.join(problems)}")
+        if not self.model.toFile(str(path)):
+            raise OSError(f"cannot write {path}")
+
+
+def param(name):
+    return ("param", name)
+
+
+def out(child, name="OUTPUT"):
+    return ("child", child, name)
+
+
+def _source(value):
+    from qgis.core import QgsProcessingModelChildParameterSource as Source
+
+    if isinstance(value, tuple) and value[0] == "param":
+        return Source.fromModelParameter(value[1])
+    if isinstance(value, tuple) and value[0] == "child":
+        return Source.fromChildOutput(value[1], value[2])
+    return Source.fromStaticValue(value)
+
+
+def resilience_evaluation() -> ModelBuilder:
+    from qgis.core import (
+        QgsProcessing,
+        QgsProcessingParameterEnum,
+        QgsProcessingParameterFile,
+        QgsProcessingParameterMultipleLayers,
+        QgsProcessingParameterNumber,
+        QgsProcessingParameterRasterLayer,
+        QgsProcessingParameterString,
+    )
+
+    from mine_eco_plugin.core.spectral import TASSELED_CAP_SETS
+    from mine_eco_plugin.core.thermal import THERMAL_SENSORS
+
+    b = ModelBuilder(
+        "resilience_evaluation",
+        "Resilience evaluation (first study)",
+        "The first study's workflow end to end: a Landsat scene (MTL), a DEM, a land-cover map, "
+        "12 monthly rainfall layers and soil fractions → the 17 indicators of Table 2 (those "
+        "whose inputs are given: population, PM2.5 and CO2 layers are optional; the weights of "
+        "the indicators present are renormalised and the omissions reported) → the resilience "
+        "index with Table 2's weights (or the study's AHP + mean-square-error method on your "
+        "data) → five resilience classes (Table 3) with their areas. For several years, run it "
+        "per year (Toolbox: Run as Batch Process) and compare the indices with 'Change "
+        "analysis' and 'Index trend'; for indices comparable between years fix the "
+        "normalisation ranges with 'Composite index' MINIMA/MAXIMA.",
+    )
+    b.input(
+        QgsProcessingParameterFile("MTL", "Landsat MTL file", extension="txt"),
+        "The scene's *_MTL.txt; its band files beside it.",
+    )
+    b.input(
+        QgsProcessingParameterRasterLayer("DEM", "DEM (projected CRS)"),
+        "For the RUSLE slope-length and steepness factor.",
+    )
+    b.input(
+        QgsProcessingParameterRasterLayer("LANDCOVER", "Land cover"),
+        "Class codes matching the HAI, BAI, ECO and P tables.",
+    )
+    b.input(
+        QgsProcessingParameterMultipleLayers(
+            "PRECIPITATION", "Monthly rainfall (mm)", QgsProcessing.TypeRaster
+        ),
+        "12 monthly layers or one 12-band raster (RUSLE R).",
+    )
+    for name, label in (
+        ("SAND", "Sand (%)"),
+        ("SILT", "Silt (%)"),
+        ("CLAY", "Clay (%)"),
+        ("ORGANIC_CARBON", "Organic carbon (%)"),
+    ):
+        b.input(QgsProcessingParameterRasterLayer(name, label), "Soil, for the EPIC K factor.")
+    for name, label in (
+        ("POPULATION", "C5 population density"),
+        ("PM25", "C16 PM2.5"),
+        ("CO2", "C17 CO2 emissions"),
+    ):
+        b.input(
+            QgsProcessingParameterRasterLayer(name, label, optional=True),
+            "Optional indicator layer; left out of the index when not given.",
+        )
+    for name, label in (
+        ("HAI_TABLE", "HAI class table"),
+        ("BAI_TABLE", "BAI class table"),
+        ("ECO_TABLE", "ECO class table"),
+        ("P_TABLE", "RUSLE P table"),
+    ):
+        b.input(
+            QgsProcessingParameterFile(name, label, extension="csv", optional=True),
+            "CSV for your land-cover codes; blank: the algorithm's shipped default.",
+        )
+    b.input(
+        QgsProcessingParameterNumber(
+            "WINDOW",
+            "Landscape window (pixels, odd)",
+            QgsProcessingParameterNumber.Integer,
+            33,
+            False,
+            3,
+        ),
+        "Moving window of SHDI, FN, HAI, BAI and ECO (33 px ≈ 1 km at 30 m).",
+    )
+    sets = list(TASSELED_CAP_SETS.values())
+    b.input(
+        QgsProcessingParameterEnum(
+            "COEFFICIENTS",
+            "Tasseled-cap coefficients",
+            [s.label for s in sets],
+            False,
+            list(TASSELED_CAP_SETS).index("oli_baig_2014"),
+        )
+    )
+    sensors = list(THERMAL_SENSORS.values())
+    b.input(
+        QgsProcessingParameterEnum("SENSOR", "Thermal sensor", [s.label for s in sensors], False, 0)
+    )
+    for name, label, default in (
+        ("TAU", "Atmospheric transmissivity τ", 1.0),
+        ("L_UP", "Upwelling radiance L↑", 0.0),
+        ("L_DOWN", "Downwelling radiance L↓", 0.0),
+    ):
+        b.input(
+            QgsProcessingParameterNumber(name, label, QgsProcessingParameterNumber.Double, default),
+            "For LST (NASA atmospheric correction parameter calculator); defaults: no correction.",
+        )
+    b.input(
+        QgsProcessingParameterEnum(
+            "WEIGHT_SOURCE",
+            "Weights",
+            [
+                "Table 2 combined weights",
+                "Table 2 AHP weights + mean-square-error weights of these "
+                "layers (the study's method)",
+                "Mean-square-error weights only",
+            ],
+            False,
+            0,
+        )
+    )
+    b.input(
+        QgsProcessingParameterString("BREAKS", "Class breaks", "0.38,0.41,0.63,0.73"),
+        "Table 3 of the first study.",
+    )
+
+    refl = b.child(
+        "reflectance", "mineeco:landsat_reflectance", "Landsat reflectance", 0, MTL=param("MTL")
+    )
+    b.output(refl, "OUTPUT_THERMAL", "THERMAL_RADIANCE", "Thermal radiance")
+    ndvi = b.child("ndvi", "mineeco:ndvi", "NDVI", 1, INPUT=out(refl))
+    ndmvi = b.child("ndmvi", "mineeco:ndmvi", "NDMVI", 1, INPUT=out(refl))
+    fvc = b.child("fvc", "mineeco:fvc", "C3 FVC", 2, INPUT=out(ndmvi))
+    tc = b.child(
+        "tasseled_cap",
+        "mineeco:tasseled_cap",
+        "C7 wetness (tasseled cap)",
+        1,
+        INPUT=out(refl),
+        COEFFICIENTS=param("COEFFICIENTS"),
+    )
+    albedo = b.child("albedo", "mineeco:albedo", "C10 albedo", 1, INPUT=out(refl))
+    dry = b.child("ndbsi", "mineeco:ndbsi", "C8 dryness (NDBSI)", 1, INPUT=out(refl))
+    lst = b.child(
+        "lst",
+        "mineeco:lst",
+        "C9 LST",
+        2,
+        THERMAL=out(refl, "OUTPUT_THERMAL"),
+        NDVI=out(ndvi),
+        SENSOR=param("SENSOR"),
+        TAU=param("TAU"),
+        L_UP=param("L_UP"),
+        L_DOWN=param("L_DOWN"),
+        RED=out(refl),
+    )
+    vhi = b.child("vhi", "mineeco:vhi", "C4 VHI and C11 TCI", 3, NDVI=[out(ndvi)], LST=[out(lst)])
+    ddi = b.child(
+        "ddi",
+        "mineeco:desertification_index",
+        "C1 desertification index",
+        2,
+        NDVI=out(ndvi),
+        ALBEDO=out(albedo),
+    )
+    r = b.child(
+        "rusle_r",
+        "mineeco:rusle_r",
+        "RUSLE R",
+        0,
+        PRECIPITATION=param("PRECIPITATION"),
+        REFERENCE=param("DEM"),
+    )
+    k = b.child(
+        "rusle_k",
+        "mineeco:rusle_k",
+        "RUSLE K",
+        0,
+        SAND=param("SAND"),
+        SILT=param("SILT"),
+        CLAY=param("CLAY"),
+        ORGANIC_CARBON=param("ORGANIC_CARBON"),
+        REFERENCE=param("DEM"),
+    )
+    ls = b.child("rusle_ls", "mineeco:rusle_ls", "RUSLE LS", 0, DEM=param("DEM"))
+    c = b.child("rusle_c", "mineeco:rusle_c", "RUSLE C", 3, INPUT=out(fvc))
+    p = b.child(
+        "rusle_p",
+        "mineeco:rusle_p",
+        "RUSLE P",
+        0,
+        LANDCOVER=param("LANDCOVER"),
+        TABLE=param("P_TABLE"),
+    )
+    erosion = b.child(
+        "rusle",
+        "mineeco:rusle",
+        "C2 soil erosion (RUSLE)",
+        4,
+        R=out(r),
+        K=out(k),
+        LS=out(ls),
+        C=out(c),
+        P=out(p),
+    )
+    b.output(erosion, "OUTPUT_CLASSES", "EROSION_CLASSES", "Soil erosion intensity classes")
+    landscape = b.child(
+        "landscape",
+        "mineeco:landscape_metrics",
+        "C14 SHDI and C15 FN",
+        0,
+        INPUT=param("LANDCOVER"),
+        WINDOW=param("WINDOW"),
+    )
+    hai = b.child(
+        "hai",
+        "mineeco:human_activity_index",
+        "C6 HAI",
+        0,
+        INPUT=param("LANDCOVER"),
+        TABLE=param("HAI_TABLE"),
+        WINDOW=param("WINDOW"),
+    )
+    bai = b.child(
+        "bai",
+        "mineeco:biological_abundance",
+        "C12 BAI",
+        0,
+        INPUT=param("LANDCOVER"),
+        TABLE=param("BAI_TABLE"),
+        WINDOW=param("WINDOW"),
+    )
+    eco = b.child(
+        "eco",
+        "mineeco:ecological_elasticity",
+        "C13 ECO",
+        0,
+        INPUT=param("LANDCOVER"),
+        TABLE=param("ECO_TABLE"),
+        WINDOW=param("WINDOW"),
+    )
+    index = b.child(
+        "resilience",
+        "mineeco:resilience_index",
+        "Resilience index (Eq. 20)",
+        5,
+        DDI=out(ddi),
+        EROSION=out(erosion),
+        FVC=out(fvc),
+        VHI=out(vhi, "OUTPUT_VHI"),
+        POPULATION=param("POPULATION"),
+        HAI=out(hai),
+        WETNESS=out(tc),
+        DRYNESS=out(dry),
+        LST=out(lst),
+        ALBEDO=out(albedo),
+        TCI=out(vhi, "OUTPUT_TCI"),
+        BAI=out(bai),
+        ECO=out(eco),
+        SHDI=out(landscape, "OUTPUT_SHDI"),
+        FN=out(landscape, "OUTPUT_FN"),
+        PM25=param("PM25"),
+        CO2=param("CO2"),
+        WEIGHT_SOURCE=param("WEIGHT_SOURCE"),
+    )
+    b.output(index, "OUTPUT", "INDEX", "Resilience index", mandatory=True)
+    b.output(index, "OUTPUT_WEIGHTS", "WEIGHTS_TABLE", "Indicator weights (Table 2 form)")
+    classes = b.child(
+        "classes",
+        "mineeco:classify_index",
+        "Resilience classes (Table 3)",
+        6,
+        INPUT=out(index),
+        BREAKS=param("BREAKS"),
+    )
+    b.output(classes, "OUTPUT", "CLASSES", "Resilience classes", mandatory=True)
+    b.output(classes, "OUTPUT_TABLE", "CLASS_TABLE", "Class areas")
+    for child_id, output, name, label in (
+        (ddi, "OUTPUT", "C1_DDI", "C1 desertification index"),
+        (erosion, "OUTPUT", "C2_EROSION", "C2 soil erosion (t/ha/yr)"),
+        (fvc, "OUTPUT", "C3_FVC", "C3 FVC"),
+        (vhi, "OUTPUT_VHI", "C4_VHI", "C4 VHI"),
+        (hai, "OUTPUT", "C6_HAI", "C6 HAI"),
+        (tc, "OUTPUT", "C7_TASSELED_CAP", "C7 tasseled cap (wetness = band 3)"),
+        (dry, "OUTPUT", "C8_DRYNESS", "C8 dryness"),
+        (lst, "OUTPUT", "C9_LST", "C9 LST (°C)"),
+        (albedo, "OUTPUT", "C10_ALBEDO", "C10 albedo"),
+        (vhi, "OUTPUT_TCI", "C11_TCI", "C11 TCI"),
+        (bai, "OUTPUT", "C12_BAI", "C12 BAI"),
+        (eco, "OUTPUT", "C13_ECO", "C13 ECO"),
+        (landscape, "OUTPUT_SHDI", "C14_SHDI", "C14 SHDI"),
+        (landscape, "OUTPUT_FN", "C15_FN", "C15 FN"),
+    ):
+        b.output(child_id, output, name, label)
+    return b
+
+
+def npp_drivers() -> ModelBuilder:
+    from qgis.core import (
+        QgsProcessing,
+        QgsProcessingParameterEnum,
+        QgsProcessingParameterFeatureSource,
+        QgsProcessingParameterField,
+        QgsProcessingParameterFile,
+        QgsProcessingParameterMultipleLayers,
+        QgsProcessingParameterNumber,
+        QgsProcessingParameterRasterLayer,
+        QgsProcessingParameterString,
+    )
+
+    b = ModelBuilder(
+        "npp_drivers",
+        "NPP drivers (second study)",
+        "The second study's workflow: monthly NDVI (e.g. fused with 'ESTARFM fusion'), "
+        "temperature, precipitation and solar radiation → CASA NPP; soil samples → three kriged "
+        "soil rasters on the NPP grid; degradation indicators → land degradation LD (Eq. 5, "
+        "the composite index with your AHP weights); Pearson correlations of NPP with every "
+        "driver; the location-specific correlation of NPP with LD; random-forest factorial "
+        "experiments → importance per driver and category, per-pixel relative contributions, "
+        "the RGB composite and the dominant-driver map. Drivers are, in this order: the "
+        "climate layers you give, the three soil rasters, LD; CATEGORIES names one category "
+        "per driver in that order.",
+    )
+    for name, label in (
+        ("NDVI", "Monthly NDVI"),
+        ("TEMPERATURE", "Monthly temperature (°C)"),
+        ("PRECIPITATION", "Monthly precipitation (mm)"),
+        ("SOLAR", "Monthly solar radiation"),
+    ):
+        b.input(
+            QgsProcessingParameterMultipleLayers(name, label, QgsProcessing.TypeRaster),
+            "12 monthly layers or one 12-band raster.",
+        )
+    b.input(
+        QgsProcessingParameterEnum(
+            "SOLAR_UNIT", "Solar radiation unit", ["MJ·m⁻²·month⁻¹", "mean W·m⁻²"], False, 0
+        )
+    )
+    b.input(
+        QgsProcessingParameterRasterLayer("LANDCOVER", "Land cover (CASA classes)", optional=True),
+        "Codes of the CASA table; blank: one class with the fallback ε_max.",
+    )
+    b.input(
+        QgsProcessingParameterFile(
+            "CASA_TABLE", "CASA class table", extension="csv", optional=True
+        ),
+        "Blank: Zhu et al. (2006) default.",
+    )
+    b.input(
+        QgsProcessingParameterFeatureSource(
+            "SOIL_POINTS", "Soil samples (points)", [QgsProcessing.TypeVectorPoint]
+        )
+    )
+    for i in (1, 2, 3):
+        b.input(
+            QgsProcessingParameterField(
+                f"SOIL_FIELD_{i}",
+                f"Soil property {i}",
+                parentLayerParameterName="SOIL_POINTS",
+                type=QgsProcessingParameterField.Numeric,
+            ),
+            "A numeric field of the samples, kriged onto the NPP grid.",
+        )
+    b.input(
+        QgsProcessingParameterMultipleLayers(
+            "CLIMATE_DRIVERS", "Climate drivers", QgsProcessing.TypeRaster
+        ),
+        "e.g. mean annual temperature and annual precipitation.",
+    )
+    b.input(
+        QgsProcessingParameterMultipleLayers(
+            "DEGRADATION_INDICATORS", "Land degradation indicators", QgsProcessing.TypeRaster
+        )
+    )
+    b.input(
+        QgsProcessingParameterString("DEGRADATION_TRENDS", "Degradation indicator trends"),
+        "One + or − per indicator (+: more degraded with higher values).",
+    )
+    b.input(
+        QgsProcessingParameterString("DEGRADATION_WEIGHTS", "Degradation indicator weights"),
+        "One weight per indicator (e.g. the WEIGHTS output of 'AHP weights').",
+    )
+    b.input(
+        QgsProcessingParameterString(
+            "CATEGORIES", "Driver categories", "climate,climate,soil,soil,soil,mining"
+        ),
+        "One per driver: the climate drivers, soil 1–3, LD.",
+    )
+    b.input(
+        QgsProcessingParameterNumber(
+            "POINTS", "Sample points", QgsProcessingParameterNumber.Integer, 1000, False, 50
+        )
+    )
+    b.input(
+        QgsProcessingParameterNumber(
+            "SEED", "Random seed", QgsProcessingParameterNumber.Integer, 42, False, 0
+        )
+    )
+    b.input(
+        QgsProcessingParameterNumber(
+            "TREES", "Trees", QgsProcessingParameterNumber.Integer, 500, False, 10
+        )
+    )
+    b.input(
+        QgsProcessingParameterNumber(
+            "WINDOW",
+            "Correlation window (pixels, odd)",
+            QgsProcessingParameterNumber.Integer,
+            11,
+            False,
+            3,
+        )
+    )
+
+    npp = b.child(
+        "casa",
+        "mineeco:casa_npp",
+        "CASA NPP",
+        0,
+        NDVI=param("NDVI"),
+        TEMPERATURE=param("TEMPERATURE"),
+        PRECIPITATION=param("PRECIPITATION"),
+        SOLAR=param("SOLAR"),
+        SOLAR_UNIT=param("SOLAR_UNIT"),
+        LANDCOVER=param("LANDCOVER"),
+        TABLE=param("CASA_TABLE"),
+    )
+    b.output(npp, "OUTPUT", "NPP", "Annual NPP (gC/m²/yr)", mandatory=True)
+    soils = []
+    for i in (1, 2, 3):
+        soils.append(
+            b.child(
+                f"soil_{i}",
+                "mineeco:kriging",
+                f"Kriged soil property {i}",
+                1,
+                INPUT=param("SOIL_POINTS"),
+                FIELD=param(f"SOIL_FIELD_{i}"),
+                REFERENCE=out(npp),
+            )
+        )
+        b.output(soils[-1], "OUTPUT", f"SOIL_{i}", f"Soil property {i} (kriged)")
+    ld = b.child(
+        "degradation",
+        "mineeco:composite_index",
+        "Land degradation LD (Eq. 5)",
+        1,
+        INPUTS=param("DEGRADATION_INDICATORS"),
+        TRENDS=param("DEGRADATION_TRENDS"),
+        WEIGHTS=param("DEGRADATION_WEIGHTS"),
+        WEIGHT_SOURCE=0,
+    )
+    b.output(ld, "OUTPUT", "LD", "Land degradation")
+    drivers = [param("CLIMATE_DRIVERS"), *[out(s) for s in soils], out(ld)]
+    pearson = b.child(
+        "pearson",
+        "mineeco:pearson_correlation",
+        "Pearson correlations",
+        2,
+        TARGET=out(npp),
+        DRIVERS=drivers,
+        POINTS=param("POINTS"),
+        SEED=param("SEED"),
+    )
+    b.output(pearson, "OUTPUT", "PEARSON", "Pearson r, p, n per driver")
+    lcc = b.child(
+        "lcc",
+        "mineeco:local_correlation",
+        "Local correlation NPP–LD",
+        2,
+        INPUT_X=out(ld),
+        INPUT_Y=out(npp),
+        WINDOW=param("WINDOW"),
+    )
+    b.output(lcc, "OUTPUT_CLASS", "LCC_CLASS", "NPP–LD correlation classes")
+    b.output(lcc, "OUTPUT_R", "LCC_R", "NPP–LD local r")
+    rf = b.child(
+        "rf",
+        "mineeco:rf_driver_contribution",
+        "Random-forest contributions",
+        3,
+        TARGET=out(npp),
+        DRIVERS=drivers,
+        CATEGORIES=param("CATEGORIES"),
+        POINTS=param("POINTS"),
+        SEED=param("SEED"),
+        TREES=param("TREES"),
+    )
+    for output, name, label in (
+        ("OUTPUT_IMPORTANCE", "IMPORTANCE", "Driver importance"),
+        ("OUTPUT_RELATIVE", "RELATIVE", "Relative contributions"),
+        ("OUTPUT_RGB", "RGB", "Contribution RGB"),
+        ("OUTPUT_DOMINANT", "DOMINANT", "Dominant drivers"),
+        ("OUTPUT_AREAS", "DOMINANT_AREAS", "Dominant-driver areas"),
+    ):
+        b.output(rf, output, name, label, mandatory=name in ("RGB", "DOMINANT"))
+    return b
+
+
+def main() -> int:
+    app, provider = start_qgis()
+    MODELS.mkdir(exist_ok=True)
+    for build in (resilience_evaluation, npp_drivers):
+        builder = build()
+        path = MODELS / f"{builder.model.name()}.model3"
+        builder.save(path)
+        print(f"wrote {path.relative_to(REPO)}")
+    del provider
+    app.exitQgis()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The two workflow models, end to end through processing.run, on a crop of the real L8-FL
+scene with documented stand-ins where the sample data have no layer."""
+
+import re
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from qgis.core import QgsApplication, QgsVectorLayer
+from rasters import read_raster, write_raster
+
+L8_FL_MTL = "LC80200392015216LGN00_MTL.txt"
+# Stand-in land cover codes (Chinese LUCC, as the shipped HAI/BAI/ECO tables use them), from
+# NDVI thresholds: water 41, built-up 51, dry land 12, grassland 31, forest 21.
+P_TABLE = "code,p\n41,0\n51,0\n12,0.35\n31,1\n21,1\n"
+
+
+def test_models_are_shipped_in_the_workflows_group(provider):
+    models = {a.name(): a for a in provider.algorithms() if a.group() == "Workflows"}
+    assert {"resilience_evaluation", "npp_drivers"} <= set(models)
+    registry = QgsApplication.processingRegistry()
+    assert registry.algorithmById("mineeco:resilience_evaluation") is not None
+    assert "17 indicators" in models["resilience_evaluation"].shortHelpString()
+
+
+@pytest.fixture(scope="module")
+def florida_inputs(l8_fl_dir, tmp_path_factory):
+    """A 200 × 200 crop of the real L8-FL scene (band files and MTL); stand-ins, derived and
+    documented, for the layers the sample data lack: land cover from NDVI thresholds, a DEM
+    (a smooth tilted surface), monthly rainfall (a seasonal curve) and soil fractions."""
+    folder = tmp_path_factory.mktemp("florida")
+    mtl = (l8_fl_dir / L8_FL_MTL).read_text()
+    for name in re.findall(r'FILE_NAME_BAND_\w+ = "([^"]+)"', mtl):
+        if (l8_fl_dir / name).exists():
+            gdal.Translate(str(folder / name), str(l8_fl_dir / name), srcWin=[200, 200, 200, 200])
+    (folder / L8_FL_MTL).write_text(mtl)
+    band = gdal.Open(str(folder / mtl_name(mtl, 4)))
+    x0, pixel, _, y0, _, _ = band.GetGeoTransform()
+    red = band.ReadAsArray().astype(float)
+    nir = gdal.Open(str(folder / mtl_name(mtl, 5))).ReadAsArray().astype(float)
+    ndvi = (nir - red) / (nir + red)
+    cover = np.select([ndvi < 0, ndvi < 0.25, ndvi < 0.45, ndvi < 0.6], [41, 51, 12, 31], 21)
+
+    def grid(name, values, dtype=gdal.GDT_Float32):
+        return write_raster(
+            folder / f"{name}.tif", values, epsg=32616, origin=(x0, y0), pixel=pixel, dtype=dtype
+        )
+
+    rows, cols = np.mgrid[0:200, 0:200]
+    dem = 50 + 0.3 * rows + 5 * np.sin(cols / 15.0)
+    rng = np.random.default_rng(1)
+    months = [
+        150 + 60 * np.sin(m / 12 * 2 * np.pi) + rng.normal(0, 2, (200, 200)) for m in range(12)
+    ]
+    (folder / "p.csv").write_text(P_TABLE)
+    return {
+        "MTL": str(folder / L8_FL_MTL),
+        "DEM": grid("dem", dem),
+        "LANDCOVER": grid("landcover", cover, gdal.GDT_Int16),
+        "PRECIPITATION": [grid("rain", np.stack(months))],
+        "SAND": grid("sand", np.full((200, 200), 40.0)),
+        "SILT": grid("silt", np.full((200, 200), 40.0)),
+        "CLAY": grid("clay", np.full((200, 200), 20.0)),
+        "ORGANIC_CARBON": grid("oc", np.full((200, 200), 1.5)),
+        "P_TABLE": str(folder / "p.csv"),
+        "WINDOW": 7,
+    }
+
+
+def mtl_name(mtl, band):
+    return re.search(rf'FILE_NAME_BAND_{band} = "([^"]+)"', mtl).group(1)
+
+
+def model_outputs(model_id, folder):
+    """A file for every output of the model: '<child>:<NAME>' → folder/<NAME>.tif|.csv."""
+    model = QgsApplication.processingRegistry().createAlgorithmById(f"mineeco:{model_id}")
+    outputs = {}
+    for definition in model.destinationParameterDefinitions():
+        name = definition.name().split(":")[-1]
+        suffix = ".tif" if definition.type() == "rasterDestination" else ".csv"
+        outputs[definition.name()] = str(folder / f"{name}{suffix}")
+    return outputs
+
+
+def by_name(results):
+    """Model results keyed by output name ('<child>:<NAME>' → NAME)."""
+    return {key.split(":")[-1]: value for key, value in results.items()}
+
+
+@pytest.mark.data
+def test_resilience_evaluation_end_to_end(run, florida_inputs, tmp_path):
+    results = by_name(
+        run(
+            "resilience_evaluation",
+            {**florida_inputs, **model_outputs("resilience_evaluation", tmp_path)},
+        )
+    )
+    index, dataset = read_raster(results["INDEX"])
+    assert (dataset.RasterXSize, dataset.RasterYSize) == (200, 200)
+    valid = index[~np.isnan(index)]
+    assert valid.size > 30000 and valid.min() >= 0 and valid.max() <= 1
+    classes = gdal.Open(results["CLASSES"]).ReadAsArray()
+    assert set(np.unique(classes)) <= {0, 1, 2, 3, 4, 5}
+    table = QgsVectorLayer(results["CLASS_TABLE"], "classes", "ogr")
+    rows = [f.attributes() for f in table.getFeatures()]
+    shares = [float(row[7]) for row in rows[:-1]]  # the percent column; the last row is total
+    assert sum(shares) == pytest.approx(100, abs=0.01)
+    assert float(rows[-1][4]) == valid.size  # pixels classified = valid index pixels
+    weights = QgsVectorLayer(results["WEIGHTS_TABLE"], "weights", "ogr")
+    # 14 indicators computed; population, PM2.5 and CO2 left out and the rest renormalised.
+    assert weights.featureCount() == 14
