@@ -23,6 +23,7 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterRasterDestination,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QVariant
@@ -352,7 +353,8 @@ class LocalCorrelation(MineEcoAlgorithm):
         "Over the n valid pairs (x, y) in the window: Cxy = Σxy − ΣxΣy/n, Cxx = Σx² − (Σx)²/n, "
         "Cyy = Σy² − (Σy)²/n\n"
         "r = Cxy / √(Cxx·Cyy);  t = r·√((n − 2)/(1 − r²));  p = 2·P(T > |t|), n − 2 df\n"
-        "Class 1: p < α and r > 0; 2: p < α and r < 0; 3: otherwise.\n"
+        "Class 1: p < α and r > 0; 2: p < α and r < 0; 3: otherwise (p < α ⇔ |r| > r_c, "
+        "r_c = t_c/√(n − 2 + t_c²), t_c the 1 − α/2 quantile of t with n − 2 df).\n"
         "x and y are centred on their block means before summing (numerical stability)."
     )
     nodata_rule = (
@@ -429,7 +431,15 @@ class LocalCorrelation(MineEcoAlgorithm):
         )
         self.add_output_nodata()
         self.add_output_raster("OUTPUT_R", "Local correlation r", "Pearson r in [−1, 1], float32.")
-        self.add_output_raster("OUTPUT_P", "Local correlation p", "Two-sided p value, float32.")
+        self.add(
+            QgsProcessingParameterRasterDestination(
+                "OUTPUT_P", self.tr("Local correlation p"), optional=True, createByDefault=True
+            ),
+            "Two-sided p value, float32. Optional (checked by default in the dialog; from "
+            "qgis_process only when given): the p values cost about twice the rest of the "
+            "computation, and the class raster does not need them (|r| above the critical r "
+            "for the window's n is the same test).",
+        )
         self.add_output_raster(
             "OUTPUT_CLASS",
             "Correlation class",
@@ -493,7 +503,13 @@ class LocalCorrelation(MineEcoAlgorithm):
 
         def kernel(x_block, y_block):
             result = drivers.local_correlation(
-                x_block[0], y_block[0], window, min_pairs=min_pairs, alpha=alpha, threads=threads
+                x_block[0],
+                y_block[0],
+                window,
+                min_pairs=min_pairs,
+                alpha=alpha,
+                p_values=targets[1] is not None,
+                threads=threads,
             )
             inner = result.classes[halo:-halo, halo:-halo] if halo else result.classes
             counts[:] += np.bincount(inner.ravel(), minlength=4)[:4]

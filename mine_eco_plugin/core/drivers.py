@@ -87,7 +87,7 @@ class LocalCorrelation:
     """Per-pixel results of ``local_correlation`` (all the block's shape)."""
 
     r: np.ndarray  # float64, NaN where undefined
-    p: np.ndarray  # float64, NaN where undefined
+    p: np.ndarray | None  # float64, NaN where undefined; None when not asked for
     pairs: np.ndarray  # float64 whole numbers: valid pairs in the window
     classes: np.ndarray  # uint8: 1 significant +, 2 significant −, 3 insignificant, 0 NoData
 
@@ -116,6 +116,20 @@ def _rows_in_parallel(function, arrays: Sequence[np.ndarray], threads: int) -> n
     return np.concatenate(parts, axis=0)
 
 
+def critical_r(n, alpha: float):
+    """The smallest |r| significant at ``alpha`` (two-sided) with n pairs: r_c = t_c / √(n − 2 +
+    t_c²), t_c the 1 − α/2 quantile of Student's t with n − 2 df. |r| > r_c ⇔ p < α (the t
+    statistic grows monotonically with |r|). NaN where n < 3.
+
+    >>> round(float(critical_r(10, 0.05)), 4)  # tables of r: 0.6319 for 8 df at 5 %
+    0.6319
+    """
+    df = np.asarray(n, dtype=np.float64) - 2.0
+    with np.errstate(invalid="ignore"):
+        t = special.stdtrit(np.maximum(df, 1.0), 1.0 - alpha / 2.0)
+        return np.where(df >= 1, t / np.sqrt(df + t * t), np.nan)
+
+
 def local_correlation(
     x: np.ndarray,
     y: np.ndarray,
@@ -123,6 +137,7 @@ def local_correlation(
     *,
     min_pairs: int = 3,
     alpha: float = 0.05,
+    p_values: bool = True,
     threads: int = 1,
 ) -> LocalCorrelation:
     """Pearson r between ``x`` and ``y`` in a ``window`` × ``window`` moving window at every pixel
@@ -139,7 +154,8 @@ def local_correlation(
     NoData (NaN r, p; class 0): the centre pixel is NoData in x or y; the window holds fewer than
     ``min_pairs`` (≥ 3) valid pairs; x or y is constant in the window (variance below 1e-9 of
     the block's variance per pair, or below the summed-area tables' rounding). Classes:
-    1 p < α and r > 0, 2 p < α and r < 0, 3 otherwise.
+    1 p < α and r > 0, 2 p < α and r < 0, 3 otherwise — decided as |r| > ``critical_r(n, α)``,
+    which is the same test and lets ``p_values=False`` skip the costlier p (then ``p`` is None).
 
     Windows reaching past the array edge use the pixels inside; pass blocks with a halo of
     ``window // 2`` pixels (NaN beyond the raster) and crop it to get whole-raster results.
@@ -149,6 +165,8 @@ def local_correlation(
         raise ValueError(
             f"min_pairs must be at least 3 (n − 2 ≥ 1 degree of freedom), got {min_pairs}"
         )
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 2:
@@ -157,12 +175,14 @@ def local_correlation(
     shape = x.shape
     if not valid.any():
         nan = np.full(shape, np.nan)
-        return LocalCorrelation(nan, nan.copy(), np.zeros(shape), np.zeros(shape, np.uint8))
+        return LocalCorrelation(
+            nan, nan.copy() if p_values else None, np.zeros(shape), np.zeros(shape, np.uint8)
+        )
     count = int(valid.sum())
+    # Zeros (not NaN) at invalid pairs: they add nothing to the sums, as NaN would in box_sum.
     xc = np.where(valid, x - x[valid].mean(), 0.0)
     yc = np.where(valid, y - y[valid].mean(), 0.0)
-    # Zeros (not NaN) at invalid pairs: they add nothing to the sums, as NaN would in box_sum.
-    sums = _parallel(
+    n, sx, sy, sxx, syy, sxy = _parallel(
         [
             lambda: box_count(valid, window),
             lambda: box_sum(xc, window),
@@ -173,23 +193,42 @@ def local_correlation(
         ],
         threads,
     )
-    n, sx, sy, sxx, syy, sxy = sums
-    total_xx, total_yy = float(np.sum(xc * xc)), float(np.sum(yc * yc))
+    total_xx = float(np.vdot(xc, xc))
+    total_yy = float(np.vdot(yc, yc))
     with np.errstate(divide="ignore", invalid="ignore"):
-        cxx = sxx - sx * sx / n
-        cyy = syy - sy * sy / n
-        cxy = sxy - sx * sy / n
         # A constant window has Cxx = 0 exactly in exact arithmetic; in floating point it is a
         # rounding residue of the window sums (≈ ε·|summed-area table|) or of the subtraction
         # (≈ ε·Σx²). Such windows, and windows whose variance is below 1e-9 of the block's,
         # are treated as constant: r is undefined there, as in R's cor().
-        tol_x = 1e-9 * n * (total_xx / count) + 64 * _EPS * (total_xx + sxx)
-        tol_y = 1e-9 * n * (total_yy / count) + 64 * _EPS * (total_yy + syy)
-        defined = valid & (n >= int(min_pairs)) & (cxx > tol_x) & (cyy > tol_y)
-        r = np.where(defined, np.clip(cxy / np.sqrt(cxx * cyy), -1.0, 1.0), np.nan)
-    p = _rows_in_parallel(correlation_p_value, (r, n), threads)
-    p = np.where(defined, p, np.nan)
-    classes = correlation_classes(r, p, alpha)
+        tol_x = n * (1e-9 * total_xx / count) + 64 * _EPS * total_xx + (64 * _EPS) * sxx
+        tol_y = n * (1e-9 * total_yy / count) + 64 * _EPS * total_yy + (64 * _EPS) * syy
+        mean_y = sy / n
+        sxy -= sx * mean_y  # Cxy
+        syy -= sy * mean_y  # Cyy
+        sx *= sx
+        sx /= n
+        sxx -= sx  # Cxx
+        defined = valid & (n >= int(min_pairs)) & (sxx > tol_x) & (syy > tol_y)
+        del tol_x, tol_y, mean_y, sx, sy
+        # In place: r = Cxy / √(Cxx·Cyy), clipped to [−1, 1] against rounding.
+        sxx *= syy
+        np.sqrt(sxx, out=sxx)
+        r = np.divide(sxy, sxx, out=sxy)
+        np.clip(r, -1.0, 1.0, out=r)
+        r[~defined] = np.nan
+    del sxx, syy
+    # Critical |r| per number of pairs (whole numbers 0 … window²): one lookup per pixel.
+    table = critical_r(np.arange(window * window + 1), alpha)
+    r_critical = table[n.astype(np.intp)]
+    classes = np.zeros(shape, dtype=np.uint8)
+    classes[defined] = INSIGNIFICANT
+    significant = defined & (np.abs(r) > r_critical)
+    classes[significant & (r > 0)] = SIGNIFICANT_POSITIVE
+    classes[significant & (r < 0)] = SIGNIFICANT_NEGATIVE
+    p = None
+    if p_values:
+        p = _rows_in_parallel(correlation_p_value, (r, n), threads)
+        p[~defined] = np.nan
     return LocalCorrelation(r, p, n, classes)
 
 

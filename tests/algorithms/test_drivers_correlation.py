@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from osgeo import gdal
 from qgis.core import QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 from scipy import stats
@@ -122,6 +123,27 @@ def test_local_correlation_block_wise_with_halo_equals_one_block(run, tmp_path, 
     expected, _ = brute_force_local_r(x.astype(float)[250:270], y.astype(float)[250:270], 7)
     # Rows 253–266 have whole windows inside the 20-row excerpt.
     np.testing.assert_allclose(outs[1][253:267], expected[3:17], atol=1e-6)
+
+
+def test_local_correlation_without_p_writes_the_same_classes(run, tmp_path, pair):
+    classes = []
+    for name, p_output in (("with", str(tmp_path / "p.tif")), ("without", None)):
+        parameters = {
+            "INPUT_X": pair[0],
+            "INPUT_Y": pair[1],
+            "WINDOW": 3,
+            "OUTPUT_R": str(tmp_path / f"r_{name}.tif"),
+            "OUTPUT_CLASS": str(tmp_path / f"class_{name}.tif"),
+        }
+        if p_output:
+            parameters["OUTPUT_P"] = p_output
+        result = run("local_correlation", parameters)
+        classes.append(gdal.Open(str(tmp_path / f"class_{name}.tif")).ReadAsArray())
+    assert "OUTPUT_P" not in result or not result["OUTPUT_P"]
+    assert sorted(p.name for p in tmp_path.glob("*.tif")).count("p.tif") == 1
+    np.testing.assert_array_equal(classes[0], classes[1])
+    p = read_raster(tmp_path / "p.tif")[0][0]
+    np.testing.assert_array_equal(classes[0] == 3, np.isfinite(p) & (p >= 0.05))
 
 
 def test_local_correlation_min_pairs_and_constant_windows(run, tmp_path):

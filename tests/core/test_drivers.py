@@ -299,3 +299,21 @@ def test_factorial_experiments_need_two_filled_categories(forest_data):
         factorial_experiments(x, y, [0, 0, 0], ["a"], ForestSettings(trees=2))
     with pytest.raises(ValueError, match="at least one driver"):
         factorial_experiments(x, y, [0, 0, 0], ["a", "b"], ForestSettings(trees=2))
+
+
+def test_classes_by_critical_r_equal_classes_by_p():
+    # |r| > r_c(n, α) is the t test p < α: the classes need no p values.
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(60, 60))
+    y = 0.25 * x + rng.normal(size=x.shape)
+    x[rng.random(x.shape) < 0.3] = np.nan  # varying n
+    with_p = drivers.local_correlation(x, y, 5, alpha=0.1)
+    without_p = drivers.local_correlation(x, y, 5, alpha=0.1, p_values=False)
+    assert without_p.p is None
+    np.testing.assert_array_equal(with_p.r, without_p.r)
+    np.testing.assert_array_equal(
+        with_p.classes, drivers.correlation_classes(with_p.r, with_p.p, 0.1)
+    )
+    np.testing.assert_array_equal(with_p.classes, without_p.classes)
+    # Critical r of the textbook tables (two-sided 5 %): 8 df 0.632, 28 df 0.361.
+    np.testing.assert_allclose(drivers.critical_r([10, 30], 0.05), [0.6319, 0.3610], atol=1e-4)
