@@ -2,11 +2,19 @@
 scene with documented stand-ins where the sample data have no layer."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from osgeo import gdal
-from qgis.core import QgsApplication, QgsVectorLayer
+from qgis.core import (
+    QgsApplication,
+    QgsFeature,
+    QgsGeometry,
+    QgsPointXY,
+    QgsProject,
+    QgsVectorLayer,
+)
 from rasters import read_raster, write_raster
 
 L8_FL_MTL = "LC80200392015216LGN00_MTL.txt"
@@ -109,3 +117,86 @@ def test_resilience_evaluation_end_to_end(run, florida_inputs, tmp_path):
     weights = QgsVectorLayer(results["WEIGHTS_TABLE"], "weights", "ogr")
     # 14 indicators computed; population, PM2.5 and CO2 left out and the rest renormalised.
     assert weights.featureCount() == 14
+
+
+@pytest.fixture(scope="module")
+def npp_inputs(florida_inputs, tmp_path_factory):
+    """NPP drivers on the L8-FL crop: NDVI from the real scene, made monthly by a seasonal
+    curve (derived); climate, solar radiation, soil samples and degradation indicators are
+    smooth stand-ins with noise (documented: the sample data have none for this place)."""
+    folder = tmp_path_factory.mktemp("npp")
+    band = gdal.Open(florida_inputs["SAND"])
+    x0, pixel, _, y0, _, _ = band.GetGeoTransform()
+    mtl = Path(florida_inputs["MTL"])
+    text = mtl.read_text()
+    red = gdal.Open(str(mtl.parent / mtl_name(text, 4))).ReadAsArray().astype(float)
+    nir = gdal.Open(str(mtl.parent / mtl_name(text, 5))).ReadAsArray().astype(float)
+    ndvi = (nir - red) / (nir + red)
+    rows, cols = np.mgrid[0:200, 0:200]
+    season = 0.6 + 0.4 * np.sin((np.arange(12) - 3) / 12 * 2 * np.pi)
+
+    def grid(name, values):
+        return write_raster(
+            folder / f"{name}.tif", values, epsg=32616, origin=(x0, y0), pixel=pixel
+        )
+
+    rng = np.random.default_rng(3)
+    temperature = np.stack(
+        [12 + 10 * np.sin((m - 3) / 12 * 2 * np.pi) + 0.01 * cols for m in range(12)]
+    )
+    precipitation = np.stack([100 + 40 * season[m] + 0.1 * rows for m in range(12)])
+    solar = np.stack([350 + 250 * np.sin((m - 2) / 12 * np.pi) + 0 * rows for m in range(12)])
+    points = QgsVectorLayer(
+        "Point?crs=EPSG:32616&field=om:double&field=tn:double&field=ph:double", "soil", "memory"
+    )
+    features = []
+    for _ in range(60):
+        r, c = rng.uniform(0, 200, 2)
+        feature = QgsFeature(points.fields())
+        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x0 + c * pixel, y0 - r * pixel)))
+        # Plain floats: a memory layer refuses numpy scalars (addFeatures fails silently).
+        values = (2 + 0.01 * c + rng.normal(0, 0.1), 0.1 + 0.001 * r, 6 + 0.005 * (r + c))
+        feature.setAttributes([float(v) for v in values])
+        features.append(feature)
+    assert points.dataProvider().addFeatures(features)[0]
+    QgsProject.instance().addMapLayer(points)
+    return {
+        "NDVI": [grid("ndvi_monthly", np.clip(ndvi[None] * season[:, None, None], -1, 1))],
+        "TEMPERATURE": [grid("temperature", temperature)],
+        "PRECIPITATION": [grid("precipitation", precipitation)],
+        "SOLAR": [grid("solar", solar)],
+        "SOIL_POINTS": points.id(),
+        "SOIL_FIELD_1": "om",
+        "SOIL_FIELD_2": "tn",
+        "SOIL_FIELD_3": "ph",
+        "CLIMATE_DRIVERS": [
+            grid("annual_t", temperature.mean(axis=0)),
+            grid("annual_p", precipitation.sum(axis=0)),
+        ],
+        "DEGRADATION_INDICATORS": [
+            grid("bare", 1 - np.clip(ndvi, 0, 1)),
+            grid("slope", 0.3 * rows / 200 + rng.normal(0, 0.01, (200, 200))),
+        ],
+        "DEGRADATION_TRENDS": "+,+",
+        "DEGRADATION_WEIGHTS": "0.6,0.4",
+        "CATEGORIES": "climate,climate,soil,soil,soil,mining",
+        "POINTS": 300,
+        "TREES": 40,
+        "WINDOW": 11,
+    }
+
+
+@pytest.mark.data
+def test_npp_drivers_end_to_end(run, npp_inputs, tmp_path):
+    results = by_name(run("npp_drivers", {**npp_inputs, **model_outputs("npp_drivers", tmp_path)}))
+    npp = read_raster(results["NPP"])[0][0]
+    valid = npp[~np.isnan(npp)]
+    assert valid.size > 30000 and valid.min() >= 0
+    assert 100 < valid.mean() < 3000  # gC/m²/yr: a vegetated subtropical scene
+    rgb = gdal.Open(results["RGB"])
+    # Red, green, blue (one category each) and an alpha band for NoData.
+    assert rgb.RasterCount == 4 and rgb.GetRasterBand(1).DataType == gdal.GDT_Byte
+    dominant = gdal.Open(results["DOMINANT"]).ReadAsArray()
+    assert dominant.max() > 0
+    importance = QgsVectorLayer(results["IMPORTANCE"], "importance", "ogr")
+    assert importance.featureCount() >= 6  # two climate drivers, three soils, LD (+ totals)
