@@ -180,7 +180,7 @@ class DriverAlgorithm(MineEcoAlgorithm):
         grid = engine.resolve_grid([target])
         return [target, *driver_sources], names, grid
 
-    def random_sample(self, parameters, context, sources, grid, monitor) -> PixelSample:
+    def random_sample(self, parameters, context, sources, grid, monitor, feedback=None):
         count = self.parameterAsInt(parameters, "POINTS", context)
         seed = self.parameterAsInt(parameters, "SEED", context)
         if count < 3:
@@ -192,6 +192,11 @@ class DriverAlgorithm(MineEcoAlgorithm):
             raise QgsProcessingException(
                 f"POINTS: only {len(sample)} pixel(s) are valid in TARGET and every driver; "
                 "at least 3 are needed (check NoData and the overlap of the rasters)"
+            )
+        if len(sample) < count and feedback is not None:
+            feedback.pushWarning(
+                f"POINTS: only {len(sample)} pixels are valid in TARGET and every driver; all of "
+                "them are used"
             )
         return sample
 
@@ -279,7 +284,7 @@ class PearsonCorrelation(DriverAlgorithm):
             )
             how = f"{len(sample)} points of SAMPLES"
         else:
-            sample = self.random_sample(parameters, context, sources, grid, monitor)
+            sample = self.random_sample(parameters, context, sources, grid, monitor, feedback)
             seed = self.parameterAsInt(parameters, "SEED", context)
             how = f"{len(sample)} random pixels (SEED {seed})"
         feedback.pushInfo(f"Target sampled at {how}.")

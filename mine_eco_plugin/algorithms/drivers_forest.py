@@ -392,13 +392,9 @@ class RfDriverContribution(DriverAlgorithm):
         monitor = self.monitor(feedback)
 
         # 1. Sample.
-        sample = self.random_sample(parameters, context, sources, grid, monitor.span(0.0, 0.05))
-        requested = self.parameterAsInt(parameters, "POINTS", context)
-        if len(sample) < requested:
-            feedback.pushWarning(
-                f"POINTS: only {len(sample)} pixels are valid in TARGET and every driver; all "
-                "of them are used"
-            )
+        sample = self.random_sample(
+            parameters, context, sources, grid, monitor.span(0.0, 0.05), feedback
+        )
         if len(sample) <= settings.node_size:
             raise QgsProcessingException(
                 f"POINTS: {len(sample)} valid sample points are too few to split nodes of "
