@@ -7,7 +7,7 @@ import os
 import time
 
 import numpy as np
-from qgis.core import QgsProcessingException
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
 from .. import engine
 from ..core import estarfm
@@ -308,6 +308,7 @@ class Estarfm(MineEcoAlgorithm):
     # --- run ---------------------------------------------------------------------------
     def process(self, parameters, context, feedback):
         started = time.perf_counter()
+        feedback = feedback or QgsProcessingFeedback()
         settings, values = self._settings(parameters, context)
         sources, bands = self._sources(parameters, context)
         monitor = self.monitor(feedback)
@@ -369,7 +370,7 @@ class Estarfm(MineEcoAlgorithm):
             grid=grid,
             halo=h,
             memory_mb=self.memory_mb(),
-            monitor=engine.Monitor(None, feedback.isCanceled if feedback else None),
+            monitor=engine.Monitor(None, feedback.isCanceled),
             # Per pixel of a block the kernel holds about 13 float32 and 4 float64 values per
             # band (thresholded copies, neighbour quantities, temporal weights).
             work_factor=7,
@@ -379,8 +380,6 @@ class Estarfm(MineEcoAlgorithm):
 
     @staticmethod
     def _log(feedback, stats, bands, seconds, settings):
-        if feedback is None:
-            return
         feedback.pushInfo(
             f"Predicted {stats.predicted} pixels in {seconds:.1f} s on {settings.threads} "
             f"thread(s); mean number of similar pixels {stats.mean_similar:.1f}; "
