@@ -1,0 +1,1023 @@
+"""html_report: one HTML page with the maps, charts and tables of both workflows' outputs, the
+PNGs in a folder beside it (``<name>_files/``), linked relatively so the two move together."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingOutputFolder,
+    QgsProcessingOutputString,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterString,
+)
+from qgis.PyQt.QtCore import QVariant
+
+from ..core import report
+from ..core.report import ColourScale, LegendEntry, ReportFigure, Section
+from ..engine import Monitor
+from ..provider_info import plugin_version, resource
+from . import report_rasters as rasters
+from .base import MineEcoAlgorithm
+from .drivers_forest import CATEGORY_COLOURS
+from .evaluation_support import parameter_text
+
+#: (section id, heading, parameter it needs, what that parameter is) in page order.
+SECTIONS = (
+    ("index-maps", "Resilience index", "INDEX", "index rasters, one per year"),
+    ("class-maps", "Resilience classes", "CLASSES", "class rasters, one per year"),
+    ("class-shares", "Class-area shares per year", "CLASSES", "class rasters, one per year"),
+    ("weights", "Indicator weights", "WEIGHTS", "weights table of composite_index"),
+    ("trend", "Trend of the index", "TREND", "trend class raster of index_trend"),
+    ("npp", "Net primary productivity", "NPP", "NPP raster"),
+    ("correlation", "Location-specific correlation", "CORRELATION", "correlation class rasters"),
+    ("importance", "Driver importance", "IMPORTANCE", "importance table"),
+    ("rgb", "Relative contributions (RGB)", "RGB", "RGB composite"),
+    ("dominant", "Dominant drivers", "DOMINANT", "dominant-driver raster"),
+    ("other-maps", "Other maps", "OTHER_RASTERS", "further rasters"),
+    ("parameters", "Parameters", "PARAMETERS", "parameter text"),
+    ("data-sources", "Data sources", None, "input layers"),
+)
+
+#: Colour maps of further rasters, chosen by the layer name.
+NAMED_COLOUR_MAPS = (
+    (r"ndvi|fvc|evi|savi|npp|veg|green", "YlGn"),
+    (r"lst|temp|heat|thermal", "RdYlBu_r"),
+    (r"erosion|soil.?loss|rusle", "YlOrBr"),
+    (r"dem|elev|height|slope", "terrain"),
+    (r"index|resilien|rsei|eco", "RdYlGn"),
+)
+
+#: Table 2 column order of the weights table and the headings shown.
+WEIGHT_COLUMNS = {
+    "code": "Code",
+    "criterion": "Criterion",
+    "criteria": "Criterion",
+    "indicator": "Indicator",
+    "name": "Indicator",
+    "objective": "Objective weight",
+    "subjective": "Subjective weight",
+    "combined": "Combined weight",
+    "weight": "Weight",
+    "trend": "Trend",
+    "minimum": "Minimum",
+    "maximum": "Maximum",
+}
+WEIGHT_SUMS = ("objective", "subjective", "combined", "weight")
+TEXT_COLUMNS = ("code", "trend", "name", "indicator", "criterion", "criteria", "category", "level")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")[:40] or "figure"
+
+
+def _plain(value):
+    """A Python value from a feature attribute (NULL → None, numeric text stays text)."""
+    if value is None or (isinstance(value, QVariant) and value.isNull()):
+        return None
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _number(value) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def colour_map_for(name: str) -> str:
+    for pattern, cmap in NAMED_COLOUR_MAPS:
+        if re.search(pattern, name, flags=re.IGNORECASE):
+            return cmap
+    return "viridis"
+
+
+class HtmlReport(MineEcoAlgorithm):
+    algorithm_id = "html_report"
+    display_name = "HTML report"
+    group_key = "workflows"
+    summary = (
+        "One HTML page (shown in the Results Viewer) with what the two workflows produce: maps "
+        "of the resilience index and classes per year, the class-area shares per year (the "
+        "first study's Figure 3), the weights table (its Table 2), the index trend, NPP, the "
+        "location-specific correlation shares (the second study's Figure 3 inset), the driver "
+        "importance ranking (its Figure 4), the relative-contribution RGB and dominant-driver "
+        "maps with their area shares (its Figure 5), further maps, the parameters used and the "
+        "data sources. Every input is optional: a section appears only when its input is "
+        "given, and the page lists the sections left out. The PNGs are written to a folder "
+        "beside the page (<name>_files/) and linked relatively: move the page with its folder. "
+        "Maps are drawn from reduced-resolution reads (MAP_SIZE pixels on the long side), with "
+        "a legend (class rasters: their colour table and category names or the QML beside "
+        "them; continuous rasters: a colour bar) and a scale bar; shares and statistics are "
+        "exact, from all pixels read block by block."
+    )
+    formula = (
+        "Class share (%) = pixels of the class / valid pixels × 100, rounded to 0.01 so that "
+        "each raster's shares sum to exactly 100 (largest remainder).\n"
+        "Scale bar: the largest 1, 2 or 5 × 10ⁿ m not longer than a quarter of the map width; "
+        "in a geographic CRS ground lengths at the map's central latitude on the CRS ellipsoid "
+        "(m per degree of longitude = π/180 · N · cos φ)."
+    )
+    nodata_rule = (
+        "NoData pixels are transparent on the maps and left out of every share, mean and "
+        "colour range; shares are of the valid pixels (pixel counts, not ellipsoidal areas)."
+    )
+    references = (
+        "The first study (seed 000): Table 2 (weights) and Figure 3 (class shares and mean "
+        "index per year).",
+        "The second study (seed 002): Figure 3 inset (correlation area shares), Figure 4 "
+        "(importance ranking), Figure 5 (RGB contributions, dominant drivers with area shares).",
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+        self.add_rasters(
+            "INDEX",
+            "Resilience index, one layer per year",
+            "Index rasters (e.g. composite_index OUTPUT), one per year in YEARS order; drawn "
+            "with one RdYlGn colour range for all years.",
+            optional=True,
+        )
+        self.add_rasters(
+            "CLASSES",
+            "Resilience classes, one layer per year",
+            "Class rasters (e.g. classify_index OUTPUT), one per year in YEARS order; gives the "
+            "class maps and the class-share chart.",
+            optional=True,
+        )
+        self.add(
+            QgsProcessingParameterString(
+                "YEARS", self.tr("Year labels (comma-separated)"), "", optional=True
+            ),
+            "One label per INDEX layer and per CLASSES layer, e.g. 2000,2005,2010,2016,2020; "
+            "blank: the layer names.",
+        )
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                "WEIGHTS",
+                self.tr("Indicator weights table"),
+                [QgsProcessing.TypeVector],
+                optional=True,
+            ),
+            "composite_index OUTPUT_WEIGHTS (or any table/CSV with indicator and weight "
+            "columns): shown in the form of the first study's Table 2.",
+        )
+        self.add_raster(
+            "TREND",
+            "Index trend classes",
+            "index_trend OUTPUT_CLASS: map and area shares.",
+            optional=True,
+        )
+        self.add_raster("NPP", "NPP", "casa_npp OUTPUT (gC·m⁻²·yr⁻¹).", optional=True)
+        self.add_rasters(
+            "CORRELATION",
+            "Correlation classes, one layer per driver",
+            "local_correlation OUTPUT_CLASS for one or more drivers: maps and area shares of "
+            "significant positive, significant negative and insignificant correlation.",
+            optional=True,
+        )
+        self.add(
+            QgsProcessingParameterString(
+                "CORRELATION_NAMES",
+                self.tr("Driver names of the correlation layers (comma-separated)"),
+                "",
+                optional=True,
+            ),
+            "One name per CORRELATION layer, e.g. MAT,MAP,SOC; blank: the layer names.",
+        )
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                "IMPORTANCE",
+                self.tr("Driver importance table"),
+                [QgsProcessing.TypeVector],
+                optional=True,
+            ),
+            "rf_driver_contribution OUTPUT_IMPORTANCE (its 'driver' rows: name, category, "
+            "percent), or any table with a name and a numeric column.",
+        )
+        self.add_raster(
+            "RGB",
+            "Relative-contribution RGB",
+            "rf_driver_contribution OUTPUT_RGB (8-bit RGB or RGBA); the band descriptions name "
+            "the category of each channel.",
+            optional=True,
+        )
+        self.add_raster(
+            "DOMINANT",
+            "Dominant driver classes",
+            "rf_driver_contribution OUTPUT_DOMINANT: map and area shares.",
+            optional=True,
+        )
+        self.add_rasters(
+            "OTHER_RASTERS",
+            "Other maps",
+            "More maps (NDVI, LST, erosion classes …): class rasters with their legend, others "
+            "with a colour bar stretched between the 2nd and 98th percentiles.",
+            optional=True,
+        )
+        parameters_text = QgsProcessingParameterString(
+            "PARAMETERS",
+            self.tr("Parameters and data sources (text or JSON)"),
+            "",
+            multiLine=True,
+            optional=True,
+        )
+        self.add(parameters_text, "Shown in its own section as given (JSON is indented).")
+        self.add(
+            QgsProcessingParameterString("TITLE", self.tr("Title"), "Mine Eco report"),
+            "Heading of the page.",
+        )
+        self.add_number(
+            "MAP_SIZE",
+            "Map resolution (pixels on the long side)",
+            rasters.PREVIEW_SIZE,
+            "Rasters are read decimated to this size for the maps (statistics use all pixels).",
+            minimum=100,
+            maximum=4000,
+            integer=True,
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterFileDestination(
+                "OUTPUT", self.tr("HTML report"), self.tr("HTML files (*.html *.htm)")
+            ),
+            "The page; its PNGs go to the folder <name>_files beside it.",
+        )
+        self.addOutput(QgsProcessingOutputFolder("FOLDER", self.tr("Folder of the figures")))
+        self.addOutput(QgsProcessingOutputString("SECTIONS", self.tr("Sections included")))
+        self.addOutput(QgsProcessingOutputString("OMITTED", self.tr("Sections omitted")))
+
+    # --- inputs -----------------------------------------------------------------------------
+    def _rasters(self, parameters, name, context) -> list[tuple]:
+        """(engine source, layer name) of every layer of a raster or multiple-raster input."""
+        if self.parameterDefinition(name).type() == "raster":
+            layer = self.parameterAsRasterLayer(parameters, name, context)
+            if layer is None:
+                return []
+            return [(self.raster_source(parameters, name, context), layer.name())]
+        layers = self.parameterAsLayerList(parameters, name, context)
+        if not layers:
+            return []
+        sources = self.raster_sources(parameters, name, context, bands=None)
+        return [(s, layer.name()) for s, layer in zip(sources, layers, strict=True)]
+
+    def _table(self, parameters, name, context) -> tuple[list[str], list[dict]] | None:
+        """Field names and rows of a table input; text columns that hold only numbers (CSV)
+        become numbers."""
+        source = self.parameterAsSource(parameters, name, context)
+        if source is None:
+            return None
+        fields = [field.name() for field in source.fields()]
+        rows = [
+            dict(zip(fields, (_plain(v) for v in feature.attributes()), strict=True))
+            for feature in source.getFeatures()
+        ]
+        for field in fields:
+            if field.lower() in TEXT_COLUMNS:
+                continue
+            values = [row[field] for row in rows if row[field] not in (None, "")]
+            if values and all(_number(v) is not None for v in values):
+                for row in rows:
+                    row[field] = _number(row[field])
+        return fields, rows
+
+    @staticmethod
+    def _labels(text: str, count: int, name: str, fallback: list[str]) -> list[str]:
+        labels = [part.strip() for part in text.split(",") if part.strip()] if text else []
+        if not labels:
+            return fallback
+        if len(labels) != count:
+            raise QgsProcessingException(
+                f"YEARS: {len(labels)} label(s) for {count} {name} layer(s)"
+            )
+        return labels
+
+    # --- the run ----------------------------------------------------------------------------
+    def process(self, parameters, context, feedback):
+        html_path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
+        folder = html_path.with_name(f"{html_path.stem}_files")
+        if folder.exists() and any(
+            not (p.is_file() and p.suffix.lower() == ".png") for p in folder.iterdir()
+        ):
+            raise QgsProcessingException(
+                f"OUTPUT: the folder {folder} exists and holds more than a report's PNGs; "
+                "choose another file name or remove that folder"
+            )
+        inputs = {
+            "INDEX": self._rasters(parameters, "INDEX", context),
+            "CLASSES": self._rasters(parameters, "CLASSES", context),
+            "TREND": self._rasters(parameters, "TREND", context),
+            "NPP": self._rasters(parameters, "NPP", context),
+            "CORRELATION": self._rasters(parameters, "CORRELATION", context),
+            "RGB": self._rasters(parameters, "RGB", context),
+            "DOMINANT": self._rasters(parameters, "DOMINANT", context),
+            "OTHER_RASTERS": self._rasters(parameters, "OTHER_RASTERS", context),
+        }
+        tables = {
+            name: self._table(parameters, name, context) for name in ("WEIGHTS", "IMPORTANCE")
+        }
+        years_text = parameter_text(self, parameters, "YEARS", context)
+        years = {
+            name: self._labels(
+                years_text, len(inputs[name]), name, [label for _, label in inputs[name]]
+            )
+            for name in ("INDEX", "CLASSES")
+            if inputs[name]
+        }
+        names_text = parameter_text(self, parameters, "CORRELATION_NAMES", context)
+        correlation_names = [label for _, label in inputs["CORRELATION"]]
+        if names_text and inputs["CORRELATION"]:
+            given = [part.strip() for part in names_text.split(",") if part.strip()]
+            if len(given) != len(correlation_names):
+                raise QgsProcessingException(
+                    f"CORRELATION_NAMES: {len(given)} name(s) for {len(correlation_names)} "
+                    "CORRELATION layer(s)"
+                )
+            correlation_names = given
+        parameters_given = parameter_text(self, parameters, "PARAMETERS", context)
+        title = parameter_text(self, parameters, "TITLE", context) or "Mine Eco report"
+
+        staging = html_path.parent / f".{html_path.stem}_files.{uuid.uuid4().hex[:12]}.partial"
+        partial_html = html_path.parent / f".{html_path.name}.{uuid.uuid4().hex[:12]}.partial"
+        try:
+            html_path.parent.mkdir(parents=True, exist_ok=True)
+            staging.mkdir()
+        except OSError as error:
+            raise QgsProcessingException(
+                f"OUTPUT: cannot write beside {html_path}: {error}"
+            ) from None
+        builder = ReportBuilder(
+            staging,
+            quote(folder.name),
+            self.parameterAsInt(parameters, "MAP_SIZE", context),
+            self.memory_mb(),
+            self.monitor(feedback),
+            units=sum(2 * len(v) for v in inputs.values()) + 1,
+        )
+        committed = False
+        try:
+            sections = builder.build(
+                inputs, tables, years, correlation_names, parameters_given, feedback
+            )
+            present = {section.key for section in sections}
+            omitted = [
+                (key, heading, f"no {parameter} given ({what})" if parameter else f"no {what}")
+                for key, heading, parameter, what in SECTIONS
+                if key not in present
+            ]
+            css_file = resource("styles", "report.css")
+            css = css_file.read_text(encoding="utf-8") if css_file.is_file() else ""
+            subtitle = (
+                f"Generated {datetime.datetime.now():%Y-%m-%d %H:%M} by Mine Eco "
+                f"{plugin_version()} (mineeco:{self.algorithm_id})."
+            )
+            page = report.render_page(title, sections, omitted, css=css, subtitle=subtitle)
+            partial_html.write_text(page, encoding="utf-8")
+            builder.monitor.check()
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(staging, folder)
+            os.replace(partial_html, html_path)
+            committed = True
+        except rasters.ReportInputError as error:
+            raise QgsProcessingException(str(error)) from None
+        finally:
+            if not committed:
+                shutil.rmtree(staging, ignore_errors=True)
+                partial_html.unlink(missing_ok=True)
+        for _, heading, reason in omitted:
+            feedback.pushInfo(f"Omitted: {heading} ({reason})")
+        feedback.pushInfo(f"Report: {html_path} with {len(builder.files)} figure(s) in {folder}")
+        return {
+            "OUTPUT": str(html_path),
+            "FOLDER": str(folder),
+            "SECTIONS": ",".join(section.key for section in sections),
+            "OMITTED": ",".join(key for key, _, _ in omitted),
+        }
+
+
+class ReportBuilder:
+    """Draws the figures into ``folder`` and assembles the sections, in page order."""
+
+    def __init__(self, folder: Path, link: str, map_size: int, memory_mb, monitor, units: int):
+        self.folder = folder
+        self.link = link
+        self.map_size = map_size
+        self.memory_mb = memory_mb
+        self.monitor: Monitor = monitor
+        self.units = max(units, 1)
+        self.done = 0
+        self.files: list[str] = []
+        self.index_means: list[float | None] | None = None
+        self.facts: list[tuple[str, str, str, dict]] = []
+
+    # --- plumbing ---------------------------------------------------------------------------
+    def span(self) -> Monitor:
+        """The monitor of the next unit of work (a preview or a pass over a raster)."""
+        self.monitor.check()
+        part = self.monitor.span(
+            min(self.done / self.units, 1.0), min((self.done + 1) / self.units, 1.0)
+        )
+        self.done += 1
+        return part
+
+    def png(self, stem: str, figure) -> str:
+        """Save ``figure`` as the next PNG; the relative link to it."""
+        self.span().report(1.0)
+        name = f"{len(self.files) + 1:02d}_{_slug(stem)}.png"
+        report.save(figure, self.folder / name)
+        self.files.append(name)
+        return f"{self.link}/{quote(name)}"
+
+    def preview(self, source, bands=None) -> rasters.Preview:
+        return rasters.read_preview(
+            source.path,
+            source.parameter,
+            bands=bands,
+            max_size=self.map_size,
+            crs_wkt=source.crs_wkt,
+        )
+
+    def counts(self, source) -> dict[int, int]:
+        return rasters.class_counts(source, memory_mb=self.memory_mb, monitor=self.span())
+
+    def note(self, parameter, source, label) -> None:
+        self.facts.append((parameter, label, source.path, rasters.raster_facts(source.path, label)))
+
+    def class_map(self, source, label, title, counts) -> tuple[str, list[LegendEntry]]:
+        legend = rasters.class_legend(source.path, source.parameter, tuple(counts))
+        shown = self.preview(source, bands=(1,))
+        image = report.class_image(shown.values[0].astype(np.int64), shown.valid, legend)
+        figure = report.map_figure(image, shown.frame, title=title, legend=legend)
+        return self.png(title, figure), legend
+
+    def continuous_map(self, source, title, scale: ColourScale) -> str:
+        shown = self.preview(source, bands=(1,))
+        image = report.continuous_image(shown.values[0], shown.valid)
+        return self.png(
+            title, report.map_figure(image, shown.frame, title=title, colour_scale=scale)
+        )
+
+    # --- sections ---------------------------------------------------------------------------
+    def build(self, inputs, tables, years, correlation_names, parameters_text, feedback):
+        sections: list[Section] = []
+        legends = self._driver_legends(inputs)
+
+        def add(section: Section | None):
+            if section is not None:
+                sections.append(section)
+                feedback.pushInfo(f"Section: {section.title}")
+
+        if inputs["INDEX"]:
+            add(self.index_section(inputs["INDEX"], years["INDEX"]))
+        if inputs["CLASSES"]:
+            add(self.class_sections(inputs["CLASSES"], years["CLASSES"], sections))
+        if tables["WEIGHTS"] is not None:
+            add(self.weights_section(*tables["WEIGHTS"]))
+        if inputs["TREND"]:
+            add(self.share_map_section("trend", "TREND", inputs["TREND"][0]))
+        if inputs["NPP"]:
+            add(self.npp_section(inputs["NPP"][0]))
+        if inputs["CORRELATION"]:
+            add(self.correlation_section(inputs["CORRELATION"], correlation_names))
+        if tables["IMPORTANCE"] is not None:
+            add(self.importance_section(*tables["IMPORTANCE"], legends))
+        if inputs["RGB"]:
+            add(self.rgb_section(inputs["RGB"][0], legends))
+        if inputs["DOMINANT"]:
+            add(self.share_map_section("dominant", "DOMINANT", inputs["DOMINANT"][0]))
+        if inputs["OTHER_RASTERS"]:
+            add(self.other_section(inputs["OTHER_RASTERS"]))
+        if parameters_text:
+            add(
+                Section(
+                    "parameters",
+                    "Parameters",
+                    "Every parameter and default used and the data sources, as given in "
+                    "PARAMETERS.",
+                    blocks=[report.parameters_block(parameters_text)],
+                )
+            )
+        if self.facts or any(t is not None for t in tables.values()):
+            add(self.sources_section(tables))
+        return sections
+
+    def index_section(self, layers, years) -> Section:
+        summaries = []
+        for source, label in layers:
+            summaries.append(
+                rasters.value_summary(source, memory_mb=self.memory_mb, monitor=self.span())
+            )
+            self.note("INDEX", source, label)
+        valid = [s for s in summaries if s.count]
+        vmin = min((s.minimum for s in valid), default=0.0)
+        vmax = max((s.maximum for s in valid), default=1.0)
+        if vmax <= vmin:
+            vmax = vmin + 1e-6
+        self.index_means = [s.mean if s.count else None for s in summaries]
+        scale = ColourScale("RdYlGn", vmin, vmax, "Index")
+        figures = [
+            ReportFigure(
+                self.continuous_map(source, f"Index {year}", scale), f"Resilience index, {year}."
+            )
+            for (source, _), year in zip(layers, years, strict=True)
+        ]
+        rows = [
+            (
+                year,
+                s.count,
+                s.mean if s.count else None,
+                s.std if s.count else None,
+                s.minimum if s.count else None,
+                s.maximum if s.count else None,
+            )
+            for year, s in zip(years, summaries, strict=True)
+        ]
+        table = report.html_table(
+            ["Year", "Valid pixels", "Mean", "Std. dev.", "Minimum", "Maximum"],
+            rows,
+            table_id="index-statistics",
+        )
+        return Section(
+            "index-maps",
+            "Resilience index",
+            f"The index per year on one colour scale ({vmin:.3f} red to {vmax:.3f} green, the "
+            "range over all years), with its statistics over all valid pixels.",
+            figures,
+            [table],
+        )
+
+    def class_sections(self, layers, years, sections) -> Section:
+        """The class maps (returned after the maps section is appended) and the shares."""
+        counts = [self.counts(source) for source, _ in layers]
+        legend: dict[int, LegendEntry] = {}
+        figures = []
+        for (source, label), year, tally in zip(layers, years, counts, strict=True):
+            src, own = self.class_map(source, label, f"Classes {year}", tally)
+            for entry in own:
+                legend.setdefault(entry.code, entry)
+            figures.append(ReportFigure(src, f"Classes, {year}."))
+            self.note("CLASSES", source, label)
+        sections.append(
+            Section(
+                "class-maps",
+                "Resilience classes",
+                "The class raster of each year with its legend (the raster's colour table and "
+                "category names, or its QML style).",
+                figures,
+            )
+        )
+        entries = [legend[code] for code in sorted(legend)]
+        totals = [sum(tally.values()) for tally in counts]
+        shares = np.array(
+            [
+                report.percentages([tally.get(e.code, 0) for e in entries])
+                if sum(tally.values())
+                else [0.0] * len(entries)
+                for tally in counts
+            ]
+        ).T.reshape(len(entries), len(counts))
+        means = (
+            self.index_means if self.index_means and len(self.index_means) == len(counts) else None
+        )
+        chart = report.stacked_shares_figure(
+            years,
+            entries,
+            shares,
+            title="Class-area shares per year",
+            group_label="Year",
+            means=means,
+        )
+        rows = [[entry.label, *(float(v) for v in shares[i])] for i, entry in enumerate(entries)]
+        attributes = [
+            [{"data-code": entry.code}]
+            + [{"data-pixels": tally.get(entry.code, 0)} for tally in counts]
+            for entry in entries
+        ]
+        footer = [
+            ["Total", *(100.0 if total else 0.0 for total in totals)],
+            ["Valid pixels", *totals],
+        ]
+        if means is not None:
+            footer.append(["Mean index", *means])
+        table = report.html_table(
+            ["Class", *years],
+            rows,
+            table_id="class-shares-table",
+            decimals=2,
+            footer=footer,
+            cell_attributes=attributes,
+        )
+        caption = (
+            "Share of each class in the valid pixels of each year (like the first study's "
+            "Figure 3); shares in %, rounded to 0.01 and summing to 100 per year"
+        )
+        return Section(
+            "class-shares",
+            "Class-area shares per year",
+            caption + ("; the line is the mean index per year." if means is not None else "."),
+            [ReportFigure(self.png("class_shares", chart), "Class-area shares per year.")],
+            [table],
+        )
+
+    def weights_section(self, fields, rows) -> Section:
+        lower = {field.lower(): field for field in fields}
+        ordered = [lower[key] for key in WEIGHT_COLUMNS if key in lower]
+        ordered += [field for field in fields if field not in ordered]
+        headings = [WEIGHT_COLUMNS.get(field.lower(), field) for field in ordered]
+        body = [[row[field] for field in ordered] for row in rows]
+        sums = []
+        for field in ordered:
+            numbers = [_number(row[field]) for row in rows]
+            if field.lower() in WEIGHT_SUMS and any(n is not None for n in numbers):
+                sums.append(float(sum(n for n in numbers if n is not None)))
+            else:
+                sums.append(None)
+        footer = [["Sum", *sums[1:]]] if any(s is not None for s in sums[1:]) else []
+        table = report.html_table(
+            headings, body, table_id="weights-table", decimals=4, footer=footer
+        )
+        return Section(
+            "weights",
+            "Indicator weights",
+            f"{len(rows)} indicator(s) with their trend and objective, subjective and combined "
+            "weights (the first study's Table 2 form).",
+            blocks=[table],
+        )
+
+    def share_map_section(self, key, parameter, layer) -> Section:
+        """A class raster whose shares matter: map, share bars and table (trend, dominant)."""
+        source, label = layer
+        heading = {"trend": "Trend of the index", "dominant": "Dominant drivers"}[key]
+        tally = self.counts(source)
+        src, legend = self.class_map(source, label, heading, tally)
+        self.note(parameter, source, label)
+        shares = report.percentages([tally.get(e.code, 0) for e in legend])
+        chart = report.share_bars_figure(legend, shares, title=f"{heading}: area shares")
+        rows = [
+            (entry.code, entry.label, tally.get(entry.code, 0), share)
+            for entry, share in zip(legend, shares, strict=True)
+        ]
+        table = report.html_table(
+            ["Code", "Class", "Pixels", "Share (%)"],
+            rows,
+            table_id=f"{key}-shares-table",
+            decimals=2,
+            footer=[["", "Total", sum(tally.values()), 100.0 if tally else 0.0]],
+        )
+        caption = {
+            "trend": "Trend class of every pixel (Sen's slope and Mann–Kendall test) and the "
+            "share of each class in the valid pixels.",
+            "dominant": "The category (or ordered pair of categories) dominating each pixel's "
+            "relative contribution, and the share of each class (like the second study's "
+            "Figure 5b and its inset).",
+        }[key]
+        return Section(
+            key,
+            heading,
+            caption,
+            [
+                ReportFigure(src, f"{heading}: map."),
+                ReportFigure(self.png(f"{key}_shares", chart), f"{heading}: area shares."),
+            ],
+            [table],
+        )
+
+    def npp_section(self, layer) -> Section:
+        source, label = layer
+        summary = rasters.value_summary(source, memory_mb=self.memory_mb, monitor=self.span())
+        self.note("NPP", source, label)
+        vmin, vmax = (summary.minimum, summary.maximum) if summary.count else (0.0, 1.0)
+        if vmax <= vmin:
+            vmax = vmin + 1e-6
+        unit = "gC·m⁻²·yr⁻¹"
+        src = self.continuous_map(source, "NPP", ColourScale("YlGn", vmin, vmax, f"NPP ({unit})"))
+        stats = (
+            f"mean {summary.mean:.2f}, standard deviation {summary.std:.2f}, range "
+            f"{summary.minimum:.2f}–{summary.maximum:.2f} {unit} over {summary.count} pixels"
+            if summary.count
+            else "no valid pixels"
+        )
+        return Section(
+            "npp",
+            "Net primary productivity",
+            f"Annual NPP from the CASA model: {stats}.",
+            [ReportFigure(src, f"NPP ({label}).")],
+        )
+
+    def correlation_section(self, layers, names) -> Section:
+        counts = [self.counts(source) for source, _ in layers]
+        legend: dict[int, LegendEntry] = {}
+        figures = []
+        for (source, label), name, tally in zip(layers, names, counts, strict=True):
+            src, own = self.class_map(source, label, f"Correlation with {name}", tally)
+            for entry in own:
+                legend.setdefault(entry.code, entry)
+            figures.append(ReportFigure(src, f"Local correlation classes: {name}."))
+            self.note("CORRELATION", source, label)
+        entries = [legend[code] for code in sorted(legend)]
+        shares = np.array(
+            [report.percentages([tally.get(e.code, 0) for e in entries]) for tally in counts]
+        ).T.reshape(len(entries), len(counts))
+        chart = report.stacked_shares_figure(
+            names,
+            entries,
+            shares,
+            horizontal=True,
+            title="Area shares of the correlation classes",
+            group_label="Driver",
+        )
+        figures.append(
+            ReportFigure(self.png("correlation_shares", chart), "Correlation area shares.")
+        )
+        rows = [
+            [name, *(float(v) for v in shares[:, j]), sum(counts[j].values())]
+            for j, name in enumerate(names)
+        ]
+        table = report.html_table(
+            ["Driver", *(f"{e.label} (%)" for e in entries), "Valid pixels"],
+            rows,
+            table_id="correlation-shares-table",
+            decimals=2,
+        )
+        return Section(
+            "correlation",
+            "Location-specific correlation",
+            "Moving-window correlation classes and the area shares of significant positive, "
+            "significant negative and insignificant correlation (like the inset of the second "
+            "study's Figure 3).",
+            figures,
+            [table],
+        )
+
+    def _driver_legends(self, inputs) -> dict[str, tuple[int, int, int, int]]:
+        """Category colours shared by the importance chart, the RGB note and the dominant map:
+        the dominant raster's single-category classes, else the RGB channels."""
+        colours: dict[str, tuple[int, int, int, int]] = {}
+        if inputs["DOMINANT"]:
+            source, _ = inputs["DOMINANT"][0]
+            colours.update(
+                rasters.category_colours(rasters.class_legend(source.path, source.parameter))
+            )
+        if inputs["RGB"]:
+            source, _ = inputs["RGB"][0]
+            dataset = rasters.open_raster(source.path, source.parameter)
+            channels = rasters.rgb_channels(
+                [
+                    dataset.GetRasterBand(b).GetDescription()
+                    for b in range(1, dataset.RasterCount + 1)
+                ],
+                dict(dataset.GetMetadata() or {}),
+            )
+            for band, name in enumerate(channels or []):
+                if name != "-":
+                    colours.setdefault(name, (*CATEGORY_COLOURS[band], 255))
+        return colours
+
+    def importance_section(self, fields, rows, colours) -> Section:
+        lower = {field.lower(): field for field in fields}
+        if "level" in lower:
+            drivers_only = [r for r in rows if str(r[lower["level"]]).lower() == "driver"]
+            rows = drivers_only or rows
+        name_field = next(
+            (lower[k] for k in ("name", "driver", "variable", "factor", "indicator") if k in lower),
+            None,
+        )
+        numeric = [
+            f
+            for f in fields
+            if rows and all(_number(r[f]) is not None for r in rows) and f != name_field
+        ]
+        value_field = next(
+            (lower[k] for k in ("percent", "importance") if k in lower and lower[k] in numeric),
+            next((f for f in numeric if not f.lower().endswith("_sd")), None),
+        )
+        if value_field is None:
+            raise rasters.ReportInputError(
+                "IMPORTANCE: no numeric column with a value for every row (e.g. percent or "
+                "importance)"
+            )
+        if name_field is None:
+            name_field = next((f for f in fields if f not in numeric), None)
+        names = [
+            str(r[name_field]) if name_field else f"driver {i + 1}" for i, r in enumerate(rows)
+        ]
+        values = [float(_number(r[value_field])) for r in rows]
+        category_field = lower.get("category")
+        categories = [str(r[category_field]) for r in rows] if category_field else None
+        errors = None
+        if "importance_sd" in lower:
+            sd = [_number(r[lower["importance_sd"]]) for r in rows]
+            if value_field.lower() == "importance":
+                errors = sd
+            elif "importance" in lower:
+                raw = [_number(r[lower["importance"]]) for r in rows]
+                errors = [
+                    s * v / i if s is not None and i else None
+                    for s, v, i in zip(sd, values, raw, strict=True)
+                ]
+        palette = dict(colours)
+        if categories:
+            spare = (c for c in CATEGORY_COLOURS if (*c, 255) not in palette.values())
+            for category in dict.fromkeys(categories):
+                if category not in palette:
+                    palette[category] = (*next(spare, (120, 120, 120)), 255)
+        percent = value_field.lower() == "percent"
+        chart = report.importance_figure(
+            names,
+            values,
+            categories=categories,
+            colours=palette,
+            errors=errors,
+            xlabel="Relative importance (%)" if percent else f"Importance ({value_field})",
+            title="Driver importance",
+        )
+        order = sorted(range(len(names)), key=lambda i: (-values[i], i))
+        columns = ["Rank", "Driver", *(["Category"] if categories else []), value_field]
+        if errors is not None:
+            columns.append("± SD")
+        body = []
+        for rank, i in enumerate(order, start=1):
+            row = [rank, names[i], *([categories[i]] if categories else []), values[i]]
+            if errors is not None:
+                row.append(errors[i])
+            body.append(row)
+        blocks = [report.html_table(columns, body, table_id="importance-table", decimals=2)]
+        if categories:
+            totals: dict[str, float] = {}
+            for category, value in zip(categories, values, strict=True):
+                totals[category] = totals.get(category, 0.0) + value
+            blocks.append(
+                report.html_table(
+                    ["Category", f"Total {value_field}"],
+                    sorted(totals.items(), key=lambda item: -item[1]),
+                    table_id="importance-categories-table",
+                    decimals=2,
+                )
+            )
+        return Section(
+            "importance",
+            "Driver importance",
+            "Importance of each driver in the forest on all drivers, largest first (like the "
+            "second study's Figure 4)"
+            + (", coloured by category with the category totals." if categories else "."),
+            [ReportFigure(self.png("importance", chart), "Driver importance ranking.")],
+            blocks,
+        )
+
+    def rgb_section(self, layer, colours) -> Section:
+        source, label = layer
+        dataset = rasters.open_raster(source.path, source.parameter)
+        if dataset.RasterCount < 3:
+            raise rasters.ReportInputError(
+                f"{source.parameter}: has {dataset.RasterCount} band(s); 3 (RGB) or 4 (RGBA) "
+                "are needed"
+            )
+        shown = self.preview(source, bands=(1, 2, 3))
+        self.note("RGB", source, label)
+        values = shown.values
+        stretched = values.min(initial=0) < 0 or values.max(initial=0) > 255
+        if stretched:  # not 8-bit: each band stretched on its own
+            channels_out = []
+            for band in values:
+                low, high = rasters.stretch(band, shown.valid)
+                channels_out.append(np.clip((band - low) / (high - low) * 255, 0, 255))
+            values = np.stack(channels_out)
+        image = np.zeros((*shown.valid.shape, 4), dtype=np.uint8)
+        image[..., :3] = np.moveaxis(np.nan_to_num(values), 0, -1).astype(np.uint8)
+        image[..., 3] = np.where(shown.valid, 255, 0)
+        channels = rasters.rgb_channels(shown.descriptions, shown.metadata)
+        pure = ((255, 0, 0, 255), (0, 255, 0, 255), (0, 0, 255, 255))
+        if channels:
+            legend = [
+                LegendEntry(i, f"{colour}: {name}", pure[i])
+                for i, (colour, name) in enumerate(
+                    zip(("Red", "Green", "Blue"), channels, strict=True)
+                )
+            ]
+            order = ", ".join(f"band {i + 1} → {e.label}" for i, e in enumerate(legend))
+        else:
+            legend = [
+                LegendEntry(i, f"{colour}: band {i + 1}", pure[i])
+                for i, colour in enumerate(("Red", "Green", "Blue"))
+            ]
+            order = "bands 1, 2, 3 → red, green, blue (the raster names no categories)"
+        figure = report.map_figure(
+            image,
+            shown.frame,
+            title="Relative contributions",
+            legend=legend,
+            legend_title="Channel",
+        )
+        meaning = (
+            "each channel's brightness is the category's relative contribution (255 = 100 %)"
+            if shown.metadata.get("MINEECO_ALGORITHM") == "rf_driver_contribution"
+            else "each channel as stored"
+        ) + ("; bands stretched (2–98 %) as they are not 8-bit" if stretched else "")
+        return Section(
+            "rgb",
+            "Relative contributions (RGB)",
+            f"RGB composite of the relative contributions (like the second study's Figure 5a): "
+            f"{order}; {meaning}; mixed colours mark shared control.",
+            [ReportFigure(self.png("rgb", figure), f"Relative contributions ({label}).")],
+        )
+
+    def other_section(self, layers) -> Section:
+        figures = []
+        blocks = []
+        for source, label in layers:
+            self.note("OTHER_RASTERS", source, label)
+            if rasters.is_class_raster(source.path, source.parameter):
+                tally = self.counts(source)
+                src, legend = self.class_map(source, label, label, tally)
+                shares = report.percentages([tally.get(e.code, 0) for e in legend])
+                blocks.append(
+                    report.html_table(
+                        ["Class", f"{label}: share (%)", "Pixels"],
+                        [
+                            (e.label, share, tally.get(e.code, 0))
+                            for e, share in zip(legend, shares, strict=True)
+                        ],
+                        table_id=f"other-{_slug(label)}-shares",
+                        decimals=2,
+                    )
+                )
+                figures.append(ReportFigure(src, f"{label} (classes)."))
+                continue
+            shown = self.preview(source, bands=(1,))
+            vmin, vmax = rasters.stretch(shown.values[0], shown.valid)
+            description = shown.descriptions[0] if shown.descriptions else ""
+            scale = ColourScale(colour_map_for(label), vmin, vmax, description or label)
+            image = report.continuous_image(shown.values[0], shown.valid)
+            figure = report.map_figure(image, shown.frame, title=label, colour_scale=scale)
+            figures.append(
+                ReportFigure(
+                    self.png(label, figure),
+                    f"{label}, band 1; colours from {vmin:.4g} to {vmax:.4g} (2nd–98th "
+                    "percentile).",
+                )
+            )
+        return Section(
+            "other-maps",
+            "Other maps",
+            "Further layers: class rasters with their legend and shares, others stretched "
+            "between their 2nd and 98th percentiles.",
+            figures,
+            blocks,
+        )
+
+    def sources_section(self, tables) -> Section:
+        rows = [
+            (
+                parameter,
+                label,
+                path,
+                facts["size"],
+                facts["pixel"],
+                facts["crs"],
+                facts["producer"],
+                facts["settings"],
+            )
+            for parameter, label, path, facts in self.facts
+        ]
+        for name, table in tables.items():
+            if table is not None:
+                fields, records = table
+                rows.append(
+                    (name, "table", "", f"{len(records)} rows", "", "", "", ", ".join(fields))
+                )
+        table_html = report.html_table(
+            [
+                "Input",
+                "Layer",
+                "File",
+                "Size (cols × rows × bands)",
+                "Pixel",
+                "CRS",
+                "Produced by",
+                "Settings recorded in the file",
+            ],
+            rows,
+            table_id="sources-table",
+        )
+        return Section(
+            "data-sources",
+            "Data sources",
+            "Every input layer of this report: file, grid, CRS and, for Mine Eco outputs, the "
+            "algorithm and the settings it recorded in the file.",
+            blocks=[table_html],
+        )

@@ -1,0 +1,405 @@
+"""html_report through processing.run: every section with its PNGs, class shares that sum to
+100 % and equal hand counts, omitted sections listed, atomic output and bad input."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from qgis.core import QgsFeature, QgsProcessingException, QgsVectorLayer
+from rasters import write_raster
+
+ALL_SECTIONS = (
+    "index-maps",
+    "class-maps",
+    "class-shares",
+    "weights",
+    "trend",
+    "npp",
+    "correlation",
+    "importance",
+    "rgb",
+    "dominant",
+    "other-maps",
+    "parameters",
+    "data-sources",
+)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+RESILIENCE = ((1, "severe", (215, 25, 28)), (2, "poor", (253, 174, 97)), (3, "good", (26, 150, 65)))
+
+
+class Page(HTMLParser):
+    """Sections (id → heading, caption, images), tables (id → rows of (text, attributes))
+    and the omitted list of a report page."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.sections: dict[str, dict] = {}
+        self.tables: dict[str, list[list[tuple[str, dict]]]] = {}
+        self.omitted: dict[str, str] = {}
+        self._section = None
+        self._table = None
+        self._capture = None
+        self._text = ""
+        self._attributes: dict = {}
+        self._omitted_key = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "section":
+            self._section = attributes.get("id")
+            self.sections[self._section] = {"heading": "", "caption": "", "images": []}
+        elif tag == "h2" and self._section:
+            self._capture, self._text = "heading", ""
+        elif tag == "p" and attributes.get("class") == "caption" and self._section:
+            self._capture, self._text = "caption", ""
+        elif tag == "img" and self._section:
+            self.sections[self._section]["images"].append(attributes["src"])
+        elif tag == "table" and attributes.get("id"):
+            self._table = attributes["id"]
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self.tables[self._table].append([])
+        elif tag in ("td", "th") and self._table:
+            self._capture, self._text, self._attributes = "cell", "", attributes
+        elif tag == "li" and attributes.get("data-section"):
+            self._omitted_key, self._capture, self._text = attributes["data-section"], "li", ""
+
+    def handle_data(self, data):
+        if self._capture:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if tag in ("h2", "p") and self._capture in ("heading", "caption"):
+            self.sections[self._section][self._capture] = self._text
+            self._capture = None
+        elif tag in ("td", "th") and self._capture == "cell":
+            self.tables[self._table][-1].append((self._text, self._attributes))
+            self._capture = None
+        elif tag == "table":
+            self._table = None
+        elif tag == "li" and self._capture == "li":
+            self.omitted[self._omitted_key] = self._text
+            self._capture = None
+        elif tag == "section":
+            self._section = None
+
+
+def class_raster(path, codes, classes=RESILIENCE, *, qml_only=False, pixel=30.0):
+    """A uint8 class raster (NoData 0) with a colour table and category names, or (qml_only)
+    with a QML style beside it and no styling in the file."""
+    write_raster(path, codes, nodata=0, dtype=gdal.GDT_Byte, pixel=pixel)
+    if qml_only:
+        entries = "".join(
+            f'<paletteEntry value="{code}" color="#{r:02x}{g:02x}{b:02x}" alpha="255" '
+            f'label="{label}"/>'
+            for code, label, (r, g, b) in classes
+        )
+        Path(path).with_suffix(".qml").write_text(
+            f"<qgis><pipe><rasterrenderer type='paletted'><colorPalette>{entries}"
+            "</colorPalette></rasterrenderer></pipe></qgis>",
+            encoding="utf-8",
+        )
+        return str(path)
+    dataset = gdal.Open(str(path), gdal.GA_Update)
+    band = dataset.GetRasterBand(1)
+    table = gdal.ColorTable()
+    names = [""] * (max(c for c, _, _ in classes) + 1)
+    for code, label, colour in classes:
+        table.SetColorEntry(code, (*colour, 255))
+        names[code] = label
+    band.SetRasterColorTable(table)
+    band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
+    band.SetCategoryNames(names)
+    dataset = None
+    return str(path)
+
+
+# Hand counts of the three class rasters (codes 1-3, 0 = NoData) over 8 × 10 pixels.
+def year_codes(year_index: int) -> np.ndarray:
+    codes = np.ones((8, 10), dtype=np.uint8)
+    codes[:, 4 + year_index :] = 2  # year 0: 32 severe, 48 poor; shifts one column a year
+    codes[6:, :] = 3  # 20 good
+    codes[0, 0] = 0  # one NoData pixel
+    return codes
+
+
+def hand_counts(year_index: int) -> dict[int, int]:
+    codes = year_codes(year_index)
+    return {c: int((codes == c).sum()) for c in (1, 2, 3)}
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("in")
+    rng = np.random.default_rng(3)
+    index = []
+    classes = []
+    for year in range(3):
+        values = rng.uniform(0.2, 0.9, (8, 10)).astype(np.float32)
+        values[0, 0] = -9999
+        index.append(write_raster(folder / f"index_{year}.tif", values, nodata=-9999))
+        classes.append(class_raster(folder / f"classes_{year}.tif", year_codes(year)))
+    trend = class_raster(
+        folder / "trend.tif",
+        np.tile(np.array([1, 2, 3, 2, 2], dtype=np.uint8), (8, 2)),
+        ((1, "Significant decline", (215, 48, 39)), (2, "No change", (255, 255, 191)),
+         (3, "Significant improvement", (26, 152, 80))),
+    )  # fmt: skip
+    correlation_classes = (
+        (1, "Significant positive", (202, 0, 32)),
+        (2, "Significant negative", (5, 113, 176)),
+        (3, "Insignificant", (220, 220, 220)),
+    )
+    correlation = [
+        class_raster(
+            folder / f"corr_{name}.tif",
+            rng.integers(1, 4, (8, 10)).astype(np.uint8),
+            correlation_classes,
+        )
+        for name in ("mat", "soc")
+    ]
+    dominant_classes = (
+        (1, "C: climate", (215, 25, 28)),
+        (2, "S: soil", (26, 150, 65)),
+        (3, "M: mining", (44, 123, 182)),
+        (4, "CS: climate > soil (coupled)", (200, 120, 80)),
+    )
+    dominant = class_raster(
+        folder / "dominant.tif", rng.integers(0, 5, (8, 10)).astype(np.uint8), dominant_classes
+    )
+    rgb = write_raster(folder / "rgb.tif", rng.integers(0, 256, (4, 8, 10)), dtype=gdal.GDT_Byte)
+    dataset = gdal.Open(rgb, gdal.GA_Update)
+    for band, text in enumerate(("red: climate", "green: soil", "blue: mining", "alpha"), 1):
+        dataset.GetRasterBand(band).SetDescription(text)
+    dataset.GetRasterBand(4).SetColorInterpretation(gdal.GCI_AlphaBand)
+    dataset = None
+    npp = write_raster(folder / "npp.tif", rng.uniform(50, 600, (8, 10)), nodata=-9999)
+    ndvi = write_raster(folder / "ndvi.tif", rng.uniform(-0.1, 0.8, (8, 10)), nodata=-9999)
+    erosion = class_raster(
+        folder / "erosion_classes.tif",
+        rng.integers(1, 3, (8, 10)).astype(np.uint8),
+        ((1, "slight", (255, 255, 204)), (2, "severe", (189, 0, 38))),
+        qml_only=True,
+    )
+    weights = QgsVectorLayer(
+        "None?field=code:string&field=indicator:string&field=trend:string"
+        "&field=objective:double&field=subjective:double&field=combined:double",
+        "weights",
+        "memory",
+    )
+    features = []
+    for row in (
+        ("C1", "Desertification index", "-", 0.0554, 0.1815, 0.1185),
+        ("C2", "Soil erosion degree", "-", 0.0601, 0.0500, 0.0551),
+        ("C3", "NDVI", "+", 0.8845, 0.7685, 0.8264),
+    ):
+        feature = QgsFeature(weights.fields())
+        feature.setAttributes(list(row))
+        features.append(feature)
+    weights.dataProvider().addFeatures(features)
+    importance = folder / "importance.csv"
+    importance.write_text(
+        "level,name,category,importance,importance_sd,percent\n"
+        "driver,MAT,climate,2.0,0.2,20\n"
+        "driver,SOC,soil,3.0,0.3,30\n"
+        "driver,LD,mining,5.0,0.5,50\n"
+        "category,climate,climate,,,20\n",
+        encoding="utf-8",
+    )
+    return {
+        "INDEX": index,
+        "CLASSES": classes,
+        "YEARS": "2000,2010,2020",
+        "WEIGHTS": weights,
+        "TREND": trend,
+        "NPP": npp,
+        "CORRELATION": correlation,
+        "CORRELATION_NAMES": "MAT,SOC",
+        "IMPORTANCE": str(importance),
+        "RGB": rgb,
+        "DOMINANT": dominant,
+        "OTHER_RASTERS": [ndvi, erosion],
+        "PARAMETERS": '{"classify_index": {"BREAKS": "0.38,0.41,0.63,0.73"}, "source": "test"}',
+        "TITLE": "Test report",
+    }
+
+
+def read_page(path) -> Page:
+    return Page(Path(path).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def full_report(provider, inputs, tmp_path_factory):
+    """One report with every input (shared by the tests that only read it)."""
+    import processing
+    from qgis.core import QgsProcessingFeedback
+
+    output = tmp_path_factory.mktemp("full") / "out" / "my report.html"
+    results = processing.run(
+        "mineeco:html_report", {**inputs, "OUTPUT": str(output)}, feedback=QgsProcessingFeedback()
+    )
+    return output, results
+
+
+def test_every_section_with_its_figures(full_report):
+    output, results = full_report
+    assert results["OUTPUT"] == str(output)
+    assert results["SECTIONS"].split(",") == list(ALL_SECTIONS)
+    assert results["OMITTED"] == ""
+    page = read_page(output)
+    assert list(page.sections) == ["omitted", *ALL_SECTIONS]
+    assert page.omitted == {}
+    folder = output.parent / "my report_files"
+    assert results["FOLDER"] == str(folder)
+    for key in ALL_SECTIONS:
+        section = page.sections[key]
+        assert section["heading"].strip() and section["caption"].strip(), key
+    expected_images = {
+        "index-maps": 3,
+        "class-maps": 3,
+        "class-shares": 1,
+        "trend": 2,
+        "npp": 1,
+        "correlation": 3,
+        "importance": 1,
+        "rgb": 1,
+        "dominant": 2,
+        "other-maps": 2,
+    }
+    for key, section in page.sections.items():
+        assert len(section["images"]) == expected_images.get(key, 0), key
+        for src in section["images"]:
+            # Relative links into the folder beside the page (the space is URL-encoded).
+            assert src.startswith("my%20report_files/")
+            image = output.parent / unquote(src)
+            assert image.is_file() and image.stat().st_size > 1000, src
+            assert image.read_bytes()[:8] == PNG_SIGNATURE
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        unquote(src).split("/")[1] for s in page.sections.values() for src in s["images"]
+    )
+    # Nothing half-written is left beside the page.
+    assert sorted(p.name for p in output.parent.iterdir()) == ["my report.html", "my report_files"]
+    text = output.read_text(encoding="utf-8")
+    assert "&quot;BREAKS&quot;: &quot;0.38,0.41,0.63,0.73&quot;" in text  # JSON, indented
+    assert "red: climate" in text.lower()
+
+
+def test_class_shares_sum_to_100_and_equal_hand_counts(full_report):
+    output, _ = full_report
+    table = read_page(output).tables["class-shares-table"]
+    header, *rows = table
+    assert [text for text, _ in header] == ["Class", "2000", "2010", "2020"]
+    body = [row for row in rows if row[0][0] in ("severe", "poor", "good")]
+    assert [row[0][0] for row in body] == ["severe", "poor", "good"]
+    for year in range(3):
+        counts = hand_counts(year)
+        total = sum(counts.values())
+        assert total == 79  # 80 pixels less the NoData one
+        shown = [float(row[1 + year][0]) for row in body]
+        assert sum(shown) == pytest.approx(100.0, abs=1e-9)
+        for count, row, share in zip(counts.values(), body, shown, strict=True):
+            assert int(row[1 + year][1]["data-pixels"]) == count
+            assert share == pytest.approx(100.0 * count / total, abs=0.005)
+    footer = {row[0][0]: [text for text, _ in row[1:]] for row in rows if row not in body}
+    assert footer["Total"] == ["100.00"] * 3
+    assert footer["Valid pixels"] == ["79"] * 3
+    assert "Mean index" in footer  # the index layers match the class layers year by year
+
+
+def test_other_tables_follow_the_inputs(full_report):
+    output, _ = full_report
+    page = read_page(output)
+    weights = page.tables["weights-table"]
+    assert [t for t, _ in weights[0]] == [
+        "Code",
+        "Indicator",
+        "Objective weight",
+        "Subjective weight",
+        "Combined weight",
+        "Trend",
+    ]
+    assert [t for t, _ in weights[1]] == ["C1", "Desertification index", "0.0554", "0.1815",
+                                          "0.1185", "-"]  # fmt: skip
+    assert [t for t, _ in weights[-1]][:2] == ["Sum", "–"] or weights[-1][0][0] == "Sum"
+    importance = page.tables["importance-table"]
+    # Driver rows only, largest first (the CSV's category row is left out).
+    assert [row[1][0] for row in importance[1:]] == ["LD", "SOC", "MAT"]
+    assert [row[3][0] for row in importance[1:]] == ["50.00", "30.00", "20.00"]
+    trend = page.tables["trend-shares-table"]
+    # Columns 1, 2, 3, 2, 2 repeated: 16 decline, 48 no change, 16 improvement of 80.
+    assert [(row[1][0], row[2][0], row[3][0]) for row in trend[1:4]] == [
+        ("Significant decline", "16", "20.00"),
+        ("No change", "48", "60.00"),
+        ("Significant improvement", "16", "20.00"),
+    ]
+    correlation = page.tables["correlation-shares-table"]
+    for row in correlation[1:]:
+        assert sum(float(text) for text, _ in row[1:4]) == pytest.approx(100.0)
+        assert row[4][0] == "80"
+    erosion = page.tables["other-erosion_classes-shares"]
+    assert [row[0][0] for row in erosion[1:]] == ["slight", "severe"]  # labels from the QML
+
+
+def test_omitted_sections_are_listed(run, inputs, tmp_path):
+    output = tmp_path / "classes only.html"
+    results = run(
+        "html_report",
+        {"CLASSES": inputs["CLASSES"], "YEARS": inputs["YEARS"], "OUTPUT": str(output)},
+    )
+    assert results["SECTIONS"] == "class-maps,class-shares,data-sources"
+    page = read_page(output)
+    assert set(page.sections) == {"omitted", "class-maps", "class-shares", "data-sources"}
+    omitted = set(ALL_SECTIONS) - {"class-maps", "class-shares", "data-sources"}
+    assert set(page.omitted) == omitted
+    assert results["OMITTED"].split(",") == [k for k in ALL_SECTIONS if k in omitted]
+    assert "no INDEX given" in page.omitted["index-maps"]
+    assert "no IMPORTANCE given" in page.omitted["importance"]
+    assert "Mean index" not in output.read_text(encoding="utf-8")
+
+
+def test_no_input_gives_a_page_listing_every_omission(run, tmp_path):
+    output = tmp_path / "empty.html"
+    results = run("html_report", {"OUTPUT": str(output)})
+    assert results["SECTIONS"] == ""
+    assert set(read_page(output).omitted) == set(ALL_SECTIONS)
+    assert list((tmp_path / "empty_files").iterdir()) == []
+
+
+def test_rerun_replaces_the_figures_and_refuses_foreign_folders(run, inputs, tmp_path):
+    output = tmp_path / "report.html"
+    run("html_report", {"NPP": inputs["NPP"], "TREND": inputs["TREND"], "OUTPUT": str(output)})
+    assert len(list((tmp_path / "report_files").iterdir())) == 3
+    run("html_report", {"NPP": inputs["NPP"], "OUTPUT": str(output)})
+    assert [p.name for p in (tmp_path / "report_files").iterdir()] == ["01_NPP.png"]
+    (tmp_path / "report_files" / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(QgsProcessingException, match="OUTPUT: the folder"):
+        run("html_report", {"NPP": inputs["NPP"], "OUTPUT": str(output)})
+    assert (tmp_path / "report_files" / "notes.txt").exists()
+
+
+def test_bad_input_names_the_parameter(run, inputs, tmp_path):
+    output = tmp_path / "report.html"
+    with pytest.raises(QgsProcessingException, match="YEARS: 2 label"):
+        run(
+            "html_report",
+            {"CLASSES": inputs["CLASSES"], "YEARS": "2000,2010", "OUTPUT": str(output)},
+        )
+    with pytest.raises(QgsProcessingException, match="CLASSES.*non-integer"):
+        run("html_report", {"CLASSES": [inputs["NPP"]], "OUTPUT": str(output)})
+    with pytest.raises(QgsProcessingException, match="CORRELATION_NAMES: 1 name"):
+        run(
+            "html_report",
+            {
+                "CORRELATION": inputs["CORRELATION"],
+                "CORRELATION_NAMES": "MAT",
+                "OUTPUT": str(output),
+            },
+        )
+    # A failed run leaves nothing behind.
+    assert list(tmp_path.iterdir()) == []
