@@ -437,6 +437,8 @@ def stacked_shares_figure(
         if group_label:
             axes.set_xlabel(group_label)
     handles, labels = axes.get_legend_handles_labels()
+    if not horizontal:  # the legend reads top-down like the stack
+        handles, labels = handles[::-1], labels[::-1]
     if means is not None and not horizontal and any(m is not None for m in means):
         twin = axes.twinx()
         xs = [p for p, m in zip(positions, means, strict=True) if m is not None]
@@ -450,6 +452,7 @@ def stacked_shares_figure(
                 xytext=(0, 6),
                 fontsize=7,
                 ha="center",
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8, "lw": 0},
             )
         twin.set_ylabel(mean_label)
         low, high = min(ys), max(ys)
