@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 # Set to 1 to let a run that collects no test at all (pytest exit code 5) succeed.
 ALLOW_NO_TESTS ?= 0
 
-.PHONY: help setup test demo bench lint format package clean distclean
+.PHONY: help setup setup-peers test demo bench lint format package clean distclean
 
 help:
 	@echo "make setup     install QGIS & co. from Debian if missing; create .venv; dev requirements"
@@ -40,7 +40,11 @@ help:
 setup:
 	@bash scripts/setup_env.sh
 
-test: setup
+# Tests also install the peer tools they compare with (GRASS, R terra/randomForest/gstat).
+setup-peers:
+	@bash scripts/setup_env.sh --peers
+
+test: setup-peers
 	@set +e; QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [[ $$rc -eq 5 && "$(ALLOW_NO_TESTS)" == 1 ]]; then \
 		echo "make test: pytest collected no tests (allowed by ALLOW_NO_TESTS=1)"; rc=0; \

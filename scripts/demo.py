@@ -140,7 +140,10 @@ class QgisProcess:
     def run(self, step: str, algorithm: str, parameters: dict[str, Any]) -> dict[str, Any]:
         """``qgis_process.bin --json run mineeco:<algorithm> -- KEY=value ...`` → ``results``."""
         args = ["--json", "run", f"{PROVIDER}:{algorithm}", "--"]
-        args += [f"{key}={value}" for key, value in parameters.items()]
+        for key, value in parameters.items():
+            # A multiple-layer parameter: the key repeated once per layer (qgis_process 3.22).
+            for item in value if isinstance(value, list | tuple) else [value]:
+                args.append(f"{key}={item}")
         out = self.call(step, *args)
         # Other plugins may print before the JSON document.
         try:
@@ -204,11 +207,39 @@ class Demo:
             if not written.is_file():
                 raise StepFailed(step, f"{name}: {written} was not written")
             self.rasters.append(RasterOutput(step, written))
-        self.values += [(step, k, v) for k, v in results.items() if k not in outputs]
+        self.values += [
+            (step, k, v) for k, v in results.items() if k not in outputs and not _is_file(v)
+        ]
         return results
 
 
 Step = Callable[[Demo], None]
+
+
+def _is_file(value: Any) -> bool:
+    """A result that names a written file (reported with the rasters, not as a value)."""
+    return isinstance(value, str) and Path(value).suffix.lower() in FILE_SUFFIXES
+
+
+FILE_SUFFIXES = {".tif", ".tiff", ".csv", ".gpkg", ".html", ".png", ".vrt", ".shp"}
+
+
+def module_step(module: str, function: str = "run_step") -> Step:
+    """A step from ``scripts/<module>.py``: ``function(run_algorithm, fetch, out_dir)`` runs
+    algorithms through qgis_process and returns {label: raster path} to summarise."""
+
+    def step(demo: Demo) -> None:
+        steps = importlib.import_module(module)
+
+        def run_algorithm(algorithm_id: str, **parameters: Any) -> dict[str, Any]:
+            return demo.run(algorithm_id, parameters, outputs=(), step=f"{module}: {algorithm_id}")
+
+        rasters = getattr(steps, function)(run_algorithm, fetch_data.fetch, demo.out)
+        for label, path in rasters.items():
+            demo.rasters.append(RasterOutput(label, Path(path)))
+
+    step.__name__ = f"{module}.{function}"
+    return step
 
 
 # --- steps: Landsat indicators of the first study (L8-FL scene) ----------------------------
@@ -315,6 +346,25 @@ LANDSAT_INDICATOR_STEPS: tuple[Step, ...] = (
 #: (title, steps) per workflow, run in this order.
 WORKFLOWS: tuple[tuple[str, tuple[Step, ...]], ...] = (
     ("Landsat indicators (L8-FL, Landsat 8, 2015-08-04)", LANDSAT_INDICATOR_STEPS),
+    (
+        "First study: resilience evaluation model (L8-FL)",
+        (module_step("demo_workflows", "resilience_step"),),
+    ),
+    ("Second study: NPP drivers model (NC-LC)", (module_step("demo_workflows", "npp_step"),)),
+    (
+        "More algorithms on real data",
+        tuple(
+            module_step(m)
+            for m in (
+                "demo_rusle",
+                "demo_landscape",
+                "demo_evaluation",
+                "demo_casa",
+                "demo_estarfm",
+                "demo_drivers",
+            )
+        ),
+    ),
 )
 
 

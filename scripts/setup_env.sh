@@ -22,6 +22,12 @@ APT_PACKAGES=(qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-ven
     python3-sklearn
     # The desktop smoke test starts QGIS itself on a virtual screen.
     xvfb xauth)
+# `setup_env.sh --peers` (make test): the peer tools the tests compare results with; each test
+# skips with the reason when its peer is missing, so these are for completeness, not function.
+if [[ "${1:-}" == "--peers" ]]; then
+    APT_PACKAGES+=(grass-core r-base-core r-cran-terra r-cran-randomforest r-cran-gstat
+        python3-threadpoolctl)
+fi
 
 log() { printf 'setup: %s\n' "$*"; }
 

@@ -1,0 +1,334 @@
+"""Demo steps: the two studies' workflow models, end to end, through qgis_process.
+
+``make demo`` calls ``resilience_step`` and ``npp_step`` (same signature as every demo step:
+``(run_algorithm, fetch, out_dir) -> {label: raster path}``).
+
+Real and derived layers (every derived layer says so in its file name and metadata):
+
+* **Resilience evaluation** on the L8-FL scene (Landsat 8, 2015-08-04, Florida). Real: the
+  Landsat bands and MTL, hence every spectral indicator (FVC, wetness, dryness, albedo, LST,
+  VHI/TCI with one date, DDI). Derived stand-ins, because the sample data have none for this
+  place: land cover (from NDVI thresholds, in the Chinese LUCC codes the shipped HAI/BAI/ECO
+  tables use: water 41, built-up 51, dry land 12, grassland 31, forest 21), a DEM (a smooth
+  surface), 12 monthly rainfall layers (a seasonal curve around Pensacola's ~140 mm/month),
+  soil fractions (constant loam: sand 40 %, silt 40 %, clay 20 %, organic carbon 1.5 %).
+  Population, PM2.5 and CO2 are not given: the model leaves them out and renormalises.
+* **NPP drivers** on the NC-LC site (Raleigh, North Carolina). Real: land cover (strata.tif),
+  monthly temperature and precipitation of 1999 (CLIMATE, EPSG:4326 assigned), the climate
+  drivers (their annual mean and sum). Derived: monthly NDVI (one Landsat 7 date × a seasonal
+  curve, as the CASA demo step), solar radiation (FAO-56 from latitude), 80 soil samples (drawn
+  from smooth fields: stand-ins for a field survey), and two land-degradation indicators (bare
+  soil 1 − NDVI and a distance-to-developed-land surface) with stand-in AHP weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import demo_casa
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+gdal.UseExceptions()
+
+L8_FL_MTL = "LC80200392015216LGN00_MTL.txt"
+#: Stand-in land cover codes (Chinese LUCC) by NDVI class, and their RUSLE P factor.
+COVER_BY_NDVI = ((0.0, 41, 0.0), (0.25, 51, 0.0), (0.45, 12, 0.35), (0.6, 31, 1.0))
+FOREST, FOREST_P = 21, 1.0
+
+
+def _write(
+    path: Path, data: np.ndarray, like: gdal.Dataset, note: str, dtype=gdal.GDT_Float32
+) -> str:
+    data = data[np.newaxis] if data.ndim == 2 else data
+    out = gdal.GetDriverByName("GTiff").Create(
+        str(path),
+        like.RasterXSize,
+        like.RasterYSize,
+        data.shape[0],
+        dtype,
+        ["COMPRESS=DEFLATE", "TILED=YES"],
+    )
+    out.SetGeoTransform(like.GetGeoTransform())
+    out.SetProjection(like.GetProjection())
+    out.SetMetadataItem("PROVENANCE", note)
+    for band in range(data.shape[0]):
+        out.GetRasterBand(band + 1).WriteArray(data[band])
+    out = None
+    return str(path)
+
+
+def _model_outputs(prefix: dict[str, str], folder: Path) -> dict[str, str]:
+    """'child:NAME' → folder/NAME.tif or .csv, for every output of a model."""
+    return {key: str(folder / f"{key.split(':')[1]}{suffix}") for key, suffix in prefix.items()}
+
+
+RESILIENCE_OUTPUTS = {
+    **{
+        f"{child}:{name}": ".tif"
+        for child, name in (
+            ("reflectance", "THERMAL_RADIANCE"),
+            ("ddi", "C1_DDI"),
+            ("rusle", "C2_EROSION"),
+            ("rusle", "EROSION_CLASSES"),
+            ("fvc", "C3_FVC"),
+            ("vhi", "C4_VHI"),
+            ("hai", "C6_HAI"),
+            ("tasseled_cap", "C7_TASSELED_CAP"),
+            ("ndbsi", "C8_DRYNESS"),
+            ("lst", "C9_LST"),
+            ("albedo", "C10_ALBEDO"),
+            ("vhi", "C11_TCI"),
+            ("bai", "C12_BAI"),
+            ("eco", "C13_ECO"),
+            ("landscape", "C14_SHDI"),
+            ("landscape", "C15_FN"),
+            ("resilience", "INDEX"),
+            ("classes", "CLASSES"),
+        )
+    },
+    "resilience:WEIGHTS_TABLE": ".csv",
+    "classes:CLASS_TABLE": ".csv",
+}
+NPP_OUTPUTS = {
+    **{
+        f"{child}:{name}": ".tif"
+        for child, name in (
+            ("casa", "NPP"),
+            ("soil_1", "SOIL_1"),
+            ("soil_2", "SOIL_2"),
+            ("soil_3", "SOIL_3"),
+            ("degradation", "LD"),
+            ("lcc", "LCC_CLASS"),
+            ("lcc", "LCC_R"),
+            ("rf", "RELATIVE"),
+            ("rf", "RGB"),
+            ("rf", "DOMINANT"),
+        )
+    },
+    **{
+        f"{child}:{name}": ".csv"
+        for child, name in (("pearson", "PEARSON"), ("rf", "IMPORTANCE"), ("rf", "DOMINANT_AREAS"))
+    },
+}
+
+
+def resilience_inputs(scene: Path, folder: Path) -> dict[str, Any]:
+    """The stand-in layers on the L8-FL grid (see the module docstring)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    red_ds = gdal.Open(str(scene / "LC80200392015216LGN00_B4.TIF"))
+    red = red_ds.ReadAsArray().astype(float)
+    nir = gdal.Open(str(scene / "LC80200392015216LGN00_B5.TIF")).ReadAsArray().astype(float)
+    ndvi = (nir - red) / (nir + red)
+    cover = np.full(ndvi.shape, FOREST, dtype=np.int16)
+    for limit, code, _ in reversed(COVER_BY_NDVI):
+        cover[ndvi < limit] = code
+    rows, cols = np.mgrid[0 : ndvi.shape[0], 0 : ndvi.shape[1]]
+    dem = 20 + 0.05 * rows + 4 * np.sin(cols / 25.0) + 3 * np.cos(rows / 40.0)
+    months = np.stack([140 + 50 * np.sin((m - 3) / 12 * 2 * np.pi) + 0 * ndvi for m in range(12)])
+    (folder / "p_table_standin.csv").write_text(
+        "code,p\n" + "".join(f"{c},{p}\n" for _, c, p in COVER_BY_NDVI) + f"{FOREST},{FOREST_P}\n"
+    )
+    layer = {
+        name: _write(
+            folder / f"{name}.tif",
+            np.full(ndvi.shape, value),
+            red_ds,
+            f"DERIVED stand-in: constant {name} {value} %",
+        )
+        for name, value in (
+            ("sand_standin", 40.0),
+            ("silt_standin", 40.0),
+            ("clay_standin", 20.0),
+            ("organic_carbon_standin", 1.5),
+        )
+    }
+    return {
+        "MTL": str(scene / L8_FL_MTL),
+        "DEM": _write(folder / "dem_standin.tif", dem, red_ds, "DERIVED stand-in: smooth DEM"),
+        "LANDCOVER": _write(
+            folder / "landcover_from_ndvi_derived.tif",
+            cover,
+            red_ds,
+            "DERIVED: NDVI thresholds → LUCC codes",
+            gdal.GDT_Int16,
+        ),
+        "PRECIPITATION": _write(
+            folder / "rain_monthly_standin.tif",
+            months,
+            red_ds,
+            "DERIVED stand-in: seasonal rainfall curve",
+        ),
+        "SAND": layer["sand_standin"],
+        "SILT": layer["silt_standin"],
+        "CLAY": layer["clay_standin"],
+        "ORGANIC_CARBON": layer["organic_carbon_standin"],
+        "P_TABLE": str(folder / "p_table_standin.csv"),
+        "WINDOW": 33,
+    }
+
+
+def resilience_step(
+    run_algorithm: Callable[..., dict], fetch: Callable[[str], Path], out_dir: Path
+) -> dict[str, str]:
+    out = Path(out_dir) / "resilience"
+    inputs = resilience_inputs(fetch("l8-fl"), out / "inputs")
+    results = run_algorithm(
+        "resilience_evaluation", **inputs, **_model_outputs(RESILIENCE_OUTPUTS, out)
+    )
+    named = {key.split(":")[-1]: value for key, value in results.items()}
+    return {
+        "Resilience index (L8-FL, 14 indicators)": named["INDEX"],
+        "Resilience classes (Table 3)": named["CLASSES"],
+        **{
+            f"Indicator {k}": named[k]
+            for k in sorted(named)
+            if k.startswith("C") and k[1].isdigit() and named[k].endswith(".tif")
+        },
+    }
+
+
+def soil_samples(like: gdal.Dataset, path: Path, count: int = 80, seed: int = 7) -> str:
+    """Stand-in soil samples: points with organic carbon, total N and pH from smooth fields."""
+    rng = np.random.default_rng(seed)
+    x0, dx, _, y0, _, dy = like.GetGeoTransform()
+    width, height = like.RasterXSize, like.RasterYSize
+    driver = ogr.GetDriverByName("GPKG")
+    if path.exists():
+        driver.DeleteDataSource(str(path))
+    source = driver.CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(like.GetProjection())
+    layer = source.CreateLayer("soil_standin", srs, ogr.wkbPoint)
+    for name in ("soc", "tn", "ph"):
+        layer.CreateField(ogr.FieldDefn(name, ogr.OFTReal))
+    for _ in range(count):
+        col, row = rng.uniform(0, width), rng.uniform(0, height)
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({x0 + col * dx} {y0 + row * dy})"))
+        u, v = col / width, row / height
+        feature.SetField("soc", float(1.2 + 1.5 * u + 0.3 * np.sin(6 * v) + rng.normal(0, 0.1)))
+        feature.SetField("tn", float(0.08 + 0.1 * v + rng.normal(0, 0.01)))
+        feature.SetField("ph", float(5.5 + 1.0 * u * v + rng.normal(0, 0.1)))
+        layer.CreateFeature(feature)
+    source = None
+    return str(path)
+
+
+def npp_inputs(run_algorithm, fetch, folder: Path) -> dict[str, Any]:
+    nc_lc, climate = fetch("nc-lc"), fetch("climate")
+    folder.mkdir(parents=True, exist_ok=True)
+    ndvi = demo_casa.derived_monthly_ndvi(nc_lc, folder / "ndvi_monthly_derived_epsg3358.tif")
+    tas = demo_casa.climate_copy(climate, "tas", folder / "tas_1999_epsg4326.tif")
+    pr = demo_casa.climate_copy(climate, "pr", folder / "pr_1999_epsg4326.tif")
+    solar = run_algorithm(
+        "solar_radiation",
+        REFERENCE=ndvi,
+        METHOD=1,
+        SUNSHINE=demo_casa.SUNSHINE,
+        OUTPUT=str(folder / "solar_radiation_derived.tif"),
+    )["OUTPUT"]
+    grid = gdal.Open(ndvi)
+    mean_t = _on_grid(tas, grid).mean(axis=0)
+    annual_p = _on_grid(pr, grid).sum(axis=0)
+    ndvi_peak = grid.GetRasterBand(7).ReadAsArray()
+    ndvi_peak = np.where(ndvi_peak == -9999, np.nan, ndvi_peak)
+    cover = gdal.Open(str(nc_lc / "strata.tif")).ReadAsArray()
+    developed = np.isin(cover, (1,))
+    from scipy.ndimage import distance_transform_edt
+
+    distance = distance_transform_edt(~developed) * grid.GetGeoTransform()[1]
+    return {
+        "NDVI": [ndvi],
+        "TEMPERATURE": [tas],
+        "PRECIPITATION": [pr],
+        "SOLAR": [solar],
+        "LANDCOVER": str(nc_lc / "strata.tif"),
+        "CASA_TABLE": _casa_table(folder),
+        "SOIL_POINTS": soil_samples(grid, folder / "soil_samples_standin.gpkg"),
+        "SOIL_FIELD_1": "soc",
+        "SOIL_FIELD_2": "tn",
+        "SOIL_FIELD_3": "ph",
+        "CLIMATE_DRIVERS": [
+            _write(
+                folder / "temperature_annual_mean_1999_real.tif",
+                mean_t,
+                grid,
+                "REAL: mean of the 1999 monthly temperatures (CLIMATE)",
+            ),
+            _write(
+                folder / "precipitation_annual_1999_real.tif",
+                annual_p,
+                grid,
+                "REAL: sum of the 1999 monthly precipitation (CLIMATE)",
+            ),
+        ],
+        "DEGRADATION_INDICATORS": [
+            _write(
+                folder / "bare_soil_derived.tif",
+                np.nan_to_num(1 - ndvi_peak, nan=-9999),
+                grid,
+                "DERIVED: 1 − peak NDVI",
+            ),
+            _write(
+                folder / "distance_to_developed_derived.tif",
+                distance,
+                grid,
+                "DERIVED: distance to developed land (m)",
+            ),
+        ],
+        "DEGRADATION_TRENDS": "+,-",
+        "DEGRADATION_WEIGHTS": "0.6,0.4",
+        "CATEGORIES": "climate,climate,soil,soil,soil,mining",
+        "POINTS": 1000,
+        "SEED": 42,
+        "TREES": 200,
+        "WINDOW": 11,
+    }
+
+
+def _casa_table(folder: Path) -> str:
+    path = folder / "casa_table_nclc_standin.csv"
+    path.write_text(
+        "code,eps_max,ndvi_max,sr_max\n"
+        + "".join(
+            f"{code},{eps},{ndvi},{sr}\n" for code, eps, ndvi, sr in demo_casa.LANDCOVER_TABLE
+        )
+    )
+    return str(path)
+
+
+def _on_grid(path: str, grid: gdal.Dataset) -> np.ndarray:
+    """All bands of ``path`` resampled (bilinear) onto ``grid``."""
+    x0, dx, _, y0, _, dy = grid.GetGeoTransform()
+    bounds = (x0, y0 + dy * grid.RasterYSize, x0 + dx * grid.RasterXSize, y0)
+    return gdal.Warp(
+        "",
+        path,
+        format="MEM",
+        dstSRS=grid.GetProjection(),
+        outputBounds=bounds,
+        width=grid.RasterXSize,
+        height=grid.RasterYSize,
+        resampleAlg="bilinear",
+    ).ReadAsArray()
+
+
+def npp_step(
+    run_algorithm: Callable[..., dict], fetch: Callable[[str], Path], out_dir: Path
+) -> dict[str, str]:
+    out = Path(out_dir) / "npp"
+    inputs = npp_inputs(run_algorithm, fetch, out / "inputs")
+    results = run_algorithm("npp_drivers", **inputs, **_model_outputs(NPP_OUTPUTS, out))
+    named = {key.split(":")[-1]: value for key, value in results.items()}
+    return {
+        "NPP 1999 (NC-LC; CASA)": named["NPP"],
+        "Land degradation LD (derived indicators)": named["LD"],
+        "NPP–LD local correlation classes": named["LCC_CLASS"],
+        "Relative contributions (climate, soil, mining)": named["RELATIVE"],
+        "Contribution RGB": named["RGB"],
+        "Dominant drivers": named["DOMINANT"],
+        **{f"Kriged soil {i} (stand-in samples)": named[f"SOIL_{i}"] for i in (1, 2, 3)},
+    }
