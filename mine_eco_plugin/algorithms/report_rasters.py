@@ -169,7 +169,7 @@ def read_preview(
     if (buffer_x, buffer_y) != (width, height):
         frame = replace(
             frame,
-            note=f"{frame.note}; drawn from a {buffer_x} × {buffer_y} preview of "
+            note=f"{frame.note.rstrip('.')}; drawn from a {buffer_x} × {buffer_y} preview of "
             f"{width} × {height} pixels.".lstrip("; "),
         )
     return Preview(

@@ -242,7 +242,7 @@ def _draw_scale_bar(axes, extent, bar: ScaleBar) -> None:
     axes.add_patch(
         Rectangle(
             (x0 - 0.015 * width, y0 - 0.02 * height),
-            bar.map_units + 0.03 * width,
+            bar.map_units + 0.015 * width + 0.012 * width * len(bar.label),
             thickness + 0.1 * height,
             facecolor="white",
             edgecolor="none",

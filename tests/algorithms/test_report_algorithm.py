@@ -407,3 +407,14 @@ def test_bad_input_names_the_parameter(run, inputs, tmp_path):
         )
     # A failed run leaves nothing behind.
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cancelled_run_leaves_nothing(run, inputs, tmp_path, cancel_after):
+    output = tmp_path / "report.html"
+    with pytest.raises(QgsProcessingException, match="Cancelled"):
+        run(
+            "html_report",
+            {"CLASSES": inputs["CLASSES"], "OUTPUT": str(output)},
+            feedback=cancel_after(2),
+        )
+    assert list(tmp_path.iterdir()) == []
