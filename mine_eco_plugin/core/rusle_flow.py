@@ -54,8 +54,9 @@ from scipy.sparse import csgraph
 NEIGHBOURS = ((-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1), (0, 1))
 #: Code of a cell that drains off the raster (an outlet) or is NoData.
 NO_DIRECTION = 0
-#: Peak bytes per DEM cell of ``route`` (measured: benchmarks/bench_rusle.py, 4,000² DEM).
-MEMORY_BYTES_PER_CELL = 96
+#: Peak memory per DEM cell of ``rusle_ls`` (benchmarks/bench_rusle.py, 4,000² DEM: peak RSS of
+#: qgis_process, QGIS included, 1.23 GiB for 16 M cells; ``route`` alone 70 bytes per cell).
+MEMORY_BYTES_PER_CELL = 80
 #: Rows per strip in the neighbour passes: bounds their temporaries to a few MB.
 STRIP_CELLS = 1 << 20
 

@@ -34,6 +34,9 @@ def test_algorithms_ids_and_groups(provider):
 def test_every_algorithm_documents_formula_parameters_and_nodata(provider):
     for alg in provider.algorithms():
         text = alg.shortHelpString()
+        if alg.group() == "Workflows" and alg.name() != "html_report":
+            assert len(text) > 300, alg.name()  # a graphical model: its own description
+            continue
         assert "<h3>Formula</h3>" in text, alg.name()
         assert "<h3>NoData</h3>" in text, alg.name()
         assert "<h3>References</h3>" in text, alg.name()
