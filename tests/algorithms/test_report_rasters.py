@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from osgeo import gdal, osr
+from qgis.core import QgsVectorLayer
 from rasters import write_raster
 from test_report_algorithm import Page, class_raster
 
@@ -236,3 +237,90 @@ def test_report_of_the_evaluation_algorithms(run, tmp_path):
     for src in (s for section in page.sections.values() for s in section["images"]):
         assert (output.parent / src).stat().st_size > 1000
     assert Path(results["FOLDER"]).name == "evaluation_files"
+
+
+def test_report_of_the_driver_algorithms(run, tmp_path):
+    """local_correlation and rf_driver_contribution outputs go straight into the report: shares
+    equal the algorithms' own, the importance ranking their table, the RGB note their bands."""
+    pytest.importorskip("sklearn")
+    rng = np.random.default_rng(4)
+    shape = (24, 30)
+    drivers = {name: rng.uniform(-1, 1, shape) for name in ("mat", "map", "soc", "ld")}
+    target = 300 + 5 * drivers["mat"] + 3 * drivers["map"] + 8 * drivers["soc"] - 10 * drivers["ld"]
+    npp = write_raster(tmp_path / "npp.tif", target.astype(np.float32), nodata=-9999)
+    paths = {
+        name: write_raster(tmp_path / f"{name}.tif", values.astype(np.float32), nodata=-9999)
+        for name, values in drivers.items()
+    }
+    correlations = [
+        run(
+            "local_correlation",
+            {
+                "INPUT_X": paths[name],
+                "INPUT_Y": npp,
+                "WINDOW": 5,
+                "OUTPUT_R": "TEMPORARY_OUTPUT",
+                "OUTPUT_P": "TEMPORARY_OUTPUT",
+                "OUTPUT_CLASS": str(tmp_path / f"class_{name}.tif"),
+            },
+        )
+        for name in ("soc", "ld")
+    ]
+    forest = run(
+        "rf_driver_contribution",
+        {
+            "TARGET": npp,
+            "DRIVERS": [paths[name] for name in ("mat", "map", "soc", "ld")],
+            "CATEGORIES": "climate,climate,soil,mining",
+            "POINTS": 300,
+            "SEED": 1,
+            "TREES": 30,
+            "OUTPUT_IMPORTANCE": str(tmp_path / "importance.gpkg"),
+            "OUTPUT_SCORES": "TEMPORARY_OUTPUT",
+            "OUTPUT_RELATIVE": "TEMPORARY_OUTPUT",
+            "OUTPUT_RGB": str(tmp_path / "rgb.tif"),
+            "OUTPUT_DOMINANT": str(tmp_path / "dominant.tif"),
+            "OUTPUT_AREAS": str(tmp_path / "areas.gpkg"),
+        },
+    )
+    output = tmp_path / "drivers.html"
+    results = run(
+        "html_report",
+        {
+            "CORRELATION": [c["OUTPUT_CLASS"] for c in correlations],
+            "CORRELATION_NAMES": "SOC,LD",
+            "IMPORTANCE": forest["OUTPUT_IMPORTANCE"],
+            "RGB": forest["OUTPUT_RGB"],
+            "DOMINANT": forest["OUTPUT_DOMINANT"],
+            "OUTPUT": str(output),
+        },
+    )
+    assert results["SECTIONS"] == "correlation,importance,rgb,dominant,data-sources"
+    page = Page(output.read_text(encoding="utf-8"))
+    # Correlation shares: the algorithm's own numeric outputs.
+    rows = page.tables["correlation-shares-table"][1:]
+    for row, numbers in zip(rows, correlations, strict=True):
+        shown = [float(text) for text, _ in row[1:4]]
+        expected = [numbers[k] for k in ("SHARE_POSITIVE", "SHARE_NEGATIVE", "SHARE_INSIGNIFICANT")]
+        assert shown == pytest.approx(expected, abs=0.01)
+    # Importance: the driver rows of the table, largest percent first.
+    importance = QgsVectorLayer(forest["OUTPUT_IMPORTANCE"], "importance", "ogr")
+    drivers_rows = sorted(
+        ((f["name"], f["percent"]) for f in importance.getFeatures() if f["level"] == "driver"),
+        key=lambda item: -item[1],
+    )
+    shown = [(row[1][0], float(row[3][0])) for row in page.tables["importance-table"][1:]]
+    assert [name for name, _ in shown] == [name for name, _ in drivers_rows]
+    assert [p for _, p in shown] == pytest.approx([p for _, p in drivers_rows], abs=0.005)
+    # RGB: the channels named from the band descriptions.
+    assert (
+        "band 1 → Red: climate, band 2 → Green: soil, band 3 → Blue: mining"
+        in (page.sections["rgb"]["caption"])
+    )
+    # Dominant-driver shares: the algorithm's area table.
+    areas = QgsVectorLayer(forest["OUTPUT_AREAS"], "areas", "ogr")
+    areas = {f["class"]: f["percent"] for f in areas.getFeatures() if f["code"]}
+    dominant = page.tables["dominant-shares-table"][1:-1]
+    for row in dominant:
+        letters = row[1][0].split(":")[0]
+        assert float(row[3][0]) == pytest.approx(areas[letters] or 0.0, abs=0.01)
