@@ -34,9 +34,10 @@ from osgeo import gdal, ogr, osr
 gdal.UseExceptions()
 
 L8_FL_MTL = "LC80200392015216LGN00_MTL.txt"
-#: Stand-in land cover codes (Chinese LUCC) by NDVI class, and their RUSLE P factor.
-COVER_BY_NDVI = ((0.0, 41, 0.0), (0.25, 51, 0.0), (0.45, 12, 0.35), (0.6, 31, 1.0))
-FOREST, FOREST_P = 21, 1.0
+#: Stand-in land cover codes (CNLUCC, as the shipped HAI, BAI, ECO and P tables use them):
+#: upper NDVI limit → code.
+COVER_BY_NDVI = ((0.0, 41), (0.25, 51), (0.45, 12), (0.6, 31))
+FOREST = 21
 
 
 def _write(
@@ -123,14 +124,11 @@ def resilience_inputs(scene: Path, folder: Path) -> dict[str, Any]:
     nir = gdal.Open(str(scene / "LC80200392015216LGN00_B5.TIF")).ReadAsArray().astype(float)
     ndvi = (nir - red) / (nir + red)
     cover = np.full(ndvi.shape, FOREST, dtype=np.int16)
-    for limit, code, _ in reversed(COVER_BY_NDVI):
+    for limit, code in reversed(COVER_BY_NDVI):
         cover[ndvi < limit] = code
     rows, cols = np.mgrid[0 : ndvi.shape[0], 0 : ndvi.shape[1]]
     dem = 20 + 0.05 * rows + 4 * np.sin(cols / 25.0) + 3 * np.cos(rows / 40.0)
     months = np.stack([140 + 50 * np.sin((m - 3) / 12 * 2 * np.pi) + 0 * ndvi for m in range(12)])
-    (folder / "p_table_standin.csv").write_text(
-        "code,p\n" + "".join(f"{c},{p}\n" for _, c, p in COVER_BY_NDVI) + f"{FOREST},{FOREST_P}\n"
-    )
     layer = {
         name: _write(
             folder / f"{name}.tif",
@@ -165,7 +163,6 @@ def resilience_inputs(scene: Path, folder: Path) -> dict[str, Any]:
         "SILT": layer["silt_standin"],
         "CLAY": layer["clay_standin"],
         "ORGANIC_CARBON": layer["organic_carbon_standin"],
-        "P_TABLE": str(folder / "p_table_standin.csv"),
         "WINDOW": 33,
     }
 

@@ -18,9 +18,8 @@ from qgis.core import (
 from rasters import read_raster, write_raster
 
 L8_FL_MTL = "LC80200392015216LGN00_MTL.txt"
-# Stand-in land cover codes (Chinese LUCC, as the shipped HAI/BAI/ECO tables use them), from
+# Stand-in land cover codes (CNLUCC, as the shipped HAI, BAI, ECO and P tables use them), from
 # NDVI thresholds: water 41, built-up 51, dry land 12, grassland 31, forest 21.
-P_TABLE = "code,p\n41,0\n51,0\n12,0.35\n31,1\n21,1\n"
 
 
 def test_models_are_shipped_in_the_workflows_group(provider):
@@ -60,7 +59,6 @@ def florida_inputs(l8_fl_dir, tmp_path_factory):
     months = [
         150 + 60 * np.sin(m / 12 * 2 * np.pi) + rng.normal(0, 2, (200, 200)) for m in range(12)
     ]
-    (folder / "p.csv").write_text(P_TABLE)
     return {
         "MTL": str(folder / L8_FL_MTL),
         "DEM": grid("dem", dem),
@@ -70,7 +68,6 @@ def florida_inputs(l8_fl_dir, tmp_path_factory):
         "SILT": grid("silt", np.full((200, 200), 40.0)),
         "CLAY": grid("clay", np.full((200, 200), 20.0)),
         "ORGANIC_CARBON": grid("oc", np.full((200, 200), 1.5)),
-        "P_TABLE": str(folder / "p.csv"),
         "WINDOW": 7,
     }
 
