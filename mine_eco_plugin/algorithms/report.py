@@ -330,6 +330,12 @@ class HtmlReport(MineEcoAlgorithm):
         tables = {
             name: self._table(parameters, name, context) for name in ("WEIGHTS", "IMPORTANCE")
         }
+        table_sources = {}
+        for name in ("WEIGHTS", "IMPORTANCE"):
+            layer = self.parameterAsVectorLayer(parameters, name, context)
+            if layer is not None and tables[name] is not None:
+                path = "memory layer" if layer.providerType() == "memory" else layer.source()
+                table_sources[name] = (layer.name(), path)
         years_text = parameter_text(self, parameters, "YEARS", context)
         years = {
             name: self._labels(
@@ -368,6 +374,7 @@ class HtmlReport(MineEcoAlgorithm):
             self.monitor(feedback),
             units=sum(2 * len(v) for v in inputs.values()) + 1,
         )
+        builder.table_sources = table_sources
         committed = False
         try:
             sections = builder.build(
@@ -424,6 +431,7 @@ class ReportBuilder:
         self.files: list[str] = []
         self.index_means: list[float | None] | None = None
         self.facts: list[tuple[str, str, str, dict]] = []
+        self.table_sources: dict[str, tuple[str, str]] = {}
 
     # --- plumbing ---------------------------------------------------------------------------
     def span(self) -> Monitor:
@@ -613,7 +621,7 @@ class ReportBuilder:
             ["Valid pixels", *totals],
         ]
         if means is not None:
-            footer.append(["Mean index", *means])
+            footer.append(["Mean index", *("–" if m is None else f"{m:.4f}" for m in means)])
         table = report.html_table(
             ["Class", *years],
             rows,
@@ -630,7 +638,11 @@ class ReportBuilder:
             "class-shares",
             "Class-area shares per year",
             caption + ("; the line is the mean index per year." if means is not None else "."),
-            [ReportFigure(self.png("class_shares", chart), "Class-area shares per year.")],
+            [
+                ReportFigure(
+                    self.png("class_shares", chart), "Class-area shares per year.", kind="chart"
+                )
+            ],
             [table],
         )
 
@@ -647,7 +659,11 @@ class ReportBuilder:
                 sums.append(float(sum(n for n in numbers if n is not None)))
             else:
                 sums.append(None)
-        footer = [["Sum", *sums[1:]]] if any(s is not None for s in sums[1:]) else []
+        footer = (
+            [["Sum", *("" if s is None else s for s in sums[1:])]]
+            if any(s is not None for s in sums[1:])
+            else []
+        )
         table = report.html_table(
             headings, body, table_id="weights-table", decimals=4, footer=footer
         )
@@ -692,7 +708,9 @@ class ReportBuilder:
             caption,
             [
                 ReportFigure(src, f"{heading}: map."),
-                ReportFigure(self.png(f"{key}_shares", chart), f"{heading}: area shares."),
+                ReportFigure(
+                    self.png(f"{key}_shares", chart), f"{heading}: area shares.", kind="chart"
+                ),
             ],
             [table],
         )
@@ -742,7 +760,9 @@ class ReportBuilder:
             group_label="Driver",
         )
         figures.append(
-            ReportFigure(self.png("correlation_shares", chart), "Correlation area shares.")
+            ReportFigure(
+                self.png("correlation_shares", chart), "Correlation area shares.", kind="chart"
+            )
         )
         rows = [
             [name, *(float(v) for v in shares[:, j]), sum(counts[j].values())]
@@ -847,7 +867,8 @@ class ReportBuilder:
             title="Driver importance",
         )
         order = sorted(range(len(names)), key=lambda i: (-values[i], i))
-        columns = ["Rank", "Driver", *(["Category"] if categories else []), value_field]
+        heading = "Importance (%)" if percent else value_field
+        columns = ["Rank", "Driver", *(["Category"] if categories else []), heading]
         if errors is not None:
             columns.append("± SD")
         body = []
@@ -863,7 +884,7 @@ class ReportBuilder:
                 totals[category] = totals.get(category, 0.0) + value
             blocks.append(
                 report.html_table(
-                    ["Category", f"Total {value_field}"],
+                    ["Category", f"Total {heading.lower()}"],
                     sorted(totals.items(), key=lambda item: -item[1]),
                     table_id="importance-categories-table",
                     decimals=2,
@@ -875,7 +896,11 @@ class ReportBuilder:
             "Importance of each driver in the forest on all drivers, largest first (like the "
             "second study's Figure 4)"
             + (", coloured by category with the category totals." if categories else "."),
-            [ReportFigure(self.png("importance", chart), "Driver importance ranking.")],
+            [
+                ReportFigure(
+                    self.png("importance", chart), "Driver importance ranking.", kind="chart"
+                )
+            ],
             blocks,
         )
 
@@ -997,9 +1022,9 @@ class ReportBuilder:
         for name, table in tables.items():
             if table is not None:
                 fields, records = table
-                rows.append(
-                    (name, "table", "", f"{len(records)} rows", "", "", "", ", ".join(fields))
-                )
+                label, path = self.table_sources.get(name, ("table", ""))
+                columns = f"columns: {', '.join(fields)}"
+                rows.append((name, label, path, f"{len(records)} rows", "", "", "", columns))
         table_html = report.html_table(
             [
                 "Input",

@@ -216,7 +216,7 @@ def continuous_image(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return image
 
 
-def _figure(width_in: float, height_in: float, dpi: int = 120):
+def _figure(width_in: float, height_in: float, dpi: int = 130):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -264,12 +264,12 @@ def _draw_scale_bar(axes, extent, bar: ScaleBar) -> None:
                 gid="scale-bar-segment",
             )
         )
-    axes.text(x0, y0 + thickness * 1.6, "0", fontsize=7, ha="center", va="bottom", zorder=6)
+    axes.text(x0, y0 + thickness * 1.6, "0", fontsize=8, ha="center", va="bottom", zorder=6)
     axes.text(
         x0 + bar.map_units,
         y0 + thickness * 1.6,
         bar.label,
-        fontsize=7,
+        fontsize=8,
         ha="center",
         va="bottom",
         zorder=6,
@@ -285,7 +285,7 @@ def _draw_north_arrow(axes) -> None:
         textcoords="axes fraction",
         ha="center",
         va="center",
-        fontsize=9,
+        fontsize=10,
         fontweight="bold",
         arrowprops={"facecolor": "black", "width": 2.5, "headwidth": 8, "headlength": 7},
         zorder=6,
@@ -301,7 +301,7 @@ def map_figure(
     colour_scale: ColourScale | None = None,
     legend_title: str = "",
     north_arrow: bool = True,
-    dpi: int = 120,
+    dpi: int = 150,
 ):
     """A matplotlib Figure of one map: a class image (RGBA, with ``legend``), an RGB(A) image,
     or a 2-D float array drawn with ``colour_scale`` and a colour bar; scale bar and north
@@ -310,10 +310,12 @@ def map_figure(
     span_x = abs(right - left) or 1.0
     span_y = abs(top - bottom) or 1.0
     ratio = span_y * frame.aspect / span_x
-    map_width = 6.0
-    map_height = float(np.clip(map_width * ratio, 2.0, 9.0))
-    extra = 2.6 if (legend or colour_scale) else 0.4
-    figure = _figure(map_width + extra, map_height + 0.7, dpi)
+    # Inches set the size of the text relative to the map (shown about 540 px wide), dpi the
+    # sharpness: 5.8 in at 150 dpi is 870 px, crisp on high-density screens.
+    map_width = 4.0
+    map_height = float(np.clip(map_width * ratio, 1.5, 6.0))
+    extra = 1.8 if (legend or colour_scale) else 0.2
+    figure = _figure(map_width + extra, map_height + 0.6, dpi)
     axes = figure.add_subplot(1, 1, 1)
     kwargs = {"extent": frame.extent, "interpolation": "nearest", "origin": "upper"}
     if image.ndim == 2:
@@ -331,7 +333,8 @@ def map_figure(
             **kwargs,
         )
         bar = figure.colorbar(shown, ax=axes, shrink=0.8, pad=0.03)
-        bar.set_label(colour_scale.label)
+        bar.set_label(colour_scale.label, fontsize=8)
+        bar.ax.tick_params(labelsize=7)
     else:
         axes.imshow(image, **kwargs)
     axes.set_aspect(frame.aspect)
@@ -352,8 +355,8 @@ def map_figure(
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
             frameon=False,
-            fontsize=8,
-            title_fontsize=8,
+            fontsize=9,
+            title_fontsize=9,
         )
     if frame.scale is not None:
         _draw_scale_bar(axes, frame.extent, frame.scale)
@@ -365,7 +368,7 @@ def map_figure(
             -0.02,
             frame.note,
             transform=axes.transAxes,
-            fontsize=7,
+            fontsize=7.5,
             ha="left",
             va="top",
             color="#444444",
@@ -393,7 +396,7 @@ def stacked_shares_figure(
     group_label: str = "",
     means: Sequence[float | None] | None = None,
     mean_label: str = "Mean index",
-    dpi: int = 120,
+    dpi: int = 130,
 ):
     """100 % stacked bars, one per group (a year, a driver) split by class; ``shares`` is
     (classes, groups) in %. Segments of at least 4 % carry their value. ``means`` (one per
@@ -475,7 +478,7 @@ def stacked_shares_figure(
 
 
 def share_bars_figure(
-    classes: Sequence[LegendEntry], shares: Sequence[float], *, title: str = "", dpi: int = 120
+    classes: Sequence[LegendEntry], shares: Sequence[float], *, title: str = "", dpi: int = 130
 ):
     """Horizontal bars of the classes' area shares (%), in class order, each in its colour and
     labelled with its value (the dominant-driver inset of the second study's Figure 5b)."""
@@ -511,7 +514,7 @@ def importance_figure(
     errors: Sequence[float | None] | None = None,
     xlabel: str = "Relative importance (%)",
     title: str = "",
-    dpi: int = 120,
+    dpi: int = 130,
 ):
     """Horizontal importance bars sorted largest on top (the second study's Figure 4), coloured
     by category with the category totals in the legend when ``categories`` are given, with
@@ -577,11 +580,13 @@ def importance_figure(
 
 @dataclass
 class ReportFigure:
-    """An image of the report: its path relative to the HTML file, caption and alt text."""
+    """An image of the report: its path relative to the HTML file, caption, alt text and kind
+    ("map": laid out two by two; "chart": full width)."""
 
     src: str
     caption: str
     alt: str = ""
+    kind: str = "map"
 
 
 @dataclass
@@ -696,7 +701,8 @@ def render_page(
             parts.append('<div class="figures">')
             for figure in section.figures:
                 parts.append(
-                    f'<figure><img src="{esc(figure.src, quote=True)}" '
+                    f'<figure class="{esc(figure.kind, quote=True)}">'
+                    f'<img src="{esc(figure.src, quote=True)}" '
                     f'alt="{esc(figure.alt or figure.caption, quote=True)}">'
                     f"<figcaption>{esc(figure.caption)}</figcaption></figure>"
                 )
