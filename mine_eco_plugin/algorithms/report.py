@@ -432,6 +432,7 @@ class ReportBuilder:
         self.index_means: list[float | None] | None = None
         self.facts: list[tuple[str, str, str, dict]] = []
         self.table_sources: dict[str, tuple[str, str]] = {}
+        self.feedback = None
 
     # --- plumbing ---------------------------------------------------------------------------
     def span(self) -> Monitor:
@@ -483,6 +484,7 @@ class ReportBuilder:
     # --- sections ---------------------------------------------------------------------------
     def build(self, inputs, tables, years, correlation_names, parameters_text, feedback):
         sections: list[Section] = []
+        self.feedback = feedback
         legends = self._driver_legends(inputs)
 
         def add(section: Section | None):
@@ -505,7 +507,7 @@ class ReportBuilder:
         if tables["IMPORTANCE"] is not None:
             add(self.importance_section(*tables["IMPORTANCE"], legends))
         if inputs["RGB"]:
-            add(self.rgb_section(inputs["RGB"][0], legends))
+            add(self.rgb_section(inputs["RGB"][0]))
         if inputs["DOMINANT"]:
             add(self.share_map_section("dominant", "DOMINANT", inputs["DOMINANT"][0]))
         if inputs["OTHER_RASTERS"]:
@@ -904,7 +906,7 @@ class ReportBuilder:
             blocks,
         )
 
-    def rgb_section(self, layer, colours) -> Section:
+    def rgb_section(self, layer) -> Section:
         source, label = layer
         dataset = rasters.open_raster(source.path, source.parameter)
         if dataset.RasterCount < 3:
@@ -966,8 +968,13 @@ class ReportBuilder:
         blocks = []
         for source, label in layers:
             self.note("OTHER_RASTERS", source, label)
+            tally = None
             if rasters.is_class_raster(source.path, source.parameter):
-                tally = self.counts(source)
+                try:
+                    tally = self.counts(source)
+                except rasters.ReportInputError as error:  # styled, but not a class raster
+                    self.feedback.pushWarning(f"{error}: drawn with a colour bar instead")
+            if tally is not None:
                 src, legend = self.class_map(source, label, label, tally)
                 shares = report.percentages([tally.get(e.code, 0) for e in legend])
                 blocks.append(

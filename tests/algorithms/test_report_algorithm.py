@@ -418,3 +418,19 @@ def test_cancelled_run_leaves_nothing(run, inputs, tmp_path, cancel_after):
             feedback=cancel_after(2),
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_styled_continuous_other_raster_falls_back_to_a_colour_bar(run, tmp_path):
+    # A float raster with a palette style beside it: not a class raster, so no shares table.
+    path = write_raster(tmp_path / "lst.tif", np.linspace(20.5, 35.5, 80).reshape(8, 10))
+    (tmp_path / "lst.qml").write_text(
+        "<qgis><colorPalette><paletteEntry value='20' color='#ff0000' label='warm'/>"
+        "</colorPalette></qgis>",
+        encoding="utf-8",
+    )
+    output = tmp_path / "out" / "report.html"
+    results = run("html_report", {"OTHER_RASTERS": [path], "OUTPUT": str(output)})
+    assert results["SECTIONS"] == "other-maps,data-sources"
+    page = read_page(output)
+    assert len(page.sections["other-maps"]["images"]) == 1
+    assert not [t for t in page.tables if t.startswith("other-")]
