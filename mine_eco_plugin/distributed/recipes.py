@@ -3,9 +3,20 @@ two-pass statistics as the QGIS algorithms of the same name."""
 
 from __future__ import annotations
 
-from ..core import spectral
-from ..engine import RasterSource, RasterTarget, resolve_grid
-from .runner import DEFAULT_CHUNK, band_percentiles, run_kernel
+import numpy as np
+
+from ..core import drivers, landscape, spectral
+from ..core.evaluation_index import composite_index as weighted_index
+from ..core.statistics import RunningSummary
+from ..engine import RasterClass, RasterSource, RasterTarget, resolve_grid
+from .runner import (
+    DEFAULT_CHUNK,
+    band_percentiles,
+    dask_reduce,
+    dask_reduce_arrays,
+    read_array,
+    run_kernel,
+)
 
 RED, NIR = 3, 4
 
@@ -79,3 +90,147 @@ def fvc(
         progress=progress,
     )
     return {"SOIL_VALUE": soil, "VEG_VALUE": veg}
+
+
+def local_correlation(
+    x,
+    y,
+    output_r,
+    output_class,
+    *,
+    window=11,
+    alpha=0.05,
+    min_pairs=3,
+    client=None,
+    chunk=DEFAULT_CHUNK,
+    progress=None,
+):
+    """Moving-window Pearson r and its classes (mineeco:local_correlation)."""
+    sources = [
+        RasterSource(str(x), parameter="INPUT_X", bands=(1,)),
+        RasterSource(str(y), parameter="INPUT_Y", bands=(1,)),
+    ]
+
+    def kernel(x_block, y_block):
+        result = drivers.local_correlation(
+            x_block[0], y_block[0], window, min_pairs=min_pairs, alpha=alpha, p_values=False
+        )
+        return result.r, result.classes
+
+    classes = tuple(
+        RasterClass(c, label, color)
+        for c, label, color in (
+            (1, "Significant positive", (26, 150, 65)),
+            (2, "Significant negative", (215, 25, 28)),
+            (3, "Not significant", (200, 200, 200)),
+        )
+    )
+    run_kernel(
+        kernel,
+        sources,
+        [
+            _target(output_r, MINEECO_ALGORITHM="local_correlation", WINDOW=window),
+            RasterTarget(str(output_class), dtype="uint8", nodata=0, classes=classes),
+        ],
+        halo=window // 2,
+        chunk=chunk,
+        client=client,
+        progress=progress,
+    )
+
+
+def _union(a, b):
+    return np.union1d(a, b)
+
+
+def landscape_metrics(
+    cover,
+    output_shdi,
+    output_fn,
+    *,
+    window=33,
+    connectivity=8,
+    client=None,
+    chunk=DEFAULT_CHUNK,
+    progress=None,
+):
+    """SHDI and FN in a moving window (mineeco:landscape_metrics); the class codes present are
+    a Dask reduction first, as the algorithm's pre-pass."""
+    source = RasterSource(str(cover), parameter="INPUT", bands=(1,), resampling="nearest")
+    grid = resolve_grid([source])
+    codes = dask_reduce(read_array(source, grid, chunk), 0, client)(
+        landscape.distinct_codes, _union
+    )
+    codes = [int(c) for c in codes]
+    metres = grid.srs().GetLinearUnits() or 1.0
+    area = grid.pixel_area() * metres * metres
+
+    def kernel(block):
+        metrics = landscape.window_metrics(
+            block[0], codes, window, connectivity=connectivity, pixel_area_m2=area
+        )
+        return metrics.shdi, metrics.fn
+
+    run_kernel(
+        kernel,
+        [source],
+        [
+            _target(output_shdi, MINEECO_ALGORITHM="landscape_metrics", WINDOW=window),
+            _target(output_fn, MINEECO_ALGORITHM="landscape_metrics", WINDOW=window),
+        ],
+        halo=window // 2,
+        grid=grid,
+        chunk=chunk,
+        client=client,
+        progress=progress,
+    )
+    return codes
+
+
+def _joint_summaries(*chunks):
+    """Per indicator, the summary over the pixels valid in every indicator of the chunk."""
+    stack = np.concatenate([c.reshape(c.shape[0], -1) for c in chunks])
+    valid = ~np.isnan(stack).any(axis=0)
+    return [RunningSummary.of(row[valid]) for row in stack]
+
+
+def _merge_all(a, b):
+    return [x.merge(y) for x, y in zip(a, b, strict=True)]
+
+
+def composite_index(
+    indicators,
+    output,
+    *,
+    weights,
+    trends,
+    clip=True,
+    client=None,
+    chunk=DEFAULT_CHUNK,
+    progress=None,
+):
+    """P = Σ Wⱼ·Tⱼ with given weights (mineeco:composite_index, WEIGHT_SOURCE 'given'): the
+    min/max of each indicator over the pixels valid in all of them are a Dask reduction."""
+    sources = [
+        RasterSource(str(path), parameter=f"INPUTS {i + 1}", bands=(1,))
+        for i, path in enumerate(indicators)
+    ]
+    grid = resolve_grid(sources)
+    weights = np.asarray(weights, dtype=float)
+    weights = weights / weights.sum()
+    arrays = [read_array(s, grid, chunk) for s in sources]
+    summaries = dask_reduce_arrays(arrays, client)(_joint_summaries, _merge_all)
+    minima = [s.minimum for s in summaries]
+    maxima = [s.maximum for s in summaries]
+    run_kernel(
+        lambda *blocks: weighted_index(
+            [b[0] for b in blocks], weights, minima, maxima, trends, clip=clip
+        ),
+        sources,
+        [_target(output, MINEECO_ALGORITHM="composite_index")],
+        grid=grid,
+        chunk=chunk,
+        client=client,
+        progress=progress,
+    )
+    return {"MINIMA": minima, "MAXIMA": maxima, "WEIGHTS": weights.tolist()}

@@ -11,6 +11,7 @@ the map/combine reductions of ``core.statistics`` run as a tree of Dask tasks.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -116,13 +117,18 @@ class _Stacked:
         if isinstance(results, np.ndarray):
             results = (results,)
         shape = blocks[0].shape[-2:]
-        stacked = [
-            np.full((n, *shape), np.nan, np.float32) if r is None else r.reshape(-1, *shape)
-            for r, n in zip(results, self.bands, strict=True)
-        ]
-        values = np.concatenate([r.astype(np.float32, copy=False) for r in stacked])
         h = self.halo
-        return values[:, h : shape[0] - h, h : shape[1] - h] if h else values
+        inner = (shape[0] - 2 * h, shape[1] - 2 * h)
+        stacked = []
+        for r, n in zip(results, self.bands, strict=True):
+            if r is None:
+                stacked.append(np.full((n, *inner), np.nan, np.float32))
+                continue
+            # As in the engine, a kernel may return its result with the halo or without it.
+            if h and r.shape[-2:] == shape:
+                r = r[..., h : shape[0] - h, h : shape[1] - h]
+            stacked.append(r.reshape(-1, *inner).astype(np.float32, copy=False))
+        return np.concatenate(stacked)
 
 
 def kernel_array(kernel, arrays, output_bands: Sequence[int], halo: int = 0):
@@ -275,11 +281,18 @@ def _probe_bands(kernel, arrays, index) -> int:
 def dask_reduce(array, band: int = 0, client=None) -> Reduce:
     """A ``core.statistics.Reduce`` over the valid values of one band of a Dask array, as a
     tree of tasks (pairs of partial results combined on the workers)."""
+    over_chunks = dask_reduce_arrays([array[band]], client)
+    return lambda map_block, combine: over_chunks(functools.partial(_map_valid, map_block), combine)
+
+
+def dask_reduce_arrays(arrays, client=None) -> Reduce:
+    """A ``Reduce`` over whole chunks of several aligned Dask arrays at once (e.g. statistics
+    over the pixels valid in every input): ``map_block`` receives one chunk per array."""
     dask, _ = _dask()
-    pieces = array[band].to_delayed().ravel().tolist()
+    pieces = [a.to_delayed().ravel().tolist() for a in arrays]
 
     def reduce(map_block, combine):
-        partials = [dask.delayed(_map_valid)(map_block, piece) for piece in pieces]
+        partials = [dask.delayed(map_block)(*chunks) for chunks in zip(*pieces, strict=True)]
         while len(partials) > 1:
             paired = [
                 dask.delayed(combine)(partials[i], partials[i + 1])

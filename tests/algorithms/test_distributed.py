@@ -122,3 +122,90 @@ def test_a_failing_chunk_is_reported_and_nothing_is_written(client, tmp_path):
             client=client,
         )
     assert not (out_dir / "r.tif").exists() and leftovers(out_dir) == []
+
+
+def test_local_correlation_equals_the_qgis_algorithm(run, client, stack, tmp_path):
+    x = write_raster(tmp_path / "x.tif", read_raster(stack)[0][3], nodata=-1)
+    y = write_raster(tmp_path / "y.tif", read_raster(stack)[0][4], nodata=-1)
+    run(
+        "local_correlation",
+        {
+            "INPUT_X": x,
+            "INPUT_Y": y,
+            "WINDOW": 11,
+            "OUTPUT_R": str(tmp_path / "qr.tif"),
+            "OUTPUT_P": "TEMPORARY_OUTPUT",
+            "OUTPUT_CLASS": str(tmp_path / "qc.tif"),
+        },
+    )
+    recipes.local_correlation(
+        x, y, tmp_path / "dr.tif", tmp_path / "dc.tif", window=11, client=client, chunk=CHUNK
+    )
+    qgis_r, dask_r = read_raster(tmp_path / "qr.tif")[0], read_raster(tmp_path / "dr.tif")[0]
+    # Each block (engine) or chunk (Dask) centres x and y on its own mean: same r to rounding.
+    np.testing.assert_allclose(dask_r, qgis_r, atol=1e-5, equal_nan=True)
+    assert np.isfinite(dask_r).sum() > 90_000
+    qgis_c, dask_c = read_raster(tmp_path / "qc.tif")[0], read_raster(tmp_path / "dc.tif")[0]
+    np.testing.assert_array_equal(np.isnan(dask_c), np.isnan(qgis_c))
+    valid = ~np.isnan(qgis_c)
+    assert (qgis_c[valid] == dask_c[valid]).mean() > 0.9999
+
+
+def test_landscape_metrics_equal_the_qgis_algorithm(run, client, tmp_path):
+    rng = np.random.default_rng(2)
+    # A patchy 5-class map: smooth fields thresholded, so patches cross the chunk edges.
+    field = np.cumsum(np.cumsum(rng.normal(size=(300, 350)), 0), 1)
+    cover = np.digitize(field, np.percentile(field, [20, 40, 60, 80])).astype(np.float32) + 1
+    cover[100:110, 120:140] = 0
+    path = write_raster(tmp_path / "cover.tif", cover, nodata=0)
+    run(
+        "landscape_metrics",
+        {
+            "INPUT": path,
+            "WINDOW": 9,
+            "OUTPUT_SHDI": str(tmp_path / "qs.tif"),
+            "OUTPUT_FN": str(tmp_path / "qf.tif"),
+        },
+    )
+    recipes.landscape_metrics(
+        path, tmp_path / "ds.tif", tmp_path / "df.tif", window=9, client=client, chunk=CHUNK
+    )
+    for name in ("s", "f"):
+        np.testing.assert_allclose(
+            read_raster(tmp_path / f"d{name}.tif")[0],
+            read_raster(tmp_path / f"q{name}.tif")[0],
+            atol=1e-6,
+            equal_nan=True,
+        )
+
+
+def test_composite_index_equals_the_qgis_algorithm(run, client, stack, tmp_path):
+    layers = []
+    for band in range(3):
+        layers.append(
+            write_raster(tmp_path / f"i{band}.tif", read_raster(stack)[0][band], nodata=-1)
+        )
+    run(
+        "composite_index",
+        {
+            "INPUTS": layers,
+            "TRENDS": "+,-,+",
+            "WEIGHTS": "0.5,0.3,0.2",
+            "OUTPUT": str(tmp_path / "q.tif"),
+            "OUTPUT_WEIGHTS": "TEMPORARY_OUTPUT",
+        },
+    )
+    recipes.composite_index(
+        layers,
+        tmp_path / "d.tif",
+        weights=[0.5, 0.3, 0.2],
+        trends=[1, -1, 1],
+        client=client,
+        chunk=CHUNK,
+    )
+    np.testing.assert_allclose(
+        read_raster(tmp_path / "d.tif")[0],
+        read_raster(tmp_path / "q.tif")[0],
+        atol=1e-6,
+        equal_nan=True,
+    )
