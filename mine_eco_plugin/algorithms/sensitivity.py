@@ -100,6 +100,12 @@ def stability_qml(draws: int) -> str:
 """
 
 
+def _number(value) -> float | None:
+    """A numeric output as a Python float (qgis_process reports those), None when undefined."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 def write_style(raster_path: str, text: str) -> Path:
     """``<raster>.qml`` beside the raster (QGIS loads it as the layer's default style),
     written under a temporary name and renamed into place."""
@@ -215,7 +221,7 @@ class WeightSensitivity(MineEcoAlgorithm):
             "for normally spread draws of standard deviation σ, the 5 % percentile of 1000 "
             "draws has a standard error of √(0.05·0.95/D)/φ(1.645)·σ ≈ 0.07σ.",
             minimum=10,
-            maximum=1_000_000,
+            maximum=100_000,
             integer=True,
         )
         self.add_seed()
@@ -646,20 +652,28 @@ class WeightSensitivity(MineEcoAlgorithm):
                 monitor=run_monitor,
             )
         if kernel.count == 0:
-            raise QgsProcessingException(
-                "INPUTS: no pixel is valid in every indicator (check NoData and overlap)"
+            # Only possible with fixed ranges (otherwise the range pass fails first); the
+            # rasters are written by now, all NoData: say so rather than fail half-way.
+            feedback.pushWarning(
+                "INPUTS: no pixel is valid in every indicator (check NoData and overlap); "
+                "every raster output is NoData"
             )
         if targets["OUTPUT_STABILITY"] is not None:
             write_style(targets["OUTPUT_STABILITY"].path, stability_qml(draws))
         area = kernel.area_means()
-        area_low, area_high = np.percentile(area, [5, 95])
-        influence = sensitivity.weight_influence(weights, area)
+        if kernel.count:
+            area_low, area_high = np.percentile(area, [5, 95])
+            influence = sensitivity.weight_influence(weights, area)
+        else:
+            area_low = area_high = math.nan
+            influence = np.full(k, math.nan)
         results = self._influence(
             parameters, context, feedback, names, trends, centre, kernel, weights, influence
         )
         draws_table = self._draws_table(parameters, context, weights, cr, area)
-        mean_stability = tally["stability"] / kernel.count
-        stable_share = 100.0 * tally["stable"] / kernel.count
+        pixels = max(kernel.count, 1)
+        mean_stability = tally["stability"] / pixels if kernel.count else math.nan
+        stable_share = 100.0 * tally["stable"] / pixels if kernel.count else math.nan
         feedback.pushInfo(
             f"Study-area mean index {area.mean():.4f} (90 % of draws in "
             f"[{area_low:.4f}, {area_high:.4f}]) over {kernel.count} pixels; mean class "
@@ -672,11 +686,11 @@ class WeightSensitivity(MineEcoAlgorithm):
             "OUTPUT_DRAWS": draws_table,
             "WEIGHTS": format_weights(centre),
             "MEAN_WEIGHTS": format_weights(kernel.mean),
-            "AREA_MEAN": float(area.mean()),
-            "AREA_MEAN_LOW": float(area_low),
-            "AREA_MEAN_HIGH": float(area_high),
-            "MEAN_STABILITY": float(mean_stability),
-            "STABLE_SHARE": float(stable_share),
+            "AREA_MEAN": _number(area.mean()),
+            "AREA_MEAN_LOW": _number(area_low),
+            "AREA_MEAN_HIGH": _number(area_high),
+            "MEAN_STABILITY": _number(mean_stability),
+            "STABLE_SHARE": _number(stable_share),
             "INCONSISTENT": int(inconsistent),
             "PIXELS": int(kernel.count),
         }
@@ -690,7 +704,7 @@ class WeightSensitivity(MineEcoAlgorithm):
         )
         rank = {j: position for position, j in enumerate(order, start=1)}
         low, high = np.percentile(weights, [5, 95], axis=0)
-        mean_normalised = kernel.column_sums / kernel.count
+        mean_normalised = kernel.column_sums / kernel.count if kernel.count else [None] * k
         feedback.pushInfo("Influence on the study-area mean index (Spearman's ρ):")
         for j in order:
             feedback.pushInfo(f"  {rank[j]}. {names[j]}: ρ = {influence[j]:+.3f}")

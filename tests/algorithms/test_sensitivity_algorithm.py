@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 import numpy as np
 import pytest
 from osgeo import gdal
-from qgis.core import QgsProcessingException
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
 from rasters import leftovers, read_raster, write_raster
 from scipy import stats
 
@@ -325,3 +325,34 @@ def test_cancelled_run_leaves_nothing(run, indicators, tmp_path, cancel_after):
             cancel_after(1),
         )
     assert not list(tmp_path.glob("output_*")) and not leftovers(tmp_path)
+
+
+def test_no_common_valid_pixel_with_fixed_ranges_gives_nodata_and_a_warning(run, tmp_path):
+    # With fixed ranges no statistics pass runs first; the rasters come out all NoData.
+    first = write_raster(tmp_path / "f.tif", np.array([[1, -1]], np.float32), nodata=-1)
+    second = write_raster(tmp_path / "s.tif", np.array([[-1, 1]], np.float32), nodata=-1)
+    warnings = []
+
+    class Messages(QgsProcessingFeedback):
+        def pushWarning(self, text):  # noqa: N802 (QGIS API)
+            warnings.append(text)
+
+    result = run(
+        "weight_sensitivity",
+        {
+            "INPUTS": [first, second],
+            "TRENDS": "+,+",
+            "WEIGHTS": "1,1",
+            "DRAWS": 20,
+            "MINIMA": "0,0",
+            "MAXIMA": "2,2",
+            **outputs(tmp_path),
+        },
+        Messages(),
+    )
+    assert any("no pixel is valid in every indicator" in w for w in warnings)
+    assert result["PIXELS"] == 0 and result["AREA_MEAN"] is None
+    assert np.all(np.isnan(read_raster(result["OUTPUT_MEAN"])[0]))
+    assert not gdal.Open(result["OUTPUT_CLASS"]).ReadAsArray().any()
+    rows = read_table(result["OUTPUT_INFLUENCE"])
+    assert [row["spearman_rho"] for row in rows] == ["", ""]
