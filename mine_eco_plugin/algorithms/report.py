@@ -308,6 +308,14 @@ class HtmlReport(MineEcoAlgorithm):
 
     # --- the run ----------------------------------------------------------------------------
     def process(self, parameters, context, feedback):
+        try:
+            import matplotlib  # noqa: F401 (drawn on its Agg canvas in core.report)
+        except ImportError:
+            raise QgsProcessingException(
+                "matplotlib is needed for the report's maps and charts and is not installed for "
+                "the Python that QGIS runs (Debian/Ubuntu: sudo apt install python3-matplotlib; "
+                "elsewhere: python -m pip install matplotlib)"
+            ) from None
         html_path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
         folder = html_path.with_name(f"{html_path.stem}_files")
         if folder.exists() and any(
