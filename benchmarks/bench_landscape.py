@@ -267,6 +267,10 @@ def main(argv=None) -> int:
     )
     print(f"  peer   scaled to all {args.size * args.size} pixels  {scaled:8.1f} s")
     print(f"  ratio  pylandstats (scaled) / ours        {scaled / ours.wall_s:8.1f}")
+    print(
+        f"  load   other processes used {ours.others_share:.0%} (ours) and "
+        f"{peer.others_share:.0%} (peer) of the CPUs meanwhile"
+    )
     agreement = results["agreement"]
     print(
         f"  agreement at the sample: NP equal {agreement['np_equal_share']:.4%}, "
