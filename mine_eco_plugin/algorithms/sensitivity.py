@@ -413,8 +413,9 @@ class WeightSensitivity(MineEcoAlgorithm):
 
         return combine
 
-    def _ahp_draws(self, parameters, context, feedback, k, draws, seed, combine):
-        """(centre, draws × k weights, CR per draw, description, inconsistent count)."""
+    def _ahp_draws(self, parameters, context, feedback, k, draws, seed):
+        """(AHP weights of MATRIX, draws × k AHP weights, CR per draw, description,
+        inconsistent count)."""
         # 'AHP weights' reads MATRIX / MATRIX_FILE; the same parameters, the same reader.
         matrix, _, source = AhpWeights.matrix(self, parameters, context)
         n = matrix.shape[0]
@@ -484,25 +485,19 @@ class WeightSensitivity(MineEcoAlgorithm):
             f"{100 * drawn.moved_share:.1f} % of the judgements moved; base CR = "
             f"{base.cr:.4f}, draws' CR {np.min(drawn.cr):.4f}–{np.max(drawn.cr):.4f}"
         )
-        weights = np.array([combine(w) for w in drawn.weights])
         description = (
             f"AHP judgements one Saaty step, p = {probability:.4g}, {method}, {table}, "
             f"CR > {threshold:g}: {rule}"
         )
-        return combine(base.weights), weights, drawn.cr, description, drawn.inconsistent
+        return base.weights, drawn.weights, drawn.cr, description, drawn.inconsistent
 
-    def _dirichlet_draws(self, parameters, context, feedback, k, draws, seed, combine):
-        centre = combine(
-            weights_for(
-                parameter_text(self, parameters, "WEIGHTS", context), "WEIGHTS", k, feedback
-            )
-        )
+    def _dirichlet_draws(self, parameters, context, centre, draws, seed):
         concentration = self.parameterAsDouble(parameters, "CONCENTRATION", context)
         try:
             weights = sensitivity.draw_dirichlet_weights(centre, concentration, draws, seed)
         except ValueError as error:
             raise QgsProcessingException(f"CONCENTRATION: {error}") from None
-        return centre, weights, None, f"Dirichlet, κ = {concentration:.6g}", 0
+        return weights, f"Dirichlet, κ = {concentration:.6g}"
 
     # --- run -------------------------------------------------------------------------------
     def process(self, parameters, context, feedback):
@@ -532,14 +527,22 @@ class WeightSensitivity(MineEcoAlgorithm):
             classes.RESILIENCE_LABELS,
         )
         has_matrix = self._matrix_given(parameters, context)
-        has_weights = bool(parameter_text(self, parameters, "WEIGHTS", context))
-        if has_matrix == has_weights:
+        weights_text = parameter_text(self, parameters, "WEIGHTS", context)
+        if has_matrix == bool(weights_text):
             raise QgsProcessingException(
                 "WEIGHTS: give either WEIGHTS (Dirichlet draws around them) or MATRIX / "
                 "MATRIX_FILE (perturbed AHP judgements)" + (", not both" if has_matrix else "")
             )
         draws = self.parameterAsInt(parameters, "DRAWS", context)
         seed = self.parameterAsInt(parameters, "SEED", context)
+        # Weights and judgements are checked (and AHP draws made) before any raster is read.
+        if has_matrix:
+            subjective, subjective_draws, cr, description, inconsistent = self._ahp_draws(
+                parameters, context, feedback, k, draws, seed
+            )
+        else:
+            subjective = weights_for(weights_text, "WEIGHTS", k, feedback)
+            cr, inconsistent = None, 0
         threads = self.parameterAsInt(parameters, "THREADS", context) or os.cpu_count() or 1
         method = OBJECTIVE_CHOICES[self.parameterAsEnum(parameters, "OBJECTIVE_METHOD", context)]
         method = None if method == "none" else method
@@ -570,10 +573,14 @@ class WeightSensitivity(MineEcoAlgorithm):
         )
         objective = stats.objective.weights if stats.objective is not None else None
         combine = self._combiner(parameters, context, objective)
-        draw = self._ahp_draws if has_matrix else self._dirichlet_draws
-        centre, weights, cr, description, inconsistent = draw(
-            parameters, context, feedback, k, draws, seed, combine
-        )
+        # The centre is what 'Composite index' would use: the combined weights when objective
+        # weights take part. AHP draws are combined one by one; a Dirichlet is drawn around
+        # the combined centre.
+        centre = combine(subjective)
+        if has_matrix:
+            weights = np.array([combine(w) for w in subjective_draws])
+        else:
+            weights, description = self._dirichlet_draws(parameters, context, centre, draws, seed)
         if objective is not None:
             description += f"; combined with objective {method} weights"
         budget = self.memory_mb() * (1 - CACHE_SHARE) / BLOCKS_IN_FLIGHT * 2**20
