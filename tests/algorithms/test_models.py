@@ -82,7 +82,9 @@ def model_outputs(model_id, folder):
     outputs = {}
     for definition in model.destinationParameterDefinitions():
         name = definition.name().split(":")[-1]
-        suffix = ".tif" if definition.type() == "rasterDestination" else ".csv"
+        suffix = {"rasterDestination": ".tif", "fileDestination": ".html"}.get(
+            definition.type(), ".csv"
+        )
         outputs[definition.name()] = str(folder / f"{name}{suffix}")
     return outputs
 
@@ -114,6 +116,8 @@ def test_resilience_evaluation_end_to_end(run, florida_inputs, tmp_path):
     weights = QgsVectorLayer(results["WEIGHTS_TABLE"], "weights", "ogr")
     # 14 indicators computed; population, PM2.5 and CO2 left out and the rest renormalised.
     assert weights.featureCount() == 14
+    page = Path(results["REPORT"]).read_text()
+    assert "Resilience classes" in page and "Indicator weights" in page
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +201,5 @@ def test_npp_drivers_end_to_end(run, npp_inputs, tmp_path):
     assert dominant.max() > 0
     importance = QgsVectorLayer(results["IMPORTANCE"], "importance", "ogr")
     assert importance.featureCount() >= 6  # two climate drivers, three soils, LD (+ totals)
+    page = Path(results["REPORT"]).read_text()
+    assert "Driver importance" in page and "Dominant drivers" in page
