@@ -16,12 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from osgeo import gdal
 
 from ..core.statistics import Reduce, RunningSummary, exact_percentiles, summarize
 from ..engine import AlignedRaster, Grid, RasterSource, RasterTarget, Window, resolve_grid
 from ..engine.writer import OutputSet
 
 DEFAULT_CHUNK = 2048
+WORKER_GDAL_CACHE = 64 * 2**20
 
 
 class ChunkFailed(RuntimeError):
@@ -73,6 +75,9 @@ class RasterChunks:
     def __getitem__(self, key) -> np.ndarray:
         bands, rows, cols = key
         if self._raster is None:
+            # A worker's GDAL block cache would otherwise grow to 5 % of the node's RAM per
+            # process; chunks are read once, so a small cache loses nothing.
+            gdal.SetCacheMax(min(gdal.GetCacheMax(), WORKER_GDAL_CACHE))
             s = self.source
             self._raster = AlignedRaster(
                 s.path,
