@@ -97,15 +97,6 @@ def test_marburg_two_dates_vhi(qgis_process, marburg_dir, tmp_path):
             SENSOR=sensor,
             OUTPUT=tmp_path / f"t{year}.tif",
         )
-    results = qgis_process.run(
-        "vhi",
-        NDVI=tmp_path / "n2001.tif",
-        LST=tmp_path / "t2001.tif",
-        OUTPUT_VCI=tmp_path / "vci.tif",
-        OUTPUT_TCI=tmp_path / "tci.tif",
-        OUTPUT_VHI=tmp_path / "vhi.tif",
-    )["results"]
-    assert results["EXTREMES_USED"] == "scene"  # one date
     # Two dates: repeat the multiple-layer parameters.
     args = ["--json", "run", "mineeco:vhi", "--"]
     args += [f"NDVI={tmp_path / f'n{y}.tif'}" for y in dates]
