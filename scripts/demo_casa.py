@@ -32,14 +32,8 @@ What is real and what is derived (every derived layer carries "derived" in its f
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -165,67 +159,7 @@ def run_step(
 
 # --- standalone ------------------------------------------------------------------------------
 
-
-def _load_fetch_data():
-    spec = importlib.util.spec_from_file_location(
-        "mine_eco_fetch_data", REPO_ROOT / "scripts" / "fetch_data.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["mine_eco_fetch_data"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _qgis_process_runner(profile: Path):
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-        "QGIS_PLUGINPATH": str(REPO_ROOT),
-    }
-    subprocess.run(
-        [QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-    def run_algorithm(algorithm_id: str, **parameters) -> dict[str, Any]:
-        args = [QGIS_PROCESS, "--json", "run", f"mineeco:{algorithm_id}", "--"]
-        args += [f"{key}={value}" for key, value in parameters.items()]
-        done = subprocess.run(args, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"mineeco:{algorithm_id} failed:\n{done.stdout}\n{done.stderr}")
-        return json.loads(done.stdout[done.stdout.index("{") :])["results"]
-
-    return run_algorithm
-
-
-def summary(path: str) -> str:
-    dataset = gdal.Open(path)
-    data = dataset.ReadAsArray().astype(np.float64)
-    nodata = dataset.GetRasterBand(1).GetNoDataValue()
-    valid = data[(data != nodata) & np.isfinite(data)] if nodata is not None else data.ravel()
-    return (
-        f"{dataset.RasterCount} band(s), min {valid.min():.4g}, mean {valid.mean():.4g}, "
-        f"max {valid.max():.4g}"
-    )
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out_dir = Path(argv[0]) if argv else REPO_ROOT / "demo-output" / "casa"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fetch_data = _load_fetch_data()
-    with tempfile.TemporaryDirectory(prefix="mineeco-demo-casa-") as profile:
-        start = time.perf_counter()
-        layers = run_step(_qgis_process_runner(Path(profile)), fetch_data.fetch, out_dir)
-        seconds = time.perf_counter() - start
-    for label, path in layers.items():
-        print(f"{label}:\n    {path}\n    {summary(path)}")
-    print(f"Wall time {seconds:.1f} s")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from qgis_runner import standalone
+
+    sys.exit(standalone(run_step, "CASA demo", Path(sys.argv[1]) if len(sys.argv) > 1 else None))

@@ -26,15 +26,8 @@ over both dates ('Normalise' with JOINT), one set of AHP weights, P and classes 
 
 from __future__ import annotations
 
-import csv
-import importlib.util
-import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -294,66 +287,9 @@ def run_step(run_algorithm: RunAlgorithm, fetch, out_dir: Path) -> dict[str, str
 
 # --- standalone ------------------------------------------------------------------------------
 
-
-def _load_fetch_data():
-    spec = importlib.util.spec_from_file_location(
-        "mine_eco_fetch_data", REPO_ROOT / "scripts" / "fetch_data.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["mine_eco_fetch_data"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _qgis_process_runner(profile: Path) -> RunAlgorithm:
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-        "QGIS_PLUGINPATH": str(REPO_ROOT),
-    }
-    subprocess.run(
-        [QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-    def run_algorithm(algorithm_id: str, **parameters) -> dict[str, Any]:
-        args = [QGIS_PROCESS, "--json", "run", f"mineeco:{algorithm_id}", "--"]
-        for key, value in parameters.items():
-            # A multiple-layer parameter is passed by repeating it.
-            for item in value if isinstance(value, list | tuple) else [value]:
-                args.append(f"{key}={item}")
-        done = subprocess.run(args, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"mineeco:{algorithm_id} failed:\n{done.stdout}\n{done.stderr}")
-        return json.loads(done.stdout[done.stdout.index("{") :])["results"]
-
-    return run_algorithm
-
-
-def _class_shares(csv_path: Path) -> str:
-    with open(csv_path, encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    return ", ".join(f"{r['label']} {float(r['percent']):.1f} %" for r in rows[:-1])
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out_dir = Path(argv[0]) if argv else REPO_ROOT / "demo-output" / "evaluation"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fetch_data = _load_fetch_data()
-    with tempfile.TemporaryDirectory(prefix="mineeco-demo-evaluation-") as profile:
-        start = time.perf_counter()
-        layers = run_step(_qgis_process_runner(Path(profile)), fetch_data.fetch, out_dir)
-        seconds = time.perf_counter() - start
-    for label, path in layers.items():
-        print(f"{label}:\n    {path}")
-    print(f"L8-FL class shares (Table 3): {_class_shares(out_dir / 'resilience_classes.csv')}")
-    print(f"Wall time {seconds:.1f} s")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from qgis_runner import standalone
+
+    sys.exit(
+        standalone(run_step, "Evaluation demo", Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    )

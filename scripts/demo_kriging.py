@@ -15,11 +15,8 @@ public.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -86,32 +83,7 @@ def run_step(
     }
 
 
-def _load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out_dir = Path(argv[0]) if argv else REPO_ROOT / "demo-output" / "kriging"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    demo_casa = _load_script("demo_casa")  # the standalone qgis_process runner and summary
-    with tempfile.TemporaryDirectory(prefix="mineeco-demo-kriging-") as profile:
-        start = time.perf_counter()
-        layers = run_step(
-            demo_casa._qgis_process_runner(Path(profile)),
-            demo_casa._load_fetch_data().fetch,
-            out_dir,
-        )
-        seconds = time.perf_counter() - start
-    for label, path in layers.items():
-        print(f"{label}:\n    {path}\n    {demo_casa.summary(path)}")
-    print(f"Wall time {seconds:.1f} s")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from qgis_runner import standalone
+
+    sys.exit(standalone(run_step, "Kriging demo", Path(sys.argv[1]) if len(sys.argv) > 1 else None))

@@ -16,14 +16,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -226,75 +220,9 @@ def run_step(run_algorithm: RunAlgorithm, fetch, out_dir: Path) -> dict[str, str
 
 # --- standalone ------------------------------------------------------------------------------
 
-
-def _load_fetch_data():
-    name = "mine_eco_fetch_data"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / "fetch_data.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _qgis_process_runner(profile: Path) -> RunAlgorithm:
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-        "QGIS_PLUGINPATH": str(REPO_ROOT),
-    }
-    subprocess.run(
-        [QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-    def run_algorithm(algorithm_id: str, **parameters) -> dict[str, Any]:
-        args = [QGIS_PROCESS, "--json", "run", f"mineeco:{algorithm_id}", "--"]
-        for key, value in parameters.items():
-            # A multiple-layer parameter is passed by repeating it.
-            for item in value if isinstance(value, list | tuple) else [value]:
-                args.append(f"{key}={item}")
-        done = subprocess.run(args, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"mineeco:{algorithm_id} failed:\n{done.stdout}\n{done.stderr}")
-        return json.loads(done.stdout[done.stdout.index("{") :])["results"]
-
-    return run_algorithm
-
-
-def _summary(path: str) -> str:
-    dataset = gdal.Open(path)
-    parts = []
-    for index in range(1, dataset.RasterCount + 1):
-        band = dataset.GetRasterBand(index)
-        values = band.ReadAsArray().astype(np.float64)
-        nodata = band.GetNoDataValue()
-        if nodata is not None:
-            values = values[values != nodata]
-        values = values[np.isfinite(values)]
-        if values.size:
-            parts.append(f"min {values.min():.4g} mean {values.mean():.4g} max {values.max():.4g}")
-    return "; ".join(parts)
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out_dir = Path(argv[0]) if argv else REPO_ROOT / "demo-output" / "landscape"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fetch_data = _load_fetch_data()
-    with tempfile.TemporaryDirectory(prefix="mineeco-demo-landscape-") as profile:
-        start = time.perf_counter()
-        layers = run_step(_qgis_process_runner(Path(profile)), fetch_data.fetch, out_dir)
-        seconds = time.perf_counter() - start
-    for label, path in layers.items():
-        print(f"{label}: {_summary(path)}\n    {path}")
-    print(f"Wall time {seconds:.1f} s")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from qgis_runner import standalone
+
+    sys.exit(
+        standalone(run_step, "Landscape demo", Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    )

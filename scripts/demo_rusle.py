@@ -28,15 +28,9 @@ Exit status 0 on success, 1 when a step fails, 2 when the sample data cannot be 
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +39,6 @@ from osgeo import gdal
 gdal.UseExceptions()
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-QGIS_PROCESS = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
 
 
 def _load(name: str):
@@ -56,7 +49,6 @@ def _load(name: str):
     return module
 
 
-fetch_data = _load("fetch_data")
 samples = _load("rusle_samples")
 
 LAYERS = (
@@ -75,41 +67,6 @@ LAYERS = (
     ("FVC → C", "derived stand-in", "0.2 + 0.03·slope(°), clipped to 0.1–0.9"),
     ("Land cover → P", "derived stand-in", "cropland below 5° and 400 m, forest elsewhere"),
 )
-
-
-class StepFailed(RuntimeError):
-    pass
-
-
-class QgisProcess:
-    """qgis_process.bin with a throw-away profile and this checkout as the plugin folder."""
-
-    def __init__(self, profile: Path):
-        self.env = {
-            **os.environ,
-            "QT_QPA_PLATFORM": "offscreen",
-            "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-            "QGIS_PLUGINPATH": str(REPO_ROOT),
-        }
-        self._call("enable plugin", "plugins", "enable", "mine_eco_plugin")
-
-    def _call(self, step, *args) -> str:
-        done = subprocess.run(
-            [QGIS_PROCESS, *args], env=self.env, capture_output=True, text=True, timeout=1800
-        )
-        if done.returncode != 0:
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-12:])
-            raise StepFailed(f"{step}: qgis_process exited with {done.returncode}\n{tail}")
-        return done.stdout
-
-    def run(self, algorithm: str, **parameters) -> dict:
-        started = time.perf_counter()
-        args = ["--json", "run", f"mineeco:{algorithm}", "--"]
-        args += [f"{key}={value}" for key, value in parameters.items()]
-        stdout = self._call(algorithm, *args)
-        results = json.loads(stdout[stdout.index("{") :])["results"]
-        print(f"  {algorithm:<9} {time.perf_counter() - started:6.1f} s")
-        return results
 
 
 def write_like(reference: str, path: Path, values: np.ndarray, dtype=gdal.GDT_Float32, nodata=None):
@@ -160,15 +117,6 @@ def stand_ins(dem: str, slope: str, folder: Path) -> dict[str, str]:
         nodata=255,
     )
     return layers
-
-
-def describe(name: str, path: str) -> None:
-    values = read(path)
-    valid = values[~np.isnan(values)]
-    print(
-        f"  {name:<26} min {valid.min():10.4g}  median {np.median(valid):10.4g}  "
-        f"max {valid.max():10.4g}  ({valid.size:,} cells)"
-    )
 
 
 def run_step(run_algorithm, fetch, out_dir) -> dict[str, str]:
@@ -240,27 +188,7 @@ def run_step(run_algorithm, fetch, out_dir) -> dict[str, str]:
     return rasters
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "demo-output")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    try:
-        with tempfile.TemporaryDirectory(prefix="mineeco-demo-rusle-") as profile:
-            qgis = QgisProcess(Path(profile))
-            rasters = run_step(qgis.run, fetch_data.fetch, args.out)
-    except fetch_data.DataUnavailable as reason:
-        print(f"sample data unavailable: {reason}", file=sys.stderr)
-        return 2
-    except StepFailed as error:
-        print(f"RUSLE demo failed at {error}", file=sys.stderr)
-        return 1
-    print("\nOutputs:")
-    for name, path in rasters.items():
-        describe(name, path)
-    print(f"\nRUSLE demo done in {time.perf_counter() - started:.1f} s")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from qgis_runner import standalone
+
+    sys.exit(standalone(run_step, "RUSLE demo", Path(sys.argv[1]) if len(sys.argv) > 1 else None))
