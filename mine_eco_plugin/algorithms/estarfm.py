@@ -33,8 +33,8 @@ class Estarfm(MineEcoAlgorithm):
         "a single band such as NDVI, as the second study does to build 16-day 30 m NDVI for "
         "CASA). The coarse images are resampled onto the fine image's grid (COARSE_RESAMPLING) "
         "unless already on it. The output has the bands and units of the inputs (float32). "
-        "The computation is exact and vectorised over the window offsets: about 3.5 s of CPU "
-        "time for a 400×400×3 scene with the default 51×51 window (under 2 s on two idle "
+        "The computation is exact and vectorised over the window offsets: about 4 s of CPU "
+        "time for a 400×400×3 scene with the default 51×51 window (about 2 s on two idle "
         "cores), where per-pixel ports need minutes."
     )
     formula = (
