@@ -194,7 +194,8 @@ class Estarfm(MineEcoAlgorithm):
             "THREADS",
             "Threads",
             0,
-            "Threads for the window computation (0: one per CPU core).",
+            "Threads for the window computation (0: one per CPU core). Their numpy work runs "
+            "in parallel; on a machine already busy with other work, fewer can be faster.",
             minimum=0,
             integer=True,
             advanced=True,
