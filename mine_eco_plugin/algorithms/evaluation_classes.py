@@ -16,7 +16,7 @@ from .. import engine
 from ..core import evaluation_classes as classes
 from ..core.evaluation_weights import parse_numbers
 from .base import MineEcoAlgorithm
-from .evaluation_support import parameter_text, row_areas, run_windows
+from .evaluation_support import parameter_text, row_areas
 
 METHOD_LABELS = (
     "Fixed breaks (BREAKS; default: the first study's Table 3)",
@@ -249,8 +249,14 @@ class ClassifyIndex(MineEcoAlgorithm):
             tally.add(codes, values, area_of(window))
             return (codes,)
 
-        run_windows(
-            kernel, [source], [target], grid=grid, memory_mb=self.memory_mb(), monitor=monitor
+        engine.run_blocks(
+            kernel,
+            [source],
+            [target],
+            grid=grid,
+            memory_mb=self.memory_mb(),
+            monitor=monitor,
+            with_window=True,
         )
         rows = []
         total_area = float(tally.area[1:].sum())
@@ -476,13 +482,14 @@ class ChangeAnalysis(MineEcoAlgorithm):
             sums["one_only"] += int(np.count_nonzero(np.isnan(a) != np.isnan(b)))
             return change, codes
 
-        run_windows(
+        engine.run_blocks(
             kernel,
             [before, after],
             [target, class_target],
             grid=grid,
             memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
+            with_window=True,
         )
         pixels = int(tally.pixels[1:].sum())
         if pixels == 0:

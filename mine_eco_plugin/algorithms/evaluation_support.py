@@ -1,7 +1,5 @@
 """Shared pieces of the weighting & evaluation algorithms (no algorithm is defined here).
 
-* ``run_windows``: a block run whose kernel also receives the block's window (for per-row
-  pixel areas on latitude/longitude grids), with the engine's all-or-nothing outputs.
 * ``row_areas``: pixel areas (m²) of a grid, exact on the ellipsoid for geographic CRSs.
 * ``indicator_statistics``: the streaming passes behind objective weights and the composite
   index, over the pixels valid in every indicator.
@@ -21,42 +19,10 @@ from .. import engine
 from ..core import evaluation_weights as weighting
 from ..core.evaluation_classes import geographic_row_areas
 from ..core.evaluation_index import check_range, normalise
-from ..engine.writer import OutputSet
 
 # --------------------------------------------------------------------------------------------
-# Block runs with windows, areas
+# Areas
 # --------------------------------------------------------------------------------------------
-
-
-def run_windows(
-    kernel: Callable[..., Sequence[np.ndarray | None]],
-    sources: Sequence[engine.RasterSource],
-    targets: Sequence[engine.RasterTarget | None],
-    *,
-    grid: engine.Grid | None = None,
-    memory_mb: float = engine.DEFAULT_MEMORY_MB,
-    monitor: engine.Monitor | None = None,
-) -> engine.Grid:
-    """Like ``engine.run_blocks`` (no halo), but ``kernel(window, *blocks)`` also gets the
-    block's window. Outputs appear all together or not at all (the engine's OutputSet)."""
-    grid = grid or engine.resolve_grid(sources)
-    in_bands = max(sum(s.band_count() for s in sources), 1)
-    out_bands = sum(t.bands for t in targets if t is not None)
-    with OutputSet(targets, grid) as outputs:
-
-        def visit(window, *blocks):
-            outputs.write(window, kernel(window, *blocks))
-
-        engine.scan(
-            visit,
-            sources,
-            grid=grid,
-            memory_mb=memory_mb,
-            work_factor=4.0 * (in_bands + out_bands) / in_bands,
-            monitor=monitor,
-        )
-        outputs.commit()
-    return grid
 
 
 def row_areas(grid: engine.Grid) -> Callable[[engine.Window], float | np.ndarray]:

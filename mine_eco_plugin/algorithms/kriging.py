@@ -57,38 +57,6 @@ NUMERIC_OUTPUTS = {
 }
 
 
-class BlockCentres:
-    """Pixel-centre coordinates of the blocks ``engine.run_blocks`` hands to a kernel.
-
-    The engine calls the kernel once per block, in row-major order of its windows (full-width
-    strips, or tiles left to right within a strip): the window of each block follows from the
-    shapes of the blocks before it. Kernels that need map coordinates (kriging, latitude) use
-    this until the engine passes the window itself.
-    """
-
-    def __init__(self, grid: engine.Grid):
-        self.grid = grid
-        self.col = 0
-        self.row = 0
-        self.strip = 0
-
-    def next(self, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
-        """(x of the columns, y of the rows) of the next block, and advance."""
-        grid = self.grid
-        if self.row + rows > grid.height or self.col + cols > grid.width:
-            raise RuntimeError("blocks arrived out of the engine's row-major order")
-        x0, dx, _, y0, _, dy = grid.geotransform
-        x = x0 + (self.col + np.arange(cols) + 0.5) * dx
-        y = y0 + (self.row + np.arange(rows) + 0.5) * dy
-        self.strip = max(self.strip, rows)
-        self.col += cols
-        if self.col >= grid.width:
-            self.col = 0
-            self.row += self.strip
-            self.strip = 0
-        return x, y
-
-
 class Kriging(MineEcoAlgorithm):
     algorithm_id = "kriging"
     display_name = "Ordinary kriging"
@@ -396,14 +364,13 @@ class Kriging(MineEcoAlgorithm):
             parameters, "OUTPUT_VARIANCE", context, metadata=metadata
         )
         mask = self.parameterAsBool(parameters, "MASK_BY_REFERENCE", context)
-        centres = BlockCentres(grid)
         tree = cKDTree(xy) if neighbours else None
         budget = max(self.memory_mb() / 4, 8.0)
         raster_monitor = monitor.span(0.15, 1.0)
 
-        def kernel(block):
+        def kernel(window, block):
             rows, cols = block.shape[1:]
-            x, y = centres.next(rows, cols)
+            x, y = grid.pixel_centres(window)
             targets = np.column_stack(
                 [np.tile(x, rows), np.repeat(y, cols)]
             )  # row-major pixel centres
@@ -430,6 +397,7 @@ class Kriging(MineEcoAlgorithm):
             memory_mb=self.memory_mb(),
             monitor=raster_monitor,
             work_factor=16,
+            with_window=True,
         )
 
         results = self.outputs({"OUTPUT": estimate_target, "OUTPUT_VARIANCE": variance_target})

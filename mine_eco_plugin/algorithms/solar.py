@@ -16,7 +16,6 @@ from qgis.core import (
 from .. import engine
 from ..core import solar
 from .base import MineEcoAlgorithm
-from .kriging import BlockCentres
 
 METHODS = (
     "Clear-sky radiation, FAO-56 Eq. 37: (0.75 + 2·10⁻⁵·z)·Ra",
@@ -191,11 +190,9 @@ class SolarRadiation(MineEcoAlgorithm):
         target = self.raster_target(
             parameters, "OUTPUT", context, bands=12, band_names=MONTHS, metadata=metadata
         )
-        centres = BlockCentres(grid)
 
-        def kernel(block, dem=None):
-            rows, cols = block.shape[1:]
-            x, y = centres.next(rows, cols)
+        def kernel(window, block, dem=None):
+            x, y = grid.pixel_centres(window)
             ra = solar.extraterrestrial_monthly(latitudes(grid, x, y), year)
             if method == 0:
                 z = dem[0] if dem is not None else elevation_value
@@ -216,5 +213,6 @@ class SolarRadiation(MineEcoAlgorithm):
             memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=3,
+            with_window=True,
         )
         return self.outputs({"OUTPUT": target})

@@ -191,8 +191,12 @@ def run_blocks(
     work_factor: float = 4.0,
     monitor: Monitor | None = None,
     dtype=np.float32,
+    with_window: bool = False,
 ) -> Grid:
     """Compute ``kernel`` over the output grid block by block and write every target.
+
+    ``with_window=True`` calls ``kernel(window, *blocks)``: the block's ``Window`` (without the
+    halo) for kernels that need map positions (``grid.pixel_centres(window)``) or areas.
 
     ``targets`` may contain None for outputs the user did not ask for: the kernel still returns
     a value in that position and it is dropped. Either all requested outputs appear, or none
@@ -214,7 +218,7 @@ def run_blocks(
         ):
             writing = None
             for index, window, blocks in _iterate(rasters, windows, halo, monitor):
-                result = kernel(*blocks)
+                result = kernel(window, *blocks) if with_window else kernel(*blocks)
                 if isinstance(result, np.ndarray):
                     result = (result,)
                 cropped = [

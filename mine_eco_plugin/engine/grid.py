@@ -108,6 +108,14 @@ class Grid:
             dy,
         )
 
+    def pixel_centres(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
+        """Map coordinates of the pixel centres of ``window``: x of its columns, y of its rows
+        (north-up grids)."""
+        x0, dx, _, y0, _, dy = self.geotransform
+        x = x0 + (window.col + np.arange(window.width) + 0.5) * dx
+        y = y0 + (window.row + np.arange(window.height) + 0.5) * dy
+        return x, y
+
     def pixel_area(self) -> float:
         """Area of one pixel in squared CRS units."""
         return self.pixel_width * self.pixel_height
