@@ -296,6 +296,15 @@ class _Block:
                 f"of {h}"
             )
         valid2d = in_range(stack, s.valid_min, s.valid_max).all(axis=(0, 1))
+        if h and not valid2d[:, :h].any() and not valid2d[:, -h:].any():
+            # A strip as wide as the raster: rows are cut after their centres, so that a
+            # neighbour past the right edge falls in the next row's (invalid) left halo; an
+            # invalid row below gives the last centres their reach. Fewer pixels per row.
+            width = h + self.cols
+            below = np.full((*stack.shape[:2], 1, width), np.nan, np.float32)
+            stack = np.concatenate([stack[..., :width], below], axis=2)
+            valid2d = np.concatenate([valid2d[:, :width], np.zeros((1, width), bool)])
+            self.height, self.width = stack.shape[2:]
         self.valid = valid2d.ravel()
         fine1, coarse1, fine2, coarse2, coarse0 = stack
         thresholds = s.thresholds
@@ -644,7 +653,9 @@ class _Block:
                     for future in futures:
                         future.cancel()
                     raise
-        return out.reshape(self.bands, self.height, self.width), stats
+        h = self.h
+        out = out.reshape(self.bands, self.height, self.width)
+        return out[:, h : h + self.rows, h : h + self.cols], stats
 
 
 def fuse_block(
@@ -660,8 +671,9 @@ def fuse_block(
     stats: FusionStats | None = None,
 ) -> np.ndarray:
     """ESTARFM over one block: five (bands, rows + 2w, cols + 2w) arrays (NaN = NoData, the halo
-    of w = ``settings.half_window`` pixels NaN beyond the raster) → the predicted fine image,
-    float32, same shape (the halo NaN). Pixels not valid in every band of every input are NaN.
+    of w = ``settings.half_window`` pixels NaN beyond the raster) → the predicted fine image of
+    the block without its halo, (bands, rows, cols) float32. Pixels not valid in every band of
+    every input are NaN.
 
     ``check`` is called between chunks (it may raise to cancel), ``report(fraction)`` gives the
     progress through the block, ``stats`` (if given) receives the branch counts.
@@ -686,5 +698,4 @@ def fuse(fine1, coarse1, fine2, coarse2, coarse_pred, settings: FusionSettings, 
         thresholds = similarity_thresholds(sigma, settings.classes)
         settings = dataclasses.replace(settings, thresholds=thresholds)
     padded = [np.pad(a, ((0, 0), (h, h), (h, h)), constant_values=np.nan) for a in images]
-    result = fuse_block(*padded, settings, **options)
-    return result[:, h : result.shape[1] - h, h : result.shape[2] - h]
+    return fuse_block(*padded, settings, **options)

@@ -241,7 +241,7 @@ def test_thresholds_from_each_block_equal_whole_image_thresholds_for_one_block()
     settings = estarfm.FusionSettings(half_window=3, valid_min=0.0, valid_max=1.2)
     whole = estarfm.fuse(*images, settings)  # σ of each whole fine image
     padded = [np.pad(a, ((0, 0), (3, 3), (3, 3)), constant_values=np.nan) for a in images]
-    per_block = estarfm.fuse_block(*padded, settings)[:, 3:-3, 3:-3]  # σ of the block read
+    per_block = estarfm.fuse_block(*padded, settings)  # σ of the block read
     np.testing.assert_array_equal(whole, per_block)
 
 
