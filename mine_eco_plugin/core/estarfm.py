@@ -377,6 +377,7 @@ class _Block:
         sums_w = [np.zeros(length, np.float32) for _ in weighted]
         sums_r = {band: [np.zeros(length, np.float32) for _ in range(7)] for band in regression}
         longest = length + self.reach
+        last = len(self.channels) - 1  # ≥ 1: both base dates
         channel_band = [c % self.bands for c in range(len(self.channels))]
         signed = {
             c: np.empty(longest, np.float32)
@@ -420,9 +421,10 @@ class _Block:
                     np.abs(diff, out=distance_buffer[:span])
                     target = mask_all if index == 0 else test
                     np.less_equal(distance_buffer[:span], threshold, out=target[:span])
+                    # The last AND writes the float mask the sums use (two channels at least).
+                    joined = mask_pair if index == last else mask_all
                     if index:
-                        np.logical_and(mask_all[:span], test[:span], out=mask_all[:span])
-                np.copyto(mask_pair[:span], mask_all[:span])
+                        np.logical_and(mask_all[:span], test[:span], out=joined[:span])
                 # Centres p with neighbour p + shift, then centres p + shift with neighbour p.
                 add_weighted(mask_pair[shift:span], start + shift, distance)
                 add_weighted(mask_pair[:length], start - shift, distance)
