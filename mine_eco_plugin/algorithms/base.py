@@ -101,7 +101,39 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
         if self.references:
             items = "".join(f"<li>{html.escape(ref)}</li>" for ref in self.references)
             parts.append(f"<h3>References</h3><ul>{items}</ul>")
+        parts.append(
+            "<h3>Example (command line)</h3><p><code>"
+            f"{html.escape(self.command_line_example())}</code></p>"
+        )
         return "".join(parts)
+
+    def command_line_example(self) -> str:
+        """A qgis_process call with every mandatory parameter (inputs as placeholders, numbers
+        and choices at their defaults, outputs as files)."""
+        words = [f"qgis_process.bin run mineeco:{self.algorithm_id} --"]
+        for parameter in self.parameterDefinitions():
+            name = parameter.name()
+            optional = parameter.flags() & QgsProcessingParameterDefinition.FlagOptional
+            if optional or name == "OUTPUT_NODATA_VALUE":
+                continue
+            kind = parameter.type()
+            if parameter.isDestination():
+                suffix = ".tif" if kind == "rasterDestination" else ".csv"
+                if kind == "fileDestination":
+                    suffix = ".html"
+                value = f"{name.lower()}{suffix}"
+            elif kind in ("raster", "multilayer"):
+                value = f"{name.lower()}.tif"
+            elif kind in ("source", "vector"):
+                value = f"{name.lower()}.gpkg"
+            elif parameter.defaultValue() is not None and parameter.defaultValue() != "":
+                value = parameter.defaultValue()
+                if isinstance(value, bool):
+                    value = str(value).lower()
+            else:
+                value = "…"
+            words.append(f"{name}={value}")
+        return " ".join(words)
 
     # --- parameter helpers ------------------------------------------------------------------
     def add(self, parameter, help_text: str = "", advanced: bool = False):
