@@ -13,6 +13,8 @@ import html
 import os
 from typing import Any
 
+import numpy as np
+
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
@@ -474,7 +476,12 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
         """Runs the subclass's ``process(parameters, context, feedback)`` and turns engine errors
         and cancellation into Processing exceptions."""
         try:
-            return self.process(parameters, context, feedback)
+            results = self.process(parameters, context, feedback)
+            # numpy scalars reach qgis_process's JSON as '' in QGIS 3.22: plain numbers.
+            return {
+                key: value.item() if isinstance(value, np.generic) else value
+                for key, value in results.items()
+            }
         except EngineError as error:
             raise QgsProcessingException(str(error)) from None
         except Cancelled:

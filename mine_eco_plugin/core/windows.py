@@ -39,17 +39,18 @@ def box_sum(values: np.ndarray, size: int) -> np.ndarray:
     if values.ndim != 2:
         raise ValueError("box_sum works on 2-D arrays")
     half = size // 2
+    if np.isnan(values).any():
+        values = np.nan_to_num(values, nan=0.0)
+    # Edge-padding the table clamps window bounds at the array's edges, so the four corner
+    # lookups become four plain slices (no index arrays).
+    table = np.pad(_summed_area(values), ((half, half + 1), (half, half + 1)), mode="edge")
     rows, cols = values.shape
-    table = _summed_area(np.nan_to_num(values, nan=0.0))
-    top = np.clip(np.arange(rows) - half, 0, rows)
-    bottom = np.clip(np.arange(rows) + half + 1, 0, rows)
-    left = np.clip(np.arange(cols) - half, 0, cols)
-    right = np.clip(np.arange(cols) + half + 1, 0, cols)
+    size_r, size_c = slice(size, size + rows), slice(size, size + cols)
     return (
-        table[bottom[:, None], right[None, :]]
-        - table[top[:, None], right[None, :]]
-        - table[bottom[:, None], left[None, :]]
-        + table[top[:, None], left[None, :]]
+        table[size_r, size_c]
+        - table[0:rows, size_c]
+        - table[size_r, 0:cols]
+        + table[0:rows, 0:cols]
     )
 
 
