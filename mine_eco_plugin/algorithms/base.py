@@ -14,7 +14,6 @@ import os
 from typing import Any
 
 import numpy as np
-
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
