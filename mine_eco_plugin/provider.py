@@ -27,7 +27,15 @@ def algorithm_classes():
 
     found = {}
     for module_info in pkgutil.iter_modules(algorithms.__path__):
-        module = importlib.import_module(f"{algorithms.__name__}.{module_info.name}")
+        try:
+            module = importlib.import_module(f"{algorithms.__name__}.{module_info.name}")
+        except Exception as error:  # noqa: BLE001 (one broken module must not hide the rest)
+            QgsMessageLog.logMessage(
+                f"algorithms.{module_info.name} cannot be loaded: {error!r}",
+                PROVIDER_NAME,
+                Qgis.Critical,
+            )
+            continue
         for value in vars(module).values():
             if (
                 isinstance(value, type)
