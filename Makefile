@@ -75,7 +75,8 @@ package:
 	stage=$$(mktemp -d); trap 'rm -rf "$$stage"' EXIT; \
 	cp -RL --preserve=mode,timestamps $(PLUGIN) "$$stage/$(PLUGIN)"; \
 	find "$$stage" \( -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache \
-		-o -name .hypothesis -o -name tests \) -type d -prune -exec rm -rf {} +; \
+		-o -name .hypothesis -o -name tests -o -name screenshots \) -type d -prune \
+		-exec rm -rf {} +; \
 	find "$$stage" \( -name '*.py[co]' -o -name 'test_*.py' -o -name conftest.py \
 		-o -name '.*' \) -type f -delete; \
 	mkdir -p dist; rm -f "$(ZIP)"; \
