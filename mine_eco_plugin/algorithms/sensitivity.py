@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import math
 import os
-import uuid
-from pathlib import Path
-from xml.sax.saxutils import quoteattr
 
 import numpy as np
 from qgis.core import (
@@ -26,6 +23,7 @@ from ..core import evaluation_classes as classes
 from ..core import evaluation_weights as weighting
 from ..core import sensitivity
 from ..engine.blocks import BLOCKS_IN_FLIGHT, CACHE_SHARE
+from ..engine.styles import discrete_ramp_qml
 from .base import MineEcoAlgorithm
 from .evaluation_classes import _labels
 from .evaluation_support import (
@@ -60,60 +58,19 @@ STABILITY_STYLE = (
 
 
 def stability_qml(draws: int) -> str:
-    """A QGIS style for the stability raster: a discrete pseudocolour ramp (value ≤ bound →
-    colour) with a legend; the last class holds exactly the pixels stable in all ``draws``."""
-    items = []
-    for bound, (r, g, b), label in STABILITY_STYLE:
-        value = 1.0 - 0.5 / draws if bound is None else bound
-        items.append(
-            f"          <item value={quoteattr(repr(value))} color="
-            f'{quoteattr(f"#{r:02x}{g:02x}{b:02x}")} alpha="255" label={quoteattr(label)}/>'
-        )
-    entries = "\n".join(items)
-    return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis version="3.22" styleCategories="AllStyleCategories">
-  <pipe>
-    <rasterrenderer type="singlebandpseudocolor" band="1" opacity="1" alphaBand="-1"
-        classificationMin="0" classificationMax="1" nodataColor="">
-      <rasterTransparency/>
-      <minMaxOrigin>
-        <limits>None</limits>
-        <extent>WholeRaster</extent>
-        <statAccuracy>Estimated</statAccuracy>
-        <cumulativeCutLower>0.02</cumulativeCutLower>
-        <cumulativeCutUpper>0.98</cumulativeCutUpper>
-        <stdDevFactor>2</stdDevFactor>
-      </minMaxOrigin>
-      <rastershader>
-        <colorrampshader colorRampType="DISCRETE" classificationMode="1" clip="0"
-            minimumValue="0" maximumValue="1" labelPrecision="2">
-{entries}
-        </colorrampshader>
-      </rastershader>
-    </rasterrenderer>
-    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
-    <huesaturation saturation="0" grayscaleMode="0" colorizeOn="0"/>
-    <rasterresampler maxOversampling="2"/>
-  </pipe>
-  <blendMode>0</blendMode>
-</qgis>
-"""
+    """A QGIS style for the stability raster: a discrete ramp (value ≤ bound → colour) with a
+    legend; the last class holds exactly the pixels stable in all ``draws``."""
+    steps = [
+        (1.0 - 0.5 / draws if bound is None else bound, colour, label)
+        for bound, colour, label in STABILITY_STYLE
+    ]
+    return discrete_ramp_qml(steps, 0, 1)
 
 
 def _number(value) -> float | None:
     """A numeric output as a Python float (qgis_process reports those), None when undefined."""
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def write_style(raster_path: str, text: str) -> Path:
-    """``<raster>.qml`` beside the raster (QGIS loads it as the layer's default style),
-    written under a temporary name and renamed into place."""
-    style = Path(raster_path).with_suffix(".qml")
-    partial = style.parent / f".{style.name}.{uuid.uuid4().hex[:12]}.partial"
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, style)
-    return style
 
 
 class WeightSensitivity(MineEcoAlgorithm):
@@ -630,6 +587,13 @@ class WeightSensitivity(MineEcoAlgorithm):
             name: self.raster_target(parameters, name, context, metadata=metadata)
             for name in RASTERS
         }
+        targets["OUTPUT_STABILITY"] = self.raster_target(
+            parameters,
+            "OUTPUT_STABILITY",
+            context,
+            metadata=metadata,
+            style=stability_qml(draws),
+        )
         targets["OUTPUT_CLASS"] = self.raster_target(
             parameters,
             "OUTPUT_CLASS",
@@ -665,8 +629,6 @@ class WeightSensitivity(MineEcoAlgorithm):
                 "INPUTS: no pixel is valid in every indicator (check NoData and overlap); "
                 "every raster output is NoData"
             )
-        if targets["OUTPUT_STABILITY"] is not None:
-            write_style(targets["OUTPUT_STABILITY"].path, stability_qml(draws))
         area = kernel.area_means()
         if kernel.count:
             area_low, area_high = np.percentile(area, [5, 95])

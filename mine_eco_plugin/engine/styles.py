@@ -26,30 +26,12 @@ class RasterClass:
         return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def paletted_qml(classes: tuple[RasterClass, ...], band: int = 1) -> str:
-    """A QML document styling ``band`` with one colour and label per class code."""
-    entries = "\n".join(
-        f"        <paletteEntry value={quoteattr(str(c.code))} color={quoteattr(c.hex)} "
-        f"alpha={quoteattr(str(c.rgba[3]))} label={quoteattr(c.label)}/>"
-        for c in classes
-    )
+def _document(renderer: str) -> str:
+    """A QML document around one raster renderer element."""
     return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <qgis version="3.22" styleCategories="AllStyleCategories">
   <pipe>
-    <rasterrenderer type="paletted" band="{band}" opacity="1" alphaBand="-1" nodataColor="">
-      <rasterTransparency/>
-      <minMaxOrigin>
-        <limits>None</limits>
-        <extent>WholeRaster</extent>
-        <statAccuracy>Estimated</statAccuracy>
-        <cumulativeCutLower>0.02</cumulativeCutLower>
-        <cumulativeCutUpper>0.98</cumulativeCutUpper>
-        <stdDevFactor>2</stdDevFactor>
-      </minMaxOrigin>
-      <colorPalette>
-{entries}
-      </colorPalette>
-    </rasterrenderer>
+{renderer}
     <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
     <huesaturation saturation="0" grayscaleMode="0" colorizeOn="0"/>
     <rasterresampler maxOversampling="2"/>
@@ -57,3 +39,54 @@ def paletted_qml(classes: tuple[RasterClass, ...], band: int = 1) -> str:
   <blendMode>0</blendMode>
 </qgis>
 """
+
+
+_LIMITS = """      <rasterTransparency/>
+      <minMaxOrigin>
+        <limits>None</limits>
+        <extent>WholeRaster</extent>
+        <statAccuracy>Estimated</statAccuracy>
+        <cumulativeCutLower>0.02</cumulativeCutLower>
+        <cumulativeCutUpper>0.98</cumulativeCutUpper>
+        <stdDevFactor>2</stdDevFactor>
+      </minMaxOrigin>"""
+
+
+def paletted_qml(classes: tuple[RasterClass, ...], band: int = 1) -> str:
+    """A QML document styling ``band`` with one colour and label per class code."""
+    entries = "\n".join(
+        f"        <paletteEntry value={quoteattr(str(c.code))} color={quoteattr(c.hex)} "
+        f"alpha={quoteattr(str(c.rgba[3]))} label={quoteattr(c.label)}/>"
+        for c in classes
+    )
+    return _document(
+        f"""    <rasterrenderer type="paletted" band="{band}" opacity="1" alphaBand="-1"
+        nodataColor="">
+{_LIMITS}
+      <colorPalette>
+{entries}
+      </colorPalette>
+    </rasterrenderer>"""
+    )
+
+
+def discrete_ramp_qml(steps, minimum: float, maximum: float, band: int = 1) -> str:
+    """A QML document styling a continuous ``band`` by steps: ``steps`` are (upper bound,
+    (r, g, b), legend label); a value up to a bound takes its colour."""
+    entries = "\n".join(
+        f"          <item value={quoteattr(repr(float(bound)))} "
+        f'color={quoteattr(f"#{r:02x}{g:02x}{b:02x}")} alpha="255" label={quoteattr(label)}/>'
+        for bound, (r, g, b), label in steps
+    )
+    return _document(
+        f"""    <rasterrenderer type="singlebandpseudocolor" band="{band}" opacity="1"
+        alphaBand="-1" classificationMin="{minimum}" classificationMax="{maximum}" nodataColor="">
+{_LIMITS}
+      <rastershader>
+        <colorrampshader colorRampType="DISCRETE" classificationMode="1" clip="0"
+            minimumValue="{minimum}" maximumValue="{maximum}" labelPrecision="2">
+{entries}
+        </colorrampshader>
+      </rastershader>
+    </rasterrenderer>"""
+    )

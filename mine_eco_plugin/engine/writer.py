@@ -56,7 +56,8 @@ class RasterTarget:
 
     ``nodata`` is written as the band NoData value and replaces NaN in the kernel's result.
     ``classes`` style a class raster: a colour table with category names in the file, and a
-    QGIS style (``<name>.qml``, paletted, with legend labels) beside it.
+    QGIS style (``<name>.qml``, paletted, with legend labels) beside it. ``style`` is any other
+    QGIS style to write beside the raster, committed with it.
     """
 
     path: str
@@ -67,6 +68,8 @@ class RasterTarget:
     band_names: tuple[str, ...] | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     classes: tuple[RasterClass, ...] | None = None
+    #: A QGIS style (QML text) for the raster; class rasters get one from ``classes``.
+    style: str | None = None
     compression: str = "DEFLATE"
 
 
@@ -204,7 +207,7 @@ class RasterWriter:
         stale = Path(f"{self.final}.aux.xml")
         if stale.exists():
             stale.unlink()
-        if self.target.classes:
+        if self.target.style or self.target.classes:
             self._write_style()
         if self._converted is None:
             # GeoTIFF keeps what TIFF tags cannot hold (category names) in a .aux.xml side file.
@@ -222,7 +225,7 @@ class RasterWriter:
     def _write_style(self) -> None:
         style = self.final.with_suffix(".qml")
         partial = style.parent / f".{style.name}.{uuid.uuid4().hex[:12]}.partial"
-        partial.write_text(paletted_qml(self.target.classes), encoding="utf-8")
+        partial.write_text(self.target.style or paletted_qml(self.target.classes), encoding="utf-8")
         os.replace(partial, style)
 
     def discard(self) -> None:
