@@ -343,32 +343,21 @@ def resilience_evaluation() -> ModelBuilder:
         INPUT=param("LANDCOVER"),
         WINDOW=param("WINDOW"),
     )
-    hai = b.child(
-        "hai",
-        "mineeco:human_activity_index",
-        "C6 HAI",
-        0,
-        INPUT=param("LANDCOVER"),
-        TABLE=param("HAI_TABLE"),
-        WINDOW=param("WINDOW"),
-    )
-    bai = b.child(
-        "bai",
-        "mineeco:biological_abundance",
-        "C12 BAI",
-        0,
-        INPUT=param("LANDCOVER"),
-        TABLE=param("BAI_TABLE"),
-        WINDOW=param("WINDOW"),
-    )
-    eco = b.child(
-        "eco",
-        "mineeco:ecological_elasticity",
-        "C13 ECO",
-        0,
-        INPUT=param("LANDCOVER"),
-        TABLE=param("ECO_TABLE"),
-        WINDOW=param("WINDOW"),
+    hai, bai, eco = (
+        b.child(
+            child_id,
+            f"mineeco:{algorithm}",
+            label,
+            0,
+            INPUT=param("LANDCOVER"),
+            TABLE=param(table),
+            WINDOW=param("WINDOW"),
+        )
+        for child_id, algorithm, label, table in (
+            ("hai", "human_activity_index", "C6 HAI", "HAI_TABLE"),
+            ("bai", "biological_abundance", "C12 BAI", "BAI_TABLE"),
+            ("eco", "ecological_elasticity", "C13 ECO", "ECO_TABLE"),
+        )
     )
     index = b.child(
         "resilience",
