@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
@@ -17,8 +18,26 @@ from .base import MineEcoAlgorithm
 
 STACK_HELP = (
     "Reflectance stack (0–1) with the six bands blue, green, red, NIR, SWIR1, SWIR2 in this "
-    "order, as written by 'Landsat reflectance'."
+    "order, as written by 'Landsat reflectance'. A value above 1.5 is an error (a stack of "
+    "scaled digital numbers, e.g. 0–10 000, must first be converted to reflectance)."
 )
+#: Reflectance above this is not reflectance (bright clouds and snow stay below it).
+MAX_REFLECTANCE = 1.5
+
+
+def check_reflectance(stack) -> None:
+    """EngineError naming INPUT when a block holds values above MAX_REFLECTANCE."""
+    with np.errstate(invalid="ignore"):
+        high = stack > MAX_REFLECTANCE
+    if high.any():
+        raise engine.EngineError(
+            "INPUT",
+            f"values above {MAX_REFLECTANCE} (e.g. {float(stack[high][0]):.6g}) are not "
+            "reflectance (0–1); convert scaled digital numbers first ('Landsat reflectance', "
+            "SCALE and OFFSET)",
+        )
+
+
 BLUE, GREEN, RED, NIR, SWIR1, SWIR2 = range(1, 7)
 
 
@@ -68,8 +87,13 @@ class StackIndex(MineEcoAlgorithm):
             metadata=self.provenance(parameters, context),
         )
         compute = self.kernel(parameters, context)
+
+        def kernel(stack):
+            check_reflectance(stack)
+            return compute(*stack)
+
         engine.run_blocks(
-            lambda stack: compute(*stack),
+            kernel,
             [source],
             [target],
             memory_mb=self.memory_mb(),
@@ -263,6 +287,7 @@ class Ndmvi(StackIndex):
             summaries = [engine.RunningSummary(), engine.RunningSummary()]
 
             def visit(window, stack):
+                check_reflectance(stack)
                 summaries[0].update(stack[0])
                 summaries[1].update(stack[1])
 
