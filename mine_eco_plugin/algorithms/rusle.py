@@ -22,6 +22,14 @@ from .base import MineEcoAlgorithm
 
 R_UNITS = (("si", "SI: MJ·mm·ha⁻¹·h⁻¹·yr⁻¹"), ("us", "US: hundreds of ft·tonf·in·ac⁻¹·h⁻¹·yr⁻¹"))
 K_UNITS = (("si", "SI: t·ha·h·ha⁻¹·MJ⁻¹·mm⁻¹"), ("us", "US: t·ac·h·(100·ac·ft·tonf·in)⁻¹"))
+
+
+def reject(values, bad, parameter: str, what: str) -> None:
+    """EngineError naming ``parameter`` when ``bad`` (a mask of ``values``) has a pixel."""
+    if bad.any():
+        raise engine.EngineError(parameter, f"{what}, e.g. {float(values[bad][0]):.6g}")
+
+
 REFERENCE_HELP = (
     "Optional raster whose grid (extent, CRS, cell size) the output takes; every input is "
     "resampled onto it (bilinear). Without it the output takes the grid of the first input."
@@ -77,7 +85,7 @@ class RainfallErosivity(RusleAlgorithm):
             "PRECIPITATION",
             "Monthly rainfall (mm): 12 layers or one 12-band raster",
             "Monthly rainfall totals in mm, January to December: twelve single-band layers in "
-            "calendar order, or one layer with twelve bands.",
+            "calendar order, or one layer with twelve bands. Negative rainfall is an error.",
         )
         self.add_enum("METHOD", "Method", [m[1] for m in self.methods], 0, "How R is estimated.")
         self.add_enum("UNIT", "Unit of R", [u[1] for u in R_UNITS], 0, "SI = 17.02 × US.")
@@ -103,7 +111,10 @@ class RainfallErosivity(RusleAlgorithm):
         feedback.pushInfo(f"R by {dict(self.methods)[method]}, unit {unit.upper()}")
 
         def kernel(*months):
-            return compute(np.stack([m[0] for m in months]), unit).astype(np.float32)
+            rain = np.stack([m[0] for m in months])
+            with np.errstate(invalid="ignore"):
+                reject(rain, rain < 0, "PRECIPITATION", "negative rainfall")
+            return compute(rain, unit).astype(np.float32)
 
         engine.run_blocks(
             kernel,
@@ -191,6 +202,8 @@ class SoilErodibility(RusleAlgorithm):
 
         def kernel(sand, silt, clay, carbon):
             rusle.check_fractions(sand[0], silt[0], clay[0], tolerance)
+            with np.errstate(invalid="ignore"):
+                reject(carbon[0], carbon[0] < 0, "ORGANIC_CARBON", "negative organic carbon")
             k = rusle.erodibility_epic(sand[0], silt[0], clay[0], carbon[0], unit, china=china)
             return k.astype(np.float32)
 
@@ -487,7 +500,10 @@ class CoverManagement(RusleAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add_raster(
-            "INPUT", "FVC (0–1) or NDVI", "FVC for the Cai method, NDVI for van der Knijff."
+            "INPUT",
+            "FVC (0–1) or NDVI",
+            "FVC for the Cai method, NDVI for van der Knijff; values outside [0, 1] (FVC) or "
+            "[−1, 1] (NDVI) are an error.",
         )
         self.add_enum(
             "METHOD", "Method", [m[1] for m in self.methods], 0, "Which input and formula."
@@ -511,9 +527,18 @@ class CoverManagement(RusleAlgorithm):
             def compute(ndvi):
                 return rusle.cover_van_der_knijff(ndvi, alpha, beta)
 
+        low, what = (
+            (0.0, "FVC outside [0, 1]") if method == "cai" else (-1.0, "NDVI outside [−1, 1]")
+        )
         target = self.raster_target(parameters, "OUTPUT", context, metadata=metadata)
+
+        def kernel(block):
+            with np.errstate(invalid="ignore"):
+                reject(block[0], (block[0] < low - 1e-6) | (block[0] > 1 + 1e-6), "INPUT", what)
+            return compute(block[0]).astype(np.float32)
+
         engine.run_blocks(
-            lambda block: compute(block[0]).astype(np.float32),
+            kernel,
             [source],
             [target],
             memory_mb=self.memory_mb(),
@@ -560,6 +585,11 @@ class SupportPractice(RusleAlgorithm):
             table = lookup_codes(rows, "code", "p")
         except TableError as error:
             raise QgsProcessingException(f"TABLE: {error}") from None
+        outside = {code: p for code, p in table.items() if not 0 <= p <= 1}
+        if outside:
+            code, p = next(iter(outside.items()))
+            source = "TABLE_MATRIX" if parameters.get("TABLE_MATRIX") else "TABLE"
+            raise QgsProcessingException(f"{source}: P of class {code} is {p:g}; P lies in [0, 1]")
         source = self.raster_source(
             parameters, "LANDCOVER", context, bands=(1,), resampling="nearest"
         )
@@ -715,6 +745,11 @@ class SoilLoss(RusleAlgorithm):
         sums = np.zeros(classes.count + 1, dtype=np.float64)
 
         def kernel(r, k, ls, c, p):
+            with np.errstate(invalid="ignore"):
+                for (name, _), factor in zip(self.factors, (r, k, ls, c, p), strict=True):
+                    reject(factor[0], factor[0] < 0, name, "negative values")
+                for name, factor in (("C", c), ("P", p)):
+                    reject(factor[0], factor[0] > 1 + 1e-6, name, "values above 1")
             loss = rusle.soil_loss(r[0], k[0], ls[0], c[0], p[0])
             codes = classes.classify(loss)
             counts[:] += np.bincount(codes.ravel(), minlength=classes.count + 1)
