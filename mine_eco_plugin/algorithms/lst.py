@@ -58,7 +58,12 @@ class LandSurfaceTemperature(MineEcoAlgorithm):
             "At-sensor spectral radiance of the thermal band, e.g. OUTPUT_THERMAL of "
             "'Landsat reflectance'.",
         )
-        self.add_raster("NDVI", "NDVI", "NDVI of the same scene (any grid: it is aligned).")
+        self.add_raster(
+            "NDVI",
+            "NDVI",
+            "NDVI of the same scene (any grid: it is aligned); values outside [−1, 1] are an "
+            "error.",
+        )
         self.add_enum(
             "SENSOR",
             "Thermal sensor",
@@ -165,6 +170,14 @@ class LandSurfaceTemperature(MineEcoAlgorithm):
         )
 
         def kernel(radiance_block, ndvi_block, red_block=None):
+            with np.errstate(invalid="ignore"):
+                bad = np.abs(ndvi_block[0]) > 1 + 1e-6
+            if bad.any():
+                raise engine.EngineError(
+                    "NDVI",
+                    f"values outside [−1, 1], e.g. {float(ndvi_block[0][bad][0]):.6g}; rescale "
+                    "the NDVI (e.g. × 0.0001 for values stored × 10 000)",
+                )
             emissivity = thermal.emissivity_from_ndvi(
                 ndvi_block[0],
                 None if red_block is None else red_block[0],
