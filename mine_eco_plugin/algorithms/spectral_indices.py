@@ -418,9 +418,11 @@ class VegetationCover(MineEcoAlgorithm):
             monitor = monitor.span(0.5, 1.0)
         soil, veg = given["SOIL_VALUE"], given["VEG_VALUE"]
         if not veg > soil:
+            typed = [n for n in ("SOIL_VALUE", "VEG_VALUE") if parameters.get(n) not in (None, "")]
+            culprits = ", ".join(typed if len(typed) == 2 else [*typed, "INPUT"])
             raise QgsProcessingException(
-                f"INPUT: the full-vegetation value ({veg:.6g}) is not above the bare-soil value "
-                f"({soil:.6g}); the index is constant or the values are swapped"
+                f"{culprits}: the full-vegetation value ({veg:.6g}) is not above the bare-soil "
+                f"value ({soil:.6g}); the index is constant or the values are swapped"
             )
         feedback.pushInfo(f"Ssoil = {soil:.6g}, Sveg = {veg:.6g}")
         target = self.raster_target(
