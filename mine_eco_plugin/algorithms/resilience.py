@@ -3,6 +3,7 @@ optional: the weights of the indicators given are renormalised and the omissions
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -153,13 +154,23 @@ class ResilienceIndex(MineEcoAlgorithm):
             "OUTPUT": self.parameterAsOutputLayer(parameters, "OUTPUT", context),
             "OUTPUT_WEIGHTS": parameters.get("OUTPUT_WEIGHTS", QgsProcessing.TEMPORARY_OUTPUT),
         }
-        results = processing.run(
-            "mineeco:composite_index",
-            child,
-            context=context,
-            feedback=feedback,
-            is_child_algorithm=True,
-        )
+        try:
+            results = processing.run(
+                "mineeco:composite_index",
+                child,
+                context=context,
+                feedback=feedback,
+                is_child_algorithm=True,
+            )
+        except QgsProcessingException as error:
+            # The child names its own INPUTS (layer k): name this algorithm's slot instead.
+            slots = [SLOTS[j] for j, _ in given]
+            message = re.sub(
+                r"INPUTS \(layer (\d+)[^)]*\)",
+                lambda match: slots[int(match.group(1)) - 1],
+                str(error),
+            )
+            raise QgsProcessingException(message) from None
         return {
             "OUTPUT": results["OUTPUT"],
             "OUTPUT_WEIGHTS": results["OUTPUT_WEIGHTS"],
