@@ -474,6 +474,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:  # noqa: N802
         """Runs the subclass's ``process(parameters, context, feedback)`` and turns engine errors
         and cancellation into Processing exceptions."""
+        self.check_output_folders(parameters, context)
         try:
             results = self.process(parameters, context, feedback)
             # numpy scalars reach qgis_process's JSON as '' in QGIS 3.22: plain numbers.
@@ -485,6 +486,26 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(error)) from None
         except Cancelled:
             raise QgsProcessingException(self.tr("Cancelled: no output was written.")) from None
+
+    def check_output_folders(self, parameters, context) -> None:
+        """Fail before any work when a raster output's folder (or the nearest existing folder
+        above it) cannot be written; the engine checks again when it creates the file."""
+        for definition in self.destinationParameterDefinitions():
+            if definition.type() != "rasterDestination":
+                continue
+            path = self.parameterAsOutputLayer(parameters, definition.name(), context)
+            if not path:
+                continue
+            folder = os.path.dirname(os.path.abspath(path))
+            while folder and not os.path.exists(folder):
+                parent = os.path.dirname(folder)
+                if parent == folder:
+                    break
+                folder = parent
+            if os.path.isdir(folder) and not os.access(folder, os.W_OK):
+                raise QgsProcessingException(
+                    f"{definition.name()}: folder {folder} is not writable"
+                )
 
     @staticmethod
     def outputs(targets: dict[str, RasterTarget | None]) -> dict[str, str]:
