@@ -294,10 +294,12 @@ DATASETS: dict[str, Dataset] = {
     "spyndex": Dataset("PyPI wheel spyndex==0.12.0", _build_spyndex),
     "jacksboro": Dataset("Debian python-matplotlib-data", _build_jacksboro),
 }
-# Data sets already on disk beside the repository (shared/ is a sibling of the checkout).
-LOCAL_DATASETS: dict[str, Path] = {
-    "zhu2010": REPO_ROOT.parent / "shared" / "data" / "estarfm-zhu2010",
-}
+# Data sets already on disk in the workplace's shared folder: $MINE_ECO_SHARED, else a
+# shared/ beside the checkout, else /work/shared (where a clone elsewhere still finds it).
+SHARED_FOLDERS = [
+    Path(p) for p in (os.environ.get("MINE_ECO_SHARED"),) if p
+] + [REPO_ROOT.parent / "shared", Path("/work/shared")]
+LOCAL_DATASETS: dict[str, Path] = {"zhu2010": Path("data") / "estarfm-zhu2010"}
 
 
 def names() -> list[str]:
@@ -313,10 +315,11 @@ def fetch(name: str) -> Path:
     """
     key = name.lower()
     if key in LOCAL_DATASETS:
-        folder = LOCAL_DATASETS[key]
-        if not folder.is_dir():
-            raise DataUnavailable(f"{key}: {folder} does not exist")
-        return folder
+        candidates = [shared / LOCAL_DATASETS[key] for shared in SHARED_FOLDERS]
+        for folder in candidates:
+            if folder.is_dir():
+                return folder
+        raise DataUnavailable(f"{key}: none of {', '.join(map(str, candidates))} exists")
     if key not in DATASETS:
         raise KeyError(f"unknown data set {name!r}; known: {', '.join(names())}")
     target = cache_root() / key
