@@ -34,16 +34,9 @@ Exit status 0 on success, 1 when a step fails, 2 when the sample data cannot be 
 
 from __future__ import annotations
 
-import argparse
 import csv
-import importlib.util
-import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -73,14 +66,6 @@ DRIVERS = (
     ),
 )
 TARGET = ("ndvi", "real: NDVI of the L8-FL Landsat 8 scene (TOA reflectance)")
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module
 
 
 # --- inputs -------------------------------------------------------------------------------------
@@ -275,71 +260,7 @@ def run_step(run_algorithm, fetch, out_dir: Path) -> dict[str, Path]:
 
 # --- standalone -----------------------------------------------------------------------------
 
-
-class QgisProcess:
-    """qgis_process.bin with a throw-away profile and this checkout as the plugin folder."""
-
-    def __init__(self, profile: Path):
-        self.env = {
-            **os.environ,
-            "QT_QPA_PLATFORM": "offscreen",
-            "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-            "QGIS_PLUGINPATH": str(REPO_ROOT),
-        }
-        self.call("plugins", "enable", "mine_eco_plugin")
-
-    def call(self, *args) -> str:
-        done = subprocess.run(
-            [QGIS_PROCESS, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=3600,
-            stdin=subprocess.DEVNULL,
-        )
-        if done.returncode != 0:
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-12:])
-            raise RuntimeError(f"qgis_process {args[:3]} exited with {done.returncode}\n{tail}")
-        return done.stdout
-
-    def run_algorithm(self, algorithm: str, **parameters) -> dict:
-        started = time.perf_counter()
-        args = ["--json", "run", f"mineeco:{algorithm}", "--"]
-        for key, value in parameters.items():
-            # A multiple-layer parameter is given once per layer.
-            for item in value if isinstance(value, list | tuple) else [value]:
-                args.append(f"{key}={item}")
-        stdout = self.call(*args)
-        results = json.loads(stdout[stdout.index("{") :])["results"]
-        print(f"  [{algorithm}: {time.perf_counter() - started:.1f} s]")
-        return results
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "demo-output" / "drivers")
-    args = parser.parse_args(argv)
-    fetch_data = _load("fetch_data")
-    try:
-        fetch_data.fetch("l8-fl")
-    except fetch_data.DataUnavailable as reason:
-        print(f"sample data unavailable: {reason}", file=sys.stderr)
-        return 2
-    args.out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    try:
-        with tempfile.TemporaryDirectory(prefix="mineeco-demo-drivers-") as profile:
-            qgis = QgisProcess(Path(profile))
-            rasters = run_step(qgis.run_algorithm, fetch_data.fetch, args.out)
-    except (RuntimeError, KeyError, ValueError) as error:
-        print(f"driver demo failed: {error}", file=sys.stderr)
-        return 1
-    print("Rasters:")
-    for label, path in rasters.items():
-        print(f"  {label}: {path}")
-    print(f"Done in {time.perf_counter() - started:.0f} s.")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from qgis_runner import standalone
+
+    sys.exit(standalone(run_step, "Driver demo", Path(sys.argv[1]) if len(sys.argv) > 1 else None))

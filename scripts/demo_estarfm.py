@@ -24,14 +24,8 @@ Outputs (GeoTIFF, stand-in georeferencing):
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -121,6 +115,16 @@ def run_step(
         VALID_MAX=1,
         OUTPUT=str(out_dir / "estarfm_ndvi_20010711_predicted.tif"),
     )
+    mad = _mad(reflectance["OUTPUT"], str(copies["tm0711"]))
+    print(
+        "  ESTARFM mean absolute difference from the real 2001-07-11 image (reflectance): "
+        + ", ".join(
+            f"{band} {value / 10000:.4f}"
+            for band, value in zip(("green", "red", "NIR"), mad, strict=True)
+        )
+        + " (Zhu et al. 2010, Table 1: 0.0035, 0.0032, 0.0106); NDVI "
+        + f"{_mad(fused_ndvi['OUTPUT'], str(ndvi['tm0711']))[0]:.4f}"
+    )
     return {
         "ESTARFM prediction, ETM+ green/red/NIR of 2001-07-11 (Zhu 2010 data)": reflectance[
             "OUTPUT"
@@ -131,44 +135,6 @@ def run_step(
     }
 
 
-# --- standalone ------------------------------------------------------------------------------
-
-
-def _load_fetch_data():
-    spec = importlib.util.spec_from_file_location(
-        "mine_eco_fetch_data", REPO_ROOT / "scripts" / "fetch_data.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["mine_eco_fetch_data"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _qgis_process_runner(profile: Path):
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-        "QGIS_PLUGINPATH": str(REPO_ROOT),
-    }
-    subprocess.run(
-        [QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-    def run_algorithm(algorithm_id: str, **parameters) -> dict[str, Any]:
-        args = [QGIS_PROCESS, "--json", "run", f"mineeco:{algorithm_id}", "--"]
-        args += [f"{key}={value}" for key, value in parameters.items()]
-        done = subprocess.run(args, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"mineeco:{algorithm_id} failed:\n{done.stdout}\n{done.stderr}")
-        return json.loads(done.stdout[done.stdout.index("{") :])["results"]
-
-    return run_algorithm
-
-
 def _mad(predicted: str, real: str) -> list[float]:
     a = gdal.Open(predicted).ReadAsArray().astype(np.float64)
     b = gdal.Open(real).ReadAsArray().astype(np.float64)
@@ -177,31 +143,9 @@ def _mad(predicted: str, real: str) -> list[float]:
     return [float(np.abs(a[i] - b[i])[valid].mean()) for i in range(a.shape[0])]
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out_dir = Path(argv[0]) if argv else REPO_ROOT / "demo-output" / "estarfm"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fetch_data = _load_fetch_data()
-    with tempfile.TemporaryDirectory(prefix="mineeco-demo-estarfm-") as profile:
-        start = time.perf_counter()
-        layers = run_step(_qgis_process_runner(Path(profile)), fetch_data.fetch, out_dir)
-        seconds = time.perf_counter() - start
-    for label, path in layers.items():
-        print(f"{label}:\n    {path}")
-    paths = list(layers.values())
-    mad = _mad(paths[0], paths[1])
-    print(
-        "Mean absolute difference from the real 2001-07-11 image (reflectance): "
-        + ", ".join(
-            f"{band} {value / 10000:.4f}"
-            for band, value in zip(("green", "red", "NIR"), mad, strict=True)
-        )
-        + " (Zhu et al. 2010, Table 1: 0.0035, 0.0032, 0.0106)"
-    )
-    print(f"NDVI mean absolute difference: {_mad(paths[2], paths[3])[0]:.4f}")
-    print(f"Wall time {seconds:.1f} s")
-    return 0
-
+# --- standalone ------------------------------------------------------------------------------
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from qgis_runner import standalone
+
+    sys.exit(standalone(run_step, "ESTARFM demo", Path(sys.argv[1]) if len(sys.argv) > 1 else None))
