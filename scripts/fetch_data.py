@@ -296,9 +296,10 @@ DATASETS: dict[str, Dataset] = {
 }
 # Data sets already on disk in the workplace's shared folder: $MINE_ECO_SHARED, else a
 # shared/ beside the checkout, else /work/shared (where a clone elsewhere still finds it).
-SHARED_FOLDERS = [
-    Path(p) for p in (os.environ.get("MINE_ECO_SHARED"),) if p
-] + [REPO_ROOT.parent / "shared", Path("/work/shared")]
+SHARED_FOLDERS = [Path(p) for p in (os.environ.get("MINE_ECO_SHARED"),) if p] + [
+    REPO_ROOT.parent / "shared",
+    Path("/work/shared"),
+]
 LOCAL_DATASETS: dict[str, Path] = {"zhu2010": Path("data") / "estarfm-zhu2010"}
 
 
