@@ -285,6 +285,7 @@ def block_values(
 
     def one_pass() -> Iterator[np.ndarray]:
         rasters = _open_all([source], grid, np.float32)
+        previous_cache = _bounded_cache(memory_mb)
         try:
             windows = plan_windows(grid, rasters[0].band_count * 4 * 3, _block_budget(memory_mb))
             step = passes["done"]
@@ -296,6 +297,7 @@ def block_values(
                 yield values[~np.isnan(values)]
                 part.report((index + 1) / len(windows))
         finally:
+            gdal.SetCacheMax(previous_cache)
             for raster in rasters:
                 raster.close()
 
