@@ -18,8 +18,7 @@ from ..core.evaluation_index import check_range, composite_index, normalise
 from .base import MineEcoAlgorithm
 from .evaluation_support import (
     format_weights,
-    indicator_statistics,
-    optional_numbers_for,
+    indicator_ranges,
     parameter_text,
     trends_for,
     weights_for,
@@ -319,30 +318,8 @@ class CompositeIndex(MineEcoAlgorithm):
                     "WEIGHTS: no weights given (type them, choose a preset, or set "
                     "WEIGHT_SOURCE to combined or objective weights)"
                 )
-        minima = optional_numbers_for(
-            parameter_text(self, parameters, "MINIMA", context), "MINIMA", k
-        )
-        maxima = optional_numbers_for(
-            parameter_text(self, parameters, "MAXIMA", context), "MAXIMA", k
-        )
-        clip = self.parameterAsBool(parameters, "CLIP", context)
-        monitor = self.monitor(feedback)
-        grid = engine.resolve_grid(sources)
-        needs_statistics = method is not None or any(v is None for v in minima + maxima)
-        stats_monitor, write_monitor = (
-            (monitor.span(0, 0.5), monitor.span(0.5, 1)) if needs_statistics else (None, monitor)
-        )
-        stats = indicator_statistics(
-            sources,
-            trends,
-            minima,
-            maxima,
-            method=method,
-            clip=clip,
-            grid=grid,
-            memory_mb=self.memory_mb(),
-            monitor=stats_monitor or monitor,
-            names=names,
+        stats, clip, grid, write_monitor = indicator_ranges(
+            self, parameters, context, sources, trends, names, method, self.monitor(feedback)
         )
         objective = stats.objective.weights if stats.objective is not None else None
         if source_kind == "combined":

@@ -273,3 +273,37 @@ def indicator_statistics(
 
 def layer_names(algorithm, parameters, name, context) -> list[str]:
     return [layer.name() for layer in algorithm.parameterAsLayerList(parameters, name, context)]
+
+
+def indicator_ranges(
+    algorithm, parameters, context, sources, trends, names, method, monitor, share: float = 0.5
+):
+    """The MINIMA, MAXIMA and CLIP parameters of an indicator algorithm and the statistics pass
+    they (or objective weights ``method``) need. Returns (statistics, clip, grid, the monitor
+    for the work after the pass); the pass gets ``share`` of ``monitor`` when it runs."""
+    k = len(sources)
+    minima = optional_numbers_for(
+        parameter_text(algorithm, parameters, "MINIMA", context), "MINIMA", k
+    )
+    maxima = optional_numbers_for(
+        parameter_text(algorithm, parameters, "MAXIMA", context), "MAXIMA", k
+    )
+    clip = algorithm.parameterAsBool(parameters, "CLIP", context)
+    grid = engine.resolve_grid(sources)
+    needs_pass = method is not None or any(v is None for v in minima + maxima)
+    pass_monitor, rest = (
+        (monitor.span(0, share), monitor.span(share, 1)) if needs_pass else (monitor, monitor)
+    )
+    stats = indicator_statistics(
+        sources,
+        trends,
+        minima,
+        maxima,
+        method=method,
+        clip=clip,
+        grid=grid,
+        memory_mb=algorithm.memory_mb(),
+        monitor=pass_monitor,
+        names=names,
+    )
+    return stats, clip, grid, rest

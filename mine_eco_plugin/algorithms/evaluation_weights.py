@@ -16,14 +16,12 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .. import engine
 from ..core import evaluation_weights as weighting
 from .base import MineEcoAlgorithm
 from .evaluation_support import (
     format_weights,
-    indicator_statistics,
+    indicator_ranges,
     layer_names,
-    optional_numbers_for,
     parameter_text,
     trends_for,
 )
@@ -369,25 +367,16 @@ class ObjectiveWeights(MineEcoAlgorithm):
                 "'+' or '-' per layer"
             )
         trends = trends_for(trends_text, "TRENDS", k) if trends_text else [1] * k
-        minima = optional_numbers_for(
-            parameter_text(self, parameters, "MINIMA", context), "MINIMA", k
-        )
-        maxima = optional_numbers_for(
-            parameter_text(self, parameters, "MAXIMA", context), "MAXIMA", k
-        )
-        clip = self.parameterAsBool(parameters, "CLIP", context)
-        grid = engine.resolve_grid(sources)
-        stats = indicator_statistics(
+        stats, _, _, _ = indicator_ranges(
+            self,
+            parameters,
+            context,
             sources,
             trends,
-            minima,
-            maxima,
-            method=method,
-            clip=clip,
-            grid=grid,
-            memory_mb=self.memory_mb(),
-            monitor=self.monitor(feedback),
-            names=names,
+            names,
+            method,
+            self.monitor(feedback),
+            share=1.0,
         )
         result = stats.objective
         feedback.pushInfo(

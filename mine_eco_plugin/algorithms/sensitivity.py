@@ -28,8 +28,7 @@ from .base import MineEcoAlgorithm
 from .evaluation_classes import _labels
 from .evaluation_support import (
     format_weights,
-    indicator_statistics,
-    optional_numbers_for,
+    indicator_ranges,
     parameter_text,
     trends_for,
     weights_for,
@@ -503,30 +502,16 @@ class WeightSensitivity(MineEcoAlgorithm):
         threads = self.parameterAsInt(parameters, "THREADS", context) or os.cpu_count() or 1
         method = OBJECTIVE_CHOICES[self.parameterAsEnum(parameters, "OBJECTIVE_METHOD", context)]
         method = None if method == "none" else method
-        minima = optional_numbers_for(
-            parameter_text(self, parameters, "MINIMA", context), "MINIMA", k
-        )
-        maxima = optional_numbers_for(
-            parameter_text(self, parameters, "MAXIMA", context), "MAXIMA", k
-        )
-        clip = self.parameterAsBool(parameters, "CLIP", context)
-        monitor = self.monitor(feedback)
-        grid = engine.resolve_grid(sources)
-        needs_pass = method is not None or any(v is None for v in minima + maxima)
-        stats_monitor, run_monitor = (
-            (monitor.span(0, 0.15), monitor.span(0.15, 1)) if needs_pass else (monitor, monitor)
-        )
-        stats = indicator_statistics(
+        stats, clip, grid, run_monitor = indicator_ranges(
+            self,
+            parameters,
+            context,
             sources,
             trends,
-            minima,
-            maxima,
-            method=method,
-            clip=clip,
-            grid=grid,
-            memory_mb=self.memory_mb(),
-            monitor=stats_monitor,
-            names=names,
+            names,
+            method,
+            self.monitor(feedback),
+            share=0.15,
         )
         objective = stats.objective.weights if stats.objective is not None else None
         combine = self._combiner(parameters, context, objective)
