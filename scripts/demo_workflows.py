@@ -114,6 +114,7 @@ NPP_OUTPUTS = {
         f"{child}:{name}": ".csv"
         for child, name in (("pearson", "PEARSON"), ("rf", "IMPORTANCE"), ("rf", "DOMINANT_AREAS"))
     },
+    "report:REPORT": ".html",
 }
 
 

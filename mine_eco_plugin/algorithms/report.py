@@ -316,7 +316,10 @@ class HtmlReport(MineEcoAlgorithm):
                 "the Python that QGIS runs (Debian/Ubuntu: sudo apt install python3-matplotlib; "
                 "elsewhere: python -m pip install matplotlib)"
             ) from None
-        html_path = Path(self.parameterAsFileOutput(parameters, "OUTPUT", context))
+        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        if not output:
+            raise QgsProcessingException("OUTPUT: no HTML file given")
+        html_path = Path(output)
         folder = html_path.with_name(f"{html_path.stem}_files")
         if folder.exists() and any(
             not (p.is_file() and p.suffix.lower() == ".png") for p in folder.iterdir()
