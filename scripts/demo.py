@@ -275,11 +275,13 @@ WORKFLOWS: tuple[tuple[str, tuple[Step, ...]], ...] = (
                 "demo_landscape",
                 "demo_evaluation",
                 "demo_casa",
+                "demo_kriging",
                 "demo_estarfm",
                 "demo_drivers",
             )
         ),
     ),
+    ("HTML report of both studies", (module_step("demo_workflows", "report_step"),)),
 )
 
 
