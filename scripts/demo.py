@@ -20,7 +20,7 @@ grouped in a tuple per workflow (``LANDSAT_INDICATOR_STEPS``), and ``print_summa
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import shutil
 import sys
 import tempfile
@@ -52,21 +52,9 @@ EXIT_STEP_FAILED = 1
 EXIT_DATA_UNAVAILABLE = 2
 
 
-def load_fetch_data():
-    """Import scripts/fetch_data.py by path (scripts/ is not a package), as tests/conftest.py."""
-    name = "mine_eco_fetch_data"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / "fetch_data.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fetch_data = load_fetch_data()
-
-from qgis_runner import PLUGIN, PROVIDER, QgisProcess, StepFailed  # noqa: E402 (scripts/ is on sys.path)
+# scripts/ is on sys.path (the script's own folder): its modules import by name.
+import fetch_data  # noqa: E402
+from qgis_runner import PLUGIN, PROVIDER, QgisProcess, StepFailed  # noqa: E402
 
 # --- the demo's state ----------------------------------------------------------------------
 

@@ -28,7 +28,6 @@ Exit status 0 on success, 1 when a step fails, 2 when the sample data cannot be 
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -41,15 +40,7 @@ gdal.UseExceptions()
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-samples = _load("rusle_samples")
+import rusle_samples as samples  # noqa: E402 (scripts/ is on sys.path)
 
 LAYERS = (
     ("DEM", "real", "JACKSBORO 3″ DEM, reprojected to UTM 16N, 75 m"),
