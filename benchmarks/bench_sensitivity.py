@@ -54,7 +54,7 @@ REPO_ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench_evaluation import ensure_indicators  # noqa: E402
+from bench_evaluation import ensure_indicators, qgis_env  # noqa: E402
 from measure import measure, settle  # noqa: E402
 
 gdal.UseExceptions()
@@ -75,18 +75,6 @@ def table2():
 
     preset = load_preset("lingbei_2000_2020")
     return ",".join(trend_symbol(t) for t in preset.trends), list(preset.combined)
-
-
-def qgis_env(profile: Path, memory_mb: float | None) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-        "QGIS_PLUGINPATH": str(REPO_ROOT),
-    }
-    if memory_mb:
-        env["MINE_ECO_MEMORY_MB"] = str(memory_mb)
-    return env
 
 
 def sensitivity_command(paths, trends, weights, draws: int, work: Path, tag: str) -> list[str]:
