@@ -373,8 +373,9 @@ class Estarfm(MineEcoAlgorithm):
             memory_mb=self.memory_mb(),
             monitor=engine.Monitor(None, feedback.isCanceled),
             # Per pixel of a block the kernel holds about 13 float32 and 4 float64 values per
-            # band (thresholded copies, neighbour quantities, temporal weights).
-            work_factor=7,
+            # band (thresholded copies, neighbour quantities, temporal weights) and the window
+            # sums: 2 + 9 float32 values per band.
+            work_factor=9,
         )
         self._log(feedback, stats, bands, time.perf_counter() - started, settings)
         return self.outputs({"OUTPUT": target})

@@ -41,17 +41,19 @@ parameters of ``FusionSettings``:
   Σ_k T_k·Σ_i W_i·F(x_i, t_k), the weighted mean of the similar pixels (the code's revision).
 
 The computation is exact (no approximation), vectorised over all centres at once: for every
-window offset o the similarity masks of all pairs (p, p + o) are one array operation, and the
-per-centre sums (count, Σ1/D_i, Σ(1/D_i)·ΔC, and the regression sums) accumulate over the
-(2w + 1)² offsets. As |a − b| = |b − a|, the mask of offset o serves the centres p (neighbour
-p + o) and p + o (neighbour p), so each pair is tested once. The regression sums are taken
+window offset o the similarity masks of all pairs (p, p + o) are one array operation over all
+bands and dates (stacked planes), and the per-centre sums (count, Σ1/D_i, Σ(1/D_i)·ΔC, and the
+regression sums) accumulate over the (2w + 1)² offsets. As |a − b| = |b − a|, the mask of offset
+o serves the centres p (neighbour p + o) and p + o (neighbour p), so each pair is tested once.
+The pairs are split into runs of consecutive p on ``threads`` threads (numpy releases the GIL in
+array operations); a run adds into arrays of its own, reaching past its end by the window's
+reach, which are added into the block's sums as runs finish. The regression sums are taken
 relative to the centre (C(x_i) − C(x_c), F(x_i) − F(x_c)): their products are the same for both
 roles of a pair and their float32 sums keep the precision of the local spread; they are only
-accumulated for the centres (a range of each chunk) whose window holds a coarse change of at
-least ``min_change``, as no other centre can try the regression. The
-revision's weighted means are computed afterwards for the abnormal pixels only (densely when
-many, from their gathered windows when few). Chunks of centres run on ``threads`` threads
-(numpy releases the GIL in array operations).
+accumulated for the pairs that reach centres whose window holds a coarse change of at least
+``min_change``, as no other centre can try the regression. The revision's weighted means are
+computed afterwards for the abnormal pixels only (by another pass over the pairs when many, from
+their gathered windows when few).
 """
 
 from __future__ import annotations
@@ -85,9 +87,12 @@ WEIGHT_EPSILON = 1e-7
 TEMPORAL_EPSILON = 1e-10
 #: R_i where Eq. 14 is undefined (a constant spectral vector), as in the code.
 UNDEFINED_CORRELATION = 0.5
-#: Centres per chunk (at least): small enough for the caches, large enough for numpy's per-call
-#: overhead not to matter (measured on the development machines).
+#: Pairs per run (per offset): small enough for a run's working set to stay in the caches of
+#: two cores, large enough for numpy's per-call overhead not to matter (measured on the
+#: development machines).
 CHUNK = 32768
+#: Centres whose predictions are computed from the sums at once.
+FINISH_SLICE = 65536
 #: The revision pass runs densely over a chunk when at least this share of its pixels need it,
 #: otherwise over the gathered windows of those pixels only.
 DENSE_SHARE = 0.2
@@ -276,6 +281,24 @@ class _Stopped(Exception):
 _FAR = np.float32(1e30)
 
 
+def _band_groups(ranges: dict[int, tuple[int, int]], waste: float = 0.15) -> list[dict]:
+    """Bands whose regression sums are taken together: runs of consecutive bands whose centre
+    ranges (band → (lo, hi)) overlap so much that summing over the union of the ranges costs at
+    most ``waste`` more than summing each band over its own range."""
+    groups: list[dict] = []
+    for band in sorted(ranges):
+        group = groups[-1] if groups else None
+        if group is not None and band == max(group) + 1:
+            merged = {**group, band: ranges[band]}
+            union = max(b[1] for b in merged.values()) - min(b[0] for b in merged.values())
+            own = sum(b[1] - b[0] for b in merged.values())
+            if union * len(merged) <= (1 + waste) * own:
+                group[band] = ranges[band]
+                continue
+        groups.append({band: ranges[band]})
+    return groups
+
+
 class _Block:
     """One block of the five images with a halo of ``half_window``, flattened row by row.
 
@@ -314,19 +337,23 @@ class _Block:
             )
         self.thresholds = np.asarray(thresholds, dtype=np.float64).reshape(2, self.bands)
         zero = ~valid2d
-        # Similarity channels, date by date and band by band; invalid pixels far away.
-        self.channels = []
-        for date, fine in enumerate((fine1, fine2)):
-            for band in range(self.bands):
-                plane = np.where(valid2d, fine[band], _FAR).ravel()
-                self.channels.append((plane, np.float32(self.thresholds[date, band])))
+        # Per-pixel planes stacked band by band, date by date (row 2·band + date), so that one
+        # array operation serves every band and date. Similarity planes: invalid pixels far away.
+        self.planes = np.stack(
+            [np.where(valid2d, f[band], _FAR) for band in range(self.bands) for f in (fine1, fine2)]
+        ).reshape(2 * self.bands, -1)
+        self.plane_thresholds = self.thresholds.T.reshape(2 * self.bands, 1).astype(np.float32)
         r = spectral_correlation(fine1, coarse1, fine2, coarse2)
         self.spectral = np.where(valid2d, 1.0 - r, 1.0).astype(np.float32).ravel()
         # Neighbour quantities, 0 where not valid (the masks exclude those pixels anyway).
-        self.fine = [self._zeroed(f, zero) for f in (fine1, fine2)]
-        self.coarse = [self._zeroed(c, zero) for c in (coarse1, coarse2)]
-        self.change_m = self._zeroed(coarse0 - coarse1, zero)  # C(t_p) − C(t_m)
-        self.change_n = self._zeroed(coarse0 - coarse2, zero)  # C(t_p) − C(t_n)
+        fine_rows = self._rows((fine1, fine2), zero)
+        coarse_rows = self._rows((coarse1, coarse2), zero)
+        self.coarse_rows = coarse_rows
+        self.fine = [fine_rows[0::2], fine_rows[1::2]]  # (bands, pixels) views, per date
+        self.coarse = [coarse_rows[0::2], coarse_rows[1::2]]
+        # The changes C(t_p) − C(t_m) and C(t_p) − C(t_n) of every band, and a row of ones
+        # (its weighted sum is Σ1/D_i).
+        self.changes = self._rows((coarse0 - coarse1, coarse0 - coarse2), zero, ones=True)
         # Centres whose window holds a coarse change |C(t_m) − C(t_n)| ≥ MIN_CHANGE.
         size = 2 * h + 1
         self.candidates = [
@@ -352,204 +379,324 @@ class _Block:
         self.window_distances = (1.0 + np.hypot(dy, dx) / max(h, 1)).ravel().astype(np.float32)
         self.first = h * self.width + h
         self.stop = (h + self.rows - 1) * self.width + h + self.cols
+        index = np.arange(self.height * self.width)
+        columns = index % self.width
+        self.centre = (
+            self.valid
+            & (columns >= h)
+            & (columns < h + self.cols)
+            & (index >= self.first)
+            & (index < self.stop)
+        )
 
     @staticmethod
-    def _zeroed(values: np.ndarray, zero: np.ndarray) -> np.ndarray:
-        out = np.where(zero, np.float32(0), values).astype(np.float32)
-        return out.reshape(values.shape[0], -1)
+    def _rows(images, zero, ones=False) -> np.ndarray:
+        """(bands, rows, cols) images of each date → (2·bands [+ 1], pixels) float32, row
+        2·band + date, 0 where ``zero``; with ``ones`` a last row of ones."""
+        bands = images[0].shape[0]
+        out = np.empty((2 * bands + int(ones), zero.size), np.float32)
+        for band in range(bands):
+            for date, image in enumerate(images):
+                out[2 * band + date] = np.where(zero, np.float32(0), image[band]).ravel()
+        if ones:
+            out[-1] = 1.0
+        return out
 
     # --- window sums ---------------------------------------------------------------------
-    def dense_sums(self, start, stop, weighted=(), regression=(), stop_flag=None):
-        """Sums over the similar pixels x_i of the centres x_c = start … stop − 1 (flat
-        indices): the count n, Σu_i with u_i = 1/D_i (Eqs. 15–17), Σu_i·q(x_i) for each of the
-        ``weighted`` quantities q, and for each band of ``regression`` (a dict band → (lo, hi),
-        the centres start + lo … start + hi − 1 that need them) the regression sums relative
-        to the centre (a_k = C(x_i, t_k) − C(x_c, t_k), b_k the same for F): Σa_m, Σa_n, Σb_m,
-        Σb_n, Σ(a_m² + a_n²), Σ(b_m² + b_n²), Σ(a_m·b_m + a_n·b_n).
+    def pair_sums(self, weighted=None, regression=False, check=None, report=None):
+        """Sums over the similar pixels x_i of every centre x_c of the block, as flat float32
+        arrays over the block's pixels (meaningful at the centres): the count n; if ``weighted``
+        (a (K, pixels) stack of quantities q) is given, Σu_i·q(x_i) for each of its rows, with
+        u_i = 1/D_i (Eqs. 15–17) — a row of ones gives Σu_i; with ``regression``, for every
+        band, the regression sums relative to the centre (a_k = C(x_i, t_k) − C(x_c, t_k), b_k
+        the same for F) where a centre can try the regression: Σa (2 rows per band, t_m and
+        t_n), Σb (the same); Σ(a_m² + a_n²), Σ(b_m² + b_n²), Σ(a_m·b_m + a_n·b_n).
 
-        Each pair of pixels (p, p + o) is tested once and serves the centre p (neighbour
-        p + o) and the centre p + o (neighbour p): the mask and the products a², b², a·b are
-        shared, the differences a, b change sign.
+        Returns (count, sums or None, linear (2, 2·bands, pixels) or None, quadratic
+        (3, bands, pixels) or None). The centre itself counts as similar at distance 1.
+
+        Pairs of pixels (p, p + o) for the offsets o of half the window are split into runs of
+        consecutive p, run on ``threads`` threads; each pair is tested once and serves the
+        centre p (neighbour p + o) and the centre p + o (neighbour p). A run adds into arrays of
+        its own, which reach ``reach`` pixels past its end, and those are added into the
+        block's arrays as runs finish. ``check`` is called between runs (it may raise to
+        cancel), ``report(fraction)`` gives the progress.
         """
-        length = stop - start
-        count = np.zeros(length, np.float32)
-        weights = np.zeros(length, np.float32)
-        sums_w = [np.zeros(length, np.float32) for _ in weighted]
-        sums_r = {band: [np.zeros(length, np.float32) for _ in range(7)] for band in regression}
-        longest = length + self.reach
-        last = len(self.channels) - 1  # ≥ 1: both base dates
-        channel_band = [c % self.bands for c in range(len(self.channels))]
-        signed = {
-            c: np.empty(longest, np.float32)
-            for c in range(len(self.channels))
-            if channel_band[c] in sums_r
-        }
-        spare = np.empty(longest, np.float32)
-        distance_buffer = np.empty(longest, np.float32)
-        test = np.empty(longest, bool)
-        mask_all = np.empty(longest, bool)
-        mask_pair = np.empty(longest, np.float32)
-        buffers = [np.empty(longest, np.float32) for _ in range(6)] if sums_r else []
-        u = np.empty(length, np.float32)
-        product = np.empty(length, np.float32)
-        epsilon = np.float32(WEIGHT_EPSILON)
-
-        def add_weighted(mask, neighbour, distance):
-            np.add(count, mask, out=count)
-            if not weighted:
-                return
-            np.multiply(self.spectral[neighbour : neighbour + length], distance, out=u)
-            np.add(u, epsilon, out=u)
-            np.divide(mask, u, out=u)  # 1/D_i for similar pixels, 0 elsewhere
-            np.add(weights, u, out=weights)
-            for quantity, total in zip(weighted, sums_w, strict=True):
-                np.multiply(quantity[neighbour : neighbour + length], u, out=product)
-                np.add(total, product, out=total)
-
+        pixels = self.planes.shape[1]
+        count = np.zeros(pixels, np.float32)
+        sums = None if weighted is None else np.zeros((weighted.shape[0], pixels), np.float32)
+        linear = quadratic = None
+        if regression:
+            linear = np.zeros((2, 2 * self.bands, pixels), np.float32)
+            quadratic = np.zeros((3, self.bands, pixels), np.float32)
         # The centre itself: similar to itself when valid, at distance d = 1.
-        add_weighted(self.valid[start:stop].astype(np.float32), start, np.float32(1.0))
+        own = self.valid.astype(np.float32)
+        np.add(count, own, out=count)
+        if weighted is not None:
+            with np.errstate(divide="ignore"):
+                u = own / (self.spectral + np.float32(WEIGHT_EPSILON))
+            np.add(sums, weighted * u, out=sums)
+        if not self.shifts:
+            return count, sums, linear, quadratic
+
+        begin = max(self.first - self.reach, 0)
+        threads = max(1, int(self.settings.threads))
+        total = self.stop - begin
+        runs = math.ceil(total / max(int(self.settings.chunk), 1024))
+        runs = math.ceil(runs / threads) * threads
+        size = math.ceil(total / runs)
+        bounds = [(a, min(a + size, self.stop)) for a in range(begin, self.stop, size)]
+        stop_flag = threading.Event()
+
+        def merge(result):
+            base, run_count, run_sums, groups = result
+            part = slice(base, base + run_count.size)
+            np.add(count[part], run_count, out=count[part])
+            if sums is not None:
+                np.add(sums[:, part], run_sums, out=sums[:, part])
+            for rows, (run_linear, run_quadratic) in groups:
+                np.add(
+                    linear[:, 2 * rows.start : 2 * rows.stop, part],
+                    run_linear,
+                    out=linear[:, 2 * rows.start : 2 * rows.stop, part],
+                )
+                np.add(quadratic[:, rows, part], run_quadratic, out=quadratic[:, rows, part])
+
+        def task(run):
+            return self._run_pairs(run[0], run[1], weighted, regression, stop_flag)
+
+        if threads == 1:
+            for index, run in enumerate(bounds):
+                merge(task(run))
+                if report is not None:
+                    report((index + 1) / len(bounds))
+                if check is not None:
+                    check()
+        else:
+            with ThreadPoolExecutor(threads, thread_name_prefix="mineeco-estarfm") as pool:
+                # At most two runs per thread in flight: bounded memory for the runs' arrays.
+                pending = []
+                queue = iter(bounds)
+                for run in queue:
+                    pending.append(pool.submit(task, run))
+                    if len(pending) >= 2 * threads:
+                        break
+                done = 0
+                try:
+                    while pending:
+                        merge(pending.pop(0).result())
+                        done += 1
+                        following = next(queue, None)
+                        if following is not None:
+                            pending.append(pool.submit(task, following))
+                        if report is not None:
+                            report(done / len(bounds))
+                        if check is not None:
+                            check()
+                except BaseException:
+                    stop_flag.set()
+                    for future in pending:
+                        future.cancel()
+                    raise
+        return count, sums, linear, quadratic
+
+    def _run_pairs(self, start, stop, weighted, regression, stop_flag):
+        """The pairs (p, p + o) with p in start … stop − 1 (and p + o a centre's possible
+        neighbour), every offset o: their contributions to the sums of ``pair_sums``, in
+        arrays over the pixels start … stop + reach − 1. Returns (start, count, sums,
+        [(band range, (linear, quadratic)), …])."""
+        length = stop - start
+        extent = length + self.reach
+        base = start
+        rows = self.planes.shape[0]
+        count = np.zeros(extent, np.float32)
+        diff = np.empty((rows, length), np.float32)
+        magnitude = np.empty((rows, length), np.float32)
+        test = np.empty((rows, length), bool)
+        similar = np.empty(length, bool)
+        mask = np.empty(length, np.float32)
+        sums = None
+        if weighted is not None:
+            sums = np.zeros((weighted.shape[0], extent), np.float32)
+            u = np.empty(length, np.float32)
+            product = np.empty((weighted.shape[0], length), np.float32)
+        epsilon = np.float32(WEIGHT_EPSILON)
+        accumulators = []
+        if regression:
+            accumulators = [
+                self._regression_accumulator(group, base, extent, length)
+                for group in _band_groups(self._regression_ranges(start, stop))
+            ]
+
+        def add_weighted(pair_mask, centres, neighbour, n, distance):
+            np.add(count[centres], pair_mask, out=count[centres])
+            if weighted is None:
+                return
+            np.multiply(self.spectral[neighbour : neighbour + n], distance, out=u[:n])
+            np.add(u[:n], epsilon, out=u[:n])
+            np.divide(pair_mask, u[:n], out=u[:n])  # 1/D_i for similar pixels, 0 elsewhere
+            np.multiply(weighted[:, neighbour : neighbour + n], u[:n], out=product[:, :n])
+            np.add(sums[:, centres], product[:, :n], out=sums[:, centres])
+
         with np.errstate(invalid="ignore", over="ignore"):
             for shift, distance in zip(self.shifts, self.distances, strict=True):
-                if stop_flag is not None and stop_flag.is_set():
+                if stop_flag.is_set():
                     raise _Stopped()
-                first = start - shift  # pairs (p, p + shift) for p in first … stop − 1
-                span = length + shift
-                near, far = slice(first, first + span), slice(first + shift, first + shift + span)
-                for index, (plane, threshold) in enumerate(self.channels):
-                    diff = signed.get(index, spare)[:span]
-                    np.subtract(plane[far], plane[near], out=diff)
-                    np.abs(diff, out=distance_buffer[:span])
-                    target = mask_all if index == 0 else test
-                    np.less_equal(distance_buffer[:span], threshold, out=target[:span])
-                    # The last AND writes the float mask the sums use (two channels at least).
-                    joined = mask_pair if index == last else mask_all
-                    if index:
-                        np.logical_and(mask_all[:span], test[:span], out=joined[:span])
+                # p + shift must be a centre or p one: p ≥ first − shift.
+                lo = max(start, self.first - shift)
+                if lo >= stop:
+                    continue
+                n = stop - lo
+                near, far = slice(lo, stop), slice(lo + shift, stop + shift)
+                np.subtract(self.planes[:, far], self.planes[:, near], out=diff[:, :n])
+                np.abs(diff[:, :n], out=magnitude[:, :n])
+                np.less_equal(magnitude[:, :n], self.plane_thresholds, out=test[:, :n])
+                np.logical_and.reduce(test[:, :n], axis=0, out=similar[:n])
+                np.copyto(mask[:n], similar[:n])
                 # Centres p with neighbour p + shift, then centres p + shift with neighbour p.
-                add_weighted(mask_pair[shift:span], start + shift, distance)
-                add_weighted(mask_pair[:length], start - shift, distance)
-                pair = (near, far, mask_pair[:span])
-                for band, totals in sums_r.items():
-                    self._add_regression(
-                        band, totals, signed, pair, regression[band], shift, buffers
-                    )
-        return count, weights, sums_w, sums_r
+                add_weighted(mask[:n], slice(lo - base, stop - base), lo + shift, n, distance)
+                backward = slice(lo + shift - base, stop + shift - base)
+                add_weighted(mask[:n], backward, lo, n, distance)
+                for accumulate in accumulators:
+                    accumulate(lo, stop, shift, diff, mask)
+        groups = [(a.rows, a.totals) for a in accumulators]
+        return base, count, sums, groups
 
-    def _add_regression(self, band, totals, signed, pair, centres, shift, buffers):
-        """One pair offset's contribution to a band's centre-relative regression sums, for the
-        centres lo … hi − 1 of the chunk (pair index e: p = first + e, neighbour p + shift;
-        centre i is p of pair i + shift and p + shift of pair i)."""
-        near, far, mask = pair
-        lo, hi = centres
-        part = slice(lo, hi + shift)
-        size = hi + shift - lo
-        a_m, a_n, aa, bb, ab, spare = (b[:size] for b in buffers)
-        b_m, b_n = signed[band][part], signed[self.bands + band][part]
-        mask = mask[part]
-        near = slice(near.start + lo, near.start + hi + shift)
-        far = slice(far.start + lo, far.start + hi + shift)
-        np.subtract(self.coarse[0][band][far], self.coarse[0][band][near], out=a_m)
-        np.subtract(self.coarse[1][band][far], self.coarse[1][band][near], out=a_n)
-        for values in (a_m, a_n, b_m, b_n):
-            np.multiply(values, mask, out=values)
-        for total, (x_m, y_m, x_n, y_n) in (
-            (aa, (a_m, a_m, a_n, a_n)),
-            (bb, (b_m, b_m, b_n, b_n)),
-            (ab, (a_m, b_m, a_n, b_n)),
-        ):
-            np.multiply(x_m, y_m, out=total)
-            np.multiply(x_n, y_n, out=spare)
-            np.add(total, spare, out=total)
-        forward, backward = slice(shift, shift + hi - lo), slice(0, hi - lo)
-        # Differences change sign with the roles of centre and neighbour; products do not.
-        for total, values in zip(totals[:4], (a_m, a_n, b_m, b_n), strict=True):
-            np.add(total[lo:hi], values[forward], out=total[lo:hi])
-            np.subtract(total[lo:hi], values[backward], out=total[lo:hi])
-        for total, values in zip(totals[4:], (aa, bb, ab), strict=True):
-            np.add(total[lo:hi], values[forward], out=total[lo:hi])
-            np.add(total[lo:hi], values[backward], out=total[lo:hi])
+    def _regression_ranges(self, start, stop):
+        """For each band with centres that may try the regression (``candidates``) among those
+        the pairs p = start … stop − 1 serve (start … stop + reach − 1): the range of p whose
+        pairs reach such a centre, band → (lo, hi)."""
+        ranges = {}
+        served = slice(start, min(stop + self.reach, self.centre.size))
+        for band in range(self.bands):
+            found = np.flatnonzero(self.candidates[band][served] & self.centre[served])
+            if found.size:
+                low, high = start + int(found[0]), start + int(found[-1]) + 1
+                lo, hi = max(start, low - self.reach), min(stop, high)
+                if lo < hi:
+                    ranges[band] = (lo, hi)
+        return ranges
 
-    def gathered_sums(self, centres, weighted=()):
-        """Count, Σu and Σu·q of ``dense_sums`` for scattered centres (flat indices), from their
-        gathered windows, in batches."""
+    def _regression_accumulator(self, group, base, extent, length):
+        """A function adding one offset's pairs to the centre-relative regression sums of a
+        group of consecutive bands (band → (lo, hi), the range of p whose pairs are needed);
+        the arrays cover the pixels base … base + extent − 1. Its ``rows`` are the band range,
+        ``totals`` the (linear (2, 2·bands, extent), quadratic (3, bands, extent)) sums."""
+        first_band, last_band = min(group), max(group) + 1
+        lo = min(bounds[0] for bounds in group.values())
+        hi = max(bounds[1] for bounds in group.values())
+        pair_rows = slice(2 * first_band, 2 * last_band)
+        n_bands = last_band - first_band
+        # Σa (rows 2j + date), Σb; Σ(a_m² + a_n²), Σ(b_m² + b_n²), Σ(a_m·b_m + a_n·b_n).
+        linear = np.zeros((2, 2 * n_bands, extent), np.float32)
+        quadratic = np.zeros((3, n_bands, extent), np.float32)
+        pair_linear = np.empty((2, 2 * n_bands, length), np.float32)
+        pair_square = np.empty((2, 2 * n_bands, length), np.float32)
+        pair_quadratic = np.empty((3, n_bands, length), np.float32)
+        coarse = self.coarse_rows[pair_rows]
+
+        def accumulate(start, stop, shift, diff, mask):
+            """Pairs p = max(start, lo) … min(stop, hi) − 1 of ``shift``; ``diff`` and
+            ``mask`` hold the pairs from ``start`` on."""
+            a, b = max(start, lo), min(stop, hi)
+            if a >= b:
+                return
+            size, at = b - a, a - start
+            a_b = pair_linear[:, :, :size]
+            np.subtract(coarse[:, a + shift : b + shift], coarse[:, a:b], out=a_b[0])
+            np.multiply(a_b[0], mask[at : at + size], out=a_b[0])
+            np.multiply(diff[pair_rows, at : at + size], mask[at : at + size], out=a_b[1])
+            square = pair_square[:, :, :size]
+            products = pair_quadratic[:, :, :size]
+            np.multiply(a_b, a_b, out=square)
+            np.add(square[:, 0::2], square[:, 1::2], out=products[0:2])
+            np.multiply(a_b[0], a_b[1], out=square[0])
+            np.add(square[0, 0::2], square[0, 1::2], out=products[2])
+            # Centre p (neighbour p + shift) adds the differences, centre p + shift subtracts
+            # them (the roles change their sign); the products are added to both.
+            forward = slice(a - base, b - base)
+            backward = slice(a + shift - base, b + shift - base)
+            np.add(linear[:, :, forward], a_b, out=linear[:, :, forward])
+            np.subtract(linear[:, :, backward], a_b, out=linear[:, :, backward])
+            np.add(quadratic[:, :, forward], products, out=quadratic[:, :, forward])
+            np.add(quadratic[:, :, backward], products, out=quadratic[:, :, backward])
+
+        accumulate.rows = slice(first_band, last_band)
+        accumulate.totals = (linear, quadratic)
+        return accumulate
+
+    def gathered_sums(self, centres, weighted):
+        """Count and Σu·q of ``pair_sums`` (``weighted`` a (K, pixels) stack) for scattered
+        centres (flat indices), from their gathered windows, in batches; float64."""
         centres = np.asarray(centres, dtype=np.int64)
         count = np.zeros(centres.size)
-        weights = np.zeros(centres.size)
-        sums_w = [np.zeros(centres.size) for _ in weighted]
+        sums = np.zeros((weighted.shape[0], centres.size))
         for begin in range(0, centres.size, GATHER_BATCH):
             part = slice(begin, begin + GATHER_BATCH)
             batch = centres[part]
             index = batch[:, None] + self.window_shifts[None, :]
             similar = np.ones(index.shape, bool)
-            for plane, threshold in self.channels:
+            for plane, threshold in zip(self.planes, self.plane_thresholds[:, 0], strict=True):
                 similar &= np.abs(plane[index] - plane[batch][:, None]) <= threshold
             count[part] = similar.sum(axis=1)
             u = np.float32(1) / (
                 self.spectral[index] * self.window_distances[None, :] + np.float32(WEIGHT_EPSILON)
             )
             u = np.where(similar, u, np.float32(0))
-            weights[part] = u.sum(axis=1, dtype=np.float64)
-            for quantity, total in zip(weighted, sums_w, strict=True):
-                total[part] = (u * quantity[index]).sum(axis=1, dtype=np.float64)
-        return count, weights, sums_w
+            for row, quantity in enumerate(weighted):
+                sums[row, part] = (u * quantity[index]).sum(axis=1, dtype=np.float64)
+        return count, sums
 
-    # --- one chunk of centres ------------------------------------------------------------
-    def predict_chunk(self, start, stop, out, stop_flag=None) -> FusionStats:
+    # --- predictions from the sums -------------------------------------------------------
+    def _finish(self, start, stop, count, sums_w, linear, quadratic, out, revise, stats):
+        """Predictions of the centres start … stop − 1 from the window sums: Eqs. 12 and 19,
+        V from the regression where tried, the fall-back for few similar pixels. Writes
+        ``out`` and marks ``revise`` (abnormal predictions) for those pixels."""
         s = self.settings
-        bands = self.bands
-        stats = FusionStats(
-            regression_tried=[0] * bands, regression_used=[0] * bands, revised=[0] * bands
-        )
-        columns = np.arange(start, stop) % self.width
-        centre = self.valid[start:stop] & (columns >= self.h) & (columns < self.h + self.cols)
-        if not centre.any():
-            return stats
-        # Regression sums only for the centres with a coarse change ≥ MIN_CHANGE in their
-        # window: a mean of values below it stays below it (so the regression is not tried).
-        regression = {}
-        for band in range(bands):
-            candidates = np.flatnonzero(self.candidates[band][start:stop] & centre)
-            if candidates.size:
-                regression[band] = (int(candidates[0]), int(candidates[-1]) + 1)
-        weighted = [q for b in range(bands) for q in (self.change_m[b], self.change_n[b])]
-        count, weights, sums_w, sums_r = self.dense_sums(
-            start, stop, weighted=weighted, regression=regression, stop_flag=stop_flag
-        )
+        chunk = slice(start, stop)
+        centre = self.centre[chunk]
+        count = count[chunk]
         few = centre & (count < s.min_similar)
         fused = centre & ~few
-        stats.predicted = int(centre.sum())
-        stats.few_similar = int(few.sum())
-        stats.similar_sum = float(count[fused].sum())
-        positions = np.arange(start, stop)
-        v = np.ones((bands, stop - start))
-        for band, totals in sums_r.items():
-            tried, coefficient, used = self._conversion(band, start, stop, count, totals, fused)
-            v[band, tried] = coefficient
-            stats.regression_tried[band] = int(tried.sum())
-            stats.regression_used[band] = int(used.sum())
-        chunk = slice(start, stop)
-        revise = np.zeros((bands, stop - start), bool)
-        prediction = np.empty((bands, stop - start))
+        stats.predicted += int(centre.sum())
+        stats.few_similar += int(few.sum())
+        stats.similar_sum += float(count[fused].sum(dtype=np.float64))
+        v = np.ones((self.bands, stop - start))
+        if linear is not None:
+            for band in range(self.bands):
+                # Only candidates can try the regression (a mean of coarse changes below
+                # MIN_CHANGE stays below it), and only their sums are complete.
+                candidates = fused & self.candidates[band][chunk]
+                if not candidates.any():
+                    continue
+                totals = (
+                    *(linear[k, 2 * band + date, chunk] for k in (0, 1) for date in (0, 1)),
+                    *(quadratic[k, band, chunk] for k in (0, 1, 2)),
+                )
+                tried, coefficient, used = self._conversion(
+                    band, start, stop, count, totals, candidates
+                )
+                v[band, tried] = coefficient
+                stats.regression_tried[band] += int(tried.sum())
+                stats.regression_used[band] += int(used.sum())
+        weights = sums_w[-1, chunk]
         with np.errstate(invalid="ignore", divide="ignore"):
-            for band in range(bands):
+            for band in range(self.bands):
                 t_m, t_n = self.t_m[band, chunk], self.t_n[band, chunk]
                 f_m = self.fine[0][band, chunk].astype(np.float64)
                 f_n = self.fine[1][band, chunk].astype(np.float64)
-                mean_m = sums_w[2 * band].astype(np.float64) / weights
-                mean_n = sums_w[2 * band + 1].astype(np.float64) / weights
+                mean_m = sums_w[2 * band, chunk].astype(np.float64) / weights
+                mean_n = sums_w[2 * band + 1, chunk].astype(np.float64) / weights
                 value = t_m * (f_m + v[band] * mean_m) + t_n * (f_n + v[band] * mean_n)
                 # Fall-back for too few similar pixels (signed changes, as in the code).
                 d_m = self.delta_m[band, chunk] + TEMPORAL_EPSILON
                 d_n = self.delta_n[band, chunk] + TEMPORAL_EPSILON
                 inv_m, inv_n = 1.0 / np.abs(d_m), 1.0 / np.abs(d_n)
                 fallback = (inv_m * (f_m + d_m) + inv_n * (f_n + d_n)) / (inv_m + inv_n)
-                prediction[band] = np.where(few, fallback, value)
-                revise[band] = fused & ~in_range(value, s.valid_min, s.valid_max)
-        if revise.any():
-            self._revise(start, stop, positions, revise, prediction, stats, stop_flag)
-        prediction[:, ~centre] = np.nan
-        out[:, chunk] = prediction
-        return stats
+                prediction = np.where(few, fallback, value)
+                prediction[~centre] = np.nan
+                out[band, chunk] = prediction
+                revise[band, chunk] = fused & ~in_range(value, s.valid_min, s.valid_max)
 
     def _conversion(self, band, start, stop, count, totals, fused):
         """V where the regression is tried (§3.4): the coarse change over the similar pixels
@@ -588,73 +735,50 @@ class _Block:
         )
         return tried, coefficient, used
 
-    def _revise(self, start, stop, positions, revise, prediction, stats, stop_flag):
-        """The code's revision: Σ_k T_k·Σ_i W_i·F(x_i, t_k) where the prediction is abnormal."""
+    def _revise(self, revise, out, stats, check):
+        """The code's revision: Σ_k T_k·Σ_i W_i·F(x_i, t_k) where the prediction is abnormal,
+        from a pass over all pairs when many pixels need it, from their gathered windows when
+        few."""
         bands = [band for band in range(self.bands) if revise[band].any()]
-        needed = revise[bands].any(axis=0)
-        quantities = [self.fine[k][band] for band in bands for k in (0, 1)]
-        chunk = slice(start, stop)
-        if needed.mean() >= self.settings.dense_share:
-            _, weights, sums, _ = self.dense_sums(
-                start, stop, weighted=quantities, stop_flag=stop_flag
-            )
-            weights = weights[needed].astype(np.float64)
-            sums = [total[needed].astype(np.float64) for total in sums]
-        else:
-            _, weights, sums = self.gathered_sums(positions[needed], weighted=quantities)
+        positions = np.flatnonzero(revise[bands].any(axis=0))
+        # The fine values of those bands at both dates, and ones (for Σ1/D_i).
+        quantities = np.ones((2 * len(bands) + 1, self.planes.shape[1]), np.float32)
         for index, band in enumerate(bands):
-            rows = revise[band][needed]
+            quantities[2 * index : 2 * index + 2] = self.fine[0][band], self.fine[1][band]
+        if positions.size >= self.settings.dense_share * max(int(self.centre.sum()), 1):
+            _, sums, _, _ = self.pair_sums(quantities, check=check)
+            sums = sums[:, positions].astype(np.float64)
+        else:
+            _, sums = self.gathered_sums(positions, quantities)
+        weights = sums[-1]
+        for index, band in enumerate(bands):
+            rows = revise[band][positions]
             mean_m = sums[2 * index][rows] / weights[rows]
             mean_n = sums[2 * index + 1][rows] / weights[rows]
-            t_m = self.t_m[band, chunk][revise[band]]
-            t_n = self.t_n[band, chunk][revise[band]]
-            prediction[band, revise[band]] = t_m * mean_m + t_n * mean_n
-            stats.revised[band] = int(revise[band].sum())
+            pixels = positions[rows]
+            out[band, pixels] = self.t_m[band, pixels] * mean_m + self.t_n[band, pixels] * mean_n
+            stats.revised[band] += int(rows.sum())
 
     # --- the block -----------------------------------------------------------------------
     def predict(self, check=None, report=None) -> tuple[np.ndarray, FusionStats]:
-        out = np.full((self.bands, self.height * self.width), np.nan, dtype=np.float32)
-        threads = max(1, int(self.settings.threads))
-        # Equal chunks, as many as a multiple of the threads, so that no thread idles at the end;
-        # at least twice the reach of the window, so that a pair's range (chunk + offset)
-        # mostly serves centres on wide rasters.
-        total = self.stop - self.first
-        count = math.ceil(total / max(int(self.settings.chunk), 2 * self.reach, 1024))
-        count = math.ceil(count / threads) * threads
-        size = math.ceil(total / count)
-        chunks = [(a, min(a + size, self.stop)) for a in range(self.first, self.stop, size)]
+        pixels = self.planes.shape[1]
+        regression = any(bool(c.any()) for c in self.candidates)
+        count, sums, linear, quadratic = self.pair_sums(
+            self.changes, regression=regression, check=check, report=report
+        )
         stats = FusionStats(
             regression_tried=[0] * self.bands,
             regression_used=[0] * self.bands,
             revised=[0] * self.bands,
         )
-        stop_flag = threading.Event()
-
-        def task(bounds):
-            return self.predict_chunk(bounds[0], bounds[1], out, stop_flag)
-
-        if threads == 1:
-            for index, bounds in enumerate(chunks):
-                stats.add(task(bounds))
-                if report is not None:
-                    report((index + 1) / len(chunks))
-                if check is not None:
-                    check()
-        else:
-            with ThreadPoolExecutor(threads, thread_name_prefix="mineeco-estarfm") as pool:
-                futures = [pool.submit(task, bounds) for bounds in chunks]
-                try:
-                    for index, future in enumerate(futures):
-                        stats.add(future.result())
-                        if report is not None:
-                            report((index + 1) / len(chunks))
-                        if check is not None:
-                            check()
-                except BaseException:
-                    stop_flag.set()
-                    for future in futures:
-                        future.cancel()
-                    raise
+        out = np.full((self.bands, pixels), np.nan, dtype=np.float32)
+        revise = np.zeros((self.bands, pixels), bool)
+        for start in range(self.first, self.stop, FINISH_SLICE):
+            stop = min(start + FINISH_SLICE, self.stop)
+            self._finish(start, stop, count, sums, linear, quadratic, out, revise, stats)
+        del count, sums, linear, quadratic
+        if revise.any():
+            self._revise(revise, out, stats, check)
         h = self.h
         out = out.reshape(self.bands, self.height, self.width)
         return out[:, h : h + self.rows, h : h + self.cols], stats
