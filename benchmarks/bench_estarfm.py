@@ -5,9 +5,11 @@
 Cases, each run in a child process of its own (wall time from here, peak RSS from GNU time):
 
 * ``zhu 400×400×3``: the authors' test scene (Zhu et al. 2010; green, red, NIR), w = 25, m = 4,
-  through the plugin's engine without QGIS (GeoTIFF in, GeoTIFF out, σ pass included), and the
-  same through ``qgis_process run mineeco:estarfm`` (adds QGIS start-up, ~1.5 s). Target ≤ 2 s.
-  Without the sample data a synthetic scene of the same size stands in.
+  through the plugin's engine without QGIS (GeoTIFF in, GeoTIFF out, σ pass included) on all
+  cores and on one thread (their ratio is the gain from threads), and the same through
+  ``qgis_process run mineeco:estarfm`` (adds QGIS start-up). Target ≤ 2 s for the run, i.e. the
+  work the port's per-pixel figure measures, without Python's start-up and imports. Without the
+  sample data a synthetic scene of the same size stands in.
 * ``ndvi 2000×2000×1``: one band (NDVI-like, synthetic: patches of four cover types with their
   own seasonal change, coarse images of 17×17-pixel means), w = 25, engine only. Target ≤ 60 s.
 * ``reference vs fast``: the plain per-pixel reference of the tests
@@ -16,9 +18,9 @@ Cases, each run in a child process of its own (wall time from here, peak RSS fro
 
 ``--quick`` uses 1000×1000 for the single band and a smaller reference scene. The machine has
 two cores shared with other work: absolute times vary; the ``busy`` column says how much of the
-machine other processes took during the run, and the engine children report their CPU time,
-whose share per core is the wall time an idle machine would give. Results also go to
-``<out>/estarfm.json``.
+machine other processes took during the run. The engine children report the wall time of the
+run itself (``run s``: from after the imports to the written output) and its CPU time. Results
+also go to ``<out>/estarfm.json``.
 """
 
 from __future__ import annotations
@@ -144,13 +146,16 @@ def prepare(folder: Path, quick: bool) -> dict:
 # --- children ------------------------------------------------------------------------------------
 
 
-def child_engine(files: list[str], output: str, valid_min: float, valid_max: float) -> None:
+def child_engine(
+    files: list[str], output: str, valid_min: float, valid_max: float, threads: int
+) -> None:
     """What mineeco:estarfm does, without QGIS: σ pass, then the blocks."""
     from mine_eco_plugin import engine
     from mine_eco_plugin.core import estarfm
     from mine_eco_plugin.core.statistics import RunningSummary
 
-    started = time.process_time()  # the run's CPU time, without the imports
+    started = time.process_time()  # the run's CPU and wall time, without the imports
+    began = time.perf_counter()
     sources = [engine.RasterSource(f, parameter=p) for f, p in zip(files, PARAMETERS, strict=True)]
     bands = sources[0].band_count()
     summaries = [[RunningSummary() for _ in range(bands)] for _ in range(2)]
@@ -168,7 +173,7 @@ def child_engine(files: list[str], output: str, valid_min: float, valid_max: flo
         valid_max=valid_max,
         min_change=0.02 * (valid_max - valid_min),
         thresholds=estarfm.similarity_thresholds(sigma, 4),
-        threads=os.cpu_count() or 1,
+        threads=threads,
     )
     target = engine.RasterTarget(output, parameter="OUTPUT", bands=bands, nodata=-9999.0)
     engine.run_blocks(
@@ -176,9 +181,11 @@ def child_engine(files: list[str], output: str, valid_min: float, valid_max: flo
         sources,
         [target],
         halo=settings.half_window,
-        work_factor=7,
+        work_factor=9,  # as mineeco:estarfm
     )
-    print(json.dumps({"cpu_s": time.process_time() - started}))
+    print(
+        json.dumps({"cpu_s": time.process_time() - started, "run_s": time.perf_counter() - began})
+    )
 
 
 def load_reference():
@@ -273,22 +280,21 @@ def run_series(command, env, output, repeat):
         m = measure(command, env=env)
         if not m.ok:
             raise RuntimeError(f"{' '.join(command[:4])} failed:\n{m.failure()}")
-        cpu = (
-            json.loads(m.stdout[m.stdout.rindex("{") :]).get("cpu_s")
-            if "cpu_s" in m.stdout
-            else None
-        )
+        report = json.loads(m.stdout[m.stdout.rindex("{") :]) if "cpu_s" in m.stdout else {}
         runs.append(
             {
                 "wall_s": m.wall_s,
-                "cpu_s": cpu,
+                "cpu_s": report.get("cpu_s"),
+                "run_s": report.get("run_s"),
                 "peak_rss_mib": m.max_rss_mib,
                 "busy": m.others_share,
             }
         )
     cpus = [r["cpu_s"] for r in runs if r["cpu_s"] is not None]
+    inside = [r["run_s"] for r in runs if r["run_s"] is not None]
     return {
         "cpu_s": statistics.median(cpus) if cpus else None,
+        "run_s": statistics.median(inside) if inside else None,
         "wall_s": statistics.median(r["wall_s"] for r in runs),
         "fastest_s": min(r["wall_s"] for r in runs),
         "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
@@ -311,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         mode, *rest = args.child
         if mode == "engine":
-            child_engine(rest[:5], rest[5], float(rest[6]), float(rest[7]))
+            child_engine(rest[:5], rest[5], float(rest[6]), float(rest[7]), int(rest[8]))
         else:
             child_reference(int(rest[0]), rest[1])
         return 0
@@ -322,20 +328,25 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     me = str(Path(__file__).resolve())
     rows, results = [], {}
+    cores = os.cpu_count() or 1
     for key, case in cases.items():
         output = str(out / f"estarfm_{key}.tif")
-        command = [
-            python,
-            me,
-            "--child",
-            "engine",
-            *case["files"],
-            output,
-            *map(str, case["valid"]),
-        ]
-        series = run_series(command, None, output, repeat)
-        results[f"{key}_engine"] = {**case, **series}
-        rows.append((f"{case['label']} (engine, no QGIS)", series, case["pixels"]))
+        for threads in (cores, 1) if key == "zhu" else (cores,):
+            command = [
+                python,
+                me,
+                "--child",
+                "engine",
+                *case["files"],
+                output,
+                *map(str, case["valid"]),
+                str(threads),
+            ]
+            series = run_series(command, None, output, repeat)
+            name = f"{key}_engine" if threads == cores else f"{key}_engine_1_thread"
+            results[name] = {**case, **series, "threads": threads}
+            label = f"{case['label']} (engine, {threads} thread{'s' if threads > 1 else ''})"
+            rows.append((label, series, case["pixels"]))
         if key == "zhu" and Path(QGIS_PROCESS).exists():
             with tempfile.TemporaryDirectory(prefix="mineeco-bench-") as profile:
                 command, env = qgis_process_command(case["files"], output, case["valid"], profile)
@@ -354,39 +365,39 @@ def main(argv: list[str] | None = None) -> int:
     comparison["speedup"] = comparison["reference_s"] / comparison["fast_s"]
     results["reference_vs_fast"] = comparison
 
-    cores = os.cpu_count() or 1
     print(
-        f"{'case':40s} {'median s':>9s} {'fastest s':>9s} {'CPU s':>7s} {'CPU/cores':>9s} "
+        f"{'case':44s} {'median s':>9s} {'fastest s':>9s} {'run s':>7s} {'CPU s':>7s} "
         f"{'peak MiB':>9s} {'busy':>5s}"
     )
     for label, s, _pixels in rows:
-        cpu = (
-            f"{s['cpu_s']:7.2f} {s['cpu_s'] / cores:9.2f}" if s["cpu_s"] else f"{'-':>7s} {'-':>9s}"
+        inside = (
+            f"{s['run_s']:7.2f} {s['cpu_s']:7.2f}" if s.get("run_s") else f"{'-':>7s} {'-':>7s}"
         )
         print(
-            f"{label:40s} {s['wall_s']:9.2f} {s['fastest_s']:9.2f} {cpu} "
+            f"{label:44s} {s['wall_s']:9.2f} {s['fastest_s']:9.2f} {inside} "
             f"{s['peak_rss_mib']:9.0f} {100 * s['busy']:4.0f}%"
         )
     print(
-        "CPU/cores: the child's CPU time over the machine's cores: the wall time to expect on "
-        "an idle machine if every core stays busy (the σ pass and I/O run on one); busy: the "
-        "share of the machine other processes used during the run."
+        "median/fastest s: the process's wall time (Python start-up and imports included); "
+        "run s: the run itself (σ pass, blocks, output); busy: the share of the machine other "
+        "processes used during the run."
     )
     zhu = results["zhu_engine"]
+    one = results["zhu_engine_1_thread"]
     port_s = PORT_MS_PER_PIXEL * 1e-3 * zhu["pixels"]
     print(
-        f"\n400×400×3, w = 25: {zhu['wall_s']:.2f} s wall, {zhu['cpu_s'] / cores:.2f} s on an "
-        f"idle machine (target ≤ {TARGET_400_S:.0f} s: wall {verdict(zhu['wall_s'], TARGET_400_S)}"
-        f", idle {verdict(zhu['cpu_s'] / cores, TARGET_400_S)}); "
-        f"{port_s / zhu['wall_s']:.0f}× the Python port's ~{port_s:.0f} s"
+        f"\n400×400×3, w = 25: run {zhu['run_s']:.2f} s on {cores} threads (target ≤ "
+        f"{TARGET_400_S:.0f} s: {verdict(zhu['run_s'], TARGET_400_S)}), {zhu['wall_s']:.2f} s "
+        f"with start-up; 1 thread {one['run_s']:.2f} s (threads: ×"
+        f"{one['run_s'] / zhu['run_s']:.2f}); {port_s / zhu['run_s']:.0f}× the Python port's "
+        f"~{port_s:.0f} s"
     )
     single = results["single_engine"]
     if not args.quick:
         print(
-            f"2000×2000×1, w = 25: {single['wall_s']:.1f} s wall, {single['cpu_s'] / cores:.1f} s "
-            f"on an idle machine (target ≤ {TARGET_2000_S:.0f} s: wall "
-            f"{verdict(single['wall_s'], TARGET_2000_S)}, idle "
-            f"{verdict(single['cpu_s'] / cores, TARGET_2000_S)})"
+            f"2000×2000×1, w = 25: run {single['run_s']:.1f} s, {single['wall_s']:.1f} s with "
+            f"start-up (target ≤ {TARGET_2000_S:.0f} s: "
+            f"{verdict(single['run_s'], TARGET_2000_S)})"
         )
     print(
         f"Per-pixel reference vs vectorised kernel, {comparison['size']}: "
@@ -398,8 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Per-pixel reference on 400×400×3 (from 40 sampled pixels, "
         f"{1e3 * comparison['reference_per_pixel_400_s']:.1f} ms each): ~{reference_400:.0f} s, "
-        f"{reference_400 / zhu['wall_s']:.0f}× the engine's wall time "
-        f"({reference_400 / (zhu['cpu_s'] / cores):.0f}× on an idle machine)"
+        f"{reference_400 / zhu['run_s']:.0f}× the engine's run"
     )
     document = {
         "benchmark": "estarfm",
@@ -409,12 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {
             "zhu_400_s": TARGET_400_S,
             "single_2000_s": TARGET_2000_S,
-            "zhu_400_met": zhu["wall_s"] <= TARGET_400_S,
-            "zhu_400_met_idle": zhu["cpu_s"] / cores <= TARGET_400_S,
-            "single_2000_met": None if args.quick else single["wall_s"] <= TARGET_2000_S,
-            "single_2000_met_idle": None
-            if args.quick
-            else single["cpu_s"] / cores <= TARGET_2000_S,
+            "zhu_400_met": zhu["run_s"] <= TARGET_400_S,
+            "single_2000_met": None if args.quick else single["run_s"] <= TARGET_2000_S,
         },
         "results": results,
     }
