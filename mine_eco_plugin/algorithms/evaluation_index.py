@@ -133,8 +133,17 @@ class Normalize(MineEcoAlgorithm):
             )
             monitor = monitor.span(0.5, 1.0)
         low, high = given["MIN"], given["MAX"]
+        # The message names the parameters the range came from.
+        chosen = [name for name in ("MIN", "MAX") if parameters.get(name) not in (None, "")]
+        if len(chosen) == 2:
+            what = "MIN/MAX"
+        elif chosen:
+            other = "maximum" if chosen[0] == "MIN" else "minimum"
+            what = f"{chosen[0]} with the {other} of the data"
+        else:
+            what = "INPUT"
         try:
-            check_range(low, high, "INPUT")
+            check_range(low, high, what)
         except ValueError as error:
             raise QgsProcessingException(str(error)) from None
         clip = self.parameterAsBool(parameters, "CLIP", context)

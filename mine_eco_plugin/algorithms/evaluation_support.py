@@ -288,6 +288,12 @@ def indicator_ranges(
     maxima = optional_numbers_for(
         parameter_text(algorithm, parameters, "MAXIMA", context), "MAXIMA", k
     )
+    for position, (low, high) in enumerate(zip(minima, maxima, strict=True), start=1):
+        if low is not None and high is not None and not high > low:
+            raise QgsProcessingException(
+                f"MINIMA/MAXIMA: entry {position} ({names[position - 1]}): the maximum "
+                f"({high:.6g}) must be above the minimum ({low:.6g})"
+            )
     clip = algorithm.parameterAsBool(parameters, "CLIP", context)
     grid = engine.resolve_grid(sources)
     needs_pass = method is not None or any(v is None for v in minima + maxima)

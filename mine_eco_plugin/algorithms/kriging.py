@@ -250,7 +250,7 @@ class Kriging(MineEcoAlgorithm):
         crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
         transform = QgsCoordinateTransform(source.sourceCrs(), crs, context.transformContext())
         request = QgsFeatureRequest().setSubsetOfAttributes([index])
-        xy, z, skipped = [], [], 0
+        xy, z, skipped, not_numbers = [], [], 0, 0
         for feature in source.getFeatures(request):
             value = feature.attribute(index)
             geometry = feature.geometry()
@@ -258,6 +258,7 @@ class Kriging(MineEcoAlgorithm):
                 number = float(value)
             except (TypeError, ValueError):
                 number = math.nan
+                not_numbers += 1
             if (
                 value is None
                 or (hasattr(value, "isNull") and value.isNull())
@@ -280,6 +281,11 @@ class Kriging(MineEcoAlgorithm):
             for point in parts:
                 xy.append((point.x(), point.y()))
                 z.append(number)
+        if not z and not_numbers:
+            raise QgsProcessingException(
+                f"FIELD: '{field}' holds no numbers ({not_numbers} feature(s) with text); "
+                "choose a numeric field"
+            )
         if skipped:
             feedback.pushWarning(
                 f"{skipped} feature(s) skipped: empty geometry or NULL/non-numeric '{field}'"

@@ -491,7 +491,6 @@ case(
     "minima-above-maxima",
     lambda d: {"INPUTS": indicators(d), **COMPOSITE, "MINIMA": "5,5,5", "MAXIMA": "1,1,1"},
     ("MINIMA", "MAXIMA"),
-    xfail="the message names INPUTS (layer 1) ('maximum is not above minimum'), not MINIMA/MAXIMA",
 )
 
 case("normalize", "constant", lambda d: {"INPUT": d.constant(2.0)}, "INPUT")
@@ -502,7 +501,6 @@ case(
     "min-above-max",
     lambda d: {"INPUT": d.field(), "MIN": 5, "MAX": 1},
     ("MIN", "MAX"),
-    xfail="the message names INPUT with 'maximum (1) is not above minimum (5)', not MIN/MAX",
 )
 case("normalize", "no-crs", lambda d: {"INPUT": d.field(epsg=None)}, "INPUT")
 case("normalize", "range", lambda d: {"INPUT": d.field(-3, 8)}, check=within(0, 1))
@@ -935,7 +933,6 @@ case(
     "text-field",
     lambda d: kriging(d, FIELD="name"),
     "FIELD",
-    xfail="a text FIELD gives 'INPUT: 0 valid point(s)… MIN_POINTS', not a message naming FIELD",
 )
 case("kriging", "no-crs-reference", lambda d: kriging(d, REFERENCE=d.field(epsg=None)), "REFERENCE")
 case(
