@@ -51,7 +51,9 @@ reach, which are added into the block's sums as runs finish. The regression sums
 relative to the centre (C(x_i) − C(x_c), F(x_i) − F(x_c)): their products are the same for both
 roles of a pair and their float32 sums keep the precision of the local spread; they are only
 accumulated for the pairs that reach centres whose window holds a coarse change of at least
-``min_change``, as no other centre can try the regression. The revision's weighted means are
+``min_change``, as no other centre can try the regression; for a band with few such centres
+(``defer_share``) the pass sums the coarse changes instead, which tells the pixels that try the
+regression, and their sums come from their gathered windows. The revision's weighted means are
 computed afterwards for the abnormal pixels only (by another pass over the pairs when many, from
 their gathered windows when few).
 """
@@ -96,6 +98,11 @@ FINISH_SLICE = 65536
 #: The revision pass runs densely over a chunk when at least this share of its pixels need it,
 #: otherwise over the gathered windows of those pixels only.
 DENSE_SHARE = 0.2
+#: A band whose regression candidates are fewer than this share of the centres gets its
+#: regression sums from the gathered windows of the pixels that try it (known after the pass
+#: over the pairs), not from the pass itself: the gathered sums cost about ten times more per
+#: pixel than the pass's per band (measured), and no more pixels than candidates try it.
+DEFER_SHARE = 0.1
 #: Pixels whose windows are gathered at once (bounds the memory of the gathered path).
 GATHER_BATCH = 256
 #: Regression sums this small relative to the sum of squares mean "no spread" (no test).
@@ -122,6 +129,7 @@ class FusionSettings:
     threads: int = 2
     chunk: int = CHUNK
     dense_share: float = DENSE_SHARE
+    defer_share: float = DEFER_SHARE
 
     def __post_init__(self):
         if int(self.half_window) != self.half_window or self.half_window < 0:
@@ -388,6 +396,20 @@ class _Block:
             & (index >= self.first)
             & (index < self.stop)
         )
+        # Bands whose regression sums come from the pass over the pairs, and bands with few
+        # candidates, whose sums come from gathered windows (see DEFER_SHARE). The pass sums
+        # the coarse changes C(t_m) − C(t_n) of the latter over the similar pixels, which says
+        # exactly which pixels try the regression.
+        centres = max(int(self.centre.sum()), 1)
+        shares = [int((c & self.centre).sum()) / centres for c in self.candidates]
+        defer = s.defer_share
+        self.deferred = [b for b, share in enumerate(shares) if 0 < share < defer]
+        self.dense_bands = [b for b, share in enumerate(shares) if share > 0 and share >= defer]
+        self.changes_mn = None
+        if self.deferred:
+            self.changes_mn = np.stack(
+                [self.coarse[0][b] - self.coarse[1][b] for b in self.deferred]
+            )
 
     @staticmethod
     def _rows(images, zero, ones=False) -> np.ndarray:
@@ -403,7 +425,7 @@ class _Block:
         return out
 
     # --- window sums ---------------------------------------------------------------------
-    def pair_sums(self, weighted=None, regression=False, check=None, report=None):
+    def pair_sums(self, weighted=None, regression=False, check=None, report=None, plain=None):
         """Sums over the similar pixels x_i of every centre x_c of the block, as flat float32
         arrays over the block's pixels (meaningful at the centres): the count n; if ``weighted``
         (a (K, pixels) stack of quantities q) is given, Σu_i·q(x_i) for each of its rows, with
@@ -413,7 +435,9 @@ class _Block:
         t_n), Σb (the same); Σ(a_m² + a_n²), Σ(b_m² + b_n²), Σ(a_m·b_m + a_n·b_n).
 
         Returns (count, sums or None, linear (2, 2·bands, pixels) or None, quadratic
-        (3, bands, pixels) or None). The centre itself counts as similar at distance 1.
+        (3, bands, pixels) or None, plain sums or None): ``plain``, a (D, pixels) stack, gives
+        the unweighted sums Σq(x_i) of its rows. The centre itself counts as similar at
+        distance 1.
 
         Pairs of pixels (p, p + o) for the offsets o of half the window are split into runs of
         consecutive p, run on ``threads`` threads; each pair is tested once and serves the
@@ -429,6 +453,7 @@ class _Block:
         if regression:
             linear = np.zeros((2, 2 * self.bands, pixels), np.float32)
             quadratic = np.zeros((3, self.bands, pixels), np.float32)
+        plain_sums = None if plain is None else np.zeros(plain.shape, np.float32)
         # The centre itself: similar to itself when valid, at distance d = 1.
         own = self.valid.astype(np.float32)
         np.add(count, own, out=count)
@@ -436,8 +461,10 @@ class _Block:
             with np.errstate(divide="ignore"):
                 u = own / (self.spectral + np.float32(WEIGHT_EPSILON))
             np.add(sums, weighted * u, out=sums)
+        if plain is not None:
+            np.add(plain_sums, plain * own, out=plain_sums)
         if not self.shifts:
-            return count, sums, linear, quadratic
+            return count, sums, linear, quadratic, plain_sums
 
         begin = max(self.first - self.reach, 0)
         threads = max(1, int(self.settings.threads))
@@ -449,11 +476,13 @@ class _Block:
         stop_flag = threading.Event()
 
         def merge(result):
-            base, run_count, run_sums, groups = result
+            base, run_count, run_sums, groups, run_plain = result
             part = slice(base, base + run_count.size)
             np.add(count[part], run_count, out=count[part])
             if sums is not None:
                 np.add(sums[:, part], run_sums, out=sums[:, part])
+            if plain_sums is not None:
+                np.add(plain_sums[:, part], run_plain, out=plain_sums[:, part])
             for rows, (run_linear, run_quadratic) in groups:
                 np.add(
                     linear[:, 2 * rows.start : 2 * rows.stop, part],
@@ -463,7 +492,7 @@ class _Block:
                 np.add(quadratic[:, rows, part], run_quadratic, out=quadratic[:, rows, part])
 
         def task(run):
-            return self._run_pairs(run[0], run[1], weighted, regression, stop_flag)
+            return self._run_pairs(run[0], run[1], weighted, regression, stop_flag, plain)
 
         if threads == 1:
             for index, run in enumerate(bounds):
@@ -498,13 +527,13 @@ class _Block:
                     for future in pending:
                         future.cancel()
                     raise
-        return count, sums, linear, quadratic
+        return count, sums, linear, quadratic, plain_sums
 
-    def _run_pairs(self, start, stop, weighted, regression, stop_flag):
+    def _run_pairs(self, start, stop, weighted, regression, stop_flag, plain=None):
         """The pairs (p, p + o) with p in start … stop − 1 (and p + o a centre's possible
         neighbour), every offset o: their contributions to the sums of ``pair_sums``, in
         arrays over the pixels start … stop + reach − 1. Returns (start, count, sums,
-        [(band range, (linear, quadratic)), …])."""
+        [(band range, (linear, quadratic)), …], plain sums)."""
         length = stop - start
         extent = length + self.reach
         base = start
@@ -521,6 +550,10 @@ class _Block:
             u = np.empty(length, np.float32)
             product = np.empty((weighted.shape[0], length), np.float32)
         epsilon = np.float32(WEIGHT_EPSILON)
+        plain_sums = None
+        if plain is not None:
+            plain_sums = np.zeros((plain.shape[0], extent), np.float32)
+            plain_product = np.empty((plain.shape[0], length), np.float32)
         accumulators = []
         if regression:
             accumulators = [
@@ -530,6 +563,11 @@ class _Block:
 
         def add_weighted(pair_mask, centres, neighbour, n, distance):
             np.add(count[centres], pair_mask, out=count[centres])
+            if plain is not None:
+                np.multiply(
+                    plain[:, neighbour : neighbour + n], pair_mask, out=plain_product[:, :n]
+                )
+                np.add(plain_sums[:, centres], plain_product[:, :n], out=plain_sums[:, centres])
             if weighted is None:
                 return
             np.multiply(self.spectral[neighbour : neighbour + n], distance, out=u[:n])
@@ -560,7 +598,7 @@ class _Block:
                 for accumulate in accumulators:
                     accumulate(lo, stop, shift, diff, mask)
         groups = [(a.rows, a.totals) for a in accumulators]
-        return base, count, sums, groups
+        return base, count, sums, groups, plain_sums
 
     def _regression_ranges(self, start, stop):
         """For each band with centres that may try the regression (``candidates``) among those
@@ -568,7 +606,7 @@ class _Block:
         pairs reach such a centre, band → (lo, hi)."""
         ranges = {}
         served = slice(start, min(stop + self.reach, self.centre.size))
-        for band in range(self.bands):
+        for band in self.dense_bands:
             found = np.flatnonzero(self.candidates[band][served] & self.centre[served])
             if found.size:
                 low, high = start + int(found[0]), start + int(found[-1]) + 1
@@ -647,11 +685,36 @@ class _Block:
                 sums[row, part] = (u * quantity[index]).sum(axis=1, dtype=np.float64)
         return count, sums
 
+    def gathered_regression(self, band, centres):
+        """The seven centre-relative regression sums of ``pair_sums`` for one band at scattered
+        centres (flat indices), from their gathered windows, in batches; float64."""
+        centres = np.asarray(centres, dtype=np.int64)
+        totals = np.zeros((7, centres.size))
+        coarse = self.coarse_rows[2 * band : 2 * band + 2]
+        fine = self.planes[2 * band : 2 * band + 2]
+        for begin in range(0, centres.size, GATHER_BATCH):
+            part = slice(begin, begin + GATHER_BATCH)
+            batch = centres[part]
+            index = batch[:, None] + self.window_shifts[None, :]
+            similar = np.ones(index.shape, bool)
+            for plane, threshold in zip(self.planes, self.plane_thresholds[:, 0], strict=True):
+                similar &= np.abs(plane[index] - plane[batch][:, None]) <= threshold
+            a_m, a_n = (np.where(similar, c[index] - c[batch][:, None], 0) for c in coarse)
+            b_m, b_n = (np.where(similar, f[index] - f[batch][:, None], 0) for f in fine)
+            for row, values in enumerate(
+                (a_m, a_n, b_m, b_n, a_m * a_m + a_n * a_n, b_m * b_m + b_n * b_n)
+            ):
+                totals[row, part] = values.sum(axis=1, dtype=np.float64)
+            totals[6, part] = (a_m * b_m + a_n * b_n).sum(axis=1, dtype=np.float64)
+        return list(totals)
+
     # --- predictions from the sums -------------------------------------------------------
-    def _finish(self, start, stop, count, sums_w, linear, quadratic, out, revise, stats):
+    def _finish(self, start, stop, sums, out, revise, stats):
         """Predictions of the centres start … stop − 1 from the window sums: Eqs. 12 and 19,
         V from the regression where tried, the fall-back for few similar pixels. Writes
-        ``out`` and marks ``revise`` (abnormal predictions) for those pixels."""
+        ``out`` and marks ``revise`` (abnormal predictions) for those pixels. ``sums`` are
+        those of ``pair_sums``."""
+        count, sums_w, linear, quadratic, plain = sums
         s = self.settings
         chunk = slice(start, stop)
         centre = self.centre[chunk]
@@ -662,23 +725,35 @@ class _Block:
         stats.few_similar += int(few.sum())
         stats.similar_sum += float(count[fused].sum(dtype=np.float64))
         v = np.ones((self.bands, stop - start))
-        if linear is not None:
-            for band in range(self.bands):
-                # Only candidates can try the regression (a mean of coarse changes below
-                # MIN_CHANGE stays below it), and only their sums are complete.
-                candidates = fused & self.candidates[band][chunk]
-                if not candidates.any():
-                    continue
-                totals = (
+        for band in [*self.dense_bands, *self.deferred]:
+            # Only candidates can try the regression (a mean of coarse changes below
+            # MIN_CHANGE stays below it), and only their sums are complete.
+            candidates = fused & self.candidates[band][chunk]
+            if not candidates.any():
+                continue
+            n = count.astype(np.float64)
+            if band in self.deferred:
+                change = plain[self.deferred.index(band), chunk].astype(np.float64)
+            else:
+                totals = [
                     *(linear[k, 2 * band + date, chunk] for k in (0, 1) for date in (0, 1)),
                     *(quadratic[k, band, chunk] for k in (0, 1, 2)),
-                )
-                tried, coefficient, used = self._conversion(
-                    band, start, stop, count, totals, candidates
-                )
-                v[band, tried] = coefficient
-                stats.regression_tried[band] += int(tried.sum())
-                stats.regression_used[band] += int(used.sum())
+                ]
+                a_m, a_n = (t.astype(np.float64) for t in totals[:2])
+                c_m, c_n = (c[band, chunk].astype(np.float64) for c in self.coarse)
+                change = a_m - a_n + n * (c_m - c_n)  # Σ_i C(x_i, t_m) − C(x_i, t_n)
+            tried = candidates & (np.abs(change) >= s.min_change * n)
+            if not tried.any():
+                continue
+            pixels = start + np.flatnonzero(tried)
+            if band in self.deferred:
+                totals = self.gathered_regression(band, pixels)
+            else:
+                totals = [t[tried].astype(np.float64) for t in totals]
+            coefficient, used = self._conversion(band, pixels, n[tried], totals)
+            v[band, tried] = coefficient
+            stats.regression_tried[band] += int(tried.sum())
+            stats.regression_used[band] += int(used.sum())
         weights = sums_w[-1, chunk]
         with np.errstate(invalid="ignore", divide="ignore"):
             for band in range(self.bands):
@@ -698,21 +773,14 @@ class _Block:
                 out[band, chunk] = prediction
                 revise[band, chunk] = fused & ~in_range(value, s.valid_min, s.valid_max)
 
-    def _conversion(self, band, start, stop, count, totals, fused):
-        """V where the regression is tried (§3.4): the coarse change over the similar pixels
-        reaches MIN_CHANGE. The centre-relative sums become centred sums of squares and
-        products over the 2n samples (fine y on coarse x). Returns (tried, V there, used)."""
-        chunk = slice(start, stop)
-        n = count.astype(np.float64)
-        c_m, c_n = (c[band, chunk].astype(np.float64) for c in self.coarse)
-        f_m, f_n = (f[band, chunk].astype(np.float64) for f in self.fine)
-        a_m, a_n, b_m, b_n, q_aa, q_bb, q_ab = (t.astype(np.float64) for t in totals)
-        change = a_m - a_n + n * (c_m - c_n)  # Σ_i C(x_i, t_m) − C(x_i, t_n)
-        tried = fused & (np.abs(change) >= self.settings.min_change * n)
-        n, c_m, c_n, f_m, f_n = (x[tried] for x in (n, c_m, c_n, f_m, f_n))
-        a_m, a_n, b_m, b_n, q_aa, q_bb, q_ab = (
-            x[tried] for x in (a_m, a_n, b_m, b_n, q_aa, q_bb, q_ab)
-        )
+    def _conversion(self, band, pixels, n, totals):
+        """V (§3.4) at the pixels (flat indices) that try the regression, from their numbers of
+        similar pixels n and their centre-relative sums (float64; see ``pair_sums``): those
+        become centred sums of squares and products over the 2n samples (fine y on coarse x).
+        Returns (V, used)."""
+        c_m, c_n = (c[band, pixels].astype(np.float64) for c in self.coarse)
+        f_m, f_n = (f[band, pixels].astype(np.float64) for f in self.fine)
+        a_m, a_n, b_m, b_n, q_aa, q_bb, q_ab = totals
         samples = 2.0 * n
         x_m = c_m - (n * (c_m + c_n) + a_m + a_n) / samples  # centre minus mean, per date
         x_n = c_n - (n * (c_m + c_n) + a_m + a_n) / samples
@@ -733,7 +801,7 @@ class _Block:
             scale_xx=scale_xx,
             scale_yy=scale_yy,
         )
-        return tried, coefficient, used
+        return coefficient, used
 
     def _revise(self, revise, out, stats, check):
         """The code's revision: Σ_k T_k·Σ_i W_i·F(x_i, t_k) where the prediction is abnormal,
@@ -746,7 +814,7 @@ class _Block:
         for index, band in enumerate(bands):
             quantities[2 * index : 2 * index + 2] = self.fine[0][band], self.fine[1][band]
         if positions.size >= self.settings.dense_share * max(int(self.centre.sum()), 1):
-            _, sums, _, _ = self.pair_sums(quantities, check=check)
+            _, sums, _, _, _ = self.pair_sums(quantities, check=check)
             sums = sums[:, positions].astype(np.float64)
         else:
             _, sums = self.gathered_sums(positions, quantities)
@@ -762,9 +830,12 @@ class _Block:
     # --- the block -----------------------------------------------------------------------
     def predict(self, check=None, report=None) -> tuple[np.ndarray, FusionStats]:
         pixels = self.planes.shape[1]
-        regression = any(bool(c.any()) for c in self.candidates)
-        count, sums, linear, quadratic = self.pair_sums(
-            self.changes, regression=regression, check=check, report=report
+        sums = self.pair_sums(
+            self.changes,
+            regression=bool(self.dense_bands),
+            check=check,
+            report=report,
+            plain=self.changes_mn,
         )
         stats = FusionStats(
             regression_tried=[0] * self.bands,
@@ -775,8 +846,8 @@ class _Block:
         revise = np.zeros((self.bands, pixels), bool)
         for start in range(self.first, self.stop, FINISH_SLICE):
             stop = min(start + FINISH_SLICE, self.stop)
-            self._finish(start, stop, count, sums, linear, quadratic, out, revise, stats)
-        del count, sums, linear, quadratic
+            self._finish(start, stop, sums, out, revise, stats)
+        del sums
         if revise.any():
             self._revise(revise, out, stats, check)
         h = self.h

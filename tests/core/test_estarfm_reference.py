@@ -209,6 +209,25 @@ def test_fast_kernel_equals_the_per_pixel_reference(seed, bands, half, threads, 
     assert np.isnan(fast[:, 20, 5]).all()
 
 
+@pytest.mark.parametrize(("seed", "bands", "half"), [(0, 1, 5), (2, 3, 5), (4, 2, 6)])
+def test_regression_sums_from_gathered_windows_equal_the_reference(seed, bands, half):
+    # defer_share > 1: every band takes its regression sums from the gathered windows of the
+    # pixels that try the regression (the path of bands with few candidates), not from the
+    # pass over the pairs.
+    images = random_scene(seed, bands)
+    thresholds = float32_thresholds(images, 4, 0.0, 1.2)
+    common = {"half_window": half, "valid_min": 0.0, "valid_max": 1.2, "min_change": 0.0123}
+    counts = estarfm.FusionStats()
+    settings = estarfm.FusionSettings(**common, thresholds=thresholds, defer_share=1.01)
+    fast = estarfm.fuse(*images, settings, stats=counts)
+    expected = reference_estarfm(*images, thresholds=thresholds, **common)
+    np.testing.assert_allclose(fast, expected, atol=1e-6, equal_nan=True)
+    assert all(
+        0 < used < tried
+        for used, tried in zip(counts.regression_used, counts.regression_tried, strict=True)
+    )
+
+
 @pytest.mark.parametrize(("bands", "dense"), [(1, 0.0), (2, 1.01), (2, 0.0)])
 def test_revision_of_abnormal_predictions_equals_the_reference(bands, dense):
     images = random_scene(7, bands, bright=True)
