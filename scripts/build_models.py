@@ -121,6 +121,12 @@ def out(child, name="OUTPUT"):
     return ("child", child, name)
 
 
+def switch(name):
+    """A boolean model input as an expression that is false when the input is not given
+    (model defaults do not reach the children when a parameter is left out)."""
+    return ("expression", f"coalesce(@{name}, false)")
+
+
 def _source(value):
     from qgis.core import QgsProcessingModelChildParameterSource as Source
 
@@ -128,12 +134,15 @@ def _source(value):
         return Source.fromModelParameter(value[1])
     if isinstance(value, tuple) and value[0] == "child":
         return Source.fromChildOutput(value[1], value[2])
+    if isinstance(value, tuple) and value[0] == "expression":
+        return Source.fromExpression(value[1])
     return Source.fromStaticValue(value)
 
 
 def resilience_evaluation() -> ModelBuilder:
     from qgis.core import (
         QgsProcessing,
+        QgsProcessingParameterBoolean,
         QgsProcessingParameterEnum,
         QgsProcessingParameterFile,
         QgsProcessingParameterMultipleLayers,
@@ -156,7 +165,15 @@ def resilience_evaluation() -> ModelBuilder:
         "data) → five resilience classes (Table 3) with their areas. For several years, run it "
         "per year (Toolbox: Run as Batch Process) and compare the indices with 'Change "
         "analysis' and 'Index trend'; for indices comparable between years fix the "
-        "normalisation ranges with 'Composite index' MINIMA/MAXIMA.",
+        "normalisation ranges with 'Composite index' MINIMA/MAXIMA.\n\n"
+        "Two optional steps, off by default (a step switched off computes nothing, its "
+        "outputs stay empty and the report leaves its section out): RUN_SENSITIVITY redoes "
+        "the index for SENSITIVITY_DRAWS weight vectors drawn around the weights used "
+        "('Weight sensitivity', Dirichlet draws) and maps how stable each pixel's class is; "
+        "RUN_TREND gives Sen's slope and the Mann–Kendall trend class of the index over "
+        "EARLIER_INDICES (index rasters of earlier years, made the same way) and this run's "
+        "index, with YEARS listing their years in that order ('Index trend'). Both appear in "
+        "the HTML report.",
     )
     b.input(
         QgsProcessingParameterFile("MTL", "Landsat MTL file", extension="txt"),
@@ -253,6 +270,51 @@ def resilience_evaluation() -> ModelBuilder:
     b.input(
         QgsProcessingParameterString("BREAKS", "Class breaks", "0.38,0.41,0.63,0.73"),
         "Table 3 of the first study.",
+    )
+    b.input(
+        QgsProcessingParameterBoolean(
+            "RUN_SENSITIVITY", "Optional step: weight sensitivity (Monte Carlo)", False
+        ),
+        "On: the class stability map, the index's 90 % interval and each indicator's "
+        "influence ('Weight sensitivity').",
+    )
+    b.input(
+        QgsProcessingParameterNumber(
+            "SENSITIVITY_DRAWS",
+            "Weight sensitivity: number of draws",
+            QgsProcessingParameterNumber.Integer,
+            1000,
+            False,
+            10,
+            100_000,
+        ),
+        "Weight vectors drawn (Dirichlet around the weights used, concentration 100).",
+    )
+    b.input(
+        QgsProcessingParameterNumber(
+            "SEED", "Weight sensitivity: random seed", QgsProcessingParameterNumber.Integer, 42
+        ),
+        "The same seed gives the same maps.",
+    )
+    b.input(
+        QgsProcessingParameterBoolean("RUN_TREND", "Optional step: trend of the index", False),
+        "On: Sen's slope and the Mann–Kendall trend class over EARLIER_INDICES and this "
+        "run's index ('Index trend').",
+    )
+    b.input(
+        QgsProcessingParameterMultipleLayers(
+            "EARLIER_INDICES",
+            "Trend: resilience index of earlier years",
+            QgsProcessing.TypeRaster,
+            optional=True,
+        ),
+        "Index rasters of this model (or 'Resilience index') for earlier years, oldest first; "
+        "at least two for a trend.",
+    )
+    b.input(
+        QgsProcessingParameterString("YEARS", "Trend: years", "", optional=True),
+        "The years of EARLIER_INDICES and of this run, in that order, e.g. "
+        "2000,2005,2010,2016,2020 (unevenly spaced allowed).",
     )
 
     refl = b.child(
@@ -395,6 +457,35 @@ def resilience_evaluation() -> ModelBuilder:
     )
     b.output(classes, "OUTPUT", "CLASSES", "Resilience classes", mandatory=True)
     b.output(classes, "OUTPUT_TABLE", "CLASS_TABLE", "Class areas")
+    sensitivity = b.child(
+        "sensitivity",
+        "mineeco:weight_sensitivity",
+        "Optional: weight sensitivity",
+        7,
+        RUN=switch("RUN_SENSITIVITY"),
+        INPUTS=out(index, "INDICATORS"),
+        NAMES=out(index, "NAMES"),
+        TRENDS=out(index, "TRENDS"),
+        WEIGHTS=out(index, "WEIGHTS"),
+        DRAWS=param("SENSITIVITY_DRAWS"),
+        SEED=param("SEED"),
+        BREAKS=param("BREAKS"),
+    )
+    b.output(sensitivity, "OUTPUT_STABILITY", "STABILITY", "Class stability (optional step)")
+    b.output(
+        sensitivity, "OUTPUT_INFLUENCE", "INFLUENCE_TABLE", "Indicator influence (optional step)"
+    )
+    trend = b.child(
+        "trend",
+        "mineeco:index_trend",
+        "Optional: trend of the index",
+        7,
+        RUN=switch("RUN_TREND"),
+        INPUT=[param("EARLIER_INDICES"), out(index)],
+        YEARS=param("YEARS"),
+    )
+    b.output(trend, "OUTPUT", "TREND_SLOPE", "Sen's slope of the index (optional step)")
+    b.output(trend, "OUTPUT_CLASS", "TREND_CLASSES", "Trend classes (optional step)")
     for child_id, output, name, label in (
         (ddi, "OUTPUT", "C1_DDI", "C1 desertification index"),
         (erosion, "OUTPUT", "C2_EROSION", "C2 soil erosion (t/ha/yr)"),
@@ -416,11 +507,14 @@ def resilience_evaluation() -> ModelBuilder:
         "report",
         "mineeco:html_report",
         "HTML report",
-        7,
+        8,
         TITLE="Ecological resilience evaluation",
         INDEX=[out(index)],
         CLASSES=[out(classes)],
         WEIGHTS=out(index, "OUTPUT_WEIGHTS"),
+        STABILITY=out(sensitivity, "OUTPUT_STABILITY"),
+        INFLUENCE=out(sensitivity, "OUTPUT_INFLUENCE"),
+        TREND=out(trend, "OUTPUT_CLASS"),
         OTHER_RASTERS=[
             out(ddi),
             out(erosion),

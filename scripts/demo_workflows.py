@@ -88,10 +88,14 @@ RESILIENCE_OUTPUTS = {
             ("landscape", "C15_FN"),
             ("resilience", "INDEX"),
             ("classes", "CLASSES"),
+            ("sensitivity", "STABILITY"),
+            ("trend", "TREND_SLOPE"),
+            ("trend", "TREND_CLASSES"),
         )
     },
     "resilience:WEIGHTS_TABLE": ".csv",
     "classes:CLASS_TABLE": ".csv",
+    "sensitivity:INFLUENCE_TABLE": ".csv",
     "report:REPORT": ".html",
 }
 NPP_OUTPUTS = {

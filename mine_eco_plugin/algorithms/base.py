@@ -23,6 +23,7 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
@@ -203,6 +204,17 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             return check_window(size)
         except ValueError as error:
             raise QgsProcessingException(f"{name}: {error}") from None
+
+    def add_run_switch(self):
+        """RUN, an advanced on/off switch: off, the algorithm computes nothing and returns no
+        outputs (None) — how a graphical model makes this algorithm an optional step whose
+        later steps (a report) still run."""
+        return self.add(
+            QgsProcessingParameterBoolean("RUN", self.tr("Run this step"), True),
+            "Off: nothing is computed and every output is empty (for optional steps of "
+            "graphical models, switched by a model input).",
+            advanced=True,
+        )
 
     def add_seed(self, name="SEED", default=42):
         return self.add_number(
@@ -471,9 +483,24 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             return Monitor()
         return Monitor(feedback.setProgress, feedback.isCanceled)
 
+    def skipped(self, parameters, context) -> bool:
+        """True when the RUN switch (``add_run_switch``) is off."""
+        return self.parameterDefinition("RUN") is not None and not self.parameterAsBool(
+            parameters, "RUN", context
+        )
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
+        """A step switched off (RUN) needs no other values."""
+        if self.skipped(parameters, context):
+            return True, ""
+        return super().checkParameterValues(parameters, context)
+
     def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:  # noqa: N802
         """Runs the subclass's ``process(parameters, context, feedback)`` and turns engine errors
         and cancellation into Processing exceptions."""
+        if self.skipped(parameters, context):
+            feedback.pushInfo("RUN is off: this step is skipped and its outputs are empty.")
+            return {definition.name(): None for definition in self.outputDefinitions()}
         self.check_output_folders(parameters, context)
         try:
             results = self.process(parameters, context, feedback)

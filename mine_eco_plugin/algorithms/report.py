@@ -31,6 +31,7 @@ from . import report_rasters as rasters
 from .base import MineEcoAlgorithm
 from .drivers_forest import CATEGORY_COLOURS
 from .evaluation_support import parameter_text
+from .sensitivity import STABILITY_STYLE
 
 #: (section id, heading, parameter it needs, what that parameter is) in page order.
 SECTIONS = (
@@ -38,6 +39,12 @@ SECTIONS = (
     ("class-maps", "Resilience classes", "CLASSES", "class rasters, one per year"),
     ("class-shares", "Class-area shares per year", "CLASSES", "class rasters, one per year"),
     ("weights", "Indicator weights", "WEIGHTS", "weights table of composite_index"),
+    (
+        "sensitivity",
+        "Robustness to the weights",
+        "STABILITY",
+        "class stability raster or influence table of weight_sensitivity",
+    ),
     ("trend", "Trend of the index", "TREND", "trend class raster of index_trend"),
     ("npp", "Net primary productivity", "NPP", "NPP raster"),
     ("correlation", "Location-specific correlation", "CORRELATION", "correlation class rasters"),
@@ -175,6 +182,23 @@ class HtmlReport(MineEcoAlgorithm):
             ),
             "composite_index OUTPUT_WEIGHTS (or any table/CSV with indicator and weight "
             "columns): shown in the form of the first study's Table 2.",
+        )
+        self.add_raster(
+            "STABILITY",
+            "Class stability under the weights",
+            "weight_sensitivity OUTPUT_STABILITY (share of the draws giving the modal class): "
+            "map and the share of the area in each stability class.",
+            optional=True,
+        )
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                "INFLUENCE",
+                self.tr("Indicator influence table"),
+                [QgsProcessing.TypeVector],
+                optional=True,
+            ),
+            "weight_sensitivity OUTPUT_INFLUENCE: each indicator's weight, the range of its "
+            "drawn weights and Spearman's ρ with the study-area mean index, by rank.",
         )
         self.add_raster(
             "TREND",
@@ -331,6 +355,7 @@ class HtmlReport(MineEcoAlgorithm):
         inputs = {
             "INDEX": self._rasters(parameters, "INDEX", context),
             "CLASSES": self._rasters(parameters, "CLASSES", context),
+            "STABILITY": self._rasters(parameters, "STABILITY", context),
             "TREND": self._rasters(parameters, "TREND", context),
             "NPP": self._rasters(parameters, "NPP", context),
             "CORRELATION": self._rasters(parameters, "CORRELATION", context),
@@ -338,11 +363,10 @@ class HtmlReport(MineEcoAlgorithm):
             "DOMINANT": self._rasters(parameters, "DOMINANT", context),
             "OTHER_RASTERS": self._rasters(parameters, "OTHER_RASTERS", context),
         }
-        tables = {
-            name: self._table(parameters, name, context) for name in ("WEIGHTS", "IMPORTANCE")
-        }
+        table_names = ("WEIGHTS", "INFLUENCE", "IMPORTANCE")
+        tables = {name: self._table(parameters, name, context) for name in table_names}
         table_sources = {}
-        for name in ("WEIGHTS", "IMPORTANCE"):
+        for name in table_names:
             layer = self.parameterAsVectorLayer(parameters, name, context)
             if layer is not None and tables[name] is not None:
                 path = "memory layer" if layer.providerType() == "memory" else layer.source()
@@ -509,6 +533,8 @@ class ReportBuilder:
             add(self.class_sections(inputs["CLASSES"], years["CLASSES"], sections))
         if tables["WEIGHTS"] is not None:
             add(self.weights_section(*tables["WEIGHTS"]))
+        if inputs["STABILITY"] or tables["INFLUENCE"] is not None:
+            add(self.sensitivity_section(inputs["STABILITY"], tables["INFLUENCE"]))
         if inputs["TREND"]:
             add(self.share_map_section("trend", "TREND", inputs["TREND"][0]))
         if inputs["NPP"]:
@@ -687,6 +713,97 @@ class ReportBuilder:
             "weights (the first study's Table 2 form).",
             blocks=[table],
         )
+
+    def sensitivity_section(self, stability, influence) -> Section:
+        """Class stability (map, share of the area per stability class) and the indicators'
+        influence (weight_sensitivity)."""
+        figures, blocks, facts = [], [], []
+        if stability:
+            source, label = stability[0]
+            self.note("STABILITY", source, label)
+            bounds = tuple(bound for bound, _, _ in STABILITY_STYLE[:3]) + (
+                float(np.nextafter(1.0, 0.0)),
+            )
+            counts = rasters.interval_counts(
+                source, bounds, memory_mb=self.memory_mb, monitor=self.span()
+            )
+            summary = rasters.value_summary(source, memory_mb=self.memory_mb, monitor=self.span())
+            scale = ColourScale("RdYlGn", 0.0, 1.0, "Share of draws in the modal class")
+            figures.append(
+                ReportFigure(
+                    self.continuous_map(source, "Class stability", scale),
+                    "Class stability: the share of the weight draws that give each pixel its "
+                    "most frequent class.",
+                )
+            )
+            shares = report.percentages(counts)
+            total = sum(counts)
+            blocks.append(
+                report.html_table(
+                    ["Class stability", "Pixels", "Share (%)"],
+                    [
+                        (text, number, share)
+                        for (_, _, text), number, share in zip(
+                            STABILITY_STYLE, counts, shares, strict=True
+                        )
+                    ],
+                    table_id="stability-table",
+                    decimals=2,
+                    footer=[["Total", total, 100.0 if total else 0.0]],
+                )
+            )
+            if total:
+                robust = 100.0 * (counts[-2] + counts[-1]) / total
+                facts.append(
+                    f"the mean class stability is {summary.mean:.3f} and {robust:.1f} % of the "
+                    "valid pixels keep their class in more than 90 % of the draws"
+                )
+        if influence is not None:
+            fields, rows = influence
+            lower = {field.lower(): field for field in fields}
+            wanted = (
+                ("rank", "Rank"),
+                ("indicator", "Indicator"),
+                ("trend", "Trend"),
+                ("weight", "Weight"),
+                ("weight_p05", "Weight, 5 % of draws"),
+                ("weight_p95", "Weight, 95 % of draws"),
+                ("spearman_rho", "Spearman ρ with the mean index"),
+            )
+            columns = [(lower[key], heading) for key, heading in wanted if key in lower]
+            if len(columns) < 2:  # not weight_sensitivity's table: show it as it is
+                columns = [(field, field) for field in fields]
+            if "rank" in lower:
+                field = lower["rank"]
+                rows = sorted(rows, key=lambda row: _number(row[field]) or 0)
+                rows = [
+                    {**row, field: int(_number(row[field]))}
+                    if _number(row[field]) is not None
+                    else row
+                    for row in rows
+                ]
+            blocks.append(
+                report.html_table(
+                    [heading for _, heading in columns],
+                    [[row[field] for field, _ in columns] for row in rows],
+                    table_id="influence-table",
+                    decimals=4,
+                )
+            )
+            if {"spearman_rho", "indicator", "rank"} <= set(lower) and rows:
+                first = rows[0]
+                facts.append(
+                    f"the study-area mean index depends most on {first[lower['indicator']]} "
+                    f"(ρ = {_number(first[lower['spearman_rho']]) or 0:+.3f})"
+                )
+        caption = (
+            "How much the resilience map rests on the subjective weights: many plausible "
+            "weight vectors were drawn (weight_sensitivity) and the index and its class "
+            "recomputed for each."
+        )
+        if facts:
+            caption += " Here " + "; ".join(facts) + "."
+        return Section("sensitivity", "Robustness to the weights", caption, figures, blocks)
 
     def share_map_section(self, key, parameter, layer) -> Section:
         """A class raster whose shares matter: map, share bars and table (trend, dominant)."""

@@ -369,6 +369,32 @@ def class_counts(
     return dict(sorted(counts.items()))
 
 
+def interval_counts(
+    source: RasterSource,
+    upper_bounds: tuple[float, ...],
+    *,
+    memory_mb: float = engine.DEFAULT_MEMORY_MB,
+    monitor: engine.Monitor | None = None,
+) -> list[int]:
+    """Valid pixels of band 1 in each interval (…, b₀], (b₀, b₁], …, (bₙ₋₂, bₙ₋₁] and above
+    the last bound, in one pass of bounded memory: len(upper_bounds) + 1 counts."""
+    source, grid = _own_grid_source(replace(source, bands=(1,)))
+    counts = np.zeros(len(upper_bounds) + 1, np.int64)
+    bounds = np.asarray(upper_bounds, dtype=np.float64)
+
+    def visit(window, block):
+        values = block[0][~np.isnan(block[0])]
+        counts[:] += np.bincount(np.searchsorted(bounds, values), minlength=counts.size)
+
+    try:
+        engine.scan(
+            visit, [source], grid=grid, memory_mb=memory_mb, monitor=monitor, dtype=np.float64
+        )
+    except EngineError as error:
+        raise ReportInputError(str(error)) from None
+    return counts.tolist()
+
+
 def value_summary(
     source: RasterSource,
     *,

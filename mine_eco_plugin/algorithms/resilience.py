@@ -12,6 +12,7 @@ from osgeo import gdal
 from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
+    QgsProcessingOutputMultipleLayers,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
 )
@@ -107,6 +108,13 @@ class ResilienceIndex(MineEcoAlgorithm):
         self.addOutput(QgsProcessingOutputString("OMITTED", self.tr("Indicators left out")))
         self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Weights used")))
         self.addOutput(QgsProcessingOutputNumber("MEAN", self.tr("Mean of P")))
+        # What the index was made of, in Table 2 order, for steps that redo it (e.g.
+        # weight_sensitivity in the first study's model): layers, names, trends.
+        self.addOutput(
+            QgsProcessingOutputMultipleLayers("INDICATORS", self.tr("Indicator layers used"))
+        )
+        self.addOutput(QgsProcessingOutputString("NAMES", self.tr("Indicators used")))
+        self.addOutput(QgsProcessingOutputString("TRENDS", self.tr("Trends of the indicators")))
 
     def process(self, parameters, context, feedback):
         import processing
@@ -141,10 +149,15 @@ class ResilienceIndex(MineEcoAlgorithm):
         source = WEIGHTINGS[self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)]
         weights = np.asarray(table.combined)[index]
         subjective = np.asarray(table.subjective)[index]
-        child = {
-            "INPUTS": [path for _, path in given],
+        used = {
+            "INDICATORS": [path for _, path in given],
             "NAMES": ",".join(f"{table.codes[j]} {table.names[j]}" for j in index),
             "TRENDS": ",".join(weighting.trend_symbol(table.trends[j]) for j in index),
+        }
+        child = {
+            "INPUTS": used["INDICATORS"],
+            "NAMES": used["NAMES"],
+            "TRENDS": used["TRENDS"],
             "WEIGHT_SOURCE": WEIGHTINGS.index(source),
             "WEIGHTS": ",".join(f"{w:.10g}" for w in weights / weights.sum()),
             "SUBJECTIVE_WEIGHTS": ",".join(f"{w:.10g}" for w in subjective / subjective.sum()),
@@ -177,4 +190,5 @@ class ResilienceIndex(MineEcoAlgorithm):
             "OMITTED": "; ".join(omitted),
             "WEIGHTS": results.get("WEIGHTS", ""),
             "MEAN": results.get("MEAN"),
+            **used,
         }

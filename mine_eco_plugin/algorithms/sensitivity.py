@@ -311,6 +311,7 @@ class WeightSensitivity(MineEcoAlgorithm):
             integer=True,
             advanced=True,
         )
+        self.add_run_switch()
         self.add_output_nodata()
         self.add_output_raster("OUTPUT_MEAN", "Mean index over the draws", "Σ W̄ⱼ·Tⱼ, float32.")
         self.add_output_raster("OUTPUT_LOW", "Index, 5 % percentile of the draws", "float32.")

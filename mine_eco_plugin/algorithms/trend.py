@@ -98,6 +98,7 @@ class IndexTrend(MineEcoAlgorithm):
             minimum=3,
             integer=True,
         )
+        self.add_run_switch()
         self.add_output_nodata()
         self.add_output_raster(
             "OUTPUT",

@@ -118,6 +118,9 @@ def test_resilience_evaluation_end_to_end(run, florida_inputs, tmp_path):
     assert weights.featureCount() == 14
     page = Path(results["REPORT"]).read_text()
     assert "Resilience classes" in page and "Indicator weights" in page
+    # The optional steps are off unless switched on: empty outputs, no sections.
+    assert results["STABILITY"] is None and results["TREND_CLASSES"] is None
+    assert 'id="stability-table"' not in page and 'id="trend-shares-table"' not in page
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +206,58 @@ def test_npp_drivers_end_to_end(run, npp_inputs, tmp_path):
     assert importance.featureCount() >= 6  # two climate drivers, three soils, LD (+ totals)
     page = Path(results["REPORT"]).read_text()
     assert "Driver importance" in page and "Dominant drivers" in page
+
+
+@pytest.mark.data
+def test_resilience_evaluation_with_its_optional_steps(run, florida_inputs, tmp_path):
+    # Earlier indices: constant 0.1, 0.2, 0.3, 0.4 (2000–2015) on the crop's grid, then this
+    # run's index (2020). Mann–Kendall by hand for n = 5: a pixel whose index is above 0.4
+    # rises in every pair, S = 10, Var S = 5·4·15/18 = 16.67, Z = (10 − 1)/4.08 = 2.20,
+    # p = 0.028 ≤ 0.05: significant improvement (class 3); between 0.3 and 0.4, S = 8,
+    # Z = 1.71, p = 0.087; lower, S ≤ 4: no significant change (class 2). Never a decline.
+    x0, pixel, _, y0, _, _ = gdal.Open(florida_inputs["SAND"]).GetGeoTransform()
+    earlier = [
+        write_raster(
+            tmp_path / f"index_{year}.tif",
+            np.full((200, 200), value),
+            epsg=32616,
+            origin=(x0, y0),
+            pixel=pixel,
+        )
+        for year, value in ((2000, 0.1), (2005, 0.2), (2010, 0.3), (2015, 0.4))
+    ]
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    results = by_name(
+        run(
+            "resilience_evaluation",
+            {
+                **florida_inputs,
+                "RUN_SENSITIVITY": True,
+                "SENSITIVITY_DRAWS": 40,
+                "SEED": 7,
+                "RUN_TREND": True,
+                "EARLIER_INDICES": earlier,
+                "YEARS": "2000,2005,2010,2015,2020",
+                **model_outputs("resilience_evaluation", outputs),
+            },
+        )
+    )
+    index = read_raster(results["INDEX"])[0][0]
+    valid = ~np.isnan(index)
+    trend = gdal.Open(results["TREND_CLASSES"]).ReadAsArray()
+    np.testing.assert_array_equal(trend[valid & (index > 0.4)], 3)
+    np.testing.assert_array_equal(trend[valid & (index < 0.4)], 2)
+    improving = 100.0 * np.count_nonzero(valid & (index > 0.4)) / np.count_nonzero(valid)
+    assert 0 < improving < 100  # the crop has pixels on both sides of 0.4
+    stability = read_raster(results["STABILITY"])[0][0]
+    assert np.isfinite(stability[valid]).all()
+    assert stability[valid].min() >= 0.2 and stability[valid].max() == 1.0  # 40 draws: k/40
+    np.testing.assert_allclose(stability[valid] * 40, np.round(stability[valid] * 40), atol=1e-4)
+    influence = QgsVectorLayer(results["INFLUENCE_TABLE"], "influence", "ogr")
+    assert influence.featureCount() == 14  # the indicators the index used
+    page = Path(results["REPORT"]).read_text()
+    for table in ("stability-table", "influence-table", "trend-shares-table"):
+        assert f'id="{table}"' in page, table
+    # The report's trend table gives the improving share computed here, to 2 decimals.
+    assert f"{improving:.2f}" in page

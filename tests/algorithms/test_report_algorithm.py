@@ -20,6 +20,7 @@ ALL_SECTIONS = (
     "class-maps",
     "class-shares",
     "weights",
+    "sensitivity",
     "trend",
     "npp",
     "correlation",
@@ -205,6 +206,17 @@ def inputs(tmp_path_factory):
         feature.setAttributes(list(row))
         features.append(feature)
     weights.dataProvider().addFeatures(features)
+    # Class stability of 80 pixels by hand: 10 at 0.4 (≤ 0.5), 20 at 0.7, 10 at 0.8,
+    # 15 at 0.95 and 25 at 1 (the same class in every draw).
+    stability_values = np.repeat([0.4, 0.7, 0.8, 0.95, 1.0], [10, 20, 10, 15, 25]).reshape(8, 10)
+    stability = write_raster(folder / "stability.tif", stability_values, nodata=-9999)
+    influence = folder / "influence.csv"
+    influence.write_text(
+        "indicator,trend,weight,weight_p05,weight_p95,spearman_rho,rank\n"
+        "C2 Soil erosion,-,0.3,0.2,0.4,-0.61,2\n"
+        "C3 FVC,+,0.7,0.6,0.8,0.83,1\n",
+        encoding="utf-8",
+    )
     importance = folder / "importance.csv"
     importance.write_text(
         "level,name,category,importance,importance_sd,percent\n"
@@ -219,6 +231,8 @@ def inputs(tmp_path_factory):
         "CLASSES": classes,
         "YEARS": "2000,2010,2020",
         "WEIGHTS": weights,
+        "STABILITY": stability,
+        "INFLUENCE": str(influence),
         "TREND": trend,
         "NPP": npp,
         "CORRELATION": correlation,
@@ -266,6 +280,7 @@ def test_every_section_with_its_figures(full_report):
         "index-maps": 3,
         "class-maps": 3,
         "class-shares": 1,
+        "sensitivity": 1,
         "trend": 2,
         "npp": 1,
         "correlation": 3,
@@ -434,3 +449,18 @@ def test_styled_continuous_other_raster_falls_back_to_a_colour_bar(run, tmp_path
     page = read_page(output)
     assert len(page.sections["other-maps"]["images"]) == 1
     assert not [t for t in page.tables if t.startswith("other-")]
+
+
+def test_sensitivity_section_by_hand(full_report):
+    output, _ = full_report
+    page = read_page(output)
+    header, *rows = page.tables["stability-table"]
+    # Shares of the 80 pixels in the fixture: 10, 20, 10, 15, 25 → 12.5, 25, 12.5, 18.75, 31.25 %.
+    assert [float(row[2][0]) for row in rows[:5]] == [12.5, 25.0, 12.5, 18.75, 31.25]
+    assert [int(row[1][0]) for row in rows[:5]] == [10, 20, 10, 15, 25]
+    caption = page.sections["sensitivity"]["caption"]
+    # Mean stability (10·0.4 + 20·0.7 + 10·0.8 + 15·0.95 + 25·1)/80 = 65.25/80 = 0.816; more
+    # than 0.9: (15 + 25)/80 = 50.0 %. The most influential indicator is rank 1, FVC.
+    assert "0.816" in caption and "50.0 %" in caption and "C3 FVC (ρ = +0.830)" in caption
+    influence = page.tables["influence-table"]
+    assert [cell[0] for cell in influence[1][:2]] == ["1", "C3 FVC"]  # sorted by rank

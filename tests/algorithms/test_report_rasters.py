@@ -324,3 +324,12 @@ def test_report_of_the_driver_algorithms(run, tmp_path):
     for row in dominant:
         letters = row[1][0].split(":")[0]
         assert float(row[3][0]) == pytest.approx(areas[letters] or 0.0, abs=0.01)
+
+
+def test_interval_counts_by_hand(tmp_path):
+    # The stability classes of the report: ≤ 0.5, (0.5, 0.75], (0.75, 0.9], (0.9, 1), 1.
+    values = np.array([[0.1, 0.5, 0.6, 0.75], [0.8, 0.95, 1.0, -9.0]])
+    path = write_raster(tmp_path / "stability.tif", values, nodata=-9.0)
+    bounds = (0.5, 0.75, 0.9, float(np.nextafter(1.0, 0.0)))
+    counts = rasters.interval_counts(RasterSource(path, parameter="STABILITY"), bounds)
+    assert counts == [2, 2, 1, 1, 1]  # NoData left out

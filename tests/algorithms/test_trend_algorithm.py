@@ -74,3 +74,12 @@ def test_year_count_must_match_layers(run, years, tmp_path):
                 **TEMPORARY,
             },
         )
+
+
+def test_run_switch_off_computes_nothing(run, years, tmp_path):
+    # RUN off (an optional step of a graphical model): no check of the other values (one
+    # layer would be an error), no file written, every output empty.
+    out = tmp_path / "slope.tif"
+    results = run("index_trend", {"RUN": False, "INPUT": years[:1], "OUTPUT": str(out)})
+    assert all(value is None for value in results.values())
+    assert "SHARE_IMPROVEMENT" in results and not out.exists()
