@@ -66,6 +66,8 @@ def _model_outputs(prefix: dict[str, str], folder: Path) -> dict[str, str]:
     return {key: str(folder / f"{key.split(':')[1]}{suffix}") for key, suffix in prefix.items()}
 
 
+#: Weight vectors drawn by the first study's optional sensitivity step in the demo.
+SENSITIVITY_DRAWS = 200
 RESILIENCE_OUTPUTS = {
     **{
         f"{child}:{name}": ".tif"
@@ -178,13 +180,21 @@ def resilience_step(
 ) -> dict[str, str]:
     out = Path(out_dir) / "resilience"
     inputs = resilience_inputs(fetch("l8-fl"), out / "inputs")
+    # The optional weight-sensitivity step runs (the scene is small); the trend step needs
+    # index rasters of earlier years, which the sample data do not have: it stays off.
     results = run_algorithm(
-        "resilience_evaluation", **inputs, **_model_outputs(RESILIENCE_OUTPUTS, out)
+        "resilience_evaluation",
+        **inputs,
+        RUN_SENSITIVITY=True,
+        SENSITIVITY_DRAWS=SENSITIVITY_DRAWS,
+        SEED=42,
+        **_model_outputs(RESILIENCE_OUTPUTS, out),
     )
     named = {key.split(":")[-1]: value for key, value in results.items()}
     return {
         "Resilience index (L8-FL, 14 indicators)": named["INDEX"],
         "Resilience classes (Table 3)": named["CLASSES"],
+        f"Class stability ({SENSITIVITY_DRAWS} weight draws)": named["STABILITY"],
         **{
             f"Indicator {k}": named[k]
             for k in sorted(named)
