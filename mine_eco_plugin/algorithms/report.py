@@ -963,9 +963,12 @@ class ReportBuilder:
             )
         if name_field is None:
             name_field = next((f for f in fields if f not in numeric), None)
-        names = [
-            str(r[name_field]) if name_field else f"driver {i + 1}" for i, r in enumerate(rows)
-        ]
+        if name_field is None:
+            raise rasters.ReportInputError(
+                "IMPORTANCE: no column naming the drivers (e.g. name or driver) beside the "
+                f"numbers ({', '.join(fields)})"
+            )
+        names = [str(r[name_field]) for r in rows]
         values = [float(_number(r[value_field])) for r in rows]
         category_field = lower.get("category")
         categories = [str(r[category_field]) for r in rows] if category_field else None

@@ -1221,7 +1221,6 @@ case(
         "OUTPUT": str(d.path(".html")),
     },
     "IMPORTANCE",
-    xfail="an IMPORTANCE table without the expected columns is accepted without an error",
 )
 case(
     "html_report",

@@ -106,6 +106,8 @@ def cases(tmp_path):
 NOT_RUN = {
     "npp_drivers": "a model: its SEED goes to pearson_correlation and rf_driver_contribution, "
     "both tested here; the whole model runs on sample data in test_models.py",
+    "resilience_evaluation": "a model: its SEED goes to weight_sensitivity (its optional step), "
+    "tested here; the model with that step on runs in test_models.py",
 }
 
 
