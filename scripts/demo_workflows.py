@@ -351,8 +351,9 @@ def report_step(
     run_algorithm: Callable[..., dict], fetch: Callable[[str], Path], out_dir: Path
 ) -> dict[str, str]:
     """One HTML report of both studies: the class shares per year of the MARBURG batch (2001,
-    2013, normalised with shared ranges by the evaluation step), the L8-FL model's weights and
-    maps, the NPP drivers of NC-LC, and the parameters and data sources."""
+    2013, normalised with shared ranges by the evaluation step), the L8-FL model's weights,
+    class stability under the weights and maps, the NPP drivers of NC-LC, and the parameters
+    and data sources."""
     out = Path(out_dir)
     marburg = out / "evaluation_marburg"
     parameters = {
@@ -372,6 +373,9 @@ def report_step(
             "TAU": 1,
             "L_UP": 0,
             "L_DOWN": 0,
+            "RUN_SENSITIVITY": True,
+            "SENSITIVITY_DRAWS": SENSITIVITY_DRAWS,
+            "SEED": 42,
         },
         "npp_drivers": {
             "POINTS": 1000,
@@ -393,6 +397,8 @@ def report_step(
         CLASSES=[str(marburg / "classes_2001.tif"), str(marburg / "classes_2013.tif")],
         YEARS="2001,2013",
         WEIGHTS=str(out / "resilience" / "WEIGHTS_TABLE.csv"),
+        STABILITY=str(out / "resilience" / "STABILITY.tif"),
+        INFLUENCE=str(out / "resilience" / "INFLUENCE_TABLE.csv"),
         NPP=str(out / "npp" / "NPP.tif"),
         CORRELATION=[str(out / "npp" / "LCC_CLASS.tif")],
         CORRELATION_NAMES="LD",
