@@ -43,7 +43,7 @@ SECTIONS = (
         "sensitivity",
         "Robustness to the weights",
         "STABILITY",
-        "class stability raster or influence table of weight_sensitivity",
+        "class stability, index interval rasters or influence table of weight_sensitivity",
     ),
     ("trend", "Trend of the index", "TREND", "trend class raster of index_trend"),
     ("npp", "Net primary productivity", "NPP", "NPP raster"),
@@ -81,6 +81,31 @@ WEIGHT_COLUMNS = {
     "maximum": "Maximum",
 }
 WEIGHT_SUMS = ("objective", "subjective", "combined", "weight")
+#: The index over weight_sensitivity's draws: (parameter, description, help), and the row
+#: label of each in the section's interval table.
+INTERVAL_INPUTS = (
+    (
+        "SENSITIVITY_MEAN",
+        "Index, mean over the weight draws",
+        "weight_sensitivity OUTPUT_MEAN: its mean, minimum and maximum over the valid pixels.",
+    ),
+    (
+        "SENSITIVITY_LOW",
+        "Index, 5 % percentile of the weight draws",
+        "weight_sensitivity OUTPUT_LOW; with SENSITIVITY_HIGH the width of the 90 % interval "
+        "(HIGH − LOW) is mapped and summarised.",
+    ),
+    (
+        "SENSITIVITY_HIGH",
+        "Index, 95 % percentile of the weight draws",
+        "weight_sensitivity OUTPUT_HIGH.",
+    ),
+)
+INTERVAL_ROWS = {
+    "SENSITIVITY_MEAN": "Mean over the draws",
+    "SENSITIVITY_LOW": "5 % percentile of the draws",
+    "SENSITIVITY_HIGH": "95 % percentile of the draws",
+}
 TEXT_COLUMNS = ("code", "trend", "name", "indicator", "criterion", "criteria", "category", "level")
 
 
@@ -200,6 +225,8 @@ class HtmlReport(MineEcoAlgorithm):
             "weight_sensitivity OUTPUT_INFLUENCE: each indicator's weight, the range of its "
             "drawn weights and Spearman's ρ with the study-area mean index, by rank.",
         )
+        for name, description, help_text in INTERVAL_INPUTS:
+            self.add_raster(name, description, help_text, optional=True)
         self.add_raster(
             "TREND",
             "Index trend classes",
@@ -356,6 +383,7 @@ class HtmlReport(MineEcoAlgorithm):
             "INDEX": self._rasters(parameters, "INDEX", context),
             "CLASSES": self._rasters(parameters, "CLASSES", context),
             "STABILITY": self._rasters(parameters, "STABILITY", context),
+            **{name: self._rasters(parameters, name, context) for name, _, _ in INTERVAL_INPUTS},
             "TREND": self._rasters(parameters, "TREND", context),
             "NPP": self._rasters(parameters, "NPP", context),
             "CORRELATION": self._rasters(parameters, "CORRELATION", context),
@@ -533,8 +561,9 @@ class ReportBuilder:
             add(self.class_sections(inputs["CLASSES"], years["CLASSES"], sections))
         if tables["WEIGHTS"] is not None:
             add(self.weights_section(*tables["WEIGHTS"]))
-        if inputs["STABILITY"] or tables["INFLUENCE"] is not None:
-            add(self.sensitivity_section(inputs["STABILITY"], tables["INFLUENCE"]))
+        interval = [(name, inputs[name][0]) for name, _, _ in INTERVAL_INPUTS if inputs[name]]
+        if inputs["STABILITY"] or interval or tables["INFLUENCE"] is not None:
+            add(self.sensitivity_section(inputs["STABILITY"], interval, tables["INFLUENCE"]))
         if inputs["TREND"]:
             add(self.share_map_section("trend", "TREND", inputs["TREND"][0]))
         if inputs["NPP"]:
@@ -714,8 +743,9 @@ class ReportBuilder:
             blocks=[table],
         )
 
-    def sensitivity_section(self, stability, influence) -> Section:
-        """Class stability (map, share of the area per stability class) and the indicators'
+    def sensitivity_section(self, stability, interval, influence) -> Section:
+        """Class stability (map, share of the area per stability class), the index's mean and
+        90 % interval over the draws (table; the interval's width mapped) and the indicators'
         influence (weight_sensitivity)."""
         figures, blocks, facts = [], [], []
         if stability:
@@ -758,6 +788,11 @@ class ReportBuilder:
                     f"the mean class stability is {summary.mean:.3f} and {robust:.1f} % of the "
                     "valid pixels keep their class in more than 90 % of the draws"
                 )
+        if interval:
+            figure, table, fact = self.index_interval(interval)
+            figures += [figure] if figure is not None else []
+            blocks.append(table)
+            facts += [fact] if fact else []
         if influence is not None:
             fields, rows = influence
             lower = {field.lower(): field for field in fields}
@@ -804,6 +839,70 @@ class ReportBuilder:
         if facts:
             caption += " Here " + "; ".join(facts) + "."
         return Section("sensitivity", "Robustness to the weights", caption, figures, blocks)
+
+    def index_interval(self, layers) -> tuple[ReportFigure | None, str, str]:
+        """The index over the weight draws: mean, 5 % and 95 % percentile rasters summarised
+        over the pixels valid in all of them, and, with both percentiles, the width of the
+        90 % interval (summarised and mapped). Returns (map or None, table, caption fact)."""
+        names = [name for name, _ in layers]
+        for name, (source, label) in layers:
+            self.note(name, source, label)
+        width = ()
+        if {"SENSITIVITY_LOW", "SENSITIVITY_HIGH"} <= set(names):
+            width = ((names.index("SENSITIVITY_HIGH"), names.index("SENSITIVITY_LOW")),)
+        summaries = rasters.joint_summaries(
+            [source for _, (source, _) in layers],
+            width,
+            memory_mb=self.memory_mb,
+            monitor=self.span(),
+        )
+        labels = [INTERVAL_ROWS[name] for name in names]
+        labels += ["Width of the 90 % interval (95 % − 5 %)"] if width else []
+        rows = [
+            (
+                label,
+                s.count,
+                s.mean if s.count else None,
+                s.std if s.count else None,
+                s.minimum if s.count else None,
+                s.maximum if s.count else None,
+            )
+            for label, s in zip(labels, summaries, strict=True)
+        ]
+        table = report.html_table(
+            ["Index over the draws", "Valid pixels", "Mean", "Std. dev.", "Minimum", "Maximum"],
+            rows,
+            table_id="interval-table",
+            decimals=4,
+        )
+        parts = []
+        if "SENSITIVITY_MEAN" in names and summaries[0].count:
+            parts.append(f"the index averages {summaries[0].mean:.3f} over the draws")
+        figure = None
+        if width and summaries[-1].count:
+            spread = summaries[-1]
+            parts.append(
+                f"its 90 % interval is {spread.mean:.3f} wide on average (at most "
+                f"{spread.maximum:.3f})"
+            )
+            low = self.preview(dict(layers)["SENSITIVITY_LOW"][0], bands=(1,))
+            high = self.preview(dict(layers)["SENSITIVITY_HIGH"][0], bands=(1,))
+            if low.values.shape == high.values.shape:  # one grid (weight_sensitivity's)
+                values = high.values[0] - low.values[0]
+                valid = low.valid & high.valid
+                top = max(rasters.stretch(values, valid, 0.0, 98.0)[1], 1e-6)
+                scale = ColourScale("YlOrRd", 0.0, top, "Width of the 90 % interval")
+                image = report.continuous_image(values, valid)
+                title = "Width of the index's 90 % interval"
+                src = self.png(
+                    title, report.map_figure(image, low.frame, title=title, colour_scale=scale)
+                )
+                figure = ReportFigure(
+                    src,
+                    "Width of the index's 90 % interval over the weight draws (95 % − 5 % "
+                    "percentile): where the index depends most on the weights.",
+                )
+        return figure, table, " and ".join(parts)
 
     def share_map_section(self, key, parameter, layer) -> Section:
         """A class raster whose shares matter: map, share bars and table (trend, dominant)."""

@@ -409,6 +409,38 @@ def value_summary(
         raise ReportInputError(str(error)) from None
 
 
+def joint_summaries(
+    sources: list[RasterSource],
+    differences: tuple[tuple[int, int], ...] = (),
+    *,
+    memory_mb: float = engine.DEFAULT_MEMORY_MB,
+    monitor: engine.Monitor | None = None,
+) -> list[engine.RunningSummary]:
+    """Count, min, max, mean and standard deviation of band 1 of every source, then of every
+    difference sources[i] − sources[j] for (i, j) in ``differences``, all over the pixels valid
+    in every source: one pass of bounded memory on the first source's grid (the others are
+    aligned onto it)."""
+    first, grid = _own_grid_source(replace(sources[0], bands=(1,)))
+    sources = [first, *(replace(source, bands=(1,)) for source in sources[1:])]
+    summaries = [engine.RunningSummary() for _ in range(len(sources) + len(differences))]
+
+    def visit(window, *blocks):
+        values = [block[0] for block in blocks]
+        valid = np.logical_and.reduce([~np.isnan(v) for v in values])
+        for summary, band in zip(summaries, values, strict=False):
+            summary.update(band[valid])
+        for summary, (i, j) in zip(summaries[len(values) :], differences, strict=True):
+            summary.update(values[i][valid] - values[j][valid])
+
+    try:
+        engine.scan(
+            visit, sources, grid=grid, memory_mb=memory_mb, monitor=monitor, dtype=np.float64
+        )
+    except EngineError as error:
+        raise ReportInputError(str(error)) from None
+    return summaries
+
+
 # --------------------------------------------------------------------------------------------
 # Provenance
 # --------------------------------------------------------------------------------------------

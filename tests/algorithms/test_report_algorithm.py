@@ -210,6 +210,20 @@ def inputs(tmp_path_factory):
     # 15 at 0.95 and 25 at 1 (the same class in every draw).
     stability_values = np.repeat([0.4, 0.7, 0.8, 0.95, 1.0], [10, 20, 10, 15, 25]).reshape(8, 10)
     stability = write_raster(folder / "stability.tif", stability_values, nodata=-9999)
+    # The index over the weight draws, by hand: 5 % percentile 0.40 + 0.01·column, the 90 %
+    # interval 0.02 wide in rows 0–3 and 0.10 wide in rows 4–7, the mean halfway; the 95 %
+    # percentile NoData at (0, 0), so that pixel is left out of every row (79 valid).
+    low_values = np.tile(0.40 + 0.01 * np.arange(10), (8, 1))
+    width_values = np.repeat([0.02, 0.10], 4)[:, None] * np.ones((8, 10))
+    high_values = low_values + width_values
+    high_values[0, 0] = -9999
+    interval = {
+        "SENSITIVITY_MEAN": write_raster(
+            folder / "index_mean.tif", low_values + width_values / 2, nodata=-9999
+        ),
+        "SENSITIVITY_LOW": write_raster(folder / "index_low.tif", low_values, nodata=-9999),
+        "SENSITIVITY_HIGH": write_raster(folder / "index_high.tif", high_values, nodata=-9999),
+    }
     influence = folder / "influence.csv"
     influence.write_text(
         "indicator,trend,weight,weight_p05,weight_p95,spearman_rho,rank\n"
@@ -233,6 +247,7 @@ def inputs(tmp_path_factory):
         "WEIGHTS": weights,
         "STABILITY": stability,
         "INFLUENCE": str(influence),
+        **interval,
         "TREND": trend,
         "NPP": npp,
         "CORRELATION": correlation,
@@ -280,7 +295,7 @@ def test_every_section_with_its_figures(full_report):
         "index-maps": 3,
         "class-maps": 3,
         "class-shares": 1,
-        "sensitivity": 1,
+        "sensitivity": 2,  # class stability, width of the 90 % interval
         "trend": 2,
         "npp": 1,
         "correlation": 3,
@@ -464,3 +479,27 @@ def test_sensitivity_section_by_hand(full_report):
     assert "0.816" in caption and "50.0 %" in caption and "C3 FVC (ρ = +0.830)" in caption
     influence = page.tables["influence-table"]
     assert [cell[0] for cell in influence[1][:2]] == ["1", "C3 FVC"]  # sorted by rank
+
+
+def test_index_interval_by_hand(full_report):
+    output, _ = full_report
+    page = read_page(output)
+    header, *rows = page.tables["interval-table"]
+    assert [cell[0] for cell in header] == [
+        "Index over the draws", "Valid pixels", "Mean", "Std. dev.", "Minimum", "Maximum"
+    ]  # fmt: skip
+    table = {row[0][0]: [cell[0] for cell in row[1:]] for row in rows}
+    # 79 valid pixels (the fixture's (0, 0) is NoData in the 95 % percentile only).
+    # 5 %: (8·(10·0.40 + 0.01·45) − 0.40)/79 = 35.2/79 = 0.44557, from 0.40 to 0.49.
+    assert table["5 % percentile of the draws"][0] == "79"
+    assert table["5 % percentile of the draws"][1] == "0.4456"
+    assert table["5 % percentile of the draws"][3:] == ["0.4000", "0.4900"]
+    # Width: 39 pixels 0.02 wide and 40 pixels 0.10 wide: (39·0.02 + 40·0.10)/79 = 0.060506.
+    width = table["Width of the 90 % interval (95 % − 5 %)"]
+    assert width[1] == "0.0605" and width[3:] == ["0.0200", "0.1000"]
+    # Mean: 0.44557 + 0.060506/2 = 0.47582; 95 %: 0.44557 + 0.060506 = 0.50608.
+    assert table["Mean over the draws"][1] == "0.4758"
+    assert table["95 % percentile of the draws"][1] == "0.5061"
+    caption = page.sections["sensitivity"]["caption"]
+    assert "the index averages 0.476 over the draws" in caption
+    assert "its 90 % interval is 0.061 wide on average (at most 0.100)" in caption

@@ -333,3 +333,19 @@ def test_interval_counts_by_hand(tmp_path):
     bounds = (0.5, 0.75, 0.9, float(np.nextafter(1.0, 0.0)))
     counts = rasters.interval_counts(RasterSource(path, parameter="STABILITY"), bounds)
     assert counts == [2, 2, 1, 1, 1]  # NoData left out
+
+
+def test_joint_summaries_by_hand(tmp_path):
+    # Only the pixels valid in both rasters count: (0, 0) is NoData in a, (1, 2) in b.
+    a = np.array([[-9.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b = np.array([[1.0, 1.0, 1.0], [2.0, 2.0, -9.0]])
+    sources = [
+        RasterSource(write_raster(tmp_path / f"{name}.tif", values, nodata=-9.0), parameter=name)
+        for name, values in (("A", a), ("B", b))
+    ]
+    first, second, difference = rasters.joint_summaries(sources, ((0, 1),))
+    # a over (0, 1), (0, 2), (1, 0), (1, 1): 2, 3, 4, 5; b: 1, 1, 2, 2; a − b: 1, 2, 2, 3.
+    assert (first.count, first.mean, first.minimum, first.maximum) == (4, 3.5, 2.0, 5.0)
+    assert (second.count, second.mean) == (4, 1.5)
+    assert (difference.mean, difference.minimum, difference.maximum) == (2.0, 1.0, 3.0)
+    assert difference.std == pytest.approx(np.std([1, 2, 2, 3]))
