@@ -169,11 +169,20 @@ def resilience_evaluation() -> ModelBuilder:
         "Two optional steps, off by default (a step switched off computes nothing, its "
         "outputs stay empty and the report leaves its section out): RUN_SENSITIVITY redoes "
         "the index for SENSITIVITY_DRAWS weight vectors drawn around the weights used "
-        "('Weight sensitivity', Dirichlet draws) and maps how stable each pixel's class is; "
-        "RUN_TREND gives Sen's slope and the Mann–Kendall trend class of the index over "
-        "EARLIER_INDICES (index rasters of earlier years, made the same way) and this run's "
-        "index, with YEARS listing their years in that order ('Index trend'). Both appear in "
-        "the HTML report.",
+        "('Weight sensitivity', Dirichlet draws): the index's mean and 90 % interval per "
+        "pixel, how stable each pixel's class is and each indicator's influence; RUN_TREND "
+        "gives Sen's slope and the Mann–Kendall trend class of the index over EARLIER_INDICES "
+        "(index rasters of earlier years, made the same way) and this run's index, with YEARS "
+        "listing their years in that order ('Index trend'). Both appear in the HTML report. "
+        "The steps are switched by model inputs rather than by a conditional branch because "
+        "QGIS skips every step after a branch that is not taken, the report included.\n\n"
+        "Outputs: QGIS 3.22 runs a model from Python (processing.run) only when every output "
+        "is given a value, the optional steps' outputs included ('TEMPORARY_OUTPUT' for those "
+        "you do not keep). qgis_process does not insist: an output left off its command line "
+        "is written to a temporary file that is deleted when qgis_process ends (the report "
+        "still shows it), so a command line without the optional steps' outputs runs as "
+        "before; name the thermal radiance output (reflectance:THERMAL_RADIANCE) all the "
+        "same, as LST is computed from it.",
     )
     b.input(
         QgsProcessingParameterFile("MTL", "Landsat MTL file", extension="txt"),
@@ -472,6 +481,12 @@ def resilience_evaluation() -> ModelBuilder:
         BREAKS=param("BREAKS"),
     )
     b.output(sensitivity, "OUTPUT_STABILITY", "STABILITY", "Class stability (optional step)")
+    for output, name, label in (
+        ("OUTPUT_MEAN", "INDEX_MEAN", "Index, mean over the weight draws (optional step)"),
+        ("OUTPUT_LOW", "INDEX_LOW", "Index, 5 % percentile of the weight draws (optional step)"),
+        ("OUTPUT_HIGH", "INDEX_HIGH", "Index, 95 % percentile of the weight draws (optional step)"),
+    ):
+        b.output(sensitivity, output, name, label)
     b.output(
         sensitivity, "OUTPUT_INFLUENCE", "INFLUENCE_TABLE", "Indicator influence (optional step)"
     )
@@ -514,6 +529,9 @@ def resilience_evaluation() -> ModelBuilder:
         WEIGHTS=out(index, "OUTPUT_WEIGHTS"),
         STABILITY=out(sensitivity, "OUTPUT_STABILITY"),
         INFLUENCE=out(sensitivity, "OUTPUT_INFLUENCE"),
+        SENSITIVITY_MEAN=out(sensitivity, "OUTPUT_MEAN"),
+        SENSITIVITY_LOW=out(sensitivity, "OUTPUT_LOW"),
+        SENSITIVITY_HIGH=out(sensitivity, "OUTPUT_HIGH"),
         TREND=out(trend, "OUTPUT_CLASS"),
         OTHER_RASTERS=[
             out(ddi),

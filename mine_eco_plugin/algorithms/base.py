@@ -33,6 +33,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingUtils,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QCoreApplication, QVariant
@@ -501,6 +502,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
         if self.skipped(parameters, context):
             feedback.pushInfo("RUN is off: this step is skipped and its outputs are empty.")
             return {definition.name(): None for definition in self.outputDefinitions()}
+        parameters = self.with_temporary_destinations(parameters, feedback)
         self.check_output_folders(parameters, context)
         try:
             results = self.process(parameters, context, feedback)
@@ -513,6 +515,36 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(error)) from None
         except Cancelled:
             raise QgsProcessingException(self.tr("Cancelled: no output was written.")) from None
+
+    def with_temporary_destinations(self, parameters, feedback) -> dict[str, Any]:
+        """``parameters`` with a temporary file for every mandatory output that has no value.
+
+        Only a graphical model run by qgis_process gets that far without one: QGIS 3.22 leaves
+        a model output that the command line does not name without a value (processing.run
+        and the dialogs refuse to run instead). The step then writes it where QGIS writes the
+        outputs of a model's inner steps (deleted when QGIS ends), so that later steps (the
+        HTML report) still get it.
+        """
+        missing = [
+            definition
+            for definition in self.destinationParameterDefinitions()
+            if not definition.flags() & definition.FlagOptional
+            and parameters.get(definition.name()) in (None, "")
+        ]
+        if not missing:
+            return parameters
+        filled = dict(parameters)
+        for definition in missing:
+            # A file (not a memory layer, which would not outlive a qgis_process run).
+            filled[definition.name()] = QgsProcessingUtils.generateTempFilename(
+                f"{definition.name()}.{definition.defaultFileExtension()}"
+            )
+        if feedback is not None:
+            feedback.pushInfo(
+                "Not given, written to temporary files: "
+                + ", ".join(f"{d.name()} ({filled[d.name()]})" for d in missing)
+            )
+        return filled
 
     def check_output_folders(self, parameters, context) -> None:
         """Fail before any work when a raster output's folder (or the nearest existing folder

@@ -1,11 +1,11 @@
 """The two workflow models, end to end through processing.run, on a crop of the real L8-FL
 scene with documented stand-ins where the sample data have no layer."""
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from florida import earlier_indices, expected_trend_classes, florida_crop, mtl_name
 from osgeo import gdal
 from qgis.core import (
     QgsApplication,
@@ -16,10 +16,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from rasters import read_raster, write_raster
-
-L8_FL_MTL = "LC80200392015216LGN00_MTL.txt"
-# Stand-in land cover codes (CNLUCC, as the shipped HAI, BAI, ECO and P tables use them), from
-# NDVI thresholds: water 41, built-up 51, dry land 12, grassland 31, forest 21.
+from test_report_algorithm import read_page
 
 
 def test_models_are_shipped_in_the_workflows_group(provider):
@@ -32,48 +29,9 @@ def test_models_are_shipped_in_the_workflows_group(provider):
 
 @pytest.fixture(scope="module")
 def florida_inputs(l8_fl_dir, tmp_path_factory):
-    """A 200 × 200 crop of the real L8-FL scene (band files and MTL); stand-ins, derived and
-    documented, for the layers the sample data lack: land cover from NDVI thresholds, a DEM
-    (a smooth tilted surface), monthly rainfall (a seasonal curve) and soil fractions."""
-    folder = tmp_path_factory.mktemp("florida")
-    mtl = (l8_fl_dir / L8_FL_MTL).read_text()
-    for name in re.findall(r'FILE_NAME_BAND_\w+ = "([^"]+)"', mtl):
-        if (l8_fl_dir / name).exists():
-            gdal.Translate(str(folder / name), str(l8_fl_dir / name), srcWin=[200, 200, 200, 200])
-    (folder / L8_FL_MTL).write_text(mtl)
-    band = gdal.Open(str(folder / mtl_name(mtl, 4)))
-    x0, pixel, _, y0, _, _ = band.GetGeoTransform()
-    red = band.ReadAsArray().astype(float)
-    nir = gdal.Open(str(folder / mtl_name(mtl, 5))).ReadAsArray().astype(float)
-    ndvi = (nir - red) / (nir + red)
-    cover = np.select([ndvi < 0, ndvi < 0.25, ndvi < 0.45, ndvi < 0.6], [41, 51, 12, 31], 21)
-
-    def grid(name, values, dtype=gdal.GDT_Float32):
-        return write_raster(
-            folder / f"{name}.tif", values, epsg=32616, origin=(x0, y0), pixel=pixel, dtype=dtype
-        )
-
-    rows, cols = np.mgrid[0:200, 0:200]
-    dem = 50 + 0.3 * rows + 5 * np.sin(cols / 15.0)
-    rng = np.random.default_rng(1)
-    months = [
-        150 + 60 * np.sin(m / 12 * 2 * np.pi) + rng.normal(0, 2, (200, 200)) for m in range(12)
-    ]
-    return {
-        "MTL": str(folder / L8_FL_MTL),
-        "DEM": grid("dem", dem),
-        "LANDCOVER": grid("landcover", cover, gdal.GDT_Int16),
-        "PRECIPITATION": [grid("rain", np.stack(months))],
-        "SAND": grid("sand", np.full((200, 200), 40.0)),
-        "SILT": grid("silt", np.full((200, 200), 40.0)),
-        "CLAY": grid("clay", np.full((200, 200), 20.0)),
-        "ORGANIC_CARBON": grid("oc", np.full((200, 200), 1.5)),
-        "WINDOW": 7,
-    }
-
-
-def mtl_name(mtl, band):
-    return re.search(rf'FILE_NAME_BAND_{band} = "([^"]+)"', mtl).group(1)
+    """The first study's model inputs on a 200 × 200 crop of the real L8-FL scene, with
+    documented stand-ins for the layers the sample data lack (tests/florida.py)."""
+    return florida_crop(l8_fl_dir, tmp_path_factory.mktemp("florida"))
 
 
 def model_outputs(model_id, folder):
@@ -94,14 +52,32 @@ def by_name(results):
     return {key.split(":")[-1]: value for key, value in results.items()}
 
 
+#: Outputs of the optional steps (children "sensitivity" and "trend" of the model).
+OPTIONAL_OUTPUTS = (
+    "STABILITY",
+    "INFLUENCE_TABLE",
+    "INDEX_MEAN",
+    "INDEX_LOW",
+    "INDEX_HIGH",
+    "TREND_SLOPE",
+    "TREND_CLASSES",
+)
+
+
+@pytest.fixture(scope="module")
+def resilience_defaults(provider, florida_inputs, tmp_path_factory):
+    """The first study's model with nothing but its inputs and outputs: the optional steps
+    stay off."""
+    import processing
+
+    folder = tmp_path_factory.mktemp("defaults")
+    parameters = {**florida_inputs, **model_outputs("resilience_evaluation", folder)}
+    return by_name(processing.run("mineeco:resilience_evaluation", parameters))
+
+
 @pytest.mark.data
-def test_resilience_evaluation_end_to_end(run, florida_inputs, tmp_path):
-    results = by_name(
-        run(
-            "resilience_evaluation",
-            {**florida_inputs, **model_outputs("resilience_evaluation", tmp_path)},
-        )
-    )
+def test_resilience_evaluation_end_to_end(resilience_defaults):
+    results = resilience_defaults
     index, dataset = read_raster(results["INDEX"])
     assert (dataset.RasterXSize, dataset.RasterYSize) == (200, 200)
     valid = index[~np.isnan(index)]
@@ -118,9 +94,12 @@ def test_resilience_evaluation_end_to_end(run, florida_inputs, tmp_path):
     assert weights.featureCount() == 14
     page = Path(results["REPORT"]).read_text()
     assert "Resilience classes" in page and "Indicator weights" in page
-    # The optional steps are off unless switched on: empty outputs, no sections.
-    assert results["STABILITY"] is None and results["TREND_CLASSES"] is None
-    assert 'id="stability-table"' not in page and 'id="trend-shares-table"' not in page
+    # The optional steps are off unless switched on: nothing written, no sections (the
+    # report still runs).
+    assert all(results[name] is None for name in OPTIONAL_OUTPUTS)
+    assert not list(Path(results["INDEX"]).parent.glob("STABILITY*"))
+    for table_id in ("stability-table", "interval-table", "influence-table", "trend-shares"):
+        assert f'id="{table_id}' not in page, table_id
 
 
 @pytest.fixture(scope="module")
@@ -209,23 +188,9 @@ def test_npp_drivers_end_to_end(run, npp_inputs, tmp_path):
 
 
 @pytest.mark.data
-def test_resilience_evaluation_with_its_optional_steps(run, florida_inputs, tmp_path):
-    # Earlier indices: constant 0.1, 0.2, 0.3, 0.4 (2000–2015) on the crop's grid, then this
-    # run's index (2020). Mann–Kendall by hand for n = 5: a pixel whose index is above 0.4
-    # rises in every pair, S = 10, Var S = 5·4·15/18 = 16.67, Z = (10 − 1)/4.08 = 2.20,
-    # p = 0.028 ≤ 0.05: significant improvement (class 3); between 0.3 and 0.4, S = 8,
-    # Z = 1.71, p = 0.087; lower, S ≤ 4: no significant change (class 2). Never a decline.
-    x0, pixel, _, y0, _, _ = gdal.Open(florida_inputs["SAND"]).GetGeoTransform()
-    earlier = [
-        write_raster(
-            tmp_path / f"index_{year}.tif",
-            np.full((200, 200), value),
-            epsg=32616,
-            origin=(x0, y0),
-            pixel=pixel,
-        )
-        for year, value in ((2000, 0.1), (2005, 0.2), (2010, 0.3), (2015, 0.4))
-    ]
+def test_resilience_evaluation_with_its_optional_steps(
+    run, florida_inputs, resilience_defaults, tmp_path
+):
     outputs = tmp_path / "out"
     outputs.mkdir()
     results = by_name(
@@ -237,27 +202,46 @@ def test_resilience_evaluation_with_its_optional_steps(run, florida_inputs, tmp_
                 "SENSITIVITY_DRAWS": 40,
                 "SEED": 7,
                 "RUN_TREND": True,
-                "EARLIER_INDICES": earlier,
+                "EARLIER_INDICES": earlier_indices(florida_inputs, tmp_path),
                 "YEARS": "2000,2005,2010,2015,2020",
                 **model_outputs("resilience_evaluation", outputs),
             },
         )
     )
+    # The optional steps change none of the other outputs: the same index, classes and
+    # indicators, bit for bit, as with the steps off.
+    for name in ("INDEX", "CLASSES", "C1_DDI", "C2_EROSION", "C9_LST", "C14_SHDI"):
+        np.testing.assert_array_equal(
+            read_raster(results[name])[0], read_raster(resilience_defaults[name])[0], name
+        )
+    for name in ("CLASS_TABLE", "WEIGHTS_TABLE"):
+        assert Path(results[name]).read_text() == Path(resilience_defaults[name]).read_text()
     index = read_raster(results["INDEX"])[0][0]
     valid = ~np.isnan(index)
+    # Trend over 0.1, 0.2, 0.3, 0.4 (2000–2015) and this run's index (2020), by hand
+    # (tests/florida.py): improvement where the index is above 0.4, no change below.
     trend = gdal.Open(results["TREND_CLASSES"]).ReadAsArray()
-    np.testing.assert_array_equal(trend[valid & (index > 0.4)], 3)
-    np.testing.assert_array_equal(trend[valid & (index < 0.4)], 2)
+    np.testing.assert_array_equal(trend[valid], expected_trend_classes(index)[valid])
     improving = 100.0 * np.count_nonzero(valid & (index > 0.4)) / np.count_nonzero(valid)
     assert 0 < improving < 100  # the crop has pixels on both sides of 0.4
     stability = read_raster(results["STABILITY"])[0][0]
     assert np.isfinite(stability[valid]).all()
     assert stability[valid].min() >= 0.2 and stability[valid].max() == 1.0  # 40 draws: k/40
     np.testing.assert_allclose(stability[valid] * 40, np.round(stability[valid] * 40), atol=1e-4)
+    low, high = (read_raster(results[name])[0][0] for name in ("INDEX_LOW", "INDEX_HIGH"))
+    mean = read_raster(results["INDEX_MEAN"])[0][0]
+    assert (low[valid] <= mean[valid] + 1e-6).all() and (mean[valid] <= high[valid] + 1e-6).all()
     influence = QgsVectorLayer(results["INFLUENCE_TABLE"], "influence", "ogr")
     assert influence.featureCount() == 14  # the indicators the index used
-    page = Path(results["REPORT"]).read_text()
-    for table in ("stability-table", "influence-table", "trend-shares-table"):
-        assert f'id="{table}"' in page, table
+    page = read_page(results["REPORT"])
+    for table in ("stability-table", "interval-table", "influence-table", "trend-shares-table"):
+        assert table in page.tables, table
     # The report's trend table gives the improving share computed here, to 2 decimals.
-    assert f"{improving:.2f}" in page
+    shares = {row[1][0]: row[3][0] for row in page.tables["trend-shares-table"][1:-1]}
+    assert shares["Significant improvement"] == f"{improving:.2f}"
+    # Its interval table: the mean over the draws of the INDEX_MEAN raster's valid pixels, and
+    # the mean width HIGH − LOW (float64 means of the float32 rasters, to 4 decimals).
+    interval = {row[0][0]: row[1:] for row in page.tables["interval-table"][1:]}
+    assert interval["Mean over the draws"][1][0] == f"{mean[valid].mean():.4f}"
+    width = interval["Width of the 90 % interval (95 % − 5 %)"]
+    assert width[1][0] == f"{(high[valid] - low[valid]).mean():.4f}"
