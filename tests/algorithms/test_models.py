@@ -16,7 +16,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from rasters import read_raster, write_raster
-from test_report_algorithm import read_page
+from report_page import read_page
 
 
 def test_models_are_shipped_in_the_workflows_group(provider):

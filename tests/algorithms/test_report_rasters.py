@@ -12,7 +12,8 @@ import pytest
 from osgeo import gdal, osr
 from qgis.core import QgsVectorLayer
 from rasters import write_raster
-from test_report_algorithm import Page, class_raster
+from report_page import Page
+from test_report_algorithm import class_raster
 
 from mine_eco_plugin.algorithms import report_rasters as rasters
 from mine_eco_plugin.core import report
