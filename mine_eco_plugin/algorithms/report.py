@@ -890,8 +890,8 @@ class ReportBuilder:
             if low.values.shape == high.values.shape:  # one grid (weight_sensitivity's)
                 values = high.values[0] - low.values[0]
                 valid = low.valid & high.valid
-                top = max(rasters.stretch(values, valid, 0.0, 98.0)[1], 1e-6)
-                scale = ColourScale("YlOrRd", 0.0, top, "Width of the 90 % interval")
+                bottom, top = rasters.stretch(values, valid)  # 2nd–98th percentile
+                scale = ColourScale("YlOrRd", bottom, top, "Width of the 90 % interval")
                 image = report.continuous_image(values, valid)
                 title = "Width of the index's 90 % interval"
                 src = self.png(
@@ -900,7 +900,8 @@ class ReportBuilder:
                 figure = ReportFigure(
                     src,
                     "Width of the index's 90 % interval over the weight draws (95 % − 5 % "
-                    "percentile): where the index depends most on the weights.",
+                    "percentile, colours stretched between its 2nd and 98th percentiles): "
+                    "where the index depends most on the weights.",
                 )
         return figure, table, " and ".join(parts)
 
