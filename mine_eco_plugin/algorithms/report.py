@@ -146,7 +146,9 @@ class HtmlReport(MineEcoAlgorithm):
     summary = (
         "One HTML page (shown in the Results Viewer) with what the two workflows produce: maps "
         "of the resilience index and classes per year, the class-area shares per year (the "
-        "first study's Figure 3), the weights table (its Table 2), the index trend, NPP, the "
+        "first study's Figure 3), the weights table (its Table 2), the classes' robustness to "
+        "the weights (class stability, the index's 90 % interval over the weight draws, "
+        "indicator influence), the index trend, NPP, the "
         "location-specific correlation shares (the second study's Figure 3 inset), the driver "
         "importance ranking (its Figure 4), the relative-contribution RGB and dominant-driver "
         "maps with their area shares (its Figure 5), further maps, the parameters used and the "
