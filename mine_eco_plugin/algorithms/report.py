@@ -482,6 +482,15 @@ class HtmlReport(MineEcoAlgorithm):
         }
 
 
+def _summary_rows(labels, summaries) -> list[tuple]:
+    """Table rows (label, valid pixels, mean, std. dev., minimum, maximum) of band summaries;
+    the statistics are empty where a summary has no valid pixel."""
+    return [
+        (label, s.count, *((s.mean, s.std, s.minimum, s.maximum) if s.count else (None,) * 4))
+        for label, s in zip(labels, summaries, strict=True)
+    ]
+
+
 class ReportBuilder:
     """Draws the figures into ``folder`` and assembles the sections, in page order."""
 
@@ -614,17 +623,7 @@ class ReportBuilder:
             )
             for (source, _), year in zip(layers, years, strict=True)
         ]
-        rows = [
-            (
-                year,
-                s.count,
-                s.mean if s.count else None,
-                s.std if s.count else None,
-                s.minimum if s.count else None,
-                s.maximum if s.count else None,
-            )
-            for year, s in zip(years, summaries, strict=True)
-        ]
+        rows = _summary_rows(years, summaries)
         table = report.html_table(
             ["Year", "Valid pixels", "Mean", "Std. dev.", "Minimum", "Maximum"],
             rows,
@@ -860,17 +859,7 @@ class ReportBuilder:
         )
         labels = [INTERVAL_ROWS[name] for name in names]
         labels += ["Width of the 90 % interval (95 % − 5 %)"] if width else []
-        rows = [
-            (
-                label,
-                s.count,
-                s.mean if s.count else None,
-                s.std if s.count else None,
-                s.minimum if s.count else None,
-                s.maximum if s.count else None,
-            )
-            for label, s in zip(labels, summaries, strict=True)
-        ]
+        rows = _summary_rows(labels, summaries)
         table = report.html_table(
             ["Index over the draws", "Valid pixels", "Mean", "Std. dev.", "Minimum", "Maximum"],
             rows,
