@@ -755,10 +755,9 @@ class ReportBuilder:
             bounds = tuple(bound for bound, _, _ in STABILITY_STYLE[:3]) + (
                 float(np.nextafter(1.0, 0.0)),
             )
-            counts = rasters.interval_counts(
+            counts, mean = rasters.interval_counts(
                 source, bounds, memory_mb=self.memory_mb, monitor=self.span()
             )
-            summary = rasters.value_summary(source, memory_mb=self.memory_mb, monitor=self.span())
             scale = ColourScale("RdYlGn", 0.0, 1.0, "Share of draws in the modal class")
             figures.append(
                 ReportFigure(
@@ -786,7 +785,7 @@ class ReportBuilder:
             if total:
                 robust = 100.0 * (counts[-2] + counts[-1]) / total
                 facts.append(
-                    f"the mean class stability is {summary.mean:.3f} and {robust:.1f} % of the "
+                    f"the mean class stability is {mean:.3f} and {robust:.1f} % of the "
                     "valid pixels keep their class in more than 90 % of the draws"
                 )
         if interval:

@@ -375,16 +375,19 @@ def interval_counts(
     *,
     memory_mb: float = engine.DEFAULT_MEMORY_MB,
     monitor: engine.Monitor | None = None,
-) -> list[int]:
+) -> tuple[list[int], float | None]:
     """Valid pixels of band 1 in each interval (…, b₀], (b₀, b₁], …, (bₙ₋₂, bₙ₋₁] and above
-    the last bound, in one pass of bounded memory: len(upper_bounds) + 1 counts."""
+    the last bound (len(upper_bounds) + 1 counts), and their mean (None without a valid
+    pixel), in one pass of bounded memory."""
     source, grid = _own_grid_source(replace(source, bands=(1,)))
     counts = np.zeros(len(upper_bounds) + 1, np.int64)
     bounds = np.asarray(upper_bounds, dtype=np.float64)
+    total = [0.0]
 
     def visit(window, block):
         values = block[0][~np.isnan(block[0])]
         counts[:] += np.bincount(np.searchsorted(bounds, values), minlength=counts.size)
+        total[0] += float(values.sum())
 
     try:
         engine.scan(
@@ -392,7 +395,8 @@ def interval_counts(
         )
     except EngineError as error:
         raise ReportInputError(str(error)) from None
-    return counts.tolist()
+    valid = int(counts.sum())
+    return counts.tolist(), total[0] / valid if valid else None
 
 
 def value_summary(

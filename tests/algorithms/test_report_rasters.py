@@ -332,8 +332,9 @@ def test_interval_counts_by_hand(tmp_path):
     values = np.array([[0.1, 0.5, 0.6, 0.75], [0.8, 0.95, 1.0, -9.0]])
     path = write_raster(tmp_path / "stability.tif", values, nodata=-9.0)
     bounds = (0.5, 0.75, 0.9, float(np.nextafter(1.0, 0.0)))
-    counts = rasters.interval_counts(RasterSource(path, parameter="STABILITY"), bounds)
+    counts, mean = rasters.interval_counts(RasterSource(path, parameter="STABILITY"), bounds)
     assert counts == [2, 2, 1, 1, 1]  # NoData left out
+    assert mean == pytest.approx(4.7 / 7)  # (0.1 + 0.5 + 0.6 + 0.75 + 0.8 + 0.95 + 1) / 7
 
 
 def test_joint_summaries_by_hand(tmp_path):
