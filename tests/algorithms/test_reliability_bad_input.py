@@ -123,7 +123,6 @@ class Case:
     error: tuple[str, ...] = ()
     #: A check of a successful run: check(results, data) asserts (None: success not allowed).
     check: Callable | None = None
-    xfail: str = ""
     marks: list = field(default_factory=list)
 
     @property
@@ -201,10 +200,10 @@ T = "TEMPORARY_OUTPUT"
 CASES: list[Case] = []
 
 
-def case(algorithm, label, build, error=(), check=None, xfail=""):
+def case(algorithm, label, build, error=(), check=None):
     if isinstance(error, str):
         error = (error,)
-    CASES.append(Case(algorithm, label, build, tuple(error), check, xfail))
+    CASES.append(Case(algorithm, label, build, tuple(error), check))
 
 
 # Spectral indices of the six-band stack.
@@ -1261,8 +1260,6 @@ def test_bad_input(bad, provider, tmp_path):
     import processing
     from qgis.core import QgsApplication, QgsProcessingFeedback
 
-    if bad.xfail:
-        pytest.xfail(bad.xfail)
     if bad.algorithm == "rf_driver_contribution":
         pytest.importorskip("sklearn")
     algorithm = QgsApplication.processingRegistry().algorithmById(f"mineeco:{bad.algorithm}")
