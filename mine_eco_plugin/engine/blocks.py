@@ -180,6 +180,17 @@ def _block_budget(memory_mb: float) -> float:
     return memory_mb * (1 - CACHE_SHARE) / BLOCKS_IN_FLIGHT
 
 
+def _plan(grid: Grid, bytes_per_pixel: float, memory_mb: float, halo: int = 0) -> list[Window]:
+    """The blocks of a run: the whole grid as one block when it fits in the budget less the
+    cache (a single block is read, computed and written in turn, so it is the only one in
+    flight), otherwise blocks of a third of that (``_block_budget``), so that reading ahead
+    and writing behind stay within the budget."""
+    whole = (grid.width + 2 * halo) * (grid.height + 2 * halo) * bytes_per_pixel
+    if whole <= memory_mb * (1 - CACHE_SHARE) * 2**20:
+        return [Window(0, 0, grid.width, grid.height)]
+    return plan_windows(grid, bytes_per_pixel, _block_budget(memory_mb), halo)
+
+
 def run_blocks(
     kernel: Callable[..., np.ndarray | Sequence[np.ndarray]],
     sources: Sequence[RasterSource],
@@ -209,7 +220,7 @@ def run_blocks(
     in_bands = sum(r.band_count for r in rasters)
     out_bands = sum(t.bands for t in targets if t is not None)
     bytes_per_pixel = (in_bands + out_bands) * np.dtype(dtype).itemsize * work_factor
-    windows = plan_windows(grid, bytes_per_pixel, _block_budget(memory_mb), halo)
+    windows = _plan(grid, bytes_per_pixel, memory_mb, halo)
     previous_cache = _bounded_cache(memory_mb)
     try:
         with (
@@ -255,7 +266,7 @@ def scan(
     grid = grid or resolve_grid(sources)
     rasters = _open_all(sources, grid, dtype)
     bytes_per_pixel = sum(r.band_count for r in rasters) * np.dtype(dtype).itemsize * work_factor
-    windows = plan_windows(grid, bytes_per_pixel, _block_budget(memory_mb), halo)
+    windows = _plan(grid, bytes_per_pixel, memory_mb, halo)
     previous_cache = _bounded_cache(memory_mb)
     try:
         for index, window, blocks in _iterate(rasters, windows, halo, monitor):
@@ -287,7 +298,7 @@ def block_values(
         rasters = _open_all([source], grid, np.float32)
         previous_cache = _bounded_cache(memory_mb)
         try:
-            windows = plan_windows(grid, rasters[0].band_count * 4 * 3, _block_budget(memory_mb))
+            windows = _plan(grid, rasters[0].band_count * 4 * 3, memory_mb)
             step = passes["done"]
             passes["done"] += 1
             # The number of passes is not known beforehand: each pass takes half the rest.

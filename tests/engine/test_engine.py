@@ -70,6 +70,36 @@ class TestRunBlocks:
         )
         np.testing.assert_allclose(read_raster(out)[0][0], expected, rtol=1e-5)
 
+    def test_a_raster_that_fits_the_budget_is_one_block(self, tmp_path):
+        """One block is read, computed and written in turn, so it may take the whole budget
+        less the cache; only when it does not fit are blocks cut to a third of that."""
+        path = write_raster(tmp_path / "in.tif", np.ones((1000, 1000), dtype=np.float32))
+        # (1 input + 1 output band) · 4 B · work factor 4 = 32 B per pixel; with a halo of 10
+        # the one block holds 1020² pixels = 31.75 MiB.
+        whole = 1020 * 1020 * 32 / 2**20
+        for memory_mb, one_block in ((whole / 0.75 + 0.01, True), (whole / 0.75 - 0.01, False)):
+            shapes = []
+
+            def kernel(block, shapes=shapes):
+                shapes.append(block.shape[1:])
+                return block[0]
+
+            engine.run_blocks(
+                kernel,
+                [RasterSource(path)],
+                [RasterTarget(str(tmp_path / f"out{one_block}.tif"))],
+                halo=10,
+                memory_mb=memory_mb,
+                work_factor=4,
+            )
+            if one_block:
+                assert shapes == [(1020, 1020)]
+            else:
+                # Blocks of at most a third of the budget less the cache (0.75 / 3 of it).
+                assert len(shapes) > 1
+                limit = memory_mb * 0.25 * 2**20 / 32
+                assert all(rows * cols <= limit for rows, cols in shapes)
+
     def test_exception_in_a_block_leaves_nothing(self, tmp_path):
         path = write_raster(tmp_path / "in.tif", np.ones((600, 600), dtype=np.float32))
         out = tmp_path / "out" / "result.tif"
