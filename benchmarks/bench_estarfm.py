@@ -7,11 +7,12 @@ Cases, each run in a child process of its own (wall time from here, peak RSS fro
 * ``zhu 400×400×3``: the authors' test scene (Zhu et al. 2010; green, red, NIR), w = 25, m = 4,
   through the plugin's engine without QGIS (GeoTIFF in, GeoTIFF out, σ pass included) on all
   cores and on one thread (their ratio is the gain from threads), on all cores with a memory
-  budget that holds the scene in one block (the plugin's default budget, 256 MB, splits it into
-  four blocks, each computed with its 25-pixel halo), and the same through
-  ``qgis_process run mineeco:estarfm`` (adds QGIS start-up). Target ≤ 2 s for the run, i.e. the
-  work the port's per-pixel figure measures, without Python's start-up and imports. Without the
-  sample data a synthetic scene of the same size stands in.
+  budget of 128 MB, which splits the scene into four blocks, each computed with its 25-pixel
+  halo (the default budget, 256 MB, holds it in one block; the ratio is the cost of blocks and
+  halos), and the same through ``qgis_process run mineeco:estarfm`` (adds QGIS start-up).
+  Target ≤ 2 s for the run, i.e. the work the port's per-pixel figure measures, without
+  Python's start-up and imports. Without the sample data a synthetic scene of the same size
+  stands in.
 * ``ndvi 2000×2000×1``: one band (NDVI-like, synthetic: patches of four cover types with their
   own seasonal change, coarse images of 17×17-pixel means), w = 25, engine only. Target ≤ 60 s.
 * ``reference vs fast``: the plain per-pixel reference of the tests
@@ -60,8 +61,8 @@ ZHU_NAMES = ("tm0524", "modis0524", "tm0812", "modis0812", "modis0711")
 PARAMETERS = ("FINE1", "COARSE1", "FINE2", "COARSE2", "COARSE_PRED")
 TARGET_400_S = 2.0
 TARGET_2000_S = 60.0
-#: A memory budget that holds the 400×400×3 scene in one block.
-ONE_BLOCK_MEMORY_MB = 1024
+#: A memory budget that splits the 400×400×3 scene into four blocks (256² and the rest).
+BLOCKS_MEMORY_MB = 128
 PORT_MS_PER_PIXEL = 0.65  # the issue's figure for a public Python port, 51×51 window
 
 
@@ -346,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     for key, case in cases.items():
         output = str(out / f"estarfm_{key}.tif")
         variants = [(cores, DEFAULT_MEMORY_MB, ""), (1, DEFAULT_MEMORY_MB, "_1_thread")]
-        variants.append((cores, ONE_BLOCK_MEMORY_MB, "_one_block"))
+        variants.append((cores, BLOCKS_MEMORY_MB, "_blocks"))
         for threads, memory_mb, suffix in variants if key == "zhu" else variants[:1]:
             command = [
                 python,
@@ -367,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
                 "memory_mb": memory_mb,
             }
             label = f"{case['label']} (engine, {threads} thread{'s' if threads > 1 else ''}"
-            label += ", one block)" if suffix == "_one_block" else ")"
+            label += f", {BLOCKS_MEMORY_MB} MB: 4 blocks)" if suffix == "_blocks" else ")"
             rows.append((label, series, case["pixels"]))
         if key == "zhu" and Path(QGIS_PROCESS).exists():
             with tempfile.TemporaryDirectory(prefix="mineeco-bench-") as profile:
@@ -406,15 +407,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     zhu = results["zhu_engine"]
     one = results["zhu_engine_1_thread"]
-    block = results["zhu_engine_one_block"]
+    blocks = results["zhu_engine_blocks"]
     port_s = PORT_MS_PER_PIXEL * 1e-3 * zhu["pixels"]
     print(
         f"\n400×400×3, w = 25: run {zhu['run_s']:.2f} s on {cores} threads (target ≤ "
         f"{TARGET_400_S:.0f} s: {verdict(zhu['run_s'], TARGET_400_S)}), {zhu['wall_s']:.2f} s "
         f"with start-up; 1 thread {one['run_s']:.2f} s (threads: ×"
         f"{one['run_s'] / zhu['run_s']:.2f}); {port_s / zhu['run_s']:.0f}× the Python port's "
-        f"~{port_s:.0f} s; in one block (budget {ONE_BLOCK_MEMORY_MB} MB) "
-        f"{block['run_s']:.2f} s ({verdict(block['run_s'], TARGET_400_S)})"
+        f"~{port_s:.0f} s; in four blocks (budget {BLOCKS_MEMORY_MB} MB) "
+        f"{blocks['run_s']:.2f} s (blocks and halos: ×{blocks['run_s'] / zhu['run_s']:.2f})"
     )
     single = results["single_engine"]
     if not args.quick:
@@ -444,7 +445,6 @@ def main(argv: list[str] | None = None) -> int:
             "zhu_400_s": TARGET_400_S,
             "single_2000_s": TARGET_2000_S,
             "zhu_400_met": zhu["run_s"] <= TARGET_400_S,
-            "zhu_400_one_block_met": block["run_s"] <= TARGET_400_S,
             "single_2000_met": None if args.quick else single["run_s"] <= TARGET_2000_S,
         },
         "results": results,

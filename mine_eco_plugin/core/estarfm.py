@@ -61,6 +61,7 @@ their gathered windows when few).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -68,6 +69,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 from scipy.special import fdtrc
 
 from .windows import box_sum
@@ -90,9 +92,10 @@ TEMPORAL_EPSILON = 1e-10
 #: R_i where Eq. 14 is undefined (a constant spectral vector), as in the code.
 UNDEFINED_CORRELATION = 0.5
 #: Pairs per run (per offset): small enough for a run's working set to stay in the caches of
-#: two cores, large enough for numpy's per-call overhead not to matter (measured on the
-#: development machines: 8192 took twice as long, 131072 half as long again).
-CHUNK = 32768
+#: two cores, large enough for numpy's per-call overhead not to matter (the pass over the
+#: authors' scene on two threads, measured on the development machines: 1.3 s with 65536,
+#: 1.5 s with 32768 and with 131072, 3.9 s with 8192).
+CHUNK = 65536
 #: Centres whose predictions are computed from the sums at once.
 FINISH_SLICE = 65536
 #: The revision runs as another pass over the pairs when at least this share of the block's
@@ -102,9 +105,15 @@ DENSE_SHARE = 0.2
 #: regression sums from the gathered windows of the pixels that try it (known after the pass
 #: over the pairs), not from the pass itself: the gathered sums cost about ten times more per
 #: pixel than the pass's per band (measured), and no more pixels than candidates try it.
-DEFER_SHARE = 0.1
-#: Pixels whose windows are gathered at once (bounds the memory of the gathered path).
-GATHER_BATCH = 256
+DEFER_SHARE = 0.4
+#: Pixels whose windows are gathered at once (bounds the memory of the gathered path: about
+#: 2·bands·(2w + 1)²·8 bytes each: 1.2 MB for 3 bands and w = 25).
+GATHER_BATCH = 32
+#: A centre's gathered regression costs about this many times its share of the pass over the
+#: pairs (measured on the authors' scene: 18 µs vs 9 µs; used for the progress only).
+GATHER_COST = 2.0
+#: Centres sampled to estimate the share that tries the regression (see DEFER_SHARE).
+TRIED_SAMPLE = 512
 #: Regression sums this small relative to the sum of squares mean "no spread" (no test).
 NO_SPREAD = 1e-12
 
@@ -307,6 +316,46 @@ def _band_groups(ranges: dict[int, tuple[int, int]], waste: float = 0.15) -> lis
     return groups
 
 
+def _in_threads(task, items, threads, check=None, report=None, merge=None, stop=None):
+    """``task(item)`` for every item on ``threads`` threads, at most two items per thread in
+    flight (bounded memory). In the calling thread, in the items' order: ``merge(result)``,
+    ``report(fraction done)`` and ``check()``, which may raise to cancel; then ``stop`` (an
+    Event, if given) is set so that running tasks can end early, and waiting ones are
+    dropped."""
+    items = list(items)
+
+    def finish(result, done):
+        if merge is not None:
+            merge(result)
+        if report is not None:
+            report(done / len(items))
+        if check is not None:
+            check()
+
+    if threads <= 1:
+        for done, item in enumerate(items, 1):
+            finish(task(item), done)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="mineeco-estarfm") as pool:
+        queue = iter(items)
+        pending = [pool.submit(task, item) for item in itertools.islice(queue, 2 * threads)]
+        done = 0
+        try:
+            while pending:
+                result = pending.pop(0).result()
+                following = next(queue, None)
+                if following is not None:
+                    pending.append(pool.submit(task, following))
+                done += 1
+                finish(result, done)
+        except BaseException:
+            if stop is not None:
+                stop.set()
+            for future in pending:
+                future.cancel()
+            raise
+
+
 class _Block:
     """One block of the five images with a halo of ``half_window``, flattened row by row.
 
@@ -396,20 +445,54 @@ class _Block:
             & (index >= self.first)
             & (index < self.stop)
         )
-        # Bands whose regression sums come from the pass over the pairs, and bands with few
-        # candidates, whose sums come from gathered windows (see DEFER_SHARE). The pass sums
-        # the coarse changes C(t_m) − C(t_n) of the latter over the similar pixels, which says
-        # exactly which pixels try the regression.
-        centres = max(int(self.centre.sum()), 1)
-        shares = [int((c & self.centre).sum()) / centres for c in self.candidates]
+        # Bands whose regression sums come from the pass over the pairs, and bands whose
+        # pixels that try the regression are few (see DEFER_SHARE), whose sums come from the
+        # gathered windows of those pixels. The pass sums the coarse changes C(t_m) − C(t_n)
+        # of the latter over the similar pixels, which says exactly which pixels try it.
+        centres = np.flatnonzero(self.centre)
+        shares = [int((c & self.centre).sum()) / max(centres.size, 1) for c in self.candidates]
         defer = s.defer_share
-        self.deferred = [b for b, share in enumerate(shares) if 0 < share < defer]
-        self.dense_bands = [b for b, share in enumerate(shares) if share > 0 and share >= defer]
+        estimated = self._tried_shares(
+            centres, [b for b, share in enumerate(shares) if 0 < defer <= share]
+        )
+        self.deferred = [
+            b for b, share in enumerate(shares) if 0 < share and estimated.get(b, share) < defer
+        ]
+        self.deferred_shares = {b: estimated.get(b, shares[b]) for b in self.deferred}
+        self.dense_bands = [b for b, share in enumerate(shares) if share > 0]
+        self.dense_bands = [b for b in self.dense_bands if b not in self.deferred]
         self.changes_mn = None
         if self.deferred:
             self.changes_mn = np.stack(
                 [self.coarse[0][b] - self.coarse[1][b] for b in self.deferred]
             )
+        self.gathered = {}
+
+    def _tried_shares(self, centres, bands) -> dict[int, float]:
+        """The share of the centres that try the regression in each of ``bands``, estimated on
+        an even sample of ``TRIED_SAMPLE`` centres from their gathered windows."""
+        if not bands or not centres.size:
+            return {}
+        sample = centres[:: max(1, centres.size // TRIED_SAMPLE)][:TRIED_SAMPLE]
+        offset = self.h * self.width + self.h
+        planes_view = self._window_view(self.planes)
+        tries = {band: 0 for band in bands}
+        s = self.settings
+        for begin in range(0, sample.size, GATHER_BATCH):
+            batch = sample[begin : begin + GATHER_BATCH]
+            _, similar = self._gathered_similarity(batch, planes_view)
+            n = similar.sum(axis=1)
+            for band in bands:
+                coarse = self._window_view(self.coarse_rows[2 * band : 2 * band + 2])
+                windows = coarse[:, batch - offset].reshape(2, batch.size, -1)
+                change = np.where(similar, windows[0] - windows[1], 0).sum(axis=1)
+                tried = (
+                    self.candidates[band][batch]
+                    & (n >= s.min_similar)
+                    & (np.abs(change) >= s.min_change * n)
+                )
+                tries[band] += int(tried.sum())
+        return {band: tries[band] / sample.size for band in bands}
 
     @staticmethod
     def _rows(images, zero, ones=False) -> np.ndarray:
@@ -494,39 +577,7 @@ class _Block:
         def task(run):
             return self._run_pairs(run[0], run[1], weighted, regression, stop_flag, plain)
 
-        if threads == 1:
-            for index, run in enumerate(bounds):
-                merge(task(run))
-                if report is not None:
-                    report((index + 1) / len(bounds))
-                if check is not None:
-                    check()
-        else:
-            with ThreadPoolExecutor(threads, thread_name_prefix="mineeco-estarfm") as pool:
-                # At most two runs per thread in flight: bounded memory for the runs' arrays.
-                pending = []
-                queue = iter(bounds)
-                for run in queue:
-                    pending.append(pool.submit(task, run))
-                    if len(pending) >= 2 * threads:
-                        break
-                done = 0
-                try:
-                    while pending:
-                        merge(pending.pop(0).result())
-                        done += 1
-                        following = next(queue, None)
-                        if following is not None:
-                            pending.append(pool.submit(task, following))
-                        if report is not None:
-                            report(done / len(bounds))
-                        if check is not None:
-                            check()
-                except BaseException:
-                    stop_flag.set()
-                    for future in pending:
-                        future.cancel()
-                    raise
+        _in_threads(task, bounds, self.settings.threads, check, report, merge, stop_flag)
         return count, sums, linear, quadratic, plain_sums
 
     def _run_pairs(self, start, stop, weighted, regression, stop_flag, plain=None):
@@ -685,28 +736,78 @@ class _Block:
                 sums[row, part] = (u * quantity[index]).sum(axis=1, dtype=np.float64)
         return count, sums
 
-    def gathered_regression(self, band, centres):
-        """The seven centre-relative regression sums of ``pair_sums`` for one band at scattered
-        centres (flat indices), from their gathered windows, in batches; float64."""
-        centres = np.asarray(centres, dtype=np.int64)
-        totals = np.zeros((7, centres.size))
-        coarse = self.coarse_rows[2 * band : 2 * band + 2]
-        fine = self.planes[2 * band : 2 * band + 2]
-        for begin in range(0, centres.size, GATHER_BATCH):
-            part = slice(begin, begin + GATHER_BATCH)
-            batch = centres[part]
-            index = batch[:, None] + self.window_shifts[None, :]
-            similar = np.ones(index.shape, bool)
-            for plane, threshold in zip(self.planes, self.plane_thresholds[:, 0], strict=True):
-                similar &= np.abs(plane[index] - plane[batch][:, None]) <= threshold
-            a_m, a_n = (np.where(similar, c[index] - c[batch][:, None], 0) for c in coarse)
-            b_m, b_n = (np.where(similar, f[index] - f[batch][:, None], 0) for f in fine)
-            for row, values in enumerate(
-                (a_m, a_n, b_m, b_n, a_m * a_m + a_n * a_n, b_m * b_m + b_n * b_n)
-            ):
-                totals[row, part] = values.sum(axis=1, dtype=np.float64)
-            totals[6, part] = (a_m * b_m + a_n * b_n).sum(axis=1, dtype=np.float64)
-        return list(totals)
+    def _window_view(self, rows: np.ndarray) -> np.ndarray:
+        """A strided view (K, positions, 2w + 1, 2w + 1) of a (K, pixels) stack of rows whose
+        [:, c − reach] is the window of centre c (no copy; indexing it gathers windows as runs
+        of contiguous rows)."""
+        h, width = self.h, self.width
+        offset = h * width + h
+        step = rows.strides[1]
+        return as_strided(
+            rows,
+            (rows.shape[0], rows.shape[1] - 2 * offset, 2 * h + 1, 2 * h + 1),
+            (rows.strides[0], step, width * step, step),
+            writeable=False,
+        )
+
+    def _gathered_similarity(self, batch, planes_view):
+        """For centres ``batch`` (flat indices): the signed differences F(x_i) − F(x_c) of
+        every fine plane over their windows, (2·bands, k, (2w + 1)²) float32, and the
+        similarity of Eq. 13, (k, (2w + 1)²) bool."""
+        offset = self.h * self.width + self.h
+        rows = self.planes.shape[0]
+        diff = planes_view[:, batch - offset].reshape(rows, batch.size, -1)
+        np.subtract(diff, self.planes[:, batch][:, :, None], out=diff)
+        within = np.abs(diff) <= self.plane_thresholds[:, :, None]
+        return diff, np.logical_and.reduce(within, axis=0)
+
+    def gathered_regression(self, tried, check=None, report=None):
+        """The seven centre-relative regression sums of ``pair_sums`` (Σa_m, Σa_n, Σb_m, Σb_n,
+        Σ(a_m² + a_n²), Σ(b_m² + b_n²), Σ(a_m·b_m + a_n·b_n)) at scattered centres, from
+        their gathered windows: ``tried`` maps a band to its sorted flat indices; returns
+        band → (7, k) float64. A centre listed for several bands has its window's similarity
+        computed once. Batches run on ``threads`` threads; ``check`` and ``report`` are called
+        between batches in the calling thread. The window sums are float32 sums of the
+        centre-relative values, like those of the pass."""
+        tried = {band: np.asarray(pixels, np.int64) for band, pixels in tried.items()}
+        totals = {band: np.zeros((7, pixels.size)) for band, pixels in tried.items()}
+        if not any(pixels.size for pixels in tried.values()):
+            return totals
+        union = np.unique(np.concatenate(list(tried.values())))
+        offset = self.h * self.width + self.h
+        planes_view = self._window_view(self.planes)
+        coarse_views = {
+            band: self._window_view(self.coarse_rows[2 * band : 2 * band + 2]) for band in tried
+        }
+
+        def run(begin):
+            batch = union[begin : begin + GATHER_BATCH]
+            diff, similar = self._gathered_similarity(batch, planes_view)
+            weight = similar.astype(np.float32)
+            for band, pixels in tried.items():
+                lo = int(np.searchsorted(pixels, batch[0]))
+                hi = int(np.searchsorted(pixels, batch[-1], side="right"))
+                if lo == hi:
+                    continue
+                centres = pixels[lo:hi]
+                rows = np.searchsorted(batch, centres)
+                mask = weight[rows]
+                coarse = self.coarse_rows[2 * band : 2 * band + 2]
+                a = coarse_views[band][:, centres - offset].reshape(2, centres.size, -1)
+                np.subtract(a, coarse[:, centres][:, :, None], out=a)
+                b = diff[2 * band : 2 * band + 2, rows]
+                np.multiply(a, mask, out=a)
+                np.multiply(b, mask, out=b)
+                out = totals[band][:, lo:hi]
+                out[0:2] = np.einsum("dkw->dk", a)
+                out[2:4] = np.einsum("dkw->dk", b)
+                out[4] = np.einsum("dkw,dkw->k", a, a)
+                out[5] = np.einsum("dkw,dkw->k", b, b)
+                out[6] = np.einsum("dkw,dkw->k", a, b)
+
+        starts = range(0, union.size, GATHER_BATCH)
+        _in_threads(run, starts, self.settings.threads, check, report)
+        return totals
 
     # --- predictions from the sums -------------------------------------------------------
     def _finish(self, start, stop, sums, out, revise, stats):
@@ -725,35 +826,34 @@ class _Block:
         stats.few_similar += int(few.sum())
         stats.similar_sum += float(count[fused].sum(dtype=np.float64))
         v = np.ones((self.bands, stop - start))
-        for band in [*self.dense_bands, *self.deferred]:
+        n = count.astype(np.float64)
+        for band in self.dense_bands:
             # Only candidates can try the regression (a mean of coarse changes below
             # MIN_CHANGE stays below it), and only their sums are complete.
             candidates = fused & self.candidates[band][chunk]
             if not candidates.any():
                 continue
-            n = count.astype(np.float64)
-            if band in self.deferred:
-                change = plain[self.deferred.index(band), chunk].astype(np.float64)
-            else:
-                totals = [
-                    *(linear[k, 2 * band + date, chunk] for k in (0, 1) for date in (0, 1)),
-                    *(quadratic[k, band, chunk] for k in (0, 1, 2)),
-                ]
-                a_m, a_n = (t.astype(np.float64) for t in totals[:2])
-                c_m, c_n = (c[band, chunk].astype(np.float64) for c in self.coarse)
-                change = a_m - a_n + n * (c_m - c_n)  # Σ_i C(x_i, t_m) − C(x_i, t_n)
+            totals = [
+                *(linear[k, 2 * band + date, chunk] for k in (0, 1) for date in (0, 1)),
+                *(quadratic[k, band, chunk] for k in (0, 1, 2)),
+            ]
+            a_m, a_n = (t.astype(np.float64) for t in totals[:2])
+            c_m, c_n = (c[band, chunk].astype(np.float64) for c in self.coarse)
+            change = a_m - a_n + n * (c_m - c_n)  # Σ_i C(x_i, t_m) − C(x_i, t_n)
             tried = candidates & (np.abs(change) >= s.min_change * n)
             if not tried.any():
                 continue
             pixels = start + np.flatnonzero(tried)
-            if band in self.deferred:
-                totals = self.gathered_regression(band, pixels)
-            else:
-                totals = [t[tried].astype(np.float64) for t in totals]
-            coefficient, used = self._conversion(band, pixels, n[tried], totals)
-            v[band, tried] = coefficient
-            stats.regression_tried[band] += int(tried.sum())
-            stats.regression_used[band] += int(used.sum())
+            totals = [t[tried].astype(np.float64) for t in totals]
+            self._regression(band, pixels, n[tried], totals, v[band], tried, stats)
+        for index, band in enumerate(self.deferred):
+            tried = self._deferred_tries(index, band, count, plain[index, chunk], chunk)
+            if not tried.any():
+                continue
+            pixels = start + np.flatnonzero(tried)
+            listed, gathered = self.gathered[band]
+            totals = list(gathered[:, np.searchsorted(listed, pixels)])
+            self._regression(band, pixels, n[tried], totals, v[band], tried, stats)
         weights = sums_w[-1, chunk]
         with np.errstate(invalid="ignore", divide="ignore"):
             for band in range(self.bands):
@@ -772,6 +872,25 @@ class _Block:
                 prediction[~centre] = np.nan
                 out[band, chunk] = prediction
                 revise[band, chunk] = fused & ~in_range(value, s.valid_min, s.valid_max)
+
+    def _deferred_tries(self, index, band, count, change, chunk):
+        """Which centres of ``chunk`` try the regression in the deferred band ``band``
+        (``index`` in ``deferred``): candidates with enough similar pixels (``count``, of the
+        chunk) whose similar pixels' coarse changes (``change``, the pass's plain sums) have a
+        mean of at least MIN_CHANGE."""
+        s = self.settings
+        fused = self.centre[chunk] & (count >= s.min_similar)
+        n = count.astype(np.float64)
+        change = change.astype(np.float64)
+        return fused & self.candidates[band][chunk] & (np.abs(change) >= s.min_change * n)
+
+    def _regression(self, band, pixels, n, totals, v, tried, stats):
+        """V at the pixels that try the regression (``tried``, of the chunk; flat ``pixels``)
+        into ``v`` (the band's row of the chunk), and the counts into ``stats``."""
+        coefficient, used = self._conversion(band, pixels, n, totals)
+        v[tried] = coefficient
+        stats.regression_tried[band] += int(tried.sum())
+        stats.regression_used[band] += int(used.sum())
 
     def _conversion(self, band, pixels, n, totals):
         """V (§3.4) at the pixels (flat indices) that try the regression, from their numbers of
@@ -830,13 +949,32 @@ class _Block:
     # --- the block -----------------------------------------------------------------------
     def predict(self, check=None, report=None) -> tuple[np.ndarray, FusionStats]:
         pixels = self.planes.shape[1]
+        # Progress: the pass over the pairs, then the gathered windows (which cost about
+        # GATHER_COST of the pass per centre each).
+        pairs_part = 1.0 / (1.0 + GATHER_COST * sum(self.deferred_shares.values()))
         sums = self.pair_sums(
             self.changes,
             regression=bool(self.dense_bands),
             check=check,
-            report=report,
+            report=None if report is None else (lambda f: report(pairs_part * f)),
             plain=self.changes_mn,
         )
+        if self.deferred:
+            count, plain = sums[0], sums[4]
+            tried = {
+                band: np.flatnonzero(
+                    self._deferred_tries(index, band, count, plain[index], slice(None))
+                )
+                for index, band in enumerate(self.deferred)
+            }
+            totals = self.gathered_regression(
+                tried,
+                check=check,
+                report=None
+                if report is None
+                else (lambda f: report(pairs_part + (1 - pairs_part) * f)),
+            )
+            self.gathered = {band: (tried[band], totals[band]) for band in self.deferred}
         stats = FusionStats(
             regression_tried=[0] * self.bands,
             regression_used=[0] * self.bands,
