@@ -408,9 +408,8 @@ class _Block:
         self.coarse_rows = coarse_rows
         self.fine = [fine_rows[0::2], fine_rows[1::2]]  # (bands, pixels) views, per date
         self.coarse = [coarse_rows[0::2], coarse_rows[1::2]]
-        # The changes C(t_p) − C(t_m) and C(t_p) − C(t_n) of every band, and a row of ones
-        # (its weighted sum is Σ1/D_i).
-        self.changes = self._rows((coarse0 - coarse1, coarse0 - coarse2), zero, ones=True)
+        # The changes C(t_p) − C(t_m) and C(t_p) − C(t_n) of every band.
+        self.changes = self._rows((coarse0 - coarse1, coarse0 - coarse2), zero)
         # Centres whose window holds a coarse change |C(t_m) − C(t_n)| ≥ MIN_CHANGE.
         size = 2 * h + 1
         self.candidates = [
@@ -495,24 +494,22 @@ class _Block:
         return {band: tries[band] / sample.size for band in bands}
 
     @staticmethod
-    def _rows(images, zero, ones=False) -> np.ndarray:
-        """(bands, rows, cols) images of each date → (2·bands [+ 1], pixels) float32, row
-        2·band + date, 0 where ``zero``; with ``ones`` a last row of ones."""
+    def _rows(images, zero) -> np.ndarray:
+        """(bands, rows, cols) images of each date → (2·bands, pixels) float32, row
+        2·band + date, 0 where ``zero``."""
         bands = images[0].shape[0]
-        out = np.empty((2 * bands + int(ones), zero.size), np.float32)
+        out = np.empty((2 * bands, zero.size), np.float32)
         for band in range(bands):
             for date, image in enumerate(images):
                 out[2 * band + date] = np.where(zero, np.float32(0), image[band]).ravel()
-        if ones:
-            out[-1] = 1.0
         return out
 
     # --- window sums ---------------------------------------------------------------------
     def pair_sums(self, weighted=None, regression=False, check=None, report=None, plain=None):
         """Sums over the similar pixels x_i of every centre x_c of the block, as flat float32
         arrays over the block's pixels (meaningful at the centres): the count n; if ``weighted``
-        (a (K, pixels) stack of quantities q) is given, Σu_i·q(x_i) for each of its rows, with
-        u_i = 1/D_i (Eqs. 15–17) — a row of ones gives Σu_i; with ``regression``, for every
+        (a (K, pixels) stack of quantities q) is given, Σu_i·q(x_i) for each of its rows and Σu_i
+        as row K, with u_i = 1/D_i (Eqs. 15–17); with ``regression``, for every
         band, the regression sums relative to the centre (a_k = C(x_i, t_k) − C(x_c, t_k), b_k
         the same for F) where a centre can try the regression: Σa (2 rows per band, t_m and
         t_n), Σb (the same); Σ(a_m² + a_n²), Σ(b_m² + b_n²), Σ(a_m·b_m + a_n·b_n).
@@ -531,7 +528,9 @@ class _Block:
         """
         pixels = self.planes.shape[1]
         count = np.zeros(pixels, np.float32)
-        sums = None if weighted is None else np.zeros((weighted.shape[0], pixels), np.float32)
+        sums = None
+        if weighted is not None:
+            sums = np.zeros((weighted.shape[0] + 1, pixels), np.float32)
         linear = quadratic = None
         if regression:
             linear = np.zeros((2, 2 * self.bands, pixels), np.float32)
@@ -543,7 +542,8 @@ class _Block:
         if weighted is not None:
             with np.errstate(divide="ignore"):
                 u = own / (self.spectral + np.float32(WEIGHT_EPSILON))
-            np.add(sums, weighted * u, out=sums)
+            np.add(sums[:-1], weighted * u, out=sums[:-1])
+            np.add(sums[-1], u, out=sums[-1])
         if plain is not None:
             np.add(plain_sums, plain * own, out=plain_sums)
         if not self.shifts:
@@ -597,9 +597,10 @@ class _Block:
         mask = np.empty(length, np.float32)
         sums = None
         if weighted is not None:
-            sums = np.zeros((weighted.shape[0], extent), np.float32)
+            sums = np.zeros((weighted.shape[0] + 1, extent), np.float32)
             u = np.empty(length, np.float32)
             product = np.empty((weighted.shape[0], length), np.float32)
+            denominators = np.empty(length + self.reach, np.float32)
         epsilon = np.float32(WEIGHT_EPSILON)
         plain_sums = None
         if plain is not None:
@@ -612,7 +613,7 @@ class _Block:
                 for group in _band_groups(self._regression_ranges(start, stop))
             ]
 
-        def add_weighted(pair_mask, centres, neighbour, n, distance):
+        def add_weighted(pair_mask, centres, neighbour, n, denominator):
             np.add(count[centres], pair_mask, out=count[centres])
             if plain is not None:
                 np.multiply(
@@ -621,11 +622,26 @@ class _Block:
                 np.add(plain_sums[:, centres], plain_product[:, :n], out=plain_sums[:, centres])
             if weighted is None:
                 return
-            np.multiply(self.spectral[neighbour : neighbour + n], distance, out=u[:n])
-            np.add(u[:n], epsilon, out=u[:n])
-            np.divide(pair_mask, u[:n], out=u[:n])  # 1/D_i for similar pixels, 0 elsewhere
+            np.divide(pair_mask, denominator, out=u[:n])  # 1/D_i for similar pixels, else 0
             np.multiply(weighted[:, neighbour : neighbour + n], u[:n], out=product[:, :n])
-            np.add(sums[:, centres], product[:, :n], out=sums[:, centres])
+            np.add(sums[:-1, centres], product[:, :n], out=sums[:-1, centres])
+            np.add(sums[-1, centres], u[:n], out=sums[-1, centres])
+
+        def denominators_of(lo, n, shift, distance):
+            """D_i = (1 − R_i)·d + ε of the neighbours p + shift and p (p = lo … lo + n − 1),
+            computed once where the two ranges overlap."""
+            if weighted is None:
+                return None, None
+            if shift < n:
+                span = denominators[: n + shift]
+                np.multiply(self.spectral[lo : lo + n + shift], distance, out=span)
+                np.add(span, epsilon, out=span)
+                return span[shift:], span[:n]
+            forward, backward = denominators[:n], denominators[n : 2 * n]
+            np.multiply(self.spectral[lo + shift : lo + shift + n], distance, out=forward)
+            np.multiply(self.spectral[lo : lo + n], distance, out=backward)
+            np.add(denominators[: 2 * n], epsilon, out=denominators[: 2 * n])
+            return forward, backward
 
         with np.errstate(invalid="ignore", over="ignore"):
             for shift, distance in zip(self.shifts, self.distances, strict=True):
@@ -642,10 +658,11 @@ class _Block:
                 np.less_equal(magnitude[:, :n], self.plane_thresholds, out=test[:, :n])
                 np.logical_and.reduce(test[:, :n], axis=0, out=similar[:n])
                 np.copyto(mask[:n], similar[:n])
+                forward_d, backward_d = denominators_of(lo, n, shift, distance)
                 # Centres p with neighbour p + shift, then centres p + shift with neighbour p.
-                add_weighted(mask[:n], slice(lo - base, stop - base), lo + shift, n, distance)
+                add_weighted(mask[:n], slice(lo - base, stop - base), lo + shift, n, forward_d)
                 backward = slice(lo + shift - base, stop + shift - base)
-                add_weighted(mask[:n], backward, lo, n, distance)
+                add_weighted(mask[:n], backward, lo, n, backward_d)
                 for accumulate in accumulators:
                     accumulate(lo, stop, shift, diff, mask)
         groups = [(a.rows, a.totals) for a in accumulators]
@@ -715,11 +732,11 @@ class _Block:
         return accumulate
 
     def gathered_sums(self, centres, weighted):
-        """Count and Σu·q of ``pair_sums`` (``weighted`` a (K, pixels) stack) for scattered
+        """Count, Σu·q and Σu of ``pair_sums`` (``weighted`` a (K, pixels) stack) for scattered
         centres (flat indices), from their gathered windows, in batches; float64."""
         centres = np.asarray(centres, dtype=np.int64)
         count = np.zeros(centres.size)
-        sums = np.zeros((weighted.shape[0], centres.size))
+        sums = np.zeros((weighted.shape[0] + 1, centres.size))
         for begin in range(0, centres.size, GATHER_BATCH):
             part = slice(begin, begin + GATHER_BATCH)
             batch = centres[part]
@@ -734,6 +751,7 @@ class _Block:
             u = np.where(similar, u, np.float32(0))
             for row, quantity in enumerate(weighted):
                 sums[row, part] = (u * quantity[index]).sum(axis=1, dtype=np.float64)
+            sums[-1, part] = u.sum(axis=1, dtype=np.float64)
         return count, sums
 
     def _window_view(self, rows: np.ndarray) -> np.ndarray:
@@ -928,8 +946,8 @@ class _Block:
         few."""
         bands = [band for band in range(self.bands) if revise[band].any()]
         positions = np.flatnonzero(revise[bands].any(axis=0))
-        # The fine values of those bands at both dates, and ones (for Σ1/D_i).
-        quantities = np.ones((2 * len(bands) + 1, self.planes.shape[1]), np.float32)
+        # The fine values of those bands at both dates (the sums add Σ1/D_i as a last row).
+        quantities = np.empty((2 * len(bands), self.planes.shape[1]), np.float32)
         for index, band in enumerate(bands):
             quantities[2 * index : 2 * index + 2] = self.fine[0][band], self.fine[1][band]
         if positions.size >= self.settings.dense_share * max(int(self.centre.sum()), 1):
