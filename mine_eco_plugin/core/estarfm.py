@@ -553,7 +553,12 @@ class _Block:
         if not self.shifts:
             return count, sums, linear, quadratic, plain_sums
 
-        begin = max(self.first - self.reach, 0)
+        # Pairs whose first pixel p is invalid are never similar: start at the first valid
+        # pixel (a block at the raster's top edge has a halo of invalid rows).
+        first_valid = int(np.argmax(self.valid)) if self.valid.any() else self.stop
+        begin = max(self.first - self.reach, 0, first_valid)
+        if begin >= self.stop:
+            return count, sums, linear, quadratic, plain_sums
         threads = max(1, int(self.settings.threads))
         total = self.stop - begin
         runs = math.ceil(total / max(int(self.settings.chunk), 1024))
