@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
                 "memory_mb": memory_mb,
             }
             label = f"{case['label']} (engine, {threads} thread{'s' if threads > 1 else ''}"
-            label += f", {BLOCKS_MEMORY_MB} MB: 4 blocks)" if suffix == "_blocks" else ")"
+            label += ", 4 blocks)" if suffix == "_blocks" else ")"
             rows.append((label, series, case["pixels"]))
         if key == "zhu" and Path(QGIS_PROCESS).exists():
             with tempfile.TemporaryDirectory(prefix="mineeco-bench-") as profile:
