@@ -472,11 +472,13 @@ class _Block:
         self.gathered = {}
 
     def _tried_shares(self, centres, bands) -> dict[int, float]:
-        """The share of the centres that try the regression in each of ``bands``, estimated on
-        an even sample of ``TRIED_SAMPLE`` centres from their gathered windows."""
+        """The share of the centres that try the regression in each of ``bands``, estimated
+        from the gathered windows of ``TRIED_SAMPLE`` evenly spaced centres (all when fewer)."""
         if not bands or not centres.size:
             return {}
-        sample = centres[:: max(1, centres.size // TRIED_SAMPLE)][:TRIED_SAMPLE]
+        sample = centres
+        if centres.size > TRIED_SAMPLE:
+            sample = centres[np.linspace(0, centres.size - 1, TRIED_SAMPLE).round().astype(int)]
         offset = self.h * self.width + self.h
         planes_view = self._window_view(self.planes)
         tries = {band: 0 for band in bands}
