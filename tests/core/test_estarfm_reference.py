@@ -217,15 +217,22 @@ def test_regression_sums_from_gathered_windows_equal_the_reference(seed, bands, 
     images = random_scene(seed, bands)
     thresholds = float32_thresholds(images, 4, 0.0, 1.2)
     common = {"half_window": half, "valid_min": 0.0, "valid_max": 1.2, "min_change": 0.0123}
-    counts = estarfm.FusionStats()
     settings = estarfm.FusionSettings(**common, thresholds=thresholds, defer_share=1.01)
+    fused_like_the_reference(images, settings, common)
+
+
+def fused_like_the_reference(images, settings, common):
+    """The fast kernel's prediction equals the reference's, and every band's regression is
+    both kept and refused somewhere; returns the kernel's branch counts."""
+    counts = estarfm.FusionStats()
     fast = estarfm.fuse(*images, settings, stats=counts)
-    expected = reference_estarfm(*images, thresholds=thresholds, **common)
+    expected = reference_estarfm(*images, thresholds=settings.thresholds, **common)
     np.testing.assert_allclose(fast, expected, atol=1e-6, equal_nan=True)
     assert all(
         0 < used < tried
         for used, tried in zip(counts.regression_used, counts.regression_tried, strict=True)
     )
+    return counts
 
 
 def test_bands_split_between_pass_and_gathered_windows_equal_the_reference():
@@ -240,14 +247,7 @@ def test_bands_split_between_pass_and_gathered_windows_equal_the_reference():
     padded = [np.pad(a, ((0, 0), (4, 4), (4, 4)), constant_values=np.nan) for a in images]
     block = estarfm._Block(padded, settings)
     assert (block.deferred, block.dense_bands) == ([0], [1, 2])
-    counts = estarfm.FusionStats()
-    fast = estarfm.fuse(*images, settings, stats=counts)
-    expected = reference_estarfm(*images, thresholds=thresholds, **common)
-    np.testing.assert_allclose(fast, expected, atol=1e-6, equal_nan=True)
-    assert all(
-        0 < used < tried
-        for used, tried in zip(counts.regression_used, counts.regression_tried, strict=True)
-    )
+    counts = fused_like_the_reference(images, settings, common)
     # The sampled estimate of the share that tries the regression is close to the share
     # counted over the whole block (512 of its 1,020 centres sampled, evenly spaced).
     estimates = block._tried_shares(np.flatnonzero(block.centre), [0, 1, 2])
