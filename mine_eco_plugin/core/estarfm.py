@@ -106,9 +106,10 @@ DENSE_SHARE = 0.2
 #: A band where fewer than this share of the centres try the regression (estimated on a sample
 #: of TRIED_SAMPLE centres) gets its regression sums from the gathered windows of the pixels
 #: that try it (known exactly after the pass over the pairs), not from the pass itself. A
-#: gathered window costs about three times a centre's share of the pass's regression sums per
-#: band (measured: the authors' scene, 0.1 %, 11 % and 22 % of the pixels trying, 2.8–3.0 s all
-#: gathered vs 3.3–3.4 s all from the pass; a synthetic NDVI scene where all try, 4.6 s vs 3.0 s).
+#: gathered window costs a few times a centre's share of the pass's regression sums per band
+#: (measured on two threads: the authors' scene, 0.1 %, 11 % and 22 % of the pixels trying,
+#: 2.45 s all gathered vs 3.0 s all from the pass; a synthetic 500² NDVI scene where all try,
+#: 3.6 s vs 2.5 s).
 DEFER_SHARE = 0.4
 #: Pixels whose windows are gathered at once (bounds the memory of the gathered path: about
 #: 2·bands·(2w + 1)²·8 bytes each: 1.2 MB for 3 bands and w = 25).
