@@ -80,7 +80,7 @@ class MineEcoProvider(QgsProcessingProvider):
                 Setting(
                     self.name(),
                     MEMORY_SETTING,
-                    "Memory per block (MB): bounds the memory each raster algorithm uses",
+                    "Memory budget (MB): bounds the memory of each raster algorithm run",
                     256,
                     valuetype=Setting.INT,
                 )
