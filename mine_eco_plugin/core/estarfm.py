@@ -625,56 +625,62 @@ class _Block:
                 for group in _band_groups(self._regression_ranges(start, stop))
             ]
 
-        def add_weighted(pair_mask, centres, neighbour, n, denominator):
-            np.add(count[centres], pair_mask, out=count[centres])
-            if plain is not None:
-                np.multiply(
-                    plain[:, neighbour : neighbour + n], pair_mask, out=plain_product[:, :n]
-                )
-                np.add(plain_sums[:, centres], plain_product[:, :n], out=plain_sums[:, centres])
-            if weighted is None:
-                return
-            np.divide(pair_mask, denominator, out=u[:n])  # 1/D_i for similar pixels, else 0
-            np.multiply(weighted[:, neighbour : neighbour + n], u[:n], out=product[:, :n])
-            np.add(sums[:-1, centres], product[:, :n], out=sums[:-1, centres])
-            np.add(sums[-1, centres], u[:n], out=sums[-1, centres])
-
-        def denominators_of(lo, n, shift, distance):
-            """D_i = (1 − R_i)·d + ε of the neighbours p + shift and p (p = lo … lo + n − 1),
-            computed once where the two ranges overlap."""
-            if weighted is None:
-                return None, None
-            if shift < n:
-                span = denominators[: n + shift]
-                np.multiply(self.spectral[lo : lo + n + shift], distance, out=span)
-                np.add(span, epsilon, out=span)
-                return span[shift:], span[:n]
-            forward, backward = denominators[:n], denominators[n : 2 * n]
-            np.multiply(self.spectral[lo + shift : lo + shift + n], distance, out=forward)
-            np.multiply(self.spectral[lo : lo + n], distance, out=backward)
-            np.add(denominators[: 2 * n], epsilon, out=denominators[: 2 * n])
-            return forward, backward
+        # Locals for the loop, which runs once per offset.
+        planes, spectral, thresholds = self.planes, self.spectral, self.plane_thresholds
+        first = self.first
+        # Without regression sums the fine differences are not needed after the test.
+        absolute = magnitude if accumulators else diff
+        add, multiply, divide = np.add, np.multiply, np.divide
 
         with np.errstate(invalid="ignore", over="ignore"):
             for shift, distance in zip(self.shifts, self.distances, strict=True):
                 if stop_flag.is_set():
                     raise _Stopped()
                 # p + shift must be a centre or p one: p ≥ first − shift.
-                lo = max(start, self.first - shift)
+                lo = max(start, first - shift)
                 if lo >= stop:
                     continue
                 n = stop - lo
-                near, far = slice(lo, stop), slice(lo + shift, stop + shift)
-                np.subtract(self.planes[:, far], self.planes[:, near], out=diff[:, :n])
-                np.abs(diff[:, :n], out=magnitude[:, :n])
-                np.less_equal(magnitude[:, :n], self.plane_thresholds, out=test[:, :n])
+                np.subtract(
+                    planes[:, lo + shift : stop + shift], planes[:, lo:stop], out=diff[:, :n]
+                )
+                np.abs(diff[:, :n], out=absolute[:, :n])
+                np.less_equal(absolute[:, :n], thresholds, out=test[:, :n])
                 np.logical_and.reduce(test[:, :n], axis=0, out=similar[:n])
-                np.copyto(mask[:n], similar[:n])
-                forward_d, backward_d = denominators_of(lo, n, shift, distance)
-                # Centres p with neighbour p + shift, then centres p + shift with neighbour p.
-                add_weighted(mask[:n], slice(lo - base, stop - base), lo + shift, n, forward_d)
+                pair_mask = mask[:n]
+                np.copyto(pair_mask, similar[:n])
+                # Centres p with neighbour p + shift (forward), centres p + shift with
+                # neighbour p (backward).
+                forward = slice(lo - base, stop - base)
                 backward = slice(lo + shift - base, stop + shift - base)
-                add_weighted(mask[:n], backward, lo, n, backward_d)
+                for centres, neighbour in ((forward, lo + shift), (backward, lo)):
+                    add(count[centres], pair_mask, out=count[centres])
+                    if plain is not None:
+                        products = plain_product[:, :n]
+                        multiply(plain[:, neighbour : neighbour + n], pair_mask, out=products)
+                        add(plain_sums[:, centres], products, out=plain_sums[:, centres])
+                if weighted is not None:
+                    # D_i = (1 − R_i)·d + ε of the neighbours, computed once where the
+                    # forward and backward ranges overlap.
+                    if shift < n:
+                        span = denominators[: n + shift]
+                        multiply(spectral[lo : stop + shift], distance, out=span)
+                        add(span, epsilon, out=span)
+                        forward_d, backward_d = span[shift:], span[:n]
+                    else:
+                        forward_d, backward_d = denominators[:n], denominators[n : 2 * n]
+                        multiply(spectral[lo + shift : stop + shift], distance, out=forward_d)
+                        multiply(spectral[lo:stop], distance, out=backward_d)
+                        add(denominators[: 2 * n], epsilon, out=denominators[: 2 * n])
+                    weights, products = u[:n], product[:, :n]
+                    for centres, neighbour, denominator in (
+                        (forward, lo + shift, forward_d),
+                        (backward, lo, backward_d),
+                    ):
+                        divide(pair_mask, denominator, out=weights)  # 1/D_i where similar
+                        multiply(weighted[:, neighbour : neighbour + n], weights, out=products)
+                        add(sums[:-1, centres], products, out=sums[:-1, centres])
+                        add(sums[-1, centres], weights, out=sums[-1, centres])
                 for accumulate in accumulators:
                     accumulate(lo, stop, shift, diff, mask)
         groups = [(a.rows, a.totals) for a in accumulators]
