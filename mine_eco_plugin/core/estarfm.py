@@ -512,7 +512,9 @@ class _Block:
         return out
 
     # --- window sums ---------------------------------------------------------------------
-    def pair_sums(self, weighted=None, regression=False, check=None, report=None, plain=None):
+    def pair_sums(
+        self, weighted=None, regression=False, check=None, report=None, plain=None, plain_bands=None
+    ):
         """Sums over the similar pixels x_i of every centre x_c of the block, as flat float32
         arrays over the block's pixels (meaningful at the centres): the count n; if ``weighted``
         (a (K, pixels) stack of quantities q) is given, Σu_i·q(x_i) for each of its rows and Σu_i
@@ -523,8 +525,9 @@ class _Block:
 
         Returns (count, sums or None, linear (2, 2·bands, pixels) or None, quadratic
         (3, bands, pixels) or None, plain sums or None): ``plain``, a (D, pixels) stack, gives
-        the unweighted sums Σq(x_i) of its rows. The centre itself counts as similar at
-        distance 1.
+        the unweighted sums Σq(x_i) of its rows, complete at every centre, or with
+        ``plain_bands`` (the band each row stands for) at the band's candidates. The centre
+        itself counts as similar at distance 1.
 
         Pairs of pixels (p, p + o) for the offsets o of half the window are split into runs of
         consecutive p, run on ``threads`` threads; each pair is tested once and serves the
@@ -587,12 +590,16 @@ class _Block:
                 np.add(quadratic[:, rows, part], run_quadratic, out=quadratic[:, rows, part])
 
         def task(run):
-            return self._run_pairs(run[0], run[1], weighted, regression, stop_flag, plain)
+            return self._run_pairs(
+                run[0], run[1], weighted, regression, stop_flag, plain, plain_bands
+            )
 
         _in_threads(task, bounds, self.settings.threads, check, report, merge, stop_flag)
         return count, sums, linear, quadratic, plain_sums
 
-    def _run_pairs(self, start, stop, weighted, regression, stop_flag, plain=None):
+    def _run_pairs(
+        self, start, stop, weighted, regression, stop_flag, plain=None, plain_bands=None
+    ):
         """The pairs (p, p + o) with p in start … stop − 1 (and p + o a centre's possible
         neighbour), every offset o: their contributions to the sums of ``pair_sums``, in
         arrays over the pixels start … stop + reach − 1. Returns (start, count, sums,
@@ -618,11 +625,27 @@ class _Block:
         if plain is not None:
             plain_sums = np.zeros((plain.shape[0], extent), np.float32)
             plain_product = np.empty((plain.shape[0], length), np.float32)
+            # Rows of ``plain`` with the range of p whose pairs they need: all, or (rows
+            # standing for bands, ``plain_bands``) the pairs reaching the band's candidates.
+            plain_groups = [(slice(0, plain.shape[0]), start, stop)]
+            if plain_bands is not None:
+                ranges = self._candidate_ranges(start, stop, plain_bands)
+                by_row = {
+                    row: ranges[band] for row, band in enumerate(plain_bands) if band in ranges
+                }
+                plain_groups = [
+                    (
+                        slice(min(group), max(group) + 1),
+                        min(lo for lo, _ in group.values()),
+                        max(hi for _, hi in group.values()),
+                    )
+                    for group in _band_groups(by_row)
+                ]
         accumulators = []
         if regression:
             accumulators = [
                 self._regression_accumulator(group, base, extent, length)
-                for group in _band_groups(self._regression_ranges(start, stop))
+                for group in _band_groups(self._candidate_ranges(start, stop, self.dense_bands))
             ]
 
         # Locals for the loop, which runs once per offset.
@@ -653,12 +676,19 @@ class _Block:
                 # neighbour p (backward).
                 forward = slice(lo - base, stop - base)
                 backward = slice(lo + shift - base, stop + shift - base)
-                for centres, neighbour in ((forward, lo + shift), (backward, lo)):
-                    add(count[centres], pair_mask, out=count[centres])
-                    if plain is not None:
-                        products = plain_product[:, :n]
-                        multiply(plain[:, neighbour : neighbour + n], pair_mask, out=products)
-                        add(plain_sums[:, centres], products, out=plain_sums[:, centres])
+                add(count[forward], pair_mask, out=count[forward])
+                add(count[backward], pair_mask, out=count[backward])
+                if plain is not None:
+                    for rows, group_lo, group_hi in plain_groups:
+                        a, b = max(lo, group_lo), min(stop, group_hi)
+                        if a >= b:
+                            continue
+                        part = pair_mask[a - lo : b - lo]
+                        products = plain_product[: rows.stop - rows.start, : b - a]
+                        for centre, neighbour in ((a, a + shift), (a + shift, a)):
+                            into = plain_sums[rows, centre - base : centre - base + b - a]
+                            multiply(plain[rows, neighbour : neighbour + b - a], part, out=products)
+                            add(into, products, out=into)
                 if weighted is not None:
                     # D_i = (1 − R_i)·d + ε of the neighbours, computed once where the
                     # forward and backward ranges overlap.
@@ -686,13 +716,13 @@ class _Block:
         groups = [(a.rows, a.totals) for a in accumulators]
         return base, count, sums, groups, plain_sums
 
-    def _regression_ranges(self, start, stop):
-        """For each band with centres that may try the regression (``candidates``) among those
-        the pairs p = start … stop − 1 serve (start … stop + reach − 1): the range of p whose
-        pairs reach such a centre, band → (lo, hi)."""
+    def _candidate_ranges(self, start, stop, bands):
+        """For each of ``bands`` with centres that may try the regression (``candidates``)
+        among those the pairs p = start … stop − 1 serve (start … stop + reach − 1): the range
+        of p whose pairs reach such a centre, band → (lo, hi)."""
         ranges = {}
         served = slice(start, min(stop + self.reach, self.centre.size))
-        for band in self.dense_bands:
+        for band in bands:
             found = np.flatnonzero(self.candidates[band][served] & self.centre[served])
             if found.size:
                 low, high = start + int(found[0]), start + int(found[-1]) + 1
@@ -994,6 +1024,7 @@ class _Block:
             check=check,
             report=None if report is None else (lambda f: report(pairs_part * f)),
             plain=self.changes_mn,
+            plain_bands=self.deferred,
         )
         if self.deferred:
             count, plain = sums[0], sums[4]
