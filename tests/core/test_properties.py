@@ -106,8 +106,13 @@ def test_box_sum_of_ones_counts_valid_pixels(values, size):
     )
 
 
+#: Values on a 0.001 grid: scaling keeps distinct values distinct (a subnormal such as 5e-324
+#: halves to 0 and would change the order that Mann–Kendall's Z depends on).
+GRID = st.integers(-1000, 1000).map(lambda k: k / 1000.0)
+
+
 @SETTINGS
-@given(arrays(np.float64, (5, 3), elements=st.floats(-1, 1)), st.floats(-5, 5), st.floats(0.1, 10))
+@given(arrays(np.float64, (5, 3), elements=GRID), st.floats(-5, 5), st.floats(0.1, 10))
 def test_trend_invariances(series, shift, scale):
     years = [2000, 2005, 2010, 2016, 2020]
     slope, z, p, _ = trend.index_trend(series, years)
