@@ -112,7 +112,7 @@ DENSE_SHARE = 0.2
 #: 3.6 s vs 2.5 s).
 DEFER_SHARE = 0.4
 #: Pixels whose windows are gathered at once (bounds the memory of the gathered path: about
-#: 2·bands·(2w + 1)²·8 bytes each: 1.2 MB for 3 bands and w = 25).
+#: 2·bands·(2w + 1)²·8 bytes a pixel, 4 MB a batch for 3 bands and w = 25).
 GATHER_BATCH = 32
 #: A centre's gathered regression costs about this many times its share of the pass over the
 #: pairs (measured on the authors' scene: 18 µs vs 9 µs; used for the progress only).
@@ -482,6 +482,9 @@ class _Block:
             sample = centres[np.linspace(0, centres.size - 1, TRIED_SAMPLE).round().astype(int)]
         offset = self.h * self.width + self.h
         planes_view = self._window_view(self.planes)
+        coarse_views = {
+            band: self._window_view(self.coarse_rows[2 * band : 2 * band + 2]) for band in bands
+        }
         tries = {band: 0 for band in bands}
         s = self.settings
         for begin in range(0, sample.size, GATHER_BATCH):
@@ -489,8 +492,7 @@ class _Block:
             _, similar = self._gathered_similarity(batch, planes_view)
             n = similar.sum(axis=1)
             for band in bands:
-                coarse = self._window_view(self.coarse_rows[2 * band : 2 * band + 2])
-                windows = coarse[:, batch - offset].reshape(2, batch.size, -1)
+                windows = coarse_views[band][:, batch - offset].reshape(2, batch.size, -1)
                 change = np.where(similar, windows[0] - windows[1], 0).sum(axis=1)
                 tried = (
                     self.candidates[band][batch]
