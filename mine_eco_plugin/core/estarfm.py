@@ -436,7 +436,6 @@ class _Block:
         self.reach = self.shifts[-1] if self.shifts else 0
         window = np.arange(-h, h + 1)
         dy, dx = np.meshgrid(window, window, indexing="ij")
-        self.window_shifts = (dy * self.width + dx).ravel()
         self.window_distances = (1.0 + np.hypot(dy, dx) / max(h, 1)).ravel().astype(np.float32)
         self.first = h * self.width + h
         self.stop = (h + self.rows - 1) * self.width + h + self.cols
@@ -480,7 +479,6 @@ class _Block:
         sample = centres
         if centres.size > TRIED_SAMPLE:
             sample = centres[np.linspace(0, centres.size - 1, TRIED_SAMPLE).round().astype(int)]
-        offset = self.h * self.width + self.h
         planes_view = self._window_view(self.planes)
         coarse_views = {
             band: self._window_view(self.coarse_rows[2 * band : 2 * band + 2]) for band in bands
@@ -492,7 +490,7 @@ class _Block:
             _, similar = self._gathered_similarity(batch, planes_view)
             n = similar.sum(axis=1)
             for band in bands:
-                windows = coarse_views[band][:, batch - offset].reshape(2, batch.size, -1)
+                windows = self._windows(coarse_views[band], batch)
                 change = np.where(similar, windows[0] - windows[1], 0).sum(axis=1)
                 tried = (
                     self.candidates[band][batch]
@@ -787,44 +785,45 @@ class _Block:
         centres = np.asarray(centres, dtype=np.int64)
         count = np.zeros(centres.size)
         sums = np.zeros((weighted.shape[0] + 1, centres.size))
+        planes_view = self._window_view(self.planes)
+        spectral_view = self._window_view(self.spectral[np.newaxis])
+        quantities_view = self._window_view(weighted)
         for begin in range(0, centres.size, GATHER_BATCH):
             part = slice(begin, begin + GATHER_BATCH)
             batch = centres[part]
-            index = batch[:, None] + self.window_shifts[None, :]
-            similar = np.ones(index.shape, bool)
-            for plane, threshold in zip(self.planes, self.plane_thresholds[:, 0], strict=True):
-                similar &= np.abs(plane[index] - plane[batch][:, None]) <= threshold
+            _, similar = self._gathered_similarity(batch, planes_view)
             count[part] = similar.sum(axis=1)
-            u = np.float32(1) / (
-                self.spectral[index] * self.window_distances[None, :] + np.float32(WEIGHT_EPSILON)
-            )
+            spectral = self._windows(spectral_view, batch)[0]
+            u = np.float32(1) / (spectral * self.window_distances + np.float32(WEIGHT_EPSILON))
             u = np.where(similar, u, np.float32(0))
-            for row, quantity in enumerate(weighted):
-                sums[row, part] = (u * quantity[index]).sum(axis=1, dtype=np.float64)
+            quantities = self._windows(quantities_view, batch)
+            sums[:-1, part] = (u * quantities).sum(axis=2, dtype=np.float64)
             sums[-1, part] = u.sum(axis=1, dtype=np.float64)
         return count, sums
 
     def _window_view(self, rows: np.ndarray) -> np.ndarray:
         """A strided view (K, positions, 2w + 1, 2w + 1) of a (K, pixels) stack of rows whose
         [:, c − reach] is the window of centre c (no copy; indexing it gathers windows as runs
-        of contiguous rows)."""
-        h, width = self.h, self.width
-        offset = h * width + h
-        step = rows.strides[1]
+        of contiguous rows; see ``_windows``). The window reaches ``reach`` = w·width + w pixels
+        either side of its centre."""
+        h, step = self.h, rows.strides[1]
         return as_strided(
             rows,
-            (rows.shape[0], rows.shape[1] - 2 * offset, 2 * h + 1, 2 * h + 1),
-            (rows.strides[0], step, width * step, step),
+            (rows.shape[0], rows.shape[1] - 2 * self.reach, 2 * h + 1, 2 * h + 1),
+            (rows.strides[0], step, self.width * step, step),
             writeable=False,
         )
+
+    def _windows(self, view, centres):
+        """The windows of ``centres`` (flat indices) from a ``_window_view``: a (K, k,
+        (2w + 1)²) copy, window pixels row by row."""
+        return view[:, centres - self.reach].reshape(view.shape[0], centres.size, -1)
 
     def _gathered_similarity(self, batch, planes_view):
         """For centres ``batch`` (flat indices): the signed differences F(x_i) − F(x_c) of
         every fine plane over their windows, (2·bands, k, (2w + 1)²) float32, and the
         similarity of Eq. 13, (k, (2w + 1)²) bool."""
-        offset = self.h * self.width + self.h
-        rows = self.planes.shape[0]
-        diff = planes_view[:, batch - offset].reshape(rows, batch.size, -1)
+        diff = self._windows(planes_view, batch)
         np.subtract(diff, self.planes[:, batch][:, :, None], out=diff)
         within = np.abs(diff) <= self.plane_thresholds[:, :, None]
         return diff, np.logical_and.reduce(within, axis=0)
@@ -842,7 +841,6 @@ class _Block:
         if not any(pixels.size for pixels in tried.values()):
             return totals
         union = np.unique(np.concatenate(list(tried.values())))
-        offset = self.h * self.width + self.h
         planes_view = self._window_view(self.planes)
         coarse_views = {
             band: self._window_view(self.coarse_rows[2 * band : 2 * band + 2]) for band in tried
@@ -861,7 +859,7 @@ class _Block:
                 rows = np.searchsorted(batch, centres)
                 mask = weight[rows]
                 coarse = self.coarse_rows[2 * band : 2 * band + 2]
-                a = coarse_views[band][:, centres - offset].reshape(2, centres.size, -1)
+                a = self._windows(coarse_views[band], centres)
                 np.subtract(a, coarse[:, centres][:, :, None], out=a)
                 b = diff[2 * band : 2 * band + 2, rows]
                 np.multiply(a, mask, out=a)
