@@ -81,31 +81,29 @@ WEIGHT_COLUMNS = {
     "maximum": "Maximum",
 }
 WEIGHT_SUMS = ("objective", "subjective", "combined", "weight")
-#: The index over weight_sensitivity's draws: (parameter, description, help), and the row
-#: label of each in the section's interval table.
+#: The index over weight_sensitivity's draws: (parameter, description, help, row label in the
+#: section's interval table).
 INTERVAL_INPUTS = (
     (
         "SENSITIVITY_MEAN",
         "Index, mean over the weight draws",
         "weight_sensitivity OUTPUT_MEAN: its mean, minimum and maximum over the valid pixels.",
+        "Mean over the draws",
     ),
     (
         "SENSITIVITY_LOW",
         "Index, 5 % percentile of the weight draws",
         "weight_sensitivity OUTPUT_LOW; with SENSITIVITY_HIGH the width of the 90 % interval "
         "(HIGH − LOW) is mapped and summarised.",
+        "5 % percentile of the draws",
     ),
     (
         "SENSITIVITY_HIGH",
         "Index, 95 % percentile of the weight draws",
         "weight_sensitivity OUTPUT_HIGH.",
+        "95 % percentile of the draws",
     ),
 )
-INTERVAL_ROWS = {
-    "SENSITIVITY_MEAN": "Mean over the draws",
-    "SENSITIVITY_LOW": "5 % percentile of the draws",
-    "SENSITIVITY_HIGH": "95 % percentile of the draws",
-}
 TEXT_COLUMNS = ("code", "trend", "name", "indicator", "criterion", "criteria", "category", "level")
 
 
@@ -227,7 +225,7 @@ class HtmlReport(MineEcoAlgorithm):
             "weight_sensitivity OUTPUT_INFLUENCE: each indicator's weight, the range of its "
             "drawn weights and Spearman's ρ with the study-area mean index, by rank.",
         )
-        for name, description, help_text in INTERVAL_INPUTS:
+        for name, description, help_text, _ in INTERVAL_INPUTS:
             self.add_raster(name, description, help_text, optional=True)
         self.add_raster(
             "TREND",
@@ -385,7 +383,7 @@ class HtmlReport(MineEcoAlgorithm):
             "INDEX": self._rasters(parameters, "INDEX", context),
             "CLASSES": self._rasters(parameters, "CLASSES", context),
             "STABILITY": self._rasters(parameters, "STABILITY", context),
-            **{name: self._rasters(parameters, name, context) for name, _, _ in INTERVAL_INPUTS},
+            **{name: self._rasters(parameters, name, context) for name, *_ in INTERVAL_INPUTS},
             "TREND": self._rasters(parameters, "TREND", context),
             "NPP": self._rasters(parameters, "NPP", context),
             "CORRELATION": self._rasters(parameters, "CORRELATION", context),
@@ -572,7 +570,7 @@ class ReportBuilder:
             add(self.class_sections(inputs["CLASSES"], years["CLASSES"], sections))
         if tables["WEIGHTS"] is not None:
             add(self.weights_section(*tables["WEIGHTS"]))
-        interval = [(name, inputs[name][0]) for name, _, _ in INTERVAL_INPUTS if inputs[name]]
+        interval = [(name, inputs[name][0]) for name, *_ in INTERVAL_INPUTS if inputs[name]]
         if inputs["STABILITY"] or interval or tables["INFLUENCE"] is not None:
             add(self.sensitivity_section(inputs["STABILITY"], interval, tables["INFLUENCE"]))
         if inputs["TREND"]:
@@ -856,7 +854,8 @@ class ReportBuilder:
             memory_mb=self.memory_mb,
             monitor=self.span(),
         )
-        labels = [INTERVAL_ROWS[name] for name in names]
+        row_labels = {name: row for name, *_, row in INTERVAL_INPUTS}
+        labels = [row_labels[name] for name in names]
         labels += ["Width of the 90 % interval (95 % − 5 %)"] if width else []
         rows = _summary_rows(labels, summaries)
         table = report.html_table(
