@@ -66,8 +66,10 @@ def _model_outputs(prefix: dict[str, str], folder: Path) -> dict[str, str]:
     return {key: str(folder / f"{key.split(':')[1]}{suffix}") for key, suffix in prefix.items()}
 
 
-#: Weight vectors drawn by the first study's optional sensitivity step in the demo.
+#: Weight vectors drawn by the first study's optional sensitivity step in the demo, and the
+#: model inputs that run it (also listed among the report's parameters).
 SENSITIVITY_DRAWS = 200
+SENSITIVITY_STEP = {"RUN_SENSITIVITY": True, "SENSITIVITY_DRAWS": SENSITIVITY_DRAWS, "SEED": 42}
 RESILIENCE_OUTPUTS = {
     **{
         f"{child}:{name}": ".tif"
@@ -189,9 +191,7 @@ def resilience_step(
     results = run_algorithm(
         "resilience_evaluation",
         **inputs,
-        RUN_SENSITIVITY=True,
-        SENSITIVITY_DRAWS=SENSITIVITY_DRAWS,
-        SEED=42,
+        **SENSITIVITY_STEP,
         **_model_outputs(RESILIENCE_OUTPUTS, out),
     )
     named = {key.split(":")[-1]: value for key, value in results.items()}
@@ -380,9 +380,7 @@ def report_step(
             "TAU": 1,
             "L_UP": 0,
             "L_DOWN": 0,
-            "RUN_SENSITIVITY": True,
-            "SENSITIVITY_DRAWS": SENSITIVITY_DRAWS,
-            "SEED": 42,
+            **SENSITIVITY_STEP,
         },
         "npp_drivers": {
             "POINTS": 1000,
