@@ -610,7 +610,6 @@ class _Block:
         rows = self.planes.shape[0]
         count = np.zeros(extent, np.float32)
         diff = np.empty((rows, length), np.float32)
-        magnitude = np.empty((rows, length), np.float32)
         test = np.empty((rows, length), bool)
         similar = np.empty(length, bool)
         mask = np.empty(length, np.float32)
@@ -651,8 +650,9 @@ class _Block:
         # Locals for the loop, which runs once per offset.
         planes, spectral, thresholds = self.planes, self.spectral, self.plane_thresholds
         first = self.first
-        # Without regression sums the fine differences are not needed after the test.
-        absolute = magnitude if accumulators else diff
+        # The regression sums need the signed fine differences after the test; otherwise the
+        # absolute values overwrite them.
+        absolute = np.empty((rows, length), np.float32) if accumulators else diff
         add, multiply, divide = np.add, np.multiply, np.divide
 
         with np.errstate(invalid="ignore", over="ignore"):
