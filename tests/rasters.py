@@ -36,14 +36,20 @@ def write_raster(
     pixel: float = 30.0,
     nodata: float | None = None,
     dtype: int = gdal.GDT_Float32,
+    orientation: str = "north-up",
 ) -> str:
-    """Write ``data`` ((rows, cols) or (bands, rows, cols)) as a north-up GeoTIFF."""
+    """Write ``data`` ((rows, cols) or (bands, rows, cols)) as a GeoTIFF whose pixel (0, 0)
+    has its north-west corner at ``origin``, rows running south and columns east.
+
+    ``orientation`` stores the same map in another layout (see ``ORIENTATIONS``): the map
+    coordinates of every value stay those of the north-up file."""
     data = np.asarray(data)
     if data.ndim == 2:
         data = data[np.newaxis]
+    data, geotransform = oriented(data, origin, pixel, orientation)
     bands, rows, cols = data.shape
     dataset = gdal.GetDriverByName("GTiff").Create(str(path), cols, rows, bands, dtype)
-    dataset.SetGeoTransform((origin[0], pixel, 0.0, origin[1], 0.0, -pixel))
+    dataset.SetGeoTransform(geotransform)
     if epsg is not None:
         srs = osr.SpatialReference()
         srs.ImportFromEPSG(epsg)
@@ -55,6 +61,44 @@ def write_raster(
         band.WriteArray(data[i])
     dataset = None
     return str(path)
+
+
+#: Layouts of one map: "north-up" (GDAL's usual), "south-up" (rows stored south to north, a
+#: positive pixel height), "east-west" (columns stored east to west, a negative pixel width),
+#: "south-up east-west" (both), and "rotated" (rows and columns swapped: the geotransform's
+#: rotation terms carry the pixel size, a 90° rotation of the stored array).
+ORIENTATIONS = ("north-up", "south-up", "east-west", "south-up east-west", "rotated")
+
+
+def oriented(data: np.ndarray, origin, pixel: float, orientation: str):
+    """(bands, rows, cols) north-up ``data`` stored in ``orientation``: (array, geotransform)."""
+    x0, y0 = origin
+    rows, cols = data.shape[1:]
+    if orientation == "north-up":
+        return data, (x0, pixel, 0.0, y0, 0.0, -pixel)
+    if orientation == "south-up":
+        return data[:, ::-1], (x0, pixel, 0.0, y0 - rows * pixel, 0.0, pixel)
+    if orientation == "east-west":
+        return data[:, :, ::-1], (x0 + cols * pixel, -pixel, 0.0, y0, 0.0, -pixel)
+    if orientation == "south-up east-west":
+        return data[:, ::-1, ::-1], (x0 + cols * pixel, -pixel, 0.0, y0 - rows * pixel, 0.0, pixel)
+    if orientation == "rotated":
+        # Stored pixel (r, c) is map pixel (c, r): x = x0 + r·pixel, y = y0 − c·pixel.
+        return data.transpose(0, 2, 1), (x0, 0.0, pixel, y0, -pixel, 0.0)
+    raise ValueError(f"unknown orientation {orientation!r}")
+
+
+def north_up(values: np.ndarray, dataset: gdal.Dataset) -> np.ndarray:
+    """``values`` ((bands, rows, cols) as stored in ``dataset``) in north-up order, for
+    comparing files of different layouts pixel by pixel at the same map coordinates."""
+    _, dx, rx, _, ry, dy = dataset.GetGeoTransform()
+    if rx or ry:
+        raise ValueError("a rotated file has no north-up order")
+    if dy > 0:
+        values = values[:, ::-1]
+    if dx < 0:
+        values = values[:, :, ::-1]
+    return values
 
 
 def read_raster(path) -> tuple[np.ndarray, gdal.Dataset]:

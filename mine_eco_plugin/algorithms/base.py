@@ -482,7 +482,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
     def monitor(feedback) -> Monitor:
         if feedback is None:
             return Monitor()
-        return Monitor(feedback.setProgress, feedback.isCanceled)
+        return Monitor(feedback.setProgress, feedback.isCanceled, warn=feedback.pushWarning)
 
     def skipped(self, parameters, context) -> bool:
         """True when the RUN switch (``add_run_switch``) is off."""

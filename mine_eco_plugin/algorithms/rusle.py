@@ -414,6 +414,7 @@ def route_dem(source: RasterSource, depressions: str, monitor, feedback=None):
         bands=source.bands,
         crs_wkt=source.crs_wkt,
         nodata=source.nodata,
+        warn=monitor.warn,
     )
     try:
         dem = raster.read(Window(0, 0, grid.width, grid.height))[0]

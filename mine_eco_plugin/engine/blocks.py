@@ -45,7 +45,9 @@ class RasterSource:
 
 
 class Monitor:
-    """Progress (0–100) and cancellation callbacks, split into spans for multi-pass work."""
+    """Progress (0–100), cancellation and warning callbacks, split into spans for multi-pass
+    work. ``warn`` receives each distinct warning once per run (its spans included), however
+    many passes read the input that causes it."""
 
     def __init__(
         self,
@@ -53,11 +55,20 @@ class Monitor:
         canceled: Callable[[], bool] | None = None,
         start: float = 0.0,
         end: float = 100.0,
+        warn: Callable[[str], None] | None = None,
+        _warned: set[str] | None = None,
     ):
         self._progress = progress
         self._canceled = canceled
         self.start = start
         self.end = end
+        self._warn = warn
+        self._warned = set() if _warned is None else _warned
+
+    def warn(self, message: str) -> None:
+        if self._warn is not None and message not in self._warned:
+            self._warned.add(message)
+            self._warn(message)
 
     def check(self) -> None:
         if self._canceled is not None and self._canceled():
@@ -71,18 +82,29 @@ class Monitor:
         """A monitor for the part [first, last] (fractions of this one)."""
         width = self.end - self.start
         return Monitor(
-            self._progress, self._canceled, self.start + width * first, self.start + width * last
+            self._progress,
+            self._canceled,
+            self.start + width * first,
+            self.start + width * last,
+            self._warn,
+            self._warned,
         )
 
 
 def resolve_grid(sources: Sequence[RasterSource], reference: RasterSource | None = None) -> Grid:
-    """The output grid: the reference's, else the first input's. Every input needs a CRS."""
+    """The output grid: the reference's, else the first input's, as stored (a south-up grid
+    stays south-up, pixel for pixel). Every input needs a CRS; a rotated grid is refused."""
     anchor = reference or sources[0]
     dataset = open_dataset(anchor.path, anchor.parameter)
     wkt = require_crs(dataset, anchor.parameter, anchor.crs_wkt)
     grid = Grid.of(dataset, wkt)
-    if not grid.is_north_up:
-        raise EngineError(anchor.parameter, "is rotated; only north-up grids are supported")
+    if grid.is_rotated:
+        raise EngineError(
+            anchor.parameter,
+            "is rotated (its geotransform has non-zero rotation terms); the output grid must "
+            "have rows and columns along the CRS axes. Warp it first (Raster ▸ Projections ▸ "
+            "Warp, or gdalwarp), or put an input that is not rotated first",
+        )
     return grid
 
 
@@ -112,7 +134,9 @@ def plan_windows(
     ]
 
 
-def _open_all(sources: Sequence[RasterSource], grid: Grid, dtype) -> list[AlignedRaster]:
+def _open_all(
+    sources: Sequence[RasterSource], grid: Grid, dtype, monitor: Monitor | None = None
+) -> list[AlignedRaster]:
     return [
         AlignedRaster(
             s.path,
@@ -123,6 +147,7 @@ def _open_all(sources: Sequence[RasterSource], grid: Grid, dtype) -> list[Aligne
             crs_wkt=s.crs_wkt,
             nodata=s.nodata,
             dtype=dtype,
+            warn=monitor.warn if monitor is not None else None,
         )
         for s in sources
     ]
@@ -216,7 +241,7 @@ def run_blocks(
     """
     monitor = monitor or Monitor()
     grid = grid or resolve_grid(sources)
-    rasters = _open_all(sources, grid, dtype)
+    rasters = _open_all(sources, grid, dtype, monitor)
     in_bands = sum(r.band_count for r in rasters)
     out_bands = sum(t.bands for t in targets if t is not None)
     bytes_per_pixel = (in_bands + out_bands) * np.dtype(dtype).itemsize * work_factor
@@ -264,7 +289,7 @@ def scan(
     """A read-only pass: ``visit(window, *blocks)`` for every block (statistics, sampling)."""
     monitor = monitor or Monitor()
     grid = grid or resolve_grid(sources)
-    rasters = _open_all(sources, grid, dtype)
+    rasters = _open_all(sources, grid, dtype, monitor)
     bytes_per_pixel = sum(r.band_count for r in rasters) * np.dtype(dtype).itemsize * work_factor
     windows = _plan(grid, bytes_per_pixel, memory_mb, halo)
     previous_cache = _bounded_cache(memory_mb)
@@ -295,7 +320,7 @@ def block_values(
     passes = {"done": 0}
 
     def one_pass() -> Iterator[np.ndarray]:
-        rasters = _open_all([source], grid, np.float32)
+        rasters = _open_all([source], grid, np.float32, monitor)
         previous_cache = _bounded_cache(memory_mb)
         try:
             windows = _plan(grid, rasters[0].band_count * 4 * 3, memory_mb)
@@ -305,7 +330,7 @@ def block_values(
             part = monitor.span(1 - 0.5**step, 1 - 0.5 ** (step + 1))
             for index, _, blocks in _iterate(rasters, windows, 0, part):
                 values = blocks[0][band]
-                yield values[~np.isnan(values)]
+                yield values[np.isfinite(values)]
                 part.report((index + 1) / len(windows))
         finally:
             gdal.SetCacheMax(previous_cache)

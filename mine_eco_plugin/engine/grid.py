@@ -1,14 +1,25 @@
 """Output grids and inputs aligned onto them.
 
-An algorithm's output grid is the grid of its first raster input, or of a reference layer. Every
-other input is brought onto that grid on the fly through a GDAL warped VRT: nothing is written to
-disk and only the pixels of the block being read are resampled.
+An algorithm's output grid is the grid of its first raster input, or of a reference layer, as
+stored: a south-up grid (positive pixel height) or an east-to-west one stays so, pixel for
+pixel. Every other input is brought onto that grid on the fly: read directly when it covers the
+same pixels (in the same or the mirrored row or column order), otherwise through a GDAL warped
+VRT (always north-up, so its rows and columns are mirrored on reading when the output grid runs
+the other way). Nothing is written to disk and only the pixels of the block being read are
+resampled.
+
+Reading also makes non-finite values (±Inf) NoData, and an int16 band that declares no NoData
+value reads −32768 (the type's minimum, the usual void of DEMs) as NoData; both are counted and
+reported through the ``warn`` callback.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from osgeo import gdal, osr
@@ -43,7 +54,11 @@ class Window:
 
 @dataclass(frozen=True)
 class Grid:
-    """A north-up raster grid: size, geotransform (GDAL order) and CRS as WKT."""
+    """A raster grid: size, geotransform (GDAL order) and CRS as WKT.
+
+    Rows may run north to south (the usual negative pixel height) or south to north, columns
+    west to east or east to west; rotated grids (geotransform[2] or [4] non-zero) cannot be the
+    output grid (``resolve_grid`` refuses them)."""
 
     width: int
     height: int
@@ -69,15 +84,44 @@ class Grid:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        """(xmin, ymin, xmax, ymax) in the grid's CRS."""
-        x0, dx, _, y0, _, dy = self.geotransform
-        xs = (x0, x0 + dx * self.width)
-        ys = (y0, y0 + dy * self.height)
+        """(xmin, ymin, xmax, ymax) in the grid's CRS (of its four corners, so also for a
+        rotated grid)."""
+        x0, dx, rx, y0, ry, dy = self.geotransform
+        corners = [(c, r) for c in (0, self.width) for r in (0, self.height)]
+        xs = [x0 + c * dx + r * rx for c, r in corners]
+        ys = [y0 + c * ry + r * dy for c, r in corners]
         return min(xs), min(ys), max(xs), max(ys)
 
     @property
+    def is_rotated(self) -> bool:
+        """True when rows or columns are not parallel to the CRS axes."""
+        return self.geotransform[2] != 0 or self.geotransform[4] != 0
+
+    @property
     def is_north_up(self) -> bool:
-        return self.geotransform[2] == 0 and self.geotransform[4] == 0
+        """Not rotated, columns west to east and rows north to south (GDAL's usual layout)."""
+        return not self.is_rotated and self.geotransform[1] > 0 and self.geotransform[5] < 0
+
+    def north_up(self) -> Grid:
+        """The same pixels in north-up order (rows north to south, columns west to east); the
+        grid itself when it already is. Only for grids that are not rotated."""
+        if self.is_north_up:
+            return self
+        xmin, ymin, xmax, ymax = self.bounds
+        return Grid(
+            self.width,
+            self.height,
+            (xmin, self.pixel_width, 0.0, ymax, 0.0, -self.pixel_height),
+            self.crs_wkt,
+        )
+
+    def flips(self, other: Grid) -> tuple[bool, bool]:
+        """(rows, columns): whether ``other`` runs the other way than this grid along each
+        axis (two grids that are not rotated)."""
+        return (
+            (self.geotransform[5] > 0) != (other.geotransform[5] > 0),
+            (self.geotransform[1] < 0) != (other.geotransform[1] < 0),
+        )
 
     def srs(self) -> osr.SpatialReference:
         srs = osr.SpatialReference()
@@ -110,7 +154,7 @@ class Grid:
 
     def pixel_centres(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
         """Map coordinates of the pixel centres of ``window``: x of its columns, y of its rows
-        (north-up grids)."""
+        (grids that are not rotated, whichever way their rows and columns run)."""
         x0, dx, _, y0, _, dy = self.geotransform
         x = x0 + (window.col + np.arange(window.width) + 0.5) * dx
         y = y0 + (window.row + np.arange(window.height) + 0.5) * dy
@@ -164,12 +208,48 @@ def overlaps(grid: Grid, target: Grid) -> bool:
     return finite and xmin < txmax and xmax > txmin and ymin < tymax and ymax > tymin
 
 
+#: An int16 band that declares no NoData value reads this value (the type's minimum, the void
+#: of SRTM and of many DEM exports) as NoData.
+INT16_VOID = -32768
+
+
+def _value_count(path: str, band: int, value: float) -> int:
+    """Cells of ``band`` of ``path`` equal to ``value``, read in strips of about 4 M pixels;
+    remembered per file version (path, size, modification time)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return _count_cells(path, band, value)
+    return _count_cells_cached(path, band, value, (status.st_size, status.st_mtime_ns))
+
+
+def _count_cells(path: str, band: int, value: float) -> int:
+    dataset = gdal.Open(path, gdal.GA_ReadOnly)
+    raster = dataset.GetRasterBand(band)
+    width, height = dataset.RasterXSize, dataset.RasterYSize
+    rows = max(1, 2**22 // max(width, 1))
+    return sum(
+        int(np.count_nonzero(raster.ReadAsArray(0, row, width, min(rows, height - row)) == value))
+        for row in range(0, height, rows)
+    )
+
+
+@lru_cache(maxsize=64)
+def _count_cells_cached(path: str, band: int, value: float, version: tuple) -> int:
+    return _count_cells(path, band, value)
+
+
 class AlignedRaster:
     """One input raster seen on the output grid, read block by block as float with NaN NoData.
 
-    When the input already lies on the grid it is read directly; otherwise a warped VRT
-    resamples it (``resampling``: nearest for classes, bilinear for continuous values).
-    Pixels the input does not cover, its NoData values and masked pixels all read as NaN.
+    When the input covers the grid's pixels (in the same order, or with rows or columns
+    mirrored: a south-up copy of a north-up grid) it is read directly, mirrored as needed;
+    otherwise a warped VRT resamples it (``resampling``: nearest for classes, bilinear for
+    continuous values) onto the grid's north-up twin, mirrored on reading when the grid runs
+    the other way. Rotated inputs are resampled too; a rotated output grid is not supported.
+    Pixels the input does not cover, its NoData values, masked pixels and ±Inf all read as NaN.
+    An int16 band without a NoData value reads −32768 as NoData (``INT16_VOID``). ``warn``
+    receives one message for each of these two rules that changed a value.
     """
 
     def __init__(
@@ -183,9 +263,13 @@ class AlignedRaster:
         crs_wkt: str | None = None,
         nodata: float | None = None,
         dtype: type = np.float32,
+        warn: Callable[[str], None] | None = None,
     ):
         self.parameter = parameter
         self.dtype = np.dtype(dtype)
+        self._warn = warn
+        #: ±Inf values read inside the blocks' windows (halos not counted).
+        self.infinite = 0
         source = open_dataset(path, parameter)
         count = source.RasterCount
         self.bands = tuple(bands) if bands else tuple(range(1, count + 1))
@@ -194,26 +278,57 @@ class AlignedRaster:
                 raise EngineError(parameter, f"has {count} band(s); band {band} does not exist")
         wkt = require_crs(source, parameter, crs_wkt)
         own_grid = Grid.of(source, wkt)
-        self.nodata = [
-            nodata if nodata is not None else source.GetRasterBand(b).GetNoDataValue()
-            for b in self.bands
-        ]
+        self.nodata = [self._nodata(source, path, b, nodata) for b in self.bands]
         self._source = source
+        if grid.is_rotated:
+            raise EngineError(parameter, "cannot be aligned to a rotated output grid")
+        #: Whether rows / columns of ``self.dataset`` run the other way than the grid's.
+        self.flips = (False, False)
         if own_grid.matches(grid):
             self.dataset = source
             self.band_list = list(self.bands)
             self.warped = False
+        elif not own_grid.is_rotated and own_grid.north_up().matches(grid.north_up()):
+            # The same pixels stored in the other row (or column) order: no resampling.
+            self.dataset = source
+            self.band_list = list(self.bands)
+            self.warped = False
+            self.flips = grid.flips(own_grid)
         else:
-            if not own_grid.is_north_up:
-                raise EngineError(parameter, "is rotated; only north-up rasters can be aligned")
             if not overlaps(own_grid, grid):
                 raise EngineError(
                     parameter, "does not overlap the output grid (check extents and CRS)"
                 )
-            self.dataset = self._warp(source, own_grid, grid, resampling)
+            twin = grid.north_up()
+            self.dataset = self._warp(source, own_grid, twin, resampling)
             self.band_list = list(range(1, len(self.bands) + 1))
             self.warped = True
+            self.flips = grid.flips(twin)
         self._mask_bands = self._explicit_masks()
+
+    def _nodata(self, source, path: str, band: int, override: float | None) -> float | None:
+        """The band's NoData value: ``override``, the file's, or −32768 for an int16 band that
+        declares none and holds that value (reported through ``warn`` with the count)."""
+        if override is not None:
+            return override
+        raster = source.GetRasterBand(band)
+        value = raster.GetNoDataValue()
+        if value is not None or raster.DataType != gdal.GDT_Int16:
+            return value
+        voids = _value_count(path, band, INT16_VOID)
+        if not voids:
+            return None
+        self._report(
+            f"{self.parameter}: band {band} is int16 without a declared NoData value; its "
+            f"{voids:,} cells of {INT16_VOID} (the int16 minimum, the usual void value) are "
+            f"read as NoData. Declare the NoData value to confirm (gdal_edit.py -a_nodata "
+            f"{INT16_VOID}), or another one if these cells are data."
+        )
+        return float(INT16_VOID)
+
+    def _report(self, message: str) -> None:
+        if self._warn is not None:
+            self._warn(message)
 
     def _warp(self, source, own_grid, grid, resampling):
         # A band subset first (cheap VRT), so the warper touches only the bands we read.
@@ -269,6 +384,12 @@ class AlignedRaster:
         width, height = self.dataset.RasterXSize, self.dataset.RasterYSize
         col0, row0 = window.col - halo, window.row - halo
         col1, row1 = window.col + window.width + halo, window.row + window.height + halo
+        flip_rows, flip_cols = self.flips
+        # The window in the order of the dataset's own rows and columns.
+        if flip_rows:
+            row0, row1 = height - row1, height - row0
+        if flip_cols:
+            col0, col1 = width - col1, width - col0
         c0, r0 = max(col0, 0), max(row0, 0)
         c1, r1 = min(col1, width), min(row1, height)
         if c1 <= c0 or r1 <= r0:
@@ -292,13 +413,34 @@ class AlignedRaster:
                     if mask is not None:
                         valid = mask.ReadAsArray(c0, r0, c1 - c0, r1 - r0)
                         data[i][valid == 0] = np.nan
-        if (c0, r0, c1, r1) == (col0, row0, col1, row1):
-            return data  # entirely inside the raster: no padding, no copy
-        out = np.full((len(self.bands), row1 - row0, col1 - col0), np.nan, dtype=self.dtype)
-        out[:, r0 - row0 : r1 - row0, c0 - col0 : c1 - col0] = data
-        return out
+        infinite = np.isinf(data)
+        if infinite.any():
+            # Counted inside the window only (halos overlap the neighbouring blocks).
+            inside = infinite[
+                :,
+                max(r0, row0 + halo) - r0 : min(r1, row1 - halo) - r0,
+                max(c0, col0 + halo) - c0 : min(c1, col1 - halo) - c0,
+            ]
+            self.infinite += int(np.count_nonzero(inside))
+            data[infinite] = np.nan
+        if (c0, r0, c1, r1) != (col0, row0, col1, row1):
+            out = np.full((len(self.bands), row1 - row0, col1 - col0), np.nan, dtype=self.dtype)
+            out[:, r0 - row0 : r1 - row0, c0 - col0 : c1 - col0] = data
+            data = out
+        if flip_rows or flip_cols:
+            rows = slice(None, None, -1 if flip_rows else 1)
+            cols = slice(None, None, -1 if flip_cols else 1)
+            data = np.ascontiguousarray(data[:, rows, cols])
+        return data
 
     def close(self) -> None:
+        """Release the files; report the ±Inf values read as NoData, if any."""
+        if self.infinite:
+            self._report(
+                f"{self.parameter}: {self.infinite:,} values of ±Inf (infinite, e.g. from a "
+                "division by zero) were read as NoData"
+            )
+            self.infinite = 0
         self.dataset = None
         self._source = None
         self._subset = None
