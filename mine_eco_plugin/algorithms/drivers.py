@@ -42,9 +42,11 @@ CORRELATION_CLASSES = (
 SAMPLING_HELP = (
     "Random points: a uniform random sample without replacement of POINTS pixels among those "
     "valid (not NoData) in the target and every driver, drawn by bottom-k (priority) sampling: "
-    "each pixel gets a pseudo-random key from SEED and its position (SplitMix64) and the POINTS "
-    "smallest keys are kept, in one streaming pass. The sample depends only on SEED, POINTS and "
-    "the valid pixels — not on the block size — and the same SEED and POINTS pick the same "
+    "each pixel gets a pseudo-random key from SEED and its position (SplitMix64; row and column "
+    "counted from the north-west corner) and the POINTS smallest keys are kept, in one "
+    "streaming pass. The sample depends only on SEED, POINTS and the valid pixels — not on the "
+    "block size, nor on whether the grid is stored north-up or south-up — and the same SEED "
+    "and POINTS pick the same "
     "pixels in pearson_correlation and rf_driver_contribution."
 )
 
@@ -81,7 +83,10 @@ def sample_random_pixels(sources, count, seed, *, grid, memory_mb, monitor) -> P
         rows, cols = np.nonzero(valid)
         if rows.size == 0:
             return
-        index = (rows + window.row).astype(np.int64) * grid.width + (cols + window.col)
+        # Keys and order come from the north-up position, so that the same seed samples the
+        # same map cells whichever way the grid's rows and columns run.
+        north, west = grid.north_up_position(rows + window.row, cols + window.col)
+        index = north.astype(np.int64) * grid.width + west
         keys = drivers.pixel_keys(seed, index)
         if keys.size > count:
             keep = np.argpartition(keys, count - 1)[:count]
@@ -90,7 +95,8 @@ def sample_random_pixels(sources, count, seed, *, grid, memory_mb, monitor) -> P
 
     engine.scan(visit, sources, grid=grid, memory_mb=memory_mb, monitor=monitor)
     index, values = reservoir.result()
-    return PixelSample(index, values, grid)
+    rows, cols = grid.north_up_position(*np.divmod(index, grid.width))
+    return PixelSample(rows * grid.width + cols, values, grid)
 
 
 def sample_at_pixels(sources, index, *, grid, memory_mb, monitor) -> PixelSample:

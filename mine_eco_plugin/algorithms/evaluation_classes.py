@@ -332,6 +332,19 @@ def _codes(values, name):
         raise engine.EngineError(name, str(error)) from None
 
 
+def _class_codes(values, name):
+    """Class codes of a block for transitions: ``_codes``, and an error naming the parameter
+    for a code whose transition codes would not fit the output (see ``transition_type``)."""
+    codes = _codes(values, name)
+    largest = int(codes.max(initial=-1))
+    if largest > classes.MAX_TRANSITION_CLASS:
+        try:
+            classes.transition_type(largest)
+        except ValueError as error:
+            raise engine.EngineError(name, str(error)) from None
+    return codes
+
+
 def _category_names(path: str) -> list[str]:
     try:
         dataset = gdal.Open(path)
@@ -353,7 +366,9 @@ class ChangeAnalysis(MineEcoAlgorithm):
         "classes (decrease / stable / increase beyond ±THRESHOLD) and a table of their areas, "
         "the means of both dates and the growth rate of the mean (the first study's §4.1 "
         "comparison of years). Class mode: transition codes before·F + after (F = 10 for "
-        "codes 0–9, 100 for codes up to 99, …) styled by direction, and the transition matrix "
+        "codes 0–9, 100 for codes up to 99, …; uint16, or uint32 from 65,535 on; class codes "
+        "above 42,949 are an error, as their transition codes would not fit) styled by "
+        "direction, and the transition matrix "
         "in km² whose row and column totals are the class areas of each date (the §4.2 "
         "analysis of Figure 4). Class codes are taken as ordered (a higher code is a better "
         "class, as 'Classify index' writes them) for the improved / degraded summary."
@@ -563,7 +578,9 @@ class ChangeAnalysis(MineEcoAlgorithm):
         monitor = self.monitor(feedback)
 
         def visit(window, first, second):
-            tally.add(_codes(first[0], "BEFORE"), _codes(second[0], "AFTER"), area_of(window))
+            tally.add(
+                _class_codes(first[0], "BEFORE"), _class_codes(second[0], "AFTER"), area_of(window)
+            )
 
         engine.scan(
             visit,
@@ -579,8 +596,7 @@ class ChangeAnalysis(MineEcoAlgorithm):
             raise QgsProcessingException("AFTER: no pixel is valid in both BEFORE and AFTER")
         labels = self.class_labels(parameters, context, before.path, every)
         factor = classes.transition_factor(max(every))
-        largest = max(every) * factor + max(every)
-        dtype, nodata = ("uint16", 65535) if largest < 65535 else ("uint32", 2**32 - 1)
+        dtype, nodata = classes.transition_type(max(every))
         styled = []
         steps = max(max(every) - min(every), 1)
         for a, b in sorted(p for p in tally.pixels if p[0] >= 0 and p[1] >= 0):

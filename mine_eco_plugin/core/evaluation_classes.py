@@ -362,6 +362,31 @@ def transition_factor(max_code: int) -> int:
     return 10 ** max(1, len(str(int(max_code))))
 
 
+#: The largest transition code a raster can hold: uint32, whose top value 2³² − 1 is NoData.
+MAX_TRANSITION_CODE = 2**32 - 2
+#: The largest class code whose transitions fit: 42,949 · 100,001 = 4,294,942,949 ≤
+#: MAX_TRANSITION_CODE, while 42,950 · 100,001 is above it (five-digit codes, factor 10⁵).
+MAX_TRANSITION_CLASS = 42_949
+
+
+def transition_type(max_code: int) -> tuple[str, int]:
+    """(output type, NoData) for the transition codes of classes 0 … ``max_code``: uint16 with
+    NoData 65535 while before·F + after stays below it, else uint32 with NoData 2³² − 1.
+    ValueError when a code exceeds MAX_TRANSITION_CLASS (its transitions would not fit)."""
+    factor = transition_factor(max_code)
+    largest = int(max_code) * factor + int(max_code)
+    if largest < 65535:
+        return "uint16", 65535
+    if largest <= MAX_TRANSITION_CODE:
+        return "uint32", 2**32 - 1
+    raise ValueError(
+        f"class code {int(max_code):,} gives transition codes up to {largest:,} "
+        f"(code·{factor:,} + code), beyond {MAX_TRANSITION_CODE:,}, the largest a uint32 "
+        f"raster holds: class codes up to {MAX_TRANSITION_CLASS:,} are supported; recode the "
+        "classes first (e.g. Reclassify by table)"
+    )
+
+
 def transition_codes(before: np.ndarray, after: np.ndarray, factor: int) -> np.ndarray:
     """before·factor + after where both are valid (int64 codes, −1 = NoData); −1 elsewhere."""
     out = before * factor + after

@@ -152,6 +152,16 @@ class Grid:
             dy,
         )
 
+    def north_up_position(self, rows: np.ndarray, cols: np.ndarray):
+        """(rows, cols) of pixels of this grid counted in north-up order (rows from the north,
+        columns from the west), and back (the mapping is its own inverse). Work keyed on pixel
+        positions (seeded samples) uses it to pick the same map cells whatever the layout."""
+        flip_rows, flip_cols = self.flips(self.north_up())
+        return (
+            self.height - 1 - rows if flip_rows else rows,
+            self.width - 1 - cols if flip_cols else cols,
+        )
+
     def pixel_centres(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
         """Map coordinates of the pixel centres of ``window``: x of its columns, y of its rows
         (grids that are not rotated, whichever way their rows and columns run)."""
@@ -349,6 +359,8 @@ class AlignedRaster:
         }
         if all(v is not None for v in src_nodata):
             options["srcNodata"] = " ".join(repr(float(v)) for v in src_nodata)
+        if own_grid.is_rotated:
+            options["warpOptions"] += self._rotated_scale(own_grid, grid)
         try:
             warped = gdal.Warp("", subset, **options)
         except RuntimeError as error:
@@ -357,6 +369,24 @@ class AlignedRaster:
             ) from None
         self._subset = subset
         return warped
+
+    def _rotated_scale(self, own_grid: Grid, grid: Grid) -> list[str]:
+        """Warp options giving the resampling scale of a rotated input explicitly: GDAL derives
+        it from the extents of the source and target windows in pixels, which a rotation
+        distorts (a 90° rotation swaps them), and then widens the bilinear or cubic kernel as
+        if downsampling, blurring the values. The scale is the ratio of the pixel sizes (mean
+        side lengths), at most 1; only within one CRS."""
+        if not own_grid.srs().IsSame(grid.srs()):
+            raise EngineError(
+                self.parameter,
+                "is rotated and in another CRS than the output grid; warp it to that CRS "
+                "first (gdalwarp -t_srs …), which also removes the rotation",
+            )
+        _, dx, rx, _, ry, dy = own_grid.geotransform
+        source_size = math.sqrt(math.hypot(dx, ry) * math.hypot(rx, dy))
+        target_size = math.sqrt(grid.pixel_width * grid.pixel_height)
+        scale = min(1.0, source_size / target_size)
+        return [f"XSCALE={scale!r}", f"YSCALE={scale!r}"]
 
     def _explicit_masks(self):
         """Mask bands (alpha, .msk) other than NoData or all-valid, applied on reading."""

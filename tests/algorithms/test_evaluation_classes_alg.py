@@ -294,3 +294,39 @@ def test_transition_codes_of_land_cover_style_codes(run, tmp_path):
     codes, dataset = read_raster(out)
     np.testing.assert_array_equal(codes[0], [[700700, 5005]])
     assert dataset.GetRasterBand(1).DataType == gdal.GDT_UInt32
+
+
+def test_transition_codes_up_to_the_limit_agree_with_the_table(run, tmp_path):
+    """Five-digit class codes up to 42,949: factor 10⁵, uint32; the raster's codes equal the
+    table's 'transition' column (before·100000 + after)."""
+    before = write_raster(tmp_path / "b.tif", np.array([[42949, 1, 30000]], dtype=np.float32))
+    after = write_raster(tmp_path / "a.tif", np.array([[1, 42949, 30000]], dtype=np.float32))
+    out, pairs = tmp_path / "t.tif", tmp_path / "pairs.csv"
+    run(
+        "change_analysis",
+        {
+            "BEFORE": before,
+            "AFTER": after,
+            "MODE": 1,
+            "OUTPUT": str(out),
+            "OUTPUT_TRANSITIONS": str(pairs),
+        },
+    )
+    codes, dataset = read_raster(out)
+    assert dataset.GetRasterBand(1).DataType == gdal.GDT_UInt32
+    # 42949·100000 + 1; 1·100000 + 42949; 30000·100000 + 30000.
+    expected = [4_294_900_001, 142_949, 3_000_030_000]
+    assert codes[0][0].astype(np.int64).tolist() == expected
+    table = {int(r["transition"]) for r in read_table(pairs)}
+    assert table == set(expected)
+
+
+def test_transition_codes_that_would_overflow_are_refused(run, tmp_path):
+    """A class code of 70,000 would give 70000·10⁵ + code, beyond uint32: an error naming the
+    raster, and no output (before, the raster wrapped around while the table did not)."""
+    before = write_raster(tmp_path / "b.tif", np.array([[1, 2, 3]], dtype=np.float32))
+    after = write_raster(tmp_path / "a.tif", np.array([[1, 70000, 3]], dtype=np.float32))
+    out = tmp_path / "t.tif"
+    with pytest.raises(QgsProcessingException, match=r"AFTER: class code 70,000 .* 42,949"):
+        run("change_analysis", {"BEFORE": before, "AFTER": after, "MODE": 1, "OUTPUT": str(out)})
+    assert not out.exists()

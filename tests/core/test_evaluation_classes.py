@@ -155,3 +155,22 @@ def test_transition_tally_balances_against_each_date():
 def test_integer_codes_rejects_continuous_values():
     with pytest.raises(ValueError, match="0.5 is not a class code"):
         classes.integer_codes(np.array([1.0, 0.5]))
+
+
+def test_transition_type_never_overflows():
+    """uint16 while before·F + after < 65535, uint32 up to 2³² − 2, an error beyond."""
+    # 9·10 + 9 = 99; 654·1000 + 654 = 654,654 (uint32); 6553·10⁴ + 6553 = 65,536,553.
+    assert classes.transition_type(9) == ("uint16", 65535)
+    assert classes.transition_type(64) == ("uint16", 65535)  # 64·100 + 64 = 6,464
+    assert classes.transition_type(654) == ("uint32", 2**32 - 1)
+    # The limit: 42,949·100,001 = 4,294,942,949 fits; 42,950·100,001 = 4,295,042,950 does not.
+    limit = classes.MAX_TRANSITION_CLASS
+    assert limit * classes.transition_factor(limit) + limit <= classes.MAX_TRANSITION_CODE
+    assert classes.transition_type(limit) == ("uint32", 2**32 - 1)
+    for code in (limit + 1, 70_000, 2**31 - 1):
+        with pytest.raises(ValueError, match="class codes up to 42,949 are supported"):
+            classes.transition_type(code)
+    # The largest code's transition with itself is the largest code written, and it is exact
+    # in the output type.
+    largest = limit * classes.transition_factor(limit) + limit
+    assert int(np.array(largest, dtype=np.uint32)) == largest
