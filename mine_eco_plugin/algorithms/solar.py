@@ -4,6 +4,7 @@ exists. The output is labelled as derived in its metadata."""
 from __future__ import annotations
 
 import calendar
+import math
 
 import numpy as np
 from osgeo import osr
@@ -55,6 +56,25 @@ def latitudes(grid: engine.Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.stack([np.interp(np.arange(len(y)), rows, along[:, c]) for c in range(len(x))], 1)
 
 
+def check_grid_latitudes(grid: engine.Grid) -> None:
+    """A geographic grid reaching beyond ±90° of latitude is an error naming REFERENCE (the
+    FAO-56 formulas would give negative radiation there); projected grids are checked pixel by
+    pixel as their latitudes are computed."""
+    srs = grid.srs()
+    if not srs.IsGeographic():
+        return
+    to_degrees = srs.GetAngularUnits() * 180.0 / math.pi
+    _, ymin, _, ymax = grid.bounds
+    x, y = grid.pixel_centres(engine.Window(0, 0, 1, grid.height))
+    south, north = float(np.min(y)) * to_degrees, float(np.max(y)) * to_degrees
+    if south < -90.0 or north > 90.0:
+        raise QgsProcessingException(
+            f"REFERENCE: its pixel centres reach latitude {south if south < -90 else north:g}°, "
+            f"outside −90° … 90° (grid from {ymin * to_degrees:g}° to {ymax * to_degrees:g}°); "
+            "clip it to the globe first"
+        )
+
+
 def parse_monthly(text: str, name: str, low: float, high: float) -> np.ndarray:
     """One value, or 12 comma-separated values, each in [low, high]."""
     try:
@@ -80,7 +100,8 @@ class SolarRadiation(MineEcoAlgorithm):
         "input of CASA when no measured radiation grid exists. Clear-sky radiation is an upper "
         "bound; Ångström–Prescott with the relative sunshine duration n/N of a nearby station "
         "is closer to the actual radiation. The output is marked DERIVED in its metadata: name "
-        "it so wherever it is used."
+        "it so wherever it is used. The reference grid must lie within ±90° of latitude (a "
+        "geographic grid reaching beyond the poles is an error, not negative radiation)."
     )
     formula = (
         "Ra = (24·60/π)·Gsc·dr·[ωs·sinφ·sinδ + cosφ·cosδ·sinωs] per day (MJ·m⁻²·day⁻¹), "
@@ -166,6 +187,7 @@ class SolarRadiation(MineEcoAlgorithm):
         elevation_value = self.parameterAsDouble(parameters, "ELEVATION_VALUE", context)
         reference = self.raster_source(parameters, "REFERENCE", context, bands=(1,))
         grid = engine.resolve_grid([reference])
+        check_grid_latitudes(grid)
         sources = [reference]
         elevation = None
         if method == 0:
@@ -193,7 +215,10 @@ class SolarRadiation(MineEcoAlgorithm):
 
         def kernel(window, block, dem=None):
             x, y = grid.pixel_centres(window)
-            ra = solar.extraterrestrial_monthly(latitudes(grid, x, y), year)
+            try:
+                ra = solar.extraterrestrial_monthly(latitudes(grid, x, y), year)
+            except ValueError as error:
+                raise engine.EngineError("REFERENCE", f"a pixel centre's {error}") from None
             if method == 0:
                 z = dem[0] if dem is not None else elevation_value
                 out = solar.clear_sky(ra, z)

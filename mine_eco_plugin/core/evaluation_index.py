@@ -37,16 +37,18 @@ def normalise(
     positive: x′ = (x − min)/(max − min); negative: x′ = 1 − (x − min)/(max − min).
 
     ``clip`` limits x′ to [0, 1] (values outside a given range, e.g. a range shared by several
-    years, would otherwise fall outside). NaN stays NaN. float32 in, float32 out.
+    years, would otherwise fall outside). NaN stays NaN. float32 out, computed in float64: in
+    float32, x − min overflows to ±Inf for ranges wider than 3.4·10³⁸ (e.g. ±3·10³⁸), and
+    1/(max − min) falls into the subnormals, losing digits.
     """
     span = check_range(minimum, maximum)
-    out = np.subtract(values, np.float32(minimum), dtype=np.float32)
-    out *= np.float32(1.0 / span)
+    out = np.subtract(values, float(minimum), dtype=np.float64)
+    out /= span
     if clip:
         np.clip(out, 0.0, 1.0, out=out)
     if trend < 0:
-        np.subtract(np.float32(1.0), out, out=out)
-    return out
+        np.subtract(1.0, out, out=out)
+    return out.astype(np.float32)
 
 
 def composite_index(
@@ -61,30 +63,32 @@ def composite_index(
     """P = Σⱼ Wⱼ·Tⱼ (the first study's Eq. 20), Tⱼ the normalised indicator j (Eq. 18–19).
 
     ``blocks`` are same-shaped float arrays with NaN for NoData; P is NaN wherever any
-    indicator is. Works in place on one float32 temporary and one accumulator, so the memory
-    is two blocks whatever the number of indicators. A negative indicator contributes
-    Wⱼ·(1 − tⱼ) = Wⱼ − Wⱼ·tⱼ: the constants are added once at the end.
+    indicator is. Works in place on one float64 temporary and one float64 accumulator (float32
+    would overflow for indicators spanning more than 3.4·10³⁸, see :func:`normalise`), so the
+    memory is four float32 blocks whatever the number of indicators. A negative indicator
+    contributes Wⱼ·(1 − tⱼ) = Wⱼ − Wⱼ·tⱼ: the constants are added once at the end. float32
+    out.
     """
     if not blocks:
         raise ValueError("no indicators")
     shape = np.shape(blocks[0])
-    total = np.zeros(shape, dtype=np.float32)
-    scratch = np.empty(shape, dtype=np.float32)
+    total = np.zeros(shape, dtype=np.float64)
+    scratch = np.empty(shape, dtype=np.float64)
     constant = 0.0
     for values, weight, low, high, trend in zip(
         blocks, weights, minima, maxima, trends, strict=True
     ):
         span = check_range(low, high)
-        np.subtract(values, np.float32(low), out=scratch, dtype=np.float32)
+        np.subtract(values, float(low), out=scratch, dtype=np.float64)
         if clip:
-            scratch *= np.float32(1.0 / span)
+            scratch /= span
             np.clip(scratch, 0.0, 1.0, out=scratch)
-            scratch *= np.float32(weight if trend > 0 else -weight)
+            scratch *= weight if trend > 0 else -weight
         else:
-            scratch *= np.float32((weight if trend > 0 else -weight) / span)
+            scratch *= (weight if trend > 0 else -weight) / span
         if trend < 0:
             constant += weight
         total += scratch
     if constant:
-        total += np.float32(constant)
-    return total
+        total += constant
+    return total.astype(np.float32)

@@ -28,6 +28,7 @@ __all__ = [
     "ANGSTROM_B",
     "SOLAR_CONSTANT",
     "angstrom_prescott",
+    "check_latitudes",
     "clear_sky",
     "daylight_hours",
     "declination",
@@ -56,9 +57,21 @@ def _sunset_angle(latitude_rad, delta):
     return np.arccos(np.clip(-np.tan(latitude_rad) * np.tan(delta), -1.0, 1.0))
 
 
+def check_latitudes(latitude) -> None:
+    """ValueError when a latitude (degrees; NaN allowed, for NoData) is infinite or outside
+    [−90°, 90°]: beyond the poles the formulas give negative radiation instead of failing."""
+    latitude = np.asarray(latitude, dtype=np.float64)
+    bad = np.isinf(latitude) | (np.abs(latitude) > 90.0)
+    if bad.any():
+        value = float(latitude[bad].flat[0])
+        raise ValueError(f"latitude {value:g}° lies outside −90° … 90°")
+
+
 def extraterrestrial_daily(latitude, day):
-    """Ra (MJ·m⁻²·day⁻¹) at ``latitude`` (degrees, north positive) on day of year ``day``
-    (FAO-56 Eq. 21). FAO-56 Example 8: 20°S on 3 September (J = 246) → 32.2."""
+    """Ra (MJ·m⁻²·day⁻¹) at ``latitude`` (degrees, north positive, within ±90°; ValueError
+    beyond) on day of year ``day`` (FAO-56 Eq. 21). FAO-56 Example 8: 20°S on 3 September
+    (J = 246) → 32.2."""
+    check_latitudes(latitude)
     phi = np.radians(np.asarray(latitude, dtype=np.float64))
     delta = declination(day)
     omega = _sunset_angle(phi, delta)
@@ -103,6 +116,7 @@ def extraterrestrial_monthly(latitude, year: int | None = None, step: float | No
     every latitude exactly.
     """
     latitude = np.asarray(latitude, dtype=np.float64)
+    check_latitudes(latitude)
     finite = latitude[np.isfinite(latitude)]
     if step is None or finite.size == 0 or finite.size < 64:
         return _monthly_exact(latitude, year)

@@ -22,7 +22,8 @@ import numpy as np
 
 @dataclass
 class RunningSummary:
-    """Count, minimum, maximum, mean and variance of a stream of blocks (NaN ignored).
+    """Count, minimum, maximum, mean and variance of a stream of blocks (NaN and ±Inf
+    ignored).
 
     Block means and squared deviations are merged with Chan et al.'s (1979) pairwise update,
     in float64, so the variance stays accurate for long streams of large values.
@@ -38,7 +39,7 @@ class RunningSummary:
     def of(cls, values: np.ndarray) -> RunningSummary:
         """The summary of one block."""
         values = np.asarray(values)
-        values = values[~np.isnan(values)] if values.dtype.kind == "f" else values.ravel()
+        values = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
         if values.size == 0:
             return cls()
         values = values.astype(np.float64, copy=False)

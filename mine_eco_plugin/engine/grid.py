@@ -328,11 +328,13 @@ class AlignedRaster:
         voids = _value_count(path, band, INT16_VOID)
         if not voids:
             return None
+        one = voids == 1
         self._report(
             f"{self.parameter}: band {band} is int16 without a declared NoData value; its "
-            f"{voids:,} cells of {INT16_VOID} (the int16 minimum, the usual void value) are "
-            f"read as NoData. Declare the NoData value to confirm (gdal_edit.py -a_nodata "
-            f"{INT16_VOID}), or another one if these cells are data."
+            f"{voids:,} cell{'' if one else 's'} of {INT16_VOID} (the int16 minimum, the usual "
+            f"void value) {'is' if one else 'are'} read as NoData. Declare the NoData value to "
+            f"confirm (gdal_edit.py -a_nodata {INT16_VOID}), or another one if these cells are "
+            "data."
         )
         return float(INT16_VOID)
 
@@ -466,9 +468,11 @@ class AlignedRaster:
     def close(self) -> None:
         """Release the files; report the ±Inf values read as NoData, if any."""
         if self.infinite:
+            one = self.infinite == 1
             self._report(
-                f"{self.parameter}: {self.infinite:,} values of ±Inf (infinite, e.g. from a "
-                "division by zero) were read as NoData"
+                f"{self.parameter}: {self.infinite:,} value{'' if one else 's'} of ±Inf "
+                f"(infinite, e.g. from a division by zero) {'was' if one else 'were'} read as "
+                "NoData"
             )
             self.infinite = 0
         self.dataset = None

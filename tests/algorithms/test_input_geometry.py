@@ -1,8 +1,8 @@
 """Input geometry over every algorithm of the provider that reads rasters: the same maps written
 south-up, mirrored east to west, or with the inputs in mixed layouts give the same numbers at
-the same map coordinates as the north-up files; a rotated first input is refused naming its
-parameter; an int16 input with −32768 voids and no declared NoData is read with the voids as
-NoData.
+the same map coordinates as the north-up files; a rotated input is refused naming its
+parameter when its grid would be the output grid, and otherwise resampled to the same
+numbers.
 
 The inputs are those of the bad-input suite (test_reliability_bad_input), written through a
 ``Data`` whose n-th raster takes the n-th layout of a cycle, so "mixed" gives the first input
@@ -269,7 +269,7 @@ def test_same_numbers_whatever_the_layout(spec, layout, provider, tmp_path):
 # Data's folders must exist before the first raster is written.
 @pytest.fixture(autouse=True)
 def _folders(tmp_path):
-    for name in ("north-up", *LAYOUTS, "rotated", "int16"):
+    for name in ("north-up", *LAYOUTS, "rotated"):
         (tmp_path / name).mkdir(exist_ok=True)
 
 
@@ -316,48 +316,3 @@ def test_change_analysis_south_up_before_gives_the_true_difference(provider, tmp
     np.testing.assert_allclose(values, 1.0, atol=1e-5)
     assert dataset.GetGeoTransform() == gdal.Open(b).GetGeoTransform()
     assert results["IMPROVED_PERCENT"] == pytest.approx(100.0)
-
-
-def test_int16_voids_without_nodata_are_nodata_with_a_warning(provider, tmp_path):
-    """An int16 DEM whose voids are −32768 and which declares no NoData: the voids are NoData
-    in LS (not a cliff of 32 km giving LS in the thousands) and the run warns with the count."""
-    d = Data(tmp_path / "int16")
-    surface = np.round(dem_array()).astype(np.int16)
-    surface[4:6, 5:8] = -32768  # six voids
-    path = write_raster(d.path(), surface, dtype=gdal.GDT_Int16)
-    results, feedback = execute("rusle_ls", {"DEM": path, "OUTPUT_SLOPE": "TEMPORARY_OUTPUT"})
-    ls = read_raster(results["OUTPUT"])[0][0]
-    slope = read_raster(results["OUTPUT_SLOPE"])[0][0]
-    assert np.isnan(ls[4:6, 5:8]).all() and np.isnan(ls).sum() == 6
-    # The surface falls about 3.4 m per 30 m cell: slopes of a few degrees, nowhere a cliff.
-    assert np.nanmax(slope) < 15
-    assert np.nanmax(ls) < 20
-    assert any("DEM: band 1 is int16" in w and " 6 cells of -32768" in w for w in feedback.warnings)
-
-
-def dem_array():
-    rows, cols = np.mgrid[0:ROWS, 0:COLS]
-    return 400 - 3.0 * rows - 1.7 * cols + 4 * np.sin(rows / 3.0) * np.cos(cols / 4.0)
-
-
-@pytest.mark.parametrize(
-    "algorithm, parameter, build",
-    [
-        ("fvc", "INPUT", lambda d, r: {"INPUT": r}),
-        ("normalize", "INPUT", lambda d, r: {"INPUT": r}),
-        ("composite_index", "INPUTS", lambda d, r: {"INPUTS": [r, *indicators(d, 2)], **COMPOSITE}),
-        ("change_analysis", "BEFORE", lambda d, r: {"BEFORE": r, "AFTER": d.field(seed=3)}),
-    ],
-)
-def test_int16_voids_are_nodata_in_every_algorithm(algorithm, parameter, build, provider, tmp_path):
-    """An int16 input with −32768 voids and no NoData: the voids are NoData in the output and
-    the warning names the parameter and the count."""
-    d = Data(tmp_path / "int16")
-    values = np.random.default_rng(3).integers(0, 100, (ROWS, COLS)).astype(np.int16)
-    values[0, :4] = -32768
-    path = write_raster(d.path(), values, dtype=gdal.GDT_Int16)
-    results, feedback = execute(algorithm, build(d, path))
-    out = read_raster(results["OUTPUT"])[0][0]
-    assert np.isnan(out[0, :4]).all()
-    assert np.isfinite(out[1:]).all()
-    assert any(w.startswith(parameter) and " 4 cells of -32768" in w for w in feedback.warnings)
