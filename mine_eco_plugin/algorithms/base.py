@@ -46,6 +46,16 @@ from ..provider_info import GROUPS, MEMORY_SETTING, icon, plugin_version, resour
 
 OUTPUT_NODATA = -9999.0
 
+#: How every algorithm reads its raster inputs (the engine's rules), shown under NoData.
+INPUT_RULE = (
+    "Grids: the output takes the grid of the first raster input (or of the reference layer) "
+    "as stored, south-up or east-to-west grids included; every other input is read onto it "
+    "(mirrored, or resampled when its pixels differ). A rotated grid cannot be the output grid "
+    "(an error names it); a rotated input in the same CRS is resampled. Values: ±Inf reads as "
+    "NoData, and so does −32768 in an int16 raster that declares no NoData value; both are "
+    "reported with their counts as warnings."
+)
+
 
 class MineEcoAlgorithm(QgsProcessingAlgorithm):
     """Subclasses set the class attributes and implement ``initAlgorithm`` and ``process``."""
@@ -101,6 +111,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             )
             parts.append(f"<h3>Parameters</h3><ul>{items}</ul>")
         parts.append(f"<h3>NoData</h3><p>{html.escape(self.nodata_rule)}</p>")
+        parts.append(f"<p>{html.escape(INPUT_RULE)}</p>")
         if self.references:
             items = "".join(f"<li>{html.escape(ref)}</li>" for ref in self.references)
             parts.append(f"<h3>References</h3><ul>{items}</ul>")

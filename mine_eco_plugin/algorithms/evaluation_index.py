@@ -44,7 +44,9 @@ class Normalize(MineEcoAlgorithm):
     formula = (
         "positive (Eq. 18): x′ = (x − min)/(max − min)\n"
         "negative (Eq. 19): x′ = 1 − (x − min)/(max − min)\n"
-        "x′ clipped to [0, 1] when CLIP is checked (matters only for fixed ranges)."
+        "x′ clipped to [0, 1] when CLIP is checked (matters only for fixed ranges).\n"
+        "Computed in double precision: values up to the float32 limit (±3.4·10³⁸) do not "
+        "overflow."
     )
     nodata_rule = (
         "NoData stays NoData; min/max ignore NoData. A raster whose valid pixels are all equal "

@@ -252,7 +252,10 @@ class SlopeLengthSteepness(RusleAlgorithm):
     )
     nodata_rule = (
         "NoData cells are NoData in every output and act as the edge of the DEM: cells next to "
-        "them may drain off the DEM there, as on the border."
+        "them may drain off the DEM there, as on the border. ±Inf cells are NoData (they would "
+        "give their neighbours slopes of 90°), and so are −32768 cells of an int16 DEM that "
+        "declares no NoData value (SRTM-style voids, which would be cliffs of tens of "
+        "kilometres); the run warns with their counts."
     )
     references = (
         "O'Callaghan, J.F. & Mark, D.M. (1984) The extraction of drainage networks from digital "

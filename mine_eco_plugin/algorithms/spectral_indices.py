@@ -327,7 +327,10 @@ class VegetationCover(MineEcoAlgorithm):
         "Ssoil, Sveg: the SOIL_PERCENTILE (5) and VEG_PERCENTILE (95) percentiles of S over valid "
         "pixels (exact, numpy's linear interpolation), or the given values."
     )
-    nodata_rule = "NoData in the index stays NoData in FVC and is ignored by the percentiles."
+    nodata_rule = (
+        "NoData in the index stays NoData in FVC and is ignored by the percentiles; so are ±Inf "
+        "values."
+    )
     references = (
         "Gutman, G. & Ignatov, A. (1998) The derivation of the green vegetation fraction from "
         "NOAA/AVHRR data for use in numerical weather prediction models. Int. J. Remote Sens. "
