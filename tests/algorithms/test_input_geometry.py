@@ -210,7 +210,17 @@ def raster_in_north_up_order(path: str):
 def table(value) -> list[list]:
     layer = value if isinstance(value, QgsVectorLayer) else QgsVectorLayer(value, "t", "ogr")
     assert layer.isValid(), value
-    return [list(feature.attributes()) for feature in layer.getFeatures()]
+    return [[number(v) for v in feature.attributes()] for feature in layer.getFeatures()]
+
+
+def number(value):
+    """CSV cells arrive as text: numbers as float, anything else unchanged."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
 def same_cell(a, b, where):
@@ -316,3 +326,35 @@ def test_change_analysis_south_up_before_gives_the_true_difference(provider, tmp
     np.testing.assert_allclose(values, 1.0, atol=1e-5)
     assert dataset.GetGeoTransform() == gdal.Open(b).GetGeoTransform()
     assert results["IMPROVED_PERCENT"] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("mode", [0, 1])
+def test_geographic_areas_of_a_south_up_grid(provider, tmp_path, mode):
+    """Latitude/longitude grids: the ellipsoidal cell areas of the change tables are the same
+    whether the grid is stored north-up or south-up (rows run the other way, so each row's
+    area comes from its own latitudes)."""
+    rng = np.random.default_rng(31)
+    before = rng.integers(1, 4, (ROWS, COLS)).astype(np.float32)
+    after = rng.integers(1, 4, (ROWS, COLS)).astype(np.float32)
+    areas = {}
+    for layout in ("north-up", "south-up"):
+        options = {"epsg": 4326, "origin": (10.0, 60.0), "pixel": 0.5, "orientation": layout}
+        b = write_raster(tmp_path / f"b_{layout}.tif", before, **options)
+        a = write_raster(tmp_path / f"a_{layout}.tif", after, **options)
+        table_path = str(tmp_path / f"table_{layout}.csv")
+        results, _ = execute(
+            "change_analysis", {"BEFORE": b, "AFTER": a, "MODE": mode, "OUTPUT_TABLE": table_path}
+        )
+        areas[layout] = table(table_path)
+    assert len(areas["south-up"]) == len(areas["north-up"])
+    for ra, rb in zip(areas["north-up"], areas["south-up"], strict=True):
+        for x, y in zip(ra, rb, strict=True):
+            same_cell(x, y, f"row {ra}")
+    # The areas are those of the rows' own latitudes: the total is the area of the grid,
+    # 60°N to 54°N over 7° of longitude, (b²·Δλ/2)·[f(60°) − f(54°)] on WGS 84.
+    from mine_eco_plugin.core.evaluation_classes import geographic_row_areas
+
+    expected_km2 = geographic_row_areas(60.0, 0.5, 0.5, ROWS).sum() * COLS / 1e6
+    total = [row for row in areas["south-up"] if "total" in row][0]
+    # Index mode: (class, "total", pixels, km², ha, %, mean); class mode: the last column.
+    assert total[3 if mode == 0 else -1] == pytest.approx(expected_km2, rel=1e-6)
