@@ -290,14 +290,16 @@ class AlignedRaster:
         own_grid = Grid.of(source, wkt)
         self.nodata = [self._nodata(source, path, b, nodata) for b in self.bands]
         self._source = source
-        if grid.is_rotated:
-            raise EngineError(parameter, "cannot be aligned to a rotated output grid")
         #: Whether rows / columns of ``self.dataset`` run the other way than the grid's.
         self.flips = (False, False)
         if own_grid.matches(grid):
+            # Read as stored (even a rotated grid: a raster read on its own grid, e.g. to
+            # count its classes).
             self.dataset = source
             self.band_list = list(self.bands)
             self.warped = False
+        elif grid.is_rotated:
+            raise EngineError(parameter, "cannot be aligned to a rotated output grid")
         elif not own_grid.is_rotated and own_grid.north_up().matches(grid.north_up()):
             # The same pixels stored in the other row (or column) order: no resampling.
             self.dataset = source

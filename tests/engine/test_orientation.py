@@ -290,3 +290,17 @@ class TestValuesChangedOnReading:
         monitor.span(0, 0.5).warn("A: x")
         monitor.span(0.5, 1).span(0, 1).warn("B: y")
         assert warnings == ["A: x", "B: y"]
+
+
+def test_a_rotated_raster_is_read_as_stored_on_its_own_grid(tmp_path):
+    """Passes over one raster on its own grid (class counts, statistics) need no alignment:
+    a rotated file is read as stored there; aligning another raster onto it is an error."""
+    data = field(14)
+    path = write_raster(tmp_path / "r.tif", data, orientation="rotated")
+    grid = Grid.of(gdal.Open(path))
+    raster = AlignedRaster(path, grid, parameter="INPUT")
+    np.testing.assert_array_equal(raster.read(Window(0, 0, ROWS, COLS))[0], data.T)
+    raster.close()
+    other = write_raster(tmp_path / "n.tif", field(15))
+    with pytest.raises(EngineError, match="^OTHER: cannot be aligned to a rotated output grid"):
+        AlignedRaster(other, grid, parameter="OTHER")
