@@ -245,7 +245,8 @@ class PearsonCorrelation(DriverAlgorithm):
         "Random points are drawn among pixels valid in the target and every driver, so every "
         "driver has the same n. With SAMPLES, a point outside the target grid is skipped, "
         "points in one pixel are that pixel once, and a pixel on NoData drops out of that "
-        "driver's pairs only (pairwise deletion): n may differ between drivers. r and p are empty (NULL) when n < 3 or a variable is constant."
+        "driver's pairs only (pairwise deletion): n may differ between drivers. r and p are "
+        "empty (NULL) when n < 3 or a variable is constant."
     )
     references = (
         "Tian, H. et al. (2022) Deciphering the drivers of net primary productivity of vegetation "
