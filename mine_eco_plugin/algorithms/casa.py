@@ -153,8 +153,8 @@ class CasaNpp(MineEcoAlgorithm):
         "Annual NPP = Σ of the 12 monthly NPP (gC·m⁻²·month⁻¹)"
     )
     nodata_rule = (
-        "A pixel that is NoData in any month of any input (or in LANDCOVER when given) is NoData "
-        "in every output: an annual sum over fewer months would be biased low. A month in "
+        "A pixel that is NoData (or ±Inf) in any month of any input (or in LANDCOVER when given) "
+        "is NoData in every output: an annual sum over fewer months would be biased low. A month in "
         "which an input has no valid (finite) pixel at all is an error naming the input and "
         "the month (the year would be NoData everywhere), unless INCOMPLETE_YEAR is checked: "
         "then such months are left out — their inputs ignored, their monthly outputs NoData, "

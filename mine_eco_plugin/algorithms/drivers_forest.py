@@ -205,6 +205,9 @@ class RfDriverContribution(DriverAlgorithm):
         "of a test for random forest variable importance. COMPSTAT 2008 (unscaled importance).",
         "Pedregosa, F. et al. (2011) Scikit-learn: machine learning in Python. JMLR 12, "
         "2825–2830 (the regression trees).",
+        "Kuhn, M. & Johnson, K. (2013) Applied Predictive Modeling. Springer, §3.5 "
+        "(near-zero-variance predictors; caret's nearZeroVar: frequency ratio > 95/5 and < 10 % "
+        "distinct values).",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)

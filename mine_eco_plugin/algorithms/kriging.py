@@ -112,6 +112,8 @@ class Kriging(MineEcoAlgorithm):
         "15(6), 687–699.",
         "Webster, R. & Burgess, T.M. (1980), cited by the second study (seed 002) for its soil "
         "kriging.",
+        "Wackernagel, H. (2003) Multivariate Geostatistics, 3rd ed. Springer (the gaussian "
+        "model's instability without a nugget).",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)

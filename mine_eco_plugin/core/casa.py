@@ -321,7 +321,7 @@ def casa_npp(
     ``epsilon_max``, ``ndvi_max`` and ``sr_max`` are per-pixel arrays (…) or scalars. ``solar``
     is in MJ·m⁻²·month⁻¹. Returns a dict with ``npp`` (12, …), ``annual`` (…), ``fpar``,
     ``apar``, ``epsilon``, ``t_epsilon1``, ``t_epsilon2``, ``w_epsilon``, ``e0``, ``eet`` (12, …)
-    and ``topt`` (…). NaN anywhere in a pixel's inputs makes all its outputs NaN.
+    and ``topt`` (…). NaN (or ±Inf) anywhere in a pixel's inputs makes all its outputs NaN.
 
     ``months`` (12 booleans, default all True) leaves months out of an incomplete year: their
     inputs are ignored and their outputs NaN, Topt is taken among the other months, the
@@ -345,12 +345,13 @@ def casa_npp(
             stack[~kept] = np.nan
             stacks.append(stack)
         ndvi, temperature, precipitation, solar = stacks
+    # ±Inf is no measurement either: NoData like NaN (it would otherwise reach the outputs).
     invalid = (
-        np.isnan(ndvi[kept]).any(axis=0)
-        | np.isnan(temperature[kept]).any(axis=0)
-        | np.isnan(precipitation[kept]).any(axis=0)
-        | np.isnan(solar[kept]).any(axis=0)
-        | np.isnan(np.asarray(epsilon_max, dtype=np.float32))
+        ~np.isfinite(ndvi[kept]).all(axis=0)
+        | ~np.isfinite(temperature[kept]).all(axis=0)
+        | ~np.isfinite(precipitation[kept]).all(axis=0)
+        | ~np.isfinite(solar[kept]).all(axis=0)
+        | ~np.isfinite(np.asarray(epsilon_max, dtype=np.float32))
     )
     fpar_values = fpar(
         ndvi,

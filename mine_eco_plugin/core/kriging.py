@@ -65,8 +65,8 @@ DEFAULT_NEIGHBOURS = 64
 #: kriging matrix is nearly singular for smooth data: 60 points on 1 km² with a 456 m range
 #: give a condition number of 10¹³ and estimates from −476 to 128 for data between 8.3 and
 #: 15.5; 10⁻⁶ of the sill still gives −13 to 15, 10⁻⁴ gives 8.0 to 14.5 (condition 4·10⁵).
-#: Adding a small nugget to a gaussian model is the usual remedy (Wackernagel 2003, §8;
-#: Webster & Oliver 2007, §6.4); 10⁻⁴ of the sill is far below any measurement error.
+#: Adding a small nugget to a gaussian model is the usual remedy (Wackernagel 2003; Webster &
+#: Oliver 2007); 10⁻⁴ of the sill is far below the measurement error of field samples.
 GAUSSIAN_NUGGET_FLOOR = 1e-4
 #: float64 (n+1)² arrays alive at the peak of a unique-neighbourhood solve (the distance
 #: components, distances, model terms, the system and its inverse; measured with tracemalloc).

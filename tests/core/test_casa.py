@@ -270,3 +270,17 @@ def test_months_left_out_of_an_incomplete_year():
     np.testing.assert_array_equal(part["topt"], full["topt"])
     with pytest.raises(ValueError, match="no month left"):
         casa.casa_npp(ndvi, temperature, precipitation, solar, 0.5, 0.7, 5.0, months=[False] * 12)
+
+
+def test_infinite_inputs_are_nodata():
+    # One pixel with +Inf solar radiation in May: NoData in every output, like NaN (it used to
+    # come out as Inf); the other pixels are unchanged.
+    ndvi = np.full((12, 3), 0.5, np.float32)
+    temperature = np.full((12, 3), 15.0, np.float32)
+    precipitation = np.full((12, 3), 60.0, np.float32)
+    solar = np.full((12, 3), 500.0, np.float32)
+    reference = casa.casa_npp(ndvi, temperature, precipitation, solar, 0.5, 0.7, 5.0)
+    solar[4, 1] = np.inf
+    result = casa.casa_npp(ndvi, temperature, precipitation, solar, 0.5, 0.7, 5.0)
+    assert np.isnan(result["annual"][1]) and np.isnan(result["npp"][:, 1]).all()
+    np.testing.assert_array_equal(result["annual"][[0, 2]], reference["annual"][[0, 2]])
