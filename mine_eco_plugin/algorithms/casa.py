@@ -154,8 +154,9 @@ class CasaNpp(MineEcoAlgorithm):
     )
     nodata_rule = (
         "A pixel that is NoData (or ±Inf) in any month of any input (or in LANDCOVER when given) "
-        "is NoData in every output: an annual sum over fewer months would be biased low. A month in "
-        "which an input has no valid (finite) pixel at all is an error naming the input and "
+        "is NoData in every output: an annual sum over fewer months would be biased low. A "
+        "month in which an input has no valid (finite) pixel at all is an error naming the "
+        "input and "
         "the month (the year would be NoData everywhere), unless INCOMPLETE_YEAR is checked: "
         "then such months are left out — their inputs ignored, their monthly outputs NoData, "
         "Topt taken among the other months, the Thornthwaite heat index summed over the other "
