@@ -572,16 +572,21 @@ def _krige_sets(xy, z, variogram, targets, sets, estimate, var, offset, memory_m
         inverse = _inverse(_system(xy[chosen], variogram))
         dual = np.einsum("gij,gj->gi", inverse, np.concatenate(
             [z[chosen], np.zeros((len(chosen), 1))], axis=1))  # fmt: skip
-        for g in range(len(chosen)):
-            members = order[bounds[first + g] : bounds[first + g + 1]]
-            pts = xy[chosen[g]]
+        # The targets of these systems, `batch` at a time (all groups at once: no Python loop
+        # over the systems, which are mostly shared by a few targets only).
+        span = order[bounds[first] : bounds[first + len(chosen)]]
+        for start in range(0, len(span), batch):
+            members = span[start : start + batch]
+            local = group[members] - first
+            pts = xy[chosen[local]]
             here = targets[members]
             b = np.ones((len(members), k + 1))
-            b[:, :k] = variogram(np.hypot(here[:, None, 0] - pts[None, :, 0],
-                                          here[:, None, 1] - pts[None, :, 1]))  # fmt: skip
-            estimate[offset + members] = b @ dual[g]
+            b[:, :k] = variogram(np.hypot(here[:, None, 0] - pts[..., 0],
+                                          here[:, None, 1] - pts[..., 1]))  # fmt: skip
+            estimate[offset + members] = np.einsum("pi,pi->p", b, dual[local])
             if var is not None:
-                var[offset + members] = np.einsum("pi,pi->p", b @ inverse[g], b)
+                weights = np.einsum("pi,pij->pj", b, inverse[local])
+                var[offset + members] = np.einsum("pi,pi->p", weights, b)
 
 
 # --- cross-validation ---------------------------------------------------------------------
