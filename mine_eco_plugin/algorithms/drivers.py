@@ -49,6 +49,19 @@ SAMPLING_HELP = (
 )
 
 
+def refuse_non_points(parameter: str, need: str, wkb_type) -> None:
+    """QgsProcessingException naming ``parameter`` for a line or polygon layer or feature (a
+    layer of mixed or unknown type is checked feature by feature)."""
+    kind = QgsWkbTypes.geometryType(wkb_type)
+    described = {QgsWkbTypes.LineGeometry: "lines", QgsWkbTypes.PolygonGeometry: "polygons"}
+    if kind in described:
+        raise QgsProcessingException(
+            f"{parameter}: {need}; this layer holds {described[kind]} "
+            f"({QgsWkbTypes.displayString(wkb_type)}). Make points first, e.g. with 'Centroids' "
+            "(native:centroids) or 'Random points in polygons', choosing where each sample lies."
+        )
+
+
 # --- Sampling (shared with rf_driver_contribution) ----------------------------------------------
 
 
@@ -339,18 +352,8 @@ class PearsonCorrelation(DriverAlgorithm):
         """(distinct linear pixel indices on ``grid`` in the order first met, points read,
         points outside the grid) of the layer's points (every part of multipoints). A pixel is
         one observation: points that fall in a pixel already met are counted, not repeated."""
-        kind = QgsWkbTypes.geometryType(source.wkbType())
-        if kind != QgsWkbTypes.PointGeometry:
-            described = {
-                QgsWkbTypes.LineGeometry: "lines",
-                QgsWkbTypes.PolygonGeometry: "polygons",
-            }.get(kind, "no point geometries")
-            raise QgsProcessingException(
-                f"SAMPLES: a point layer is needed; this layer holds {described} "
-                f"({QgsWkbTypes.displayString(source.wkbType())}), whose vertices are not "
-                "samples. Make points first, e.g. 'Random points in polygons' or 'Centroids', "
-                "or leave SAMPLES empty to draw POINTS random pixels."
-            )
+        need = "a point layer is needed (vertices of lines or polygons are not samples)"
+        refuse_non_points("SAMPLES", need, source.wkbType())
         crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
         transform = QgsCoordinateTransform(source.sourceCrs(), crs, context.transformContext())
         x0, dx, _, y0, _, dy = grid.geotransform
@@ -360,6 +363,7 @@ class PearsonCorrelation(DriverAlgorithm):
             geometry = QgsGeometry(feature.geometry())
             if geometry.isNull() or geometry.isEmpty():
                 continue
+            refuse_non_points("SAMPLES", need, geometry.wkbType())
             geometry.transform(transform)
             for vertex in geometry.vertices():
                 read += 1

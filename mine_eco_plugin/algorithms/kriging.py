@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 from .. import engine
 from ..core import kriging as K
 from .base import MineEcoAlgorithm
+from .drivers import refuse_non_points
 
 VARIOGRAM_CHOICES = ("auto (best leave-one-out RMSE)", *K.MODELS)
 RANGE_MEANINGS = (
@@ -272,17 +273,7 @@ class Kriging(MineEcoAlgorithm):
         source = self.parameterAsSource(parameters, "INPUT", context)
         if source is None:
             raise QgsProcessingException("INPUT: no point layer given or it cannot be loaded")
-        kind = QgsWkbTypes.geometryType(source.wkbType())
-        if kind != QgsWkbTypes.PointGeometry:
-            described = {
-                QgsWkbTypes.LineGeometry: "lines",
-                QgsWkbTypes.PolygonGeometry: "polygons",
-            }.get(kind, "no point geometries")
-            raise QgsProcessingException(
-                f"INPUT: kriging needs a point layer; this layer holds {described} "
-                f"({QgsWkbTypes.displayString(source.wkbType())}). Convert it first, e.g. with "
-                "'Centroids' (native:centroids), and choose where each sample lies."
-            )
+        refuse_non_points("INPUT", "kriging needs a point layer", source.wkbType())
         field = self.parameterAsString(parameters, "FIELD", context)
         index = source.fields().lookupField(field)
         if index < 0:
@@ -307,6 +298,7 @@ class Kriging(MineEcoAlgorithm):
             ):
                 skipped += 1
                 continue
+            refuse_non_points("INPUT", "kriging needs points", geometry.wkbType())
             try:
                 geometry.transform(transform)
             except Exception as error:  # QgsCsException
@@ -402,8 +394,8 @@ class Kriging(MineEcoAlgorithm):
         if neighbours is None and K.unique_system_mb(len(z)) > self.memory_mb():
             raise QgsProcessingException(
                 f"NEIGHBOURS: kriging with all {len(z)} points needs about "
-                f"{K.unique_system_mb(len(z)):,.0f} MB for its system, more than the memory "
-                f"budget of {self.memory_mb():,.0f} MB; use a neighbourhood (e.g. NEIGHBOURS "
+                f"{K.unique_system_mb(len(z)):,.4g} MB for its system, more than the memory "
+                f"budget of {self.memory_mb():,.4g} MB; use a neighbourhood (e.g. NEIGHBOURS "
                 f"= {K.DEFAULT_NEIGHBOURS}) or raise the budget (provider setting or "
                 "MINE_ECO_MEMORY_MB)"
             )

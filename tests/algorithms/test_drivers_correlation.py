@@ -446,7 +446,8 @@ def test_pearson_refuses_polygon_samples(run, tmp_path, scene):
     square = (
         "POLYGON((500300 5599400, 500390 5599400, 500390 5599310, 500300 5599310, 500300 5599400))"
     )
-    with pytest.raises(QgsProcessingException, match=r"SAMPLES: a point layer is needed; "
+    with pytest.raises(QgsProcessingException, match=r"SAMPLES: a point layer is needed "
+                       r"\(vertices of lines or polygons are not samples\); "
                        r"this layer holds polygons"):  # fmt: skip
         run(
             "pearson_correlation",
