@@ -66,6 +66,7 @@ def run_step(
         INPUT=points,
         FIELD="log_zinc",
         REFERENCE=grid,
+        NEIGHBOURS=0,  # every point, as the gstat vignette the log compares with
         OUTPUT=str(out_dir / "kriging_log_zinc.tif"),
         OUTPUT_VARIANCE=str(out_dir / "kriging_log_zinc_variance.tif"),
         OUTPUT_CV=str(out_dir / "kriging_log_zinc_cv.gpkg"),

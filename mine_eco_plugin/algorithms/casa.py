@@ -5,7 +5,12 @@ from __future__ import annotations
 import calendar
 
 import numpy as np
-from qgis.core import QgsProcessingException, QgsProcessingParameterBoolean
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
+)
 
 from .. import engine
 from ..core import casa
@@ -36,6 +41,31 @@ INTERMEDIATES = {
 }
 #: Tolerance on the NDVI range check (float rounding of rescaled integer NDVI).
 NDVI_TOLERANCE = 1e-5
+MONTHLY_INPUTS = ("NDVI", "TEMPERATURE", "PRECIPITATION", "SOLAR")
+
+
+class _AllMonthsSeen(Exception):
+    """Ends the scan for empty months once every month of every input has a valid pixel."""
+
+
+def empty_months(sources, *, grid, memory_mb, monitor) -> list[tuple[str, int]]:
+    """(input, month index) of the monthly sources (12 per input, in MONTHLY_INPUTS order) that
+    have no finite pixel on the grid. Stops at the first block where every month has one (one
+    block for a normal year); reads everything only when a month is really empty."""
+    seen = np.zeros(len(sources), dtype=bool)
+
+    def visit(window, *blocks):
+        for index, block in enumerate(blocks):
+            if not seen[index] and np.isfinite(block).any():
+                seen[index] = True
+        if seen.all():
+            raise _AllMonthsSeen
+
+    try:
+        engine.scan(visit, sources, grid=grid, memory_mb=memory_mb, monitor=monitor)
+    except _AllMonthsSeen:
+        return []
+    return [(MONTHLY_INPUTS[i // 12], i % 12) for i in np.flatnonzero(~seen)]
 
 
 def month_lengths(year: int | None) -> np.ndarray:
@@ -123,10 +153,18 @@ class CasaNpp(MineEcoAlgorithm):
         "Annual NPP = Σ of the 12 monthly NPP (gC·m⁻²·month⁻¹)"
     )
     nodata_rule = (
-        "A pixel that is NoData in any month of any input (or in LANDCOVER when given) is NoData "
-        "in every output: an annual sum over fewer months would be biased low. The output grid "
-        "is the first NDVI layer's; other inputs are resampled onto it (bilinear; land cover "
-        "nearest)."
+        "A pixel that is NoData (or ±Inf) in any month of any input (or in LANDCOVER when given) "
+        "is NoData in every output: an annual sum over fewer months would be biased low. A "
+        "month in which an input has no valid (finite) pixel at all is an error naming the "
+        "input and "
+        "the month (the year would be NoData everywhere), unless INCOMPLETE_YEAR is checked: "
+        "then such months are left out — their inputs ignored, their monthly outputs NoData, "
+        "Topt taken among the other months, the Thornthwaite heat index summed over the other "
+        "months — and the annual NPP is the sum of the months kept, biased low by the missing "
+        "months' NPP. The log warns, the outputs' metadata carry INCOMPLETE_YEAR (the months "
+        "left out) and MONTHS_SUMMED, and MISSING_MONTHS/MONTHS_SUMMED are returned. The "
+        "output grid is the first NDVI layer's; other inputs are resampled onto it (bilinear; "
+        "land cover nearest)."
     )
     references = (
         "Potter, C.S. et al. (1993) Terrestrial ecosystem production: a process model based on "
@@ -285,8 +323,26 @@ class CasaNpp(MineEcoAlgorithm):
             "Thornthwaite's 1948 table); unchecked applies 16·(10T/I)^a at all temperatures.",
             advanced=True,
         )
+        self.add(
+            QgsProcessingParameterBoolean(
+                "INCOMPLETE_YEAR",
+                self.tr("Allow months without data (annual sum flagged incomplete)"),
+                False,
+                optional=True,
+            ),
+            "Unchecked (default): a month in which NDVI, TEMPERATURE, PRECIPITATION or SOLAR "
+            "has no valid pixel stops the run with an error naming it. Checked: such months "
+            "are left out and the annual NPP sums the other months — an underestimate, flagged "
+            "in the log, in the outputs' metadata (INCOMPLETE_YEAR, MONTHS_SUMMED) and in the "
+            "MISSING_MONTHS output.",
+            advanced=True,
+        )
         self.add_output_nodata()
-        self.add_output_raster("OUTPUT", "Annual NPP (gC·m⁻²·yr⁻¹)", "Sum of the 12 months.")
+        self.add_output_raster(
+            "OUTPUT",
+            "Annual NPP (gC·m⁻²·yr⁻¹)",
+            "Sum of the 12 months (of the months with data when INCOMPLETE_YEAR allows gaps).",
+        )
         self.add_output_raster(
             "OUTPUT_MONTHLY",
             "Monthly NPP (gC·m⁻²·month⁻¹, 12 bands)",
@@ -301,6 +357,12 @@ class CasaNpp(MineEcoAlgorithm):
             "Temperature of the month of maximum NDVI.",
             optional=True,
         )
+        self.addOutput(
+            QgsProcessingOutputString(
+                "MISSING_MONTHS", self.tr("Months left out (empty: a complete year)")
+            )
+        )
+        self.addOutput(QgsProcessingOutputNumber("MONTHS_SUMMED", self.tr("Months summed")))
 
     # --- reading the parameters ------------------------------------------------------------
     def _lookup(self, parameters, context):
@@ -375,8 +437,40 @@ class CasaNpp(MineEcoAlgorithm):
         lookup, fallback, table = self._lookup(parameters, context)
 
         sources = []
-        for name in ("NDVI", "TEMPERATURE", "PRECIPITATION", "SOLAR"):
+        for name in MONTHLY_INPUTS:
             sources += self.monthly_sources(parameters, name, context)
+        monitor = self.monitor(feedback)
+        grid = engine.resolve_grid(sources[:1])
+        empty = empty_months(
+            sources, grid=grid, memory_mb=self.memory_mb(), monitor=monitor.span(0.0, 0.05)
+        )
+        kept = np.ones(12, dtype=bool)
+        for _, month in empty:
+            kept[month] = False
+        listed = "; ".join(
+            f"{name}: " + ", ".join(MONTHS[m] for _, m in group)
+            for name, group in (
+                (name, [item for item in empty if item[0] == name]) for name in MONTHLY_INPUTS
+            )
+            if group
+        )
+        if empty and not self.parameterAsBool(parameters, "INCOMPLETE_YEAR", context):
+            raise QgsProcessingException(
+                f"{empty[0][0]}: no valid pixel on the output grid for {listed} (every pixel "
+                "NoData or not finite), so the annual NPP would be NoData everywhere. Fill the "
+                "gap (e.g. interpolate the month from its neighbours) or check "
+                "INCOMPLETE_YEAR to sum the other months, flagged incomplete."
+            )
+        if not kept.any():
+            raise QgsProcessingException(
+                f"INCOMPLETE_YEAR: no month has data in every input ({listed})"
+            )
+        if empty:
+            feedback.reportError(
+                f"INCOMPLETE_YEAR: no valid pixel for {listed}; those months are left out and "
+                f"the annual NPP sums {int(kept.sum())} months only (an underestimate)",
+                False,
+            )
         landcover = self.raster_source(
             parameters, "LANDCOVER", context, bands=(1,), resampling="nearest"
         )
@@ -403,7 +497,10 @@ class CasaNpp(MineEcoAlgorithm):
             )
             or "none (no LANDCOVER)",
             "FALLBACK": f"{fallback[0]}/{fallback[1]}/{fallback[2]}",
+            "MONTHS_SUMMED": int(kept.sum()),
         }
+        if empty:
+            metadata["INCOMPLETE_YEAR"] = f"months left out (no valid pixel): {listed}"
         feedback.pushInfo(
             "CASA constants: "
             + "; ".join(f"{k} = {v}" for k, v in metadata.items() if k != "UNITS")
@@ -436,7 +533,15 @@ class CasaNpp(MineEcoAlgorithm):
             else:
                 eps_max, ndvi_max, sr_max = lookup(blocks[48][0])
             results = casa.casa_npp(
-                ndvi, temperature, precipitation, solar, eps_max, ndvi_max, sr_max, params
+                ndvi,
+                temperature,
+                precipitation,
+                solar,
+                eps_max,
+                ndvi_max,
+                sr_max,
+                params,
+                months=None if kept.all() else kept,
             )
             return [results[keys[name]] if targets[name] is not None else None for name in targets]
 
@@ -444,11 +549,15 @@ class CasaNpp(MineEcoAlgorithm):
             kernel,
             sources,
             list(targets.values()),
+            grid=grid,
             memory_mb=self.memory_mb(),
-            monitor=self.monitor(feedback),
+            monitor=monitor.span(0.05, 1.0),
             work_factor=6,
         )
-        return self.outputs(targets)
+        results = self.outputs(targets)
+        results["MISSING_MONTHS"] = listed
+        results["MONTHS_SUMMED"] = int(kept.sum())
+        return results
 
 
 def _first_bad(values: np.ndarray, bad: np.ndarray) -> str:

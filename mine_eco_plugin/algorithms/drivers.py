@@ -51,6 +51,19 @@ SAMPLING_HELP = (
 )
 
 
+def refuse_non_points(parameter: str, need: str, wkb_type) -> None:
+    """QgsProcessingException naming ``parameter`` for a line or polygon layer or feature (a
+    layer of mixed or unknown type is checked feature by feature)."""
+    kind = QgsWkbTypes.geometryType(wkb_type)
+    described = {QgsWkbTypes.LineGeometry: "lines", QgsWkbTypes.PolygonGeometry: "polygons"}
+    if kind in described:
+        raise QgsProcessingException(
+            f"{parameter}: {need}; this layer holds {described[kind]} "
+            f"({QgsWkbTypes.displayString(wkb_type)}). Make points first, e.g. with 'Centroids' "
+            "(native:centroids) or 'Random points in polygons', choosing where each sample lies."
+        )
+
+
 # --- Sampling (shared with rf_driver_contribution) ----------------------------------------------
 
 
@@ -237,7 +250,10 @@ class PearsonCorrelation(DriverAlgorithm):
         "sample points: random pixels (POINTS, SEED; the study used 1000) or the pixels under "
         "the points of a layer (SAMPLES). Gives r, the two-sided p of the t test and n per "
         "driver, with the significance marks of the study's Figure 3 (** p < 0.01, "
-        "* p < 0.05)."
+        "* p < 0.05). Each pixel is one observation: points of SAMPLES that fall in a pixel "
+        "already sampled are counted once (their values are the same pixel's), so n and p "
+        "are not inflated; the log and the numeric outputs say how many points were read, "
+        "fell outside the grid, shared a pixel, and how many pixels were used."
     )
     formula = (
         "r = Σ(x − x̄)(y − ȳ) / √[Σ(x − x̄)² · Σ(y − ȳ)²] over the n points where both are valid\n"
@@ -246,9 +262,10 @@ class PearsonCorrelation(DriverAlgorithm):
     )
     nodata_rule = (
         "Random points are drawn among pixels valid in the target and every driver, so every "
-        "driver has the same n. With SAMPLES, a point outside the target grid is skipped and a "
-        "point on NoData drops out of that driver's pairs only (pairwise deletion): n may differ "
-        "between drivers. r and p are empty (NULL) when n < 3 or a variable is constant."
+        "driver has the same n. With SAMPLES, a point outside the target grid is skipped, "
+        "points in one pixel are that pixel once, and a pixel on NoData drops out of that "
+        "driver's pairs only (pairwise deletion): n may differ between drivers. r and p are "
+        "empty (NULL) when n < 3 or a variable is constant."
     )
     references = (
         "Tian, H. et al. (2022) Deciphering the drivers of net primary productivity of vegetation "
@@ -270,7 +287,11 @@ class PearsonCorrelation(DriverAlgorithm):
                 optional=True,
             ),
             "Optional point layer (any CRS: reprojected to the target's). When given, the values "
-            "under its points are used and POINTS and SEED are ignored.",
+            "under its points are used and POINTS and SEED are ignored. Each pixel counts once "
+            "however many points fall in it (several points in one pixel are one observation, "
+            "not several); multi-points count each part. Line and polygon layers are refused: "
+            "their vertices are not samples (use 'Random points in polygons' or 'Centroids' "
+            "first).",
         )
         self.add_output_table(
             "OUTPUT",
@@ -278,21 +299,37 @@ class PearsonCorrelation(DriverAlgorithm):
             "One row per driver: driver, r, p, n, significance (**, * or empty).",
         )
         self.add_output_samples()
+        for name, description in self.COUNTS:
+            self.addOutput(QgsProcessingOutputNumber(name, self.tr(description)))
+
+    COUNTS = (
+        ("POINTS_READ", "SAMPLES: points read (0 with random points)"),
+        ("POINTS_OUTSIDE", "SAMPLES: points outside the target grid"),
+        ("POINTS_SAME_PIXEL", "SAMPLES: points in a pixel already sampled (counted once)"),
+        ("PIXELS_SAMPLED", "Pixels sampled (observations before NoData deletion)"),
+    )
 
     def process(self, parameters, context, feedback):
         sources, names, grid = self.target_and_drivers(parameters, context)
         monitor = self.monitor(feedback)
         source = self.parameterAsSource(parameters, "SAMPLES", context)
+        counts = dict.fromkeys((name for name, _ in self.COUNTS), 0)
         if source is not None:
-            index = self.points_to_pixels(source, grid, context, feedback)
+            index, read, outside = self.points_to_pixels(source, grid, context, feedback)
             sample = sample_at_pixels(
                 sources, index, grid=grid, memory_mb=self.memory_mb(), monitor=monitor
             )
-            how = f"{len(sample)} points of SAMPLES"
+            counts.update(
+                POINTS_READ=read,
+                POINTS_OUTSIDE=outside,
+                POINTS_SAME_PIXEL=read - outside - len(index),
+            )
+            how = f"{len(sample)} pixels under the points of SAMPLES"
         else:
             sample = self.random_sample(parameters, context, sources, grid, monitor, feedback)
             seed = self.parameterAsInt(parameters, "SEED", context)
             how = f"{len(sample)} random pixels (SEED {seed})"
+        counts["PIXELS_SAMPLED"] = len(sample)
         feedback.pushInfo(f"Target sampled at {how}.")
         rows = []
         target = sample.values[:, 0]
@@ -314,35 +351,56 @@ class PearsonCorrelation(DriverAlgorithm):
         points = self.write_samples(parameters, context, sample, ["target", *names])
         if points is not None:
             results["OUTPUT_SAMPLES"] = points
+        results.update(counts)
         return results
 
-    def points_to_pixels(self, source, grid: Grid, context, feedback) -> np.ndarray:
-        """Linear pixel indices of the layer's points (every part of multipoints) on ``grid``."""
+    def points_to_pixels(self, source, grid: Grid, context, feedback):
+        """(distinct linear pixel indices on ``grid`` in the order first met, points read,
+        points outside the grid) of the layer's points (every part of multipoints). A pixel is
+        one observation: points that fall in a pixel already met are counted, not repeated."""
+        need = "a point layer is needed (vertices of lines or polygons are not samples)"
+        refuse_non_points("SAMPLES", need, source.wkbType())
         crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
         transform = QgsCoordinateTransform(source.sourceCrs(), crs, context.transformContext())
         x0, dx, _, y0, _, dy = grid.geotransform
-        index, outside = [], 0
+        index, outside, read = [], 0, 0
         request = QgsFeatureRequest().setNoAttributes()
         for feature in source.getFeatures(request):
             geometry = QgsGeometry(feature.geometry())
             if geometry.isNull() or geometry.isEmpty():
                 continue
+            refuse_non_points("SAMPLES", need, geometry.wkbType())
             geometry.transform(transform)
             for vertex in geometry.vertices():
+                read += 1
                 col = math.floor((vertex.x() - x0) / dx)
                 row = math.floor((vertex.y() - y0) / dy)
                 if 0 <= col < grid.width and 0 <= row < grid.height:
                     index.append(row * grid.width + col)
                 else:
                     outside += 1
+        index = np.asarray(index, dtype=np.int64)
+        _, first = np.unique(index, return_index=True)
+        distinct = index[np.sort(first)]
+        same = len(index) - len(distinct)
         if outside:
             feedback.pushWarning(f"SAMPLES: {outside} point(s) outside the target grid skipped")
-        if len(index) < 3:
-            raise QgsProcessingException(
-                f"SAMPLES: only {len(index)} point(s) fall on the target grid; at least 3 are "
-                "needed"
+        if same:
+            feedback.pushWarning(
+                f"SAMPLES: {same} point(s) fell in a pixel already sampled: each pixel counts "
+                f"once ({len(distinct)} pixels from {len(index)} points on the grid)"
             )
-        return np.asarray(index, dtype=np.int64)
+        feedback.pushInfo(
+            f"SAMPLES: {read} point(s) read, {outside} outside the grid, {same} in a pixel "
+            f"already sampled; n = {len(distinct)} pixels before NoData deletion"
+        )
+        if len(distinct) < 3:
+            raise QgsProcessingException(
+                f"SAMPLES: only {len(distinct)} distinct pixel(s) of the target grid hold a "
+                f"point ({read} point(s) read, {outside} outside, {same} in a pixel already "
+                "sampled); at least 3 are needed"
+            )
+        return distinct, read, outside
 
 
 # --- Location-specific correlation (moving window) ----------------------------------------------

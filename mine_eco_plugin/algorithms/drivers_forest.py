@@ -181,6 +181,12 @@ class RfDriverContribution(DriverAlgorithm):
         "OOB R² = 1 − Σ(y − ŷ_oob)² / Σ(y − ȳ)²;  OOB RMSE = √(mean (y − ŷ_oob)²)."
     )
     nodata_rule = (
+        "A driver constant at the sample points is refused (a forest cannot split on it, and "
+        "its category's contribution would be the noise between forests); a nearly constant "
+        "one (caret's near-zero-variance rule) is reported. An OOB R² of RF_all below "
+        "MIN_OOB_R2 (0.1) is reported as an error in the log and tags the rasters' metadata "
+        "(RELIABILITY): the maps are then not meaningful. So is a category whose removal does "
+        "not lower the OOB R². "
         "Sample points are drawn among pixels valid in the target and every driver. Pixels "
         "NoData in the target or any driver are NoData in every raster output (RGB: alpha 0; "
         "dominant: 0). Pixels where every ActCon is 0 (all models agree) have no relative "
@@ -199,6 +205,9 @@ class RfDriverContribution(DriverAlgorithm):
         "of a test for random forest variable importance. COMPSTAT 2008 (unscaled importance).",
         "Pedregosa, F. et al. (2011) Scikit-learn: machine learning in Python. JMLR 12, "
         "2825–2830 (the regression trees).",
+        "Kuhn, M. & Johnson, K. (2013) Applied Predictive Modeling. Springer, §3.5 "
+        "(near-zero-variance predictors; caret's nearZeroVar: frequency ratio > 95/5 and < 10 % "
+        "distinct values).",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
@@ -250,6 +259,19 @@ class RfDriverContribution(DriverAlgorithm):
             "largest categories.",
             minimum=0.01,
             maximum=0.99,
+        )
+        self.add_number(
+            "MIN_OOB_R2",
+            "Smallest OOB R² for meaningful maps",
+            0.1,
+            "When RF_all's out-of-bag R² is below this, the run reports an error in the log "
+            "(it still ends and writes the outputs, tagged RELIABILITY in their metadata): the "
+            "drivers then explain almost none of the target, and the contribution maps show "
+            "differences between forests that predict little more than the mean. Default 0.1 "
+            "(10 % of the variance explained); the study's forests explained far more.",
+            minimum=-1e9,
+            maximum=1.0,
+            advanced=True,
         )
         self.add(
             QgsProcessingParameterString(
@@ -401,6 +423,7 @@ class RfDriverContribution(DriverAlgorithm):
                 f"{settings.node_size} points (NODE_SIZE)"
             )
         y, x = sample.values[:, 0], sample.values[:, 1:]
+        self.check_drivers(x, names, driver_categories, categories, feedback)
         members = [
             ", ".join(n for n, k in zip(names, driver_categories, strict=True) if k == i)
             for i in range(len(categories))
@@ -432,6 +455,8 @@ class RfDriverContribution(DriverAlgorithm):
                 f"{label}: {len(forest.columns)} drivers, mtry {forest.mtry}, OOB R² = "
                 f"{forest.oob_r2:.4f}, OOB RMSE = {forest.oob_rmse:.4g}"
             )
+        min_r2 = self.parameterAsDouble(parameters, "MIN_OOB_R2", context)
+        reliability = self.check_scores(experiments, categories, min_r2, feedback)
         importance = experiments.importance
         raw = importance.scaled if scaled else importance.increase
         percents = importance.percent(scaled)
@@ -471,6 +496,7 @@ class RfDriverContribution(DriverAlgorithm):
                 "THRESHOLD": threshold,
                 "RGB": ",".join(categories[c] if c >= 0 else "-" for c in channels),
                 "OOB_R2_ALL": f"{experiments.all_drivers.oob_r2:.6f}",
+                "RELIABILITY": reliability,
                 "CATEGORY_IMPORTANCE": summary,
             },
         )
@@ -570,6 +596,70 @@ class RfDriverContribution(DriverAlgorithm):
             CATEGORY_IMPORTANCE=summary,
         )
         return results
+
+    @staticmethod
+    def check_drivers(x, names, driver_categories, categories, feedback) -> None:
+        """Refuse drivers that are constant at the sample points; warn about near-constant ones.
+
+        A forest never splits on a constant driver, so RF_all and the forest without its
+        category differ only by the other drivers' random draws: that difference, normalised
+        by Eq. 7, gave a constant driver's category up to 87 % relative contribution in places
+        (46 % on the tests' scene)."""
+        constant = drivers.constant_drivers(x)
+        if constant:
+            described = "; ".join(
+                f"{names[j]} ({categories[driver_categories[j]]}): "
+                + (
+                    f"{float(np.nanmin(x[:, j])):.6g} at every point"
+                    if np.isfinite(x[:, j]).any()
+                    else "no valid value"
+                )
+                for j in constant
+            )
+            raise QgsProcessingException(
+                f"DRIVERS: {len(constant)} driver(s) constant at the {len(x)} sample points — "
+                f"{described}. A forest cannot learn from a constant driver, and its category's "
+                "relative contribution would be the noise between two forests, not its "
+                "influence. Remove it from DRIVERS and CATEGORIES (or check its extent and "
+                "NoData)."
+            )
+        for j in range(x.shape[1]):
+            flagged, ratio, unique = drivers.near_zero_variance(x[:, j])
+            if flagged:
+                feedback.pushWarning(
+                    f"DRIVERS: {names[j]} is nearly constant at the sample points (its most "
+                    f"common value is {ratio:.3g}× as frequent as the next, {unique:.2g} % of "
+                    "the values distinct): its importance and its category's contribution rest "
+                    "on few points."
+                )
+
+    @staticmethod
+    def check_scores(experiments, categories, min_r2, feedback) -> str:
+        """Say loudly when the forests explain too little for the maps to mean anything, and
+        when dropping a category does not lower the fit. Returns the RELIABILITY tag of the
+        raster outputs."""
+        r2 = experiments.all_drivers.oob_r2
+        notes = []
+        if not (r2 >= min_r2):
+            feedback.reportError(
+                f"OOB R² of RF_all is {r2:.4f}, below MIN_OOB_R2 = {min_r2:g}: the drivers "
+                "explain almost none of the TARGET's variation at the sample points. The "
+                "relative-contribution, RGB and dominant-driver maps are NOT meaningful (they "
+                "show differences between forests that predict little more than the mean); "
+                "they are written only so that the run can be inspected.",
+                False,
+            )
+            notes.append(f"OOB R2 {r2:.4f} below MIN_OOB_R2 {min_r2:g}: maps not meaningful")
+        for category, forest in zip(categories, experiments.without, strict=True):
+            if forest.oob_r2 >= r2:
+                feedback.pushWarning(
+                    f"Removing {category} does not lower the OOB R² ({forest.oob_r2:.4f} "
+                    f"without it, {r2:.4f} with all drivers): the forests do not need "
+                    f"{category}, and its relative contribution reflects their random "
+                    "differences more than its influence."
+                )
+                notes.append(f"removing {category} does not lower the OOB R2")
+        return "; ".join(notes) or "ok"
 
     @staticmethod
     def category_colours(categories, channels):

@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 from .. import engine
 from ..core import kriging as K
 from .base import MineEcoAlgorithm
+from .drivers import refuse_non_points
 
 VARIOGRAM_CHOICES = ("auto (best leave-one-out RMSE)", *K.MODELS)
 RANGE_MEANINGS = (
@@ -69,15 +70,20 @@ class Kriging(MineEcoAlgorithm):
         "leave-one-out RMSE), or fixed by the user. Writes the prediction and the kriging "
         "variance, the leave-one-out cross-validation (ME, RMSE, r) per candidate model, the "
         "fitted parameters as outputs and a variogram plot. Points are reprojected to the "
-        "grid's CRS; points at the same location are averaged; points outside the grid are "
-        "used and reported."
+        "grid's CRS; points at the same location, or closer than MERGE_DISTANCE, are "
+        "averaged; points outside the grid are used and reported. Each estimate uses the "
+        "NEIGHBOURS nearest points (default 64), so memory stays bounded."
     )
     formula = (
         "γ̂(h_k) = Σ (z_i − z_j)² / (2 N_k) over the N_k pairs in lag bin k (width CUTOFF/LAGS; "
         "CUTOFF default one third of the points' bounding-box diagonal, as gstat); h_k = mean "
         "pair distance\n"
         "Models (γ(0) = 0): spherical c0 + c(1.5h/a − 0.5h³/a³) for h ≤ a, c0 + c beyond; "
-        "exponential c0 + c(1 − e^(−h/a)); gaussian c0 + c(1 − e^(−h²/a²)); linear c0 + s·h\n"
+        "exponential c0 + c(1 − e^(−h/a)); gaussian c0 + c(1 − e^(−h²/a²)); linear c0 + s·h. "
+        "The gaussian model's nugget is at least 10⁻⁴ of its sill (a smaller one, fitted or "
+        "given, is raised and the log says so): without it the kriging system of smooth data "
+        "is numerically singular and the estimates leave the data's range by orders of "
+        "magnitude.\n"
         "Range convention: a is the model parameter (gstat's range); the practical range is a "
         "(spherical), 3a (exponential) and √3·a (gaussian), where 95 % of c is reached. RANGE "
         "is read as the practical range unless RANGE_MEANING says otherwise.\n"
@@ -85,7 +91,8 @@ class Kriging(MineEcoAlgorithm):
         "N_k/γ(h_k)² (Cressie 1985) or N_k or 1; sills by non-negative least squares for each "
         "a, a by a log-spaced search refined with Brent's method\n"
         "Ordinary kriging: [Γ 1; 1ᵀ 0]·[λ; μ] = [γ0; 1]; ẑ = Σ λ_i z_i; σ² = Σ λ_i γ0_i + μ "
-        "(with the NEIGHBOURS nearest points, or all)\n"
+        "(with the NEIGHBOURS nearest points, or all). Estimates farther outside the data's "
+        "range than the data's span are reported as an error in the log (the map is kept).\n"
         "Leave-one-out: each point predicted from the others; ME = mean(z − ẑ), RMSE, Pearson "
         "r(z, ẑ), MSDR = mean((z − ẑ)²/σ²)"
     )
@@ -106,6 +113,8 @@ class Kriging(MineEcoAlgorithm):
         "15(6), 687–699.",
         "Webster, R. & Burgess, T.M. (1980), cited by the second study (seed 002) for its soil "
         "kriging.",
+        "Wackernagel, H. (2003) Multivariate Geostatistics, 3rd ed. Springer (the gaussian "
+        "model's instability without a nugget).",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
@@ -113,7 +122,9 @@ class Kriging(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "INPUT", self.tr("Sample points"), [QgsProcessing.TypeVectorPoint]
             ),
-            "Point layer (multi-points are split); reprojected to the REFERENCE grid's CRS.",
+            "Point layer (multi-points are split); reprojected to the REFERENCE grid's CRS. A "
+            "line or polygon layer is refused (use 'Centroids' first if each feature is one "
+            "sample).",
         )
         self.add(
             QgsProcessingParameterField(
@@ -180,11 +191,30 @@ class Kriging(MineEcoAlgorithm):
         self.add_number(
             "NEIGHBOURS",
             "Nearest points per estimate (0: all)",
-            0,
-            "A search neighbourhood of the n nearest points keeps large grids and many samples "
-            "fast and memory-bounded; 0 uses every point (gstat's default).",
+            K.DEFAULT_NEIGHBOURS,
+            f"Each estimate and each leave-one-out prediction uses the n nearest points (a "
+            f"KD-tree search), so memory and time stay bounded whatever the number of samples. "
+            f"Default {K.DEFAULT_NEIGHBOURS}: data sets of at most {K.DEFAULT_NEIGHBOURS} "
+            "points are kriged with every point, as gstat's default. 0 uses every point (a "
+            "unique neighbourhood): its system takes about 56·(points + 1)² bytes (1 GB at "
+            "4,300 points), and a run whose system exceeds the memory budget (provider "
+            "setting or MINE_ECO_MEMORY_MB) is refused.",
             minimum=0,
             integer=True,
+        )
+        self.add_number(
+            "MERGE_DISTANCE",
+            "Merge points closer than (blank: a tenth of a cell)",
+            None,
+            "Points closer than this distance (CRS units) to another are merged into one at "
+            "their centroid with their mean value (chains of close points merge as one group). "
+            "Near-duplicate points make the kriging system nearly singular: with the gaussian "
+            "model and no nugget the estimates then run far outside the data. Blank: one tenth "
+            "of the REFERENCE cell size (the smaller side); 0: only points at the same location "
+            "are merged.",
+            optional=True,
+            minimum=0.0,
+            advanced=True,
         )
         self.add_number(
             "MIN_POINTS",
@@ -243,6 +273,7 @@ class Kriging(MineEcoAlgorithm):
         source = self.parameterAsSource(parameters, "INPUT", context)
         if source is None:
             raise QgsProcessingException("INPUT: no point layer given or it cannot be loaded")
+        refuse_non_points("INPUT", "kriging needs a point layer", source.wkbType())
         field = self.parameterAsString(parameters, "FIELD", context)
         index = source.fields().lookupField(field)
         if index < 0:
@@ -267,6 +298,7 @@ class Kriging(MineEcoAlgorithm):
             ):
                 skipped += 1
                 continue
+            refuse_non_points("INPUT", "kriging needs points", geometry.wkbType())
             try:
                 geometry.transform(transform)
             except Exception as error:  # QgsCsException
@@ -322,6 +354,18 @@ class Kriging(MineEcoAlgorithm):
                 f"{merged} point(s) shared a location with another: their values were averaged "
                 f"({len(z)} distinct locations remain)"
             )
+        if parameters.get("MERGE_DISTANCE") not in (None, ""):
+            distance = self.parameterAsDouble(parameters, "MERGE_DISTANCE", context)
+        else:
+            distance = 0.1 * min(abs(grid.geotransform[1]), abs(grid.geotransform[5]))
+        xy, z, close, groups = K.merge_close_points(xy, z, distance)
+        if close:
+            feedback.pushWarning(
+                f"MERGE_DISTANCE: {close + groups} point(s) lay within {distance:.6g} CRS units "
+                f"of another: merged into {groups} point(s) at their centroids with their mean "
+                f"values ({len(z)} points remain)"
+            )
+        merged += close
         minimum = self.parameterAsInt(parameters, "MIN_POINTS", context)
         if len(z) < minimum:
             raise QgsProcessingException(
@@ -347,6 +391,18 @@ class Kriging(MineEcoAlgorithm):
         neighbours = self.parameterAsInt(parameters, "NEIGHBOURS", context) or None
         if neighbours is not None and neighbours >= len(z):
             neighbours = None
+        if neighbours is None and K.unique_system_mb(len(z)) > self.memory_mb():
+            raise QgsProcessingException(
+                f"NEIGHBOURS: kriging with all {len(z)} points needs about "
+                f"{K.unique_system_mb(len(z)):,.4g} MB for its system, more than the memory "
+                f"budget of {self.memory_mb():,.4g} MB; use a neighbourhood (e.g. NEIGHBOURS "
+                f"= {K.DEFAULT_NEIGHBOURS}) or raise the budget (provider setting or "
+                "MINE_ECO_MEMORY_MB)"
+            )
+        feedback.pushInfo(
+            f"{len(z)} points; each estimate uses "
+            + ("every point" if neighbours is None else f"the {neighbours} nearest points")
+        )
         monitor = self.monitor(feedback)
 
         chosen, candidates, empirical = self.variogram(parameters, context, xy, z, neighbours,
@@ -373,6 +429,7 @@ class Kriging(MineEcoAlgorithm):
         tree = cKDTree(xy) if neighbours else None
         budget = max(self.memory_mb() / 4, 8.0)
         raster_monitor = monitor.span(0.15, 1.0)
+        extremes = [math.inf, -math.inf]
 
         def kernel(window, block):
             rows, cols = block.shape[1:]
@@ -388,6 +445,8 @@ class Kriging(MineEcoAlgorithm):
                                  tree=tree, variance=variance_target is not None,
                                  memory_mb=budget, check=raster_monitor.check)  # fmt: skip
                 estimate[valid] = e
+                extremes[0] = min(extremes[0], float(e.min()))
+                extremes[1] = max(extremes[1], float(e.max()))
                 if variance is not None:
                     variance[valid] = np.maximum(v, 0.0)
             return (
@@ -406,6 +465,7 @@ class Kriging(MineEcoAlgorithm):
             with_window=True,
         )
 
+        self.check_estimates(extremes, z, variogram, feedback)
         results = self.outputs({"OUTPUT": estimate_target, "OUTPUT_VARIANCE": variance_target})
         practical = self.parameterAsEnum(parameters, "RANGE_MEANING", context) == 0
         results.update(
@@ -462,6 +522,23 @@ class Kriging(MineEcoAlgorithm):
             results["OUTPUT_PLOT"] = plot
         return results
 
+    @staticmethod
+    def check_estimates(extremes, z, variogram, feedback) -> None:
+        """Warn when the estimates leave the data's range by more than the data's span: ordinary
+        kriging weights sum to 1 and may be negative, so a little overshoot is normal, but this
+        much means a nearly singular system."""
+        low, high = extremes
+        span = float(np.ptp(z))
+        if low < z.min() - span or high > z.max() + span:
+            nugget = "" if variogram.nugget > 0 else " without a nugget"
+            feedback.reportError(
+                f"OUTPUT: the estimates range from {low:.6g} to {high:.6g} for data between "
+                f"{z.min():.6g} and {z.max():.6g}: the kriging system is nearly singular "
+                f"({variogram.model} model{nugget}). The map is not trustworthy: give a NUGGET, "
+                "choose another VARIOGRAM or raise MERGE_DISTANCE.",
+                False,
+            )
+
     def variogram(self, parameters, context, xy, z, neighbours, feedback, monitor):
         """((variogram, cross-validation) used, [(variogram, cv)] candidates, empirical)."""
         choice = self.parameterAsEnum(parameters, "VARIOGRAM", context)
@@ -475,7 +552,9 @@ class Kriging(MineEcoAlgorithm):
             else None
         )
         lags = self.parameterAsInt(parameters, "LAGS", context)
-        empirical = K.empirical_variogram(xy, z, cutoff=cutoff, lags=lags)
+        empirical = K.empirical_variogram(
+            xy, z, cutoff=cutoff, lags=lags, memory_mb=max(self.memory_mb() / 4, 8.0)
+        )
         feedback.pushInfo(
             f"Empirical variogram ({len(empirical.gamma)} lags, cutoff {empirical.cutoff:.6g}): "
             + ", ".join(
@@ -489,7 +568,14 @@ class Kriging(MineEcoAlgorithm):
         for number, model in enumerate(models):
             monitor.check()
             variogram = self.model_variogram(model, fixed, practical, empirical, weights)
-            cv = K.cross_validate(xy, z, variogram, neighbours=neighbours, check=monitor.check)
+            variogram, raised = K.with_nugget_floor(variogram)
+            if raised:
+                feedback.pushInfo(
+                    f"gaussian: nugget set to {variogram.nugget:.3g} ({K.GAUSSIAN_NUGGET_FLOOR:g} "
+                    "of the sill): without a nugget its kriging system is numerically singular"
+                )
+            cv = K.cross_validate(xy, z, variogram, neighbours=neighbours, check=monitor.check,
+                                  memory_mb=max(self.memory_mb() / 4, 8.0))  # fmt: skip
             feedback.pushInfo(
                 f"{variogram.describe()}: LOO ME {cv.mean_error:.6g}, RMSE {cv.rmse:.6g}, "
                 f"r {cv.correlation:.4f}"

@@ -305,13 +305,29 @@ class CasaParameters:
     rn_coefficient: float = 0.598
 
 
-def casa_npp(ndvi, temperature, precipitation, solar, epsilon_max, ndvi_max, sr_max, params=None):
+def casa_npp(
+    ndvi,
+    temperature,
+    precipitation,
+    solar,
+    epsilon_max,
+    ndvi_max,
+    sr_max,
+    params=None,
+    months=None,
+):
     """Monthly NPP and every intermediate for monthly stacks (12, …), in float32.
 
     ``epsilon_max``, ``ndvi_max`` and ``sr_max`` are per-pixel arrays (…) or scalars. ``solar``
     is in MJ·m⁻²·month⁻¹. Returns a dict with ``npp`` (12, …), ``annual`` (…), ``fpar``,
     ``apar``, ``epsilon``, ``t_epsilon1``, ``t_epsilon2``, ``w_epsilon``, ``e0``, ``eet`` (12, …)
-    and ``topt`` (…). NaN anywhere in a pixel's inputs makes all its outputs NaN.
+    and ``topt`` (…). NaN (or ±Inf) anywhere in a pixel's inputs makes all its outputs NaN.
+
+    ``months`` (12 booleans, default all True) leaves months out of an incomplete year: their
+    inputs are ignored and their outputs NaN, Topt is taken among the other months, the
+    Thornthwaite heat index I sums the other months only (so E0 of the year's other months is
+    that of a year without them), and ``annual`` sums the months kept. NaN in a kept month
+    still makes the pixel NaN.
     """
     p = params or CasaParameters()
     ndvi = np.asarray(ndvi, dtype=np.float32)
@@ -319,12 +335,23 @@ def casa_npp(ndvi, temperature, precipitation, solar, epsilon_max, ndvi_max, sr_
     precipitation = np.asarray(precipitation, dtype=np.float32)
     solar = np.asarray(solar, dtype=np.float32)
     f32 = np.float32
+    kept = np.ones(ndvi.shape[0], dtype=bool) if months is None else np.asarray(months, bool)
+    if not kept.any():
+        raise ValueError("no month left to compute NPP for")
+    if not kept.all():
+        stacks = []
+        for stack in (ndvi, temperature, precipitation, solar):
+            stack = stack.copy()
+            stack[~kept] = np.nan
+            stacks.append(stack)
+        ndvi, temperature, precipitation, solar = stacks
+    # ±Inf is no measurement either: NoData like NaN (it would otherwise reach the outputs).
     invalid = (
-        np.isnan(ndvi).any(axis=0)
-        | np.isnan(temperature).any(axis=0)
-        | np.isnan(precipitation).any(axis=0)
-        | np.isnan(solar).any(axis=0)
-        | np.isnan(np.asarray(epsilon_max, dtype=np.float32))
+        ~np.isfinite(ndvi[kept]).all(axis=0)
+        | ~np.isfinite(temperature[kept]).all(axis=0)
+        | ~np.isfinite(precipitation[kept]).all(axis=0)
+        | ~np.isfinite(solar[kept]).all(axis=0)
+        | ~np.isfinite(np.asarray(epsilon_max, dtype=np.float32))
     )
     fpar_values = fpar(
         ndvi,
@@ -340,7 +367,11 @@ def casa_npp(ndvi, temperature, precipitation, solar, epsilon_max, ndvi_max, sr_
     topt = optimum_temperature(ndvi, temperature)
     t1 = temperature_stress_1(topt, temperature, p.freezing).astype(np.float32, copy=False)
     t2 = temperature_stress_2(temperature, topt, f32(p.t_epsilon2_constant))
-    e0 = thornthwaite_pet(temperature, hot_formula=p.hot_formula)
+    e0 = thornthwaite_pet(
+        temperature,
+        heat_index=thornthwaite_heat_index(temperature[kept]),
+        hot_formula=p.hot_formula,
+    )
     w, eet, _ = water_stress(
         precipitation,
         e0,
@@ -367,6 +398,8 @@ def casa_npp(ndvi, temperature, precipitation, solar, epsilon_max, ndvi_max, sr_
     for name, values in results.items():
         values = np.asarray(values, dtype=np.float32)
         out[name] = np.where(invalid, np.float32(np.nan), values)
-    out["annual"] = np.where(invalid, np.float32(np.nan), out["npp"].sum(axis=0, dtype=np.float64))
+    out["annual"] = np.where(
+        invalid, np.float32(np.nan), out["npp"][kept].sum(axis=0, dtype=np.float64)
+    )
     out["annual"] = out["annual"].astype(np.float32)
     return out

@@ -9,6 +9,7 @@ scikit-learn).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -298,6 +299,51 @@ class BottomK:
         """(pixel indices, values) of the sample, in raster order (row by row)."""
         order = np.argsort(self.index, kind="stable")
         return self.index[order], self.values[order]
+
+
+# --- Drivers a forest cannot learn from ---------------------------------------------------------
+
+#: A driver whose sample spread (max − min) is at most this fraction of its largest magnitude
+#: is constant up to float32 rounding (the drivers are read as float32).
+CONSTANT_TOLERANCE = 1e-6
+#: Near-zero variance (Kuhn & Johnson 2013, §3.5; caret's nearZeroVar defaults): the most
+#: common value at least 19 times (95/5) as frequent as the second, and fewer than 10 % of the
+#: sample values distinct.
+NEAR_ZERO_FREQUENCY_RATIO = 95 / 5
+NEAR_ZERO_UNIQUE_PERCENT = 10.0
+
+
+def constant_drivers(x: np.ndarray) -> list[int]:
+    """Columns of the sample ``x`` (points, drivers) that are constant: spread ≤
+    ``CONSTANT_TOLERANCE`` × max |value| (NaN ignored; an all-NaN column counts as constant)."""
+    x = np.asarray(x, dtype=np.float64)
+    found = []
+    for column in range(x.shape[1]):
+        values = x[:, column][np.isfinite(x[:, column])]
+        if values.size == 0:
+            found.append(column)
+            continue
+        spread = float(values.max() - values.min())
+        if spread <= CONSTANT_TOLERANCE * float(np.abs(values).max()):
+            found.append(column)
+    return found
+
+
+def near_zero_variance(values: np.ndarray) -> tuple[bool, float, float]:
+    """(flagged, frequency ratio of the most common to the second most common value, % of
+    distinct values) of one driver's sample, by caret's nearZeroVar rule."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return True, math.inf, 0.0
+    _, counts = np.unique(values, return_counts=True)
+    unique_percent = 100.0 * counts.size / values.size
+    if counts.size == 1:
+        return True, math.inf, unique_percent
+    top = np.sort(counts)[::-1]
+    ratio = float(top[0] / top[1])
+    flagged = ratio > NEAR_ZERO_FREQUENCY_RATIO and unique_percent < NEAR_ZERO_UNIQUE_PERCENT
+    return flagged, ratio, unique_percent
 
 
 # --- Relative contributions, RGB and dominant drivers (Eq. 6–7) ---------------------------------

@@ -14,7 +14,12 @@ def check_range(minimum: float, maximum: float, what: str = "indicator") -> floa
     """max − min; ValueError when the range is empty (a constant indicator cannot be
     normalised: Eq. 18 would divide by zero)."""
     if not (np.isfinite(minimum) and np.isfinite(maximum)):
-        raise ValueError(f"{what}: no valid pixels to take a minimum and maximum from")
+        if minimum == np.inf and maximum == -np.inf:  # the empty summary's start values
+            raise ValueError(f"{what}: no valid pixels to take a minimum and maximum from")
+        raise ValueError(
+            f"{what}: the values are not finite (minimum {minimum:.6g}, maximum {maximum:.6g}); "
+            "mask infinite values as NoData"
+        )
     span = float(maximum) - float(minimum)
     if not span > 0:
         raise ValueError(

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 __all__ = [
@@ -41,6 +43,9 @@ __all__ = [
     "Variogram",
     "average_duplicates",
     "cross_validate",
+    "merge_close_points",
+    "with_nugget_floor",
+    "unique_system_mb",
     "empirical_variogram",
     "fit_variogram",
     "predict",
@@ -52,6 +57,20 @@ PRACTICAL_RANGE_FACTOR = {"spherical": 1.0, "exponential": 3.0, "gaussian": math
 #: WLS weights of the fit, as gstat's fit.method: 7 N_h/h² (gstat's default), 2 Cressie (1985)
 #: N_h/γ(h)², 1 N_h, 6 ordinary least squares.
 WEIGHTS = ("npairs_over_h2", "cressie", "npairs", "ols")
+#: Nearest points per estimate by default: memory O(k²) per shared system and O(k³) time per
+#: system, whatever the number of points. Data sets of at most this many points are kriged
+#: with every point (a unique neighbourhood), exactly as gstat's default.
+DEFAULT_NEIGHBOURS = 64
+#: Smallest nugget of the gaussian model, as a fraction of its sill. Without a nugget its
+#: kriging matrix is nearly singular for smooth data: 60 points on 1 km² with a 456 m range
+#: give a condition number of 10¹³ and estimates from −476 to 128 for data between 8.3 and
+#: 15.5; 10⁻⁶ of the sill still gives −13 to 15, 10⁻⁴ gives 8.0 to 14.5 (condition 4·10⁵).
+#: Adding a small nugget to a gaussian model is the usual remedy (Wackernagel 2003; Webster &
+#: Oliver 2007); 10⁻⁴ of the sill is far below the measurement error of field samples.
+GAUSSIAN_NUGGET_FLOOR = 1e-4
+#: float64 (n+1)² arrays alive at the peak of a unique-neighbourhood solve (the distance
+#: components, distances, model terms, the system and its inverse; measured with tracemalloc).
+UNIQUE_SYSTEM_ARRAYS = 7
 
 
 def _shape(model: str, r):
@@ -133,6 +152,60 @@ def average_duplicates(xy, z, decimals: int = 6):
     return xy[first], sums / counts, len(xy) - len(unique)
 
 
+def merge_close_points(xy, z, distance: float):
+    """Merge points closer than ``distance`` to another (single linkage: a chain of such
+    points is one group) into one point at the group's centroid with the group's mean value.
+
+    Points closer than the data can resolve make the kriging system nearly singular: with a
+    smooth model (gaussian) and no nugget their weights grow large and of opposite signs, and
+    the estimate between them runs far outside the data (two points 0.05 m apart with values
+    differing by 2 gave estimates from −56 to 66 for data between 8 and 15). Returns (xy, z,
+    number of points merged away, number of groups of more than one point); ``distance`` ≤ 0
+    changes nothing.
+    """
+    xy = np.asarray(xy, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    if not distance > 0 or len(z) < 2:
+        return xy, z, 0, 0
+    pairs = cKDTree(xy).query_pairs(float(distance), output_type="ndarray")
+    if len(pairs) == 0:
+        return xy, z, 0, 0
+    n = len(z)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    count, label = connected_components(graph, directed=False)
+    sizes = np.bincount(label, minlength=count)
+    # Groups in the order of their first point, so that unmerged points keep their order.
+    first = np.full(count, n)
+    np.minimum.at(first, label, np.arange(n))
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(count, dtype=np.int64)
+    rank[order] = np.arange(count)
+    label = rank[label]
+    sizes = sizes[order]
+    centre = np.column_stack(
+        [np.bincount(label, weights=xy[:, axis], minlength=count) / sizes for axis in (0, 1)]
+    )
+    mean = np.bincount(label, weights=z, minlength=count) / sizes
+    return centre, mean, n - count, int(np.sum(sizes > 1))
+
+
+def with_nugget_floor(variogram: Variogram) -> tuple[Variogram, bool]:
+    """The gaussian model with at least ``GAUSSIAN_NUGGET_FLOOR`` × sill of nugget (the partial
+    sill kept), and whether it was raised; other models unchanged."""
+    if variogram.model != "gaussian":
+        return variogram, False
+    floor = GAUSSIAN_NUGGET_FLOOR * (variogram.nugget + variogram.partial_sill)
+    if variogram.nugget >= floor:
+        return variogram, False
+    return Variogram("gaussian", floor, variogram.partial_sill, variogram.range), True
+
+
+def unique_system_mb(n: int) -> float:
+    """Peak memory (MB) of kriging with every one of ``n`` points as neighbours: the (n+1)²
+    system, its inverse and the temporaries that build them."""
+    return UNIQUE_SYSTEM_ARRAYS * 8.0 * (n + 1) ** 2 / 2**20
+
+
 # --- empirical variogram ------------------------------------------------------------------
 
 
@@ -153,11 +226,14 @@ def default_cutoff(xy) -> float:
     return float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0)))) / 3.0
 
 
-def empirical_variogram(xy, z, cutoff=None, lags=15, chunk=2048) -> EmpiricalVariogram:
+def empirical_variogram(
+    xy, z, cutoff=None, lags=15, chunk=None, memory_mb: float = 64.0
+) -> EmpiricalVariogram:
     """γ̂(h_k) = Σ (z_i − z_j)² / (2·N_k) over the N_k pairs whose distance falls in bin k
     (width = cutoff / lags; bins [k·w, (k+1)·w), pairs beyond the cutoff ignored), with h_k the
     mean distance of those pairs (gstat's ``variogram``: cutoff = diagonal/3, 15 bins). Pairs
-    are visited in row chunks: memory O(chunk·n)."""
+    are visited in row chunks: memory O(chunk·n), the chunk (rows) sized to ``memory_mb`` unless
+    given."""
     xy = np.asarray(xy, dtype=np.float64)
     z = np.asarray(z, dtype=np.float64)
     cutoff = default_cutoff(xy) if cutoff is None else float(cutoff)
@@ -166,6 +242,9 @@ def empirical_variogram(xy, z, cutoff=None, lags=15, chunk=2048) -> EmpiricalVar
     dist_sum = np.zeros(lags + 1)
     sq_sum = np.zeros(lags + 1)
     n = len(z)
+    if chunk is None:
+        # About eight chunk × n arrays of 8 bytes are alive at once.
+        chunk = max(int(memory_mb * 2**20 / (64.0 * max(n, 1))), 16)
     for start in range(0, n - 1, chunk):
         stop = min(start + chunk, n - 1)
         rows = np.arange(start, stop)
@@ -493,16 +572,21 @@ def _krige_sets(xy, z, variogram, targets, sets, estimate, var, offset, memory_m
         inverse = _inverse(_system(xy[chosen], variogram))
         dual = np.einsum("gij,gj->gi", inverse, np.concatenate(
             [z[chosen], np.zeros((len(chosen), 1))], axis=1))  # fmt: skip
-        for g in range(len(chosen)):
-            members = order[bounds[first + g] : bounds[first + g + 1]]
-            pts = xy[chosen[g]]
+        # The targets of these systems, `batch` at a time (all groups at once: no Python loop
+        # over the systems, which are mostly shared by a few targets only).
+        span = order[bounds[first] : bounds[first + len(chosen)]]
+        for start in range(0, len(span), batch):
+            members = span[start : start + batch]
+            local = group[members] - first
+            pts = xy[chosen[local]]
             here = targets[members]
             b = np.ones((len(members), k + 1))
-            b[:, :k] = variogram(np.hypot(here[:, None, 0] - pts[None, :, 0],
-                                          here[:, None, 1] - pts[None, :, 1]))  # fmt: skip
-            estimate[offset + members] = b @ dual[g]
+            b[:, :k] = variogram(np.hypot(here[:, None, 0] - pts[..., 0],
+                                          here[:, None, 1] - pts[..., 1]))  # fmt: skip
+            estimate[offset + members] = np.einsum("pi,pi->p", b, dual[local])
             if var is not None:
-                var[offset + members] = np.einsum("pi,pi->p", b @ inverse[g], b)
+                weights = np.einsum("pi,pij->pj", b, inverse[local])
+                var[offset + members] = np.einsum("pi,pi->p", weights, b)
 
 
 # --- cross-validation ---------------------------------------------------------------------

@@ -52,6 +52,7 @@ landscape structure in Yellow River Delta. Acta Ecologica Sinica 16(4), 337–34
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -70,17 +71,39 @@ SQUARE_METRES_PER_100_HA = 1.0e6
 
 
 class UnknownCodes(ValueError):
-    """Land-cover codes that the class table does not list (``codes`` holds them, sorted)."""
+    """Land-cover values that cannot be classes (``codes`` holds them, sorted): not finite,
+    not whole numbers, or (``table`` True) whole codes that the class table does not list."""
 
-    def __init__(self, codes: Sequence[float]):
+    def __init__(self, codes: Sequence[float], table: bool = True):
         self.codes = sorted(codes)
-        shown = ", ".join(_format_code(c) for c in self.codes[:20])
-        more = f" and {len(self.codes) - 20} more" if len(self.codes) > 20 else ""
-        super().__init__(f"land-cover code(s) {shown}{more} are not in the class table")
+        kinds = (
+            (
+                [c for c in self.codes if not math.isfinite(c)],
+                "value(s)",
+                "are not finite (mask them as NoData)",
+            ),
+            (
+                [c for c in self.codes if math.isfinite(c) and not float(c).is_integer()],
+                "value(s)",
+                "are not whole-number class codes",
+            ),
+            (
+                [c for c in self.codes if table and math.isfinite(c) and float(c).is_integer()],
+                "code(s)",
+                "are not in the class table",
+            ),
+        )
+        parts = []
+        for values, noun, reason in kinds:
+            if values:
+                shown = ", ".join(_format_code(c) for c in values[:20])
+                more = f" and {len(values) - 20} more" if len(values) > 20 else ""
+                parts.append(f"land-cover {noun} {shown}{more} {reason}")
+        super().__init__("; ".join(parts))
 
 
 def _format_code(code: float) -> str:
-    return str(int(code)) if float(code).is_integer() else repr(float(code))
+    return str(int(code)) if float(code).is_integer() else str(float(code))
 
 
 def check_connectivity(connectivity: int) -> int:
@@ -104,7 +127,7 @@ def check_codes(present: Sequence[float], known: Sequence[float] | None = None) 
         c for c in present if not c.is_integer() or (known_set is not None and c not in known_set)
     ]
     if bad:
-        raise UnknownCodes(bad)
+        raise UnknownCodes(bad, table=known is not None)
     return [int(c) for c in present]
 
 

@@ -3,7 +3,7 @@ solar units, intermediates, NoData and the errors users meet."""
 
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
 from rasters import leftovers, read_raster, write_raster
 
 from mine_eco_plugin.core import casa
@@ -205,3 +205,84 @@ def test_help_states_formula_units_and_sources(provider):
     text = algorithm.shortHelpString()
     for fragment in ("T_ε2", "1.1814", "0.598", "Thornthwaite", "gC·m⁻²·yr⁻¹", "0.389", "NoData"):
         assert fragment in text
+
+
+class Loud(QgsProcessingFeedback):
+    """A feedback that keeps the non-fatal errors."""
+
+    def __init__(self):
+        super().__init__()
+        self.errors = []
+
+    def reportError(self, text, fatal=False):  # noqa: N802 (QGIS API)
+        self.errors.append(text)
+        super().reportError(text, fatal)
+
+
+def with_empty_month(tmp_path, arrays, name, month, value=-9999):
+    """The inputs with one month of ``name`` set to ``value`` everywhere (NoData by default)."""
+    ndvi, temperature, precipitation, solar, landcover = (a.copy() for a in arrays)
+    stacks = {"NDVI": ndvi, "TEMPERATURE": temperature, "PRECIPITATION": precipitation,
+              "SOLAR": solar}  # fmt: skip
+    stacks[name][month] = value
+    paths = {
+        key: write_raster(tmp_path / f"{key.lower()}_gap.tif", stack, nodata=-9999)
+        for key, stack in stacks.items()
+    }
+    paths["LANDCOVER"] = write_raster(tmp_path / "lc_gap.tif", landcover)
+    return paths, (ndvi, temperature, precipitation, solar, landcover)
+
+
+def test_a_month_without_data_is_an_error_naming_it(run, inputs, tmp_path):
+    _, arrays = inputs
+    paths, _ = with_empty_month(tmp_path, arrays, "NDVI", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(
+        QgsProcessingException,
+        match=r"NDVI: no valid pixel on the output grid for NDVI: March .*INCOMPLETE_YEAR",
+    ):
+        run("casa_npp", {**paths, "OUTPUT": str(out / "npp.tif")})
+    assert list(out.iterdir()) == []
+    # A month of +Inf everywhere is no data either (it used to give an all-NoData year).
+    paths, _ = with_empty_month(tmp_path, arrays, "TEMPERATURE", 7, value=np.inf)
+    with pytest.raises(QgsProcessingException, match=r"TEMPERATURE: August .*not finite"):
+        run("casa_npp", {**paths, "OUTPUT": str(out / "npp.tif")})
+    assert list(out.iterdir()) == []
+
+
+def test_incomplete_year_sums_the_other_months_and_says_so(run, inputs, tmp_path):
+    _, arrays = inputs
+    paths, gap = with_empty_month(tmp_path, arrays, "NDVI", 2)
+    feedback = Loud()
+    results = run(
+        "casa_npp",
+        {
+            **paths,
+            "INCOMPLETE_YEAR": True,
+            "OUTPUT": str(tmp_path / "npp.tif"),
+            "OUTPUT_MONTHLY": str(tmp_path / "monthly.tif"),
+        },
+        feedback=feedback,
+    )
+    assert results["MISSING_MONTHS"] == "NDVI: March"
+    assert results["MONTHS_SUMMED"] == 11
+    assert len(feedback.errors) == 1 and "sums 11 months only" in feedback.errors[0]
+    kept = np.arange(12) != 2
+    reference = expected(gap, months=kept)
+    annual, dataset = read_raster(results["OUTPUT"])
+    np.testing.assert_allclose(annual[0], reference["annual"], rtol=1e-5)
+    monthly = read_raster(results["OUTPUT_MONTHLY"])[0]
+    assert np.isnan(monthly[2]).all()
+    # The annual value is the sum of the 11 monthly values (pixel (1, 2) is NoData in June).
+    np.testing.assert_allclose(annual[0], monthly[kept].sum(axis=0), rtol=1e-5)
+    assert np.isnan(annual[0, 1, 2]) and np.isfinite(annual[0]).sum() == 5
+    # It is below the full year's: March's NPP is missing.
+    full = expected(arrays)["annual"]
+    assert (annual[0][np.isfinite(annual[0])] < full[np.isfinite(full)]).all()
+    metadata = dataset.GetMetadata()
+    assert metadata["INCOMPLETE_YEAR"] == "months left out (no valid pixel): NDVI: March"
+    assert metadata["MONTHS_SUMMED"] == "11"
+    # A complete year reports nothing missing.
+    results = run("casa_npp", {**inputs[0], "OUTPUT": str(tmp_path / "full.tif")})
+    assert results["MISSING_MONTHS"] == "" and results["MONTHS_SUMMED"] == 12

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from osgeo import gdal
-from qgis.core import QgsVectorLayer
+from qgis.core import QgsProcessingFeedback, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 from scipy import stats
 
@@ -369,3 +369,93 @@ def test_pearson_too_few_valid_pixels_names_points(run, tmp_path):
                 "OUTPUT": str(tmp_path / "t.csv"),
             },
         )
+
+
+def point_layer(points, geometry="Point"):
+    from qgis.core import QgsFeature, QgsGeometry
+
+    layer = QgsVectorLayer(f"{geometry}?crs=EPSG:32632", "pts", "memory")
+    features = []
+    for wkt in points:
+        feature = QgsFeature()
+        feature.setGeometry(QgsGeometry.fromWkt(wkt))
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+    return layer
+
+
+class Warnings(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.warnings = []
+
+    def pushWarning(self, text):  # noqa: N802 (QGIS API)
+        self.warnings.append(text)
+        super().pushWarning(text)
+
+
+def pixel_point(row, col, dx=10, dy=20):
+    return f"POINT({500000 + 30 * col + dx} {5600000 - 30 * row - dy})"
+
+
+def test_pearson_counts_each_pixel_once(run, tmp_path, scene):
+    paths, arrays = scene
+    # Six distinct pixels below row 10 (b valid). Pixel (12, 3) holds three points and (20, 20)
+    # two (different spots in the pixel), one point lies outside the grid: 6 pixels, 3 points
+    # merged, 1 outside, 10 read.
+    cells = [(12, 3), (20, 20), (30, 7), (49, 59), (33, 33), (40, 1)]
+    points = [pixel_point(r, c) for r, c in cells]
+    points += [pixel_point(12, 3, 2, 2), pixel_point(12, 3, 28, 28), pixel_point(20, 20, 25, 5)]
+    points += ["POINT(400000 5600000)"]
+    table = tmp_path / "t.gpkg"
+    feedback = Warnings()
+    results = run(
+        "pearson_correlation",
+        {
+            "TARGET": paths["target"],
+            "DRIVERS": [paths["a"], paths["b"]],
+            "SAMPLES": point_layer(points),
+            "OUTPUT": str(table),
+        },
+        feedback=feedback,
+    )
+    assert (
+        results["POINTS_READ"],
+        results["POINTS_OUTSIDE"],
+        results["POINTS_SAME_PIXEL"],
+        results["PIXELS_SAMPLED"],
+    ) == (10, 1, 3, 6)
+    assert any("3 point(s) fell in a pixel already sampled" in w for w in feedback.warnings)
+    rows, _ = table_rows(table)
+    target = np.array([arrays["target"][r, c] for r, c in cells], dtype=np.float32)
+    a = np.array([arrays["a"][r, c] for r, c in cells], dtype=np.float32)
+    b = np.array([arrays["b"][r, c] for r, c in cells], dtype=np.float32)
+    # n = 6 pixels (not 9 points), r and p those of the six pixels (scipy).
+    assert rows[0][3] == 6 and rows[1][3] == 6
+    r, p = stats.pearsonr(a, target)
+    assert rows[0][1] == pytest.approx(r, abs=1e-6)
+    assert rows[0][2] == pytest.approx(p, rel=1e-5)
+    assert rows[1][1] == pytest.approx(stats.pearsonr(b, target)[0], abs=1e-6)
+
+
+def test_pearson_refuses_polygon_samples(run, tmp_path, scene):
+    from qgis.core import QgsProcessingException
+
+    paths, _ = scene
+    # A 3 × 3-pixel square whose four corners would have been four "samples".
+    square = (
+        "POLYGON((500300 5599400, 500390 5599400, 500390 5599310, 500300 5599310, 500300 5599400))"
+    )
+    with pytest.raises(QgsProcessingException, match=r"SAMPLES: a point layer is needed "
+                       r"\(vertices of lines or polygons are not samples\); "
+                       r"this layer holds polygons"):  # fmt: skip
+        run(
+            "pearson_correlation",
+            {
+                "TARGET": paths["target"],
+                "DRIVERS": [paths["a"]],
+                "SAMPLES": point_layer([square] * 3, "Polygon"),
+                "OUTPUT": str(tmp_path / "t.gpkg"),
+            },
+        )
+    assert not (tmp_path / "t.gpkg").exists()

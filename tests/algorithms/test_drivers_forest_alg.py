@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 from osgeo import gdal
-from qgis.core import QgsProcessingException, QgsVectorLayer
+from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 
 pytest.importorskip("sklearn")
@@ -283,3 +283,76 @@ def test_cancel_during_prediction_leaves_no_output(scene, tmp_path, run, cancel_
         run("rf_driver_contribution", parameters(paths, tmp_path, TREES=10), feedback=feedback)
     assert not (tmp_path / "relative.tif").exists()
     assert leftovers(tmp_path) == []
+
+
+class Loud(QgsProcessingFeedback):
+    """A feedback that keeps warnings and non-fatal errors."""
+
+    def __init__(self):
+        super().__init__()
+        self.warnings, self.errors = [], []
+
+    def pushWarning(self, text):  # noqa: N802 (QGIS API)
+        self.warnings.append(text)
+        super().pushWarning(text)
+
+    def reportError(self, text, fatal=False):  # noqa: N802 (QGIS API)
+        self.errors.append(text)
+        super().reportError(text, fatal)
+
+
+def test_constant_driver_is_refused_with_its_value(scene, tmp_path, run):
+    # A fifth driver, 7.5 everywhere, alone in category "water": before, its category got a
+    # relative contribution from the forests' noise alone — up to 46 % on this scene (checked
+    # by skipping the check), and 87 % in the reported case.
+    folder, paths, _ = scene
+    constant = write_raster(tmp_path / "dist.tif", np.full((ROWS, COLS), 7.5, np.float32))
+    extra = {
+        "DRIVERS": [paths["temp"], paths["prec"], paths["soc"], paths["ld"], constant],
+        "CATEGORIES": CATEGORIES + ",water",
+    }
+    with pytest.raises(
+        QgsProcessingException,
+        match=r"DRIVERS: 1 driver\(s\) constant at the 400 sample points — dist \(water\): "
+        r"7\.5 at every point",
+    ):
+        run("rf_driver_contribution", parameters(paths, tmp_path, **extra))
+    assert not (tmp_path / "relative.tif").exists() and leftovers(tmp_path) == []
+
+
+def test_low_oob_r2_is_reported_and_tagged(scene, tmp_path, run):
+    # A target of pure noise, unrelated to the drivers: RF_all's OOB R² is below 0 (worse
+    # than the mean), far under MIN_OOB_R2 = 0.1; the run ends but says the maps are not
+    # meaningful, with the figure, and tags the rasters.
+    _, paths, _ = scene
+    rng = np.random.default_rng(8)
+    noise = write_raster(tmp_path / "noise.tif", rng.normal(300, 5, (ROWS, COLS)).astype("f4"))
+    feedback = Loud()
+    results = run(
+        "rf_driver_contribution",
+        parameters(paths, tmp_path, TARGET=noise),
+        feedback=feedback,
+    )
+    r2 = results["OOB_R2"]
+    assert r2 < 0.0
+    assert len(feedback.errors) == 1
+    assert f"OOB R² of RF_all is {r2:.4f}, below MIN_OOB_R2 = 0.1" in feedback.errors[0]
+    assert "NOT meaningful" in feedback.errors[0]
+    tags = gdal.Open(results["OUTPUT_RELATIVE"]).GetMetadata()
+    assert tags["RELIABILITY"].startswith(f"OOB R2 {r2:.4f} below MIN_OOB_R2 0.1")
+    # A threshold below the R² silences the error (the category warnings may remain).
+    feedback = Loud()
+    out = tmp_path / "again"
+    out.mkdir()
+    run(
+        "rf_driver_contribution",
+        parameters(paths, out, TARGET=noise, MIN_OOB_R2=-10),
+        feedback=feedback,
+    )
+    assert feedback.errors == []
+
+
+def test_well_fitted_scene_has_no_reliability_warning(fitted):
+    out, result = fitted
+    assert result["OOB_R2"] > 0.5
+    assert gdal.Open(result["OUTPUT_DOMINANT"]).GetMetadata()["RELIABILITY"] == "ok"

@@ -197,6 +197,9 @@ def test_auto_model_tables_and_plot(run, tmp_path):
             "FIELD": "value",
             "REFERENCE": reference,
             "NEIGHBOURS": 16,
+            # Two pairs of the 150 random points lie 2.7 m and 3.9 m apart, within the default
+            # MERGE_DISTANCE (4 m, a tenth of a 40 m cell): keep every point, as the core below.
+            "MERGE_DISTANCE": 0,
             "OUTPUT": str(tmp_path / "k.tif"),
             "OUTPUT_CV": str(tmp_path / "cv.gpkg"),
             "OUTPUT_CV_POINTS": str(tmp_path / "cvp.gpkg"),
@@ -214,7 +217,8 @@ def test_auto_model_tables_and_plot(run, tmp_path):
     assert results["CV_RMSE"] == pytest.approx(best[names.index("rmse")])
     # The summary equals the core's leave-one-out with the same fitted model.
     ev = K.empirical_variogram(xy, z)
-    fitted = K.fit_variogram(ev, results["MODEL"])
+    # (the algorithm's gaussian model has a nugget of at least 10⁻⁴ of its sill)
+    fitted = K.with_nugget_floor(K.fit_variogram(ev, results["MODEL"]))[0]
     cv = K.cross_validate(xy, z, fitted, neighbours=16)
     assert results["CV_RMSE"] == pytest.approx(cv.rmse, rel=1e-9)
     assert results["CV_ME"] == pytest.approx(cv.mean_error, rel=1e-6, abs=1e-12)
@@ -306,6 +310,7 @@ def test_meuse_log_zinc_like_gstat(run, tmp_path, sample_data):
             "FIELD": "logzinc",
             "REFERENCE": reference,
             "VARIOGRAM": 1,
+            "NEIGHBOURS": 0,  # every point, as gstat's krige.cv below
             "OUTPUT": str(tmp_path / "k.tif"),
             "OUTPUT_VARIANCE": str(tmp_path / "v.tif"),
             "OUTPUT_CV": "TEMPORARY_OUTPUT",
@@ -344,3 +349,162 @@ def test_meuse_log_zinc_like_gstat(run, tmp_path, sample_data):
     assert read_raster(exact["OUTPUT"])[0][0, 2, 2] == pytest.approx(z[0], abs=1e-5)
     assert read_raster(exact["OUTPUT_VARIANCE"])[0][0, 2, 2] == pytest.approx(0.0, abs=1e-6)
     assert exact["NUGGET"] == 0.0
+
+
+class Loud(Messages):
+    """Warnings and non-fatal errors of a run."""
+
+    def __init__(self):
+        super().__init__()
+        self.errors = []
+
+    def reportError(self, text, fatal=False):  # noqa: N802 (QGIS API)
+        self.errors.append(text)
+        super().reportError(text, fatal)
+
+
+def test_default_neighbourhood_keeps_small_data_unchanged(run, tmp_path, field_points):
+    # 25 points, fewer than the default 64 neighbours: the default run is the unique
+    # neighbourhood (NEIGHBOURS = 0), bit for bit, prediction, variance and cross-validation.
+    xy, z, _, _ = field_points
+    points = write_points(tmp_path / "p.gpkg", xy, z)
+    reference = write_raster(tmp_path / "ref.tif", np.zeros((40, 50), np.float32))
+    outputs = {}
+    for label, extra in (("default", {}), ("all", {"NEIGHBOURS": 0})):
+        outputs[label] = run(
+            "kriging",
+            {
+                "INPUT": points,
+                "FIELD": "value",
+                "REFERENCE": reference,
+                "VARIOGRAM": 1,
+                "OUTPUT": str(tmp_path / f"k_{label}.tif"),
+                "OUTPUT_VARIANCE": str(tmp_path / f"v_{label}.tif"),
+                "OUTPUT_CV": "TEMPORARY_OUTPUT",
+                **extra,
+            },
+        )
+    for key in ("OUTPUT", "OUTPUT_VARIANCE"):
+        np.testing.assert_array_equal(
+            read_raster(outputs["default"][key])[0], read_raster(outputs["all"][key])[0]
+        )
+    for key in ("CV_RMSE", "CV_ME", "NUGGET", "RANGE"):
+        assert outputs["default"][key] == outputs["all"][key]
+
+
+def test_unique_neighbourhood_beyond_the_memory_budget_is_refused(
+    run, tmp_path, monkeypatch, field_points
+):
+    # 25 points with every point: 7·8·26² B = 0.036 MB; a 0.01 MB budget refuses it, naming
+    # NEIGHBOURS, before any output is written.
+    monkeypatch.setenv("MINE_ECO_MEMORY_MB", "0.01")
+    xy, z, _, _ = field_points
+    with pytest.raises(QgsProcessingException, match=r"NEIGHBOURS: kriging with all 25 points"):
+        run(
+            "kriging",
+            {
+                "INPUT": write_points(tmp_path / "p.gpkg", xy, z),
+                "FIELD": "value",
+                "REFERENCE": write_raster(tmp_path / "ref.tif", np.zeros((40, 50), np.float32)),
+                "NEIGHBOURS": 0,
+                "OUTPUT": str(tmp_path / "k.tif"),
+                "OUTPUT_CV": "TEMPORARY_OUTPUT",
+            },
+        )
+    assert not (tmp_path / "k.tif").exists() and leftovers(tmp_path) == []
+
+
+def test_polygon_layer_is_refused_clearly(run, tmp_path):
+    driver = ogr.GetDriverByName("GPKG")
+    source = driver.CreateDataSource(str(tmp_path / "poly.gpkg"))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32632)
+    layer = source.CreateLayer("plots", srs, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("value", ogr.OFTReal))
+    for i in range(12):
+        x, y = ORIGIN[0] + 30 * i, ORIGIN[1] - 30 * i
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("value", float(i))
+        feature.SetGeometry(
+            ogr.CreateGeometryFromWkt(f"POLYGON(({x} {y},{x + 20} {y},{x + 20} {y - 20},{x} {y}))")
+        )
+        layer.CreateFeature(feature)
+    source = None
+    with pytest.raises(QgsProcessingException, match=r"INPUT: kriging needs a point layer; "
+                       r"this layer holds polygons.*Centroids"):  # fmt: skip
+        run(
+            "kriging",
+            {
+                "INPUT": str(tmp_path / "poly.gpkg"),
+                "FIELD": "value",
+                "REFERENCE": write_raster(tmp_path / "ref.tif", np.zeros((20, 20), np.float32)),
+                "OUTPUT": str(tmp_path / "k.tif"),
+                "OUTPUT_CV": "TEMPORARY_OUTPUT",
+            },
+        )
+    assert not (tmp_path / "k.tif").exists()
+
+
+def test_near_duplicates_are_merged_and_estimates_stay_in_range(run, tmp_path):
+    # The core test's case: 60 points of a smooth field (8.3–15.5) on 1 km², five doubled 5 cm
+    # away with values up to 2 apart; gaussian model without nugget. 30 m cells: the default
+    # MERGE_DISTANCE is 3 m, which merges the five pairs (and one pair of the random points
+    # 1–3 m apart: 6 merged).
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+    from test_kriging import near_duplicate_case
+
+    xy, z = near_duplicate_case()
+    xy = xy + [ORIGIN[0], ORIGIN[1] - 1000]
+    points = write_points(tmp_path / "p.gpkg", xy, z)
+    reference = write_raster(tmp_path / "ref.tif", np.zeros((34, 34), np.float32))
+    base = {
+        "INPUT": points,
+        "FIELD": "value",
+        "REFERENCE": reference,
+        "VARIOGRAM": 3,
+        "NUGGET": 0.0,
+        "OUTPUT_CV": "TEMPORARY_OUTPUT",
+    }
+    feedback = Loud()
+    results = run("kriging", {**base, "OUTPUT": str(tmp_path / "k.tif")}, feedback=feedback)
+    assert results["DUPLICATES_MERGED"] == 6 and results["POINTS_USED"] == 59
+    assert any("MERGE_DISTANCE: 12 point(s) lay within 3 CRS units" in w for w in feedback.warnings)
+    # The floor: NUGGET 0 given, raised to 10⁻⁴ of the (fitted) sill, the partial sill kept.
+    assert results["NUGGET"] == pytest.approx(1e-4 * results["PARTIAL_SILL"], rel=1e-9)
+    estimate = read_raster(results["OUTPUT"])[0][0]
+    span = z.max() - z.min()
+    assert z.min() - 0.1 * span < estimate.min() and estimate.max() < z.max() + 0.1 * span
+    assert feedback.errors == []
+    # MERGE_DISTANCE 0 (only coincident points merged): the five near-duplicate pairs stay,
+    # and the estimates overshoot the data (6.89 to 17.91 for data between 8.34 and 15.46),
+    # though by less than the data's span, so without an error in the log.
+    feedback = Loud()
+    results = run(
+        "kriging",
+        {**base, "MERGE_DISTANCE": 0, "OUTPUT": str(tmp_path / "k0.tif")},
+        feedback=feedback,
+    )
+    assert results["DUPLICATES_MERGED"] == 0 and results["POINTS_USED"] == 65
+    unmerged = read_raster(results["OUTPUT"])[0][0]
+    assert unmerged.min() == pytest.approx(6.890, abs=1e-3)
+    assert unmerged.max() == pytest.approx(17.907, abs=1e-3)
+    assert feedback.errors == []
+
+
+def test_estimates_far_outside_the_data_are_reported():
+    # Data 8.3–15.5 (span 7.2): estimates from −56 to 66 leave [1.1, 22.7] and are reported
+    # with the figures; 6.9 to 17.9 stay inside and are not.
+    from mine_eco_plugin.algorithms.kriging import Kriging
+
+    z = np.array([8.3, 12.0, 15.5])
+    model = K.Variogram("gaussian", 0.0, 0.62, 5.8)
+    feedback = Loud()
+    Kriging.check_estimates([-56.2, 65.9], z, model, feedback)
+    assert len(feedback.errors) == 1
+    assert "from -56.2 to 65.9 for data between 8.3 and 15.5" in feedback.errors[0]
+    assert "gaussian model without a nugget" in feedback.errors[0]
+    Kriging.check_estimates([6.9, 17.9], z, model, feedback)
+    assert len(feedback.errors) == 1

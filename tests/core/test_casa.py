@@ -238,3 +238,49 @@ def test_per_pixel_class_constants():
                         np.array([[4.46, 4.46]]))  # fmt: skip
     # NPP is proportional to ε_max: twice ε_max, twice the NPP.
     assert out["annual"][0, 1] == pytest.approx(2 * out["annual"][0, 0], rel=1e-6)
+
+
+def test_months_left_out_of_an_incomplete_year():
+    rng = np.random.default_rng(2)
+    month = np.arange(12)[:, None]
+    season = np.cos(2 * np.pi * (month - 6) / 12)
+    ndvi = (0.45 + 0.25 * season + rng.uniform(-0.05, 0.05, (12, 4))).astype(np.float32)
+    temperature = (12 + 12 * season + rng.uniform(-2, 2, (12, 4))).astype(np.float32)
+    precipitation = (80 + 40 * season).astype(np.float32) * np.ones((12, 4), np.float32)
+    solar = (450 + 250 * season).astype(np.float32) * np.ones((12, 4), np.float32)
+    full = casa.casa_npp(ndvi, temperature, precipitation, solar, 0.5, 0.7, 5.0)
+    # Every month kept: the same numbers as without the argument.
+    same = casa.casa_npp(
+        ndvi, temperature, precipitation, solar, 0.5, 0.7, 5.0, months=np.ones(12, bool)
+    )
+    for key in full:
+        np.testing.assert_array_equal(same[key], full[key])
+    # March left out (its NDVI all NaN): March's outputs NaN, the annual sum of the others,
+    # E0 from the heat index of the 11 other months, Topt unchanged (July's NDVI is highest).
+    kept = np.arange(12) != 2
+    gap = ndvi.copy()
+    gap[2] = np.nan
+    part = casa.casa_npp(gap, temperature, precipitation, solar, 0.5, 0.7, 5.0, months=kept)
+    assert np.isnan(part["npp"][2]).all()
+    np.testing.assert_allclose(part["annual"], part["npp"][kept].sum(axis=0), rtol=1e-6)
+    heat = casa.thornthwaite_heat_index(temperature[kept])
+    np.testing.assert_allclose(
+        part["e0"][kept], casa.thornthwaite_pet(temperature, heat_index=heat)[kept], rtol=1e-6
+    )
+    np.testing.assert_array_equal(part["topt"], full["topt"])
+    with pytest.raises(ValueError, match="no month left"):
+        casa.casa_npp(ndvi, temperature, precipitation, solar, 0.5, 0.7, 5.0, months=[False] * 12)
+
+
+def test_infinite_inputs_are_nodata():
+    # One pixel with +Inf solar radiation in May: NoData in every output, like NaN (it used to
+    # come out as Inf); the other pixels are unchanged.
+    ndvi = np.full((12, 3), 0.5, np.float32)
+    temperature = np.full((12, 3), 15.0, np.float32)
+    precipitation = np.full((12, 3), 60.0, np.float32)
+    solar = np.full((12, 3), 500.0, np.float32)
+    reference = casa.casa_npp(ndvi, temperature, precipitation, solar, 0.5, 0.7, 5.0)
+    solar[4, 1] = np.inf
+    result = casa.casa_npp(ndvi, temperature, precipitation, solar, 0.5, 0.7, 5.0)
+    assert np.isnan(result["annual"][1]) and np.isnan(result["npp"][:, 1]).all()
+    np.testing.assert_array_equal(result["annual"][[0, 2]], reference["annual"][[0, 2]])

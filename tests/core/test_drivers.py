@@ -317,3 +317,25 @@ def test_classes_by_critical_r_equal_classes_by_p():
     np.testing.assert_array_equal(with_p.classes, without_p.classes)
     # Critical r of the textbook tables (two-sided 5 %): 8 df 0.632, 28 df 0.361.
     np.testing.assert_allclose(drivers.critical_r([10, 30], 0.05), [0.6319, 0.3610], atol=1e-4)
+
+
+def test_constant_and_near_constant_drivers():
+    from mine_eco_plugin.core import drivers as D
+
+    x = np.column_stack(
+        [
+            np.arange(100.0),  # varies
+            np.full(100, 7.5),  # constant
+            np.full(100, 1000.0) + np.r_[np.zeros(99), 1e-4],  # spread 1e-4 ≤ 1e-6·1000
+            np.r_[np.zeros(97), np.ones(3)],  # 97 zeros, 3 ones
+            np.full(100, np.nan),  # no valid value
+        ]
+    )
+    assert D.constant_drivers(x) == [1, 2, 4]
+    # 97 zeros vs 3 ones: ratio 97/3 = 32.3 > 19 and 2 distinct values = 2 % < 10 %: flagged.
+    flagged, ratio, unique = D.near_zero_variance(x[:, 3])
+    assert flagged and ratio == pytest.approx(97 / 3) and unique == pytest.approx(2.0)
+    # 90 zeros vs 10 ones: ratio 9 ≤ 19: not flagged.
+    flagged, ratio, _ = D.near_zero_variance(np.r_[np.zeros(90), np.ones(10)])
+    assert not flagged and ratio == pytest.approx(9.0)
+    assert D.near_zero_variance(x[:, 0]) == (False, 1.0, 100.0)

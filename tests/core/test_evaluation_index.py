@@ -27,6 +27,11 @@ def test_constant_indicator_is_an_error():
         check_range(3.0, 3.0)
     with pytest.raises(ValueError, match="no valid pixels"):
         check_range(np.inf, -np.inf)
+    # Values that exist but are infinite are not "no valid pixels".
+    with pytest.raises(ValueError, match=r"not finite \(minimum inf, maximum inf\)"):
+        check_range(np.inf, np.inf)
+    with pytest.raises(ValueError, match=r"not finite \(minimum -inf, maximum 4\)"):
+        check_range(-np.inf, 4.0)
 
 
 def test_composite_index_by_hand():

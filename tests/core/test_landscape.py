@@ -181,6 +181,25 @@ def test_unknown_codes_are_listed():
     with pytest.raises(landscape.UnknownCodes) as caught:
         landscape.check_codes([1.0, 7.0, 8.0], known=[1, 2])
     assert caught.value.codes == [7.0, 8.0]
+    assert str(caught.value) == "land-cover code(s) 7, 8 are not in the class table"
+
+
+def test_codes_without_a_table_are_not_said_to_be_missing_from_one():
+    # landscape_metrics has no class table: a fractional or infinite value is not a class code,
+    # and the message says why instead of blaming a table.
+    with pytest.raises(landscape.UnknownCodes) as caught:
+        landscape.check_codes([1.0, 2.5, math.inf])
+    assert str(caught.value) == (
+        "land-cover value(s) inf are not finite (mask them as NoData); "
+        "land-cover value(s) 2.5 are not whole-number class codes"
+    )
+    # With a table, each kind of value gets its own reason.
+    with pytest.raises(landscape.UnknownCodes) as caught:
+        landscape.check_codes([1.0, 2.5, 9.0], known=[1])
+    assert str(caught.value) == (
+        "land-cover value(s) 2.5 are not whole-number class codes; "
+        "land-cover code(s) 9 are not in the class table"
+    )
 
 
 # --- brute force: window patch counts and SHDI --------------------------------------------------
