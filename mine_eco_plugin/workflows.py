@@ -126,6 +126,14 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         if not self.fromFile(self._path):
             raise ValueError(f"cannot read the model {Path(self._path).name}")
         results = RESULTS.get(self.name(), {})
+        # The results in the dialog in the order of RESULTS (QGIS lists a model's outputs by
+        # step id): each is moved to the end of the parameters, in that order.
+        for name in results:
+            definition = self.parameterDefinition(name)
+            if definition is not None:
+                moved = definition.clone()
+                self.removeParameter(name)
+                self.addParameter(moved, False)
         for definition in self.destinationParameterDefinitions():
             if definition.name() in results:
                 # An optional result of an optional step is written by default (not skipped):
@@ -152,9 +160,7 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
 
     def intermediate_outputs(self) -> list[str]:
         results = RESULTS.get(self.name(), {})
-        return [
-            d.name() for d in self.destinationParameterDefinitions() if d.name() not in results
-        ]
+        return [d.name() for d in self.destinationParameterDefinitions() if d.name() not in results]
 
     def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
         ok, message = super().checkParameterValues(parameters, context)
@@ -180,9 +186,7 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         results = super().processAlgorithm(parameters, context, feedback)
         # QGIS names a model's loaded layers after the output keys (INDEX, CLASS_TABLE…):
         # the names of RESULTS instead.
-        names = {
-            key.split(":", 1)[1]: name for key, name in RESULTS.get(self.name(), {}).items()
-        }
+        names = {key.split(":", 1)[1]: name for key, name in RESULTS.get(self.name(), {}).items()}
         for layer_id in context.layersToLoadOnCompletion():
             details = context.layerToLoadOnCompletionDetails(layer_id)
             if details.name in names:

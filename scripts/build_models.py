@@ -34,13 +34,13 @@ def start_qgis():
 
 
 #: Canvas layout of the Modeler (positions are box centres): the inputs in one column at the
-#: left, the steps in columns by their depth in the chain, each step's outputs in the rows
-#: below it, shifted right. Boxes are wide enough for their titles and far enough apart for
-#: the In/Out labels above and below the steps (tests/algorithms/test_models.py checks that
-#: no two boxes overlap).
+#: left, the steps in columns along the chain, each step's outputs in the rows below it,
+#: shifted right. Boxes are wide enough for their titles; a step's box with its In/Out labels
+#: spans ±53 px around its centre in QGIS 3.22, an output's ±17 px, hence the gaps
+#: (tests/desktop/test_models_desktop.py checks in the Modeler that no two boxes overlap).
 INPUT_X, INPUT_WIDTH, INPUT_ROW = 150, 260, 48
-STEP_X0, STEP_COLUMN, STEP_WIDTH, STEP_ROW = 560, 360, 270, 100
-OUTPUT_SHIFT, OUTPUT_WIDTH, OUTPUT_ROW = 45, 270, 56
+STEP_X0, STEP_COLUMN, STEP_WIDTH, STEP_ROW = 560, 360, 270, 124
+OUTPUT_SHIFT, OUTPUT_WIDTH, OUTPUT_FIRST, OUTPUT_ROW = 45, 270, 80, 44
 BOX_HEIGHT, TOP = 30, 60
 
 
@@ -132,14 +132,15 @@ class ModelBuilder:
             child = entry["child"]
             child.setPosition(QPointF(x, y))
             child.setSize(QSizeF(STEP_WIDTH, BOX_HEIGHT))
-            y += OUTPUT_ROW if entry["outputs"] else STEP_ROW
+            if not entry["outputs"]:
+                heights[column] = y + STEP_ROW
+                continue
+            y += OUTPUT_FIRST
             for output in entry["outputs"].values():
                 output.setPosition(QPointF(x + OUTPUT_SHIFT, y))
                 output.setSize(QSizeF(OUTPUT_WIDTH, BOX_HEIGHT))
                 y += OUTPUT_ROW
-            if entry["outputs"]:
-                y += STEP_ROW - OUTPUT_ROW
-            heights[column] = y
+            heights[column] = y - OUTPUT_ROW + OUTPUT_FIRST + 10
 
     def save(self, path: Path) -> None:
         self.layout()
@@ -303,7 +304,9 @@ def resilience_evaluation() -> ModelBuilder:
     )
     sensors = list(THERMAL_SENSORS.values())
     b.input(
-        QgsProcessingParameterEnum("SENSOR", "Thermal sensor", [s.label for s in sensors], False, 0),
+        QgsProcessingParameterEnum(
+            "SENSOR", "Thermal sensor", [s.label for s in sensors], False, 0
+        ),
         "For LST (C9): the thermal band's K1/K2 constants.",
         advanced=True,
     )

@@ -74,7 +74,6 @@ RESILIENCE_OUTPUTS = {
     **{
         f"{child}:{name}": ".tif"
         for child, name in (
-            ("reflectance", "THERMAL_RADIANCE"),
             ("ddi", "C1_DDI"),
             ("rusle", "C2_EROSION"),
             ("rusle", "EROSION_CLASSES"),
@@ -85,7 +84,6 @@ RESILIENCE_OUTPUTS = {
             ("ndbsi", "C8_DRYNESS"),
             ("lst", "C9_LST"),
             ("albedo", "C10_ALBEDO"),
-            ("vhi", "C11_TCI"),
             ("bai", "C12_BAI"),
             ("eco", "C13_ECO"),
             ("landscape", "C14_SHDI"),

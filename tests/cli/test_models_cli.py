@@ -15,7 +15,6 @@ from report_page import read_page
 #: The model's outputs before the optional steps existed: a command line naming these and no
 #: new input must run as it did.
 OUTPUTS = {
-    "reflectance:THERMAL_RADIANCE": ".tif",
     "ddi:C1_DDI": ".tif",
     "rusle:C2_EROSION": ".tif",
     "rusle:EROSION_CLASSES": ".tif",
@@ -26,7 +25,6 @@ OUTPUTS = {
     "ndbsi:C8_DRYNESS": ".tif",
     "lst:C9_LST": ".tif",
     "albedo:C10_ALBEDO": ".tif",
-    "vhi:C11_TCI": ".tif",
     "bai:C12_BAI": ".tif",
     "eco:C13_ECO": ".tif",
     "landscape:C14_SHDI": ".tif",
