@@ -20,6 +20,7 @@ from pathlib import Path
 
 from qgis.core import (
     QgsProcessing,
+    QgsProcessingException,
     QgsProcessingModelAlgorithm,
     QgsProcessingParameterDefinition,
 )
@@ -171,13 +172,14 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         return (not problem), problem
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
-        # Checked again here: qgis_process and processing.run check too, but a caller of
-        # run() may not have.
-        ok, message = self.checkParameterValues(parameters, context)
-        if not ok:
-            from qgis.core import QgsProcessingException
-
-            raise QgsProcessingException(message)
+        # Checked again here, before the first step: the dialogs and processing.run call
+        # checkParameterValues, qgis_process (3.22) does not. Only the model's own checks: the
+        # general ones would refuse the outputs a command line leaves out, which the steps
+        # write to temporary files.
+        check = CHECKS.get(self.name())
+        problem = check(self, parameters, context) if check else ""
+        if problem:
+            raise QgsProcessingException(problem)
         parameters = dict(parameters)
         for name in self.intermediate_outputs():
             if parameters.get(name) in (None, ""):
