@@ -262,7 +262,9 @@ def run_transaction():
         journal.settle()
 
 
-def _hand_over(replacement: Replacement) -> None:
+def hand_over(replacement: Replacement) -> None:
+    """Done replacing: keep the set-aside files until the run transaction ends, or, outside
+    one, delete them now."""
     run = current_run()
     if run is not None:
         run.absorb(replacement)
@@ -483,7 +485,7 @@ class RasterWriter:
         except BaseException:
             replacement.rollback()
             raise
-        _hand_over(replacement)
+        hand_over(replacement)
 
     def discard(self) -> None:
         self.dataset = None
@@ -565,4 +567,4 @@ def commit_all(writers) -> None:
         for writer in writers:
             writer.discard()
         raise
-    _hand_over(replacement)
+    hand_over(replacement)
