@@ -749,14 +749,6 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             for name, path in self.resolve_destinations(parameters, context).items()
             if path
         }
-        kinds = {d.name(): d.type() for d in self.destinationParameterDefinitions()}
-        for name, path in outputs.items():
-            try:
-                check_replaceable(path, name)
-                if kinds[name] == "rasterDestination":
-                    check_format(path, name)
-            except EngineError as error:
-                raise QgsProcessingException(str(error)) from None
         seen: list[tuple[str, str]] = []
         for name, path in outputs.items():
             for other, other_path in seen:
@@ -778,6 +770,14 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
                             f"{name}: {target} is (or holds) the input {parameter} ({source}); "
                             "writing there would destroy the input: choose another output file"
                         )
+        kinds = {d.name(): d.type() for d in self.destinationParameterDefinitions()}
+        for name, path in outputs.items():
+            try:
+                check_replaceable(path, name)
+                if kinds[name] == "rasterDestination":
+                    check_format(path, name)
+            except EngineError as error:
+                raise QgsProcessingException(str(error)) from None
         self.check_output_folders(parameters, context)
 
     def claim_destinations(self, parameters, context, journal) -> None:
