@@ -29,7 +29,7 @@ from qgis.core import (
     QgsProcessingOutputLayerDefinition,
     QgsProject,
 )
-from rasters import write_raster
+from rasters import read_raster, write_raster
 from test_landsat_reflectance import L8_MTL, MTL_DIR
 from test_reliability_bad_input import (
     COLS,
@@ -429,3 +429,145 @@ def test_report_onto_a_folder_is_refused_and_leaves_no_figures(run, tmp_path):
         run("html_report", {"INDEX": [index], "YEARS": "2000", "OUTPUT": str(page)})
     assert not (tmp_path / "page_files").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["page.html", Path(index).name])
+
+
+def test_an_error_after_the_kernel_leaves_no_output(run, tmp_path):
+    """classify_index on an all-NoData raster fails ("no valid pixels") after its class raster
+    was written: the earlier file is back, and no style or statistics file is left."""
+    source = Data(tmp_path).nodata()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "classes.tif").write_bytes(EARLIER)
+    with pytest.raises(QgsProcessingException, match="INPUT: no valid pixels"):
+        run(
+            "classify_index",
+            {"INPUT": source, "OUTPUT": str(out / "classes.tif"),
+             "OUTPUT_TABLE": str(out / "table.csv")},
+        )  # fmt: skip
+    assert sorted(os.listdir(out)) == ["classes.tif"]
+    assert (out / "classes.tif").read_bytes() == EARLIER
+
+
+def test_a_failing_table_puts_back_the_rasters_of_the_run(run, tmp_path, monkeypatch):
+    """rusle writes its rasters, then its table; when writing the table fails, the rasters
+    already moved in are removed again and the earlier files restored."""
+    from mine_eco_plugin.algorithms import base
+
+    parameters = inputs_of("rusle", tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    names = {"OUTPUT": "soil.tif", "OUTPUT_CLASSES": "classes.tif", "OUTPUT_TABLE": "t.csv"}
+    for name in names.values():
+        (out / name).write_bytes(EARLIER)
+
+    def failing(*args, **kwargs):
+        raise QgsProcessingException("OUTPUT_TABLE: injected failure")
+
+    monkeypatch.setattr(base.MineEcoAlgorithm, "write_table", failing)
+    with pytest.raises(QgsProcessingException, match="injected"):
+        run("rusle", {**parameters, **{k: str(out / v) for k, v in names.items()}})
+    assert sorted(os.listdir(out)) == sorted(names.values())
+    assert all((out / name).read_bytes() == EARLIER for name in names.values())
+
+
+# Values of the ndvi test stack (tests/rasters.STACK): (NIR − red)/(NIR + red) per pixel.
+NDVI_OF_STACK = np.array(
+    [[(0.40 - 0.04) / 0.44, (0.26 - 0.20) / 0.46, (0.02 - 0.04) / 0.06],
+     [np.nan, np.nan, np.nan]]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    sorted(set(__import__("qgis.core", fromlist=["x"]).QgsProcessingParameterRasterDestination(
+        "X").supportedOutputRasterLayerExtensions()) | {"png", "jpg"}),
+)  # fmt: skip
+def test_every_raster_format_qgis_offers(run, tmp_path, suffix):
+    """ndvi written as each format QGIS offers for a raster destination (and PNG/JPEG): the
+    values come back (float32, NoData where the stack has it), or the run is refused before
+    any file is written, naming OUTPUT and the format."""
+    from rasters import STACK
+
+    from mine_eco_plugin.engine.writer import FORMATS
+
+    stack = write_raster(tmp_path / "stack.tif", STACK, nodata=-1)
+    out = tmp_path / "out"
+    out.mkdir()
+    path = out / f"ndvi.{suffix}"
+    feedback = Recorder()
+    if suffix in FORMATS:
+        run("ndvi", {"INPUT": stack, "OUTPUT": str(path)}, feedback)
+        values, dataset = read_raster(path)
+        np.testing.assert_allclose(values[0], NDVI_OF_STACK, rtol=1e-6)
+        assert dataset.GetRasterBand(1).DataType == gdal.GDT_Float32
+        assert dataset.GetGeoTransform() == (500000.0, 30.0, 0.0, 5600000.0, 0.0, -30.0)
+        assert not [name for name in os.listdir(out) if name.startswith(".")]
+    else:
+        with pytest.raises(QgsProcessingException, match=rf"OUTPUT: the \.{suffix} format"):
+            run("ndvi", {"INPUT": stack, "OUTPUT": str(path)}, feedback)
+        assert os.listdir(out) == []
+        assert not any(value > 0 for value in feedback.progress_values)
+
+
+def test_nodata_value_taken_by_valid_results_is_reported(run, tmp_path):
+    """FVC with Ssoil 0.1 and Sveg 0.8 is exactly 0 where the index is below 0.1: with
+    OUTPUT_NODATA_VALUE 0 those pixels read back as NoData, and the run says how many."""
+    index = np.array([[-0.2, 0.05, 0.3, 0.45], [0.0, 0.6, 0.8, 0.9], [-0.5, 0.2, 0.5, 0.7]])
+    # Below 0.1: −0.2, 0.05, 0.0, −0.5 → 4 pixels of FVC 0.
+    source = Data(tmp_path).raster(index)
+    out = tmp_path / "fvc.tif"
+    feedback = Recorder()
+    run(
+        "fvc",
+        {"INPUT": source, "SOIL_VALUE": 0.1, "VEG_VALUE": 0.8, "OUTPUT_NODATA_VALUE": 0,
+         "OUTPUT": str(out)},
+        feedback,
+    )  # fmt: skip
+    assert len(feedback.warnings) == 1
+    assert feedback.warnings[0].startswith("OUTPUT: 4 valid pixel value(s) equal the NoData")
+    values = read_raster(out)[0][0]
+    assert np.isnan(values).sum() == 4
+    # (0.3 − 0.1)/0.7 = 0.285714…
+    assert values[0, 2] == pytest.approx(0.2 / 0.7, rel=1e-6)
+
+
+@pytest.mark.parametrize("value", [1e39, -3.5e38])
+def test_nodata_value_outside_float32_is_refused(run, tmp_path, value):
+    source = Data(tmp_path).field(-0.2, 0.9)
+    with pytest.raises(QgsProcessingException, match="OUTPUT_NODATA_VALUE: .* outside the range"):
+        run("fvc", {"INPUT": source, "OUTPUT_NODATA_VALUE": value,
+                    "OUTPUT": str(tmp_path / "fvc.tif")})  # fmt: skip
+    assert sorted(os.listdir(tmp_path)) == ["f1.tif"]
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "nan"])
+def test_memory_budget_that_is_not_a_number_is_an_error(run, tmp_path, monkeypatch, value):
+    monkeypatch.setenv("MINE_ECO_MEMORY_MB", value)
+    source = Data(tmp_path).stack()
+    with pytest.raises(QgsProcessingException, match=f"MINE_ECO_MEMORY_MB: '{value}' is not"):
+        run("ndvi", {"INPUT": source, "OUTPUT": str(tmp_path / "ndvi.tif")})
+    assert sorted(os.listdir(tmp_path)) == ["f1.tif"]
+
+
+def test_landsat_needs_the_thermal_band_only_for_the_thermal_output(run, tmp_path):
+    parameters = landsat_scene(Data(tmp_path))
+    text = (MTL_DIR / L8_MTL).read_text()
+    thermal = re.search(r'FILE_NAME_BAND_10 = "([^"]+)"', text).group(1)
+    (tmp_path / thermal).unlink()
+    out = tmp_path / "refl.tif"
+    run("landsat_reflectance", {**parameters, "OUTPUT": str(out)})
+    assert read_raster(out)[1].RasterCount == 6
+    with pytest.raises(QgsProcessingException, match=rf"MTL: band file {thermal} .*OUTPUT_THERMAL"):
+        run("landsat_reflectance", {**parameters, "OUTPUT": str(tmp_path / "r2.tif"),
+                                    "OUTPUT_THERMAL": str(tmp_path / "l10.tif")})  # fmt: skip
+    assert not (tmp_path / "r2.tif").exists() and not (tmp_path / "l10.tif").exists()
+
+
+def test_landsat_output_on_a_band_file_the_mtl_names_is_refused(run, tmp_path):
+    parameters = landsat_scene(Data(tmp_path))
+    text = (MTL_DIR / L8_MTL).read_text()
+    red = tmp_path / re.search(r'FILE_NAME_BAND_4 = "([^"]+)"', text).group(1)
+    before = red.read_bytes()
+    with pytest.raises(QgsProcessingException, match="OUTPUT: .* the input MTL"):
+        run("landsat_reflectance", {**parameters, "OUTPUT": str(red)})
+    assert red.read_bytes() == before
