@@ -21,6 +21,7 @@ import contextlib
 import math
 import os
 import shutil
+import signal
 import stat
 import threading
 import uuid
@@ -164,6 +165,21 @@ def geotiff_options(dtype: str, compression: str = "DEFLATE") -> list[str]:
 # --- replacing files all together --------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def shielded():
+    """SIGINT and SIGTERM held back during the block (delivered when it ends), so that an
+    interrupt cannot fall between moving a file and recording the move."""
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    except (AttributeError, OSError, ValueError):  # no POSIX signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class Replacement:
     """Files moved into place, with the files they replace set aside (hidden, in the same
     folder) until ``settle`` deletes them or ``rollback`` puts them back."""
@@ -187,27 +203,35 @@ class Replacement:
         whole), otherwise only a regular file or nothing may be there."""
         if not (folder and final.is_dir() and not final.is_symlink()):
             check_replaceable(final, parameter)
-        entry = [final, self._aside(final), False]
-        self.entries.append(entry)
-        os.replace(staged, final)
-        entry[2] = True
+        with shielded():
+            entry = [final, self._aside(final), False]
+            self.entries.append(entry)
+            os.replace(staged, final)
+            entry[2] = True
 
     def remove(self, final: Path) -> None:
         """Set aside a stale file (e.g. statistics of an earlier output), if there is one."""
         if os.path.lexists(final) and not os.path.isdir(final):
-            self.entries.append([final, self._aside(final), False])
+            with shielded():
+                self.entries.append([final, self._aside(final), False])
 
     def claim(self, final: Path) -> None:
         """``final`` is about to be written by someone else (a table): set aside what is
         there, and delete what was written there on rollback."""
-        self.entries.append([final, self._aside(final), True])
+        with shielded():
+            self.entries.append([final, self._aside(final), True])
 
     def absorb(self, other: Replacement) -> None:
-        self.entries.extend(other.entries)
-        self.warnings.extend(other.warnings)
-        other.entries, other.warnings = [], []
+        with shielded():
+            self.entries.extend(other.entries)
+            self.warnings.extend(other.warnings)
+            other.entries, other.warnings = [], []
 
     def rollback(self) -> None:
+        with shielded():
+            self._rollback()
+
+    def _rollback(self) -> None:
         for final, backup, placed in reversed(self.entries):
             with contextlib.suppress(OSError):
                 if placed and os.path.lexists(final):
@@ -220,6 +244,10 @@ class Replacement:
         self.entries = []
 
     def settle(self) -> None:
+        with shielded():
+            self._settle()
+
+    def _settle(self) -> None:
         for _, backup, _ in self.entries:
             if backup is not None:
                 with contextlib.suppress(OSError):
@@ -351,6 +379,16 @@ class RasterWriter:
             self.staging.mkdir()
         except OSError as error:
             raise EngineError(target.parameter, f"cannot be written: {error}") from None
+        self.dataset = None
+        try:
+            self._create(grid)
+        except BaseException:  # an interrupt included: no staging folder may stay behind
+            self.dataset = None
+            _remove(self.staging)
+            raise
+
+    def _create(self, grid: Grid) -> None:
+        target = self.target
         self.temporary = self.staging / (
             self.final.name if self.driver == "GTiff" else "source.partial.tif"
         )
@@ -366,7 +404,6 @@ class RasterWriter:
                 options,
             )
         except RuntimeError as error:
-            _remove(self.staging)
             raise EngineError(target.parameter, f"cannot be written: {error}") from None
         self.dataset.SetGeoTransform(grid.geotransform)
         self.dataset.SetProjection(grid.crs_wkt)
