@@ -776,6 +776,9 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
                 check_replaceable(path, name)
                 if kinds[name] == "rasterDestination":
                     check_format(path, name)
+                    # The side files written with it: statistics and a style.
+                    check_replaceable(f"{path}.aux.xml", name)
+                    check_replaceable(f"{os.path.splitext(path)[0]}.qml", name)
             except EngineError as error:
                 raise QgsProcessingException(str(error)) from None
         self.check_output_folders(parameters, context)

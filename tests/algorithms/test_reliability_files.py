@@ -571,3 +571,38 @@ def test_landsat_output_on_a_band_file_the_mtl_names_is_refused(run, tmp_path):
     with pytest.raises(QgsProcessingException, match="OUTPUT: .* the input MTL"):
         run("landsat_reflectance", {**parameters, "OUTPUT": str(red)})
     assert red.read_bytes() == before
+
+
+def test_a_table_written_before_a_failure_is_removed(run, tmp_path, monkeypatch):
+    """classify_index writes its table, then (here) fails: the new table is deleted, the
+    earlier file at its path and the earlier class raster are back."""
+    from mine_eco_plugin.algorithms import base
+
+    real = base.MineEcoAlgorithm.write_table
+
+    def then_fail(self, *args, **kwargs):
+        destination = real(self, *args, **kwargs)
+        assert Path(destination).stat().st_size != len(EARLIER)  # the new table is there
+        raise QgsProcessingException("OUTPUT_TABLE: injected failure after the table")
+
+    monkeypatch.setattr(base.MineEcoAlgorithm, "write_table", then_fail)
+    source = Data(tmp_path).field()
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("classes.tif", "table.csv"):
+        (out / name).write_bytes(EARLIER)
+    with pytest.raises(QgsProcessingException, match="injected failure after the table"):
+        run("classify_index", {"INPUT": source, "OUTPUT": str(out / "classes.tif"),
+                               "OUTPUT_TABLE": str(out / "table.csv")})  # fmt: skip
+    assert sorted(os.listdir(out)) == ["classes.tif", "table.csv"]
+    assert all((out / name).read_bytes() == EARLIER for name in os.listdir(out))
+
+
+def test_a_link_where_the_style_goes_is_refused_before_work(run, tmp_path):
+    source = Data(tmp_path).field()
+    (tmp_path / "elsewhere.qml").write_bytes(EARLIER)
+    (tmp_path / "classes.qml").symlink_to(tmp_path / "elsewhere.qml")
+    with pytest.raises(QgsProcessingException, match="OUTPUT: .*classes.qml is a symbolic link"):
+        run("classify_index", {"INPUT": source, "OUTPUT": str(tmp_path / "classes.tif")})
+    assert (tmp_path / "elsewhere.qml").read_bytes() == EARLIER
+    assert not (tmp_path / "classes.tif").exists()
