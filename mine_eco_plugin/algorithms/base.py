@@ -318,7 +318,9 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             "OUTPUT_NODATA_VALUE",
             "Output NoData value",
             OUTPUT_NODATA,
-            "Value written for NoData pixels in float outputs (default −9999).",
+            "Value written for NoData pixels in float outputs (default −9999); within the "
+            "float32 range. Valid results equal to it would read as NoData: the run warns "
+            "with their count.",
             advanced=True,
         )
 

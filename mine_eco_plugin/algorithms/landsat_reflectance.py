@@ -101,7 +101,8 @@ class LandsatReflectance(MineEcoAlgorithm):
         self.add_output_raster(
             "OUTPUT_THERMAL",
             "Thermal radiance",
-            "At-sensor radiance of the thermal band (MTL only), float32.",
+            "At-sensor radiance of the thermal band (MTL only), float32. The thermal band "
+            "file is needed only when this output is asked for.",
             optional=True,
         )
         self.addOutput(QgsProcessingOutputString("SENSOR", self.tr("Sensor")))
