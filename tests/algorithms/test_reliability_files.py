@@ -277,11 +277,13 @@ def test_output_on_an_input_is_refused(provider, tmp_path, name):
     victim = destinations(name)[0].name()
     parameter, source = first_input(parameters)
     out = tmp_path / "out"
-    # The input by its own name, through "..", and through a symbolic link to it.
+    # The input by its own name, through "..", through a symbolic link and a hard link to it.
     out.mkdir()
     link = out / f"link{Path(source).suffix}"
     link.symlink_to(source)
-    spellings = [source, str(out / ".." / "in" / Path(source).name), str(link)]
+    hard = out / f"hard{Path(source).suffix}"
+    os.link(source, hard)
+    spellings = [source, str(out / ".." / "in" / Path(source).name), str(link), str(hard)]
     for spelling in spellings:
         message = refused(name, with_outputs(name, parameters, out, **{victim: spelling}),
                           tmp_path, victim)  # fmt: skip
