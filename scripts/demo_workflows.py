@@ -11,7 +11,8 @@ Real and derived layers (every derived layer says so in its file name and metada
   have none for this place: land cover (from NDVI thresholds, in the Chinese LUCC codes the
   shipped HAI/BAI/ECO tables use: water 41, built-up 51, dry land 12, grassland 31, forest
   21), a DEM (a smooth surface), 12 monthly rainfall layers (a seasonal curve around
-  Pensacola's ~140 mm/month), soil fractions (constant loam: sand 40 %, silt 40 %, clay 20 %, organic carbon 1.5 %).
+  Pensacola's ~140 mm/month), soil fractions (constant loam: sand 40 %, silt 40 %, clay
+  20 %, organic carbon 1.5 %).
   Population, PM2.5 and CO2 are not given: the model leaves them out and renormalises.
 * **NPP drivers** on the NC-LC site (Raleigh, North Carolina). Real: land cover (strata.tif),
   monthly temperature and precipitation of 1999 (CLIMATE, EPSG:4326 assigned), the climate
