@@ -428,3 +428,34 @@ def test_resilience_index_of_the_model_by_hand(resilience_defaults):
     np.testing.assert_allclose(index[valid], expected[valid], atol=1e-5)
     printed = [row if row[0] != "C1_DDI" else ("C1_DDI", 1, 0.1185, -1) for row in TABLE2]
     assert np.nanmax(np.abs(independent_index(results, printed) - index)) > 0.05
+
+
+@pytest.mark.parametrize("model_id", ["resilience_evaluation", "npp_drivers"])
+def test_model_canvas_boxes_do_not_overlap(provider, model_id):
+    """The .model3 layout, without the Modeler: every box (a step with its In/Out labels spans
+    ±53 px around its centre in QGIS 3.22, an input or output box ±17 px; measured in the
+    Modeler by tests/desktop/test_models_desktop.py) is apart from every other."""
+    model = QgsApplication.processingRegistry().createAlgorithmById(f"mineeco:{model_id}")
+    boxes = []
+
+    def box(component, half_height):
+        x, y = component.position().x(), component.position().y()
+        half_width = component.size().width() / 2
+        boxes.append((component.description() or "", x - half_width, y - half_height,
+                      x + half_width, y + half_height))  # fmt: skip
+
+    for component in model.parameterComponents().values():
+        box(component, 17)
+    for child in model.childAlgorithms().values():
+        assert child.size().width() >= 260  # titles up to ~36 characters fit
+        box(child, 53)
+        for output in child.modelOutputs().values():
+            box(output, 17)
+    assert len(boxes) > 40
+    clashes = [
+        (a[0], b[0])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+    ]
+    assert clashes == []
