@@ -3,7 +3,7 @@
 import importlib
 import pkgutil
 
-from qgis.core import Qgis, QgsMessageLog, QgsProcessingModelAlgorithm, QgsProcessingProvider
+from qgis.core import Qgis, QgsMessageLog, QgsProcessingProvider
 
 from .provider_info import (
     MEMORY_SETTING,
@@ -101,11 +101,12 @@ class MineEcoProvider(QgsProcessingProvider):
         for cls in algorithm_classes():
             self.addAlgorithm(cls())
         if self._load_models:
+            from .workflows import WorkflowModel
+
             for path in sorted(MODELS.glob("*.model3")):
-                model = QgsProcessingModelAlgorithm()
-                if model.fromFile(str(path)):
-                    self.addAlgorithm(model)
-                else:
-                    QgsMessageLog.logMessage(
-                        f"cannot read the model {path.name}", PROVIDER_NAME, Qgis.Warning
-                    )
+                try:
+                    model = WorkflowModel(path)
+                except ValueError as error:
+                    QgsMessageLog.logMessage(str(error), PROVIDER_NAME, Qgis.Warning)
+                    continue
+                self.addAlgorithm(model)

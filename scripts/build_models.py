@@ -33,25 +33,46 @@ def start_qgis():
     return app, provider
 
 
+#: Canvas layout of the Modeler (positions are box centres): the inputs in one column at the
+#: left, the steps in columns along the chain, each step's outputs in the rows below it,
+#: shifted right. Boxes are wide enough for their titles; a step's box with its In/Out labels
+#: spans ±53 px around its centre in QGIS 3.22, an output's ±17 px, hence the gaps
+#: (tests/desktop/test_models_desktop.py checks in the Modeler that no two boxes overlap).
+INPUT_X, INPUT_WIDTH, INPUT_ROW = 150, 260, 48
+STEP_X0, STEP_COLUMN, STEP_WIDTH, STEP_ROW = 560, 360, 270, 124
+OUTPUT_SHIFT, OUTPUT_WIDTH, OUTPUT_FIRST, OUTPUT_ROW = 45, 270, 80, 44
+BOX_HEIGHT, TOP = 30, 60
+
+
 class ModelBuilder:
     """Small helpers over QgsProcessingModelAlgorithm: inputs, children, links, outputs."""
 
-    def __init__(self, name: str, description: str, help_text: str):
+    def __init__(self, name: str, help_text: str):
         from qgis.core import QgsProcessingModelAlgorithm
 
-        self.model = QgsProcessingModelAlgorithm(description, "Workflows", "workflows")
-        self.model.setName(name)
+        from mine_eco_plugin.provider_info import GROUPS
+        from mine_eco_plugin.workflows import RESULTS
+
+        # The model's name is its id (QGIS 3.22 has no other); the provider's WorkflowModel
+        # gives it its display name ("Ecological resilience evaluation").
+        self.model = QgsProcessingModelAlgorithm(name, GROUPS["workflows"], "workflows")
+        self.results = RESULTS[name]
         self.help = {"ALG_DESC": help_text, "ALG_CREATOR": "Mine Eco", "ALG_VERSION": "1"}
-        self.row = 0
         self.children: dict[str, object] = {}
+        self.order: list[str] = []
 
-    def input(self, parameter, help_text: str = ""):
+    def input(self, parameter, help_text: str = "", advanced: bool = False):
+        """A model input; the dialog lists them in the order they are added."""
         from qgis.core import QgsProcessingModelParameter
-        from qgis.PyQt.QtCore import QPointF
+        from qgis.PyQt.QtCore import QPointF, QSizeF
 
+        if advanced:
+            parameter.setFlags(parameter.flags() | parameter.FlagAdvanced)
         component = QgsProcessingModelParameter(parameter.name())
-        component.setPosition(QPointF(120, 60 + 70 * len(self.model.parameterComponents())))
+        component.setPosition(QPointF(INPUT_X, TOP + INPUT_ROW * len(self.order)))
+        component.setSize(QSizeF(INPUT_WIDTH, BOX_HEIGHT))
         self.model.addModelParameter(parameter, component)
+        self.order.append(parameter.name())
         if help_text:
             self.help[parameter.name()] = help_text
         return parameter.name()
@@ -59,9 +80,8 @@ class ModelBuilder:
     def child(self, child_id: str, algorithm: str, description: str, column: int, **sources):
         """A child algorithm; keyword values are sources: ``param("X")`` for a model input,
         ``out("child", "OUTPUT")`` for another child's output, a list of those for multiple
-        layers, or a plain value for a static one."""
+        layers, or a plain value for a static one. ``column`` places it on the canvas."""
         from qgis.core import QgsApplication, QgsProcessingModelChildAlgorithm
-        from qgis.PyQt.QtCore import QPointF
 
         algorithm_object = QgsApplication.processingRegistry().algorithmById(algorithm)
         if algorithm_object is None:
@@ -74,8 +94,6 @@ class ModelBuilder:
         child = QgsProcessingModelChildAlgorithm(algorithm)
         child.setChildId(child_id)
         child.setDescription(description)
-        rows = sum(1 for c in self.children.values() if c["column"] == column)
-        child.setPosition(QPointF(420 + 320 * column, 60 + 90 * rows))
         # As the Modeler does: every other mandatory parameter takes its default value.
         for definition in definitions:
             optional = definition.flags() & definition.FlagOptional
@@ -90,20 +108,47 @@ class ModelBuilder:
     def output(
         self, child_id: str, child_output: str, name: str, description: str, mandatory: bool = False
     ):
-        """Make a child's output an output of the model (a destination the user may set)."""
+        """Make a child's output an output of the model (a destination the user may set).
+        The results users meet in the dialog take their names from workflows.RESULTS; the
+        others are intermediate (hidden in dialogs, kept for command lines)."""
         from qgis.core import QgsProcessingModelOutput
 
+        description = self.results.get(f"{child_id}:{name}", description)
         output = QgsProcessingModelOutput(name, description)
         output.setChildId(child_id)
         output.setChildOutputName(child_output)
         output.setMandatory(mandatory)
         self.children[child_id]["outputs"][name] = output
 
+    def layout(self) -> None:
+        """Positions and sizes of the steps and their outputs (see the constants above)."""
+        from qgis.PyQt.QtCore import QPointF, QSizeF
+
+        heights: dict[int, float] = {}
+        for entry in self.children.values():
+            column = entry["column"]
+            x = STEP_X0 + STEP_COLUMN * column
+            y = heights.get(column, TOP)
+            child = entry["child"]
+            child.setPosition(QPointF(x, y))
+            child.setSize(QSizeF(STEP_WIDTH, BOX_HEIGHT))
+            if not entry["outputs"]:
+                heights[column] = y + STEP_ROW
+                continue
+            y += OUTPUT_FIRST
+            for output in entry["outputs"].values():
+                output.setPosition(QPointF(x + OUTPUT_SHIFT, y))
+                output.setSize(QSizeF(OUTPUT_WIDTH, BOX_HEIGHT))
+                y += OUTPUT_ROW
+            heights[column] = y - OUTPUT_ROW + OUTPUT_FIRST + 10
+
     def save(self, path: Path) -> None:
+        self.layout()
         for entry in self.children.values():
             child = entry["child"]
             child.setModelOutputs(entry["outputs"])
             self.model.addChildAlgorithm(child)
+        self.model.setParameterOrder(self.order)
         self.model.setHelpContent(self.help)
         self.model.updateDestinationParameters()
         valid, problems = self.model.validate()
@@ -156,33 +201,37 @@ def resilience_evaluation() -> ModelBuilder:
 
     b = ModelBuilder(
         "resilience_evaluation",
-        "Resilience evaluation (first study)",
-        "The first study's workflow end to end: a Landsat scene (MTL), a DEM, a land-cover map, "
-        "12 monthly rainfall layers and soil fractions → the 17 indicators of Table 2 (those "
-        "whose inputs are given: population, PM2.5 and CO2 layers are optional; the weights of "
-        "the indicators present are renormalised and the omissions reported) → the resilience "
-        "index with Table 2's weights (or the study's AHP + mean-square-error method on your "
-        "data) → five resilience classes (Table 3) with their areas. For several years, run it "
-        "per year (Toolbox: Run as Batch Process) and compare the indices with 'Change "
-        "analysis' and 'Index trend'; for indices comparable between years fix the "
-        "normalisation ranges with 'Composite index' MINIMA/MAXIMA.\n\n"
+        "The workflow of the ecological resilience study (Sustainability 2023, 15(3), 2258, "
+        "doi:10.3390/su15032258) end to end: a Landsat scene (MTL), a DEM, a land-cover map, "
+        "12 monthly rainfall layers and soil fractions → the 17 indicators of its Table 2 "
+        "(those whose inputs are given: population, PM2.5 and CO2 layers are optional; the "
+        "weights of the indicators present are renormalised and the omissions reported) → the "
+        "resilience index with Table 2's weights (or the study's AHP + mean-square-error "
+        "method on your data) → five resilience classes (Table 3) with their areas, and an "
+        "HTML report.\n\n"
+        "Two readings of Table 2 differ from the table as printed. C11, printed 'TCI', is the "
+        "tasseled-cap brightness of the study's §3.1.3 (Eq. 9–10, band 1 of 'Tasseled cap'), "
+        "as the text defines it, not VHI's temperature condition index. C1, the "
+        "desertification index DDI = k·N − A, is high for vegetated and low for desertified "
+        "land, so it enters with trend + (desertification lowers resilience); Table 2 prints "
+        "−, which would reward desertified pixels. 'Direction of C1' keeps the printed sign "
+        "as an option.\n\n"
+        "For several years, run it per year (Toolbox: Run as Batch Process) and compare the "
+        "indices with 'Change analysis' and 'Index trend'; for indices comparable between "
+        "years fix the normalisation ranges with 'Composite index' MINIMA/MAXIMA.\n\n"
         "Two optional steps, off by default (a step switched off computes nothing, its "
-        "outputs stay empty and the report leaves its section out): RUN_SENSITIVITY redoes "
-        "the index for SENSITIVITY_DRAWS weight vectors drawn around the weights used "
-        "('Weight sensitivity', Dirichlet draws): the index's mean and 90 % interval per "
-        "pixel, how stable each pixel's class is and each indicator's influence; RUN_TREND "
-        "gives Sen's slope and the Mann–Kendall trend class of the index over EARLIER_INDICES "
-        "(index rasters of earlier years, made the same way) and this run's index, with YEARS "
-        "listing their years in that order ('Index trend'). Both appear in the HTML report. "
-        "The steps are switched by model inputs rather than by a conditional branch because "
-        "QGIS skips every step after a branch that is not taken, the report included.\n\n"
-        "Outputs: QGIS 3.22 runs a model from Python (processing.run) only when every output "
-        "is given a value, the optional steps' outputs included ('TEMPORARY_OUTPUT' for those "
-        "you do not keep). qgis_process does not insist: an output left off its command line "
-        "is written to a temporary file that is deleted when qgis_process ends (the report "
-        "still shows it), so a command line without the optional steps' outputs runs as "
-        "before; name the thermal radiance output (reflectance:THERMAL_RADIANCE) all the "
-        "same, as LST is computed from it.",
+        "outputs stay empty and the report leaves its section out): the weight sensitivity "
+        "(RUN_SENSITIVITY) redoes the index for SENSITIVITY_DRAWS weight vectors drawn around "
+        "the weights used ('Weight sensitivity', Dirichlet draws): the index's mean and 90 % "
+        "interval per pixel, how stable each pixel's class is and each indicator's influence; "
+        "the trend (RUN_TREND) gives Sen's slope and the Mann–Kendall trend class of the index "
+        "over EARLIER_INDICES (index rasters of earlier years, made the same way) and this "
+        "run's index, with YEARS listing their years in that order ('Index trend'). The trend "
+        "step's inputs are checked before any step runs. Both appear in the HTML report.\n\n"
+        "Outputs: the dialog shows the results (index, classes, class areas, weights, report "
+        "and the optional steps' results). The indicator rasters (C1 … C15, erosion classes) "
+        "are intermediate: written to temporary files unless named, which only a command line "
+        "or processing.run can do ('ddi:C1_DDI=…').",
     )
     b.input(
         QgsProcessingParameterFile("MTL", "Landsat MTL file", extension="txt"),
@@ -227,6 +276,7 @@ def resilience_evaluation() -> ModelBuilder:
         b.input(
             QgsProcessingParameterFile(name, label, extension="csv", optional=True),
             "CSV for your land-cover codes; blank: the algorithm's shipped default.",
+            advanced=True,
         )
     b.input(
         QgsProcessingParameterNumber(
@@ -238,6 +288,7 @@ def resilience_evaluation() -> ModelBuilder:
             3,
         ),
         "Moving window of SHDI, FN, HAI, BAI and ECO (33 px ≈ 1 km at 30 m).",
+        advanced=True,
     )
     sets = list(TASSELED_CAP_SETS.values())
     b.input(
@@ -247,11 +298,17 @@ def resilience_evaluation() -> ModelBuilder:
             [s.label for s in sets],
             False,
             list(TASSELED_CAP_SETS).index("oli_baig_2014"),
-        )
+        ),
+        "C7 wetness and C11 brightness (Eq. 9–10); Baig et al. (2014) for Landsat 8/9 OLI.",
+        advanced=True,
     )
     sensors = list(THERMAL_SENSORS.values())
     b.input(
-        QgsProcessingParameterEnum("SENSOR", "Thermal sensor", [s.label for s in sensors], False, 0)
+        QgsProcessingParameterEnum(
+            "SENSOR", "Thermal sensor", [s.label for s in sensors], False, 0
+        ),
+        "For LST (C9): the thermal band's K1/K2 constants.",
+        advanced=True,
     )
     for name, label, default in (
         ("TAU", "Atmospheric transmissivity τ", 1.0),
@@ -261,6 +318,7 @@ def resilience_evaluation() -> ModelBuilder:
         b.input(
             QgsProcessingParameterNumber(name, label, QgsProcessingParameterNumber.Double, default),
             "For LST (NASA atmospheric correction parameter calculator); defaults: no correction.",
+            advanced=True,
         )
     b.input(
         QgsProcessingParameterEnum(
@@ -277,8 +335,22 @@ def resilience_evaluation() -> ModelBuilder:
         )
     )
     b.input(
+        QgsProcessingParameterEnum(
+            "DDI_TREND",
+            "Direction of C1 desertification index",
+            [
+                "+ : desertification lowers resilience (default)",
+                "− : as printed in Table 2",
+            ],
+            False,
+            0,
+        ),
+        "DDI grows with vegetation, so it enters with trend +; Table 2 prints −, which would "
+        "reward desertified land ('Resilience index' DDI_TREND).",
+    )
+    b.input(
         QgsProcessingParameterString("BREAKS", "Class breaks", "0.38,0.41,0.63,0.73"),
-        "Table 3 of the first study.",
+        "Table 3 of the study.",
     )
     b.input(
         QgsProcessingParameterBoolean(
@@ -329,14 +401,13 @@ def resilience_evaluation() -> ModelBuilder:
     refl = b.child(
         "reflectance", "mineeco:landsat_reflectance", "Landsat reflectance", 0, MTL=param("MTL")
     )
-    b.output(refl, "OUTPUT_THERMAL", "THERMAL_RADIANCE", "Thermal radiance")
     ndvi = b.child("ndvi", "mineeco:ndvi", "NDVI", 1, INPUT=out(refl))
     ndmvi = b.child("ndmvi", "mineeco:ndmvi", "NDMVI", 1, INPUT=out(refl))
     fvc = b.child("fvc", "mineeco:fvc", "C3 FVC", 2, INPUT=out(ndmvi))
     tc = b.child(
         "tasseled_cap",
         "mineeco:tasseled_cap",
-        "C7 wetness (tasseled cap)",
+        "C7 wetness, C11 brightness (tasseled cap)",
         1,
         INPUT=out(refl),
         COEFFICIENTS=param("COEFFICIENTS"),
@@ -356,7 +427,7 @@ def resilience_evaluation() -> ModelBuilder:
         L_DOWN=param("L_DOWN"),
         RED=out(refl),
     )
-    vhi = b.child("vhi", "mineeco:vhi", "C4 VHI and C11 TCI", 3, NDVI=[out(ndvi)], LST=[out(lst)])
+    vhi = b.child("vhi", "mineeco:vhi", "C4 VHI", 3, NDVI=[out(ndvi)], LST=[out(lst)])
     ddi = b.child(
         "ddi",
         "mineeco:desertification_index",
@@ -445,7 +516,7 @@ def resilience_evaluation() -> ModelBuilder:
         DRYNESS=out(dry),
         LST=out(lst),
         ALBEDO=out(albedo),
-        TCI=out(vhi, "OUTPUT_TCI"),
+        TCI=out(tc),
         BAI=out(bai),
         ECO=out(eco),
         SHDI=out(landscape, "OUTPUT_SHDI"),
@@ -453,6 +524,7 @@ def resilience_evaluation() -> ModelBuilder:
         PM25=param("PM25"),
         CO2=param("CO2"),
         WEIGHT_SOURCE=param("WEIGHT_SOURCE"),
+        DDI_TREND=param("DDI_TREND"),
     )
     b.output(index, "OUTPUT", "INDEX", "Resilience index", mandatory=True)
     b.output(index, "OUTPUT_WEIGHTS", "WEIGHTS_TABLE", "Indicator weights (Table 2 form)")
@@ -507,11 +579,10 @@ def resilience_evaluation() -> ModelBuilder:
         (fvc, "OUTPUT", "C3_FVC", "C3 FVC"),
         (vhi, "OUTPUT_VHI", "C4_VHI", "C4 VHI"),
         (hai, "OUTPUT", "C6_HAI", "C6 HAI"),
-        (tc, "OUTPUT", "C7_TASSELED_CAP", "C7 tasseled cap (wetness = band 3)"),
+        (tc, "OUTPUT", "C7_TASSELED_CAP", "C7 wetness (band 3) and C11 brightness (band 1)"),
         (dry, "OUTPUT", "C8_DRYNESS", "C8 dryness"),
         (lst, "OUTPUT", "C9_LST", "C9 LST (°C)"),
         (albedo, "OUTPUT", "C10_ALBEDO", "C10 albedo"),
-        (vhi, "OUTPUT_TCI", "C11_TCI", "C11 TCI"),
         (bai, "OUTPUT", "C12_BAI", "C12 BAI"),
         (eco, "OUTPUT", "C13_ECO", "C13 ECO"),
         (landscape, "OUTPUT_SHDI", "C14_SHDI", "C14 SHDI"),
@@ -562,8 +633,8 @@ def npp_drivers() -> ModelBuilder:
 
     b = ModelBuilder(
         "npp_drivers",
-        "NPP drivers (second study)",
-        "The second study's workflow: monthly NDVI (e.g. fused with 'ESTARFM fusion'), "
+        "The workflow of the NPP drivers study (Tian et al. 2022, Remote Sens. 14(17), 4177, "
+        "doi:10.3390/rs14174177): monthly NDVI (e.g. fused with 'ESTARFM fusion'), "
         "temperature, precipitation and solar radiation → CASA NPP; soil samples → three kriged "
         "soil rasters on the NPP grid; degradation indicators → land degradation LD (Eq. 5, "
         "the composite index with your AHP weights); Pearson correlations of NPP with every "
@@ -571,7 +642,10 @@ def npp_drivers() -> ModelBuilder:
         "experiments → importance per driver and category, per-pixel relative contributions, "
         "the RGB composite and the dominant-driver map. Drivers are, in this order: the "
         "climate layers you give, the three soil rasters, LD; CATEGORIES names one category "
-        "per driver in that order.",
+        "per driver in that order. The counts of DEGRADATION_TRENDS, DEGRADATION_WEIGHTS and "
+        "CATEGORIES are checked before any step runs.\n\n"
+        "Outputs: the dialog shows the results; the kriged soil rasters and the local r are "
+        "intermediate (temporary files unless a command line names them: 'soil_1:SOIL_1=…').",
     )
     for name, label in (
         ("NDVI", "Monthly NDVI"),
@@ -597,6 +671,7 @@ def npp_drivers() -> ModelBuilder:
             "CASA_TABLE", "CASA class table", extension="csv", optional=True
         ),
         "Blank: Zhu et al. (2006) default.",
+        advanced=True,
     )
     b.input(
         QgsProcessingParameterFeatureSource(
@@ -641,17 +716,23 @@ def npp_drivers() -> ModelBuilder:
     b.input(
         QgsProcessingParameterNumber(
             "POINTS", "Sample points", QgsProcessingParameterNumber.Integer, 1000, False, 50
-        )
+        ),
+        "Points sampled for the Pearson correlations and the random forest.",
+        advanced=True,
     )
     b.input(
         QgsProcessingParameterNumber(
             "SEED", "Random seed", QgsProcessingParameterNumber.Integer, 42, False, 0
-        )
+        ),
+        "Seed of the sampling and of the forest: the same seed gives the same results.",
+        advanced=True,
     )
     b.input(
         QgsProcessingParameterNumber(
             "TREES", "Trees", QgsProcessingParameterNumber.Integer, 500, False, 10
-        )
+        ),
+        "Trees of each random forest.",
+        advanced=True,
     )
     b.input(
         QgsProcessingParameterNumber(

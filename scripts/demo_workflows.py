@@ -7,11 +7,12 @@ Real and derived layers (every derived layer says so in its file name and metada
 
 * **Resilience evaluation** on the L8-FL scene (Landsat 8, 2015-08-04, Florida). Real: the
   Landsat bands and MTL, hence every spectral indicator (FVC, wetness, dryness, albedo, LST,
-  VHI/TCI with one date, DDI). Derived stand-ins, because the sample data have none for this
-  place: land cover (from NDVI thresholds, in the Chinese LUCC codes the shipped HAI/BAI/ECO
-  tables use: water 41, built-up 51, dry land 12, grassland 31, forest 21), a DEM (a smooth
-  surface), 12 monthly rainfall layers (a seasonal curve around Pensacola's ~140 mm/month),
-  soil fractions (constant loam: sand 40 %, silt 40 %, clay 20 %, organic carbon 1.5 %).
+  VHI with one date, tasseled-cap brightness, DDI). Derived stand-ins, because the sample data
+  have none for this place: land cover (from NDVI thresholds, in the Chinese LUCC codes the
+  shipped HAI/BAI/ECO tables use: water 41, built-up 51, dry land 12, grassland 31, forest
+  21), a DEM (a smooth surface), 12 monthly rainfall layers (a seasonal curve around
+  Pensacola's ~140 mm/month), soil fractions (constant loam: sand 40 %, silt 40 %, clay
+  20 %, organic carbon 1.5 %).
   Population, PM2.5 and CO2 are not given: the model leaves them out and renormalises.
 * **NPP drivers** on the NC-LC site (Raleigh, North Carolina). Real: land cover (strata.tif),
   monthly temperature and precipitation of 1999 (CLIMATE, EPSG:4326 assigned), the climate
@@ -74,7 +75,6 @@ RESILIENCE_OUTPUTS = {
     **{
         f"{child}:{name}": ".tif"
         for child, name in (
-            ("reflectance", "THERMAL_RADIANCE"),
             ("ddi", "C1_DDI"),
             ("rusle", "C2_EROSION"),
             ("rusle", "EROSION_CLASSES"),
@@ -85,7 +85,6 @@ RESILIENCE_OUTPUTS = {
             ("ndbsi", "C8_DRYNESS"),
             ("lst", "C9_LST"),
             ("albedo", "C10_ALBEDO"),
-            ("vhi", "C11_TCI"),
             ("bai", "C12_BAI"),
             ("eco", "C13_ECO"),
             ("landscape", "C14_SHDI"),

@@ -85,3 +85,68 @@ def expected_trend_classes(index: np.ndarray) -> np.ndarray:
     classes = np.where(index > 0.4, 3, 2)
     classes[np.isnan(index)] = 0
     return classes
+
+
+def npp_crop_inputs(inputs: dict, folder: Path) -> dict:
+    """The mandatory inputs of the NPP drivers model on the crop's grid, as files: monthly NDVI
+    from the real scene times a seasonal curve (derived), smooth stand-ins with noise for
+    temperature, precipitation, solar radiation and two degradation indicators, and 60 soil
+    samples (a GeoPackage) drawn from smooth fields. Stand-ins: the sample data have none for
+    this place."""
+    from osgeo import ogr, osr
+
+    like = gdal.Open(inputs["SAND"])
+    x0, pixel, _, y0, _, _ = like.GetGeoTransform()
+    mtl = Path(inputs["MTL"])
+    text = mtl.read_text()
+    red = gdal.Open(str(mtl.parent / mtl_name(text, 4))).ReadAsArray().astype(float)
+    nir = gdal.Open(str(mtl.parent / mtl_name(text, 5))).ReadAsArray().astype(float)
+    ndvi = (nir - red) / (nir + red)
+    rows, cols = np.mgrid[0:200, 0:200]
+    season = 0.6 + 0.4 * np.sin((np.arange(12) - 3) / 12 * 2 * np.pi)
+    rng = np.random.default_rng(3)
+    temperature = np.stack(
+        [12 + 10 * np.sin((m - 3) / 12 * 2 * np.pi) + 0.01 * cols for m in range(12)]
+    )
+    precipitation = np.stack([100 + 40 * season[m] + 0.1 * rows for m in range(12)])
+    solar = np.stack([350 + 250 * np.sin((m - 2) / 12 * np.pi) + 0 * rows for m in range(12)])
+
+    def grid(name, values):
+        return on_grid(folder / f"{name}.tif", values, like)
+
+    points = folder / "soil_samples.gpkg"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(points))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32616)
+    layer = source.CreateLayer("soil", srs, ogr.wkbPoint)
+    for name in ("om", "tn", "ph"):
+        layer.CreateField(ogr.FieldDefn(name, ogr.OFTReal))
+    for _ in range(60):
+        r, c = rng.uniform(0, 200, 2)
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({x0 + c * pixel} {y0 - r * pixel})"))
+        values = (2 + 0.01 * c + rng.normal(0, 0.1), 0.1 + 0.001 * r, 6 + 0.005 * (r + c))
+        for name, value in zip(("om", "tn", "ph"), values, strict=True):
+            feature.SetField(name, float(value))
+        layer.CreateFeature(feature)
+    source = None
+    return {
+        "NDVI": [grid("ndvi_monthly", np.clip(ndvi[None] * season[:, None, None], -1, 1))],
+        "TEMPERATURE": [grid("temperature", temperature)],
+        "PRECIPITATION": [grid("precipitation", precipitation)],
+        "SOLAR": [grid("solar", solar)],
+        "SOIL_POINTS": str(points),
+        "SOIL_FIELD_1": "om",
+        "SOIL_FIELD_2": "tn",
+        "SOIL_FIELD_3": "ph",
+        "CLIMATE_DRIVERS": [
+            grid("annual_t", temperature.mean(axis=0)),
+            grid("annual_p", precipitation.sum(axis=0)),
+        ],
+        "DEGRADATION_INDICATORS": [
+            grid("bare", 1 - np.clip(ndvi, 0, 1)),
+            grid("slope", 0.3 * rows / 200 + rng.normal(0, 0.01, (200, 200))),
+        ],
+        "DEGRADATION_TRENDS": "+,+",
+        "DEGRADATION_WEIGHTS": "0.6,0.4",
+    }

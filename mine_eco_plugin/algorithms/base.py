@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import math
 import os
 from typing import Any
 
@@ -42,7 +43,9 @@ from .. import engine
 from ..core.tables import TableError, matrix_rows, parse_csv_table
 from ..core.windows import check_window
 from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
+from ..engine.writer import run_transaction
 from ..provider_info import GROUPS, MEMORY_SETTING, icon, plugin_version, resource
+from .outputs import Interrupted, OutputChecks, interruptible
 
 OUTPUT_NODATA = -9999.0
 
@@ -57,7 +60,7 @@ INPUT_RULE = (
 )
 
 
-class MineEcoAlgorithm(QgsProcessingAlgorithm):
+class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     """Subclasses set the class attributes and implement ``initAlgorithm`` and ``process``."""
 
     algorithm_id = ""
@@ -251,7 +254,9 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             "OUTPUT_NODATA_VALUE",
             "Output NoData value",
             OUTPUT_NODATA,
-            "Value written for NoData pixels in float outputs (default −9999).",
+            "Value written for NoData pixels in float outputs (default −9999); within the "
+            "float32 range. Valid results equal to it would read as NoData: the run warns "
+            "with their count.",
             advanced=True,
         )
 
@@ -454,7 +459,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
         **options,
     ) -> RasterTarget | None:
         """The output as an engine target; None when an optional output was not requested."""
-        path = self.parameterAsOutputLayer(parameters, name, context)
+        path = self.destination(parameters, name, context)
         if not path:
             return None
         nodata = OUTPUT_NODATA
@@ -480,7 +485,17 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
     def memory_mb(self) -> float:
         """The block memory budget: environment MINE_ECO_MEMORY_MB, else the provider setting."""
         if os.environ.get("MINE_ECO_MEMORY_MB"):
-            return float(os.environ["MINE_ECO_MEMORY_MB"])
+            text = os.environ["MINE_ECO_MEMORY_MB"]
+            try:
+                value = float(text)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value) or value <= 0:
+                raise QgsProcessingException(
+                    f"MINE_ECO_MEMORY_MB: '{text}' is not a positive number of megabytes "
+                    "(environment variable)"
+                )
+            return value
         try:
             from processing.core.ProcessingConfig import ProcessingConfig
 
@@ -514,9 +529,14 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             feedback.pushInfo("RUN is off: this step is skipped and its outputs are empty.")
             return {definition.name(): None for definition in self.outputDefinitions()}
         parameters = self.with_temporary_destinations(parameters, feedback)
-        self.check_output_folders(parameters, context)
         try:
-            results = self.process(parameters, context, feedback)
+            self.check_run(parameters, context)
+            with interruptible(), run_transaction() as journal:
+                self.claim_destinations(parameters, context, journal)
+                results = self.process(parameters, context, feedback)
+                for warning in journal.warnings:
+                    feedback.pushWarning(warning)
+                journal.warnings.clear()
             # numpy scalars reach qgis_process's JSON as '' in QGIS 3.22: plain numbers.
             return {
                 key: value.item() if isinstance(value, np.generic) else value
@@ -526,6 +546,10 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(error)) from None
         except Cancelled:
             raise QgsProcessingException(self.tr("Cancelled: no output was written.")) from None
+        except Interrupted as signal_name:
+            raise QgsProcessingException(
+                f"Interrupted ({signal_name}): no output was written."
+            ) from None
 
     def with_temporary_destinations(self, parameters, feedback) -> dict[str, Any]:
         """``parameters`` with a temporary file for every mandatory output that has no value.
@@ -556,26 +580,6 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
                 + ", ".join(f"{d.name()} ({filled[d.name()]})" for d in missing)
             )
         return filled
-
-    def check_output_folders(self, parameters, context) -> None:
-        """Fail before any work when a raster output's folder (or the nearest existing folder
-        above it) cannot be written; the engine checks again when it creates the file."""
-        for definition in self.destinationParameterDefinitions():
-            if definition.type() != "rasterDestination":
-                continue
-            path = self.parameterAsOutputLayer(parameters, definition.name(), context)
-            if not path:
-                continue
-            folder = os.path.dirname(os.path.abspath(path))
-            while folder and not os.path.exists(folder):
-                parent = os.path.dirname(folder)
-                if parent == folder:
-                    break
-                folder = parent
-            if os.path.isdir(folder) and not os.access(folder, os.W_OK):
-                raise QgsProcessingException(
-                    f"{definition.name()}: folder {folder} is not writable"
-                )
 
     @staticmethod
     def outputs(targets: dict[str, RasterTarget | None]) -> dict[str, str]:

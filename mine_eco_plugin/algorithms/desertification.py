@@ -29,7 +29,14 @@ class DesertificationIndex(MineEcoAlgorithm):
         "k·N − A with k = −1/a. The slope, intercept, k and r² are reported as outputs, in the "
         "log and in the raster's metadata. A fit with a non-negative slope is an error: the "
         "scene does not show the expected albedo–NDVI relation (mask water, cloud and snow "
-        "with MASK). Three passes: statistics, fit (streamed sums), index."
+        "with MASK). Three passes: statistics, fit (streamed sums), index.\n\n"
+        "Direction: a vegetated scene has a < 0, so k > 0 and DDI rises with vegetation and "
+        "falls with albedo: dense vegetation has the highest DDI, bright bare (desertified) "
+        "land the lowest (Zeng et al. 2006 class large DDI as non-desertified). In an index "
+        "where higher means healthier, DDI therefore enters with trend +. The first study's "
+        "Table 2 prints C1 with trend −, which contradicts its Eq. 1–2; 'Resilience index' and "
+        "the 'Ecological resilience evaluation' model use + by default and keep the printed − "
+        "as an option (DDI_TREND)."
     )
     formula = (
         "N = (NDVI − NDVImin)/(NDVImax − NDVImin), A = (α − αmin)/(αmax − αmin)   (min–max over "

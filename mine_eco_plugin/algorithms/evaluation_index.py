@@ -179,7 +179,11 @@ class CompositeIndex(MineEcoAlgorithm):
         "rule, or are objective only. The preset 'Lingbei 2000–2020 (Table 2)' supplies the "
         "study's 17 indicator names, trends and weights (objective, subjective, combined); "
         "give the 17 layers in Table 2's order (C1 desertification … C17 CO2 emissions). "
-        "OUTPUT_WEIGHTS is a table like Table 2."
+        "The preset's trends are Table 2's except C1: the desertification index DDI grows "
+        "with vegetation, so it enters with + (desertification lowers resilience), not the "
+        "printed − (type the trends in TRENDS to use the printed sign). C11, printed 'TCI', "
+        "is the tasseled-cap brightness (§3.1.3, Eq. 9–10). OUTPUT_WEIGHTS is a table like "
+        "Table 2."
     )
     formula = (
         "Tⱼ = (xⱼ − minⱼ)/(maxⱼ − minⱼ) (positive), 1 − that (negative) (Eq. 18–19)\n"

@@ -41,6 +41,9 @@ SLOTS = (
     "CO2",
 )
 WEIGHTINGS = ("given", "combined", "objective")
+#: Slots that also take the 3-band 'Tasseled cap' output, and the band they use: C7 wetness
+#: (band 3) and C11 brightness (band 1, Table 2's "TCI", the study's Eq. 9–10).
+TASSELED_CAP_BAND = {"WETNESS": 3, "TCI": 1}
 
 
 def single_band(path: str, band: int, folder: Path) -> str:
@@ -63,12 +66,22 @@ class ResilienceIndex(MineEcoAlgorithm):
         "Table 2's combined weights, or the study's own method on your data (Table 2's "
         "subjective AHP weights combined by Eq. 17 with mean-square-error weights of your "
         "layers), or objective weights only. Runs 'Composite index' on the layers given, so "
-        "normalisation, NoData and the weights table are exactly that algorithm's. Wetness may "
-        "be the 3-band tasseled-cap output (band 3 is used)."
+        "normalisation, NoData and the weights table are exactly that algorithm's. C7 wetness "
+        "and C11 tasseled-cap brightness may both be the 3-band 'Tasseled cap' output (band 3 "
+        "is used for wetness, band 1 for brightness). C11, printed 'TCI' in Table 2, is the "
+        "tasseled-cap brightness of the study's §3.1.3 (Eq. 9–10), not the temperature "
+        "condition index of VHI.\n\n"
+        "Direction of C1: DDI = k·N − A with k = −1/a (Eq. 1–2) is largest for dense "
+        "vegetation and smallest for bright bare land, so desertified land has a low DDI. "
+        "Table 2 prints C1 with trend −, which would make desertified pixels score as the "
+        "most resilient on the second-heaviest indicator; the paper contradicts itself there. "
+        "By default C1 enters with trend + (desertification lowers resilience); the printed "
+        "sign is kept as an option (DDI_TREND) to reproduce the table as printed."
     )
     formula = (
         "P = Σⱼ Wⱼ·Tⱼ over the indicators given (Eq. 20); Tⱼ normalised by Eq. 18–19 with the "
-        "Table 2 trend; Wⱼ = wⱼ / Σ wᵢ over the indicators given, wⱼ from the chosen weighting."
+        "Table 2 trend (C1: + by default, see DDI_TREND); Wⱼ = wⱼ / Σ wᵢ over the indicators "
+        "given, wⱼ from the chosen weighting."
     )
     nodata_rule = (
         "As 'Composite index': P is NoData where any indicator given is NoData; an empty slot "
@@ -100,6 +113,18 @@ class ResilienceIndex(MineEcoAlgorithm):
             0,
             "The first two reproduce the study; the second recomputes its objective half.",
         )
+        self.add_enum(
+            "DDI_TREND",
+            "Direction of C1 desertification index",
+            [
+                "+ : desertification lowers resilience (DDI grows with vegetation; default)",
+                "− : as printed in Table 2",
+            ],
+            0,
+            "DDI = k·N − A is high for vegetated and low for desertified land, so it enters "
+            "with trend +. Table 2 prints −, which contradicts the index's meaning; choose it "
+            "only to reproduce the table as printed.",
+        )
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "Resilience index P", "0–1, float32.")
         self.add_output_table(
@@ -128,12 +153,12 @@ class ResilienceIndex(MineEcoAlgorithm):
                 omitted.append(f"{table.codes[j]} {table.names[j]}")
                 continue
             path = layer.source()
-            if slot == "WETNESS" and layer.bandCount() == 3:
-                path = single_band(path, 3, folder)
+            if slot in TASSELED_CAP_BAND and layer.bandCount() == 3:
+                path = single_band(path, TASSELED_CAP_BAND[slot], folder)
             elif layer.bandCount() != 1:
                 raise QgsProcessingException(
                     f"{slot}: '{layer.name()}' has {layer.bandCount()} bands; one is expected"
-                    + (" (or the 3-band tasseled cap)" if slot == "WETNESS" else "")
+                    + (" (or the 3-band tasseled cap)" if slot in TASSELED_CAP_BAND else "")
                 )
             given.append((j, path))
         if len(given) < 2:
@@ -146,13 +171,17 @@ class ResilienceIndex(MineEcoAlgorithm):
                 f"{len(given)} indicators given are renormalised to sum 1."
             )
         index = [j for j, _ in given]
+        trends = list(table.trends)
+        if self.parameterAsEnum(parameters, "DDI_TREND", context) == 1:
+            trends[0] = table.printed_trends[0]
+            feedback.pushInfo("C1 desertification index with the trend printed in Table 2 (−).")
         source = WEIGHTINGS[self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)]
         weights = np.asarray(table.combined)[index]
         subjective = np.asarray(table.subjective)[index]
         used = {
             "INDICATORS": [path for _, path in given],
             "NAMES": ",".join(f"{table.codes[j]} {table.names[j]}" for j in index),
-            "TRENDS": ",".join(weighting.trend_symbol(table.trends[j]) for j in index),
+            "TRENDS": ",".join(weighting.trend_symbol(trends[j]) for j in index),
         }
         child = {
             "INPUTS": used["INDICATORS"],
@@ -164,7 +193,7 @@ class ResilienceIndex(MineEcoAlgorithm):
             "OUTPUT_NODATA_VALUE": self.parameterAsDouble(
                 parameters, "OUTPUT_NODATA_VALUE", context
             ),
-            "OUTPUT": self.parameterAsOutputLayer(parameters, "OUTPUT", context),
+            "OUTPUT": self.destination(parameters, "OUTPUT", context),
             "OUTPUT_WEIGHTS": parameters.get("OUTPUT_WEIGHTS", QgsProcessing.TEMPORARY_OUTPUT),
         }
         try:

@@ -192,7 +192,8 @@ class TasseledCap(StackIndex):
     display_name = "Tasseled cap (brightness, greenness, wetness)"
     summary = (
         "Tasseled-cap transformation of the six reflective bands into brightness, greenness "
-        "and wetness (the first study's Eq. 9–10; wetness is its indicator C7). Choose the "
+        "and wetness (the first study's Eq. 9–10; wetness is its indicator C7, brightness its "
+        "C11, printed 'TCI' in its Table 2). Choose the "
         "coefficient set that matches the sensor and the input (reflectance or DN)."
     )
     formula = (

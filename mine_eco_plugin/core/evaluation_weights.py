@@ -577,6 +577,9 @@ class WeightPreset:
     subjective: tuple[float, ...]
     combined: tuple[float, ...]
     source: str
+    #: The trends as printed, where a table's own text contradicts one (Table 2's C1: see its
+    #: CSV); ``trends`` are the directions used.
+    printed_trends: tuple[int, ...] = ()
 
 
 PRESET_FILES = {
@@ -596,7 +599,8 @@ def load_preset(key: str) -> WeightPreset:
     text = resource("tables", filename).read_text(encoding="utf-8")
     rows = parse_csv_table(
         text,
-        ["code", "criterion", "indicator", "trend", "objective", "subjective", "combined"],
+        ["code", "criterion", "indicator", "trend", "printed_trend"]
+        + ["objective", "subjective", "combined"],
         ["objective", "subjective", "combined"],
     )
     return WeightPreset(
@@ -610,4 +614,5 @@ def load_preset(key: str) -> WeightPreset:
         tuple(r["subjective"] for r in rows),
         tuple(r["combined"] for r in rows),
         source,
+        tuple(parse_trends(",".join(r["printed_trend"] for r in rows))),
     )

@@ -1,6 +1,7 @@
 """The two workflow models, end to end through processing.run, on a crop of the real L8-FL
 scene with documented stand-ins where the sample data have no layer."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,137 @@ def test_models_are_shipped_in_the_workflows_group(provider):
     registry = QgsApplication.processingRegistry()
     assert registry.algorithmById("mineeco:resilience_evaluation") is not None
     assert "17 indicators" in models["resilience_evaluation"].shortHelpString()
+    # One "Workflows" group in the Toolbox: the models share html_report's group id.
+    assert {a.groupId() for a in models.values()} == {"workflows"}
+    assert registry.algorithmById("mineeco:html_report").groupId() == "workflows"
+    # Human titles, ids unchanged.
+    assert models["resilience_evaluation"].displayName() == "Ecological resilience evaluation"
+    assert models["npp_drivers"].displayName() == "NPP drivers"
+
+
+def visible(definition) -> bool:
+    return not int(definition.flags()) & int(definition.FlagHidden)
+
+
+def test_model_dialogs_show_the_results_and_inputs_top_down(provider):
+    from mine_eco_plugin.workflows import RESULTS
+
+    registry = QgsApplication.processingRegistry()
+    model = registry.createAlgorithmById("mineeco:resilience_evaluation")
+    inputs = [d.name() for d in model.parameterDefinitions() if not d.isDestination()]
+    # Scene, DEM, land cover, climate, soil, optional layers, tables, switches.
+    assert inputs[:11] == [
+        "MTL",
+        "DEM",
+        "LANDCOVER",
+        "PRECIPITATION",
+        "SAND",
+        "SILT",
+        "CLAY",
+        "ORGANIC_CARBON",
+        "POPULATION",
+        "PM25",
+        "CO2",
+    ]
+    assert inputs.index("P_TABLE") < inputs.index("WEIGHT_SOURCE") < inputs.index("RUN_TREND")
+    for model_id in ("resilience_evaluation", "npp_drivers"):
+        model = registry.createAlgorithmById(f"mineeco:{model_id}")
+        shown = [d for d in model.destinationParameterDefinitions() if visible(d)]
+        # The results, in reading order, with human descriptions; created by default.
+        assert [d.name() for d in shown] == list(RESULTS[model_id])
+        assert [d.description() for d in shown] == list(RESULTS[model_id].values())
+        assert all(d.createByDefault() for d in shown)
+        # The intermediate ones are hidden and optional (nobody has to name or skip them).
+        hidden = [d for d in model.destinationParameterDefinitions() if not visible(d)]
+        assert hidden and all(d.flags() & d.FlagOptional for d in hidden)
+    npp = registry.createAlgorithmById("mineeco:npp_drivers")
+    assert {"soil_1:SOIL_1", "lcc:LCC_R"} <= {
+        d.name() for d in npp.destinationParameterDefinitions() if not visible(d)
+    }
+
+
+def test_resilience_model_wiring(provider):
+    """LST gets the thermal radiance from a step output no user can skip; C11 is the
+    tasseled-cap brightness (band 1 of the tasseled cap), not VHI's TCI; C1's direction is a
+    model input."""
+    model = QgsApplication.processingRegistry().createAlgorithmById("mineeco:resilience_evaluation")
+    names = {d.name() for d in model.destinationParameterDefinitions()}
+    assert "reflectance:THERMAL_RADIANCE" not in names and "vhi:C11_TCI" not in names
+    resilience = model.childAlgorithm("resilience")
+    tci = resilience.parameterSources()["TCI"][0]
+    assert (tci.outputChildId(), tci.outputName()) == ("tasseled_cap", "OUTPUT")
+    ddi_trend = resilience.parameterSources()["DDI_TREND"][0]
+    assert ddi_trend.parameterName() == "DDI_TREND"
+    assert model.parameterDefinition("DDI_TREND").defaultValue() == 0
+    assert "tasseled-cap brightness" in model.shortHelpString()
+    assert "trend +" in model.shortHelpString()
+
+
+def test_optional_step_inputs_are_checked_before_any_step(provider, tmp_path):
+    """A trend step without enough earlier indices or with the wrong number of years fails
+    before any step runs, naming the model's own inputs, and nothing is written."""
+    import processing
+    from qgis.core import QgsProcessingException
+
+    earlier = [
+        write_raster(tmp_path / f"i{k}.tif", np.full((4, 4), 0.1 * k, np.float32)) for k in (1, 2)
+    ]
+    out = tmp_path / "out"
+    out.mkdir()
+    base = {
+        # Mandatory inputs that are never read: the check comes before any step.
+        "MTL": str(tmp_path / "missing_MTL.txt"),
+        **{name: earlier[0] for name in ("DEM", "LANDCOVER", "SAND", "SILT", "CLAY")},
+        "ORGANIC_CARBON": earlier[0],
+        "PRECIPITATION": [earlier[0]],
+        "RUN_TREND": True,
+        **model_outputs("resilience_evaluation", out),
+    }
+    model = QgsApplication.processingRegistry().createAlgorithmById("mineeco:resilience_evaluation")
+    from qgis.core import QgsProcessingContext
+
+    context = QgsProcessingContext()
+    for extra, message in (
+        ({"EARLIER_INDICES": earlier[:1], "YEARS": "2000,2020"}, "EARLIER_INDICES: .* 1 given"),
+        ({"EARLIER_INDICES": earlier, "YEARS": "2000,2020"}, "YEARS: 2 year.* needs 3"),
+        ({"EARLIER_INDICES": earlier, "YEARS": "2000,2000,2020"}, "YEARS: every year must"),
+    ):
+        ok, text = model.checkParameterValues({**base, **extra}, context)
+        assert not ok
+        assert re.search(message, text), text
+        with pytest.raises(QgsProcessingException, match=message):
+            processing.run(model, {**base, **extra})
+    assert list(out.iterdir()) == []
+    # Off, the trend step's inputs are not checked.
+    from mine_eco_plugin.workflows import check_resilience_evaluation
+
+    off = {**base, "EARLIER_INDICES": earlier[:1], "YEARS": "2000", "RUN_TREND": False}
+    assert check_resilience_evaluation(model, off, context) == ""
+
+
+def test_npp_model_checks_its_counts_first(provider, tmp_path):
+    from qgis.core import QgsProcessingContext
+
+    layer = write_raster(tmp_path / "x.tif", np.ones((4, 4), np.float32))
+    model = QgsApplication.processingRegistry().createAlgorithmById("mineeco:npp_drivers")
+    from mine_eco_plugin.workflows import check_npp_drivers
+
+    context = QgsProcessingContext()
+    parameters = {
+        "CLIMATE_DRIVERS": [layer, layer],
+        "DEGRADATION_INDICATORS": [layer, layer],
+        "DEGRADATION_TRENDS": "+,+",
+        "DEGRADATION_WEIGHTS": "0.6,0.4",
+        "CATEGORIES": "climate,climate,soil,soil,soil,mining",
+    }
+    assert check_npp_drivers(model, parameters, context) == ""
+    assert check_npp_drivers(model, {**parameters, "DEGRADATION_TRENDS": "+"}, context).startswith(
+        "DEGRADATION_TRENDS: 1 value(s) for 2"
+    )
+    # Two climate drivers, three soils, LD: six categories, not five.
+    assert check_npp_drivers(
+        model, {**parameters, "CATEGORIES": "climate,soil,soil,soil,mining"}, context
+    ).startswith("CATEGORIES: 5 categories for 6 drivers")
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +377,85 @@ def test_resilience_evaluation_with_its_optional_steps(
     assert interval["Mean over the draws"][1][0] == f"{mean[valid].mean():.4f}"
     width = interval["Width of the 90 % interval (95 % − 5 %)"]
     assert width[1][0] == f"{(high[valid] - low[valid]).mean():.4f}"
+
+
+#: Table 2 (combined weights and the trends used) of the 14 indicators the model computes on
+#: the crop: C5, C16, C17 are left out. C1 enters with + (see the Table 2 CSV).
+TABLE2 = (
+    ("C1_DDI", 1, 0.1185, +1),
+    ("C2_EROSION", 1, 0.0736, -1),
+    ("C3_FVC", 1, 0.1554, +1),
+    ("C4_VHI", 1, 0.0941, +1),
+    ("C6_HAI", 1, 0.0329, -1),
+    ("C7_TASSELED_CAP", 3, 0.0629, +1),  # wetness
+    ("C8_DRYNESS", 1, 0.0450, -1),
+    ("C9_LST", 1, 0.0473, -1),
+    ("C10_ALBEDO", 1, 0.0389, -1),
+    ("C7_TASSELED_CAP", 1, 0.0365, -1),  # C11: brightness
+    ("C12_BAI", 1, 0.0377, +1),
+    ("C13_ECO", 1, 0.0395, -1),
+    ("C14_SHDI", 1, 0.0416, +1),
+    ("C15_FN", 1, 0.0512, +1),
+)
+
+
+def independent_index(results, table=TABLE2):
+    """Eq. 18–20 in numpy on the model's own indicator rasters: min–max over the pixels valid
+    in every indicator, 1 − T for negative trends, Table 2's weights renormalised."""
+    layers = np.stack([read_raster(results[name])[0][band - 1] for name, band, _, _ in table])
+    valid = np.isfinite(layers).all(axis=0)
+    weights = np.array([w for _, _, w, _ in table])
+    weights = weights / weights.sum()
+    index = np.zeros(layers.shape[1:])
+    for layer, weight, (_, _, _, trend) in zip(layers, weights, table, strict=True):
+        low, high = layer[valid].min(), layer[valid].max()
+        t = (layer - low) / (high - low)
+        index += weight * (t if trend > 0 else 1 - t)
+    index[~valid] = np.nan
+    return index
+
+
+@pytest.mark.data
+def test_resilience_index_of_the_model_by_hand(resilience_defaults):
+    """The model's index, pixel by pixel, from its own indicator rasters: C11 is band 1 of the
+    tasseled cap (brightness). With VHI's temperature condition index in the C11 slot (what
+    the model used to do), or C1 with the printed −, the same computation does not match."""
+    results = resilience_defaults
+    index = read_raster(results["INDEX"])[0][0]
+    expected = independent_index(results)
+    np.testing.assert_array_equal(np.isnan(index), np.isnan(expected))
+    valid = ~np.isnan(index)
+    np.testing.assert_allclose(index[valid], expected[valid], atol=1e-5)
+    printed = [row if row[0] != "C1_DDI" else ("C1_DDI", 1, 0.1185, -1) for row in TABLE2]
+    assert np.nanmax(np.abs(independent_index(results, printed) - index)) > 0.05
+
+
+@pytest.mark.parametrize("model_id", ["resilience_evaluation", "npp_drivers"])
+def test_model_canvas_boxes_do_not_overlap(provider, model_id):
+    """The .model3 layout, without the Modeler: every box (a step with its In/Out labels spans
+    ±53 px around its centre in QGIS 3.22, an input or output box ±17 px; measured in the
+    Modeler by tests/desktop/test_models_desktop.py) is apart from every other."""
+    model = QgsApplication.processingRegistry().createAlgorithmById(f"mineeco:{model_id}")
+    boxes = []
+
+    def box(component, half_height):
+        x, y = component.position().x(), component.position().y()
+        half_width = component.size().width() / 2
+        boxes.append((component.description() or "", x - half_width, y - half_height,
+                      x + half_width, y + half_height))  # fmt: skip
+
+    for component in model.parameterComponents().values():
+        box(component, 17)
+    for child in model.childAlgorithms().values():
+        assert child.size().width() >= 260  # titles up to ~36 characters fit
+        box(child, 53)
+        for output in child.modelOutputs().values():
+            box(output, 17)
+    assert len(boxes) > 40
+    clashes = [
+        (a[0], b[0])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+    ]
+    assert clashes == []

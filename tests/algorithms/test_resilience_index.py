@@ -5,8 +5,8 @@ import pytest
 from qgis.core import QgsProcessingException
 from rasters import read_raster, write_raster
 
-# Table 2 (seed 000): FVC C3 (+) combined 0.1554; LST C9 (−) 0.0473; DDI C1 (−) 0.1185;
-# wetness C7 (+) 0.0629.
+# Table 2 (seed 000): FVC C3 (+) combined 0.1554; LST C9 (−) 0.0473; DDI C1 0.1185 (printed
+# −, used + by default: see the Table 2 CSV); wetness C7 (+) 0.0629.
 WEIGHTS = {"FVC": 0.1554, "LST": 0.0473, "DDI": 0.1185, "WETNESS": 0.0629}
 
 
@@ -21,10 +21,17 @@ def layers(tmp_path):
     return made
 
 
-def test_given_slots_use_renormalised_table2_weights(run, layers, tmp_path):
+@pytest.mark.parametrize("ddi_trend", [0, 1], ids=["ddi-positive", "ddi-as-printed"])
+def test_given_slots_use_renormalised_table2_weights(run, layers, tmp_path, ddi_trend):
     out = tmp_path / "p.tif"
     results = run(
-        "resilience_index", {**layers, "OUTPUT": str(out), "OUTPUT_WEIGHTS": "TEMPORARY_OUTPUT"}
+        "resilience_index",
+        {
+            **layers,
+            "DDI_TREND": ddi_trend,
+            "OUTPUT": str(out),
+            "OUTPUT_WEIGHTS": "TEMPORARY_OUTPUT",
+        },
     )
     assert "C5 Population density" in results["OMITTED"] and "C17" in results["OMITTED"]
     assert "C3" not in results["OMITTED"]
@@ -37,10 +44,11 @@ def test_given_slots_use_renormalised_table2_weights(run, layers, tmp_path):
     for name, weight in WEIGHTS.items():
         x = data[name][0]
         t = (x - x.min()) / (x.max() - x.min())
-        if name in ("LST", "DDI"):
+        if name == "LST" or (name == "DDI" and ddi_trend == 1):
             t = 1 - t
         expected += weight / total * t
     np.testing.assert_allclose(read_raster(out)[0][0], expected, atol=2e-6)
+    assert results["TRENDS"].split(",")[0] == ("+" if ddi_trend == 0 else "-")
 
 
 def test_one_indicator_is_not_enough(run, layers, tmp_path):
@@ -53,3 +61,75 @@ def test_one_indicator_is_not_enough(run, layers, tmp_path):
                 "OUTPUT_WEIGHTS": "TEMPORARY_OUTPUT",
             },
         )
+
+
+def test_c11_takes_band_1_of_the_tasseled_cap(run, tmp_path):
+    """C11 (Table 2's "TCI") is the tasseled-cap brightness: given the 3-band tasseled cap, the
+    slot uses band 1 (brightness), as C7 uses band 3 (wetness)."""
+    rng = np.random.default_rng(11)
+    tc = rng.random((3, 6, 7)).astype(np.float32)
+    fvc = rng.random((6, 7)).astype(np.float32)
+    tc_path = write_raster(tmp_path / "tc.tif", tc)
+    fvc_path = write_raster(tmp_path / "fvc.tif", fvc)
+    out = tmp_path / "p.tif"
+    results = run(
+        "resilience_index",
+        {"FVC": fvc_path, "TCI": tc_path, "OUTPUT": str(out), "OUTPUT_WEIGHTS": "TEMPORARY_OUTPUT"},
+    )
+    assert results["NAMES"] == "C3 FVC,C11 Tasseled-cap brightness"
+    # By hand: FVC (+) 0.1554 and brightness (−) 0.0365 (Table 2), renormalised.
+    b = tc[0]
+    expected = (
+        0.1554 * (fvc - fvc.min()) / (fvc.max() - fvc.min())
+        + 0.0365 * (1 - (b - b.min()) / (b.max() - b.min()))
+    ) / (0.1554 + 0.0365)
+    np.testing.assert_allclose(read_raster(out)[0][0], expected, atol=2e-6)
+
+
+def test_index_falls_as_land_desertifies(run, tmp_path):
+    """A synthetic forest → bare-soil gradient, column by column: NDVI from 0.85 down to 0.05,
+    albedo from 0.08 up to 0.35 (bright bare soil), the same in every row. DDI from
+    'Desertification index' falls along the gradient; the index of DDI (C1) and FVC (C3)
+    must fall too with the default direction of C1, and the printed sign (−) would make it
+    rise wherever DDI outweighs FVC (here FVC is flat, so the index rises)."""
+    columns = np.linspace(0.0, 1.0, 21)
+    ndvi = np.tile(0.85 - 0.8 * columns, (5, 1)).astype(np.float32)
+    # Albedo follows the bare-soil line with a small wobble so the fit is not perfect.
+    albedo = np.tile(0.08 + 0.27 * columns + 0.005 * np.sin(7 * columns), (5, 1))
+    albedo = albedo.astype(np.float32)
+    rows = np.arange(5, dtype=np.float32)[:, None]
+    # FVC constant along the gradient (varying only between rows), to isolate C1's direction.
+    fvc = np.repeat(0.2 + 0.1 * rows, 21, axis=1).astype(np.float32)
+    paths = {
+        name: write_raster(tmp_path / f"{name}.tif", values)
+        for name, values in (("ndvi", ndvi), ("albedo", albedo), ("fvc", fvc))
+    }
+    ddi_path = tmp_path / "ddi.tif"
+    run(
+        "desertification_index",
+        {"NDVI": paths["ndvi"], "ALBEDO": paths["albedo"], "OUTPUT": str(ddi_path)},
+    )
+    ddi = read_raster(ddi_path)[0][0]
+    assert (np.diff(ddi, axis=1) < 0).all()  # DDI falls as the land desertifies
+    indices = {}
+    for trend in (0, 1):
+        out = tmp_path / f"p{trend}.tif"
+        run(
+            "resilience_index",
+            {
+                "DDI": str(ddi_path),
+                "FVC": paths["fvc"],
+                "DDI_TREND": trend,
+                "OUTPUT": str(out),
+                "OUTPUT_WEIGHTS": "TEMPORARY_OUTPUT",
+            },
+        )
+        indices[trend] = read_raster(out)[0][0]
+    # Default: the index falls from forest to bare soil in every row, from its highest to its
+    # lowest value (forest column: DDI normalised to 1; bare column: 0).
+    assert (np.diff(indices[0], axis=1) < 0).all()
+    # By hand, row 0 (FVC normalised to 0 there): P = 0.1185·T_DDI / (0.1185 + 0.1554).
+    t = (ddi[0] - ddi.min()) / (ddi.max() - ddi.min())
+    np.testing.assert_allclose(indices[0][0], 0.1185 * t / 0.2739, atol=2e-6)
+    # As printed (−): the desertified end scores highest.
+    assert (np.diff(indices[1], axis=1) > 0).all()

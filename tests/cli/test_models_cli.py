@@ -15,7 +15,6 @@ from report_page import read_page
 #: The model's outputs before the optional steps existed: a command line naming these and no
 #: new input must run as it did.
 OUTPUTS = {
-    "reflectance:THERMAL_RADIANCE": ".tif",
     "ddi:C1_DDI": ".tif",
     "rusle:C2_EROSION": ".tif",
     "rusle:EROSION_CLASSES": ".tif",
@@ -26,7 +25,6 @@ OUTPUTS = {
     "ndbsi:C8_DRYNESS": ".tif",
     "lst:C9_LST": ".tif",
     "albedo:C10_ALBEDO": ".tif",
-    "vhi:C11_TCI": ".tif",
     "bai:C12_BAI": ".tif",
     "eco:C13_ECO": ".tif",
     "landscape:C14_SHDI": ".tif",
@@ -147,3 +145,20 @@ def test_trend_and_sensitivity_sections_of_the_report(steps_on):
     influence = page.tables["influence-table"]
     assert len(influence) == 1 + 14  # header and the 14 indicators the index used
     assert [row[0][0] for row in influence[1:]] == [str(rank) for rank in range(1, 15)]
+
+
+def test_a_wrong_trend_input_fails_before_any_step(qgis_process, florida, tmp_path):
+    """RUN_TREND with four earlier indices but three years: qgis_process stops before the
+    first step (no reflectance, no indicator written), naming the model's input YEARS."""
+    inputs, earlier = florida
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["--json", "run", "mineeco:resilience_evaluation", "--"]
+    for key, value in inputs.items():
+        args += [f"{key}={v}" for v in (value if isinstance(value, list) else [value])]
+    args += [f"{name}={out / name.split(':')[1]}{suffix}" for name, suffix in OUTPUTS.items()]
+    args += ["RUN_TREND=true", *(f"EARLIER_INDICES={path}" for path in earlier)]
+    done = qgis_process.call(*args, "YEARS=2000,2010,2020", check=False)
+    assert done.returncode != 0
+    assert "YEARS: 3 year(s) given; the trend step needs 5" in done.stdout + done.stderr
+    assert list(out.iterdir()) == []

@@ -180,8 +180,14 @@ def test_table2_preset_transcription():
     assert preset.codes[0] == "C1" and preset.names[0] == "Desertification index"
     assert preset.names[-1] == "CO2 emissions"
     # Trends as printed: C3, C4, C7, C12, C14, C15 positive, the others negative.
-    positive = {c for c, t in zip(preset.codes, preset.trends, strict=True) if t > 0}
+    positive = {c for c, t in zip(preset.codes, preset.printed_trends, strict=True) if t > 0}
     assert positive == {"C3", "C4", "C7", "C12", "C14", "C15"}
+    # Trends used: the same but C1, the desertification index, which grows with vegetation
+    # (DDI = k·N − A, k = −1/a > 0): desertification lowers resilience, C1 enters with +.
+    used = {c for c, t in zip(preset.codes, preset.trends, strict=True) if t > 0}
+    assert used == positive | {"C1"}
+    # C11, printed "TCI", is the tasseled-cap brightness (§3.1.3, Eq. 9–10).
+    assert preset.names[10] == "Tasseled-cap brightness"
     # Spot values (Table 2): FVC 0.0573 / 0.2534 / 0.1554; TCI 0.0555 / 0.0175 / 0.0365.
     assert (preset.objective[2], preset.subjective[2], preset.combined[2]) == (
         0.0573,

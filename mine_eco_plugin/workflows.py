@@ -1,0 +1,196 @@
+"""The two workflow models as the provider registers them.
+
+The graphical models (``models/*.model3``, written by scripts/build_models.py) are loaded into
+``WorkflowModel``, a QgsProcessingModelAlgorithm that adds what a .model3 cannot say in QGIS
+3.22:
+
+* a display name apart from the id (a model's name is both in 3.22: "resilience_evaluation"
+  would be its title in the Toolbox) and the group id of the other "Workflows" entries;
+* which outputs users meet in the dialog (``RESULTS``, with the layer names they are loaded
+  under) and which are intermediate: the indicator rasters stay outputs of the model for
+  command lines that name them, but they are hidden in dialogs and written to temporary files
+  when not asked for, so nobody has to name or skip them;
+* checks of the optional steps' inputs before any step runs (QGIS would only find them wrong
+  at the step that uses them, after every other step has run).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingModelAlgorithm,
+    QgsProcessingParameterDefinition,
+)
+
+from .provider_info import GROUPS
+
+#: Toolbox title of each model.
+DISPLAY_NAMES = {
+    "resilience_evaluation": "Ecological resilience evaluation",
+    "npp_drivers": "NPP drivers",
+}
+
+#: The outputs shown in each model's dialog, in the order of the dialog ('<step>:<NAME>' →
+#: the name of the layer loaded). Every other output of the model is intermediate.
+RESULTS = {
+    "resilience_evaluation": {
+        "resilience:INDEX": "Resilience index",
+        "classes:CLASSES": "Resilience classes",
+        "classes:CLASS_TABLE": "Resilience class areas",
+        "resilience:WEIGHTS_TABLE": "Indicator weights",
+        "report:REPORT": "HTML report",
+        "sensitivity:STABILITY": "Class stability over the weight draws",
+        "sensitivity:INDEX_MEAN": "Index, mean over the weight draws",
+        "sensitivity:INDEX_LOW": "Index, 5 % percentile of the weight draws",
+        "sensitivity:INDEX_HIGH": "Index, 95 % percentile of the weight draws",
+        "sensitivity:INFLUENCE_TABLE": "Indicator influence",
+        "trend:TREND_SLOPE": "Trend of the index (Sen's slope per year)",
+        "trend:TREND_CLASSES": "Trend classes of the index",
+    },
+    "npp_drivers": {
+        "casa:NPP": "Annual NPP",
+        "degradation:LD": "Land degradation LD",
+        "pearson:PEARSON": "Pearson correlations with NPP",
+        "lcc:LCC_CLASS": "NPP–LD correlation classes",
+        "rf:IMPORTANCE": "Driver importance",
+        "rf:RELATIVE": "Relative contributions",
+        "rf:RGB": "Contribution RGB",
+        "rf:DOMINANT": "Dominant drivers",
+        "rf:DOMINANT_AREAS": "Dominant-driver areas",
+        "report:REPORT": "HTML report",
+    },
+}
+
+
+def _count(text: str) -> int:
+    return len([part for part in str(text or "").replace(";", ",").split(",") if part.strip()])
+
+
+def check_resilience_evaluation(model, parameters, context) -> str:
+    """The trend step's inputs, when the step is on: at least two earlier indices and one
+    distinct year per index (the earlier ones and this run's)."""
+    if not model.parameterAsBool(parameters, "RUN_TREND", context):
+        return ""
+    earlier = model.parameterAsLayerList(parameters, "EARLIER_INDICES", context)
+    if len(earlier) < 2:
+        return (
+            f"EARLIER_INDICES: the trend step (RUN_TREND) needs the index rasters of at least "
+            f"two earlier years; {len(earlier)} given"
+        )
+    text = model.parameterAsString(parameters, "YEARS", context)
+    try:
+        years = [float(p) for p in text.replace(";", ",").split(",") if p.strip()]
+    except ValueError:
+        return f"YEARS: '{text}' is not a comma-separated list of years"
+    if len(years) != len(earlier) + 1:
+        return (
+            f"YEARS: {len(years)} year(s) given; the trend step needs {len(earlier) + 1}, one "
+            f"per EARLIER_INDICES layer ({len(earlier)}) and this run's year, in that order"
+        )
+    if len(set(years)) != len(years):
+        return f"YEARS: every year must differ ({text})"
+    return ""
+
+
+def check_npp_drivers(model, parameters, context) -> str:
+    """One trend and one weight per degradation indicator; one category per driver."""
+    indicators = len(model.parameterAsLayerList(parameters, "DEGRADATION_INDICATORS", context))
+    for name in ("DEGRADATION_TRENDS", "DEGRADATION_WEIGHTS"):
+        given = _count(model.parameterAsString(parameters, name, context))
+        if given != indicators:
+            return f"{name}: {given} value(s) for {indicators} DEGRADATION_INDICATORS layer(s)"
+    drivers = len(model.parameterAsLayerList(parameters, "CLIMATE_DRIVERS", context)) + 4
+    categories = _count(model.parameterAsString(parameters, "CATEGORIES", context))
+    if categories != drivers:
+        return (
+            f"CATEGORIES: {categories} categories for {drivers} drivers (the "
+            f"{drivers - 4} CLIMATE_DRIVERS layer(s), the three kriged soil properties and LD)"
+        )
+    return ""
+
+
+CHECKS = {
+    "resilience_evaluation": check_resilience_evaluation,
+    "npp_drivers": check_npp_drivers,
+}
+
+
+class WorkflowModel(QgsProcessingModelAlgorithm):
+    """A shipped .model3 with a display name, its results and early input checks."""
+
+    def __init__(self, path):
+        super().__init__()
+        self._path = str(path)
+        if not self.fromFile(self._path):
+            raise ValueError(f"cannot read the model {Path(self._path).name}")
+        results = RESULTS.get(self.name(), {})
+        # The results in the dialog in the order of RESULTS (QGIS lists a model's outputs by
+        # step id): each is moved to the end of the parameters, in that order.
+        for name in results:
+            definition = self.parameterDefinition(name)
+            if definition is not None:
+                moved = definition.clone()
+                self.removeParameter(name)
+                self.addParameter(moved, False)
+        for definition in self.destinationParameterDefinitions():
+            if definition.name() in results:
+                # An optional result of an optional step is written by default (not skipped):
+                # later steps (the report) need it.
+                definition.setCreateByDefault(True)
+            else:
+                definition.setFlags(
+                    definition.flags()
+                    | QgsProcessingParameterDefinition.FlagHidden
+                    | QgsProcessingParameterDefinition.FlagOptional
+                )
+
+    def createInstance(self):  # noqa: N802 (QGIS API)
+        return WorkflowModel(self._path)
+
+    def displayName(self):  # noqa: N802 (QGIS API)
+        return DISPLAY_NAMES.get(self.name(), self.name())
+
+    def group(self):
+        return GROUPS["workflows"]
+
+    def groupId(self):  # noqa: N802 (QGIS API)
+        return "workflows"
+
+    def intermediate_outputs(self) -> list[str]:
+        results = RESULTS.get(self.name(), {})
+        return [d.name() for d in self.destinationParameterDefinitions() if d.name() not in results]
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        check = CHECKS.get(self.name())
+        problem = check(self, parameters, context) if check else ""
+        return (not problem), problem
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
+        # Checked again here, before the first step: the dialogs and processing.run call
+        # checkParameterValues, qgis_process (3.22) does not. Only the model's own checks: the
+        # general ones would refuse the outputs a command line leaves out, which the steps
+        # write to temporary files.
+        check = CHECKS.get(self.name())
+        problem = check(self, parameters, context) if check else ""
+        if problem:
+            raise QgsProcessingException(problem)
+        parameters = dict(parameters)
+        for name in self.intermediate_outputs():
+            if parameters.get(name) in (None, ""):
+                # Written to a temporary file, not loaded: later steps still get it.
+                parameters[name] = QgsProcessing.TEMPORARY_OUTPUT
+        results = super().processAlgorithm(parameters, context, feedback)
+        # QGIS names a model's loaded layers after the output keys (INDEX, CLASS_TABLE…):
+        # the names of RESULTS instead.
+        names = {key.split(":", 1)[1]: name for key, name in RESULTS.get(self.name(), {}).items()}
+        for layer_id in context.layersToLoadOnCompletion():
+            details = context.layerToLoadOnCompletionDetails(layer_id)
+            if details.name in names:
+                details.name = names[details.name]
+        return results

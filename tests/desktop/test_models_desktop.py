@@ -1,0 +1,162 @@
+"""Both workflow models in the real QGIS desktop under Xvfb (one QGIS start): each dialog with
+only its mandatory inputs set and every output at its default runs green and loads its results
+under human names; then each model opens in the Graphical Modeler with no overlapping boxes,
+and its canvas is saved as a screenshot.
+
+MINE_ECO_SCREENSHOTS=<folder> copies the Modeler screenshots there (resources/screenshots/).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from florida import florida_crop, npp_crop_inputs
+
+from mine_eco_plugin.workflows import DISPLAY_NAMES, RESULTS
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+MODELS = REPO / "mine_eco_plugin" / "models"
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("xvfb-run") and shutil.which("qgis")),
+    reason="needs Debian's xvfb (xvfb-run) and qgis",
+)
+
+#: The layers the dialogs load with the defaults (the optional steps are off, the HTML report
+#: is a file, not a layer).
+EXPECTED_LAYERS = {
+    "resilience_evaluation": [
+        "Indicator weights",
+        "Resilience class areas",
+        "Resilience classes",
+        "Resilience index",
+    ],
+    "npp_drivers": [
+        "Annual NPP",
+        "Contribution RGB",
+        "Dominant drivers",
+        "Dominant-driver areas",
+        "Driver importance",
+        "Land degradation LD",
+        "NPP–LD correlation classes",
+        "Pearson correlations with NPP",
+        "Relative contributions",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def desktop_run(l8_fl_dir, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models_desktop")
+    inputs = florida_crop(l8_fl_dir, folder)
+    inputs.pop("WINDOW")  # not mandatory: the dialog keeps its default
+    npp = npp_crop_inputs(inputs, folder)
+    cases = [
+        {
+            "id": "resilience_evaluation",
+            "path": str(MODELS / "resilience_evaluation.model3"),
+            "parameters": inputs,
+        },
+        {"id": "npp_drivers", "path": str(MODELS / "npp_drivers.model3"), "parameters": npp},
+    ]
+    (folder / "cases.json").write_text(json.dumps(cases))
+    shots = folder / "shots"
+    shots.mkdir()
+    profile = folder / "profiles" / "default"
+    (profile / "QGIS").mkdir(parents=True)
+    (profile / "QGIS" / "QGIS3.ini").write_text("[PythonPlugins]\nmine_eco_plugin=true\n")
+    report = folder / "report.json"
+    env = {
+        **os.environ,
+        "MINE_ECO_MODELS_CASES": str(folder / "cases.json"),
+        "MINE_ECO_MODELS_REPORT": str(report),
+        "MINE_ECO_MODELS_SHOTS": str(shots),
+        "QGIS_PLUGINPATH": str(REPO),
+        "PYTHONPATH": "",
+    }
+    env.pop("QT_QPA_PLATFORM", None)
+    start = time.monotonic()
+    done = subprocess.run(
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1600x1000x24",
+            "qgis",
+            "--profiles-path",
+            str(folder),
+            "--nologo",
+            "--noversioncheck",
+            "--code",
+            str(HERE / "models_startup.py"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    seconds = time.monotonic() - start
+    assert report.exists(), f"QGIS did not report ({done.returncode}):\n{done.stderr[-3000:]}"
+    result = json.loads(report.read_text())
+    result["seconds"] = seconds
+    result["shots"] = shots
+    keep = os.environ.get("MINE_ECO_SCREENSHOTS")
+    if keep:
+        for shot in shots.glob("*.png"):
+            shutil.copy(shot, Path(keep) / shot.name)
+        shutil.copy(report, Path(keep) / "models_desktop_report.json")
+    print(f"QGIS desktop, both models: {seconds:.0f} s")
+    return result
+
+
+def green(log: str) -> list[str]:
+    """The signs of a run that did not end green, found in a dialog's log."""
+    bad = ("not correctly generated", "Execution failed", "Traceback", "Error encountered")
+    return [sign for sign in bad if sign in log]
+
+
+@pytest.mark.parametrize("model_id", ["resilience_evaluation", "npp_drivers"])
+def test_model_dialog_runs_green_with_its_defaults(desktop_run, model_id):
+    assert desktop_run["errors"] == []
+    run = desktop_run["runs"][model_id]
+    assert run["display_name"] == DISPLAY_NAMES[model_id]
+    assert run["group"] == ["Workflows", "workflows"]  # the group of html_report
+    assert "Execution completed in" in run["log"], run["log"][-3000:]
+    assert green(run["log"]) == [], run["log"][-3000:]
+    # The results users meet, no intermediate output, each loaded under its human name.
+    assert set(run["outputs_in_dialog"]) == set(RESULTS[model_id])
+    assert run["layers"] == EXPECTED_LAYERS[model_id]
+    assert Path(run["results"]["report:REPORT"]).exists()
+    python_errors = [m for m in desktop_run["messages"] if "python" in m["tag"].lower()]
+    assert python_errors == []
+
+
+def test_resilience_dialog_reads_top_down(desktop_run):
+    inputs = desktop_run["runs"]["resilience_evaluation"]["inputs"]
+    assert inputs[:8] == [
+        "MTL",
+        "DEM",
+        "LANDCOVER",
+        "PRECIPITATION",
+        "SAND",
+        "SILT",
+        "CLAY",
+        "ORGANIC_CARBON",
+    ]
+    assert inputs.index("CO2") < inputs.index("HAI_TABLE") < inputs.index("RUN_SENSITIVITY")
+    npp = desktop_run["runs"]["npp_drivers"]["inputs"]
+    assert npp.index("SOIL_POINTS") < npp.index("SOIL_FIELD_1")
+
+
+@pytest.mark.parametrize("model_id", ["resilience_evaluation", "npp_drivers"])
+def test_modeler_canvas_has_no_overlapping_boxes(desktop_run, model_id):
+    canvas = desktop_run["modeler"][model_id]
+    assert canvas["components"] > 20
+    assert canvas["overlaps"] == []
+    shot = desktop_run["shots"] / f"modeler_{model_id}.png"
+    assert shot.stat().st_size > 50_000
