@@ -563,8 +563,9 @@ class SupportPractice(RusleAlgorithm):
         "The support-practice factor P looked up per land-cover class from a table (CSV file or "
         "a table typed in). A land-cover code missing from the table is an error that lists "
         "every missing code. The shipped tables, for CNLUCC and CLCD land cover (see "
-        "'Land-cover classification'), are examples to edit, not standards. Mines, tailings and bare land are unprotected (P = 1); only sealed surfaces and "
-        "water get P = 0. Every row's reason is in the table's source column."
+        "'Land-cover classification'), are examples to edit, not standards. Mines, tailings "
+        "and bare land are unprotected (P = 1); only sealed surfaces and water get P = 0. "
+        "Every row's reason is in the table's source column."
     )
     formula = "P = table[land-cover code]"
     nodata_rule = "NoData in the land cover is NoData in P."

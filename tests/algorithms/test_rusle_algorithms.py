@@ -149,9 +149,9 @@ def test_rusle_p_mine_land_is_unprotected_in_both_shipped_tables(run, tmp_path):
     cnlucc = write_raster(
         tmp_path / "cnlucc.tif", np.array([[53, 65, 51, 42]]), nodata=255, dtype=gdal.GDT_Byte
     )
-    p = read_raster(run("rusle_p", {"LANDCOVER": cnlucc, "OUTPUT": str(tmp_path / "p.tif")})[
-        "OUTPUT"
-    ])[0][0, 0]
+    p = read_raster(
+        run("rusle_p", {"LANDCOVER": cnlucc, "OUTPUT": str(tmp_path / "p.tif")})["OUTPUT"]
+    )[0][0, 0]
     assert p.tolist() == [1.0, 1.0, 0.0, 0.0]
     # CLCD (classes 1–9): cropland 0.35; forest, shrub, grassland, barren 1; water, snow/ice,
     # impervious, wetland 0 (rusle_p_clcd.csv).
