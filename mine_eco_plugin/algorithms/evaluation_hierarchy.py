@@ -206,12 +206,11 @@ class AhpHierarchyWeights(MineEcoAlgorithm):
                     f"HIERARCHY [{criterion}]: {len(indicator_names)} names for {n} indicators"
                 )
             names += indicator_names or [f"{criterion}.{i + 1}" for i in range(n)]
+        enum = self.parameterAsEnum
         options = {
-            "method": AHP_METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
-            "lambda_rule": LAMBDA_RULES[
-                self.parameterAsEnum(parameters, "LAMBDA_MAX_RULE", context)
-            ],
-            "ri_table": HIERARCHY_RI_TABLES[self.parameterAsEnum(parameters, "RI_TABLE", context)],
+            "method": AHP_METHODS[enum(parameters, "METHOD", context)],
+            "lambda_rule": LAMBDA_RULES[enum(parameters, "LAMBDA_MAX_RULE", context)],
+            "ri_table": HIERARCHY_RI_TABLES[enum(parameters, "RI_TABLE", context)],
         }
         try:
             result = weighting.ahp_hierarchy(matrices[0], matrices[1:], **options)
