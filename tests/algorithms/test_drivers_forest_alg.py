@@ -283,3 +283,15 @@ def test_cancel_during_prediction_leaves_no_output(scene, tmp_path, run, cancel_
         run("rf_driver_contribution", parameters(paths, tmp_path, TREES=10), feedback=feedback)
     assert not (tmp_path / "relative.tif").exists()
     assert leftovers(tmp_path) == []
+
+
+def test_default_rgb_is_figure_5a_when_the_categories_allow():
+    from mine_eco_plugin.algorithms.drivers_forest import parse_rgb
+
+    # Figure 5a of the NPP-drivers study: soil red, mining green, climate blue.
+    assert parse_rgb("", ["climate", "soil", "mining"]) == [1, 2, 0]
+    assert parse_rgb("", ["Climate", "Mining", "Soil"]) == [2, 1, 0]
+    # Other names: the first three in order; fewer than three leave a channel empty.
+    assert parse_rgb("", ["a", "b", "c", "d"]) == [0, 1, 2]
+    assert parse_rgb("", ["a", "b"]) == [0, 1, -1]
+    assert parse_rgb("climate", ["climate", "soil", "mining"]) == [0, -1, -1]
