@@ -167,11 +167,11 @@ def test_rgb_actual_chart_samples_and_styles(scene, fitted):
     relative = read_raster(out / "relative.tif")[0]
     dataset = gdal.Open(str(out / "rgb.tif"))
     rgb = dataset.ReadAsArray()
-    # Default channel order: categories in order of appearance → red climate, green soil,
-    # blue mining; alpha 0 on NoData.
+    # Default channel order, the study's Figure 5a: red soil, green mining, blue climate
+    # (relative bands: climate 0, soil 1, mining 2); alpha 0 on NoData.
     valid = np.isfinite(relative[0])
-    for band in range(3):
-        expected = np.rint(relative[band][valid] * 2.55)
+    for band, category in enumerate((1, 2, 0)):
+        expected = np.rint(relative[category][valid] * 2.55)
         assert np.abs(rgb[band][valid] - expected).max() <= 1  # float32 RelCon rounding
     assert (rgb[3][valid] == 255).all() and (rgb[3][~valid] == 0).all()
     interpretation = [dataset.GetRasterBand(b).GetColorInterpretation() for b in (1, 2, 3, 4)]
