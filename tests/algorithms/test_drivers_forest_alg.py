@@ -181,7 +181,7 @@ def test_rgb_actual_chart_samples_and_styles(scene, fitted):
         gdal.GCI_BlueBand,
         gdal.GCI_AlphaBand,
     ]
-    assert dataset.GetRasterBand(1).GetDescription() == "red: climate"
+    assert dataset.GetRasterBand(1).GetDescription() == "red: soil"
     # ActCon: RelCon = |ActCon| / Σ|ActCon| · 100.
     actual = read_raster(out / "actual.tif")[0]
     magnitude = np.abs(actual[:, valid])
