@@ -301,8 +301,19 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             advanced=True,
         )
 
-    def read_table(self, parameters, name, context, columns, numeric=()) -> list[dict]:
-        """Rows of the table from ``name``_MATRIX or the CSV ``name``; errors name the parameter."""
+    def table_given(self, parameters, name, context) -> str | None:
+        """Which parameter holds the user's own table: ``name``_MATRIX (which wins), ``name``,
+        or None when neither is given (a shipped table is used)."""
+        matrix = self.parameterAsMatrix(parameters, f"{name}_MATRIX", context)
+        if any(v is not None and not (hasattr(v, "isNull") and v.isNull()) for v in matrix):
+            return f"{name}_MATRIX"
+        return name if self.parameterAsFile(parameters, name, context) else None
+
+    def read_table(
+        self, parameters, name, context, columns, numeric=(), fallback_csv=None
+    ) -> list[dict]:
+        """Rows of the table from ``name``_MATRIX or the CSV ``name``, else the shipped
+        ``fallback_csv`` (resources/tables/); errors name the parameter."""
         matrix = self.parameterAsMatrix(parameters, f"{name}_MATRIX", context)
         # An unset optional matrix comes back as [NULL] (a null QVariant), not as [].
         matrix = [
@@ -314,6 +325,8 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             if matrix:
                 return matrix_rows(matrix, columns, numeric)
             path = self.parameterAsFile(parameters, name, context)
+            if not path and fallback_csv:
+                path = str(resource("tables", fallback_csv))
             if not path:
                 raise QgsProcessingException(f"{name}: no table given")
             try:

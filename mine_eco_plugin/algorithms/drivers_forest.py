@@ -73,10 +73,18 @@ def parse_categories(text: str, count: int) -> tuple[list[str], list[int]]:
     return categories, [categories.index(name) for name in names]
 
 
+#: The NPP-drivers study's Figure 5a: soil in red, mining in green, climate in blue.
+FIGURE_5A_ORDER = ("soil", "mining", "climate")
+
+
 def parse_rgb(text: str, categories: list[str]) -> list[int]:
     """Category index shown in red, green and blue (−1: none), from up to three names; default
-    the first three categories in order."""
+    soil, mining, climate in red, green, blue (Figure 5a of the NPP-drivers study) when those
+    categories exist (any case), else the first three categories in order."""
     if not (text or "").strip():
+        lower = [name.lower() for name in categories]
+        if all(name in lower for name in FIGURE_5A_ORDER):
+            return [lower.index(name) for name in FIGURE_5A_ORDER]
         return [i if i < len(categories) else -1 for i in range(3)]
     names = [part.strip() for part in text.split(",")]
     unknown = [name for name in names if name not in categories]
@@ -277,10 +285,10 @@ class RfDriverContribution(DriverAlgorithm):
             QgsProcessingParameterString(
                 "RGB_CATEGORIES", self.tr("Categories shown in red, green, blue"), optional=True
             ),
-            "Up to three category names for the red, green and blue bands of OUTPUT_RGB; default "
-            "the first three categories in the order they appear in CATEGORIES. The study's "
-            "Figure 5a shows soil in red, mining in green and climate in blue: "
-            "soil,mining,climate.",
+            "Up to three category names for the red, green and blue bands of OUTPUT_RGB. "
+            "Default: soil in red, mining in green and climate in blue, as the study's Figure "
+            "5a, when the categories are named soil, mining and climate; otherwise the first "
+            "three categories in the order they appear in CATEGORIES.",
         )
         self.add_enum(
             "IMPORTANCE_MEASURE",

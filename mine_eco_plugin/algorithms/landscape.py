@@ -29,6 +29,12 @@ from ..core import landscape
 from ..core.tables import TableError, lookup_codes
 from ..engine import AlignedRaster, RasterSource, Window
 from .base import MineEcoAlgorithm
+from .landcover_tables import (
+    CLASSIFICATION_HELP,
+    CLASSIFICATION_OPTIONS,
+    scheme_hint,
+    shipped_table,
+)
 
 gdal.UseExceptions()
 ogr.UseExceptions()
@@ -124,6 +130,9 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
             codes = landscape.check_codes(present, known)
         except landscape.UnknownCodes as error:
             hint = "" if known is None else "; add them to the table (TABLE or TABLE_MATRIX)"
+            classification = getattr(self, "classification", None)
+            if known is not None and classification is not None:
+                hint = scheme_hint(error.codes, present, classification) or hint
             raise QgsProcessingException(f"INPUT: {error}{hint}") from None
         if not codes:
             raise QgsProcessingException("INPUT: the land cover has no valid pixels")
@@ -529,7 +538,8 @@ class WeightedShareAlgorithm(LandscapeAlgorithm):
     """V = SCALE · Σᵢ Aᵢ·wᵢ / TA in a window or zone, wᵢ from a class table: HAI, BAI and ECO
     are this one mechanism with their own tables (and BAI's A_bio)."""
 
-    default_table = ""
+    #: Key of the shipped tables in landcover_tables.TABLES.
+    indicator = ""
     table_help = ""
     output_description = ""
     value_column = "value"
@@ -542,19 +552,40 @@ class WeightedShareAlgorithm(LandscapeAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add_landcover()
-        self.add_table("TABLE", "Class table", TABLE_COLUMNS, self.default_table, self.table_help)
+        self.add_table(
+            "TABLE",
+            "Class table",
+            TABLE_COLUMNS,
+            None,
+            f"{self.table_help} Blank: the shipped table of the chosen land-cover classification.",
+        )
+        self.add_enum(
+            "CLASSIFICATION",
+            "Land-cover classification (shipped table)",
+            CLASSIFICATION_OPTIONS,
+            0,
+            CLASSIFICATION_HELP,
+        )
         self.add_window_and_zones()
         self.add_scale()
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", self.output_description, f"{self.output_description}.")
 
     def weights(self, parameters, context) -> dict[int, float]:
-        rows = self.read_table(parameters, "TABLE", context, TABLE_COLUMNS, numeric=TABLE_COLUMNS)
-        source = (
-            "TABLE_MATRIX"
-            if self.parameterAsMatrix(parameters, "TABLE_MATRIX", context)
-            else "TABLE"
+        classification = self.parameterAsEnum(parameters, "CLASSIFICATION", context)
+        shipped = shipped_table(self.indicator, classification)
+        rows = self.read_table(
+            parameters,
+            "TABLE",
+            context,
+            TABLE_COLUMNS,
+            numeric=TABLE_COLUMNS,
+            fallback_csv=shipped,
         )
+        given = self.table_given(parameters, "TABLE", context)
+        # A hint about the classification only helps when the shipped table is in use.
+        self.classification = classification if given is None else None
+        source = given or "TABLE"
         try:
             return lookup_codes(rows, "code", "weight")
         except TableError as error:
@@ -682,7 +713,7 @@ class HumanActivityIndex(WeightedShareAlgorithm):
         "methods and application in China. Acta Geographica Sinica 70(7), 1068–1079.",
         "The first study (seed 000), Eq. 7.",
     )
-    default_table = "landscape_hai_xu2015.csv"
+    indicator = "hai"
     table_help = "Human-impact coefficient P (column weight) per land-cover code (column code)."
     output_description = "HAI"
     value_column = "hai"
@@ -711,7 +742,7 @@ class BiologicalAbundance(WeightedShareAlgorithm):
         "Environmental Protection of China (biological abundance index, A_bio).",
         "The first study (seed 000), Eq. 12.",
     )
-    default_table = "landscape_bai_hj192.csv"
+    indicator = "bai"
     table_help = "Habitat weight (column weight) per land-cover code (column code)."
     output_description = "BAI"
     value_column = "bai"
@@ -743,7 +774,7 @@ class EcologicalElasticity(WeightedShareAlgorithm):
     formula = SHARE_FORMULA.format(scale="", w="E")
     nodata_rule = SHARE_NODATA
     references = ("The first study (seed 000), indicator C13 (ECO).",)
-    default_table = "landscape_eco_example.csv"
+    indicator = "eco"
     table_help = "Elasticity coefficient E (column weight) per land-cover code (column code)."
     output_description = "ECO"
     value_column = "eco"

@@ -19,6 +19,12 @@ from ..core.tables import TableError, lookup_codes
 from ..engine import RasterSource, Window
 from ..engine.writer import RasterWriter, commit_all
 from .base import MineEcoAlgorithm
+from .landcover_tables import (
+    CLASSIFICATION_HELP,
+    CLASSIFICATION_OPTIONS,
+    scheme_hint,
+    shipped_table,
+)
 
 R_UNITS = (("si", "SI: MJ·mm·ha⁻¹·h⁻¹·yr⁻¹"), ("us", "US: hundreds of ft·tonf·in·ac⁻¹·h⁻¹·yr⁻¹"))
 K_UNITS = (("si", "SI: t·ha·h·ha⁻¹·MJ⁻¹·mm⁻¹"), ("us", "US: t·ac·h·(100·ac·ft·tonf·in)⁻¹"))
@@ -62,7 +68,7 @@ class RainfallErosivity(RusleAlgorithm):
     formula = (
         "Wischmeier & Smith: R = Σᵢ 1.735 · 10^(1.5·log10(Pᵢ²/P) − 0.8188) in US units, × 17.02 "
         "for SI (P = Σ Pᵢ; a dry month adds 0).\n"
-        "Renard & Freimund (1994): F = Σ Pᵢ²/P; R = 0.07397·F^1.847 for F < 55 mm, "
+        "Renard & Freimund (1994): F = Σ Pᵢ²/P; R = 0.7397·F^1.847 for F < 55 mm, "
         "R = 95.77 − 6.081·F + 0.4770·F² for F ≥ 55 mm, in SI units (÷ 17.02 for US)."
     )
     nodata_rule = "A pixel that is NoData in any month is NoData in R."
@@ -557,8 +563,10 @@ class SupportPractice(RusleAlgorithm):
     summary = (
         "The support-practice factor P looked up per land-cover class from a table (CSV file or "
         "a table typed in). A land-cover code missing from the table is an error that lists "
-        "every missing code. The shipped default table (first-level Chinese land-use classes) is "
-        "an example to edit, not a standard."
+        "every missing code. The shipped tables, for CNLUCC and CLCD land cover (see "
+        "'Land-cover classification'), are examples to edit, not standards. Mines, tailings "
+        "and bare land are unprotected (P = 1); only sealed surfaces and water get P = 0. "
+        "Every row's reason is in the table's source column."
     )
     formula = "P = table[land-cover code]"
     nodata_rule = "NoData in the land cover is NoData in P."
@@ -574,14 +582,30 @@ class SupportPractice(RusleAlgorithm):
             "TABLE",
             "P by land-cover code",
             self.columns,
-            default_csv="rusle_p_default.csv",
-            help_text="One row per land-cover code with its P (0–1).",
+            help_text="One row per land-cover code with its P (0–1). Blank: the shipped table of "
+            "the chosen land-cover classification.",
+        )
+        self.add_enum(
+            "CLASSIFICATION",
+            "Land-cover classification (shipped table)",
+            CLASSIFICATION_OPTIONS,
+            0,
+            CLASSIFICATION_HELP,
         )
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "P factor", "P, float32.")
 
     def process(self, parameters, context, feedback):
-        rows = self.read_table(parameters, "TABLE", context, self.columns, numeric=self.columns)
+        classification = self.parameterAsEnum(parameters, "CLASSIFICATION", context)
+        rows = self.read_table(
+            parameters,
+            "TABLE",
+            context,
+            self.columns,
+            numeric=self.columns,
+            fallback_csv=shipped_table("p", classification),
+        )
+        own_table = self.table_given(parameters, "TABLE", context) is not None
         try:
             table = lookup_codes(rows, "code", "p")
         except TableError as error:
@@ -604,7 +628,8 @@ class SupportPractice(RusleAlgorithm):
         engine.scan(collect, [source], memory_mb=self.memory_mb(), monitor=monitor.span(0, 0.3))
         missing = sorted(present - set(table))
         if missing:
-            raise QgsProcessingException(f"TABLE: {rusle.UnknownCodes(missing)}")
+            hint = "" if own_table else scheme_hint(missing, present, classification)
+            raise QgsProcessingException(f"TABLE: {rusle.UnknownCodes(missing)}{hint}")
         feedback.pushInfo("P by code: " + ", ".join(f"{k}: {v:g}" for k, v in table.items()))
         target = self.raster_target(
             parameters,

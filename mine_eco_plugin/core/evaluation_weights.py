@@ -267,6 +267,60 @@ def ahp_weights(
     return AhpResult(weights, lambda_max, ci, ri, cr, ratios, geometric)
 
 
+@dataclass(frozen=True)
+class AhpHierarchy:
+    """A two-level AHP: criteria, then the indicators of each criterion.
+
+    ``criteria`` is the AHP of the criteria matrix; ``groups[k]`` that of criterion k's
+    indicators. ``global_weights`` are the indicators' weights in the order of the groups
+    (criterion weight × local weight), summing to 1.
+    """
+
+    criteria: AhpResult
+    groups: tuple[AhpResult, ...]
+    global_weights: np.ndarray
+    #: Index of each indicator's criterion, in the order of ``global_weights``.
+    criterion_of: np.ndarray
+    #: Consistency of the indicator level as a whole: Σₖ wₖ·CIₖ / Σₖ wₖ·RIₖ (0 when every
+    #: group has at most two indicators).
+    level_cr: float
+    #: Consistency of the whole hierarchy (Saaty 1980, CRH):
+    #: (CI_B + Σₖ wₖ·CIₖ) / (RI_B + Σₖ wₖ·RIₖ).
+    overall_cr: float
+
+
+def ahp_hierarchy(criteria: np.ndarray, groups: Sequence[np.ndarray], **options) -> AhpHierarchy:
+    """Global weights of a two-level AHP hierarchy and its consistency.
+
+    ``criteria`` is the m × m matrix of the criteria; ``groups`` holds m matrices, one per
+    criterion in the same order, comparing that criterion's indicators. Each matrix is
+    weighted by ``ahp_weights`` (``options``: method, lambda_rule, ri_table, custom_ri).
+    The global weight of indicator j of criterion k is wₖ·vₖⱼ (Saaty 1980, hierarchic
+    composition). A criterion with a single indicator takes the 1 × 1 matrix [1].
+    """
+    top = ahp_weights(criteria, **options)
+    if len(groups) != top.weights.size:
+        raise ValueError(
+            f"{len(groups)} indicator matrices for {top.weights.size} criteria: one per "
+            "criterion is needed"
+        )
+    results = tuple(ahp_weights(group, **options) for group in groups)
+    global_weights = np.concatenate(
+        [w * result.weights for w, result in zip(top.weights, results, strict=True)]
+    )
+    criterion_of = np.concatenate(
+        [np.full(result.weights.size, k) for k, result in enumerate(results)]
+    )
+    level_ci = sum(w * r.ci for w, r in zip(top.weights, results, strict=True))
+    level_ri = sum(w * r.ri for w, r in zip(top.weights, results, strict=True))
+    level_cr = level_ci / level_ri if level_ri > 0 else 0.0
+    total_ri = top.ri + level_ri
+    overall_cr = (top.ci + level_ci) / total_ri if total_ri > 0 else 0.0
+    return AhpHierarchy(
+        top, results, global_weights, criterion_of, float(level_cr), float(overall_cr)
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Streaming statistics of several indicators over the pixels valid in all of them
 # --------------------------------------------------------------------------------------------

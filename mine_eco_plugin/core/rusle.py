@@ -68,15 +68,16 @@ def modified_fournier(monthly_mm) -> np.ndarray:
 def erosivity_renard_freimund(monthly_mm, unit: str = "si") -> np.ndarray:
     """R from the modified Fournier index F (Renard & Freimund 1994, Eq. 13–14, SI units):
 
-        R = 0.07397 · F^1.847                   for F < 55 mm
+        R = 0.7397 · F^1.847                    for F < 55 mm
         R = 95.77 − 6.081·F + 0.4770·F²         for F ≥ 55 mm
 
-    Example: 100 mm every month gives F = 100 and R = 95.77 − 608.1 + 4770 = 4257.67 SI.
+    The two branches meet at F = 55 (1,212 and 1,204). Example: 100 mm every month gives
+    F = 100 and R = 95.77 − 608.1 + 4770 = 4257.67 SI.
     """
     index = modified_fournier(monthly_mm)
     with np.errstate(invalid="ignore"):
         r_si = np.where(
-            index < 55.0, 0.07397 * index**1.847, 95.77 - 6.081 * index + 0.4770 * index**2
+            index < 55.0, 0.7397 * index**1.847, 95.77 - 6.081 * index + 0.4770 * index**2
         )
     r_si = np.where(np.isnan(index), np.nan, r_si)
     return _r_unit(r_si, unit, from_unit="si")

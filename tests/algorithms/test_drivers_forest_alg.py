@@ -167,11 +167,11 @@ def test_rgb_actual_chart_samples_and_styles(scene, fitted):
     relative = read_raster(out / "relative.tif")[0]
     dataset = gdal.Open(str(out / "rgb.tif"))
     rgb = dataset.ReadAsArray()
-    # Default channel order: categories in order of appearance → red climate, green soil,
-    # blue mining; alpha 0 on NoData.
+    # Default channel order, the study's Figure 5a: red soil, green mining, blue climate
+    # (relative bands: climate 0, soil 1, mining 2); alpha 0 on NoData.
     valid = np.isfinite(relative[0])
-    for band in range(3):
-        expected = np.rint(relative[band][valid] * 2.55)
+    for band, category in enumerate((1, 2, 0)):
+        expected = np.rint(relative[category][valid] * 2.55)
         assert np.abs(rgb[band][valid] - expected).max() <= 1  # float32 RelCon rounding
     assert (rgb[3][valid] == 255).all() and (rgb[3][~valid] == 0).all()
     interpretation = [dataset.GetRasterBand(b).GetColorInterpretation() for b in (1, 2, 3, 4)]
@@ -181,7 +181,7 @@ def test_rgb_actual_chart_samples_and_styles(scene, fitted):
         gdal.GCI_BlueBand,
         gdal.GCI_AlphaBand,
     ]
-    assert dataset.GetRasterBand(1).GetDescription() == "red: climate"
+    assert dataset.GetRasterBand(1).GetDescription() == "red: soil"
     # ActCon: RelCon = |ActCon| / Σ|ActCon| · 100.
     actual = read_raster(out / "actual.tif")[0]
     magnitude = np.abs(actual[:, valid])
@@ -356,3 +356,15 @@ def test_well_fitted_scene_has_no_reliability_warning(fitted):
     out, result = fitted
     assert result["OOB_R2"] > 0.5
     assert gdal.Open(result["OUTPUT_DOMINANT"]).GetMetadata()["RELIABILITY"] == "ok"
+
+
+def test_default_rgb_is_figure_5a_when_the_categories_allow():
+    from mine_eco_plugin.algorithms.drivers_forest import parse_rgb
+
+    # Figure 5a of the NPP-drivers study: soil red, mining green, climate blue.
+    assert parse_rgb("", ["climate", "soil", "mining"]) == [1, 2, 0]
+    assert parse_rgb("", ["Climate", "Mining", "Soil"]) == [2, 1, 0]
+    # Other names: the first three in order; fewer than three leave a channel empty.
+    assert parse_rgb("", ["a", "b", "c", "d"]) == [0, 1, 2]
+    assert parse_rgb("", ["a", "b"]) == [0, 1, -1]
+    assert parse_rgb("climate", ["climate", "soil", "mining"]) == [0, -1, -1]

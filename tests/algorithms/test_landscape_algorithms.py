@@ -197,6 +197,36 @@ def test_weighted_shares_with_the_default_tables(run, tmp_path, algorithm, expec
     assert urban.get(algorithm, "51:0.2;") in dataset.GetMetadataItem("TABLE")
 
 
+# CLCD classes 1–9 (the resilience study's land cover) in a 3×3 block: every class once.
+CLCD = np.arange(1, 10, dtype=np.float32).reshape(3, 3)
+
+
+@pytest.mark.parametrize(
+    "algorithm, expected",
+    [
+        # HAI on CLCD (landscape_hai_clcd.csv, Xu et al. 2015 by first-level class): cropland
+        # 0.2 + grassland 0.067 + impervious 1 = 1.267 over 9 pixels.
+        ("human_activity_index", 1.267 / 9),
+        # BAI on CLCD, Eq. 12's first-level weights: cropland 0.11, forest 0.35, shrub 0.35,
+        # grassland 0.21, water 0.28, snow/ice 0.28, barren 0.01, impervious 0.04, wetland
+        # 0.28; Σ = 1.91; × A_bio 511.2642131067 / 9.
+        ("biological_abundance", 1.91 * 511.2642131067 / 9),
+        # ECO on CLCD: 0.6 + 0.9 + 0.9 + 0.7 + 0.8 + 0.8 + 0.1 + 0.2 + 0.8 = 5.8 over 9.
+        ("ecological_elasticity", 5.8 / 9),
+    ],
+)
+def test_weighted_shares_with_the_clcd_tables(run, tmp_path, algorithm, expected):
+    path = write_raster(tmp_path / "clcd.tif", CLCD, nodata=0)
+    out = tmp_path / f"{algorithm}.tif"
+    run(algorithm, {"INPUT": path, "WINDOW": 3, "CLASSIFICATION": 1, "OUTPUT": str(out)})
+    values, _ = read_raster(out)
+    assert values[0, 1, 1] == pytest.approx(expected, rel=1e-6)
+    # The same CLCD raster with the CNLUCC tables (the default): a clear error naming the fix.
+    with pytest.raises(QgsProcessingException, match=r"look like CLCD"):
+        run(algorithm, {"INPUT": path, "WINDOW": 3, "OUTPUT": str(tmp_path / "x.tif")})
+    assert not (tmp_path / "x.tif").exists()
+
+
 def test_weighted_share_per_zone_and_typed_table(run, tmp_path):
     path = write_raster(tmp_path / "cnlucc.tif", CNLUCC, nodata=0)
     x0, y0 = ORIGIN

@@ -143,6 +143,34 @@ def test_rusle_p_table_and_unknown_codes(run, tmp_path):
         )
 
 
+def test_rusle_p_mine_land_is_unprotected_in_both_shipped_tables(run, tmp_path):
+    # CNLUCC 53 (other built-up land: industry, mining, transport) and 65 (bare land) are mine
+    # land in a mining area: P = 1 (no support practice); 51 urban land and 42 lakes: P = 0.
+    cnlucc = write_raster(
+        tmp_path / "cnlucc.tif", np.array([[53, 65, 51, 42]]), nodata=255, dtype=gdal.GDT_Byte
+    )
+    p = read_raster(
+        run("rusle_p", {"LANDCOVER": cnlucc, "OUTPUT": str(tmp_path / "p.tif")})["OUTPUT"]
+    )[0][0, 0]
+    assert p.tolist() == [1.0, 1.0, 0.0, 0.0]
+    # CLCD (classes 1–9): cropland 0.35; forest, shrub, grassland, barren 1; water, snow/ice,
+    # impervious, wetland 0 (rusle_p_clcd.csv).
+    clcd = write_raster(
+        tmp_path / "clcd.tif", np.arange(1, 10).reshape(1, 9), nodata=255, dtype=gdal.GDT_Byte
+    )
+    p = read_raster(
+        run(
+            "rusle_p",
+            {"LANDCOVER": clcd, "CLASSIFICATION": 1, "OUTPUT": str(tmp_path / "p_clcd.tif")},
+        )["OUTPUT"]
+    )[0][0, 0]
+    assert p.tolist() == pytest.approx([0.35, 1, 1, 1, 0, 0, 1, 0, 0])
+    # CLCD codes with the CNLUCC table: codes 7–9 are unknown, and the error says why.
+    with pytest.raises(QgsProcessingException, match=r"7, 8, 9 are not.*look like CLCD"):
+        run("rusle_p", {"LANDCOVER": clcd, "OUTPUT": str(tmp_path / "p_wrong.tif")})
+    assert not (tmp_path / "p_wrong.tif").exists()
+
+
 def test_rusle_soil_loss_classes_and_table(run, tmp_path):
     # R = 5000, K = 0.02, C = 0.5, P = 1 → A = 50·LS t/ha: LS chosen for one pixel per class.
     ls_values = np.array([[0.05, 0.2, 0.6, 1.2], [2.0, 4.0, 0.0, -9999]])

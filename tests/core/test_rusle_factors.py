@@ -47,12 +47,26 @@ def test_renard_freimund_both_branches():
     # F = Σ Pi²/P: 100 mm monthly → F = 12·10000/1200 = 100 ≥ 55:
     # R = 95.77 − 6.081·100 + 0.4770·100² = 4257.67 SI.
     assert rusle.erosivity_renard_freimund(months(*[100] * 12))[0] == pytest.approx(4257.67)
-    # 40 mm monthly → F = 40 < 55: R = 0.07397 · 40^1.847 = 67.8 SI.
+    # 40 mm monthly → F = 40 < 55: R = 0.7397 · 40^1.847 = 673.07 SI (Renard & Freimund 1994,
+    # Eq. 13 in SI units; 40^1.847 = 909.92 by hand).
     low = rusle.erosivity_renard_freimund(months(*[40] * 12))[0]
-    assert low == pytest.approx(0.07397 * 40**1.847)
+    assert low == pytest.approx(673.07, rel=1e-4)
+    assert rusle.erosivity_renard_freimund(months(*[55 - 1e-9] * 12))[0] == pytest.approx(
+        1212.0, rel=1e-3
+    )
     assert rusle.erosivity_renard_freimund(months(*[100] * 12), "us")[0] == pytest.approx(
         4257.67 / 17.02
     )
+
+
+def test_renard_freimund_branches_meet_at_55_mm():
+    # The lower branch at F → 55⁻ is 0.7397 · 55^1.847 = 1212.0 and the upper one at F = 55 is
+    # 95.77 − 334.455 + 1442.925 = 1204.24: within 0.7 % (a tenfold coefficient slip would put
+    # them 10× apart).
+    below = rusle.erosivity_renard_freimund(months(*[55 - 1e-9] * 12))[0]
+    at = rusle.erosivity_renard_freimund(months(*[55] * 12))[0]
+    assert at == pytest.approx(1204.24, abs=0.01)
+    assert below / at == pytest.approx(1.0, abs=0.007)
 
 
 def test_r_needs_twelve_months():

@@ -1,0 +1,248 @@
+"""ESTARFM over a time series: one fused fine image per coarse date, pairs chosen per date."""
+
+from __future__ import annotations
+
+import os
+
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingMultiStepFeedback,
+    QgsProcessingOutputMultipleLayers,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterString,
+)
+
+from ..core import composite, estarfm
+from ..core.pairs import bracketing_pairs
+from .base import MineEcoAlgorithm
+from .estarfm import RESAMPLING_OPTIONS
+
+
+class EstarfmSeries(MineEcoAlgorithm):
+    algorithm_id = "estarfm_series"
+    display_name = "ESTARFM fusion over a time series"
+    group_key = "productivity"
+    summary = (
+        "Runs 'ESTARFM fusion' for every date of a coarse series (e.g. MODIS 16-day NDVI), as "
+        "the NPP-drivers study does to build a 30 m, 16-day NDVI series: for each date the two "
+        "base pairs (fine and coarse images of the same day, e.g. Landsat and MODIS) are the "
+        "latest on or before it and the earliest on or after it; a date outside the base "
+        "pairs' span takes the two nearest, with a warning (an extrapolation). Each prediction "
+        "is written as fused_<date>.tif in the output folder, so 'Monthly composite of a dated "
+        "series' reads its date from the name and builds CASA's monthly NDVI."
+    )
+    formula = "For each coarse date t_p: F(t_p) = ESTARFM(F(t_m), C(t_m), F(t_n), C(t_n), C(t_p))."
+    nodata_rule = "As 'ESTARFM fusion', for each date."
+    references = (
+        "Zhu, X., Chen, J., Gao, F., Chen, X. & Masek, J.G. (2010) An enhanced spatial and "
+        "temporal adaptive reflectance fusion model for complex heterogeneous regions. Remote "
+        "Sens. Environ. 114, 2610–2623.",
+        "Tian, H. et al. (2022) Deciphering the Drivers of Net Primary Productivity of "
+        "Vegetation in Mining Areas. Remote Sens. 14(17), 4177, doi:10.3390/rs14174177 "
+        "(§2.2.1: 16-day 30 m NDVI, 2010–2015).",
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+        self.add_rasters(
+            "FINE",
+            "Fine images of the base pairs (e.g. Landsat)",
+            "At least two; the first one's grid is the output grid. Same bands as every other "
+            "input.",
+        )
+        self.add_rasters(
+            "COARSE",
+            "Coarse images of the base pairs (same dates, same order)",
+            "The coarse image (e.g. MODIS) taken on the day of each fine image.",
+        )
+        self.add(
+            QgsProcessingParameterString(
+                "BASE_DATES",
+                self.tr("Dates of the base pairs (YYYY-MM-DD, comma-separated)"),
+                "",
+                optional=True,
+            ),
+            "One per pair, in order. Blank: read from the fine images' names.",
+        )
+        self.add_rasters(
+            "SERIES",
+            "Coarse series to predict (one layer per date)",
+            "The coarse images of the prediction dates.",
+        )
+        self.add(
+            QgsProcessingParameterString(
+                "SERIES_DATES",
+                self.tr("Dates of the series (YYYY-MM-DD, comma-separated)"),
+                "",
+                optional=True,
+            ),
+            "One per series layer, in order. Blank: read from the layer names (2013-05-17, "
+            "20130517 or A2013137).",
+        )
+        self.add_number(
+            "WINDOW",
+            "Window half-width w (fine pixels)",
+            estarfm.DEFAULT_HALF_WINDOW,
+            "As in 'ESTARFM fusion' (25: 51×51, the paper's setting).",
+            minimum=1,
+            integer=True,
+        )
+        self.add_number(
+            "CLASSES",
+            "Number of classes m",
+            estarfm.DEFAULT_CLASSES,
+            "As in 'ESTARFM fusion' (4 in the paper).",
+            minimum=1,
+            integer=True,
+        )
+        self.add_number(
+            "VALID_MIN",
+            "Valid range: minimum (exclusive)",
+            estarfm.DEFAULT_VALID_MIN,
+            "As in 'ESTARFM fusion'; −1 for NDVI.",
+        )
+        self.add_number(
+            "VALID_MAX",
+            "Valid range: maximum (exclusive)",
+            estarfm.DEFAULT_VALID_MAX,
+            "As in 'ESTARFM fusion'; 1 for NDVI.",
+        )
+        self.add_enum(
+            "COARSE_RESAMPLING",
+            "Resampling of coarse images onto the fine grid",
+            list(RESAMPLING_OPTIONS),
+            0,
+            "As in 'ESTARFM fusion'.",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterFolderDestination(
+                "OUTPUT_FOLDER", self.tr("Folder of the fused series")
+            ),
+            "fused_<YYYY-MM-DD>.tif per date.",
+        )
+        self.add_output_table(
+            "OUTPUT_PAIRS",
+            "Pairs used per date",
+            "date, base_date_1, base_date_2, inside (false: extrapolated), file.",
+            optional=True,
+        )
+        self.addOutput(QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Fused series")))
+
+    def dates(self, parameters, context, layers_name, dates_name):
+        layers = self.parameterAsLayerList(parameters, layers_name, context)
+        text = self.parameterAsString(parameters, dates_name, context) or ""
+        if text.strip():
+            try:
+                dates = composite.parse_dates(text)
+            except ValueError as error:
+                raise QgsProcessingException(f"{dates_name}: {error}") from None
+            if len(dates) != len(layers):
+                raise QgsProcessingException(
+                    f"{dates_name}: {len(dates)} date(s) for {len(layers)} layer(s) of "
+                    f"{layers_name}"
+                )
+            return layers, dates
+        dates = []
+        for index, layer in enumerate(layers, 1):
+            date = composite.parse_date(layer.name()) or composite.parse_date(
+                os.path.basename(layer.source())
+            )
+            if date is None:
+                raise QgsProcessingException(
+                    f"{layers_name} (layer {index}, '{layer.name()}'): no date in its name; "
+                    f"type the dates in {dates_name}"
+                )
+            dates.append(date)
+        return layers, dates
+
+    def process(self, parameters, context, feedback):
+        import processing
+
+        fine, base_dates = self.dates(parameters, context, "FINE", "BASE_DATES")
+        coarse = self.parameterAsLayerList(parameters, "COARSE", context)
+        if len(coarse) != len(fine):
+            raise QgsProcessingException(
+                f"COARSE: {len(coarse)} layer(s) for {len(fine)} fine images; one per pair"
+            )
+        series, series_dates = self.dates(parameters, context, "SERIES", "SERIES_DATES")
+        if not series:
+            raise QgsProcessingException("SERIES: at least one coarse image to predict")
+        if len(set(series_dates)) != len(series_dates):
+            raise QgsProcessingException("SERIES: two layers share a date")
+        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
+        os.makedirs(folder, exist_ok=True)
+        plan = []
+        for layer, date in sorted(zip(series, series_dates, strict=True), key=lambda p: p[1]):
+            try:
+                first, second, inside = bracketing_pairs(base_dates, date)
+            except ValueError as error:
+                raise QgsProcessingException(f"FINE: {error}") from None
+            if not inside:
+                feedback.pushWarning(
+                    f"{date}: outside the base pairs' dates; predicted from the two nearest "
+                    f"({base_dates[first]}, {base_dates[second]})"
+                )
+            plan.append((layer, date, first, second, inside))
+        steps = QgsProcessingMultiStepFeedback(len(plan), feedback)
+        shared = {
+            name: self.parameterAsDouble(parameters, name, context)
+            for name in ("VALID_MIN", "VALID_MAX")
+        }
+        shared.update(
+            {
+                "WINDOW": self.parameterAsInt(parameters, "WINDOW", context),
+                "CLASSES": self.parameterAsInt(parameters, "CLASSES", context),
+                "COARSE_RESAMPLING": self.parameterAsEnum(parameters, "COARSE_RESAMPLING", context),
+            }
+        )
+        written, rows = [], []
+        for step, (layer, date, first, second, inside) in enumerate(plan):
+            steps.setCurrentStep(step)
+            if feedback.isCanceled():
+                raise QgsProcessingException("Cancelled: the dates fused so far are kept.")
+            path = os.path.join(folder, f"fused_{date.isoformat()}.tif")
+            feedback.pushInfo(
+                f"{date}: pairs {base_dates[first]} and {base_dates[second]} → {path}"
+            )
+            processing.run(
+                "mineeco:estarfm",
+                {
+                    **shared,
+                    "FINE1": fine[first].source(),
+                    "COARSE1": coarse[first].source(),
+                    "FINE2": fine[second].source(),
+                    "COARSE2": coarse[second].source(),
+                    "COARSE_PRED": layer.source(),
+                    "OUTPUT": path,
+                },
+                context=context,
+                feedback=steps,
+                is_child_algorithm=True,
+            )
+            written.append(path)
+            rows.append(
+                (
+                    date.isoformat(),
+                    base_dates[first].isoformat(),
+                    base_dates[second].isoformat(),
+                    int(inside),
+                    os.path.basename(path),
+                )
+            )
+        results = {"OUTPUT_FOLDER": folder, "LAYERS": written}
+        table = self.write_table(
+            parameters,
+            "OUTPUT_PAIRS",
+            context,
+            [
+                ("date", str),
+                ("base_date_1", str),
+                ("base_date_2", str),
+                ("inside", int),
+                ("file", str),
+            ],
+            rows,
+        )
+        if table is not None:
+            results["OUTPUT_PAIRS"] = table
+        return results

@@ -1,0 +1,582 @@
+"""The resilience index of several years on one scale: the study's 2000–2020 evolution in one
+run (joint normalisation, yearly index and classes, class transitions, trend)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+
+import numpy as np
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingOutputMultipleLayers,
+    QgsProcessingOutputString,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterString,
+    QgsProject,
+)
+
+from .. import engine
+from ..core import evaluation_classes as classes
+from ..core import evaluation_weights as weighting
+from ..core import trend as trends_core
+from ..core import years as joint
+from ..core.evaluation_index import check_range, composite_index
+from ..engine import RasterTarget
+from ..provider_info import plugin_version
+from .base import MineEcoAlgorithm
+from .evaluation_support import format_weights, parameter_text, row_areas
+from .resilience import SLOTS, WEIGHTINGS
+
+RANGE_LABELS = (
+    "Joint: each indicator's minimum and maximum over all years (one scale)",
+    "Per year: each year on its own minimum and maximum (years not comparable)",
+    "Given: MINIMA and MAXIMA",
+)
+DDI_TRENDS = (+1, -1)
+_YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
+
+
+class ResilienceYears(MineEcoAlgorithm):
+    algorithm_id = "resilience_years"
+    display_name = "Resilience over several years (one scale)"
+    group_key = "evaluation"
+    summary = (
+        "The resilience study's evolution of ecological resilience (2000, 2005, 2010, 2016 and "
+        "2020 in the paper) in one run: for each Table 2 indicator one layer per year, the "
+        "indicators normalised on joint ranges — each indicator's minimum and maximum over "
+        "all years — so that the years share one scale, the comprehensive index and its five "
+        "classes for every year, each year's mean index and class shares (the paper's "
+        "Figures 2–3), the class transitions between consecutive years and Sen's slope of the "
+        "index over the years. Normalising each year on its own range, as a single-year run "
+        "does, maps every year onto 0–1 and hides the change: that reading is kept as an "
+        "option for comparison, and fixed ranges can be given. Landsat 5 TM, 7 ETM+ and "
+        "8/9 OLI years mix freely: the indicators are what they compare."
+    )
+    formula = (
+        "Joint range of indicator j: minⱼ = min over years and pixels, maxⱼ likewise.\n"
+        "T = (x − minⱼ)/(maxⱼ − minⱼ) (trend +, Eq. 18) or 1 − that (trend −, Eq. 19).\n"
+        "P_year = Σⱼ Wⱼ·Tⱼ (Eq. 20); classes by Table 3's breaks (lower bound inclusive).\n"
+        "Trend: Sen's slope of P over the years (index units per year)."
+    )
+    nodata_rule = (
+        "A year's index is NoData where any of that year's indicators is; an indicator slot "
+        "left empty is omitted in every year (its weight shared out), never NoData. The trend "
+        "needs at least two valid years."
+    )
+    references = (
+        "Evaluation Study of Ecological Resilience in Southern Red Soil Mining Areas "
+        "Considering Rare Earth Mining Process. Sustainability 2023, 15(3), 2258, "
+        "doi:10.3390/su15032258 (Table 2, Eq. 18–20, Table 3, Figures 2–3).",
+        "Sen, P.K. (1968) Estimates of the regression coefficient based on Kendall's tau. "
+        "JASA 63, 1379–1389.",
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+        table = weighting.load_preset("lingbei_2000_2020")
+        self.add(
+            QgsProcessingParameterString(
+                "YEARS", self.tr("Years (comma-separated, in the order of the layers)")
+            ),
+            "e.g. 2000,2005,2010,2016,2020. Every indicator slot given holds one layer per "
+            "year in this order; a layer whose name holds another year is an error.",
+        )
+        for slot, code, name, trend in zip(
+            SLOTS, table.codes, table.names, table.trends, strict=True
+        ):
+            label = "tasseled-cap brightness" if slot == "TCI" else name
+            sign = "" if slot == "DDI" else f" ({weighting.trend_symbol(trend)})"
+            self.add_rasters(
+                slot,
+                f"{code} {label}{sign}: one layer per year",
+                f"Indicator {code} of Table 2, one layer per year (in the order of Years); "
+                "optional: an empty slot is omitted in every year.",
+                optional=True,
+            )
+        self.add_enum(
+            "DDI_TREND",
+            "Direction of C1 desertification index",
+            [
+                "+ : a higher DDI (more vegetation) is more resilient (default)",
+                "− : as printed in Table 2",
+            ],
+            0,
+            "DDI = k·NDVI − albedo grows with vegetation, so desertification lowers it; Table 2 "
+            "prints its trend as −, which would reward desertified land. The default reads it "
+            "as desertification lowering resilience; the printed sign is kept as an option.",
+        )
+        self.add_enum(
+            "WEIGHT_SOURCE",
+            "Weights",
+            [
+                "Table 2 combined weights",
+                "Table 2 subjective (AHP) weights combined with mean-square-error weights of "
+                "these layers, pooled over the years (the study's method)",
+                "Mean-square-error weights of these layers only",
+            ],
+            0,
+            "One weight set serves every year, as in the study.",
+        )
+        self.add_enum("RANGES", "Normalisation ranges", RANGE_LABELS, 0, "Joint by default.")
+        for name, label in (("MINIMA", "Minima"), ("MAXIMA", "Maxima")):
+            self.add(
+                QgsProcessingParameterString(
+                    name, self.tr(f"{label} (Given ranges; comma-separated)"), "", optional=True
+                ),
+                "With Given ranges: one value per indicator given, in Table 2 order; values "
+                "outside the range are clipped to 0–1 after normalisation.",
+                advanced=True,
+            )
+        self.add(
+            QgsProcessingParameterString(
+                "BREAKS",
+                self.tr("Class breaks"),
+                ",".join(f"{b:g}" for b in classes.TABLE3_BREAKS),
+            ),
+            "Breaks of the resilience classes; default: Table 3 of the study "
+            "(severe < 0.38 ≤ poor < 0.41 ≤ moderate < 0.63 ≤ good < 0.73 ≤ excellent).",
+        )
+        self.add_output_nodata()
+        self.add(
+            QgsProcessingParameterFolderDestination(
+                "OUTPUT_FOLDER", self.tr("Folder of the yearly index and class rasters")
+            ),
+            "index_<year>.tif and classes_<year>.tif (with its legend) for every year.",
+        )
+        # Side outputs: optional (a command line need not name them) yet created by default
+        # in the dialog.
+        self.add(
+            QgsProcessingParameterRasterDestination(
+                "OUTPUT_TREND",
+                self.tr("Trend of the index (Sen's slope per year)"),
+                optional=True,
+                createByDefault=True,
+            ),
+            "Float32, index units per year.",
+        )
+        for name, label, text in (
+            (
+                "OUTPUT_YEARS",
+                "Yearly means and class shares",
+                "One row per year: pixels, mean index and the share (%) of each class.",
+            ),
+            (
+                "OUTPUT_TRANSITIONS",
+                "Class transitions between consecutive years",
+                "from_year, to_year, from_class, to_class, pixels, area_km2.",
+            ),
+            (
+                "OUTPUT_WEIGHTS",
+                "Indicator weights and ranges",
+                "code, indicator, trend, weight, and the range (joint or given).",
+            ),
+        ):
+            self.add(
+                QgsProcessingParameterFeatureSink(
+                    name,
+                    self.tr(label),
+                    QgsProcessing.TypeVector,
+                    optional=True,
+                    createByDefault=True,
+                ),
+                text,
+            )
+        self.addOutput(
+            QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Yearly index and class rasters"))
+        )
+        self.addOutput(QgsProcessingOutputString("MEANS", self.tr("Mean index per year")))
+        self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Weights used")))
+
+    # --- inputs -------------------------------------------------------------------------
+    def years(self, parameters, context) -> list[int]:
+        text = parameter_text(self, parameters, "YEARS", context)
+        try:
+            values = [int(part) for part in re.split(r"[,;\s]+", text) if part]
+        except ValueError:
+            raise QgsProcessingException(f"YEARS: '{text}' is not a list of years") from None
+        if len(values) < 2:
+            raise QgsProcessingException("YEARS: at least two years are needed")
+        if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+            raise QgsProcessingException("YEARS: the years must increase (one layer per year)")
+        return values
+
+    def indicator_sources(self, parameters, context, years):
+        """[(slot index j, [source per year])] for the slots given."""
+        given = []
+        for j, slot in enumerate(SLOTS):
+            layers = self.parameterAsLayerList(parameters, slot, context)
+            if not layers:
+                continue
+            if len(layers) != len(years):
+                raise QgsProcessingException(
+                    f"{slot}: {len(layers)} layer(s) for {len(years)} years; one per year, in "
+                    "the order of YEARS"
+                )
+            sources = self.raster_sources(parameters, slot, context, bands=None)
+            per_year = []
+            for year, layer, source in zip(years, layers, sources, strict=True):
+                named = {int(y) for y in _YEAR.findall(layer.name())}
+                if named and year not in named:
+                    raise QgsProcessingException(
+                        f"{slot}: layer '{layer.name()}' is in the place of {year} (layers "
+                        "follow the order of YEARS)"
+                    )
+                band = 1
+                if slot == "WETNESS" and layer.bandCount() == 3:
+                    band = 3  # the tasseled-cap output: wetness is band 3
+                elif slot == "TCI" and layer.bandCount() == 3:
+                    band = 1  # the tasseled-cap output: brightness is band 1
+                elif layer.bandCount() != 1:
+                    raise QgsProcessingException(
+                        f"{slot}: '{layer.name()}' has {layer.bandCount()} bands; one is expected"
+                    )
+                per_year.append(dataclasses.replace(source, bands=(band,)))
+            given.append((j, per_year))
+        if len(given) < 2:
+            raise QgsProcessingException(
+                f"{SLOTS[0]}…{SLOTS[-1]}: at least two indicators are needed; {len(given)} given"
+            )
+        return given
+
+    # --- run ----------------------------------------------------------------------------
+    def process(self, parameters, context, feedback):
+        table = weighting.load_preset("lingbei_2000_2020")
+        years = self.years(parameters, context)
+        given = self.indicator_sources(parameters, context, years)
+        index = [j for j, _ in given]
+        k, n_years = len(given), len(years)
+        trends = [table.trends[j] for j in index]
+        if 0 in index:
+            trends[index.index(0)] = DDI_TRENDS[
+                self.parameterAsEnum(parameters, "DDI_TREND", context)
+            ]
+        names = [f"{table.codes[j]} {table.names[j]}" for j in index]
+        omitted = [f"{table.codes[j]} {table.names[j]}" for j in range(17) if j not in index]
+        if omitted:
+            feedback.pushWarning(
+                f"Left out in every year ({len(omitted)}): {', '.join(omitted)}; the weights of "
+                f"the {k} indicators given are renormalised to sum 1."
+            )
+        try:
+            breaks = classes.check_breaks(
+                weighting.parse_numbers(parameter_text(self, parameters, "BREAKS", context))
+            )
+        except ValueError as error:
+            raise QgsProcessingException(f"BREAKS: {error}") from None
+        count = len(breaks) + 1
+        labels = (
+            list(classes.RESILIENCE_LABELS)
+            if count == 5
+            else [f"class {c}" for c in range(1, count + 1)]
+        )
+        by_year = [[sources[y] for _, sources in given] for y in range(n_years)]
+        grid = engine.resolve_grid([by_year[0][0]])
+        monitor = self.monitor(feedback)
+        mode = joint.RANGE_MODES[self.parameterAsEnum(parameters, "RANGES", context)]
+        source = WEIGHTINGS[self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)]
+        passes = (mode != "given") + (source != "given")
+        share = 0.4 if passes else 0.0
+        minima, maxima = self.ranges(
+            parameters, context, mode, by_year, grid, monitor.span(0, share / max(passes, 1)), k
+        )
+        for i, j in enumerate(index):
+            for y in range(n_years if mode == "per_year" else 1):
+                try:
+                    check_range(minima[i, y], maxima[i, y], SLOTS[j])
+                except ValueError as error:
+                    year = f" in {years[y]}" if mode == "per_year" else ""
+                    raise QgsProcessingException(f"{error}{year}") from None
+        weights = self.weights(
+            source,
+            table,
+            index,
+            trends,
+            minima,
+            maxima,
+            by_year,
+            grid,
+            monitor.span(share / max(passes, 1), share),
+        )
+        feedback.pushInfo(
+            f"Ranges: {mode}. Weights ({source}): "
+            + ", ".join(f"{name} {w:.4f}" for name, w in zip(names, weights, strict=True))
+        )
+        if mode != "per_year":
+            for i, name in enumerate(names):
+                feedback.pushInfo(f"  {name}: range {minima[i, 0]:.6g} … {maxima[i, 0]:.6g}")
+        results = self.write_years(
+            parameters,
+            context,
+            years,
+            by_year,
+            grid,
+            weights,
+            minima,
+            maxima,
+            trends,
+            breaks,
+            labels,
+            monitor.span(share, 1.0),
+            feedback,
+        )
+        weights_table = self.write_table(
+            parameters,
+            "OUTPUT_WEIGHTS",
+            context,
+            [
+                ("code", str),
+                ("indicator", str),
+                ("trend", str),
+                ("weight", float),
+                ("minimum", float),
+                ("maximum", float),
+            ],
+            [
+                (
+                    table.codes[j],
+                    "Tasseled-cap brightness" if SLOTS[j] == "TCI" else table.names[j],
+                    weighting.trend_symbol(trends[i]),
+                    weights[i],
+                    None if mode == "per_year" else minima[i, 0],
+                    None if mode == "per_year" else maxima[i, 0],
+                )
+                for i, j in enumerate(index)
+            ],
+        )
+        if weights_table is not None:
+            results["OUTPUT_WEIGHTS"] = weights_table
+        results["WEIGHTS"] = format_weights(weights)
+        return results
+
+    def ranges(self, parameters, context, mode, by_year, grid, monitor, k):
+        n_years = len(by_year)
+        if mode == "given":
+            values = {}
+            for name in ("MINIMA", "MAXIMA"):
+                try:
+                    numbers = weighting.parse_numbers(
+                        parameter_text(self, parameters, name, context)
+                    )
+                except ValueError as error:
+                    raise QgsProcessingException(f"{name}: {error}") from None
+                if len(numbers) != k:
+                    raise QgsProcessingException(
+                        f"{name}: {len(numbers)} value(s) for {k} indicators (Table 2 order)"
+                    )
+                values[name] = np.repeat(np.asarray(numbers)[:, None], n_years, axis=1)
+            return values["MINIMA"], values["MAXIMA"]
+        extremes = joint.IndicatorExtremes(k, n_years)
+        for y, sources in enumerate(by_year):
+
+            def visit(window, *blocks, y=y):
+                for i, block in enumerate(blocks):
+                    extremes.add(i, y, block[0])
+
+            engine.scan(
+                visit,
+                sources,
+                grid=grid,
+                memory_mb=self.memory_mb(),
+                monitor=monitor.span(y / n_years, (y + 1) / n_years),
+            )
+        return extremes.ranges(mode)
+
+    def weights(self, source, table, index, trends, minima, maxima, by_year, grid, monitor):
+        subjective = np.asarray(table.subjective)[index]
+        if source == "given":
+            combined = np.asarray(table.combined)[index]
+            return combined / combined.sum()
+        moments = joint.PooledMoments(len(index))
+        n_years = len(by_year)
+        for y, sources in enumerate(by_year):
+
+            def visit(window, *blocks, y=y):
+                moments.add(
+                    [
+                        joint.normalised(block[0], minima[i, y], maxima[i, y], trends[i])
+                        for i, block in enumerate(blocks)
+                    ]
+                )
+
+            engine.scan(
+                visit,
+                sources,
+                grid=grid,
+                memory_mb=self.memory_mb(),
+                monitor=monitor.span(y / n_years, (y + 1) / n_years),
+            )
+        try:
+            objective = weighting.mse_weights(moments.std())
+        except ValueError as error:
+            raise QgsProcessingException(f"{SLOTS[index[0]]}…: {error}") from None
+        if source == "objective":
+            return objective
+        return weighting.combine_weights(subjective / subjective.sum(), objective, "mean")
+
+    def write_years(
+        self,
+        parameters,
+        context,
+        years,
+        by_year,
+        grid,
+        weights,
+        minima,
+        maxima,
+        trends,
+        breaks,
+        labels,
+        monitor,
+        feedback,
+    ):
+        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
+        os.makedirs(folder, exist_ok=True)
+        nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
+        colours = classes.class_colours(len(labels))
+        styled = tuple(
+            engine.RasterClass(c, labels[c - 1], colours[c - 1]) for c in range(1, len(labels) + 1)
+        )
+        tags = {"MINEECO_ALGORITHM": self.algorithm_id, "MINEECO_VERSION": plugin_version()}
+        index_targets, class_targets = [], []
+        for year in years:
+            index_targets.append(
+                RasterTarget(
+                    os.path.join(folder, f"index_{year}.tif"),
+                    parameter="OUTPUT_FOLDER",
+                    nodata=nodata,
+                    band_names=(f"Resilience index {year}",),
+                    metadata={**tags, "YEAR": str(year)},
+                )
+            )
+            class_targets.append(
+                RasterTarget(
+                    os.path.join(folder, f"classes_{year}.tif"),
+                    parameter="OUTPUT_FOLDER",
+                    dtype="uint8",
+                    nodata=0,
+                    classes=styled,
+                    metadata={
+                        **tags,
+                        "YEAR": str(year),
+                        "BREAKS": ",".join(f"{b:.10g}" for b in breaks),
+                    },
+                )
+            )
+        trend_target = self.raster_target(
+            parameters, "OUTPUT_TREND", context, metadata={"YEARS": ",".join(map(str, years))}
+        )
+        area_of = row_areas(grid)
+        tallies = [classes.ClassTally(len(labels)) for _ in years]
+        transitions = [classes.TransitionTally() for _ in years[1:]]
+        k = len(weights)
+        n_years = len(years)
+
+        def kernel(window, *blocks):
+            area = area_of(window)
+            indices, codes = [], []
+            for y in range(n_years):
+                values = composite_index(
+                    [block[0] for block in blocks[y * k : (y + 1) * k]],
+                    weights,
+                    minima[:, y],
+                    maxima[:, y],
+                    trends,
+                    clip=True,
+                )
+                code = classes.classify(values, breaks)
+                tallies[y].add(code, values, area)
+                indices.append(values)
+                codes.append(code)
+            for y, tally in enumerate(transitions):
+                before = np.where(codes[y] == 0, -1, codes[y]).astype(np.int64)
+                after = np.where(codes[y + 1] == 0, -1, codes[y + 1]).astype(np.int64)
+                tally.add(before, after, area)
+            slope = (
+                trends_core.sens_slope(np.stack(indices), years).astype(np.float32)
+                if trend_target is not None
+                else None
+            )
+            return (*indices, *codes, slope)
+
+        engine.run_blocks(
+            kernel,
+            [source for sources in by_year for source in sources],
+            [*index_targets, *class_targets, trend_target],
+            grid=grid,
+            memory_mb=self.memory_mb(),
+            monitor=monitor,
+            with_window=True,
+        )
+        means = []
+        year_rows = []
+        for year, tally in zip(years, tallies, strict=True):
+            pixels = int(tally.pixels[1:].sum())
+            mean = float(tally.index_sum[1:].sum() / pixels) if pixels else float("nan")
+            means.append(mean)
+            shares = [share for _, _, _, share, _ in tally.rows()]
+            year_rows.append((year, pixels, mean if pixels else None, *shares))
+            feedback.pushInfo(
+                f"{year}: mean index {mean:.4f}; "
+                + ", ".join(f"{label} {s:.1f} %" for label, s in zip(labels, shares, strict=True))
+            )
+        transition_rows = []
+        for (before, after), tally in zip(
+            zip(years, years[1:], strict=False), transitions, strict=True
+        ):
+            for (a, b), pixels in sorted(tally.pixels.items()):
+                if a < 1 or b < 1:
+                    continue
+                transition_rows.append(
+                    (
+                        before,
+                        after,
+                        labels[a - 1],
+                        labels[b - 1],
+                        pixels,
+                        tally.area[(a, b)] / 1e6,
+                    )
+                )
+        results = {
+            "OUTPUT_FOLDER": folder,
+            "LAYERS": [
+                t.path for pair in zip(index_targets, class_targets, strict=True) for t in pair
+            ],
+            "MEANS": ",".join(f"{m:.6f}" for m in means),
+            "OUTPUT_YEARS": self.write_table(
+                parameters,
+                "OUTPUT_YEARS",
+                context,
+                [("year", int), ("pixels", int), ("mean_index", float)]
+                + [(f"pct_{label.replace(' ', '_')}", float) for label in labels],
+                year_rows,
+            ),
+            "OUTPUT_TRANSITIONS": self.write_table(
+                parameters,
+                "OUTPUT_TRANSITIONS",
+                context,
+                [
+                    ("from_year", int),
+                    ("to_year", int),
+                    ("from_class", str),
+                    ("to_class", str),
+                    ("pixels", int),
+                    ("area_km2", float),
+                ],
+                transition_rows,
+            ),
+        }
+        if trend_target is not None:
+            results["OUTPUT_TREND"] = trend_target.path
+        for year, target in zip(years, class_targets, strict=True):
+            context.addLayerToLoadOnCompletion(
+                target.path,
+                QgsProcessingContext.LayerDetails(
+                    f"Resilience classes {year}", context.project() or QgsProject.instance(), ""
+                ),
+            )
+        return {key: value for key, value in results.items() if value is not None}
