@@ -1229,6 +1229,201 @@ case(
     lambda results, data, parameters: Path(results["OUTPUT"]).exists(),
 )
 
+# ahp_hierarchy: a sectioned file of pairwise matrices.
+HIERARCHY = "[criteria]\nA,B\n1,2\n0.5,1\n[A]\na1,a2\n1,3\n0.333333,1\n[B]\nb1\n1\n"
+case(
+    "ahp_hierarchy",
+    "no-criteria-section",
+    lambda d: {"HIERARCHY": d.text("[A]\n1\n")},
+    "HIERARCHY",
+)
+case(
+    "ahp_hierarchy",
+    "section-missing",
+    lambda d: {"HIERARCHY": d.text(HIERARCHY.split("[B]")[0])},
+    "HIERARCHY",
+)
+case(
+    "ahp_hierarchy",
+    "not-reciprocal",
+    lambda d: {"HIERARCHY": d.text(HIERARCHY.replace("0.333333,1", "3,1"))},
+    "HIERARCHY",
+)
+case(
+    "ahp_hierarchy",
+    "by-hand",
+    lambda d: {"HIERARCHY": d.text(HIERARCHY)},
+    # Criteria [[1, 2], [1/2, 1]]: w = (√2, √½)/(√2 + √½) = 2/3, 1/3; A's [[1, 3], [1/3, 1]]:
+    # 3/4, 1/4 → global 2/3·3/4 = 0.5, 2/3·1/4 = 1/6, and B 1/3.
+    check=lambda results, data, parameters: np.testing.assert_allclose(
+        [float(w) for w in results["WEIGHTS"].split(",")], [0.5, 1 / 6, 1 / 3], atol=1e-5
+    ),
+)
+
+# temporal_composite: a dated series.
+case(
+    "temporal_composite",
+    "no-dates",
+    lambda d: {"INPUT": [d.field(), d.field(seed=1)]},
+    "INPUT",
+)
+case(
+    "temporal_composite",
+    "dates-count",
+    lambda d: {"INPUT": [d.field()], "DATES": "2013-01-01,2013-02-01"},
+    "DATES",
+)
+case(
+    "temporal_composite",
+    "missing-months",
+    lambda d: {"INPUT": [d.field()], "DATES": "2013-01-01"},
+    "INPUT",
+)
+case(
+    "temporal_composite",
+    "all-nodata-months-allowed",
+    lambda d: {"INPUT": [d.nodata()], "DATES": "2013-01-01", "ALLOW_EMPTY_MONTHS": True},
+    check=lambda results, data, parameters: np.testing.assert_equal(
+        np.isnan(output(results)[0]).all(), True
+    ),
+)
+
+# npp_validation: reference points or a reference raster.
+case("npp_validation", "no-reference", lambda d: {"INPUT": d.field(100, 900)}, "REFERENCE_POINTS")
+case(
+    "npp_validation",
+    "points-without-field",
+    lambda d: {"INPUT": d.field(100, 900), "REFERENCE_POINTS": d.points()},
+    "REFERENCE_FIELD",
+)
+case(
+    "npp_validation",
+    "points-elsewhere",
+    lambda d: {
+        "INPUT": d.field(100, 900),
+        "REFERENCE_POINTS": d.points(far=True),
+        "REFERENCE_FIELD": "value",
+    },
+    "REFERENCE_POINTS",
+)
+case(
+    "npp_validation",
+    "all-nodata",
+    lambda d: {"INPUT": d.nodata(), "REFERENCE_RASTER": d.field(100, 900)},
+    "INPUT",
+)
+case(
+    "npp_validation",
+    "reference-no-crs",
+    lambda d: {"INPUT": d.field(100, 900), "REFERENCE_RASTER": d.field(100, 900, epsg=None)},
+    "REFERENCE_RASTER",
+)
+case(
+    "npp_validation",
+    "identical",
+    lambda d: {"INPUT": d.field(100, 900, seed=4), "REFERENCE_RASTER": d.field(100, 900, seed=4)},
+    check=lambda results, data, parameters: (
+        np.testing.assert_allclose([results["BIAS"], results["RMSE"]], [0.0, 0.0], atol=1e-9),
+        np.testing.assert_allclose(results["R"], 1.0, atol=1e-9),
+    ),
+)
+
+# resilience_years: one layer per year in each slot.
+case(
+    "resilience_years",
+    "one-year",
+    lambda d: {"YEARS": "2000", "FVC": [d.field()], "LST": [d.field(290, 310)]},
+    "YEARS",
+)
+case(
+    "resilience_years",
+    "layers-per-year",
+    lambda d: {"YEARS": "2000,2010", "FVC": [d.field()], "LST": [d.field(), d.field()]},
+    "FVC",
+)
+case(
+    "resilience_years",
+    "years-not-increasing",
+    lambda d: {"YEARS": "2010,2000", "FVC": [d.field(), d.field()], "LST": [d.field()] * 2},
+    "YEARS",
+)
+case(
+    "resilience_years",
+    "constant-indicator",
+    lambda d: {
+        "YEARS": "2000,2010",
+        "FVC": [d.constant(0.4), d.constant(0.4)],
+        "LST": [d.field(290, 310), d.field(290, 310, seed=3)],
+    },
+    "FVC",
+)
+case(
+    "resilience_years",
+    "given-ranges-count",
+    lambda d: {
+        "YEARS": "2000,2010",
+        "FVC": [d.field(), d.field(seed=1)],
+        "LST": [d.field(290, 310), d.field(290, 310, seed=3)],
+        "RANGES": 2,
+        "MINIMA": "0",
+        "MAXIMA": "1",
+    },
+    "MINIMA",
+)
+case(
+    "resilience_years",
+    "index-range",
+    lambda d: {
+        "YEARS": "2000,2010",
+        "FVC": [d.field(), d.field(seed=1)],
+        "LST": [d.field(290, 310), d.field(290, 310, seed=3)],
+    },
+    check=lambda results, data, parameters: [
+        within(0, 1)({"OUTPUT": path}, data, parameters)
+        for path in results["LAYERS"]
+        if "index_" in path
+    ],
+)
+
+# estarfm_series: base pairs and a coarse series.
+case(
+    "estarfm_series",
+    "one-pair",
+    lambda d: {
+        "FINE": [d.field()],
+        "COARSE": [d.field()],
+        "BASE_DATES": "2013-01-01",
+        "SERIES": [d.field()],
+        "SERIES_DATES": "2013-02-01",
+        "VALID_MIN": -1,
+        "VALID_MAX": 1,
+    },
+    "FINE",
+)
+case(
+    "estarfm_series",
+    "pairs-unmatched",
+    lambda d: {
+        "FINE": [d.field(), d.field(seed=1)],
+        "COARSE": [d.field()],
+        "BASE_DATES": "2013-01-01,2013-06-01",
+        "SERIES": [d.field()],
+        "SERIES_DATES": "2013-02-01",
+    },
+    "COARSE",
+)
+case(
+    "estarfm_series",
+    "series-without-dates",
+    lambda d: {
+        "FINE": [d.field(), d.field(seed=1)],
+        "COARSE": [d.field(), d.field(seed=1)],
+        "BASE_DATES": "2013-01-01,2013-06-01",
+        "SERIES": [d.field()],
+    },
+    "SERIES",
+)
+
 case(
     "npp_drivers",
     "missing-inputs",
