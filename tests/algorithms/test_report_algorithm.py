@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -623,3 +624,89 @@ def test_dominant_driver_map_recolours_coupled_classes_too_alike(run, tmp_path):
     assert "CS: climate > soil (coupled), CM: climate > mining (coupled)" in map_caption
     shares = [[t for t, _ in row] for row in page.tables["dominant-shares-table"]]
     assert [row[3] for row in shares[1:6]] == ["20.00"] * 5  # 16 of 80 pixels each
+
+
+# --- the page in a real browser engine (Debian's Chromium through Playwright) ---------------
+
+CHROMIUM = "/usr/bin/chromium"
+PAGE_WIDTH = 1280
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright; the tests skip with the reason when
+    either is missing (scripts/setup_env.sh --peers installs chromium, requirements-dev.txt
+    playwright)."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)"
+    )
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        try:
+            engine = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        except Exception as error:  # a browser that cannot start here: say why
+            pytest.skip(f"{CHROMIUM} does not start: {error}")
+        yield engine
+        engine.close()
+
+
+LAYOUT_SCRIPT = """() => {
+    const page = document.documentElement.clientWidth;
+    const tables = [...document.querySelectorAll('table')].map(t => ({
+        id: t.id, right: t.getBoundingClientRect().right, width: t.offsetWidth,
+        box: t.parentElement.clientWidth}));
+    const images = [...document.querySelectorAll('img')].map(i => ({
+        src: i.getAttribute('src'), complete: i.complete, natural: i.naturalWidth,
+        shown: i.clientWidth}));  // the image itself, without its border
+    return {scroll: document.documentElement.scrollWidth, page, tables, images,
+            height: document.documentElement.scrollHeight};
+}"""
+
+
+def test_layout_in_a_browser_at_1280_px(full_report, browser):
+    output, _ = full_report
+    page = browser.new_page(viewport={"width": PAGE_WIDTH, "height": 900})
+    page.goto(output.as_uri(), wait_until="load")
+    layout = page.evaluate(LAYOUT_SCRIPT)
+    assert layout["scroll"] <= PAGE_WIDTH  # no horizontal scroll bar
+    assert len(layout["tables"]) >= 15
+    for table in layout["tables"]:
+        # No table wider than the page, nor than the box it sits in (no sideways scrolling).
+        assert table["right"] <= layout["page"] + 0.5, table
+        assert table["width"] <= table["box"] + 0.5, table
+    expected = sum(len(s["images"]) for s in read_page(output).sections.values())
+    assert len(layout["images"]) == expected == 24
+    for image in layout["images"]:
+        assert image["complete"] and image["natural"] > 0, image  # loaded from the folder
+        assert image["shown"] <= image["natural"] + 0.5, image  # never upscaled
+    # The data-sources table: file names, not paths; each row one line high or so.
+    rows = page.evaluate(
+        "() => [...document.querySelectorAll('#sources-table tbody tr')]"
+        ".map(r => r.getBoundingClientRect().height)"
+    )
+    assert rows and max(rows) < 120, rows
+    page.close()
+
+
+def test_print_layout_keeps_figures_whole(full_report, browser, tmp_path):
+    output, _ = full_report
+    page = browser.new_page(viewport={"width": PAGE_WIDTH, "height": 900})
+    page.goto(output.as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    styles = page.evaluate(
+        "() => [...document.querySelectorAll('figure')].map(f => getComputedStyle(f).breakInside)"
+    )
+    assert styles and set(styles) == {"avoid"}  # no map cut across pages
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), prefer_css_page_size=True)
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-"
+    # A4 from the print stylesheet's @page: 210 × 297 mm = 595.3 × 841.9 pt (Chromium rounds
+    # to whole CSS pixels: 794 × 1123 px = 595.5 × 842.25 pt).
+    boxes = re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", data)
+    assert len(boxes) > 1
+    for width, height in boxes:
+        assert float(width) == pytest.approx(595.3, abs=1.0)
+        assert float(height) == pytest.approx(841.9, abs=1.0)
+    page.close()
