@@ -310,6 +310,9 @@ def test_every_section_with_its_figures(full_report):
     assert sorted(p.name for p in output.parent.iterdir()) == ["my report.html", "my report_files"]
     text = output.read_text(encoding="utf-8")
     assert "red: climate" in text.lower()
+    # Offline as one folder: the style is inline, nothing is fetched from elsewhere.
+    assert "<style>" in text and "@media print" in text
+    assert not re.search(r"<(script|link|iframe)\b|https?://|url\(", text, flags=re.IGNORECASE)
     # Every figure has a numbered caption naming what it shows and its input.
     for key, section in page.sections.items():
         assert len(section["figcaptions"]) == len(section["images"]), key
