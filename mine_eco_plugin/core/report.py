@@ -29,6 +29,9 @@ WGS84_INVERSE_FLATTENING = 298.257223563
 #: Colour of pixels whose class code has no legend entry.
 UNLISTED_COLOUR = (160, 160, 160, 255)
 
+#: Longest legend label (characters) still drawn beside a map; longer ones go under it.
+LEGEND_BESIDE_CHARACTERS = 18
+
 #: Share of the map width that a scale bar may take at most.
 SCALE_BAR_FRACTION = 0.25
 
@@ -404,7 +407,11 @@ def map_figure(
     # sharpness: 5.8 in at 150 dpi is 870 px, crisp on high-density screens.
     map_width = 4.0
     map_height = float(np.clip(map_width * ratio, 1.5, 6.0))
-    extra = 1.8 if (legend or colour_scale) else 0.2
+    # A legend of long labels (coupled drivers, erosion classes) goes under the map: beside it,
+    # it would widen the image, which the page then shrinks with the map and the text.
+    longest = max((len(e.label) for e in legend), default=0) if legend else 0
+    legend_below = longest > LEGEND_BESIDE_CHARACTERS
+    extra = 1.8 if ((legend and not legend_below) or colour_scale) else 0.2
     figure = _figure(map_width + extra, map_height + 0.6, dpi)
     axes = figure.add_subplot(1, 1, 1)
     kwargs = {"extent": frame.extent, "interpolation": "nearest", "origin": "upper"}
@@ -442,11 +449,18 @@ def map_figure(
                 Patch(facecolor=_rgb(e.color), edgecolor="#555555", label=e.label) for e in legend
             ],
             title=legend_title or None,
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
             frameon=False,
             fontsize=10,
             title_fontsize=10,
+            **(
+                {
+                    "loc": "upper left",
+                    "bbox_to_anchor": (0.0, -0.06 if frame.note else -0.01),
+                    "ncol": 2 if longest <= 2 * LEGEND_BESIDE_CHARACTERS - 8 else 1,
+                }
+                if legend_below
+                else {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
+            ),
         )
     if frame.scale is not None:
         _draw_scale_bar(axes, frame.extent, frame.scale)
@@ -567,14 +581,12 @@ def stacked_shares_figure(
         twin.set_ylim(low - pad, high + pad)
         handles.append(line)
         labels.append(mean_label)
-    axes.legend(
-        handles,
-        labels,
-        loc="upper left",
-        bbox_to_anchor=(1.1 if means is not None else 1.02, 1.0),
-        frameon=False,
-        fontsize=9,
-    )
+    if means is not None:  # under the chart: the second axis takes the right side
+        placement = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "borderaxespad": 3.8}
+        placement["ncol"] = min(len(labels), 3)
+    else:
+        placement = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
+    axes.legend(handles, labels, frameon=False, fontsize=9, **placement)
     if title:
         axes.set_title(title, fontsize=11)
     figure.tight_layout()
