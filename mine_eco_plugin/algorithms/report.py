@@ -1728,7 +1728,7 @@ class ReportBuilder:
             if table is not None:
                 fields, records = table
                 label, path = self.table_sources.get(name, ("table", ""))
-                columns = f"columns: {', '.join(fields)}"
+                columns = report.settings_cell([(field, "") for field in fields], what="column")
                 rows.append(
                     (name, label, report.file_cell(path), f"{len(records)} rows", "", "", "",
                      columns)

@@ -887,17 +887,20 @@ def file_cell(path: str) -> Markup:
     )
 
 
-def settings_cell(items: Sequence[tuple[str, str]]) -> Markup:
-    """Settings recorded in a file: a folded list (<details>) that opens on a click."""
+def settings_cell(items: Sequence[tuple[str, str]], what: str = "setting") -> Markup:
+    """Settings recorded in a file (or a table's columns, ``what="column"`` with empty
+    values): a folded list (<details>) that opens on a click."""
     if not items:
         return Markup("–")
     entries = "".join(
-        f"<li><code>{html.escape(str(key))}</code> = {html.escape(str(value))}</li>"
+        f"<li><code>{html.escape(str(key))}</code>"
+        + (f" = {html.escape(str(value))}" if value != "" else "")
+        + "</li>"
         for key, value in items
     )
     count = len(items)
     return Markup(
-        f"<details><summary>{count} setting{'s' if count != 1 else ''}</summary>"
+        f"<details><summary>{count} {what}{'s' if count != 1 else ''}</summary>"
         f'<ul class="settings">{entries}</ul></details>'
     )
 
