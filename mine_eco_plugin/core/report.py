@@ -430,8 +430,8 @@ def map_figure(
             **kwargs,
         )
         bar = figure.colorbar(shown, ax=axes, shrink=0.8, pad=0.03)
-        bar.set_label(colour_scale.label, fontsize=8)
-        bar.ax.tick_params(labelsize=7)
+        bar.set_label(colour_scale.label, fontsize=10)
+        bar.ax.tick_params(labelsize=9)
     else:
         axes.imshow(image, **kwargs)
     axes.set_aspect(frame.aspect)
