@@ -640,12 +640,13 @@ def browser():
     """Debian's headless Chromium, driven by Playwright; the tests skip with the reason when
     either is missing (scripts/setup_env.sh --peers installs chromium, requirements-dev.txt
     playwright)."""
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)"
-    )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        pytest.skip(f"playwright is not installed (requirements-dev.txt): {error}")
     if not Path(CHROMIUM).is_file():
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         try:
             engine = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         except Exception as error:  # a browser that cannot start here: say why
