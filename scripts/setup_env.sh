@@ -26,7 +26,9 @@ APT_PACKAGES=(qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-ven
 # skips with the reason when its peer is missing, so these are for completeness, not function.
 if [[ "${1:-}" == "--peers" ]]; then
     APT_PACKAGES+=(grass-core r-base-core r-cran-terra r-cran-randomforest r-cran-gstat
-        python3-threadpoolctl)
+        python3-threadpoolctl
+        # The HTML report's layout test renders the page in a real browser engine.
+        chromium)
 fi
 
 log() { printf 'setup: %s\n' "$*"; }

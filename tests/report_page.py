@@ -7,8 +7,8 @@ from pathlib import Path
 
 
 class Page(HTMLParser):
-    """Sections (id → heading, caption, images), tables (id → rows of (text, attributes))
-    and the omitted list of a report page."""
+    """Sections (id → heading, caption, images, figure captions), tables (id → rows of (text,
+    attributes)) and the omitted list of a report page."""
 
     def __init__(self, text: str):
         super().__init__()
@@ -27,11 +27,18 @@ class Page(HTMLParser):
         attributes = dict(attrs)
         if tag == "section":
             self._section = attributes.get("id")
-            self.sections[self._section] = {"heading": "", "caption": "", "images": []}
+            self.sections[self._section] = {
+                "heading": "",
+                "caption": "",
+                "images": [],
+                "figcaptions": [],
+            }
         elif tag == "h2" and self._section:
             self._capture, self._text = "heading", ""
         elif tag == "p" and attributes.get("class") == "caption" and self._section:
             self._capture, self._text = "caption", ""
+        elif tag == "figcaption" and self._section:
+            self._capture, self._text = "figcaption", ""
         elif tag == "img" and self._section:
             self.sections[self._section]["images"].append(attributes["src"])
         elif tag == "table" and attributes.get("id"):
@@ -51,6 +58,9 @@ class Page(HTMLParser):
     def handle_endtag(self, tag):
         if tag in ("h2", "p") and self._capture in ("heading", "caption"):
             self.sections[self._section][self._capture] = self._text
+            self._capture = None
+        elif tag == "figcaption" and self._capture == "figcaption":
+            self.sections[self._section]["figcaptions"].append(self._text)
             self._capture = None
         elif tag in ("td", "th") and self._capture == "cell":
             self.tables[self._table][-1].append((self._text, self._attributes))

@@ -38,6 +38,12 @@ SECTIONS = (
     ("index-maps", "Resilience index", "INDEX", "index rasters, one per year"),
     ("class-maps", "Resilience classes", "CLASSES", "class rasters, one per year"),
     ("class-shares", "Class-area shares per year", "CLASSES", "class rasters, one per year"),
+    (
+        "several-years",
+        "Several years",
+        "YEARLY",
+        "yearly table and transitions table of resilience_years",
+    ),
     ("weights", "Indicator weights", "WEIGHTS", "weights table of composite_index"),
     (
         "sensitivity",
@@ -47,6 +53,12 @@ SECTIONS = (
     ),
     ("trend", "Trend of the index", "TREND", "trend class raster of index_trend"),
     ("npp", "Net primary productivity", "NPP", "NPP raster"),
+    (
+        "npp-validation",
+        "NPP validation",
+        "NPP_VALIDATION",
+        "statistics table and pairs table of npp_validation",
+    ),
     ("correlation", "Location-specific correlation", "CORRELATION", "correlation class rasters"),
     ("importance", "Driver importance", "IMPORTANCE", "importance table"),
     ("rgb", "Relative contributions (RGB)", "RGB", "RGB composite"),
@@ -77,8 +89,8 @@ WEIGHT_COLUMNS = {
     "combined": "Combined weight",
     "weight": "Weight",
     "trend": "Trend",
-    "minimum": "Minimum",
-    "maximum": "Maximum",
+    "minimum": "Range minimum",
+    "maximum": "Range maximum",
 }
 WEIGHT_SUMS = ("objective", "subjective", "combined", "weight")
 #: The index over weight_sensitivity's draws: (parameter, description, help, row label in the
@@ -104,7 +116,34 @@ INTERVAL_INPUTS = (
         "95 % percentile of the draws",
     ),
 )
-TEXT_COLUMNS = ("code", "trend", "name", "indicator", "criterion", "criteria", "category", "level")
+TEXT_COLUMNS = (
+    "code",
+    "trend",
+    "name",
+    "indicator",
+    "criterion",
+    "criteria",
+    "category",
+    "level",
+    "class",
+    "from_class",
+    "to_class",
+)
+#: Table inputs, in the order of the data-sources table.
+TABLE_INPUTS = ("YEARLY", "TRANSITIONS", "WEIGHTS", "INFLUENCE", "NPP_VALIDATION", "NPP_PAIRS",
+                "IMPORTANCE")  # fmt: skip
+#: npp_validation OUTPUT columns and the headings shown (relative_bias is shown in %).
+VALIDATION_COLUMNS = (
+    ("class", "Land cover"),
+    ("n", "Pairs"),
+    ("mean_simulated", "Mean simulated"),
+    ("mean_reference", "Mean reference"),
+    ("bias", "Bias"),
+    ("relative_bias", "Relative bias (%)"),
+    ("rmse", "RMSE"),
+    ("r", "r"),
+)
+NPP_UNIT = "gC·m⁻²·yr⁻¹"
 
 
 def _slug(text: str) -> str:
@@ -144,19 +183,30 @@ class HtmlReport(MineEcoAlgorithm):
     summary = (
         "One HTML page (shown in the Results Viewer) with what the two workflows produce: maps "
         "of the resilience index and classes per year, the class-area shares per year (the "
-        "first study's Figure 3), the weights table (its Table 2), the classes' robustness to "
-        "the weights (class stability, the index's 90 % interval over the weight draws, "
-        "indicator influence), the index trend, NPP, the "
-        "location-specific correlation shares (the second study's Figure 3 inset), the driver "
-        "importance ranking (its Figure 4), the relative-contribution RGB and dominant-driver "
-        "maps with their area shares (its Figure 5), further maps, the parameters used and the "
-        "data sources. Every input is optional: a section appears only when its input is "
-        "given, and the page lists the sections left out. The PNGs are written to a folder "
-        "beside the page (<name>_files/) and linked relatively: move the page with its folder. "
+        "first study's Figure 3), several years from resilience_years (the mean index per "
+        "year as a line, its Figure 2; the class shares per year; a class transition matrix "
+        "per pair of consecutive years), the weights table (its Table 2), the classes' "
+        "robustness to the weights (class stability, the index's 90 % interval over the "
+        "weight draws, indicator influence), the index trend, NPP, the NPP validation of "
+        "npp_validation (simulated against reference NPP with the 1:1 line, coloured by "
+        "land-cover class, and the statistics overall and per class, the second study's Table "
+        "2 comparison), the location-specific correlation shares (its Figure 3 inset), the "
+        "driver importance ranking (its Figure 4), the relative-contribution RGB and "
+        "dominant-driver maps with their area shares (its Figure 5), further maps, the "
+        "parameters used (a table per step) and the data sources (file names; the full path "
+        "shows on hover). Every input is optional: a section appears only when its input is "
+        "given, and the page lists the sections left out. Every figure is numbered, with a "
+        "caption saying what it shows and from which input (parameter and file). "
+        "The page works offline as one folder: the PNGs are written to a folder beside it "
+        "(<name>_files/) and linked relatively, so move or zip the page with its folder. It "
+        "prints on A4 (print stylesheet; no map or table row cut across pages) and is laid "
+        "out for screens from about 1000 px wide; images are never shown wider than drawn. "
         "Maps are drawn from reduced-resolution reads (MAP_SIZE pixels on the long side), with "
         "a legend (class rasters: their colour table and category names or the QML beside "
-        "them; continuous rasters: a colour bar) and a scale bar; shares and statistics are "
-        "exact, from all pixels read block by block."
+        "them; continuous rasters: a colour bar), a scale bar and a north arrow outside the "
+        "map; shares and statistics are exact, from all pixels read block by block. On the "
+        "dominant-driver map, coupled classes whose colours are too alike to tell apart are "
+        "drawn in distinct colours (named in the caption)."
     )
     formula = (
         "Class share (%) = pixels of the class / valid pixels × 100, rounded to 0.01 so that "
@@ -200,6 +250,27 @@ class HtmlReport(MineEcoAlgorithm):
         )
         self.add(
             QgsProcessingParameterFeatureSource(
+                "YEARLY",
+                self.tr("Yearly means and class shares table"),
+                [QgsProcessing.TypeVector],
+                optional=True,
+            ),
+            "resilience_years OUTPUT_YEARS (year, pixels, mean_index, pct_<class>): the mean "
+            "index per year as a line (the first study's Figure 2) and the class shares per "
+            "year as 100 % stacked bars (its Figure 3), with the table.",
+        )
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                "TRANSITIONS",
+                self.tr("Class transitions table"),
+                [QgsProcessing.TypeVector],
+                optional=True,
+            ),
+            "resilience_years OUTPUT_TRANSITIONS (from_year, to_year, from_class, to_class, "
+            "pixels, area_km2): one transition matrix per pair of consecutive years.",
+        )
+        self.add(
+            QgsProcessingParameterFeatureSource(
                 "WEIGHTS",
                 self.tr("Indicator weights table"),
                 [QgsProcessing.TypeVector],
@@ -234,6 +305,27 @@ class HtmlReport(MineEcoAlgorithm):
             optional=True,
         )
         self.add_raster("NPP", "NPP", "casa_npp OUTPUT (gC·m⁻²·yr⁻¹).", optional=True)
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                "NPP_VALIDATION",
+                self.tr("NPP validation statistics table"),
+                [QgsProcessing.TypeVector],
+                optional=True,
+            ),
+            "npp_validation OUTPUT (class, n, mean_simulated, mean_reference, bias, "
+            "relative_bias, rmse, r): overall and per land-cover class, like the second "
+            "study's Table 2.",
+        )
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                "NPP_PAIRS",
+                self.tr("NPP validation pairs table"),
+                [QgsProcessing.TypeVector],
+                optional=True,
+            ),
+            "npp_validation OUTPUT_PAIRS (x, y, class, simulated, reference): a scatter chart "
+            "of simulated against reference NPP with the 1:1 line, coloured by class.",
+        )
         self.add_rasters(
             "CORRELATION",
             "Correlation classes, one layer per driver",
@@ -287,7 +379,11 @@ class HtmlReport(MineEcoAlgorithm):
             multiLine=True,
             optional=True,
         )
-        self.add(parameters_text, "Shown in its own section as given (JSON is indented).")
+        self.add(
+            parameters_text,
+            "Shown in its own section: a JSON object as one table per step (each key whose "
+            'value is an object, e.g. {"npp_drivers": {"SEED": 42}}), other text as given.',
+        )
         self.add(
             QgsProcessingParameterString("TITLE", self.tr("Title"), "Mine Eco report"),
             "Heading of the page.",
@@ -397,7 +493,7 @@ class HtmlReport(MineEcoAlgorithm):
             "DOMINANT": self._rasters(parameters, "DOMINANT", context),
             "OTHER_RASTERS": self._rasters(parameters, "OTHER_RASTERS", context),
         }
-        table_names = ("WEIGHTS", "INFLUENCE", "IMPORTANCE")
+        table_names = TABLE_INPUTS
         tables = {name: self._table(parameters, name, context) for name in table_names}
         table_sources = {}
         for name in table_names:
@@ -514,8 +610,10 @@ class ReportBuilder:
         self.done = 0
         self.files: list[str] = []
         self.index_means: list[float | None] | None = None
+        self.index_layers: list = []
         self.facts: list[tuple[str, str, str, dict]] = []
         self.table_sources: dict[str, tuple[str, str]] = {}
+        self.recoloured: list[str] = []
         self.feedback = None
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -551,8 +649,40 @@ class ReportBuilder:
     def note(self, parameter, source, label) -> None:
         self.facts.append((parameter, label, source.path, rasters.raster_facts(source.path, label)))
 
-    def class_map(self, source, label, title, counts) -> tuple[str, list[LegendEntry]]:
+    @staticmethod
+    def file_name(path: str) -> str:
+        """The file name of a layer source (without the folder and any '|layername=…')."""
+        text = str(path or "").split("|", 1)[0].replace("\\", "/").rstrip("/")
+        return text.rsplit("/", 1)[-1] or str(path)
+
+    def from_inputs(self, *given) -> str:
+        """Caption tail naming the inputs: (parameter, raster source) or (parameter, None) for
+        a table input, e.g. 'Input: CLASSES (classes_2001.tif).'"""
+        parts = []
+        for parameter, source in given:
+            if source is None:
+                path = self.table_sources.get(parameter, ("", ""))[1]
+            elif isinstance(source, list | tuple):
+                path = ", ".join(self.file_name(s.path) for s in source)
+            else:
+                path = source.path
+            name = path if isinstance(source, list | tuple) else self.file_name(path)
+            parts.append(f"{parameter} ({name})" if name else parameter)
+        return f" Input{'s' if len(parts) > 1 else ''}: {'; '.join(parts)}."
+
+    def class_map(
+        self, source, label, title, counts, distinct=False
+    ) -> tuple[str, list[LegendEntry]]:
+        """The class map and its legend; ``distinct``: classes whose colours are too close to
+        tell apart are recoloured (the names of those classes in ``self.recoloured``)."""
         legend = rasters.class_legend(source.path, source.parameter, tuple(counts))
+        self.recoloured = []
+        if distinct:  # the leading single categories keep their colours
+            singles = next(
+                (i for i, e in enumerate(legend) if ">" in e.label or "coupled" in e.label),
+                len(legend),
+            )
+            legend, self.recoloured = report.distinct_legend(legend, keep=singles)
         shown = self.preview(source, bands=(1,))
         image = report.class_image(shown.values[0].astype(np.int64), shown.valid, legend)
         figure = report.map_figure(image, shown.frame, title=title, legend=legend)
@@ -580,6 +710,8 @@ class ReportBuilder:
             add(self.index_section(inputs["INDEX"], years["INDEX"]))
         if inputs["CLASSES"]:
             add(self.class_sections(inputs["CLASSES"], years["CLASSES"], sections))
+        if tables["YEARLY"] is not None or tables["TRANSITIONS"] is not None:
+            add(self.years_section(tables["YEARLY"], tables["TRANSITIONS"]))
         if tables["WEIGHTS"] is not None:
             add(self.weights_section(*tables["WEIGHTS"]))
         interval = [(name, inputs[name][0]) for name, *_ in INTERVAL_INPUTS if inputs[name]]
@@ -589,6 +721,8 @@ class ReportBuilder:
             add(self.share_map_section("trend", "TREND", inputs["TREND"][0]))
         if inputs["NPP"]:
             add(self.npp_section(inputs["NPP"][0]))
+        if tables["NPP_VALIDATION"] is not None or tables["NPP_PAIRS"] is not None:
+            add(self.validation_section(tables["NPP_VALIDATION"], tables["NPP_PAIRS"]))
         if inputs["CORRELATION"]:
             add(self.correlation_section(inputs["CORRELATION"], correlation_names))
         if tables["IMPORTANCE"] is not None:
@@ -605,7 +739,7 @@ class ReportBuilder:
                     "parameters",
                     "Parameters",
                     "Every parameter and default used and the data sources, as given in "
-                    "PARAMETERS.",
+                    "PARAMETERS (one table per step).",
                     blocks=[report.parameters_block(parameters_text)],
                 )
             )
@@ -626,10 +760,13 @@ class ReportBuilder:
         if vmax <= vmin:
             vmax = vmin + 1e-6
         self.index_means = [s.mean if s.count else None for s in summaries]
+        self.index_layers = list(layers)
         scale = ColourScale("RdYlGn", vmin, vmax, "Index")
         figures = [
             ReportFigure(
-                self.continuous_map(source, f"Index {year}", scale), f"Resilience index, {year}."
+                self.continuous_map(source, f"Index {year}", scale),
+                f"Resilience index {year}, on the colour scale shared by all years "
+                f"({vmin:.3f}–{vmax:.3f})." + self.from_inputs(("INDEX", source)),
             )
             for (source, _), year in zip(layers, years, strict=True)
         ]
@@ -657,7 +794,13 @@ class ReportBuilder:
             src, own = self.class_map(source, label, f"Classes {year}", tally)
             for entry in own:
                 legend.setdefault(entry.code, entry)
-            figures.append(ReportFigure(src, f"Classes, {year}."))
+            figures.append(
+                ReportFigure(
+                    src,
+                    f"Resilience classes {year}, with the raster's own legend."
+                    + self.from_inputs(("CLASSES", source)),
+                )
+            )
             self.note("CLASSES", source, label)
         sections.append(
             Section(
@@ -719,7 +862,14 @@ class ReportBuilder:
             caption + ("; the line is the mean index per year." if means is not None else "."),
             [
                 ReportFigure(
-                    self.png("class_shares", chart), "Class-area shares per year.", kind="chart"
+                    self.png("class_shares", chart),
+                    "Share of each class in the valid pixels of each year (100 % stacked bars)"
+                    + ("; the line is the mean index per year." if means is not None else ".")
+                    + self.from_inputs(
+                        ("CLASSES", [s for s, _ in layers]),
+                        *([("INDEX", [s for s, _ in self.index_layers])] if means else []),
+                    ),
+                    kind="chart",
                 )
             ],
             [table],
@@ -729,6 +879,10 @@ class ReportBuilder:
         lower = {field.lower(): field for field in fields}
         ordered = [lower[key] for key in WEIGHT_COLUMNS if key in lower]
         ordered += [field for field in fields if field not in ordered]
+        # Columns without a single value (objective and subjective weights of a preset or of
+        # given weights) are left out and named in the caption.
+        empty = [f for f in ordered if all(row[f] in (None, "") for row in rows)]
+        ordered = [f for f in ordered if f not in empty]
         headings = [WEIGHT_COLUMNS.get(field.lower(), field) for field in ordered]
         body = [[row[field] for field in ordered] for row in rows]
         sums = []
@@ -746,13 +900,204 @@ class ReportBuilder:
         table = report.html_table(
             headings, body, table_id="weights-table", decimals=4, footer=footer
         )
+        kinds = [
+            name
+            for name in ("objective", "subjective", "combined")
+            if name in lower and lower[name] in ordered
+        ]
+        caption = (
+            f"{len(rows)} indicator(s) with their trend"
+            + (
+                f" and {', '.join(kinds[:-1]) + ' and ' if len(kinds) > 1 else ''}{kinds[-1]} "
+                "weights"
+                if kinds
+                else ""
+            )
+            + " (the first study's Table 2 form)."
+        )
+        if {"minimum", "maximum"} & {f.lower() for f in ordered}:
+            caption += (
+                " Range minimum and maximum: the values each indicator was normalised between "
+                "(0 and 1 at these ends, by its trend)."
+            )
+        if empty:
+            missing = [WEIGHT_COLUMNS.get(f.lower(), f).lower() for f in empty]
+            caption += (
+                f" No {' or '.join(missing)} in the table (the weights were given or taken "
+                "from a preset, not computed here): left out."
+            )
         return Section(
             "weights",
             "Indicator weights",
-            f"{len(rows)} indicator(s) with their trend and objective, subjective and combined "
-            "weights (the first study's Table 2 form).",
+            caption + self.from_inputs(("WEIGHTS", None)),
             blocks=[table],
         )
+
+    # --- several years (resilience_years) ---------------------------------------------------
+    def years_section(self, yearly, transitions) -> Section:
+        """The mean index per year (line, the first study's Figure 2), the class shares per
+        year (100 % stacked bars, its Figure 3) and the class transitions between consecutive
+        years (one matrix per pair), from resilience_years' tables."""
+        from ..core.evaluation_classes import class_colours
+
+        figures, blocks, facts = [], [], []
+        labels: list[str] = []
+        if yearly is not None:
+            fields, rows = yearly
+            lower = {field.lower(): field for field in fields}
+            share_fields = [f for f in fields if f.lower().startswith("pct_")]
+            if "year" not in lower or ("mean_index" not in lower and not share_fields):
+                raise rasters.ReportInputError(
+                    "YEARLY: expected resilience_years OUTPUT_YEARS (columns year, pixels, "
+                    f"mean_index, pct_<class>), got {', '.join(fields)}"
+                )
+            rows = sorted(rows, key=lambda row: _number(row[lower["year"]]) or 0)
+            years = [
+                str(int(y)) if (y := _number(row[lower["year"]])) is not None else "?"
+                for row in rows
+            ]
+            labels = [f[4:].replace("_", " ") for f in share_fields]
+            means = (
+                [_number(row[lower["mean_index"]]) for row in rows]
+                if "mean_index" in lower
+                else None
+            )
+            if means is not None:
+                chart = report.line_figure(
+                    years,
+                    means,
+                    ylabel="Mean resilience index",
+                    xlabel="Year",
+                    title="Mean resilience index per year",
+                )
+                figures.append(
+                    ReportFigure(
+                        self.png("yearly_mean_index", chart),
+                        "Mean resilience index over the valid pixels of each year (like the "
+                        "first study's Figure 2)." + self.from_inputs(("YEARLY", None)),
+                        kind="chart",
+                    )
+                )
+                shown = [f"{y} {m:.3f}" for y, m in zip(years, means, strict=True) if m is not None]
+                facts.append("mean index " + ", ".join(shown))
+            if share_fields:
+                colours = class_colours(len(share_fields))
+                entries = [
+                    LegendEntry(i + 1, label, (*colours[i], 255)) for i, label in enumerate(labels)
+                ]
+                shares = np.array([[_number(row[f]) or 0.0 for row in rows] for f in share_fields])
+                chart = report.stacked_shares_figure(
+                    years,
+                    entries,
+                    shares,
+                    title="Class shares per year",
+                    group_label="Year",
+                    means=means,
+                )
+                figures.append(
+                    ReportFigure(
+                        self.png("yearly_class_shares", chart),
+                        "Share of each resilience class in the valid pixels of each year "
+                        "(100 % stacked bars, like the first study's Figure 3)"
+                        + ("; the line is the mean index." if means is not None else ".")
+                        + self.from_inputs(("YEARLY", None)),
+                        kind="chart",
+                    )
+                )
+            pixels = lower.get("pixels")
+            blocks.append(
+                report.html_table(
+                    ["Year", *(["Valid pixels"] if pixels else []),
+                     *(["Mean index"] if means is not None else []),
+                     *(f"{label} (%)" for label in labels)],
+                    [
+                        [year, *([int(_number(row[pixels]) or 0)] if pixels else []),
+                         *([m] if means is not None else []),
+                         *(_number(row[f]) for f in share_fields)]
+                        for year, row, m in zip(years, rows, means or [None] * len(rows),
+                                                strict=True)
+                    ],
+                    table_id="yearly-table",
+                    decimals=4,
+                )
+            )  # fmt: skip
+        if transitions is not None:
+            blocks += self.transition_tables(*transitions, labels, facts)
+        caption = "The index and its classes over several years on one scale (resilience_years)" + (
+            ": " + "; ".join(facts) + "." if facts else "."
+        )
+        return Section("several-years", "Several years", caption, figures, blocks)
+
+    def transition_tables(self, fields, rows, labels, facts) -> list[str]:
+        """One matrix per pair of consecutive years: pixels from each class (rows) to each
+        class (columns); the diagonal stays, right of it improves when the classes run from
+        worst to best."""
+        lower = {field.lower(): field for field in fields}
+        needed = ("from_year", "to_year", "from_class", "to_class", "pixels")
+        if any(key not in lower for key in needed):
+            raise rasters.ReportInputError(
+                "TRANSITIONS: expected resilience_years OUTPUT_TRANSITIONS (columns "
+                f"{', '.join(needed)}, area_km2), got {', '.join(fields)}"
+            )
+        area = lower.get("area_km2")
+        pairs: dict[tuple[str, str], dict[tuple[str, str], tuple[int, float | None]]] = {}
+        seen: list[str] = list(labels)
+        for row in rows:
+            years = tuple(
+                str(int(v)) if (v := _number(row[lower[k]])) is not None else str(row[lower[k]])
+                for k in ("from_year", "to_year")
+            )
+            before, after = str(row[lower["from_class"]]), str(row[lower["to_class"]])
+            for name in (before, after):
+                if name not in seen:
+                    seen.append(name)
+            count = int(_number(row[lower["pixels"]]) or 0)
+            km2 = _number(row[area]) if area else None
+            cell = pairs.setdefault(years, {}).get((before, after), (0, None))
+            pairs[years][(before, after)] = (
+                cell[0] + count,
+                None if km2 is None else (cell[1] or 0.0) + km2,
+            )
+        ordered = labels == seen  # the classes of the yearly table, worst to best
+        blocks = []
+        changes = []
+        for (first, second), cells in sorted(pairs.items()):
+            classes = [c for c in seen if any(c in key for key in cells)]
+            body, attributes = [], []
+            for before in classes:
+                counts = [cells.get((before, after), (0, None))[0] for after in classes]
+                body.append([before, *counts, sum(counts)])
+                attributes.append(
+                    [{}]
+                    + [{"class": "num diagonal"} if after == before else {} for after in classes]
+                    + [{}]
+                )
+            totals = [sum(cells.get((b, a), (0, None))[0] for b in classes) for a in classes]
+            total = sum(totals)
+            stay = sum(cells.get((c, c), (0, None))[0] for c in classes)
+            blocks.append(
+                report.html_table(
+                    [f"{first} → {second}", *classes, "Total"],
+                    body,
+                    table_id=f"transitions-{first}-{second}",
+                    decimals=0,
+                    footer=[["Total", *totals, total]],
+                    cell_attributes=attributes,
+                    caption=f"Class transitions {first} → {second} (pixels; rows: class in "
+                    f"{first}, columns: class in {second})",
+                ).replace('class="data"', 'class="data matrix"', 1)
+            )
+            if total:
+                text = f"{first}→{second} {100 * stay / total:.1f} % kept their class"
+                if ordered:
+                    rank = {c: i for i, c in enumerate(classes)}
+                    up = sum(n for (b, a), (n, _) in cells.items() if rank[a] > rank[b])
+                    text += f", {100 * up / total:.1f} % improved, "
+                    text += f"{100 * (total - stay - up) / total:.1f} % declined"
+                changes.append(text)
+        if changes:
+            facts.append("; ".join(changes))
+        return blocks
 
     def sensitivity_section(self, stability, interval, influence) -> Section:
         """Class stability (map, share of the area per stability class), the index's mean and
@@ -773,7 +1118,7 @@ class ReportBuilder:
                 ReportFigure(
                     self.continuous_map(source, "Class stability", scale),
                     "Class stability: the share of the weight draws that give each pixel its "
-                    "most frequent class.",
+                    "most frequent class." + self.from_inputs(("STABILITY", source)),
                 )
             )
             shares = report.percentages(counts)
@@ -902,7 +1247,11 @@ class ReportBuilder:
                     src,
                     "Width of the index's 90 % interval over the weight draws (95 % − 5 % "
                     "percentile, colours stretched between its 2nd and 98th percentiles): "
-                    "where the index depends most on the weights.",
+                    "where the index depends most on the weights."
+                    + self.from_inputs(
+                        ("SENSITIVITY_LOW", dict(layers)["SENSITIVITY_LOW"][0]),
+                        ("SENSITIVITY_HIGH", dict(layers)["SENSITIVITY_HIGH"][0]),
+                    ),
                 )
         return figure, table, " and ".join(parts)
 
@@ -911,7 +1260,8 @@ class ReportBuilder:
         source, label = layer
         heading = {"trend": "Trend of the index", "dominant": "Dominant drivers"}[key]
         tally = self.counts(source)
-        src, legend = self.class_map(source, label, heading, tally)
+        src, legend = self.class_map(source, label, heading, tally, distinct=key == "dominant")
+        recoloured = list(self.recoloured)
         self.note(parameter, source, label)
         shares = report.percentages([tally.get(e.code, 0) for e in legend])
         chart = report.share_bars_figure(legend, shares, title=f"{heading}: area shares")
@@ -933,14 +1283,27 @@ class ReportBuilder:
             "relative contribution, and the share of each class (like the second study's "
             "Figure 5b and its inset).",
         }[key]
+        what = {
+            "trend": "Trend class of every pixel",
+            "dominant": "Dominant driver (category or coupled pair) of every pixel",
+        }[key]
+        note = (
+            f" Shown in colours other than the raster's own, which are too alike to tell "
+            f"apart: {', '.join(recoloured)}."
+            if recoloured
+            else ""
+        )
         return Section(
             key,
             heading,
             caption,
             [
-                ReportFigure(src, f"{heading}: map."),
+                ReportFigure(src, f"{what}.{note}" + self.from_inputs((parameter, source))),
                 ReportFigure(
-                    self.png(f"{key}_shares", chart), f"{heading}: area shares.", kind="chart"
+                    self.png(f"{key}_shares", chart),
+                    f"{heading}: share of each class in the valid pixels."
+                    + self.from_inputs((parameter, source)),
+                    kind="chart",
                 ),
             ],
             [table],
@@ -965,8 +1328,97 @@ class ReportBuilder:
             "npp",
             "Net primary productivity",
             f"Annual NPP from the CASA model: {stats}.",
-            [ReportFigure(src, f"NPP ({label}).")],
+            [
+                ReportFigure(
+                    src,
+                    f"Annual NPP ({unit}), colours from the smallest to the largest value."
+                    + self.from_inputs(("NPP", source)),
+                )
+            ],
         )
+
+    def validation_section(self, statistics, pairs) -> Section:
+        """Simulated NPP against reference values (npp_validation): the scatter chart with the
+        1:1 line coloured by land-cover class, and the statistics overall and per class (the
+        second study's Table 2 comparison)."""
+        figures, blocks, facts = [], [], []
+        if pairs is not None:
+            fields, rows = pairs
+            lower = {field.lower(): field for field in fields}
+            if not {"simulated", "reference"} <= set(lower):
+                raise rasters.ReportInputError(
+                    "NPP_PAIRS: expected npp_validation OUTPUT_PAIRS (columns x, y, class, "
+                    f"simulated, reference), got {', '.join(fields)}"
+                )
+            kept = [
+                row
+                for row in rows
+                if _number(row[lower["simulated"]]) is not None
+                and _number(row[lower["reference"]]) is not None
+            ]
+            groups = [str(row[lower["class"]]) if "class" in lower else "all" for row in kept]
+            names = list(dict.fromkeys(groups))
+            colours = dict(zip(names, report.distinct_colours(len(names)), strict=True))
+            chart = report.scatter_figure(
+                [_number(row[lower["reference"]]) for row in kept],
+                [_number(row[lower["simulated"]]) for row in kept],
+                groups,
+                colours,
+                unit=NPP_UNIT,
+                title="Simulated against reference NPP",
+            )
+            figures.append(
+                ReportFigure(
+                    self.png("npp_validation", chart),
+                    f"Simulated against reference NPP at {len(kept)} compared pairs, coloured "
+                    "by land-cover class; the dashed line is 1:1 (points above it: simulated "
+                    "higher than the reference)." + self.from_inputs(("NPP_PAIRS", None)),
+                    kind="chart",
+                )
+            )
+        if statistics is not None:
+            fields, rows = statistics
+            lower = {field.lower(): field for field in fields}
+            columns = [(lower[key], heading) for key, heading in VALIDATION_COLUMNS if key in lower]
+            if len(columns) < 3:
+                raise rasters.ReportInputError(
+                    "NPP_VALIDATION: expected npp_validation OUTPUT (columns class, n, "
+                    f"mean_simulated, mean_reference, bias, relative_bias, rmse, r), got "
+                    f"{', '.join(fields)}"
+                )
+
+            def cell(row, field):
+                value = row[field]
+                if field.lower() == "relative_bias" and _number(value) is not None:
+                    return 100.0 * _number(value)
+                if field.lower() == "n" and _number(value) is not None:
+                    return int(_number(value))
+                return value
+
+            blocks.append(
+                report.html_table(
+                    [heading for _, heading in columns],
+                    [[cell(row, field) for field, _ in columns] for row in rows],
+                    table_id="npp-validation-table",
+                    decimals=3,
+                )
+            )
+            overall = next(
+                (r for r in rows if "class" in lower and str(r[lower["class"]]) == "all"), None
+            )
+            if overall is not None and {"bias", "rmse", "r"} <= set(lower):
+                facts.append(
+                    f"overall bias {_number(overall[lower['bias']]) or 0:+.2f} {NPP_UNIT}, "
+                    f"RMSE {_number(overall[lower['rmse']]) or 0:.2f} {NPP_UNIT}, "
+                    f"r = {_number(overall[lower['r']]) or 0:.3f}"
+                )
+        caption = (
+            "Simulated NPP compared with reference values, overall ('all') and per land-cover "
+            "class: pairs, means, bias (simulated − reference), relative bias, RMSE and "
+            "Pearson's r (like the second study's Table 2)"
+            + (": " + "; ".join(facts) + "." if facts else ".")
+        )
+        return Section("npp-validation", "NPP validation", caption, figures, blocks)
 
     def correlation_section(self, layers, names) -> Section:
         counts = [self.counts(source) for source, _ in layers]
@@ -976,7 +1428,13 @@ class ReportBuilder:
             src, own = self.class_map(source, label, f"Correlation with {name}", tally)
             for entry in own:
                 legend.setdefault(entry.code, entry)
-            figures.append(ReportFigure(src, f"Local correlation classes: {name}."))
+            figures.append(
+                ReportFigure(
+                    src,
+                    f"Local correlation classes with {name}."
+                    + self.from_inputs(("CORRELATION", source)),
+                )
+            )
             self.note("CORRELATION", source, label)
         entries = [legend[code] for code in sorted(legend)]
         shares = np.array(
@@ -992,7 +1450,11 @@ class ReportBuilder:
         )
         figures.append(
             ReportFigure(
-                self.png("correlation_shares", chart), "Correlation area shares.", kind="chart"
+                self.png("correlation_shares", chart),
+                "Share of significant positive, significant negative and insignificant "
+                "correlation in the valid pixels, per driver."
+                + self.from_inputs(("CORRELATION", [s for s, _ in layers])),
+                kind="chart",
             )
         )
         rows = [
@@ -1132,7 +1594,11 @@ class ReportBuilder:
             + (", coloured by category with the category totals." if categories else "."),
             [
                 ReportFigure(
-                    self.png("importance", chart), "Driver importance ranking.", kind="chart"
+                    self.png("importance", chart),
+                    "Driver importance, largest first"
+                    + (", coloured by category." if categories else ".")
+                    + self.from_inputs(("IMPORTANCE", None)),
+                    kind="chart",
                 )
             ],
             blocks,
@@ -1192,7 +1658,13 @@ class ReportBuilder:
             "Relative contributions (RGB)",
             f"RGB composite of the relative contributions (like the second study's Figure 5a): "
             f"{order}; {meaning}; mixed colours mark shared control.",
-            [ReportFigure(self.png("rgb", figure), f"Relative contributions ({label}).")],
+            [
+                ReportFigure(
+                    self.png("rgb", figure),
+                    f"Relative contributions as colours: {order}."
+                    + self.from_inputs(("RGB", source)),
+                )
+            ],
         )
 
     def other_section(self, layers) -> Section:
@@ -1220,7 +1692,13 @@ class ReportBuilder:
                         decimals=2,
                     )
                 )
-                figures.append(ReportFigure(src, f"{label} (classes)."))
+                figures.append(
+                    ReportFigure(
+                        src,
+                        f"{label}: classes with the raster's legend."
+                        + self.from_inputs(("OTHER_RASTERS", source)),
+                    )
+                )
                 continue
             shown = self.preview(source, bands=(1,))
             vmin, vmax = rasters.stretch(shown.values[0], shown.valid)
@@ -1232,7 +1710,7 @@ class ReportBuilder:
                 ReportFigure(
                     self.png(label, figure),
                     f"{label}, band 1; colours from {vmin:.4g} to {vmax:.4g} (2nd–98th "
-                    "percentile).",
+                    "percentile)." + self.from_inputs(("OTHER_RASTERS", source)),
                 )
             )
         return Section(
@@ -1249,12 +1727,12 @@ class ReportBuilder:
             (
                 parameter,
                 label,
-                path,
+                report.file_cell(path),
                 facts["size"],
                 facts["pixel"],
                 facts["crs"],
                 facts["producer"],
-                facts["settings"],
+                report.settings_cell(facts.get("settings_items", ())),
             )
             for parameter, label, path, facts in self.facts
         ]
@@ -1262,8 +1740,11 @@ class ReportBuilder:
             if table is not None:
                 fields, records = table
                 label, path = self.table_sources.get(name, ("table", ""))
-                columns = f"columns: {', '.join(fields)}"
-                rows.append((name, label, path, f"{len(records)} rows", "", "", "", columns))
+                columns = report.settings_cell([(field, "") for field in fields], what="column")
+                rows.append(
+                    (name, label, report.file_cell(path), f"{len(records)} rows", "", "", "",
+                     columns)
+                )  # fmt: skip
         table_html = report.html_table(
             [
                 "Input",
@@ -1281,7 +1762,8 @@ class ReportBuilder:
         return Section(
             "data-sources",
             "Data sources",
-            "Every input layer of this report: file, grid, CRS and, for Mine Eco outputs, the "
-            "algorithm and the settings it recorded in the file.",
+            "Every input layer of this report: file (the full path shows on hover), grid, CRS "
+            "and, for Mine Eco outputs, the algorithm and the settings it recorded in the file "
+            "(click to open).",
             blocks=[table_html],
         )

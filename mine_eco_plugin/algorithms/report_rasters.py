@@ -465,15 +465,17 @@ def raster_facts(path: str, parameter: str) -> dict[str, str]:
     metadata = dict(dataset.GetMetadata() or {})
     algorithm = metadata.pop("MINEECO_ALGORITHM", "")
     version = metadata.pop("MINEECO_VERSION", "")
-    settings = "; ".join(
-        f"{key}={value if len(value) <= 80 else value[:77] + '…'}"
+    items = [
+        (key, value if len(value) <= 80 else value[:77] + "…")
         for key, value in sorted(metadata.items())
         if not key.startswith(("AREA_OR_POINT", "TIFFTAG"))
-    )
+    ]
+    settings = "; ".join(f"{key}={value}" for key, value in items)
     return {
         "size": f"{dataset.RasterXSize} × {dataset.RasterYSize} × {dataset.RasterCount}",
         "pixel": f"{abs(dx):g} × {abs(dy):g}{unit}",
         "crs": crs,
         "producer": f"mineeco:{algorithm} {version}".strip() if algorithm else "",
         "settings": settings,
+        "settings_items": items,
     }

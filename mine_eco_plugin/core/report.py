@@ -29,6 +29,9 @@ WGS84_INVERSE_FLATTENING = 298.257223563
 #: Colour of pixels whose class code has no legend entry.
 UNLISTED_COLOUR = (160, 160, 160, 255)
 
+#: Longest legend label (characters) still drawn beside a map; longer ones go under it.
+LEGEND_BESIDE_CHARACTERS = 18
+
 #: Share of the map width that a scale bar may take at most.
 SCALE_BAR_FRACTION = 0.25
 
@@ -209,6 +212,86 @@ def class_image(codes: np.ndarray, valid: np.ndarray, legend: Sequence[LegendEnt
     return image
 
 
+#: Colours given to classes when a legend's colours are too alike (ColorBrewer Paired and Set1,
+#: Brewer 2002): each class takes the first one far enough from all colours already used.
+DISTINCT_COLOURS = (
+    (255, 127, 0),
+    (106, 61, 154),
+    (166, 206, 227),
+    (178, 223, 138),
+    (251, 154, 153),
+    (177, 89, 40),
+    (255, 255, 153),
+    (231, 41, 138),
+    (202, 178, 214),
+    (253, 191, 111),
+    (0, 0, 0),
+    (153, 153, 153),
+)
+
+
+def distinct_colours(count: int) -> list[RGBA]:
+    """``count`` colours that are easy to tell apart (land-cover classes of a chart)."""
+    palette = (
+        (31, 120, 180),
+        (255, 127, 0),
+        (51, 160, 44),
+        (227, 26, 28),
+        (106, 61, 154),
+        (177, 89, 40),
+        (231, 41, 138),
+        (102, 102, 102),
+        (166, 206, 227),
+        (230, 171, 2),
+    )
+    return [(*palette[i % len(palette)], 255) for i in range(count)]
+
+
+#: Smallest colour difference (a weighted RGB distance, see ``colour_distance``) that a
+#: class map keeps between two classes.
+MIN_COLOUR_DISTANCE = 120.0
+
+
+def colour_distance(a: Sequence[int], b: Sequence[int]) -> float:
+    """Perceptual distance of two RGB colours (0-255), the "redmean" weighted Euclidean
+    distance (0 for identical colours, about 765 for black against white)."""
+    mean_red = (a[0] + b[0]) / 2.0
+    dr, dg, db = (float(a[i]) - float(b[i]) for i in range(3))
+    return math.sqrt(
+        (2 + mean_red / 256) * dr * dr + 4 * dg * dg + (2 + (255 - mean_red) / 256) * db * db
+    )
+
+
+def distinct_legend(
+    legend: Sequence[LegendEntry], keep: int = 0, minimum: float = MIN_COLOUR_DISTANCE
+) -> tuple[list[LegendEntry], list[str]]:
+    """The legend as it is when every two colours are at least ``minimum`` apart; else the
+    first ``keep`` classes keep their colours and every other class takes the first colour of
+    ``DISTINCT_COLOURS`` that is ``minimum`` away from all colours used before it (the
+    farthest one when none is). Returns the legend and the labels of the recoloured classes.
+
+    The dominant-driver map keeps its single categories (red, green, blue) and recolours the
+    coupled pairs, whose 2:1 mixes come out as muddy tones too alike to tell apart."""
+    colours = [e.color[:3] for e in legend]
+    crowded = any(
+        colour_distance(a, b) < minimum for i, a in enumerate(colours) for b in colours[i + 1 :]
+    )
+    if not crowded:
+        return list(legend), []
+    kept = list(legend[:keep])
+    changed: list[str] = []
+    for entry in legend[keep:]:
+        taken = [e.color[:3] for e in kept]
+        spare = [c for c in DISTINCT_COLOURS if c not in taken] or list(DISTINCT_COLOURS)
+        best = next(
+            (c for c in spare if all(colour_distance(c, t) >= minimum for t in taken)),
+            max(spare, key=lambda c: min((colour_distance(c, t) for t in taken), default=0.0)),
+        )
+        kept.append(LegendEntry(entry.code, entry.label, (*best, entry.color[3])))
+        changed.append(entry.label)
+    return kept, changed
+
+
 def continuous_image(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Float values with NaN wherever ``valid`` is False (for a masked colour map)."""
     image = np.asarray(values, dtype=np.float64).copy()
@@ -277,18 +360,28 @@ def _draw_scale_bar(axes, extent, bar: ScaleBar) -> None:
 
 
 def _draw_north_arrow(axes) -> None:
+    """A north arrow above the map's top right corner, outside the data."""
     axes.annotate(
-        "N",
-        xy=(0.95, 0.96),
-        xytext=(0.95, 0.84),
+        "",
+        xy=(1.0, 1.13),
+        xytext=(1.0, 1.01),
         xycoords="axes fraction",
         textcoords="axes fraction",
-        ha="center",
+        arrowprops={"facecolor": "black", "width": 2.0, "headwidth": 7, "headlength": 6},
+        annotation_clip=False,
+        zorder=6,
+        gid="north-arrow",
+    )
+    axes.text(
+        0.965,
+        1.06,
+        "N",
+        transform=axes.transAxes,
+        ha="right",
         va="center",
         fontsize=10,
         fontweight="bold",
-        arrowprops={"facecolor": "black", "width": 2.5, "headwidth": 8, "headlength": 7},
-        zorder=6,
+        clip_on=False,
     )
 
 
@@ -314,7 +407,11 @@ def map_figure(
     # sharpness: 5.8 in at 150 dpi is 870 px, crisp on high-density screens.
     map_width = 4.0
     map_height = float(np.clip(map_width * ratio, 1.5, 6.0))
-    extra = 1.8 if (legend or colour_scale) else 0.2
+    # A legend of long labels (coupled drivers, erosion classes) goes under the map: beside it,
+    # it would widen the image, which the page then shrinks with the map and the text.
+    longest = max((len(e.label) for e in legend), default=0) if legend else 0
+    legend_below = longest > LEGEND_BESIDE_CHARACTERS
+    extra = 1.8 if ((legend and not legend_below) or colour_scale) else 0.2
     figure = _figure(map_width + extra, map_height + 0.6, dpi)
     axes = figure.add_subplot(1, 1, 1)
     kwargs = {"extent": frame.extent, "interpolation": "nearest", "origin": "upper"}
@@ -333,8 +430,8 @@ def map_figure(
             **kwargs,
         )
         bar = figure.colorbar(shown, ax=axes, shrink=0.8, pad=0.03)
-        bar.set_label(colour_scale.label, fontsize=8)
-        bar.ax.tick_params(labelsize=7)
+        bar.set_label(colour_scale.label, fontsize=10)
+        bar.ax.tick_params(labelsize=9)
     else:
         axes.imshow(image, **kwargs)
     axes.set_aspect(frame.aspect)
@@ -342,8 +439,8 @@ def map_figure(
     axes.set_ylim(bottom, top)
     axes.set_xticks([])
     axes.set_yticks([])
-    if title:
-        axes.set_title(title, fontsize=11)
+    if title:  # left-aligned: the north arrow stands above the right corner
+        axes.set_title(title, fontsize=11, loc="left")
     if legend:
         from matplotlib.patches import Patch
 
@@ -352,11 +449,18 @@ def map_figure(
                 Patch(facecolor=_rgb(e.color), edgecolor="#555555", label=e.label) for e in legend
             ],
             title=legend_title or None,
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
             frameon=False,
-            fontsize=9,
-            title_fontsize=9,
+            fontsize=10,
+            title_fontsize=10,
+            **(
+                {
+                    "loc": "upper left",
+                    "bbox_to_anchor": (0.0, -0.06 if frame.note else -0.01),
+                    "ncol": 2 if longest <= 2 * LEGEND_BESIDE_CHARACTERS - 8 else 1,
+                }
+                if legend_below
+                else {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
+            ),
         )
     if frame.scale is not None:
         _draw_scale_bar(axes, frame.extent, frame.scale)
@@ -404,7 +508,7 @@ def stacked_shares_figure(
     shares = np.asarray(shares, dtype=float).reshape(len(classes), len(groups))
     n = len(groups)
     if horizontal:
-        figure = _figure(8.0, 0.45 * n + 1.8, dpi)
+        figure = _figure(7.0, 0.45 * n + 1.8, dpi)
     else:
         figure = _figure(max(4.5, 1.0 * n + 3.2), 4.6, dpi)
     axes = figure.add_subplot(1, 1, 1)
@@ -422,7 +526,7 @@ def stacked_shares_figure(
                 x = bar_patch.get_x() + bar_patch.get_width() / 2
                 y = bar_patch.get_y() + bar_patch.get_height() / 2
                 axes.text(
-                    x, y, f"{value:.1f}", ha="center", va="center", fontsize=7, color=text_colour
+                    x, y, f"{value:.1f}", ha="center", va="center", fontsize=9, color=text_colour
                 )
         bars.set_label(entry.label)
         start = start + row
@@ -440,9 +544,23 @@ def stacked_shares_figure(
         if group_label:
             axes.set_xlabel(group_label)
     handles, labels = axes.get_legend_handles_labels()
-    if not horizontal:  # the legend reads top-down like the stack
-        handles, labels = handles[::-1], labels[::-1]
-    if means is not None and not horizontal and any(m is not None for m in means):
+    if horizontal:  # below the bars: the chart keeps its width and its text its size
+        axes.legend(
+            handles,
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            borderaxespad=3.8,  # below the tick labels and the axis label
+            ncol=min(len(labels), 3),
+            frameon=False,
+            fontsize=9,
+        )
+        if title:
+            axes.set_title(title, fontsize=11)
+        figure.tight_layout()
+        return figure
+    handles, labels = handles[::-1], labels[::-1]  # the legend reads top-down like the stack
+    if means is not None and any(m is not None for m in means):
         twin = axes.twinx()
         xs = [p for p, m in zip(positions, means, strict=True) if m is not None]
         ys = [m for m in means if m is not None]
@@ -453,7 +571,7 @@ def stacked_shares_figure(
                 (x, y),
                 textcoords="offset points",
                 xytext=(0, 6),
-                fontsize=7,
+                fontsize=8,
                 ha="center",
                 bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8, "lw": 0},
             )
@@ -463,14 +581,12 @@ def stacked_shares_figure(
         twin.set_ylim(low - pad, high + pad)
         handles.append(line)
         labels.append(mean_label)
-    axes.legend(
-        handles,
-        labels,
-        loc="upper left",
-        bbox_to_anchor=(1.1 if means is not None and not horizontal else 1.02, 1.0),
-        frameon=False,
-        fontsize=8,
-    )
+    if means is not None:  # under the chart: the second axis takes the right side
+        placement = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "borderaxespad": 3.8}
+        placement["ncol"] = min(len(labels), 3)
+    else:
+        placement = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
+    axes.legend(handles, labels, frameon=False, fontsize=9, **placement)
     if title:
         axes.set_title(title, fontsize=11)
     figure.tight_layout()
@@ -494,7 +610,7 @@ def share_bars_figure(
         linewidth=0.5,
     )
     for y, value in zip(positions, shares, strict=True):
-        axes.text(value, y, f" {value:.2f} %", va="center", fontsize=8)
+        axes.text(value, y, f" {value:.2f} %", va="center", fontsize=10)
     axes.set_yticks(positions, [e.label for e in classes])
     axes.invert_yaxis()
     axes.set_xlim(0, max(max(shares, default=0) * 1.2, 1))
@@ -573,6 +689,100 @@ def importance_figure(
     return figure
 
 
+def scatter_figure(
+    reference: Sequence[float],
+    simulated: Sequence[float],
+    groups: Sequence[str],
+    colours: dict[str, RGBA],
+    *,
+    unit: str = "",
+    title: str = "",
+    dpi: int = 130,
+):
+    """Simulated against reference values, one colour per group (land-cover class), with the
+    1:1 line over the common range of both axes (the second study's Table 2 comparison)."""
+    reference = np.asarray(reference, dtype=float)
+    simulated = np.asarray(simulated, dtype=float)
+    figure = _figure(6.4, 5.4, dpi)
+    axes = figure.add_subplot(1, 1, 1)
+    groups = list(groups)
+    size = 12 if len(reference) > 500 else 22
+    for name in dict.fromkeys(groups):
+        chosen = np.array([g == name for g in groups], dtype=bool)
+        axes.scatter(
+            reference[chosen],
+            simulated[chosen],
+            s=size,
+            color=_rgb(colours.get(name, (120, 120, 120, 255))),
+            alpha=0.75,
+            edgecolors="none",
+            label=f"{name} (n = {int(chosen.sum())})",
+        )
+    both = np.concatenate([reference, simulated])
+    both = both[np.isfinite(both)]
+    low, high = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
+    pad = (high - low) * 0.05 or 1.0
+    low, high = low - pad, high + pad
+    axes.plot([low, high], [low, high], color="black", linewidth=1, linestyle="--", label="1:1")
+    axes.set_xlim(low, high)
+    axes.set_ylim(low, high)
+    axes.set_aspect("equal")
+    suffix = f" ({unit})" if unit else ""
+    axes.set_xlabel(f"Reference{suffix}")
+    axes.set_ylabel(f"Simulated{suffix}")
+    axes.grid(True, color="#dddddd", linewidth=0.6)
+    axes.legend(loc="upper left", fontsize=9, frameon=True, framealpha=0.85)
+    if title:
+        axes.set_title(title, fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
+def line_figure(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    ylabel: str = "",
+    xlabel: str = "",
+    title: str = "",
+    decimals: int = 3,
+    dpi: int = 130,
+):
+    """One value per label (e.g. the mean index per year) as a line with its values written
+    above the points (the first study's Figure 2); missing values leave a gap."""
+    figure = _figure(6.4, 3.8, dpi)
+    axes = figure.add_subplot(1, 1, 1)
+    positions = np.arange(len(labels))
+    ys = np.array([np.nan if v is None else float(v) for v in values])
+    axes.plot(positions, ys, color="#1b5e20", marker="o", linewidth=1.8)
+    for x, y in zip(positions, ys, strict=True):
+        if np.isfinite(y):
+            axes.annotate(
+                f"{y:.{decimals}f}",
+                (x, y),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize=9,
+            )
+    finite = ys[np.isfinite(ys)]
+    if finite.size:
+        low, high = float(finite.min()), float(finite.max())
+        pad = max((high - low) * 0.35, abs(high) * 0.02, 1e-3)
+        axes.set_ylim(low - pad, high + pad)
+    axes.set_xticks(positions, list(labels))
+    axes.set_xlim(-0.5, len(labels) - 0.5)
+    axes.grid(True, axis="y", color="#dddddd", linewidth=0.6)
+    if ylabel:
+        axes.set_ylabel(ylabel)
+    if xlabel:
+        axes.set_xlabel(xlabel)
+    if title:
+        axes.set_title(title, fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
 # --------------------------------------------------------------------------------------------
 # The page
 # --------------------------------------------------------------------------------------------
@@ -580,8 +790,9 @@ def importance_figure(
 
 @dataclass
 class ReportFigure:
-    """An image of the report: its path relative to the HTML file, caption, alt text and kind
-    ("map": laid out two by two; "chart": full width)."""
+    """An image of the report: its path relative to the HTML file, caption (what it shows and
+    from which inputs), alt text and kind ("map": laid out two by two; "chart": one per row,
+    never wider than drawn)."""
 
     src: str
     caption: str
@@ -598,6 +809,10 @@ class Section:
     caption: str
     figures: list[ReportFigure] = field(default_factory=list)
     blocks: list[str] = field(default_factory=list)
+
+
+class Markup(str):
+    """Table cell text that is already HTML (inserted as it is, not escaped)."""
 
 
 def format_value(value, decimals: int = 4) -> str:
@@ -621,18 +836,28 @@ def html_table(
     decimals: int = 4,
     footer: Sequence[Sequence] = (),
     cell_attributes: Sequence[Sequence[dict]] | None = None,
+    caption: str = "",
 ) -> str:
     """An HTML table; numbers right-aligned with ``decimals``; ``footer`` rows in <tfoot>.
-    ``cell_attributes`` (per row, per cell) add data-* attributes (machine-readable values)."""
+    ``cell_attributes`` (per row, per cell) add data-* attributes (machine-readable values);
+    ``Markup`` cells are inserted as HTML. The table sits in a box that scrolls sideways
+    rather than widen the page."""
 
     def cells(row, tag, attributes=None):
         out = []
         for j, value in enumerate(row):
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
-            extra = ' class="num"' if numeric else ""
-            for key, item in ((attributes[j] if attributes else None) or {}).items():
-                extra += f' {key}="{html.escape(str(item), quote=True)}"'
-            out.append(f"<{tag}{extra}>{html.escape(format_value(value, decimals))}</{tag}>")
+            given = {"class": "num" if numeric else None}
+            given.update((attributes[j] if attributes else None) or {})
+            extra = "".join(
+                f' {key}="{html.escape(str(item), quote=True)}"'
+                for key, item in given.items()
+                if item is not None
+            )
+            text = (
+                value if isinstance(value, Markup) else html.escape(format_value(value, decimals))
+            )
+            out.append(f"<{tag}{extra}>{text}</{tag}>")
         return "".join(out)
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
@@ -642,23 +867,97 @@ def html_table(
     )
     foot = "".join(f"<tr>{cells(row, 'th')}</tr>" for row in footer)
     identity = f' id="{html.escape(table_id, quote=True)}"' if table_id else ""
+    title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return (
-        f'<table class="data"{identity}><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+        f'<div class="table-wrap"><table class="data"{identity}>{title}'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
         + (f"<tfoot>{foot}</tfoot>" if foot else "")
-        + "</table>"
+        + "</table></div>"
     )
 
 
+def file_cell(path: str) -> Markup:
+    """A file as its name, the full path shown on hover (title) rather than in the page."""
+    path = str(path or "")
+    if not path or path == "memory layer":
+        return Markup(html.escape(path or "–"))
+    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].split("|", 1)[0]
+    return Markup(
+        f'<span class="file" title="{html.escape(path, quote=True)}">{html.escape(name)}</span>'
+    )
+
+
+def settings_cell(items: Sequence[tuple[str, str]], what: str = "setting") -> Markup:
+    """Settings recorded in a file (or a table's columns, ``what="column"`` with empty
+    values): a folded list (<details>) that opens on a click."""
+    if not items:
+        return Markup("–")
+    entries = "".join(
+        f"<li><code>{html.escape(str(key))}</code>"
+        + (f" = {html.escape(str(value))}" if value != "" else "")
+        + "</li>"
+        for key, value in items
+    )
+    count = len(items)
+    return Markup(
+        f"<details><summary>{count} {what}{'s' if count != 1 else ''}</summary>"
+        f'<ul class="settings">{entries}</ul></details>'
+    )
+
+
+def _rich_text(text: str) -> Markup:
+    """Plain text with its line breaks kept and **bold** spans bolded (the markup of
+    docstrings and notes users paste into PARAMETERS)."""
+    escaped = html.escape(text)
+    parts = escaped.split("**")
+    if len(parts) % 2 == 1:  # balanced pairs only
+        escaped = "".join(
+            f"<strong>{part}</strong>" if i % 2 else part for i, part in enumerate(parts)
+        )
+    return Markup(escaped.strip().replace("\n", "<br>"))
+
+
+def _parameter_value(value) -> Markup | float | int | str:
+    if isinstance(value, str):
+        return _rich_text(value)
+    if isinstance(value, bool) or value is None:
+        return format_value(value)
+    if isinstance(value, int | float):
+        return str(value)  # as given (0.6, not 0.600000)
+    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+        return ", ".join(format_value(v, 6) for v in value)
+    return Markup(f"<code>{html.escape(json.dumps(value, ensure_ascii=False))}</code>")
+
+
 def parameters_block(text: str) -> str:
-    """The user's parameter text in a <pre>: as given, or indented when it is JSON."""
-    shown = text
+    """The user's parameter text: JSON objects as one table per step (a top-level key whose
+    value is an object), the other top-level entries in a first table "General"; any other
+    text in a <pre> as given."""
     try:
         parsed = json.loads(text)
     except ValueError:
         parsed = None
-    if isinstance(parsed, dict | list):
-        shown = json.dumps(parsed, indent=2, ensure_ascii=False)
-    return f'<pre class="parameters">{html.escape(shown)}</pre>'
+    if not isinstance(parsed, dict):
+        shown = (
+            json.dumps(parsed, indent=2, ensure_ascii=False) if isinstance(parsed, list) else text
+        )
+        return f'<pre class="parameters">{html.escape(shown)}</pre>'
+    general = [(k, v) for k, v in parsed.items() if not isinstance(v, dict)]
+    steps = [(k, v) for k, v in parsed.items() if isinstance(v, dict)]
+    blocks = []
+    for number, (name, items) in enumerate(
+        ([("General", dict(general))] if general else []) + steps, start=1
+    ):
+        blocks.append(
+            f'<h3 class="step">{html.escape(str(name))}</h3>'
+            + html_table(
+                ["Parameter", "Value"],
+                [(str(key), _parameter_value(value)) for key, value in items.items()],
+                table_id=f"parameters-{number}",
+                decimals=6,
+            )
+        )
+    return "".join(blocks)
 
 
 def render_page(
@@ -691,6 +990,7 @@ def render_page(
             '<p class="caption">None: every section had its input.</p></section>'
         )
     body = []
+    number = 0
     for section in sections:
         parts = [
             f'<section id="{esc(section.key, quote=True)}">',
@@ -700,11 +1000,13 @@ def render_page(
         if section.figures:
             parts.append('<div class="figures">')
             for figure in section.figures:
+                number += 1
                 parts.append(
-                    f'<figure class="{esc(figure.kind, quote=True)}">'
+                    f'<figure class="{esc(figure.kind, quote=True)}" id="figure-{number}">'
                     f'<img src="{esc(figure.src, quote=True)}" '
                     f'alt="{esc(figure.alt or figure.caption, quote=True)}">'
-                    f"<figcaption>{esc(figure.caption)}</figcaption></figure>"
+                    f"<figcaption><b>Figure {number}.</b> {esc(figure.caption)}</figcaption>"
+                    "</figure>"
                 )
             parts.append("</div>")
         parts.extend(section.blocks)

@@ -1223,6 +1223,18 @@ case(
 )
 case(
     "html_report",
+    "yearly-malformed",
+    lambda d: {"YEARLY": d.text("a,b\n1,2\n"), "OUTPUT": str(d.path(".html"))},
+    "YEARLY",
+)
+case(
+    "html_report",
+    "pairs-malformed",
+    lambda d: {"NPP_PAIRS": d.text("x,y,value\n1,2,3\n"), "OUTPUT": str(d.path(".html"))},
+    "NPP_PAIRS",
+)
+case(
+    "html_report",
     "index-no-crs",
     lambda d: {"INDEX": [d.field(epsg=None)], "YEARS": "2000", "OUTPUT": str(d.path(".html"))},
     "INDEX",

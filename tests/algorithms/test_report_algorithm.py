@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -19,10 +20,12 @@ ALL_SECTIONS = (
     "index-maps",
     "class-maps",
     "class-shares",
+    "several-years",
     "weights",
     "sensitivity",
     "trend",
     "npp",
+    "npp-validation",
     "correlation",
     "importance",
     "rgb",
@@ -182,10 +185,57 @@ def inputs(tmp_path_factory):
         "category,climate,climate,,,20\n",
         encoding="utf-8",
     )
+    # resilience_years OUTPUT_YEARS: the mean index per year of the first study's Figure 2
+    # (0.695, 0.685, 0.664, 0.651, 0.657); class shares made up, each year summing to 100.
+    yearly = folder / "yearly.csv"
+    yearly.write_text(
+        "year,pixels,mean_index,pct_severe,pct_poor,pct_moderate,pct_good,pct_excellent\n"
+        "2000,1000,0.695,5.0,10.0,20.0,40.0,25.0\n"
+        "2005,1000,0.685,6.0,11.0,21.0,38.0,24.0\n"
+        "2010,1000,0.664,8.0,13.0,22.0,36.0,21.0\n"
+        "2016,998,0.651,9.5,14.5,22.0,35.0,19.0\n"
+        "2020,998,0.657,9.0,14.0,22.0,35.5,19.5\n",
+        encoding="utf-8",
+    )
+    # OUTPUT_TRANSITIONS, two pairs of years by hand. 2000→2005: 85 of 100 pixels keep their
+    # class, 10 improve (severe→poor), 5 decline (poor→severe). 2005→2010: 30 of 50 keep,
+    # 20 improve (good→excellent, moderate→good), none declines.
+    transitions = folder / "transitions.csv"
+    transitions.write_text(
+        "from_year,to_year,from_class,to_class,pixels,area_km2\n"
+        "2000,2005,severe,severe,40,0.036\n"
+        "2000,2005,severe,poor,10,0.009\n"
+        "2000,2005,poor,severe,5,0.0045\n"
+        "2000,2005,poor,poor,45,0.0405\n"
+        "2005,2010,good,good,30,0.027\n"
+        "2005,2010,good,excellent,10,0.009\n"
+        "2005,2010,moderate,good,10,0.009\n",
+        encoding="utf-8",
+    )
+    # npp_validation OUTPUT and OUTPUT_PAIRS (values made up; relative_bias is a fraction).
+    validation = folder / "validation.csv"
+    validation.write_text(
+        "class,n,mean_simulated,mean_reference,bias,relative_bias,rmse,r\n"
+        "all,6,435.0,411.6667,23.3333,0.0567,25.1661,0.9912\n"
+        "forest,3,520.0,496.6667,23.3333,0.0470,23.8048,0.9934\n"
+        "cropland,3,350.0,326.6667,23.3333,0.0714,26.4575,0.9820\n",
+        encoding="utf-8",
+    )
+    pairs = folder / "pairs.csv"
+    pairs.write_text(
+        "x,y,class,simulated,reference\n"
+        "1,1,forest,500,480\n2,1,forest,520,500\n3,1,forest,540,510\n"
+        "1,2,cropland,300,290\n2,2,cropland,350,330\n3,2,cropland,400,360\n",
+        encoding="utf-8",
+    )
     return {
         "INDEX": index,
         "CLASSES": classes,
         "YEARS": "2000,2010,2020",
+        "YEARLY": str(yearly),
+        "TRANSITIONS": str(transitions),
+        "NPP_VALIDATION": str(validation),
+        "NPP_PAIRS": str(pairs),
         "WEIGHTS": weights,
         "STABILITY": stability,
         "INFLUENCE": str(influence),
@@ -198,7 +248,8 @@ def inputs(tmp_path_factory):
         "RGB": rgb,
         "DOMINANT": dominant,
         "OTHER_RASTERS": [ndvi, erosion],
-        "PARAMETERS": '{"classify_index": {"BREAKS": "0.38,0.41,0.63,0.73"}, "source": "test"}',
+        "PARAMETERS": '{"classify_index": {"BREAKS": "0.38,0.41,0.63,0.73"}, '
+        '"source": "test\\nsee **Table 2**"}',
         "TITLE": "Test report",
     }
 
@@ -233,9 +284,11 @@ def test_every_section_with_its_figures(full_report):
         "index-maps": 3,
         "class-maps": 3,
         "class-shares": 1,
+        "several-years": 2,  # mean index per year, class shares per year
         "sensitivity": 2,  # class stability, width of the 90 % interval
         "trend": 2,
         "npp": 1,
+        "npp-validation": 1,
         "correlation": 3,
         "importance": 1,
         "rgb": 1,
@@ -256,8 +309,45 @@ def test_every_section_with_its_figures(full_report):
     # Nothing half-written is left beside the page.
     assert sorted(p.name for p in output.parent.iterdir()) == ["my report.html", "my report_files"]
     text = output.read_text(encoding="utf-8")
-    assert "&quot;BREAKS&quot;: &quot;0.38,0.41,0.63,0.73&quot;" in text  # JSON, indented
     assert "red: climate" in text.lower()
+    # Offline as one folder: the style is inline, nothing is fetched from elsewhere.
+    assert "<style>" in text and "@media print" in text
+    assert not re.search(r"<(script|link|iframe)\b|https?://|url\(", text, flags=re.IGNORECASE)
+    # Every figure has a numbered caption naming what it shows and its input.
+    for key, section in page.sections.items():
+        assert len(section["figcaptions"]) == len(section["images"]), key
+        for caption in section["figcaptions"]:
+            assert caption.startswith("Figure ") and "Input" in caption, (key, caption)
+    numbers = [c.split(".")[0] for s in page.sections.values() for c in s["figcaptions"]]
+    assert numbers == [f"Figure {i}" for i in range(1, len(numbers) + 1)]
+
+
+def test_parameters_are_a_table_per_step(full_report):
+    output, _ = full_report
+    page = read_page(output)
+    # Top-level entries in "General" first, then one table per step.
+    general = [[t for t, _ in row] for row in page.tables["parameters-1"]]
+    assert general == [["Parameter", "Value"], ["source", "testsee Table 2"]]
+    step = [[t for t, _ in row] for row in page.tables["parameters-2"]]
+    assert step == [["Parameter", "Value"], ["BREAKS", "0.38,0.41,0.63,0.73"]]
+    text = output.read_text(encoding="utf-8")
+    assert "test<br>see <strong>Table 2</strong>" in text
+    assert '<h3 class="step">classify_index</h3>' in text
+
+
+def test_data_sources_show_file_names_with_the_path_on_hover(full_report, inputs):
+    output, _ = full_report
+    page = read_page(output)
+    rows = page.tables["sources-table"][1:]
+    files = {row[0][0]: [] for row in rows}
+    for row in rows:
+        files[row[0][0]].append(row[2][0])
+    assert files["CLASSES"] == ["classes_0.tif", "classes_1.tif", "classes_2.tif"]
+    assert files["YEARLY"] == ["yearly.csv"] and files["NPP_PAIRS"] == ["pairs.csv"]
+    text = output.read_text(encoding="utf-8")
+    # The full path only in the hover title, never as cell text.
+    assert f'title="{inputs["CLASSES"][0]}">classes_0.tif</span>' in text
+    assert f">{inputs['CLASSES'][0]}<" not in text
 
 
 def test_class_shares_sum_to_100_and_equal_hand_counts(full_report):
@@ -441,3 +531,186 @@ def test_index_interval_by_hand(full_report):
     caption = page.sections["sensitivity"]["caption"]
     assert "the index averages 0.476 over the draws" in caption
     assert "its 90 % interval is 0.061 wide on average (at most 0.100)" in caption
+
+
+def test_several_years_section_holds_the_yearly_table_and_transitions(full_report):
+    output, _ = full_report
+    page = read_page(output)
+    section = page.sections["several-years"]
+    yearly = [[t for t, _ in row] for row in page.tables["yearly-table"]]
+    assert yearly[0] == ["Year", "Valid pixels", "Mean index", "severe (%)", "poor (%)",
+                         "moderate (%)", "good (%)", "excellent (%)"]  # fmt: skip
+    # The first study's Figure 2 means, year by year.
+    assert [row[0] for row in yearly[1:]] == ["2000", "2005", "2010", "2016", "2020"]
+    assert [row[2] for row in yearly[1:]] == ["0.6950", "0.6850", "0.6640", "0.6510", "0.6570"]
+    assert yearly[4][1] == "998" and yearly[1][3:] == ["5.0000", "10.0000", "20.0000",
+                                                       "40.0000", "25.0000"]  # fmt: skip
+    assert "2000 0.695, 2005 0.685, 2010 0.664, 2016 0.651, 2020 0.657" in section["caption"]
+    # Transitions 2000→2005: rows severe (40 stay, 10 to poor) and poor (5 to severe, 45
+    # stay); column totals 45 and 55 of 100.
+    matrix = [[t for t, _ in row] for row in page.tables["transitions-2000-2005"]]
+    assert matrix == [
+        ["2000 → 2005", "severe", "poor", "Total"],
+        ["severe", "40", "10", "50"],
+        ["poor", "5", "45", "50"],
+        ["Total", "45", "55", "100"],
+    ]
+    later = [[t for t, _ in row] for row in page.tables["transitions-2005-2010"]]
+    assert later[0] == ["2005 → 2010", "moderate", "good", "excellent", "Total"]
+    assert later[2] == ["good", "0", "30", "10", "40"]
+    # 85/100 kept, 10 improved, 5 declined; 30/50 kept, 20 improved, none declined.
+    assert (
+        "2000→2005 85.0 % kept their class, 10.0 % improved, 5.0 % declined" in (section["caption"])
+    )
+    assert (
+        "2005→2010 60.0 % kept their class, 40.0 % improved, 0.0 % declined" in (section["caption"])
+    )
+    assert any("Figure 2" in c for c in section["figcaptions"])  # the study's Figure 2
+    assert any("Figure 3" in c and "stacked" in c for c in section["figcaptions"])
+
+
+def test_npp_validation_section_holds_the_statistics(full_report):
+    output, _ = full_report
+    page = read_page(output)
+    table = [[t for t, _ in row] for row in page.tables["npp-validation-table"]]
+    assert table[0] == ["Land cover", "Pairs", "Mean simulated", "Mean reference", "Bias",
+                        "Relative bias (%)", "RMSE", "r"]  # fmt: skip
+    # As given, relative bias ×100 (0.0567 → 5.670 %).
+    assert table[1] == ["all", "6", "435.000", "411.667", "23.333", "5.670", "25.166", "0.991"]
+    assert [row[0] for row in table[1:]] == ["all", "forest", "cropland"]
+    section = page.sections["npp-validation"]
+    assert (
+        "overall bias +23.33 gC·m⁻²·yr⁻¹, RMSE 25.17 gC·m⁻²·yr⁻¹, r = 0.991" in (section["caption"])
+    )
+    (caption,) = section["figcaptions"]
+    assert "6 compared pairs" in caption and "1:1" in caption and "pairs.csv" in caption
+
+
+def test_weights_of_a_preset_leave_out_the_empty_columns(run, tmp_path):
+    # composite_index OUTPUT_WEIGHTS with weights from a preset: no objective or subjective
+    # weight, the normalisation range given.
+    weights = tmp_path / "weights.csv"
+    weights.write_text(
+        "code,indicator,trend,minimum,maximum,objective,subjective,combined\n"
+        "C1,NDVI,+,0.1,0.9,,,0.6\n"
+        "C2,LST,-,20,45,,,0.4\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "out" / "weights.html"
+    run("html_report", {"WEIGHTS": str(weights), "OUTPUT": str(output)})
+    page = read_page(output)
+    table = [[t for t, _ in row] for row in page.tables["weights-table"]]
+    assert table[0] == ["Code", "Indicator", "Combined weight", "Trend", "Range minimum",
+                        "Range maximum"]  # fmt: skip
+    assert table[1] == ["C1", "NDVI", "0.6000", "+", "0.1000", "0.9000"]
+    assert table[-1][:3] == ["Sum", "", "1.0000"]  # 0.6 + 0.4 under the combined weight
+    caption = page.sections["weights"]["caption"]
+    assert "No objective weight or subjective weight in the table" in caption
+    assert "Range minimum and maximum" in caption
+
+
+def test_dominant_driver_map_recolours_coupled_classes_too_alike(run, tmp_path):
+    # rf_driver_contribution's colours: red, green, blue and two coupled mixes 50 apart.
+    classes = (
+        (1, "C: climate", (215, 25, 28)),
+        (2, "S: soil", (26, 150, 65)),
+        (3, "M: mining", (44, 123, 182)),
+        (4, "CS: climate > soil (coupled)", (173, 104, 83)),
+        (5, "CM: climate > mining (coupled)", (177, 97, 114)),
+    )
+    codes = np.repeat(np.arange(1, 6, dtype=np.uint8), 16).reshape(8, 10)
+    dominant = class_raster(tmp_path / "dominant.tif", codes, classes)
+    output = tmp_path / "out" / "dominant.html"
+    run("html_report", {"DOMINANT": dominant, "OUTPUT": str(output)})
+    page = read_page(output)
+    map_caption = page.sections["dominant"]["figcaptions"][0]
+    assert "CS: climate > soil (coupled), CM: climate > mining (coupled)" in map_caption
+    shares = [[t for t, _ in row] for row in page.tables["dominant-shares-table"]]
+    assert [row[3] for row in shares[1:6]] == ["20.00"] * 5  # 16 of 80 pixels each
+
+
+# --- the page in a real browser engine (Debian's Chromium through Playwright) ---------------
+
+CHROMIUM = "/usr/bin/chromium"
+PAGE_WIDTH = 1280
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright; the tests skip with the reason when
+    either is missing (scripts/setup_env.sh --peers installs chromium, requirements-dev.txt
+    playwright)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        pytest.skip(f"playwright is not installed (requirements-dev.txt): {error}")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        try:
+            engine = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        except Exception as error:  # a browser that cannot start here: say why
+            pytest.skip(f"{CHROMIUM} does not start: {error}")
+        yield engine
+        engine.close()
+
+
+LAYOUT_SCRIPT = """() => {
+    const page = document.documentElement.clientWidth;
+    const tables = [...document.querySelectorAll('table')].map(t => ({
+        id: t.id, right: t.getBoundingClientRect().right, width: t.offsetWidth,
+        box: t.parentElement.clientWidth}));
+    const images = [...document.querySelectorAll('img')].map(i => ({
+        src: i.getAttribute('src'), complete: i.complete, natural: i.naturalWidth,
+        shown: i.clientWidth}));  // the image itself, without its border
+    return {scroll: document.documentElement.scrollWidth, page, tables, images,
+            height: document.documentElement.scrollHeight};
+}"""
+
+
+def test_layout_in_a_browser_at_1280_px(full_report, browser):
+    output, _ = full_report
+    page = browser.new_page(viewport={"width": PAGE_WIDTH, "height": 900})
+    page.goto(output.as_uri(), wait_until="load")
+    layout = page.evaluate(LAYOUT_SCRIPT)
+    assert layout["scroll"] <= PAGE_WIDTH  # no horizontal scroll bar
+    assert len(layout["tables"]) >= 15
+    for table in layout["tables"]:
+        # No table wider than the page, nor than the box it sits in (no sideways scrolling).
+        assert table["right"] <= layout["page"] + 0.5, table
+        assert table["width"] <= table["box"] + 0.5, table
+    expected = sum(len(s["images"]) for s in read_page(output).sections.values())
+    assert len(layout["images"]) == expected == 24
+    for image in layout["images"]:
+        assert image["complete"] and image["natural"] > 0, image  # loaded from the folder
+        assert image["shown"] <= image["natural"] + 0.5, image  # never upscaled
+    # The data-sources table: file names, not paths; each row one line high or so.
+    rows = page.evaluate(
+        "() => [...document.querySelectorAll('#sources-table tbody tr')]"
+        ".map(r => r.getBoundingClientRect().height)"
+    )
+    assert rows and max(rows) < 120, rows
+    page.close()
+
+
+def test_print_layout_keeps_figures_whole(full_report, browser, tmp_path):
+    output, _ = full_report
+    page = browser.new_page(viewport={"width": PAGE_WIDTH, "height": 900})
+    page.goto(output.as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    styles = page.evaluate(
+        "() => [...document.querySelectorAll('figure')].map(f => getComputedStyle(f).breakInside)"
+    )
+    assert styles and set(styles) == {"avoid"}  # no map cut across pages
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), prefer_css_page_size=True)
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-"
+    # A4 from the print stylesheet's @page: 210 × 297 mm = 595.3 × 841.9 pt (Chromium rounds
+    # to whole CSS pixels: 794 × 1123 px = 595.5 × 842.25 pt).
+    boxes = re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", data)
+    assert len(boxes) > 1
+    for width, height in boxes:
+        assert float(width) == pytest.approx(595.3, abs=1.0)
+        assert float(height) == pytest.approx(841.9, abs=1.0)
+    page.close()

@@ -222,19 +222,21 @@ def test_report_of_the_evaluation_algorithms(run, tmp_path):
                 assert shares[feature["label"]][j] == pytest.approx(feature["percent"], abs=0.01)
     assert shares["Total"] == [100.0, 100.0, 100.0]
     weights = page.tables["weights-table"]
-    assert [text for text, _ in weights[0]][:6] == [
+    # Weights given: no objective or subjective weight, so those columns are left out.
+    assert [text for text, _ in weights[0]] == [
         "Code",
         "Indicator",
-        "Objective weight",
-        "Subjective weight",
         "Combined weight",
         "Trend",
+        "Range minimum",
+        "Range maximum",
     ]
-    assert [row[4][0] for row in weights[1:3]] == ["0.6000", "0.4000"]
+    assert [row[2][0] for row in weights[1:3]] == ["0.6000", "0.4000"]
+    assert "No objective weight or subjective weight" in page.sections["weights"]["caption"]
     # The data-sources table names the producing algorithms and their recorded settings.
     sources = " ".join(text for row in page.tables["sources-table"] for text, _ in row)
     assert "mineeco:classify_index" in sources and "mineeco:index_trend" in sources
-    assert re.search(r"BREAKS=0\.38,0\.41,0\.63,0\.73", sources)
+    assert re.search(r"BREAKS = 0\.38,0\.41,0\.63,0\.73", sources)  # folded in <details>
     for src in (s for section in page.sections.values() for s in section["images"]):
         assert (output.parent / src).stat().st_size > 1000
     assert Path(results["FOLDER"]).name == "evaluation_files"

@@ -200,10 +200,103 @@ def test_html_table_escapes_and_formats():
     assert "<tfoot><tr><th>Sum</th>" in table
 
 
-def test_parameters_block_is_verbatim_or_indented_json():
+def test_parameters_block_is_verbatim_or_a_table_per_step():
     assert report.parameters_block("a = 1\n<b>") == '<pre class="parameters">a = 1\n&lt;b&gt;</pre>'
-    block = report.parameters_block('{"WINDOW": 11, "ALPHA": 0.05}')
-    assert "\n  &quot;WINDOW&quot;: 11,\n  &quot;ALPHA&quot;: 0.05\n" in block
+    block = report.parameters_block(
+        '{"source": "line one\\nline **two**", "npp_drivers": {"WINDOW": 11, "ALPHA": 0.05, '
+        '"CATEGORIES": ["climate", "soil"]}}'
+    )
+    # Top-level values first ("General"), then one table per step, in the order given.
+    assert block.index('<h3 class="step">General</h3>') < block.index(
+        '<h3 class="step">npp_drivers</h3>'
+    )
+    assert '<table class="data" id="parameters-1">' in block
+    assert "<td>line one<br>line <strong>two</strong></td>" in block
+    assert "<td>WINDOW</td><td>11</td>" in block
+    assert "<td>ALPHA</td><td>0.05</td>" in block
+    assert "<td>CATEGORIES</td><td>climate, soil</td>" in block
+    assert "\\n" not in block and "**" not in block
+
+
+def test_file_cell_shows_the_name_and_keeps_the_path_on_hover():
+    cell = report.file_cell("/home/me/run/out/index_2001.tif")
+    assert cell == (
+        '<span class="file" title="/home/me/run/out/index_2001.tif">index_2001.tif</span>'
+    )
+    assert ">b.gpkg<" in report.file_cell("C:\\data\\b.gpkg|layername=t")
+    table = report.html_table(["File"], [[cell]])
+    assert "<td><span class=" in table  # Markup cells are not escaped
+    settings = report.settings_cell([("WINDOW", "33"), ("BREAKS", "0.38,0.41")])
+    assert settings.startswith("<details><summary>2 settings</summary>")
+    assert "<li><code>WINDOW</code> = 33</li>" in settings
+    assert report.settings_cell([]) == "–"
+
+
+def test_distinct_legend_recolours_classes_too_alike():
+    # rf_driver_contribution's dominant-driver legend for climate (red), soil (green) and
+    # mining (blue): each coupled pair mixed 2:1 towards the larger category and lightened,
+    # (2a + b)/3 · 0.8 + 51 per channel: CS (173, 104, 83) and CM (177, 97, 114) are 50 apart.
+    single = [(215, 25, 28), (26, 150, 65), (44, 123, 182)]
+    legend = [
+        LegendEntry(i + 1, n, (*c, 255)) for i, (n, c) in enumerate(zip("CSM", single, strict=True))
+    ]
+    for code, (a, b) in enumerate(((0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)), start=4):
+        mixed = tuple(
+            round((2 * x + y) / 3 * 0.8 + 51) for x, y in zip(single[a], single[b], strict=True)
+        )
+        legend.append(LegendEntry(code, "CSM"[a] + "CSM"[b], (*mixed, 255)))
+    assert legend[3].color[:3] == (173, 104, 83) and legend[4].color[:3] == (177, 97, 114)
+    assert report.colour_distance(legend[3].color, legend[4].color) == pytest.approx(50, abs=1)
+    assert report.colour_distance((0, 0, 0), (255, 255, 255)) == pytest.approx(764.8, abs=0.1)
+    kept, changed = report.distinct_legend(legend, keep=3)
+    assert kept[:3] == legend[:3]  # the single categories keep their colours
+    assert changed == ["CS", "CM", "SC", "SM", "MC", "MS"]
+    assert [(e.code, e.label) for e in kept] == [(e.code, e.label) for e in legend]
+    # Paired's orange, purple, light blue, light green, pink and brown, in that order.
+    assert [e.color[:3] for e in kept[3:]] == list(report.DISTINCT_COLOURS[:6])
+    colours = [e.color[:3] for e in kept]
+    assert (
+        min(report.colour_distance(a, b) for i, a in enumerate(colours) for b in colours[i + 1 :])
+        >= report.MIN_COLOUR_DISTANCE
+    )
+    # A legend whose colours are far apart is left as it is.
+    assert report.distinct_legend(legend[:3], keep=0) == (legend[:3], [])
+
+
+def test_north_arrow_stands_outside_the_data():
+    frame = MapFrame((0, 1200, 0, 750), 1.0, report.scale_bar(1200, 1.0))
+    figure = report.map_figure(
+        np.zeros((25, 40)), frame, colour_scale=ColourScale("RdYlGn", 0, 1, "index")
+    )
+    axes = figure.axes[0]
+    (arrow,) = [t for t in axes.texts if t.get_gid() == "north-arrow"]
+    # Axes fractions: above the top edge (y > 1), where no pixel is drawn.
+    assert arrow.xy[1] > 1.0 and arrow.xyann[1] > 1.0
+
+
+def test_scatter_figure_has_the_one_to_one_line_and_a_colour_per_class():
+    figure = report.scatter_figure(
+        [100.0, 200.0, 300.0],
+        [110.0, 190.0, 330.0],
+        ["forest", "crop", "forest"],
+        {"forest": (0, 100, 0, 255), "crop": (200, 200, 0, 255)},
+        unit="gC",
+    )
+    axes = figure.axes[0]
+    (line,) = axes.lines
+    assert list(line.get_xdata()) == list(line.get_ydata())  # y = x
+    low, high = line.get_xdata()
+    assert low < 100.0 and high > 330.0  # over the range of both axes
+    labels = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert labels == ["forest (n = 2)", "crop (n = 1)", "1:1"]
+    assert axes.get_xlabel() == "Reference (gC)" and axes.get_ylabel() == "Simulated (gC)"
+
+
+def test_line_figure_writes_each_value():
+    figure = report.line_figure(["2000", "2005", "2010"], [0.695, None, 0.664])
+    axes = figure.axes[0]
+    assert [t.get_text() for t in axes.texts] == ["0.695", "0.664"]
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["2000", "2005", "2010"]
 
 
 def test_page_lists_sections_and_omissions():
@@ -226,6 +319,7 @@ def test_page_lists_sections_and_omissions():
     assert '<section id="npp"><h2>Net primary productivity</h2>' in page
     assert '<p class="caption">One line.</p>' in page
     assert '<img src="r_files/01_NPP.png" alt="NPP.">' in page
+    assert "<figcaption><b>Figure 1.</b> NPP.</figcaption>" in page  # numbered
     none_omitted = report.render_page("T", sections, [])
     assert "None: every section had its input." in none_omitted
 
