@@ -501,7 +501,9 @@ class RestorationPlanner(MineEcoAlgorithm):
         for feature in source.getFeatures():
             code = str(feature["code"]).strip()
             name = str(feature["indicator"]).strip() if "indicator" in fields else ""
-            match = re.fullmatch(r"[Cc](\d+)", code)
+            # 'Composite index' with the preset writes code C3; 'Resilience index' runs it
+            # without the preset, so the code is the position and the name 'C3 Fractional …'.
+            match = re.fullmatch(r"[Cc](\d+)", code) or re.match(r"[Cc](\d+)\b", name)
             if match and 1 <= int(match.group(1)) <= len(SLOTS):
                 j = int(match.group(1)) - 1
             elif name.lower() in by_name:
@@ -879,6 +881,8 @@ class RestorationPlanner(MineEcoAlgorithm):
         """Legend labels of the dominant-driver raster's classes (its category names)."""
         layer = self.parameterAsRasterLayer(parameters, "DOMINANT", context)
         dataset = gdal.Open(layer.source())
+        # GDAL 3.6 reads a GeoTIFF's .aux.xml (its category names) lazily, on a metadata call.
+        dataset.GetMetadata()
         names = dataset.GetRasterBand(1).GetCategoryNames() or []
         return {code: name for code, name in enumerate(names) if name}
 
