@@ -28,6 +28,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from .. import engine
 from ..core import evaluation_weights as weighting
 from ..core import landscape as landscape_core
 from ..core import planner
@@ -52,6 +53,24 @@ RANK_LABELS = (
 FACTORS = ("R_FACTOR", "K_FACTOR", "LS_FACTOR", "C_FACTOR")
 #: Table 2 indicators recomputed from the land cover, with their class table key.
 SHARE_TABLES = {"HAI": "hai", "BAI": "bai", "ECO": "eco"}
+#: Table columns taken from a row as they are, in order (the per-indicator gains follow).
+ROW_KEYS = (
+    "site_id",
+    "scenario",
+    "target",
+    "rank",
+    "area_ha",
+    "changed_ha",
+    "cost_per_ha",
+    "cost",
+    "mean_gain",
+    "total_gain",
+    "gain_per_ha",
+    "gain_per_cost",
+    "pixels_up",
+    "pixels_down",
+    "drivers",
+)
 #: Relative difference between a baseline landscape layer and the planner's recomputation of
 #: it above which the settings are said to differ.
 CONSISTENCY_TOLERANCE = 1e-4
@@ -71,10 +90,86 @@ class Site:
     fills: dict[str, float] = field(default_factory=dict)  # slot → median of the target class
     reference_pixels: int | None = None
     changes: bool = False
+    file_stem: str = ""
 
     @property
     def pixels(self) -> int:
         return 0 if self.mask is None else int(self.mask.sum())
+
+
+@dataclass
+class Scene:
+    """What every scenario of a run reads and computes with."""
+
+    grid: Grid
+    rasters: dict[str, AlignedRaster | None]
+    system: planner.IndexSystem
+    model: planner.LandscapeModel
+    reach: int
+    p_table: dict[int, float] | None
+    pixel_ha: float
+    breaks: tuple[float, ...]
+    #: slot → largest relative difference between a baseline landscape layer and the
+    #: planner's recomputation of it from the unedited land cover.
+    mismatch: dict[str, float] = field(default_factory=dict)
+
+    def close(self):
+        for raster in self.rasters.values():
+            if raster is not None:
+                raster.close()
+
+
+@dataclass
+class Outputs:
+    """The rasters written to OUTPUT_FOLDER: each is finished as soon as it is computed and
+    renamed into place by ``commit`` at the end of the run (or deleted by ``discard``)."""
+
+    folder: str
+    nodata: float
+    write_indicators: bool
+    algorithm_id: str
+    writers: list[RasterWriter] = field(default_factory=list)
+
+    def layer(self, name: str, grid: Grid, region: Window, values, metadata) -> str:
+        path = str(Path(self.folder) / f"{name}.tif")
+        target = RasterTarget(
+            path,
+            parameter="OUTPUT_FOLDER",
+            nodata=self.nodata,
+            metadata={
+                "MINEECO_ALGORITHM": self.algorithm_id,
+                **{k: str(v) for k, v in metadata.items()},
+            },
+        )
+        writer = RasterWriter(target, sub_grid(grid, region))
+        self.writers.append(writer)
+        writer.write(Window(0, 0, region.width, region.height), values)
+        writer.finish()
+        return path
+
+    def scenario(self, stem, grid, region, delta, indicators, metadata) -> str | None:
+        """delta_<stem>.tif (and <stem>_<slot>.tif with WRITE_INDICATORS); None without a
+        folder."""
+        if not self.folder:
+            return None
+        path = self.layer(f"delta_{stem}", grid, region, delta, {**metadata, "LAYER": "delta"})
+        self.indicators(stem, grid, region, indicators, metadata)
+        return path
+
+    def indicators(self, stem, grid, region, indicators, metadata) -> None:
+        if self.folder and self.write_indicators:
+            for slot, values in indicators.items():
+                self.layer(f"{stem}_{slot}", grid, region, values, {**metadata, "LAYER": slot})
+
+    def commit(self):
+        for writer in self.writers:
+            writer.commit()
+        self.writers.clear()
+
+    def discard(self):
+        for writer in self.writers:
+            writer.discard()
+        self.writers.clear()
 
 
 def safe_name(text: str) -> str:
@@ -637,7 +732,13 @@ class RestorationPlanner(MineEcoAlgorithm):
                         f"CRS ({error})"
                     ) from None
             shape = ogr.CreateGeometryFromWkb(bytes(geometry.asWkb()))
-            sites.append(Site(len(sites), identifier, int(target), cost, shape))
+            site = Site(len(sites), identifier, int(target), cost, shape)
+            stem = safe_name(identifier)
+            stems = {s.file_stem for s in sites}
+            if stem in stems or stem.upper() == "ALL" or stem.upper().startswith("ALL_"):
+                stem = f"{stem}_{len(sites) + 1}"
+            site.file_stem = stem
+            sites.append(site)
         if not sites:
             raise QgsProcessingException("SITES: the layer has no polygons")
         return sites
@@ -687,13 +788,9 @@ class RestorationPlanner(MineEcoAlgorithm):
             fn_form=landscape_core.FN_FORMS[self.parameterAsEnum(parameters, "FN_FORM", context)],
             min_patch_pixels=min_patch,
         )
-        reach = model.reach(slots)
-
         cover_source = self.raster_source(
             parameters, "LANDCOVER", context, bands=(1,), resampling="nearest"
         )
-        from .. import engine
-
         grid = engine.resolve_grid([cover_source])
         if not grid.is_north_up:
             raise QgsProcessingException("LANDCOVER: a north-up raster is needed")
@@ -703,7 +800,6 @@ class RestorationPlanner(MineEcoAlgorithm):
                 "LANDCOVER: a projected CRS in metres is needed (site areas in ha, RADIUS in m); "
                 "reproject the layers"
             )
-        pixel_ha = area_m2 / 1.0e4
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
         chart = self.parameterAsFileOutput(parameters, "OUTPUT_CHART", context)
         if chart:
@@ -718,11 +814,15 @@ class RestorationPlanner(MineEcoAlgorithm):
         write_indicators = self.parameterAsBool(parameters, "WRITE_INDICATORS", context)
         if write_indicators and not folder:
             raise QgsProcessingException("WRITE_INDICATORS: needs OUTPUT_FOLDER")
-        nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
-
-        rasters: dict[str, AlignedRaster] = {}
-        writers: list[RasterWriter] = []
+        out = Outputs(
+            folder,
+            self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context),
+            write_indicators,
+            self.algorithm_id,
+        )
+        scene = Scene(grid, {}, system, model, model.reach(slots), p_table, area_m2 / 1e4, breaks)
         try:
+            rasters = scene.rasters
             rasters["LANDCOVER"] = AlignedRaster(
                 cover_source.path,
                 grid,
@@ -733,10 +833,9 @@ class RestorationPlanner(MineEcoAlgorithm):
             )
             absent = []
             for slot in slots:
-                raster = self.aligned(parameters, context, slot, grid)
-                if raster is None:
+                rasters[slot] = self.aligned(parameters, context, slot, grid)
+                if rasters[slot] is None:
                     absent.append(f"{slot} ({names[slot]})")
-                rasters[slot] = raster
             if absent:
                 raise QgsProcessingException(
                     f"{', '.join(absent)}: the weights table lists these indicators; give the "
@@ -753,6 +852,7 @@ class RestorationPlanner(MineEcoAlgorithm):
                 for name in FACTORS:
                     rasters[name] = self.aligned(parameters, context, name, grid)
             dominant = self.aligned(parameters, context, "DOMINANT", grid, resampling="nearest")
+            rasters["DOMINANT"] = dominant
             dominant_labels = self.dominant_labels(parameters, context) if dominant else {}
 
             sites = self.read_sites(parameters, context, grid, feedback)
@@ -760,7 +860,8 @@ class RestorationPlanner(MineEcoAlgorithm):
             monitor = self.monitor(feedback)
             feedback.pushInfo(
                 f"{len(sites)} site(s); indicators {', '.join(names[s] for s in slots)}; "
-                f"landscape reach {reach} pixel(s); typical values within {radius:g} m"
+                f"land-cover changes reach {scene.reach} pixel(s) beyond a site; typical "
+                f"target-class values within {radius:g} m"
             )
             spectral = [s for s in slots if planner.slot_model(s) == "spectral"]
             median_slots = spectral + (["C_FACTOR"] if uses_erosion else [])
@@ -770,68 +871,39 @@ class RestorationPlanner(MineEcoAlgorithm):
                 self.locate(site, grid, rasters["LANDCOVER"], feedback)
                 if site.changes and median_slots:
                     self.typical_values(
-                        site, grid, rasters, median_slots, radius, margin, min_pixels, names
+                        site, scene, median_slots, radius, margin, min_pixels, names
                     )
-            scenario_runs = []  # (label, sites, region, result)
-            mismatch: dict[str, float] = {}
+                if site.fills:
+                    feedback.pushInfo(
+                        f"Site '{site.identifier}' → class {site.target}: "
+                        + ", ".join(f"{names.get(k, k)} {v:.6g}" for k, v in site.fills.items())
+                        + f" (medians of ≥ {site.reference_pixels} pixels within {radius:g} m)"
+                    )
+            runs = []  # (site, Δ raster path, result)
             steps = len(sites) + 1
             for position, site in enumerate(sites):
                 monitor.check()
                 if site.box is None or not site.pixels:
-                    scenario_runs.append((site.identifier, [site], None, None))
+                    runs.append((site, None, None))
                     continue
-                region, result, indicators = self.scenario(
-                    [site],
+                region, result, indicators = self.scenario(scene, [site])
+                path = out.scenario(
+                    site.file_stem,
                     grid,
-                    rasters,
-                    system,
-                    model,
-                    reach,
-                    p_table,
-                    pixel_ha,
-                    breaks,
-                    mismatch,
+                    region,
+                    result.delta,
+                    indicators,
+                    {"SITE": site.identifier, "TARGET": site.target, "RADIUS_M": radius},
                 )
-                path = None
-                if folder:
-                    path = self.write_scenario(
-                        folder,
-                        site.identifier,
-                        grid,
-                        region,
-                        result.delta,
-                        indicators,
-                        write_indicators,
-                        nodata,
-                        writers,
-                        {"SITE": site.identifier, "TARGET": site.target, "RADIUS_M": radius},
-                    )
-                scenario_runs.append((site.identifier, [site], path, result))
+                runs.append((site, path, result))
                 monitor.report((position + 1) / steps)
             all_run = None
             if self.parameterAsBool(parameters, "ALL_TOGETHER", context):
                 placed = [s for s in sites if s.box is not None and s.pixels]
                 if placed:
-                    all_run = self.all_together(
-                        placed,
-                        grid,
-                        rasters,
-                        system,
-                        model,
-                        reach,
-                        p_table,
-                        pixel_ha,
-                        breaks,
-                        mismatch,
-                        folder,
-                        write_indicators,
-                        nodata,
-                        writers,
-                        feedback,
-                        radius,
-                    )
+                    all_run = self.all_together(scene, placed, out, feedback, radius)
             monitor.report(1.0)
-            for slot, difference in mismatch.items():
+            for slot, difference in scene.mismatch.items():
                 if difference > CONSISTENCY_TOLERANCE:
                     feedback.pushWarning(
                         f"{slot}: the baseline layer differs from {slot} recomputed from "
@@ -840,28 +912,21 @@ class RestorationPlanner(MineEcoAlgorithm):
                         "classification the baseline was made with, or the scenario mixes two "
                         "settings where the land cover changes"
                     )
-            rows = self.rows(
-                scenario_runs, all_run, names, dominant, dominant_labels, grid, pixel_ha, rank_by
-            )
+            rows = self.rows(runs, all_run, names, dominant, dominant_labels, scene, rank_by)
             destination = self.write_table(
                 parameters, "OUTPUT", context, self.columns(slots), [r["values"] for r in rows]
             )
             if chart:
                 write_chart(
                     chart,
-                    [r for r in rows if r["site_id"] != "ALL"],
+                    [r for r in rows if r["scenario"] == "single"],
                     cost_given,
                     RANK_LABELS[RANKINGS.index(rank_by)],
                 )
-            for writer in writers:
-                writer.commit()
-            writers.clear()
+            out.commit()
         finally:
-            for writer in writers:
-                writer.discard()
-            for raster in rasters.values():
-                if raster is not None:
-                    raster.close()
+            out.discard()
+            scene.close()
         summary, best = self.ranking_summary(rows, rank_by)
         feedback.pushInfo(summary)
         results = {
@@ -918,15 +983,15 @@ class RestorationPlanner(MineEcoAlgorithm):
         site.mask &= ~np.isnan(cover)
         site.changes = bool((site.mask & (cover != float(site.target))).any())
 
-    def typical_values(self, site, grid, rasters, slots, radius, margin, min_pixels, names):
+    def typical_values(self, site, scene, slots, radius, margin, min_pixels, names):
         """Median of each spectral indicator (and C) over the target class's pixels within
         ``radius`` of the site."""
-        window = grow(site.box, margin, grid)
-        near = burn([site.geometry.Buffer(radius)], grid, window)
-        cover = rasters["LANDCOVER"].read(window)[0]
+        window = grow(site.box, margin, scene.grid)
+        near = burn([site.geometry.Buffer(radius)], scene.grid, window)
+        cover = scene.rasters["LANDCOVER"].read(window)[0]
         counts = []
         for slot in slots:
-            values = rasters[slot].read(window)[0]
+            values = scene.rasters[slot].read(window)[0]
             median, count = planner.class_median(values, cover, site.target, near)
             label = names.get(slot, slot)
             if count < min_pixels:
@@ -940,38 +1005,44 @@ class RestorationPlanner(MineEcoAlgorithm):
             counts.append(count)
         site.reference_pixels = min(counts)
 
-    def scenario(
-        self, members, grid, rasters, system, model, reach, p_table, pixel_ha, breaks, mismatch
-    ):
-        """Δ-index and summaries of restoring ``members`` together, over their region."""
+    def scenario(self, scene: Scene, members: list[Site]):
+        """Δ-index and summaries of restoring ``members`` together, over their region (their
+        boxes grown by the reach of a land-cover change), and the scenario's indicators."""
+        grid, rasters, reach = scene.grid, scene.rasters, scene.reach
         region = grow(union([s.box for s in members]), reach, grid)
         cover = rasters["LANDCOVER"].read(region, halo=reach)[0].astype(np.float64)
-        grown = Window(region.col - reach, region.row - reach, 0, 0)
-        grown = Window(grown.col, grown.row, region.width + 2 * reach, region.height + 2 * reach)
-        edits = [(paste(s.mask, s.box, grown), s.target) for s in members]
-        edited = planner.edit_cover(cover, edits)
-        baseline = {slot: rasters[slot].read(region)[0] for slot in system.slots}
-        inside = np.zeros((region.height, region.width), dtype=bool)
-        fills = {}
-        for slot in system.slots:
-            kind = planner.slot_model(slot)
-            if kind in ("spectral", "erosion"):
-                fills[slot] = np.full((region.height, region.width), np.nan, dtype=np.float32)
-        if planner.EROSION in system.slots:
-            factor = np.ones((region.height, region.width), dtype=np.float64)
+        grown = Window(
+            region.col - reach,
+            region.row - reach,
+            region.width + 2 * reach,
+            region.height + 2 * reach,
+        )
+        edited = planner.edit_cover(
+            cover, [(paste(s.mask, s.box, grown), s.target) for s in members]
+        )
+        baseline = {slot: rasters[slot].read(region)[0] for slot in scene.system.slots}
+        shape = (region.height, region.width)
+        inside = np.zeros(shape, dtype=bool)
+        fills = {
+            slot: np.full(shape, np.nan, dtype=np.float32)
+            for slot in scene.system.slots
+            if planner.slot_model(slot) in ("spectral", "erosion")
+        }
+        if planner.EROSION in fills:
+            rkls = np.ones(shape, dtype=np.float64)
             for name in ("R_FACTOR", "K_FACTOR", "LS_FACTOR"):
-                factor *= rasters[name].read(region)[0]
+                rkls *= rasters[name].read(region)[0]
         for site in members:
             mask = paste(site.mask, site.box, region)
             inside |= mask
-            for slot in fills:
+            for slot, values in fills.items():
                 if slot == planner.EROSION:
-                    value = site.fills.get("C_FACTOR", np.nan) * p_table[site.target]
-                    fills[slot][mask] = (factor[mask] * value).astype(np.float32)
+                    cp = site.fills.get("C_FACTOR", np.nan) * scene.p_table[site.target]
+                    values[mask] = (rkls[mask] * cp).astype(np.float32)
                 else:
-                    fills[slot][mask] = site.fills.get(slot, np.nan)
-        scenario, recomputed = planner.scenario_indicators(
-            baseline, cover, edited, fills, model, reach
+                    values[mask] = site.fills.get(slot, np.nan)
+        indicators, recomputed = planner.scenario_indicators(
+            baseline, cover, edited, fills, scene.model, reach
         )
         for slot, values in recomputed.items():
             base = baseline[slot].astype(np.float64)
@@ -979,169 +1050,76 @@ class RestorationPlanner(MineEcoAlgorithm):
             if both.any():
                 scale = max(float(np.abs(base[both]).max()), 1e-12)
                 difference = float(np.abs(values[both] - base[both]).max()) / scale
-                mismatch[slot] = max(mismatch.get(slot, 0.0), difference)
+                scene.mismatch[slot] = max(scene.mismatch.get(slot, 0.0), difference)
         changed = planner.changed_pixels(cover, edited)
         if reach:
             changed = changed[reach:-reach, reach:-reach]
-        result = planner.evaluate(system, baseline, scenario, inside, changed, pixel_ha, breaks)
-        return region, result, scenario
+        result = planner.evaluate(
+            scene.system, baseline, indicators, inside, changed, scene.pixel_ha, scene.breaks
+        )
+        return region, result, indicators
 
-    def write_scenario(
-        self,
-        folder,
-        label,
-        grid,
-        region,
-        delta,
-        indicators,
-        write_indicators,
-        nodata,
-        writers,
-        metadata,
-    ) -> str:
-        """delta_<label>.tif (and <label>_<slot>.tif) over ``region``, finished but not yet
-        committed (the run commits every file at its end, or none)."""
-        local = sub_grid(grid, region)
-        stem = safe_name(label)
-        path = str(Path(folder) / f"delta_{stem}.tif")
-        items = [(path, "DELTA", delta)]
-        if write_indicators:
-            items += [
-                (str(Path(folder) / f"{stem}_{slot}.tif"), slot, values)
-                for slot, values in indicators.items()
-            ]
-        for target_path, name, values in items:
-            target = RasterTarget(
-                target_path,
-                parameter="OUTPUT_FOLDER",
-                nodata=nodata,
-                metadata={
-                    "MINEECO_ALGORITHM": self.algorithm_id,
-                    "LAYER": name,
-                    **{k: str(v) for k, v in metadata.items()},
-                },
-            )
-            writer = RasterWriter(target, local)
-            writers.append(writer)
-            writer.write(Window(0, 0, region.width, region.height), values)
-            writer.finish()
-        return path
-
-    def all_together(
-        self,
-        sites,
-        grid,
-        rasters,
-        system,
-        model,
-        reach,
-        p_table,
-        pixel_ha,
-        breaks,
-        mismatch,
-        folder,
-        write_indicators,
-        nodata,
-        writers,
-        feedback,
-        radius,
-    ):
-        """All sites restored at once: sites whose regions overlap are computed together;
-        the Δ raster covers the union of the regions (0 where no site reaches)."""
-        boxes = [grow(s.box, reach, grid) for s in sites]
-        overlapping = [
-            (a.identifier, b.identifier)
-            for i, a in enumerate(sites)
-            for b in sites[i + 1 :]
-            if (
-                a.box.col < b.box.col + b.box.width
-                and b.box.col < a.box.col + a.box.width
-                and a.box.row < b.box.row + b.box.height
-                and b.box.row < a.box.row + a.box.height
-                and (
-                    paste(a.mask, a.box, union([a.box, b.box]))
-                    & paste(b.mask, b.box, union([a.box, b.box]))
-                ).any()
-            )
-        ]
-        for first, second in overlapping:
-            feedback.pushWarning(
-                f"SITES: sites '{first}' and '{second}' overlap; together, the later one's "
-                "target class applies where they do"
-            )
+    def all_together(self, scene: Scene, sites: list[Site], out: Outputs, feedback, radius):
+        """All sites restored at once. Sites whose regions overlap are computed together (one
+        cluster); the Δ raster covers the union of the regions (0 where no site reaches)."""
+        grid = scene.grid
+        for i, a in enumerate(sites):
+            for b in sites[i + 1 :]:
+                both = union([a.box, b.box])
+                if (paste(a.mask, a.box, both) & paste(b.mask, b.box, both)).any():
+                    feedback.pushWarning(
+                        f"SITES: sites '{a.identifier}' and '{b.identifier}' overlap; together, "
+                        "the later one's target class applies where they do"
+                    )
+        boxes = [grow(s.box, scene.reach, grid) for s in sites]
         groups = planner.clusters(
             [(b.row, b.col, b.row + b.height, b.col + b.width) for b in boxes]
         )
         total = union(boxes)
         delta_all = np.zeros((total.height, total.width), dtype=np.float32)
         valid_all = np.ones((total.height, total.width), dtype=bool)
-        for slot in system.slots:
-            valid_all &= np.isfinite(rasters[slot].read(total)[0])
+        for slot in scene.system.slots:
+            valid_all &= np.isfinite(scene.rasters[slot].read(total)[0])
         delta_all[~valid_all] = np.nan
-        combined = {
-            "total_gain": 0.0,
-            "pixels_up": 0,
-            "pixels_down": 0,
-            "contributions": dict.fromkeys(system.slots, 0.0),
-            "sum": 0.0,
-            "count": 0,
-        }
-        for group in groups:
+        gain, up, down, changed, inside_sum, inside_count = 0.0, 0, 0, 0, 0.0, 0
+        contributions = dict.fromkeys(scene.system.slots, 0.0)
+        for number, group in enumerate(groups, start=1):
             members = [sites[i] for i in group]
-            region, result, indicators = self.scenario(
-                members, grid, rasters, system, model, reach, p_table, pixel_ha, breaks, mismatch
-            )
+            region, result, indicators = self.scenario(scene, members)
             r, c = region.row - total.row, region.col - total.col
             delta_all[r : r + region.height, c : c + region.width] = result.delta
-            combined["total_gain"] += result.total_gain
-            combined["pixels_up"] += result.pixels_up
-            combined["pixels_down"] += result.pixels_down
+            gain += result.total_gain
+            up += result.pixels_up
+            down += result.pixels_down
+            changed += int(result.changed.sum())
             for slot, value in result.contributions.items():
-                combined["contributions"][slot] += value
+                contributions[slot] += value
             inside = np.zeros((region.height, region.width), dtype=bool)
             for site in members:
                 inside |= paste(site.mask, site.box, region)
             valid = inside & np.isfinite(result.delta)
-            combined["sum"] += float(result.delta[valid].sum(dtype=np.float64))
-            combined["count"] += int(valid.sum())
-            if write_indicators and folder:
-                for slot, values in indicators.items():
-                    self.write_scenario(
-                        folder,
-                        f"ALL_part{group[0] + 1}_{slot}",
-                        grid,
-                        region,
-                        values,
-                        {},
-                        False,
-                        nodata,
-                        writers,
-                        {"LAYER": slot},
-                    )
+            inside_sum += float(result.delta[valid].sum(dtype=np.float64))
+            inside_count += int(valid.sum())
+            suffix = f"_{number}" if len(groups) > 1 else ""
+            out.indicators(f"ALL{suffix}", grid, region, indicators, {"SITE": "ALL"})
         result = planner.ScenarioResult(
             delta_all,
             np.zeros(0, dtype=bool),
-            combined["total_gain"],
-            combined["sum"] / combined["count"] if combined["count"] else float("nan"),
-            combined["pixels_up"],
-            combined["pixels_down"],
-            combined["contributions"],
+            gain,
+            inside_sum / inside_count if inside_count else float("nan"),
+            up,
+            down,
+            contributions,
         )
-        path = None
-        if folder:
-            path = self.write_scenario(
-                folder,
-                "ALL",
-                grid,
-                total,
-                delta_all,
-                {},
-                False,
-                nodata,
-                writers,
-                {"SITE": "ALL", "SITES": ",".join(s.identifier for s in sites), "RADIUS_M": radius},
-            )
-        return {"sites": sites, "result": result, "path": path}
+        path = out.scenario(
+            "ALL",
+            grid,
+            total,
+            delta_all,
+            {},
+            {"SITE": "ALL", "SITES": ",".join(s.identifier for s in sites), "RADIUS_M": radius},
+        )
+        return {"sites": sites, "result": result, "path": path, "changed": changed}
 
     # --- table ------------------------------------------------------------------------------
 
@@ -1171,53 +1149,38 @@ class RestorationPlanner(MineEcoAlgorithm):
             ("delta_raster", str),
         ]
 
-    def rows(self, runs, all_run, names, dominant, labels, grid, pixel_ha, rank_by):
-        rows = []
-        for identifier, (site,), path, result in runs:
-            rows.append(self.row(identifier, "single", [site], path, result, names, pixel_ha))
-        score = [r[rank_by] for r in rows]
-        for row, rank in zip(rows, planner.ranks(score), strict=True):
+    def rows(self, runs, all_run, names, dominant, labels, scene, rank_by) -> list[dict]:
+        rows = [
+            self.row(site.identifier, "single", [site], path, result, names, scene.pixel_ha)
+            for site, path, result in runs
+        ]
+        for row, rank in zip(rows, planner.ranks([r[rank_by] for r in rows]), strict=True):
             row["rank"] = rank
         if all_run is not None:
-            rows.append(
-                self.row(
-                    "ALL",
-                    "all",
-                    all_run["sites"],
-                    all_run["path"],
-                    all_run["result"],
-                    names,
-                    pixel_ha,
-                )
+            together = self.row(
+                "ALL",
+                "all",
+                all_run["sites"],
+                all_run["path"],
+                all_run["result"],
+                names,
+                scene.pixel_ha,
             )
+            together["changed_ha"] = all_run["changed"] * scene.pixel_ha
+            rows.append(together)
         for row in rows:
             driver = share = action = None
-            if dominant is not None and row["site_id"] != "ALL":
-                site = row["sites"][0]
-                if site.box is not None and site.mask is not None and site.pixels:
-                    code, share = planner.majority(dominant.read(site.box)[0], site.mask)
-                    if code is not None:
-                        driver = labels.get(code, str(code))
-                        action = planner.driver_action(driver) or None
-                    else:
-                        share = None
+            site = row["sites"][0]
+            if dominant is not None and row["scenario"] == "single" and site.pixels:
+                code, share = planner.majority(dominant.read(site.box)[0], site.mask)
+                if code is None:
+                    share = None
+                else:
+                    driver = labels.get(code, str(code))
+                    action = planner.driver_action(driver) or None
             row["values"] = [
-                row["site_id"],
-                row["scenario"],
-                row["target"],
-                row["rank"],
-                row["area_ha"],
-                row["changed_ha"],
-                row["cost_per_ha"],
-                row["cost"],
-                row["mean_gain"],
-                row["total_gain"],
-                row["gain_per_ha"],
-                row["gain_per_cost"],
-                row["pixels_up"],
-                row["pixels_down"],
-                row["drivers"],
-                *(row["contributions"].get(slot) for slot in row["slots"]),
+                *(row[key] for key in ROW_KEYS),
+                *(row["contributions"].get(slot) for slot in names),
                 driver,
                 share,
                 action,
@@ -1227,66 +1190,58 @@ class RestorationPlanner(MineEcoAlgorithm):
         return rows
 
     @staticmethod
-    def row(identifier, scenario, sites, path, result, names, pixel_ha):
+    def row(identifier, scenario, sites, path, result, names, pixel_ha) -> dict:
+        """The table row of one scenario (``result`` None: a site that was not evaluated)."""
         pixels = sum(s.pixels for s in sites)
         area = pixels * pixel_ha
         costs = [s.cost_per_ha for s in sites]
-        cost_per_ha = costs[0] if len(sites) == 1 else None
         cost = (
             sum(c * s.pixels * pixel_ha for c, s in zip(costs, sites, strict=True))
-            if all(c is not None for c in costs) and pixels
+            if pixels and all(c is not None for c in costs)
             else None
         )
-        slots = list(names)
-        if result is None:
-            return {
-                "site_id": identifier,
-                "scenario": scenario,
-                "sites": sites,
-                "target": sites[0].target if len(sites) == 1 else None,
-                "rank": None,
-                "area_ha": area,
-                "changed_ha": None,
-                "cost_per_ha": cost_per_ha,
-                "cost": cost,
-                "mean_gain": None,
-                "total_gain": None,
-                "gain_per_ha": None,
-                "gain_per_cost": None,
-                "pixels_up": None,
-                "pixels_down": None,
-                "drivers": None,
-                "contributions": {},
-                "slots": slots,
-                "reference_pixels": None,
-                "path": path,
-            }
-        changed = int(result.changed.sum()) * pixel_ha if result.changed.size else None
-        if scenario == "all":
-            changed = None
-        mean = result.mean_gain if math.isfinite(result.mean_gain) else None
-        return {
+        single = scenario == "single"
+        row = {
             "site_id": identifier,
             "scenario": scenario,
             "sites": sites,
-            "target": sites[0].target if len(sites) == 1 else None,
+            "target": sites[0].target if single else None,
             "rank": None,
             "area_ha": area,
-            "changed_ha": changed,
-            "cost_per_ha": cost_per_ha,
+            "cost_per_ha": costs[0] if single else None,
             "cost": cost,
-            "mean_gain": mean,
-            "total_gain": result.total_gain,
-            "gain_per_ha": result.total_gain / area if area else None,
-            "gain_per_cost": result.total_gain / cost if cost else None,
-            "pixels_up": result.pixels_up,
-            "pixels_down": result.pixels_down,
-            "drivers": planner.driver_text(result.contributions, names) or None,
-            "contributions": result.contributions,
-            "slots": slots,
-            "reference_pixels": sites[0].reference_pixels if len(sites) == 1 else None,
+            "reference_pixels": sites[0].reference_pixels if single else None,
             "path": path,
+            "contributions": {},
         }
+        row.update(
+            dict.fromkeys(
+                (
+                    "changed_ha",
+                    "mean_gain",
+                    "total_gain",
+                    "gain_per_ha",
+                    "gain_per_cost",
+                    "pixels_up",
+                    "pixels_down",
+                    "drivers",
+                )
+            )
+        )
+        if result is None:
+            return row
+        row.update(
+            changed_ha=int(result.changed.sum()) * pixel_ha,
+            mean_gain=result.mean_gain if math.isfinite(result.mean_gain) else None,
+            total_gain=result.total_gain,
+            gain_per_ha=result.total_gain / area if area else None,
+            gain_per_cost=result.total_gain / cost if cost else None,
+            pixels_up=result.pixels_up,
+            pixels_down=result.pixels_down,
+            drivers=planner.driver_text(result.contributions, names) or None,
+            contributions=result.contributions,
+        )
+        return row
 
     @staticmethod
     def ranking_summary(rows, rank_by) -> tuple[str, str]:
@@ -1300,7 +1255,7 @@ class RestorationPlanner(MineEcoAlgorithm):
             for r in ranked
         ]
         text = f"Sites ranked by {label}: " + ("; ".join(parts) if parts else "none evaluated")
-        together = [r for r in rows if r["site_id"] == "ALL" and r["total_gain"] is not None]
+        together = [r for r in rows if r["scenario"] == "all" and r["total_gain"] is not None]
         if together:
             singles = sum(
                 r["total_gain"]
