@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
-from qgis.core import NULL, QgsProcessingException, QgsVectorLayer
+from qgis.core import NULL, QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 
 ORIGIN = (500000.0, 5600000.0)  # rasters.write_raster's default, 30 m pixels, EPSG:32632
@@ -63,6 +63,29 @@ def write_sites(path, sites):
         layer.CreateFeature(feature)
     source = None
     return str(path)
+
+
+class Messages(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.warnings = []
+
+    def pushWarning(self, text):  # noqa: N802 (QGIS API)
+        self.warnings.append(text)
+        super().pushWarning(text)
+
+
+def near_median(values, cover, box, target, radius):
+    """Median of ``values`` over pixels of ``target`` whose centres lie within ``radius`` of the
+    square ``box`` (distance from each centre to the square), and their count."""
+    r0, c0, r1, c1 = box
+    rows, cols = np.mgrid[0:ROWS, 0:COLS]
+    dy = np.maximum.reduce([(r0 - rows - 0.5) * PIXEL, 0 * rows, (rows + 0.5 - r1) * PIXEL])
+    dx = np.maximum.reduce([(c0 - cols - 0.5) * PIXEL, 0 * cols, (cols + 0.5 - c1) * PIXEL])
+    distance = np.hypot(dx, dy)
+    assert not np.any(np.abs(distance - radius) < 1.0)  # no centre on the circle's edge
+    near = (distance <= radius) & (cover == target)
+    return np.median(values[near].astype(np.float64)), int(near.sum())
 
 
 def rows_of(destination, key="site_id"):
@@ -180,10 +203,14 @@ def planned(scene, tmp_path_factory, provider):
 
     paths, _ = scene
     out = tmp_path_factory.mktemp("planner_run")
+    feedback = Messages()
     results = processing.run(
         "mineeco:restoration_planner",
         planner_parameters(paths, out, WRITE_INDICATORS=True),
+        feedback=feedback,
     )
+    # The planner's settings are the baseline's: no layer is said to differ.
+    assert not [w for w in feedback.warnings if "differs" in w]
     return results, out
 
 
@@ -302,21 +329,11 @@ def test_recomputed_indicators_equal_the_indicator_algorithms(scene, planned, tm
     assert values.shape == (8, 8) and (row, col) == (r0 - 2, c0 - 2)
     # Spectral fill: the median FVC of the forest pixels whose centres lie within 310 m of the
     # site (distance from each centre to the 4 × 4 square), computed here independently.
-    rows_, cols_ = np.mgrid[0:ROWS, 0:COLS]
-    dy = np.maximum.reduce(
-        [r0 * PIXEL - (rows_ + 0.5) * PIXEL, 0 * rows_, (rows_ + 0.5) * PIXEL - r1 * PIXEL]
-    )
-    dx = np.maximum.reduce(
-        [c0 * PIXEL - (cols_ + 0.5) * PIXEL, 0 * cols_, (cols_ + 0.5) * PIXEL - c1 * PIXEL]
-    )
-    distance = np.hypot(dx, dy)
-    assert not np.any(np.abs(distance - RADIUS) < 1.0)  # no centre on the circle's edge
-    near = (distance <= RADIUS) & (data["cover"] == FOREST)
-    fvc_median = np.median(data["fvc"][near].astype(np.float64))
-    c_median = np.median(data["c"][near].astype(np.float64))
+    fvc_median, count = near_median(data["fvc"], data["cover"], SITES["A"][0], FOREST, RADIUS)
+    c_median, _ = near_median(data["c"], data["cover"], SITES["A"][0], FOREST, RADIUS)
     inside = (slice(2, 6), slice(2, 6))
     np.testing.assert_allclose(values[inside], np.float32(fvc_median), rtol=0, atol=0)
-    assert rows_of(results["OUTPUT"])["A"]["reference_pixels"] == int(near.sum())
+    assert rows_of(results["OUTPUT"])["A"]["reference_pixels"] == count
     # Outside the site FVC keeps its observed values.
     observed = data["fvc"][row : row + 8, col : col + 8]
     mask = np.ones((8, 8), bool)
@@ -400,3 +417,51 @@ def test_errors_name_the_parameter(scene, tmp_path, run):
     # Nothing is left behind by the failed runs.
     assert not (tmp_path / "ranking.gpkg").exists()
     assert not (tmp_path / "deltas").exists() or leftovers(tmp_path / "deltas") == []
+
+
+def test_overlapping_sites_together_and_a_site_outside(scene, tmp_path, run):
+    paths, data = scene
+    # X: the barren patch → forest; Y overlaps X's eastern half → grassland (later wins there);
+    # Z lies east of the scene.
+    sites = {
+        "X": ((12, 8, 16, 12), FOREST, 1.0),
+        "Y": ((12, 10, 16, 12), GRASS, 1.0),
+        "Z": ((12, 60, 16, 64), FOREST, 1.0),
+    }
+    feedback = Messages()
+    results = run(
+        "restoration_planner",
+        planner_parameters(
+            paths,
+            tmp_path,
+            SITES=write_sites(tmp_path / "sites.gpkg", sites),
+            RADIUS=515.0,
+            WRITE_INDICATORS=True,
+        ),
+        feedback,
+    )
+    assert any("'X' and 'Y' overlap" in w for w in feedback.warnings)
+    assert any("'Z' lies outside" in w for w in feedback.warnings)
+    rows = rows_of(results["OUTPUT"])
+    assert rows["Z"]["total_gain"] == NULL and rows["Z"]["rank"] == NULL
+    assert rows["Y"]["area_ha"] == pytest.approx(8 * 0.09)
+    # Together the 16 barren pixels change: 8 to forest, 8 to grassland.
+    assert rows["ALL"]["changed_ha"] == pytest.approx(16 * 0.09)
+    fvc, (row, col) = local(tmp_path / "deltas" / "ALL_FVC.tif")
+    forest, _ = near_median(data["fvc"], data["cover"], sites["X"][0], FOREST, 515.0)
+    grass, _ = near_median(data["fvc"], data["cover"], sites["Y"][0], GRASS, 515.0)
+    r, c = 12 - row, 8 - col
+    np.testing.assert_array_equal(fvc[r : r + 4, c : c + 2], np.float32(forest))
+    np.testing.assert_array_equal(fvc[r : r + 4, c + 2 : c + 4], np.float32(grass))
+    delta, _ = local(results["DELTA_ALL"])
+    assert np.nansum(delta) * 0.09 == pytest.approx(rows["ALL"]["total_gain"], rel=1e-5)
+    assert results["TOTAL_GAIN_ALL"] == pytest.approx(rows["ALL"]["total_gain"])
+
+
+def test_settings_other_than_the_baseline_are_reported(scene, tmp_path, run):
+    paths, _ = scene
+    feedback = Messages()
+    run("restoration_planner", planner_parameters(paths, tmp_path, WINDOW=7), feedback)
+    differ = [w for w in feedback.warnings if "differs" in w]
+    # HAI, BAI and ECO were made with a 5-pixel window; SHDI and FN keep theirs.
+    assert sorted(w.split(":")[0] for w in differ) == ["BAI", "ECO", "HAI"]
