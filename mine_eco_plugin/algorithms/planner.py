@@ -131,6 +131,8 @@ class Outputs:
     writers: list[RasterWriter] = field(default_factory=list)
 
     def layer(self, name: str, grid: Grid, region: Window, values, metadata) -> str:
+        """<name>.tif over ``region``: ``values`` an array, or a function giving the strips
+        (first row, array) of a raster too large to hold at once."""
         path = str(Path(self.folder) / f"{name}.tif")
         target = RasterTarget(
             path,
@@ -143,7 +145,11 @@ class Outputs:
         )
         writer = RasterWriter(target, sub_grid(grid, region))
         self.writers.append(writer)
-        writer.write(Window(0, 0, region.width, region.height), values)
+        if callable(values):  # strips: (first row, values) pairs
+            for row, strip in values():
+                writer.write(Window(0, row, region.width, strip.shape[0]), strip)
+        else:
+            writer.write(Window(0, 0, region.width, region.height), values)
         writer.finish()
         return path
 
@@ -1080,18 +1086,13 @@ class RestorationPlanner(MineEcoAlgorithm):
             [(b.row, b.col, b.row + b.height, b.col + b.width) for b in boxes]
         )
         total = union(boxes)
-        delta_all = np.zeros((total.height, total.width), dtype=np.float32)
-        valid_all = np.ones((total.height, total.width), dtype=bool)
-        for slot in scene.system.slots:
-            valid_all &= np.isfinite(scene.rasters[slot].read(total)[0])
-        delta_all[~valid_all] = np.nan
+        parts = []  # (region, Δ) of each cluster, pasted into the strips of delta_ALL
         gain, up, down, changed, inside_sum, inside_count = 0.0, 0, 0, 0, 0.0, 0
         contributions = dict.fromkeys(scene.system.slots, 0.0)
         for number, group in enumerate(groups, start=1):
             members = [sites[i] for i in group]
             region, result, indicators = self.scenario(scene, members)
-            r, c = region.row - total.row, region.col - total.col
-            delta_all[r : r + region.height, c : c + region.width] = result.delta
+            parts.append((region, result.delta))
             gain += result.total_gain
             up += result.pixels_up
             down += result.pixels_down
@@ -1107,7 +1108,7 @@ class RestorationPlanner(MineEcoAlgorithm):
             suffix = f"_{number}" if len(groups) > 1 else ""
             out.indicators(f"ALL{suffix}", grid, region, indicators, {"SITE": "ALL"})
         result = planner.ScenarioResult(
-            delta_all,
+            np.zeros((0, 0), dtype=np.float32),
             np.zeros(0, dtype=bool),
             gain,
             inside_sum / inside_count if inside_count else float("nan"),
@@ -1115,11 +1116,37 @@ class RestorationPlanner(MineEcoAlgorithm):
             down,
             contributions,
         )
+
+        def strips():
+            """delta_ALL strip by strip: 0 where every indicator is valid and no site reaches,
+            NoData where the index is NoData, each cluster's Δ over its region."""
+            budget = self.memory_mb() * 2**20 / 3
+            height = int(max(1, min(total.height, budget // (total.width * 4))))
+            for row in range(total.row, total.row + total.height, height):
+                strip = Window(
+                    total.col, row, total.width, min(height, total.row + total.height - row)
+                )
+                values = np.zeros((strip.height, strip.width), dtype=np.float32)
+                for slot in scene.system.slots:
+                    values[~np.isfinite(scene.rasters[slot].read(strip)[0])] = np.nan
+                for region, delta in parts:
+                    top, bottom = (
+                        max(region.row, strip.row),
+                        min(region.row + region.height, strip.row + strip.height),
+                    )
+                    if top >= bottom:
+                        continue
+                    c = region.col - strip.col
+                    values[top - strip.row : bottom - strip.row, c : c + region.width] = delta[
+                        top - region.row : bottom - region.row
+                    ]
+                yield strip.row - total.row, values
+
         path = out.scenario(
             "ALL",
             grid,
             total,
-            delta_all,
+            strips,
             {},
             {"SITE": "ALL", "SITES": ",".join(s.identifier for s in sites), "RADIUS_M": radius},
         )

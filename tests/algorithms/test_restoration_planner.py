@@ -465,3 +465,16 @@ def test_settings_other_than_the_baseline_are_reported(scene, tmp_path, run):
     differ = [w for w in feedback.warnings if "differs" in w]
     # HAI, BAI and ECO were made with a 5-pixel window; SHDI and FN keep theirs.
     assert sorted(w.split(":")[0] for w in differ) == ["BAI", "ECO", "HAI"]
+
+
+def test_all_sites_raster_in_strips_equals_one_block(scene, planned, tmp_path, run, monkeypatch):
+    paths, _ = scene
+    results, _ = planned
+    # A memory budget of a few bytes: delta_ALL is written one row at a time.
+    monkeypatch.setenv("MINE_ECO_MEMORY_MB", "0.0001")
+    strips = run("restoration_planner", planner_parameters(paths, tmp_path, OUTPUT_CHART=None))
+    np.testing.assert_array_equal(
+        read_raster(strips["DELTA_ALL"])[0], read_raster(results["DELTA_ALL"])[0]
+    )
+    # The union of the three regions (boxes grown by 2): rows 0–17, columns 0–39.
+    assert read_raster(strips["DELTA_ALL"])[0].shape[1:] == (18, 40)
