@@ -128,12 +128,18 @@ class Outputs:
     nodata: float
     write_indicators: bool
     algorithm_id: str
+    #: Resolved paths of the run's input files, which no output may replace.
+    inputs: set[str] = field(default_factory=set)
     writers: list[RasterWriter] = field(default_factory=list)
 
     def layer(self, name: str, grid: Grid, region: Window, values, metadata) -> str:
         """<name>.tif over ``region``: ``values`` an array, or a function giving the strips
         (first row, array) of a raster too large to hold at once."""
         path = str(Path(self.folder) / f"{name}.tif")
+        if str(Path(path).resolve()) in self.inputs:
+            raise QgsProcessingException(
+                f"OUTPUT_FOLDER: {path} is an input of this run; choose another folder"
+            )
         target = RasterTarget(
             path,
             parameter="OUTPUT_FOLDER",
@@ -833,6 +839,11 @@ class RestorationPlanner(MineEcoAlgorithm):
         scene = Scene(grid, {}, system, model, model.reach(slots), p_table, area_m2 / 1e4, breaks)
         try:
             rasters = scene.rasters
+            out.inputs = {
+                str(Path(layer.source().split("|")[0]).resolve())
+                for name in (*SLOTS, *FACTORS, "LANDCOVER", "DOMINANT")
+                if (layer := self.parameterAsRasterLayer(parameters, name, context)) is not None
+            }
             rasters["LANDCOVER"] = AlignedRaster(
                 cover_source.path,
                 grid,

@@ -478,3 +478,17 @@ def test_all_sites_raster_in_strips_equals_one_block(scene, planned, tmp_path, r
     )
     # The union of the three regions (boxes grown by 2): rows 0–17, columns 0–39.
     assert read_raster(strips["DELTA_ALL"])[0].shape[1:] == (18, 40)
+
+
+def test_inputs_are_never_replaced(scene, tmp_path, run):
+    paths, _ = scene
+    # An input named like the Δ raster of site A, in the output folder.
+    folder = tmp_path / "deltas"
+    folder.mkdir()
+    fvc = folder / "delta_A.tif"
+    fvc.write_bytes(Path(paths["FVC"]).read_bytes())
+    before = fvc.read_bytes()
+    with pytest.raises(QgsProcessingException, match="OUTPUT_FOLDER: .*delta_A.tif is an input"):
+        run("restoration_planner", planner_parameters(paths, tmp_path, FVC=str(fvc)))
+    assert fvc.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["delta_A.tif"]
