@@ -1038,6 +1038,23 @@ class RestorationPlanner(MineEcoAlgorithm):
             region.width + 2 * reach,
             region.height + 2 * reach,
         )
+        present = landscape_core.distinct_codes(cover)
+        near = ", ".join(f"'{s.identifier}'" for s in members)
+        for slot, table in scene.model.tables.items():
+            try:
+                landscape_core.check_codes(present, list(table))
+            except landscape_core.UnknownCodes as error:
+                raise QgsProcessingException(
+                    f"{slot}_TABLE: {error} (land cover near site {near}); add them to the "
+                    "table the baseline was made with"
+                ) from None
+        if any(slot in planner.METRICS for slot in scene.system.slots):
+            try:
+                landscape_core.check_codes(present)
+            except landscape_core.UnknownCodes as error:
+                raise QgsProcessingException(
+                    f"LANDCOVER: {error.codes} near site {near} are not whole class codes"
+                ) from None
         edited = planner.edit_cover(
             cover, [(paste(s.mask, s.box, grown), s.target) for s in members]
         )

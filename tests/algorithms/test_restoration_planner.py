@@ -414,6 +414,12 @@ def test_errors_name_the_parameter(scene, tmp_path, run):
         run("restoration_planner", planner_parameters(paths, tmp_path, R_FACTOR=None))
     with pytest.raises(QgsProcessingException, match="RANK_BY"):
         run("restoration_planner", planner_parameters(paths, tmp_path, RANK_BY=2, COST_FIELD=None))
+    # A class table without barren land (7), which lies in site A.
+    no_barren = "2,0,4,0.067"
+    with pytest.raises(QgsProcessingException, match=r"HAI_TABLE: land-cover code\(s\) 7 .*'A'"):
+        run("restoration_planner", planner_parameters(paths, tmp_path, HAI_TABLE_MATRIX=no_barren))
+    with pytest.raises(QgsProcessingException, match="TARGET_FIELD: site 'A': class 2 is not in"):
+        run("restoration_planner", planner_parameters(paths, tmp_path, BAI_TABLE_MATRIX="4,0.21"))
     # Nothing is left behind by the failed runs.
     assert not (tmp_path / "ranking.gpkg").exists()
     assert not (tmp_path / "deltas").exists() or leftovers(tmp_path / "deltas") == []
