@@ -365,8 +365,10 @@ class RestorationPlanner(MineEcoAlgorithm):
                 [QgsProcessing.TypeVector],
             ),
             "OUTPUT_WEIGHTS of 'Resilience index' (or of 'Composite index' with the Table 2 "
-            "preset): its code (C1…C17), trend, minimum, maximum and combined (used) weight "
-            "columns give the indicators, trends, normalisation ranges and weights.",
+            "preset): the Table 2 code (C1…C17, in the code column or at the start of the "
+            "indicator name, as 'Resilience index' writes it), trend, minimum, maximum and "
+            "combined (the weight used) give the indicators, trends, normalisation ranges and "
+            "weights of the baseline.",
         )
         self.add(
             QgsProcessingParameterBoolean(
