@@ -556,6 +556,7 @@ class RestorationPlanner(MineEcoAlgorithm):
             "<scenario>_<slot>.tif over each scenario's region, to inspect what changed.",
             advanced=True,
         )
+        self.add_run_switch()
         self.add_output_nodata()
         self.add_output_table(
             "OUTPUT",

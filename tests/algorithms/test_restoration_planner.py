@@ -498,3 +498,13 @@ def test_inputs_are_never_replaced(scene, tmp_path, run):
         run("restoration_planner", planner_parameters(paths, tmp_path, FVC=str(fvc)))
     assert fvc.read_bytes() == before
     assert sorted(p.name for p in folder.iterdir()) == ["delta_A.tif"]
+
+
+def test_run_switch_off_computes_nothing(scene, tmp_path, run):
+    # RUN off (an optional step of a graphical model): no inputs needed, every output empty.
+    results = run(
+        "restoration_planner",
+        {"RUN": False, "OUTPUT": str(tmp_path / "ranking.gpkg"), "OUTPUT_FOLDER": str(tmp_path)},
+    )
+    assert results["OUTPUT"] is None and results["SUMMARY"] is None
+    assert list(tmp_path.iterdir()) == []
