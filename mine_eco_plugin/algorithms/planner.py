@@ -553,7 +553,8 @@ class RestorationPlanner(MineEcoAlgorithm):
                 self.tr("Write each scenario's indicator layers to the folder"),
                 False,
             ),
-            "<scenario>_<slot>.tif over each scenario's region, to inspect what changed.",
+            "<scenario>_<slot>.tif (and the scenario's index, <scenario>_INDEX.tif) over each "
+            "scenario's region, to inspect what changed.",
             advanced=True,
         )
         self.add_run_switch()
@@ -1098,7 +1099,9 @@ class RestorationPlanner(MineEcoAlgorithm):
         result = planner.evaluate(
             scene.system, baseline, indicators, inside, changed, scene.pixel_ha, scene.breaks
         )
-        return region, result, indicators
+        # The scenario's index beside its indicators (<scenario>_INDEX.tif with
+        # WRITE_INDICATORS): equal, bit for bit, to the baseline index where nothing changes.
+        return region, result, {**indicators, "INDEX": result.index}
 
     def all_together(self, scene: Scene, sites: list[Site], out: Outputs, feedback, radius):
         """All sites restored at once. Sites whose regions overlap are computed together (one

@@ -224,6 +224,8 @@ class ScenarioResult:
     pixels_up: int
     pixels_down: int
     contributions: dict[str, float]  # slot → Σ Wⱼ·ΔTⱼ · pixel area (index · ha)
+    #: The scenario's index P over the region (empty for a combined result).
+    index: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
 
 def evaluate(
@@ -255,7 +257,7 @@ def evaluate(
         slot: float((terms_after[slot] - terms_before[slot])[valid].sum()) * pixel_ha
         for slot in system.slots
     }
-    return ScenarioResult(delta, changed, total, mean, up, down, contributions)
+    return ScenarioResult(delta, changed, total, mean, up, down, contributions, after)
 
 
 def driver_text(contributions: Mapping[str, float], names: Mapping[str, str], top: int = 3) -> str:

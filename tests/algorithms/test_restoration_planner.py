@@ -278,6 +278,12 @@ def test_no_change_reproduces_the_baseline_exactly(scene, planned):
             row : row + values.shape[0], col : col + values.shape[1]
         ]
         np.testing.assert_array_equal(values, base)
+    # The planner's index of scenario C is the resilience_index output, bit for bit.
+    values, (row, col) = local(out / "deltas" / "C_INDEX.tif")
+    base = read_raster(paths["INDEX"])[0][0]
+    np.testing.assert_array_equal(
+        values, base[row : row + values.shape[0], col : col + values.shape[1]]
+    )
 
 
 def test_recomputed_indicators_equal_the_indicator_algorithms(scene, planned, tmp_path):
