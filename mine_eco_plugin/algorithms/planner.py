@@ -564,8 +564,8 @@ class RestorationPlanner(MineEcoAlgorithm):
             "Site ranking",
             "One row per site (and 'ALL'): area_ha, changed_ha, cost, mean_gain, total_gain, "
             "gain_per_ha, gain_per_cost, pixels_up, pixels_down, drivers, gain_<slot> per "
-            "indicator, npp_driver, npp_driver_share, action, reference_pixels, rank and the "
-            "path of its Δ raster.",
+            "indicator, npp_driver, npp_driver_share, action, reference_pixels, radius_m, rank "
+            "and the path of its Δ raster (delta_raster).",
         )
         self.add(
             QgsProcessingParameterFolderDestination(
@@ -937,7 +937,9 @@ class RestorationPlanner(MineEcoAlgorithm):
                         "classification the baseline was made with, or the scenario mixes two "
                         "settings where the land cover changes"
                     )
-            rows = self.rows(runs, all_run, names, dominant, dominant_labels, scene, rank_by)
+            rows = self.rows(
+                runs, all_run, names, dominant, dominant_labels, scene, rank_by, radius
+            )
             destination = self.write_table(
                 parameters, "OUTPUT", context, self.columns(slots), [r["values"] for r in rows]
             )
@@ -952,7 +954,7 @@ class RestorationPlanner(MineEcoAlgorithm):
         finally:
             out.discard()
             scene.close()
-        summary, best = self.ranking_summary(rows, rank_by)
+        summary, best = self.ranking_summary(rows, rank_by, radius)
         feedback.pushInfo(summary)
         results = {
             "OUTPUT": destination,
@@ -1211,10 +1213,11 @@ class RestorationPlanner(MineEcoAlgorithm):
             ("npp_driver_share", float),
             ("action", str),
             ("reference_pixels", int),
+            ("radius_m", float),
             ("delta_raster", str),
         ]
 
-    def rows(self, runs, all_run, names, dominant, labels, scene, rank_by) -> list[dict]:
+    def rows(self, runs, all_run, names, dominant, labels, scene, rank_by, radius) -> list[dict]:
         rows = [
             self.row(site.identifier, "single", [site], path, result, names, scene.pixel_ha)
             for site, path, result in runs
@@ -1250,6 +1253,7 @@ class RestorationPlanner(MineEcoAlgorithm):
                 share,
                 action,
                 row["reference_pixels"],
+                radius,
                 row["path"],
             ]
         return rows
@@ -1309,7 +1313,7 @@ class RestorationPlanner(MineEcoAlgorithm):
         return row
 
     @staticmethod
-    def ranking_summary(rows, rank_by) -> tuple[str, str]:
+    def ranking_summary(rows, rank_by, radius) -> tuple[str, str]:
         ranked = sorted((r for r in rows if r["rank"] is not None), key=lambda r: r["rank"])
         label = RANK_LABELS[RANKINGS.index(rank_by)].split(" (")[0].lower()
         parts = [
@@ -1331,4 +1335,8 @@ class RestorationPlanner(MineEcoAlgorithm):
                 f". All sites together: {together[0]['total_gain']:+.4g} index·ha (sum of the "
                 f"single sites {singles:+.4g})"
             )
-        return text + ".", ranked[0]["site_id"] if ranked else ""
+        text += (
+            f". Restored pixels take the target class's median values within {radius:g} m; a "
+            "ranking under the index's own assumptions, not a forecast of vegetation recovery."
+        )
+        return text, ranked[0]["site_id"] if ranked else ""

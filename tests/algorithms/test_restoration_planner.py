@@ -258,7 +258,9 @@ def test_ranking_known_by_construction(scene, planned):
     together = rows["ALL"]
     assert together["rank"] == NULL
     assert together["total_gain"] == pytest.approx(a["total_gain"] + b["total_gain"], rel=1e-6)
-    assert "Sites ranked by gain per hectare" in results["SUMMARY"]
+    assert results["SUMMARY"].startswith("Sites ranked by gain per hectare of site: 1. C ")
+    assert "median values within 310 m" in results["SUMMARY"]
+    assert a["radius_m"] == RADIUS and a["delta_raster"].endswith("delta_A.tif")
     assert Path(results["OUTPUT_CHART"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert leftovers(out / "deltas") == []
 
