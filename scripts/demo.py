@@ -266,6 +266,7 @@ WORKFLOWS: tuple[tuple[str, tuple[Step, ...]], ...] = (
                 "demo_kriging",
                 "demo_estarfm",
                 "demo_drivers",
+                "demo_planner",
             )
         ),
     ),

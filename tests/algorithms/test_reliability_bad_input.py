@@ -1445,6 +1445,72 @@ case(
 case("resilience_evaluation", "missing-inputs", lambda d: {}, ("MTL", "DEM", "LANDCOVER", "CLAY"))
 
 
+# restoration_planner: a CLCD forest (2) with a 4 × 4 barren (7) square, FVC and LST constant
+# per class, a weights table of the two (Table 2 codes), one site restoring the square.
+PLANNER_TABLE = (
+    "code,indicator,trend,minimum,maximum,combined\nC3,FVC,+,0.1,0.8,0.7\nC9,LST,-,24,36,0.3\n"
+)
+
+
+def planner_inputs(d, target=2, table=PLANNER_TABLE, **changes):
+    cover = np.full((ROWS, COLS), 2.0)
+    cover[4:8, 4:8] = 7
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32632)
+    sites = d.path(".gpkg")
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(sites))
+    layer = source.CreateLayer("sites", srs, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("target", ogr.OFTInteger))
+    x0, y0 = ORIGIN[0] + 4 * 30, ORIGIN[1] - 4 * 30
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetField("target", target)
+    ring = f"POLYGON(({x0} {y0},{x0 + 120} {y0},{x0 + 120} {y0 - 120},{x0} {y0 - 120},{x0} {y0}))"
+    feature.SetGeometry(ogr.CreateGeometryFromWkt(ring))
+    layer.CreateFeature(feature)
+    source = None
+    return {
+        "LANDCOVER": d.raster(cover),
+        "FVC": d.raster(np.where(cover == 2, 0.8, 0.1)),
+        "LST": d.raster(np.where(cover == 2, 24.0, 36.0)),
+        "WEIGHTS_TABLE": d.text(table),
+        "SITES": str(sites),
+        "TARGET_FIELD": "target",
+        "CLASSIFICATION": 1,
+        "RADIUS": 200,
+        **changes,
+    }
+
+
+def planner_gain_one(results, data, parameters):
+    """The barren square restored to forest's values gains 1 per pixel (P goes 0 → 1)."""
+    rows = table_rows(results)
+    assert rows[0][0] == "1" and abs(rows[0][8] - 1.0) < 1e-5  # site_id, mean_gain
+
+
+case("restoration_planner", "valid", planner_inputs, check=planner_gain_one)
+case("restoration_planner", "absent-target-class", lambda d: planner_inputs(d, target=9), "RADIUS")
+case(
+    "restoration_planner",
+    "no-table2-codes",
+    lambda d: planner_inputs(d, table=PLANNER_TABLE.replace("C3,FVC", "X,NDVI")),
+    "WEIGHTS_TABLE",
+)
+case("restoration_planner", "missing-lst", lambda d: planner_inputs(d, LST=None), "LST")
+case("restoration_planner", "even-window", lambda d: planner_inputs(d, WINDOW=4), "WINDOW")
+case(
+    "restoration_planner",
+    "geographic-landcover",
+    lambda d: (lambda p: {**p, "LANDCOVER": d.reprojected(p["LANDCOVER"])})(planner_inputs(d)),
+    "LANDCOVER",
+)
+case(
+    "restoration_planner",
+    "lst-coarser-grid",
+    lambda d: (lambda p: {**p, "LST": d.coarser(p["LST"], 1)})(planner_inputs(d)),
+    check=planner_gain_one,
+)
+
+
 # --- running them ------------------------------------------------------------------------------
 
 
