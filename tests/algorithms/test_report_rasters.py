@@ -315,9 +315,10 @@ def test_report_of_the_driver_algorithms(run, tmp_path):
     shown = [(row[1][0], float(row[3][0])) for row in page.tables["importance-table"][1:]]
     assert [name for name, _ in shown] == [name for name, _ in drivers_rows]
     assert [p for _, p in shown] == pytest.approx([p for _, p in drivers_rows], abs=0.005)
-    # RGB: the channels named from the band descriptions.
+    # RGB: the channels named from the band descriptions (the default order of the
+    # NPP-drivers study's Figure 5a: soil red, mining green, climate blue).
     assert (
-        "band 1 → Red: climate, band 2 → Green: soil, band 3 → Blue: mining"
+        "band 1 → Red: soil, band 2 → Green: mining, band 3 → Blue: climate"
         in (page.sections["rgb"]["caption"])
     )
     # Dominant-driver shares: the algorithm's area table.
