@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+from osgeo import gdal
 from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
@@ -87,6 +88,16 @@ def file_of(source: str) -> str | None:
             if candidate and os.path.exists(candidate):
                 return candidate
     return None
+
+
+def raster_files(path: str) -> list[str]:
+    """The files GDAL reads for the raster ``path`` (a VRT's sources, side files)."""
+    try:
+        dataset = gdal.OpenEx(path, gdal.OF_RASTER)
+    except RuntimeError:
+        return []
+    files = (dataset.GetFileList() or []) if dataset is not None else []
+    return [f for f in files if os.path.isfile(f)]
 
 
 def same_file(first: str, second: str) -> bool:
@@ -183,6 +194,9 @@ class OutputChecks:
                 path = file_of(layer.source()) if layer is not None else None
                 if path:
                     found.append((name, path))
+                if path and kind in ("raster", "multilayer"):
+                    # A VRT reads other files: they are inputs too.
+                    found += [(name, other) for other in raster_files(path) if other != path]
         return found
 
     def side_paths(self, name, path) -> list[str]:
