@@ -128,6 +128,13 @@ class EstarfmSeries(MineEcoAlgorithm):
         )
         self.addOutput(QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Fused series")))
 
+    def folder_files(self, name, folder, parameters, context) -> list[str]:
+        try:
+            _, dates = self.dates(parameters, context, "SERIES", "SERIES_DATES")
+        except QgsProcessingException:
+            return []  # the run reports the dates itself
+        return [os.path.join(folder, f"fused_{date.isoformat()}.tif") for date in dates]
+
     def dates(self, parameters, context, layers_name, dates_name):
         layers = self.parameterAsLayerList(parameters, layers_name, context)
         text = self.parameterAsString(parameters, dates_name, context) or ""
@@ -169,7 +176,7 @@ class EstarfmSeries(MineEcoAlgorithm):
             raise QgsProcessingException("SERIES: at least one coarse image to predict")
         if len(set(series_dates)) != len(series_dates):
             raise QgsProcessingException("SERIES: two layers share a date")
-        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
+        folder = self.destination(parameters, "OUTPUT_FOLDER", context)
         os.makedirs(folder, exist_ok=True)
         plan = []
         for layer, date in sorted(zip(series, series_dates, strict=True), key=lambda p: p[1]):

@@ -204,6 +204,44 @@ class OutputChecks:
         figure folder)."""
         return []
 
+    def folder_files(self, name, folder, parameters, context) -> list[str]:
+        """The files a folder output ``name`` will write into ``folder``, where the
+        algorithm knows them before any work (checked like file outputs: never an input,
+        only a regular file or nothing there)."""
+        return []
+
+    def check_folder_output(self, name, folder, parameters, context, inputs) -> None:
+        """A folder output: a folder (or nothing yet) at ``folder``; the files the algorithm
+        will write in it are neither inputs of the run nor anything but regular files."""
+        for parameter, source in inputs:
+            if same_file(source, folder):
+                raise QgsProcessingException(
+                    f"{name}: {folder} is the input {parameter} ({source}), not a folder; "
+                    "writing there would destroy the input: choose another output folder"
+                )
+        if os.path.lexists(folder) and not os.path.isdir(folder):
+            try:
+                check_replaceable(folder, name)
+            except EngineError as error:
+                raise QgsProcessingException(
+                    f"{error} (a folder is expected for this output)"
+                ) from None
+            raise QgsProcessingException(f"{name}: {folder} is a file; a folder is expected")
+        for path in self.folder_files(name, folder, parameters, context):
+            for parameter, source in inputs:
+                if same_file(source, path):
+                    raise QgsProcessingException(
+                        f"{name}: {path} would be written in the output folder but is the "
+                        f"input {parameter} ({source}): choose another output folder"
+                    )
+            try:
+                check_replaceable(path, name)
+                if path.lower().endswith((".tif", ".tiff")):
+                    check_replaceable(f"{path}.aux.xml", name)
+                    check_replaceable(f"{os.path.splitext(path)[0]}.qml", name)
+            except EngineError as error:
+                raise QgsProcessingException(str(error)) from None
+
     def check_run(self, parameters, context) -> None:
         """Before any work: the memory budget and the NoData value are usable, every output
         can be written where it is asked (only a regular file or nothing there, a format Mine
@@ -232,6 +270,10 @@ class OutputChecks:
                     )
             seen.append((name, path))
         inputs = self.input_files(parameters, context) if outputs else []
+        kinds = {d.name(): d.type() for d in self.destinationParameterDefinitions()}
+        folders = {name for name in outputs if kinds[name] == "folderDestination"}
+        for name in folders:
+            self.check_folder_output(name, outputs.pop(name), parameters, context, inputs)
         for name, path in outputs.items():
             owned = [path, *self.side_paths(name, path)]
             for parameter, source in inputs:
@@ -243,7 +285,6 @@ class OutputChecks:
                             f"{name}: {target} is (or holds) the input {parameter} ({source}); "
                             "writing there would destroy the input: choose another output file"
                         )
-        kinds = {d.name(): d.type() for d in self.destinationParameterDefinitions()}
         for name, path in outputs.items():
             try:
                 check_replaceable(path, name)
@@ -262,7 +303,7 @@ class OutputChecks:
         one removed and the earlier put back when the run fails."""
         kinds = {d.name(): d.type() for d in self.destinationParameterDefinitions()}
         for name, path in self._destinations.items():
-            if not path or kinds[name] == "rasterDestination":
+            if not path or kinds[name] in ("rasterDestination", "folderDestination"):
                 continue
             value = parameters.get(name)
             if isinstance(value, QgsProcessingOutputLayerDefinition):

@@ -820,8 +820,8 @@ class RestorationPlanner(MineEcoAlgorithm):
                 "LANDCOVER: a projected CRS in metres is needed (site areas in ha, RADIUS in m); "
                 "reproject the layers"
             )
-        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
-        chart = self.parameterAsFileOutput(parameters, "OUTPUT_CHART", context)
+        folder = self.destination(parameters, "OUTPUT_FOLDER", context)
+        chart = self.destination(parameters, "OUTPUT_CHART", context)
         if chart:
             try:
                 import matplotlib  # noqa: F401

@@ -192,6 +192,17 @@ class ResilienceYears(MineEcoAlgorithm):
         self.addOutput(QgsProcessingOutputString("MEANS", self.tr("Mean index per year")))
         self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Weights used")))
 
+    def folder_files(self, name, folder, parameters, context) -> list[str]:
+        try:
+            years = self.years(parameters, context)
+        except QgsProcessingException:
+            return []  # the run reports the years itself
+        return [
+            os.path.join(folder, f"{kind}_{year}.tif")
+            for year in years
+            for kind in ("index", "classes")
+        ]
+
     # --- inputs -------------------------------------------------------------------------
     def years(self, parameters, context) -> list[int]:
         text = parameter_text(self, parameters, "YEARS", context)
@@ -434,7 +445,7 @@ class ResilienceYears(MineEcoAlgorithm):
         monitor,
         feedback,
     ):
-        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
+        folder = self.destination(parameters, "OUTPUT_FOLDER", context)
         os.makedirs(folder, exist_ok=True)
         nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
         colours = classes.class_colours(len(labels))

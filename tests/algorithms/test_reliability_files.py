@@ -33,6 +33,7 @@ from rasters import read_raster, write_raster
 from test_landsat_reflectance import L8_MTL, MTL_DIR
 from test_reliability_bad_input import (
     COLS,
+    HIERARCHY,
     MATRIX3,
     ORIGIN,
     ROWS,
@@ -46,6 +47,7 @@ from test_reliability_bad_input import (
     indicators,
     kriging,
     lst,
+    planner_inputs,
     resilience_layers,
     sensitivity,
     soil,
@@ -75,6 +77,19 @@ def zones(d):
         layer.CreateFeature(feature)
     source = None
     return str(path)
+
+
+def estarfm_series(d):
+    """Two base pairs and a two-date coarse series, as NDVI."""
+    pairs = estarfm(d)
+    return {
+        "FINE": [pairs["FINE1"], pairs["FINE2"]],
+        "COARSE": [pairs["COARSE1"], pairs["COARSE2"]],
+        "BASE_DATES": "2013-01-10,2013-07-01",
+        "SERIES": [pairs["COARSE_PRED"], d.field(0.1, 0.5, bands=2, seed=9)],
+        "SERIES_DATES": "2013-03-15,2013-05-01",
+        **{k: v for k, v in pairs.items() if k in ("WINDOW", "CLASSES", "VALID_MIN", "VALID_MAX")},
+    }
 
 
 def landsat_scene(d):
@@ -143,11 +158,32 @@ VALID = {
     "tasseled_cap": lambda d: {"INPUT": d.stack()},
     "vhi": lambda d: vhi(d),
     "weight_sensitivity": lambda d: sensitivity(d),
+    "ahp_hierarchy": lambda d: {"HIERARCHY": d.text(HIERARCHY)},
+    "temporal_composite": lambda d: {
+        "INPUT": [d.field(seed=m) for m in range(12)],
+        "DATES": ",".join(f"2013-{m:02d}-15" for m in range(1, 13)),
+    },
+    "npp_validation": lambda d: {
+        "INPUT": d.field(100, 900),
+        "REFERENCE_RASTER": d.field(100, 900, seed=5),
+    },
+    "resilience_years": lambda d: {
+        "YEARS": "2000,2010",
+        "FVC": [d.field(), d.field(seed=1)],
+        "LST": [d.field(290, 310, seed=2), d.field(290, 310, seed=3)],
+    },
+    "estarfm_series": lambda d: estarfm_series(d),
+    "restoration_planner": lambda d: planner_inputs(d),
 }
 #: The graphical models chain the algorithms above; their steps are covered there.
 MODELS = {"npp_drivers", "resilience_evaluation"}
 
-SUFFIX = {"rasterDestination": ".tif", "sink": ".csv", "fileDestination": None}
+SUFFIX = {
+    "rasterDestination": ".tif",
+    "sink": ".csv",
+    "fileDestination": None,
+    "folderDestination": "",
+}
 EARLIER = b"an earlier file that must survive"
 
 
@@ -298,6 +334,17 @@ def test_only_regular_files_are_replaced(provider, tmp_path, name, kind):
     out = tmp_path / "out"
     out.mkdir()
     path = Path(file_for(definition, out, "victim"))
+    if definition.type() == "folderDestination":
+        # A folder output: the folder is expected; the first file it will hold is the victim.
+        folder = path
+        folder.mkdir()
+        context = QgsProcessingContext()
+        planned = algorithm(name).folder_files(definition.name(), str(folder), parameters, context)
+        assert planned, f"{name}: no file of {definition.name()} is known before the run"
+        path = Path(planned[0])
+        chosen = {definition.name(): str(folder)}
+    else:
+        chosen = {definition.name(): str(path)}
     if kind == "symlink":
         elsewhere = tmp_path / "elsewhere.bin"
         elsewhere.write_bytes(EARLIER)
@@ -311,8 +358,7 @@ def test_only_regular_files_are_replaced(provider, tmp_path, name, kind):
         path.mkdir()
         (path / "inside.txt").write_bytes(EARLIER)
     message = refused(
-        name, with_outputs(name, parameters, out, **{definition.name(): str(path)}), tmp_path,
-        definition.name(),
+        name, with_outputs(name, parameters, out, **chosen), tmp_path, definition.name(),
     )  # fmt: skip
     expected = {"symlink": "symbolic link", "fifo": "FIFO", "read-only": "read-only",
                 "folder": "folder"}[kind]  # fmt: skip
@@ -351,6 +397,9 @@ def test_temporary_outputs_exist_and_only_they_are_loaded(provider, tmp_path, na
     parameters = inputs_of(name, tmp_path)
     project = QgsProject.instance()
     for definition in destinations(name, mandatory_only=False):
+        if definition.type() == "folderDestination":  # the dialog passes the text itself
+            parameters[definition.name()] = QgsProcessing.TEMPORARY_OUTPUT
+            continue
         parameters[definition.name()] = QgsProcessingOutputLayerDefinition(
             QgsProcessing.TEMPORARY_OUTPUT, project
         )
@@ -375,6 +424,7 @@ def test_temporary_outputs_exist_and_only_they_are_loaded(provider, tmp_path, na
         is_layer = key in layers or context.temporaryLayerStore().mapLayer(key) is not None
         assert os.path.isfile(key) or is_layer, f"asked to load {key}, which does not exist"
     returned = {v for v in results.values() if isinstance(v, str)}
+    returned |= {p for v in results.values() if isinstance(v, list) for p in v}
     for key in to_load:
         if os.path.isfile(key):
             assert key in returned, f"{key} is loaded but not an output of the run"
