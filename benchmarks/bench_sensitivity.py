@@ -70,7 +70,7 @@ _CPU = re.compile(r"^CPU ([\d.]+) ([\d.]+)$", re.MULTILINE)
 
 
 def table2():
-    """Names, trends and combined weights of the first study's Table 2 (the shipped preset)."""
+    """Names, trends and combined weights of the resilience study's Table 2 (the shipped preset)."""
     from mine_eco_plugin.core.evaluation_weights import load_preset, trend_symbol
 
     preset = load_preset("lingbei_2000_2020")

@@ -145,7 +145,7 @@ def module_step(module: str, function: str = "run_step") -> Step:
     return step
 
 
-# --- steps: Landsat indicators of the first study (L8-FL scene) ----------------------------
+# --- steps: Landsat indicators of the resilience study (L8-FL scene) ----------------------------
 
 
 def fetch_l8_fl(demo: Demo) -> None:
@@ -190,7 +190,7 @@ def ndmvi(demo: Demo) -> None:
 
 
 def fvc(demo: Demo) -> None:
-    """FVC from NDMVI, as the first study does (5 % / 95 % percentiles)."""
+    """FVC from NDMVI, as the resilience study does (5 % / 95 % percentiles)."""
     demo.run("fvc", {"INPUT": demo.path("ndmvi"), "OUTPUT": demo.path("fvc")})
 
 
@@ -250,10 +250,10 @@ LANDSAT_INDICATOR_STEPS: tuple[Step, ...] = (
 WORKFLOWS: tuple[tuple[str, tuple[Step, ...]], ...] = (
     ("Landsat indicators (L8-FL, Landsat 8, 2015-08-04)", LANDSAT_INDICATOR_STEPS),
     (
-        "First study: resilience evaluation model (L8-FL)",
+        "Resilience study: evaluation model (L8-FL)",
         (module_step("demo_workflows", "resilience_step"),),
     ),
-    ("Second study: NPP drivers model (NC-LC)", (module_step("demo_workflows", "npp_step"),)),
+    ("NPP-drivers study: drivers model (NC-LC)", (module_step("demo_workflows", "npp_step"),)),
     (
         "More algorithms on real data",
         tuple(

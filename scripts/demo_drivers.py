@@ -1,4 +1,4 @@
-"""Driver-analysis demo (the second study's §2.4): what controls vegetation on the L8-FL scene?
+"""Driver-analysis demo (the NPP-drivers study's §2.4): what controls vegetation on the L8-FL scene?
 
     .venv/bin/python scripts/demo_drivers.py [--out demo-output/drivers]
 

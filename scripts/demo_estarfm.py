@@ -17,7 +17,7 @@ the arbitrary (500 000 E, 6 000 000 N). Pixel values are untouched; positions ar
 Outputs (GeoTIFF, stand-in georeferencing):
 
 * the ESTARFM prediction of July 11 (3 bands, reflectance × 10 000) and the real image;
-* the second study's use (Tian et al. 2022, §2.2.1): NDVI fused as one band. The NDVI inputs
+* the NPP-drivers study's use (Tian et al. 2022, §2.2.1): NDVI fused as one band. The NDVI inputs
   are **derived** here from the red and NIR bands, (NIR − red)/(NIR + red), and fused with the
   valid range (−1, 1).
 """

@@ -4,7 +4,7 @@
 
     .venv/bin/python scripts/demo_evaluation.py [OUT_DIR]     (default demo-output/evaluation)
 
-Part 1 — L8-FL (Landsat 8, 2015-08-04, Florida; real scene). The first study's 17 indicators
+Part 1 — L8-FL (Landsat 8, 2015-08-04, Florida; real scene). The resilience study's 17 indicators
 need land cover, soil, climate, population and emission data that no sample data set holds for
 one site; the five it derives from Landsat alone are computed by the earlier demo steps and used
 here: FVC (C3, +), tasseled-cap wetness (C7, +), dryness NDBSI (C8, −), LST (C9, −; here the

@@ -9,7 +9,7 @@ Meuse flood plain with zinc (ppm), and ``dem.tif``, the 40 m Meuse grid (no CRS 
 samples' CRS from ``meuse.prj`` is **assigned** to a copy). The interpolated field is
 **derived**: log(zinc), the usual transform of this skewed variable (as in the gstat vignette,
 whose fitted variogram — spherical, nugget 0.051, partial sill 0.591, range 897 m — the step
-prints beside ours). This stands in for the second study's 117 soil samples, which are not
+prints beside ours). This stands in for the NPP-drivers study's 117 soil samples, which are not
 public.
 """
 

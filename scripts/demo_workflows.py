@@ -67,7 +67,7 @@ def _model_outputs(prefix: dict[str, str], folder: Path) -> dict[str, str]:
     return {key: str(folder / f"{key.split(':')[1]}{suffix}") for key, suffix in prefix.items()}
 
 
-#: Weight vectors drawn by the first study's optional sensitivity step in the demo, and the
+#: Weight vectors drawn by the resilience study's optional sensitivity step in the demo, and the
 #: model inputs that run it (also listed among the report's parameters).
 SENSITIVITY_DRAWS = 200
 SENSITIVITY_STEP = {"RUN_SENSITIVITY": True, "SENSITIVITY_DRAWS": SENSITIVITY_DRAWS, "SEED": 42}

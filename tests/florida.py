@@ -1,4 +1,4 @@
-"""Inputs of the first study's model on a 200 × 200 crop of the real L8-FL scene, shared by the
+"""Inputs of the resilience study's model on a 200 × 200 crop of the real L8-FL scene, shared by the
 model tests through processing.run (tests/algorithms) and qgis_process (tests/cli)."""
 
 from __future__ import annotations

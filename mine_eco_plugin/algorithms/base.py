@@ -44,7 +44,14 @@ from ..core.tables import TableError, matrix_rows, parse_csv_table
 from ..core.windows import check_window
 from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
 from ..engine.writer import run_transaction
-from ..provider_info import GROUPS, MEMORY_SETTING, icon, plugin_version, resource
+from ..provider_info import (
+    GROUPS,
+    MEMORY_SETTING,
+    icon,
+    plugin_version,
+    resource,
+    study_citations,
+)
 from .outputs import Interrupted, OutputChecks, interruptible
 
 OUTPUT_NODATA = -9999.0
@@ -115,14 +122,22 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             parts.append(f"<h3>Parameters</h3><ul>{items}</ul>")
         parts.append(f"<h3>NoData</h3><p>{html.escape(self.nodata_rule)}</p>")
         parts.append(f"<p>{html.escape(INPUT_RULE)}</p>")
-        if self.references:
-            items = "".join(f"<li>{html.escape(ref)}</li>" for ref in self.references)
+        references = self.cited_references()
+        if references:
+            items = "".join(f"<li>{html.escape(ref)}</li>" for ref in references)
             parts.append(f"<h3>References</h3><ul>{items}</ul>")
         parts.append(
             "<h3>Example (command line)</h3><p><code>"
             f"{html.escape(self.command_line_example())}</code></p>"
         )
         return "".join(parts)
+
+    def cited_references(self) -> list[str]:
+        """``references`` followed by the full citation of each study the help names."""
+        texts = [self.summary, self.formula, self.nodata_rule, *self.references]
+        texts += [text for _, text in self._parameter_help]
+        cited = [c for c in study_citations(*texts) if c not in self.references]
+        return [*self.references, *cited]
 
     def command_line_example(self) -> str:
         """A qgis_process call with every mandatory parameter (inputs as placeholders, numbers

@@ -1,4 +1,4 @@
-"""CASA net primary productivity (the second study's Eq. 2–4) from monthly NDVI and climate."""
+"""CASA net primary productivity (the NPP-drivers study's Eq. 2–4) from monthly NDVI and climate."""
 
 from __future__ import annotations
 
@@ -123,7 +123,8 @@ class CasaNpp(MineEcoAlgorithm):
     group_key = "productivity"
     summary = (
         "Net primary productivity by the CASA light-use-efficiency model (Potter et al. 1993) in "
-        "the form of Zhu Wenquan et al. (2006, 2007) that the second study uses (its Eq. 2–4): "
+        "the form of Zhu Wenquan et al. (2006, 2007) that the NPP-drivers study uses (its Eq. "
+        "2–4): "
         "monthly NPP from monthly NDVI, air temperature, precipitation and solar radiation, with "
         "ε_max, NDVI_max and SR_max per land-cover class from a table. Writes annual NPP "
         "(gC·m⁻²·yr⁻¹) and, on request, monthly NPP and every intermediate (FPAR, APAR, ε, "
@@ -182,7 +183,7 @@ class CasaNpp(MineEcoAlgorithm):
         "Thornthwaite, C.W. (1948) An approach toward a rational classification of climate. "
         "Geogr. Rev. 38(1), 55–94; Willmott, C.J., Rowe, C.M. & Mintz, Y. (1985) J. Climatol. "
         "5, 589–606 (E0 above 26.5 °C).",
-        "Tian et al. (2022), the second study (seed 002), Eq. 2–4.",
+        "Tian et al. (2022), the NPP-drivers study, Eq. 2–4.",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
@@ -283,7 +284,7 @@ class CasaNpp(MineEcoAlgorithm):
             "T_EPSILON2_CONSTANT",
             "T_ε2 constant C",
             casa.T_EPSILON2_ZHU,
-            "1.184 as printed by Zhu et al. (2007), whose CASA form the second study follows; "
+            "1.184 as printed by Zhu et al. (2007), whose CASA form the NPP-drivers study follows; "
             "1.1814 in Potter et al. (1993) and Field et al. (1995). The results differ by 0.2 %.",
             minimum=0.0,
         )

@@ -46,9 +46,7 @@ class TemporalComposite(MineEcoAlgorithm):
     references = (
         "Holben, B.N. (1986) Characteristics of maximum-value composite images from temporal "
         "AVHRR data. Int. J. Remote Sens. 7(11), 1417–1434.",
-        "Tian, H. et al. (2022) Deciphering the Drivers of Net Primary Productivity of "
-        "Vegetation in Mining Areas. Remote Sens. 14(17), 4177, doi:10.3390/rs14174177 "
-        "(16-day fused NDVI, monthly NDVI for CASA).",
+        "The NPP-drivers study: §2.2.1 (16-day fused NDVI, monthly NDVI for CASA).",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)

@@ -1,4 +1,4 @@
-"""Desertification difference index DDI from the albedo–NDVI feature space (the first study's
+"""Desertification difference index DDI from the albedo–NDVI feature space (the resilience study's
 Eq. 1–2): normalisation statistics, a streamed least-squares fit, then the index."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class DesertificationIndex(MineEcoAlgorithm):
     display_name = "Desertification index (DDI, albedo–NDVI)"
     group_key = "spectral"
     summary = (
-        "Desertification difference index DDI (the first study's Eq. 1–2, indicator C1) from "
+        "Desertification difference index DDI (the resilience study's Eq. 1–2, indicator C1) from "
         "the albedo–NDVI feature space: NDVI and albedo are normalised to [0, 1] over the valid "
         "pixels, the least-squares line A = a·N + b is fitted over the same pixels, and DDI = "
         "k·N − A with k = −1/a. The slope, intercept, k and r² are reported as outputs, in the "
@@ -33,7 +33,7 @@ class DesertificationIndex(MineEcoAlgorithm):
         "Direction: a vegetated scene has a < 0, so k > 0 and DDI rises with vegetation and "
         "falls with albedo: dense vegetation has the highest DDI, bright bare (desertified) "
         "land the lowest (Zeng et al. 2006 class large DDI as non-desertified). In an index "
-        "where higher means healthier, DDI therefore enters with trend +. The first study's "
+        "where higher means healthier, DDI therefore enters with trend +. The resilience study's "
         "Table 2 prints C1 with trend −, which contradicts its Eq. 1–2; 'Resilience index' and "
         "the 'Ecological resilience evaluation' model use + by default and keep the printed − "
         "as an option (DDI_TREND)."
@@ -55,7 +55,7 @@ class DesertificationIndex(MineEcoAlgorithm):
         "sensing applications. IEEE Trans. Geosci. Remote Sens. 34(5), 1254–1265.",
         "Zeng, Y., Feng, Z. & Xiang, N. (2006) Albedo–NDVI space and remote sensing synthesis "
         "index models for desertification monitoring. Scientia Geographica Sinica 26(1), 75–81.",
-        "The first study (seed 000), Eq. 1–2.",
+        "The resilience study, Eq. 1–2.",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
@@ -81,13 +81,13 @@ class DesertificationIndex(MineEcoAlgorithm):
             "Normalisation",
             ["Minimum–maximum", "Percentiles (LOW_PERCENTILE, HIGH_PERCENTILE), clipped"],
             0,
-            "Min–max as in the first study; percentiles resist outliers.",
+            "Min–max as in the resilience study; percentiles resist outliers.",
         )
         self.add_number(
             "LOW_PERCENTILE",
             "Low percentile",
             1.0,
-            "Used with percentile normalisation; default 1 (our choice: the first study uses "
+            "Used with percentile normalisation; default 1 (our choice: the resilience study uses "
             "min–max).",
             minimum=0.0,
             maximum=100.0,

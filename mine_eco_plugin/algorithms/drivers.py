@@ -1,4 +1,4 @@
-"""Single-driver analysis of the second study (Tian et al. 2022, §2.4.1): Pearson correlation
+"""Single-driver analysis of the NPP-drivers study (Tian et al. 2022, §2.4.1): Pearson correlation
 of a target (NPP) with each driver at sample points, and the location-specific correlation
 coefficient in a moving window. Also the sampling shared with the random-forest experiments."""
 
@@ -268,8 +268,7 @@ class PearsonCorrelation(DriverAlgorithm):
         "empty (NULL) when n < 3 or a variable is constant."
     )
     references = (
-        "Tian, H. et al. (2022) Deciphering the drivers of net primary productivity of vegetation "
-        "in mining areas. Remote Sens. 14, 4177, §2.4.1 and Figure 3.",
+        "The NPP-drivers study: §2.4.1 and Figure 3.",
         "Pearson, K. (1896) Mathematical contributions to the theory of evolution III. Phil. "
         "Trans. R. Soc. A 187, 253–318.",
         "Steele, G.L., Lea, D. & Flood, C.H. (2014) Fast splittable pseudorandom number "

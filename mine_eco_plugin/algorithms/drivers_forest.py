@@ -1,5 +1,5 @@
 """Random-forest factorial experiments: relative contribution of driver categories to a target
-(the second study's §2.4.2, Eq. 6–7, Figures 4 and 5)."""
+(the NPP-drivers study's §2.4.2, Eq. 6–7, Figures 4 and 5)."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ class RfDriverContribution(DriverAlgorithm):
     display_name = "Random-forest driver contribution"
     summary = (
         "Random-forest factorial experiments that split a target (e.g. NPP) between categories "
-        "of drivers (e.g. climate, soil, mining), pixel by pixel (the second study's §2.4.2). "
+        "of drivers (e.g. climate, soil, mining), pixel by pixel (the NPP-drivers study's §2.4.2). "
         "A forest on all drivers (RF_all) and one without each category (RF_¬c) are fitted to "
         "POINTS random pixels; their out-of-bag R² and RMSE are reported; RF_all's permutation "
         "importance per driver (normalised to 100 %) and per category gives the study's "
@@ -201,8 +201,7 @@ class RfDriverContribution(DriverAlgorithm):
         "contribution: NoData, counted as 'undetermined' in the area table."
     )
     references = (
-        "Tian, H. et al. (2022) Deciphering the drivers of net primary productivity of "
-        "vegetation in mining areas. Remote Sens. 14, 4177, §2.4.2, Eq. 6–7, Figures 4–5.",
+        "The NPP-drivers study: §2.4.2, Eq. 6–7, Figures 4–5.",
         "Li, H. et al. (2022) Decipher soil organic carbon dynamics and driving forces across "
         "China using machine learning. Glob. Change Biol. 28, 3394–3410 (ActCon, RelCon).",
         "Breiman, L. (2001) Random forests. Mach. Learn. 45, 5–32 (forests, OOB error, "

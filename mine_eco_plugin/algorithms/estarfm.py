@@ -1,4 +1,4 @@
-"""ESTARFM Landsat–MODIS fusion (the second study's 30 m, 16-day NDVI; Zhu et al. 2010)."""
+"""ESTARFM Landsat–MODIS fusion (the NPP-drivers study's 30 m, 16-day NDVI; Zhu et al. 2010)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class Estarfm(MineEcoAlgorithm):
         "predicts the fine-resolution image (e.g. Landsat, 30 m) at a date when only the "
         "coarse image (e.g. MODIS) exists, from two pairs of fine and coarse images taken on "
         "the same days before and after. Works on any number of bands (reflectance stacks, or "
-        "a single band such as NDVI, as the second study does to build 16-day 30 m NDVI for "
+        "a single band such as NDVI, as the NPP-drivers study does to build 16-day 30 m NDVI for "
         "CASA). The coarse images are resampled onto the fine image's grid (COARSE_RESAMPLING) "
         "unless already on it. The output has the bands and units of the inputs (float32). "
         "The computation is exact and vectorised over the window offsets: about 2 s for the "
@@ -76,8 +76,7 @@ class Estarfm(MineEcoAlgorithm):
         "Gao, F., Masek, J., Schwaller, M. & Hall, F. (2006) On the blending of the Landsat and "
         "MODIS surface reflectance: predicting daily Landsat surface reflectance. IEEE Trans. "
         "Geosci. Remote Sens. 44, 2207–2218 (the similarity threshold σ·2/m).",
-        "Tian, H. et al. (2022) Deciphering the drivers of net primary productivity of "
-        "vegetation in mining areas. Remote Sens. 14, 4177 (§2.2.1, Eq. 1: ESTARFM NDVI).",
+        "The NPP-drivers study: §2.2.1, Eq. 1 (ESTARFM NDVI).",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)

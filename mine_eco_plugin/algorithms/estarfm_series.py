@@ -37,9 +37,7 @@ class EstarfmSeries(MineEcoAlgorithm):
         "Zhu, X., Chen, J., Gao, F., Chen, X. & Masek, J.G. (2010) An enhanced spatial and "
         "temporal adaptive reflectance fusion model for complex heterogeneous regions. Remote "
         "Sens. Environ. 114, 2610–2623.",
-        "Tian, H. et al. (2022) Deciphering the Drivers of Net Primary Productivity of "
-        "Vegetation in Mining Areas. Remote Sens. 14(17), 4177, doi:10.3390/rs14174177 "
-        "(§2.2.1: 16-day 30 m NDVI, 2010–2015).",
+        "The NPP-drivers study: §2.2.1 (16-day 30 m NDVI, 2010–2015).",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)

@@ -1,4 +1,4 @@
-"""Classes of an index (the first study's Table 3 and data-driven breaks) with area tables,
+"""Classes of an index (the resilience study's Table 3 and data-driven breaks) with area tables,
 and change between two dates (index difference or class transitions)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .base import MineEcoAlgorithm
 from .evaluation_support import parameter_text, row_areas
 
 METHOD_LABELS = (
-    "Fixed breaks (BREAKS; default: the first study's Table 3)",
+    "Fixed breaks (BREAKS; default: the resilience study's Table 3)",
     "Natural breaks (Fisher–Jenks, exact on a sample)",
     "Quantiles (equal counts, exact percentiles)",
     "Equal intervals",
@@ -50,7 +50,8 @@ class ClassifyIndex(MineEcoAlgorithm):
     display_name = "Classify index (Table 3, natural breaks, quantiles, equal intervals)"
     group_key = "evaluation"
     summary = (
-        "Classes of a 0–1 index such as the ecological resilience P: the first study's Table 3 "
+        "Classes of a 0–1 index such as the ecological resilience P: the resilience study's Table "
+        "3 "
         "(severe < 0.38 ≤ poor < 0.41 ≤ moderate < 0.63 ≤ good < 0.73 ≤ excellent) or any "
         "fixed breaks, Fisher–Jenks natural breaks (exact optimum on a reproducible random "
         "sample of SAMPLE_SIZE pixels, SEED), quantiles (exact) or equal intervals. Writes a "
@@ -73,7 +74,7 @@ class ClassifyIndex(MineEcoAlgorithm):
         "areas and shares; shares are of the valid area."
     )
     references = (
-        "The first study (seed 000), Table 3 and Figure 3.",
+        "The resilience study, Table 3 and Figure 3.",
         "Fisher, W.D. (1958) On grouping for maximum homogeneity. J. Am. Stat. Assoc. 53, "
         "789–798; Jenks, G.F. (1977) Optimal data classification for choropleth maps. Univ. of "
         "Kansas, Occasional Paper 2.",
@@ -88,7 +89,8 @@ class ClassifyIndex(MineEcoAlgorithm):
             "Classification method",
             list(METHOD_LABELS),
             0,
-            "Fixed breaks with the default BREAKS reproduce the first study's Table 3 (which it "
+            "Fixed breaks with the default BREAKS reproduce the resilience study's Table 3 (which "
+            "it "
             "set from its data with natural breaks and the literature).",
         )
         self.add(
@@ -97,7 +99,7 @@ class ClassifyIndex(MineEcoAlgorithm):
                 self.tr("Fixed breaks (comma-separated, increasing)"),
                 ",".join(f"{b:g}" for b in classes.TABLE3_BREAKS),
             ),
-            "k − 1 breaks for k classes; default: Table 3 of the first study.",
+            "k − 1 breaks for k classes; default: Table 3 of the resilience study.",
         )
         self.add_number(
             "CLASSES",
@@ -364,7 +366,7 @@ class ChangeAnalysis(MineEcoAlgorithm):
     summary = (
         "Change between two dates. Index mode: AFTER − BEFORE per pixel, optional change "
         "classes (decrease / stable / increase beyond ±THRESHOLD) and a table of their areas, "
-        "the means of both dates and the growth rate of the mean (the first study's §4.1 "
+        "the means of both dates and the growth rate of the mean (the resilience study's §4.1 "
         "comparison of years). Class mode: transition codes before·F + after (F = 10 for "
         "codes 0–9, 100 for codes up to 99, …; uint16, or uint32 from 65,535 on; class codes "
         "above 42,949 are an error, as their transition codes would not fit) styled by "
@@ -387,7 +389,7 @@ class ChangeAnalysis(MineEcoAlgorithm):
         "BEFORE's class areas and its column totals AFTER's. AFTER is resampled onto BEFORE's "
         "grid (nearest neighbour for classes, bilinear for an index)."
     )
-    references = ("The first study (seed 000), §4.1–4.2, Figures 3–4.",)
+    references = ("The resilience study, §4.1–4.2, Figures 3–4.",)
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add_raster("BEFORE", "Earlier date", "Index or class raster (band 1).")

@@ -1,4 +1,4 @@
-"""Normalisation (the first study's Eq. 18–19) and the comprehensive index P (Eq. 20) with
+"""Normalisation (the resilience study's Eq. 18–19) and the comprehensive index P (Eq. 20) with
 given, combined or objective weights, and the study's Table 2 as a preset."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class Normalize(MineEcoAlgorithm):
         "NoData stays NoData; min/max ignore NoData. A raster whose valid pixels are all equal "
         "(max = min) is an error, not a raster of NaN."
     )
-    references = ("The first study (seed 000), Eq. 18–19 and its ref. [44].",)
+    references = ("The resilience study, Eq. 18–19 and its ref. [44].",)
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add_raster("INPUT", "Indicator", "Single-band indicator raster (see BAND).")
@@ -171,7 +171,7 @@ class CompositeIndex(MineEcoAlgorithm):
     display_name = "Composite index (weighted sum of normalised indicators)"
     group_key = "evaluation"
     summary = (
-        "The comprehensive index P of the first study (its ecological resilience, Eq. 20): "
+        "The comprehensive index P of the resilience study (its ecological resilience, Eq. 20): "
         "each indicator is normalised (Eq. 18–19, min/max over the pixels valid in every "
         "indicator, or fixed) and the weighted sum is taken. Weights are given (WEIGHTS), or "
         "combine subjective weights (e.g. from 'AHP weights') with objective weights computed "
@@ -198,7 +198,7 @@ class CompositeIndex(MineEcoAlgorithm):
         "onto the first layer's grid (bilinear)."
     )
     references = (
-        "The first study (seed 000), Eq. 16–20 and Table 2 (preset; for C16 the printed "
+        "The resilience study, Eq. 16–20 and Table 2 (preset; for C16 the printed "
         "combined weight 0.0391 differs from Eq. 17's 0.0395 and is kept as printed).",
         "Diakoulaki, D. et al. (1995) CRITIC, Comput. Oper. Res. 22(7), 763–770; Shannon "
         "(1948) entropy.",
@@ -224,7 +224,7 @@ class CompositeIndex(MineEcoAlgorithm):
                 "Objective weights from the layers only",
             ],
             0,
-            "Given weights are used as typed (rescaled to sum 1); 'Combined' is the first "
+            "Given weights are used as typed (rescaled to sum 1); 'Combined' is the resilience "
             "study's method (AHP subjective + mean-square-error objective, Eq. 17).",
         )
         self.add(
@@ -247,14 +247,14 @@ class CompositeIndex(MineEcoAlgorithm):
             "Objective method",
             [weighting.OBJECTIVE_LABELS[m] for m in weighting.OBJECTIVE_METHODS],
             0,
-            "Mean square error is the first study's Eq. 16.",
+            "Mean square error is the resilience study's Eq. 16.",
         )
         self.add_enum(
             "COMBINATION",
             "Combination rule",
             [weighting.COMBINATION_LABELS[c] for c in weighting.COMBINATIONS],
             0,
-            "Eq. 17 (the mean) is the first study's rule.",
+            "Eq. 17 (the mean) is the resilience study's rule.",
         )
         self.add_number(
             "ALPHA",
@@ -271,7 +271,7 @@ class CompositeIndex(MineEcoAlgorithm):
         self.add_output_table(
             "OUTPUT_WEIGHTS",
             "Indicator weights",
-            "Like the first study's Table 2: indicator, trend, range, objective, subjective "
+            "Like the resilience study's Table 2: indicator, trend, range, objective, subjective "
             "and combined (used) weight.",
             optional=True,
         )

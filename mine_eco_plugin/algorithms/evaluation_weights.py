@@ -1,4 +1,4 @@
-"""Indicator weights: AHP (subjective, the first study's Eq. 15) and objective weights from the
+"""Indicator weights: AHP (subjective, the resilience study's Eq. 15) and objective weights from the
 indicator rasters (mean square error Eq. 16, entropy, CRITIC)."""
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class AhpWeights(MineEcoAlgorithm):
     group_key = "evaluation"
     summary = (
         "Subjective weights of criteria from a pairwise comparison matrix by the analytic "
-        "hierarchy process (the first study's Eq. 15), with Saaty's consistency check. Enter "
+        "hierarchy process (the resilience study's Eq. 15), with Saaty's consistency check. Enter "
         "the matrix row by row in MATRIX (qgis_process: MATRIX=1,3,0.333,1) or give a square "
         "CSV file in MATRIX_FILE. The weights come out as a table, as numbers and as the "
         "comma-separated string WEIGHTS, which the Modeler can pass to 'Composite index' "
@@ -103,7 +103,7 @@ class AhpWeights(MineEcoAlgorithm):
         "matrices. J. Math. Psychol. 29, 387–405 (geometric-mean weights).",
         "Alonso, J.A. & Lamata, M.T. (2006) Consistency in the analytic hierarchy process: a new "
         "approach. Int. J. Uncertain. Fuzziness Knowl.-Based Syst. 14(4), 445–459 (RI fit).",
-        "The first study (seed 000), Eq. 15.",
+        "The resilience study, Eq. 15.",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
@@ -144,7 +144,7 @@ class AhpWeights(MineEcoAlgorithm):
             "Weighting method",
             ["Row geometric mean (Eq. 15)", "Principal eigenvector (Saaty 1980)"],
             0,
-            "Eq. 15 of the first study is the row geometric mean (the default).",
+            "Eq. 15 of the resilience study is the row geometric mean (the default).",
         )
         self.add_enum(
             "LAMBDA_MAX_RULE",
@@ -161,7 +161,7 @@ class AhpWeights(MineEcoAlgorithm):
             "Random index table",
             [weighting.RANDOM_INDEX_LABELS[key] for key in RI_TABLES],
             0,
-            "Saaty (1980): n ≤ 10 (the default, as cited by the first study's AHP source); "
+            "Saaty (1980): n ≤ 10 (the default, as cited by the resilience study's AHP source); "
             "continued to n = 15: 1.51, 1.48, 1.56, 1.57, 1.59; Alonso & Lamata (2006): "
             "RI = (1.7699n − 4.3513)/(n − 1) for any n; custom: RI_VALUES.",
         )
@@ -310,7 +310,7 @@ class ObjectiveWeights(MineEcoAlgorithm):
     group_key = "evaluation"
     summary = (
         "Objective weights of indicator rasters from their variation: the mean-square-error "
-        "method of the first study (Eq. 16), the entropy method or CRITIC. Indicators are "
+        "method of the resilience study (Eq. 16), the entropy method or CRITIC. Indicators are "
         "normalised first (Eq. 18–19) with min/max over the pixels valid in every indicator "
         "(or given), exactly as 'Composite index' does, and the statistics stream block by "
         "block. WEIGHTS (comma-separated) can be passed on to 'Composite index'."
@@ -328,7 +328,7 @@ class ObjectiveWeights(MineEcoAlgorithm):
         "for); other indicators are resampled onto the first one's grid."
     )
     references = (
-        "The first study (seed 000), Eq. 16 and ref. [43] (mean-square-error decision method).",
+        "The resilience study, Eq. 16 and ref. [43] (mean-square-error decision method).",
         "Shannon, C.E. (1948) A mathematical theory of communication. Bell Syst. Tech. J. 27, "
         "379–423 (entropy); Zou, Z., Yun, Y. & Sun, J. (2006) Entropy method for determination "
         "of weight of evaluating indicators in fuzzy synthetic evaluation. J. Environ. Sci. "
@@ -344,7 +344,7 @@ class ObjectiveWeights(MineEcoAlgorithm):
             "Objective method",
             [weighting.OBJECTIVE_LABELS[m] for m in weighting.OBJECTIVE_METHODS],
             0,
-            "Mean square error is the first study's Eq. 16.",
+            "Mean square error is the resilience study's Eq. 16.",
         )
         add_range_parameters(self)
         self.add_output_table(

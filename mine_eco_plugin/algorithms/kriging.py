@@ -1,4 +1,4 @@
-"""Ordinary kriging of point samples onto a reference grid (the second study's soil maps)."""
+"""Ordinary kriging of point samples onto a reference grid (the NPP-drivers study's soil maps)."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ class Kriging(MineEcoAlgorithm):
     group_key = "productivity"
     summary = (
         "Interpolates a numeric field of point samples (e.g. soil organic carbon, total "
-        "nitrogen) onto the grid of a reference raster by ordinary kriging, as the second study "
+        "nitrogen) onto the grid of a reference raster by ordinary kriging, as the NPP-drivers "
+        "study "
         "does for its 117 soil samples. The variogram is fitted by weighted least squares to "
         "the binned semivariances (model chosen by the user, or the one with the lowest "
         "leave-one-out RMSE), or fixed by the user. Writes the prediction and the kriging "
@@ -111,8 +112,7 @@ class Kriging(MineEcoAlgorithm):
         "Geosci. 30, 683–691 (binning and fit defaults followed here).",
         "Dubrule, O. (1983) Cross validation of kriging in a unique neighborhood. Math. Geol. "
         "15(6), 687–699.",
-        "Webster, R. & Burgess, T.M. (1980), cited by the second study (seed 002) for its soil "
-        "kriging.",
+        "Webster, R. & Burgess, T.M. (1980), cited by the NPP-drivers study for its soil kriging.",
         "Wackernagel, H. (2003) Multivariate Geostatistics, 3rd ed. Springer (the gaussian "
         "model's instability without a nugget).",
     )

@@ -1,7 +1,7 @@
-"""Landscape indicators of the first study's biodiversity and surface criteria: SHDI, FN and the
-patch metrics beside them (``landscape_metrics``), and the class-weighted area shares HAI, BAI
-and ECO (``human_activity_index``, ``biological_abundance``, ``ecological_elasticity``), in a
-square moving window or per zone polygon. The numbers come from ``core.landscape``."""
+"""Landscape indicators of the resilience study's biodiversity and surface criteria: SHDI, FN
+and the patch metrics beside them (``landscape_metrics``), and the class-weighted area shares
+HAI, BAI and ECO (``human_activity_index``, ``biological_abundance``,
+``ecological_elasticity``), in a square moving window or per zone polygon. The numbers come from ``core.landscape``."""
 
 from __future__ import annotations
 
@@ -266,7 +266,7 @@ class LandscapeMetrics(LandscapeAlgorithm):
     display_name = "Landscape metrics (SHDI, FN, patches)"
     summary = (
         "Landscape diversity and fragmentation of a land-cover map in a square moving window "
-        "around every pixel, or per zone polygon: Shannon diversity SHDI (the first study's "
+        "around every pixel, or per zone polygon: Shannon diversity SHDI (the resilience study's "
         "indicator C14) and fragmentation FN (C15), with the number of patches NP, patch "
         "density PD, Shannon evenness SHEI and (per zone) the largest patch index LPI. Patches "
         "are counted in the map clipped to the window: a patch cut by the window edge counts, "
@@ -302,7 +302,7 @@ class LandscapeMetrics(LandscapeAlgorithm):
         "Chen, L. & Fu, B. (1996) Analysis of impact of human activity on landscape structure in "
         "Yellow River Delta: a case study of Dongying region. Acta Ecologica Sinica 16(4), "
         "337–344 (FN).",
-        "The first study (seed 000), Eq. 13–14.",
+        "The resilience study, Eq. 13–14.",
         "Gray, S.B. (1971) Local properties of binary images in two dimensions. IEEE Trans. "
         "Comput. C-20(5), 551–561 (Euler number from 2×2 pattern counts).",
     )
@@ -332,7 +332,7 @@ class LandscapeMetrics(LandscapeAlgorithm):
             "FN form",
             ["Eq. 13: MPS·(Nf − 1)/Nc", "Landscape form: (Np − 1)/Nc"],
             0,
-            "Eq. 13 of the first study (Chen & Fu 1996) with Nf = all patches, or Chen & Fu's "
+            "Eq. 13 of the resilience study (Chen & Fu 1996) with Nf = all patches, or Chen & Fu's "
             "landscape-level form, which scales with patch density.",
         )
         self.add_number(
@@ -695,7 +695,8 @@ class HumanActivityIndex(WeightedShareAlgorithm):
     algorithm_id = "human_activity_index"
     display_name = "Human activity index (HAI)"
     summary = (
-        "Human activity intensity HAI (the first study's Eq. 7, indicator C6): the area-weighted "
+        "Human activity intensity HAI (the resilience study's Eq. 7, indicator C6): the "
+        "area-weighted "
         "mean of a per-class human-impact coefficient Pᵢ in a moving window or zone. The default "
         "table gives the construction-land-equivalent coefficients of Xu, Sun & Tang (2015) for "
         "the second-level classes of China's land-use classification (CNLUCC codes 11–67); no "
@@ -711,7 +712,7 @@ class HumanActivityIndex(WeightedShareAlgorithm):
     references = (
         "Xu, Y., Sun, X. & Tang, Q. (2015) Human activity intensity of land surface: concept, "
         "methods and application in China. Acta Geographica Sinica 70(7), 1068–1079.",
-        "The first study (seed 000), Eq. 7.",
+        "The resilience study, Eq. 7.",
     )
     indicator = "hai"
     table_help = "Human-impact coefficient P (column weight) per land-cover code (column code)."
@@ -723,7 +724,7 @@ class BiologicalAbundance(WeightedShareAlgorithm):
     algorithm_id = "biological_abundance"
     display_name = "Biological abundance index (BAI)"
     summary = (
-        "Biological abundance index BAI (the first study's Eq. 12, indicator C12), as in the "
+        "Biological abundance index BAI (the resilience study's Eq. 12, indicator C12), as in the "
         "Chinese eco-environmental status standard HJ/T 192-2006: A_bio times the area-weighted "
         "mean of a per-class habitat weight in a moving window or zone. The default table gives "
         "each CNLUCC second-level class the product of its category weight (woodland 0.35, "
@@ -740,7 +741,7 @@ class BiologicalAbundance(WeightedShareAlgorithm):
     references = (
         "HJ/T 192-2006 Technical criterion for eco-environmental status evaluation. Ministry of "
         "Environmental Protection of China (biological abundance index, A_bio).",
-        "The first study (seed 000), Eq. 12.",
+        "The resilience study, Eq. 12.",
     )
     indicator = "bai"
     table_help = "Habitat weight (column weight) per land-cover code (column code)."
@@ -764,7 +765,7 @@ class EcologicalElasticity(WeightedShareAlgorithm):
     algorithm_id = "ecological_elasticity"
     display_name = "Ecological elasticity (ECO)"
     summary = (
-        "Landscape ecological elasticity ECO (the first study's indicator C13): the area-"
+        "Landscape ecological elasticity ECO (the resilience study's indicator C13): the area-"
         "weighted mean of a per-class elasticity coefficient Eᵢ in a moving window or zone. No "
         "authoritative coefficient table was found: the default table is an explicit, editable "
         "example (woodland 0.9, water and wetland 0.8, grassland 0.7, cropland 0.6, built-up "
@@ -773,7 +774,7 @@ class EcologicalElasticity(WeightedShareAlgorithm):
     )
     formula = SHARE_FORMULA.format(scale="", w="E")
     nodata_rule = SHARE_NODATA
-    references = ("The first study (seed 000), indicator C13 (ECO).",)
+    references = ("The resilience study, indicator C13 (ECO).",)
     indicator = "eco"
     table_help = "Elasticity coefficient E (column weight) per land-cover code (column code)."
     output_description = "ECO"

@@ -1,4 +1,4 @@
-"""Land surface temperature by the radiative transfer equation (the first study's Eq. 8)."""
+"""Land surface temperature by the radiative transfer equation (the resilience study's Eq. 8)."""
 
 from __future__ import annotations
 

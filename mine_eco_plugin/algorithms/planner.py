@@ -284,7 +284,7 @@ class RestorationPlanner(MineEcoAlgorithm):
     display_name = "Restoration planner (where to restore first)"
     group_key = "evaluation"
     summary = (
-        "Ranks candidate reclamation sites by how much the first study's resilience index "
+        "Ranks candidate reclamation sites by how much the resilience study's resilience index "
         "would gain if each site's land cover became its target class (e.g. mine land → "
         "forest, tailings → grassland). It takes the indicator layers and the weights table "
         "(OUTPUT_WEIGHTS) of the index run it starts from — the same weights, trends and "
@@ -310,7 +310,7 @@ class RestorationPlanner(MineEcoAlgorithm):
         "ones reward; the gain_<slot> columns show each part. This ranks sites under the "
         "index's own assumptions: it is "
         "not a forecast of vegetation recovery, of how long it takes, or of whether it "
-        "succeeds. Where the second study's dominant NPP driver raster is given "
+        "succeeds. Where the NPP-drivers study's dominant NPP driver raster is given "
         "('Random-forest driver contribution' OUTPUT_DOMINANT), the table names the driver "
         "dominating each site and the measure it calls for (soil-limited: soil reconstruction; "
         "mining-limited: subsidence repair)."
@@ -335,8 +335,8 @@ class RestorationPlanner(MineEcoAlgorithm):
         "it by construction."
     )
     references = (
-        "The first study (seed 000): Eq. 7, 12–14, 18–20, Table 2 and Table 3.",
-        "The second study: Tian, H. et al. (2022) Remote Sens. 14(17), 4177 (dominant NPP "
+        "The resilience study: Eq. 7, 12–14, 18–20, Table 2 and Table 3.",
+        "The NPP-drivers study: Tian, H. et al. (2022) Remote Sens. 14(17), 4177 (dominant NPP "
         "drivers, management priorities by the main constraint).",
     )
 
@@ -542,7 +542,7 @@ class RestorationPlanner(MineEcoAlgorithm):
         )
         self.add_raster(
             "DOMINANT",
-            "Dominant NPP driver (second study, optional)",
+            "Dominant NPP driver (NPP-drivers study, optional)",
             "OUTPUT_DOMINANT of 'Random-forest driver contribution': the most frequent class "
             "inside each site, its share and the measure it calls for go into the table.",
             optional=True,

@@ -183,13 +183,13 @@ class HtmlReport(MineEcoAlgorithm):
     summary = (
         "One HTML page (shown in the Results Viewer) with what the two workflows produce: maps "
         "of the resilience index and classes per year, the class-area shares per year (the "
-        "first study's Figure 3), several years from resilience_years (the mean index per "
+        "resilience study's Figure 3), several years from resilience_years (the mean index per "
         "year as a line, its Figure 2; the class shares per year; a class transition matrix "
         "per pair of consecutive years), the weights table (its Table 2), the classes' "
         "robustness to the weights (class stability, the index's 90 % interval over the "
         "weight draws, indicator influence), the index trend, NPP, the NPP validation of "
         "npp_validation (simulated against reference NPP with the 1:1 line, coloured by "
-        "land-cover class, and the statistics overall and per class, the second study's Table "
+        "land-cover class, and the statistics overall and per class, the NPP-drivers study's Table "
         "2 comparison), the location-specific correlation shares (its Figure 3 inset), the "
         "driver importance ranking (its Figure 4), the relative-contribution RGB and "
         "dominant-driver maps with their area shares (its Figure 5), further maps, the "
@@ -220,9 +220,9 @@ class HtmlReport(MineEcoAlgorithm):
         "colour range; shares are of the valid pixels (pixel counts, not ellipsoidal areas)."
     )
     references = (
-        "The first study (seed 000): Table 2 (weights) and Figure 3 (class shares and mean "
+        "The resilience study: Table 2 (weights) and Figure 3 (class shares and mean "
         "index per year).",
-        "The second study (seed 002): Figure 3 inset (correlation area shares), Figure 4 "
+        "The NPP-drivers study: Figure 3 inset (correlation area shares), Figure 4 "
         "(importance ranking), Figure 5 (RGB contributions, dominant drivers with area shares).",
     )
 
@@ -256,7 +256,7 @@ class HtmlReport(MineEcoAlgorithm):
                 optional=True,
             ),
             "resilience_years OUTPUT_YEARS (year, pixels, mean_index, pct_<class>): the mean "
-            "index per year as a line (the first study's Figure 2) and the class shares per "
+            "index per year as a line (the resilience study's Figure 2) and the class shares per "
             "year as 100 % stacked bars (its Figure 3), with the table.",
         )
         self.add(
@@ -277,7 +277,7 @@ class HtmlReport(MineEcoAlgorithm):
                 optional=True,
             ),
             "composite_index OUTPUT_WEIGHTS (or any table/CSV with indicator and weight "
-            "columns): shown in the form of the first study's Table 2.",
+            "columns): shown in the form of the resilience study's Table 2.",
         )
         self.add_raster(
             "STABILITY",
@@ -313,7 +313,7 @@ class HtmlReport(MineEcoAlgorithm):
                 optional=True,
             ),
             "npp_validation OUTPUT (class, n, mean_simulated, mean_reference, bias, "
-            "relative_bias, rmse, r): overall and per land-cover class, like the second "
+            "relative_bias, rmse, r): overall and per land-cover class, like the NPP-drivers "
             "study's Table 2.",
         )
         self.add(
@@ -853,7 +853,7 @@ class ReportBuilder:
             cell_attributes=attributes,
         )
         caption = (
-            "Share of each class in the valid pixels of each year (like the first study's "
+            "Share of each class in the valid pixels of each year (like the resilience study's "
             "Figure 3); shares in %, rounded to 0.01 and summing to 100 per year"
         )
         return Section(
@@ -913,7 +913,7 @@ class ReportBuilder:
                 if kinds
                 else ""
             )
-            + " (the first study's Table 2 form)."
+            + " (the resilience study's Table 2 form)."
         )
         if {"minimum", "maximum"} & {f.lower() for f in ordered}:
             caption += (
@@ -935,7 +935,7 @@ class ReportBuilder:
 
     # --- several years (resilience_years) ---------------------------------------------------
     def years_section(self, yearly, transitions) -> Section:
-        """The mean index per year (line, the first study's Figure 2), the class shares per
+        """The mean index per year (line, the resilience study's Figure 2), the class shares per
         year (100 % stacked bars, its Figure 3) and the class transitions between consecutive
         years (one matrix per pair), from resilience_years' tables."""
         from ..core.evaluation_classes import class_colours
@@ -974,7 +974,7 @@ class ReportBuilder:
                     ReportFigure(
                         self.png("yearly_mean_index", chart),
                         "Mean resilience index over the valid pixels of each year (like the "
-                        "first study's Figure 2)." + self.from_inputs(("YEARLY", None)),
+                        "resilience study's Figure 2)." + self.from_inputs(("YEARLY", None)),
                         kind="chart",
                     )
                 )
@@ -998,7 +998,7 @@ class ReportBuilder:
                     ReportFigure(
                         self.png("yearly_class_shares", chart),
                         "Share of each resilience class in the valid pixels of each year "
-                        "(100 % stacked bars, like the first study's Figure 3)"
+                        "(100 % stacked bars, like the resilience study's Figure 3)"
                         + ("; the line is the mean index." if means is not None else ".")
                         + self.from_inputs(("YEARLY", None)),
                         kind="chart",
@@ -1280,7 +1280,7 @@ class ReportBuilder:
             "trend": "Trend class of every pixel (Sen's slope and Mann–Kendall test) and the "
             "share of each class in the valid pixels.",
             "dominant": "The category (or ordered pair of categories) dominating each pixel's "
-            "relative contribution, and the share of each class (like the second study's "
+            "relative contribution, and the share of each class (like the NPP-drivers study's "
             "Figure 5b and its inset).",
         }[key]
         what = {
@@ -1340,7 +1340,7 @@ class ReportBuilder:
     def validation_section(self, statistics, pairs) -> Section:
         """Simulated NPP against reference values (npp_validation): the scatter chart with the
         1:1 line coloured by land-cover class, and the statistics overall and per class (the
-        second study's Table 2 comparison)."""
+        NPP-drivers study's Table 2 comparison)."""
         figures, blocks, facts = [], [], []
         if pairs is not None:
             fields, rows = pairs
@@ -1415,7 +1415,7 @@ class ReportBuilder:
         caption = (
             "Simulated NPP compared with reference values, overall ('all') and per land-cover "
             "class: pairs, means, bias (simulated − reference), relative bias, RMSE and "
-            "Pearson's r (like the second study's Table 2)"
+            "Pearson's r (like the NPP-drivers study's Table 2)"
             + (": " + "; ".join(facts) + "." if facts else ".")
         )
         return Section("npp-validation", "NPP validation", caption, figures, blocks)
@@ -1471,7 +1471,7 @@ class ReportBuilder:
             "correlation",
             "Location-specific correlation",
             "Moving-window correlation classes and the area shares of significant positive, "
-            "significant negative and insignificant correlation (like the inset of the second "
+            "significant negative and insignificant correlation (like the inset of the NPP-drivers "
             "study's Figure 3).",
             figures,
             [table],
@@ -1590,7 +1590,7 @@ class ReportBuilder:
             "importance",
             "Driver importance",
             "Importance of each driver in the forest on all drivers, largest first (like the "
-            "second study's Figure 4)"
+            "NPP-drivers study's Figure 4)"
             + (", coloured by category with the category totals." if categories else "."),
             [
                 ReportFigure(
@@ -1656,7 +1656,8 @@ class ReportBuilder:
         return Section(
             "rgb",
             "Relative contributions (RGB)",
-            f"RGB composite of the relative contributions (like the second study's Figure 5a): "
+            f"RGB composite of the relative contributions (like the NPP-drivers study's Figure "
+            f"5a): "
             f"{order}; {meaning}; mixed colours mark shared control.",
             [
                 ReportFigure(

@@ -1,4 +1,4 @@
-"""The first study's resilience index from named indicator slots (Table 2), any of them
+"""The resilience study's resilience index from named indicator slots (Table 2), any of them
 optional: the weights of the indicators given are renormalised and the omissions reported."""
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ class ResilienceIndex(MineEcoAlgorithm):
     display_name = "Resilience index (Table 2 indicators)"
     group_key = "evaluation"
     summary = (
-        "The first study's ecological resilience index from its 17 indicators, each in a named "
+        "The resilience study's ecological resilience index from its 17 indicators, each in a "
+        "named "
         "slot (C1 desertification index … C17 CO2 emissions), every slot optional. The Table 2 "
         "trends and weights of the indicators given are used and renormalised to sum 1; the "
         "indicators left out are listed in the log and in the OMITTED output, so a site without "
@@ -87,7 +88,7 @@ class ResilienceIndex(MineEcoAlgorithm):
         "As 'Composite index': P is NoData where any indicator given is NoData; an empty slot "
         "is an omitted indicator, not NoData."
     )
-    references = ("The first study (seed 000), Table 2 and Eq. 16–20.",)
+    references = ("The resilience study, Table 2 and Eq. 16–20.",)
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         table = weighting.load_preset("lingbei_2000_2020")
@@ -134,7 +135,7 @@ class ResilienceIndex(MineEcoAlgorithm):
         self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Weights used")))
         self.addOutput(QgsProcessingOutputNumber("MEAN", self.tr("Mean of P")))
         # What the index was made of, in Table 2 order, for steps that redo it (e.g.
-        # weight_sensitivity in the first study's model): layers, names, trends.
+        # weight_sensitivity in the resilience study's model): layers, names, trends.
         self.addOutput(
             QgsProcessingOutputMultipleLayers("INDICATORS", self.tr("Indicator layers used"))
         )

@@ -70,9 +70,7 @@ class ResilienceYears(MineEcoAlgorithm):
         "needs at least two valid years."
     )
     references = (
-        "Evaluation Study of Ecological Resilience in Southern Red Soil Mining Areas "
-        "Considering Rare Earth Mining Process. Sustainability 2023, 15(3), 2258, "
-        "doi:10.3390/su15032258 (Table 2, Eq. 18–20, Table 3, Figures 2–3).",
+        "The resilience study: Table 2, Eq. 18–20, Table 3, Figures 2–3.",
         "Sen, P.K. (1968) Estimates of the regression coefficient based on Kendall's tau. "
         "JASA 63, 1379–1389.",
     )

@@ -1,4 +1,4 @@
-"""Soil erosion: the RUSLE chain (the first study's Eq. 3 and indicator C2) — R, K, LS, C, P,
+"""Soil erosion: the RUSLE chain (the resilience study's Eq. 3 and indicator C2) — R, K, LS, C, P,
 soil loss A and SL 190-2007 erosion-intensity classes."""
 
 from __future__ import annotations

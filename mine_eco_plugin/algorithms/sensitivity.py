@@ -84,11 +84,11 @@ class WeightSensitivity(MineEcoAlgorithm):
         "(Eq. 18–20, normalised as 'Composite index' does it) is evaluated for every draw, "
         "block by block, without storing the draws. Per pixel: the mean index over the draws, "
         "the 5 % and 95 % percentiles (a 90 % interval), the modal class (BREAKS, default the "
-        "first study's Table 3) and the share of draws giving it (class stability, 0–1, a "
+        "resilience study's Table 3) and the share of draws giving it (class stability, 0–1, a "
         "styled map). OUTPUT_INFLUENCE ranks the indicators by Spearman's rank correlation "
         "between their weight and the study-area mean index over the draws. With "
         "OBJECTIVE_METHOD set, every draw is the subjective part and is combined with the "
-        "objective weights of the layers (the first study's Eq. 17), so only the judgements "
+        "objective weights of the layers (the resilience study's Eq. 17), so only the judgements "
         "vary. Weights of zero spread (STEP_PROBABILITY 0, or a huge CONCENTRATION) reproduce "
         "'Composite index' and 'Classify index'."
     )
@@ -118,7 +118,7 @@ class WeightSensitivity(MineEcoAlgorithm):
         "layer's grid (bilinear)."
     )
     references = (
-        "The first study (seed 000), Eq. 15–20 and Table 3.",
+        "The resilience study, Eq. 15–20 and Table 3.",
         "Saaty, T.L. (1980) The Analytic Hierarchy Process. McGraw-Hill (scale, CR ≤ 0.1).",
         "Hauser, D. & Tadikamalla, P. (1996) The Analytic Hierarchy Process in an uncertain "
         "environment: a simulation approach. Eur. J. Oper. Res. 91, 27–37; Paulson, D. & "
@@ -207,7 +207,7 @@ class WeightSensitivity(MineEcoAlgorithm):
                 *(weighting.OBJECTIVE_LABELS[m] for m in weighting.OBJECTIVE_METHODS),
             ],
             0,
-            "The first study combines AHP weights with mean-square-error weights (Eq. 16–17); "
+            "The resilience study combines AHP weights with mean-square-error weights (Eq. 16–17); "
             "choose that method to perturb only the subjective half.",
         )
         self.add_enum(
@@ -215,7 +215,7 @@ class WeightSensitivity(MineEcoAlgorithm):
             "Combination rule",
             [weighting.COMBINATION_LABELS[c] for c in weighting.COMBINATIONS],
             0,
-            "Eq. 17 (the mean) is the first study's rule.",
+            "Eq. 17 (the mean) is the resilience study's rule.",
             advanced=True,
         )
         self.add_number(
@@ -289,7 +289,7 @@ class WeightSensitivity(MineEcoAlgorithm):
                 self.tr("Class breaks (comma-separated, increasing)"),
                 ",".join(f"{b:g}" for b in classes.TABLE3_BREAKS),
             ),
-            "As the fixed breaks of 'Classify index'; default: the first study's Table 3 "
+            "As the fixed breaks of 'Classify index'; default: the resilience study's Table 3 "
             "(severe < 0.38 ≤ poor < 0.41 ≤ moderate < 0.63 ≤ good < 0.73 ≤ excellent).",
         )
         self.add(

@@ -1,5 +1,5 @@
 """Spectral indices of the canonical reflectance stack: NDVI, NDMVI, FVC, tasseled cap, albedo
-and NDBSI (the first study's vegetation, wetness, albedo and dryness indicators)."""
+and NDBSI (the resilience study's vegetation, wetness, albedo and dryness indicators)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ class Ndvi(StackIndex):
     algorithm_id = "ndvi"
     display_name = "NDVI"
     summary = (
-        "Normalised difference vegetation index of a reflectance stack: the first study's "
+        "Normalised difference vegetation index of a reflectance stack: the resilience study's "
         "vegetation greenness and the input of FVC, VHI, DDI, LST emissivity and CASA."
     )
     formula = (
@@ -129,7 +129,7 @@ class Ndbsi(StackIndex):
     algorithm_id = "ndbsi"
     display_name = "Dryness (NDBSI)"
     summary = (
-        "Normalised difference built-up and soil index, the first study's dryness indicator "
+        "Normalised difference built-up and soil index, the resilience study's dryness indicator "
         "(C8): the mean of the soil index SI and the index-based built-up index IBI."
     )
     formula = (
@@ -155,7 +155,7 @@ class Albedo(StackIndex):
     algorithm_id = "albedo"
     display_name = "Albedo"
     summary = (
-        "Broadband surface albedo from the narrow-band reflectances (Liang 2001), the first "
+        "Broadband surface albedo from the narrow-band reflectances (Liang 2001), the resilience "
         "study's Eq. 11 and the albedo input of the desertification index."
     )
     formula = (
@@ -173,7 +173,7 @@ class Albedo(StackIndex):
         self.add(
             QgsProcessingParameterBoolean(
                 "NORMALISED",
-                self.tr("Divide by 1.016 (as in Liang 2001 and the first study)"),
+                self.tr("Divide by 1.016 (as in Liang 2001 and the resilience study)"),
                 True,
             ),
             "Unchecked gives the un-normalised sum.",
@@ -192,7 +192,7 @@ class TasseledCap(StackIndex):
     display_name = "Tasseled cap (brightness, greenness, wetness)"
     summary = (
         "Tasseled-cap transformation of the six reflective bands into brightness, greenness "
-        "and wetness (the first study's Eq. 9–10; wetness is its indicator C7, brightness its "
+        "and wetness (the resilience study's Eq. 9–10; wetness is its indicator C7, brightness its "
         "C11, printed 'TCI' in its Table 2). Choose the "
         "coefficient set that matches the sensor and the input (reflectance or DN)."
     )
@@ -241,7 +241,7 @@ class Ndmvi(StackIndex):
     algorithm_id = "ndmvi"
     display_name = "NDMVI (modified NDVI with scene minima)"
     summary = (
-        "Normalised difference modified vegetation index, the first study's Eq. 5, the "
+        "Normalised difference modified vegetation index, the resilience study's Eq. 5, the "
         "vegetation index its FVC is computed from. The red and NIR minima are the scene's "
         "minima over valid pixels unless given; the values used are reported as outputs."
     )
@@ -253,7 +253,7 @@ class Ndmvi(StackIndex):
         "A pixel that is NoData in the red or NIR band is NoData in the output and is ignored "
         "when the scene minima are computed; a zero denominator gives NoData."
     )
-    references = ("The first study (seed 000), Eq. 5.",)
+    references = ("The resilience study, Eq. 5.",)
     stack_bands = (RED, NIR)
     output_description = "NDMVI"
 
@@ -318,7 +318,7 @@ class VegetationCover(MineEcoAlgorithm):
     display_name = "Fractional vegetation cover (FVC)"
     group_key = "spectral"
     summary = (
-        "Fractional vegetation cover by the dimidiate pixel model (the first study's Eq. 6), "
+        "Fractional vegetation cover by the dimidiate pixel model (the resilience study's Eq. 6), "
         "from any vegetation index raster (NDVI or NDMVI). The bare-soil and full-vegetation "
         "index values are percentiles of the scene's valid pixels unless given; the values used "
         "are reported as outputs."
@@ -336,7 +336,7 @@ class VegetationCover(MineEcoAlgorithm):
         "Gutman, G. & Ignatov, A. (1998) The derivation of the green vegetation fraction from "
         "NOAA/AVHRR data for use in numerical weather prediction models. Int. J. Remote Sens. "
         "19(8), 1533–1543.",
-        "The first study (seed 000), Eq. 6: 5 % and 95 % confidence levels.",
+        "The resilience study, Eq. 6: 5 % and 95 % confidence levels.",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
@@ -358,7 +358,7 @@ class VegetationCover(MineEcoAlgorithm):
             "SOIL_PERCENTILE",
             "Bare-soil percentile",
             5.0,
-            "Percentile of the index taken as bare soil (first study: 5 %).",
+            "Percentile of the index taken as bare soil (the resilience study: 5 %).",
             minimum=0,
             maximum=100,
         )
@@ -366,7 +366,7 @@ class VegetationCover(MineEcoAlgorithm):
             "VEG_PERCENTILE",
             "Full-vegetation percentile",
             95.0,
-            "Percentile of the index taken as full vegetation (first study: 95 %).",
+            "Percentile of the index taken as full vegetation (the resilience study: 95 %).",
             minimum=0,
             maximum=100,
         )

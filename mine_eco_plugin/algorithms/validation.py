@@ -49,9 +49,8 @@ class NppValidation(MineEcoAlgorithm):
         "observation of that pixel (they are not independent): the log says how many."
     )
     references = (
-        "Tian, H. et al. (2022) Deciphering the Drivers of Net Primary Productivity of "
-        "Vegetation in Mining Areas. Remote Sens. 14(17), 4177, doi:10.3390/rs14174177 "
-        "(Table 2: simulated NPP against measurements and MOD17A3 by land-use type).",
+        "The NPP-drivers study: Table 2 (simulated NPP against measurements and MOD17A3 by "
+        "land-use type).",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)

@@ -1,5 +1,5 @@
-"""Vegetation health index (the first study's Eq. 4): VCI, TCI and VHI for every date of an NDVI
-and temperature series."""
+"""Vegetation health index (the resilience study's Eq. 4): VCI, TCI and VHI for every date of an
+NDVI and temperature series."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ class VegetationHealthIndex(MineEcoAlgorithm):
     group_key = "spectral"
     summary = (
         "Vegetation condition VCI, temperature condition TCI and vegetation health VHI (Kogan "
-        "1995; the first study's Eq. 4, indicator C4) for every date of an NDVI series and the "
+        "1995; the resilience study's Eq. 4, indicator C4) for every date of an NDVI series and "
+        "the "
         "matching land-surface or brightness temperature series (one layer per date, same "
         "order). The extremes are each pixel's minimum and maximum over the dates given; with "
         "one date (or EXTREMES = scene) they are the scene's minimum and maximum over all valid "
@@ -29,7 +30,7 @@ class VegetationHealthIndex(MineEcoAlgorithm):
         "VCI = (NDVI − NDVImin) / (NDVImax − NDVImin)\n"
         "TCI = (Tmax − T) / (Tmax − Tmin)\n"
         "VHI = α·VCI + (1 − α)·TCI,  α = ALPHA (0.5: equal water and temperature contributions, "
-        "the first study after Kogan 2001)\n"
+        "the resilience study after Kogan 2001)\n"
         "×100 when SCALE is 0–100. T in any unit (K or °C), the same for every date."
     )
     nodata_rule = (
@@ -42,7 +43,7 @@ class VegetationHealthIndex(MineEcoAlgorithm):
         "drought detection. Adv. Space Res. 15(11), 91–100.",
         "Kogan, F.N. (2001) Operational space technology for global vegetation assessment. "
         "Bull. Amer. Meteor. Soc. 82(9), 1949–1964 (α = 0.5).",
-        "The first study (seed 000), Eq. 4.",
+        "The resilience study, Eq. 4.",
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
@@ -60,7 +61,7 @@ class VegetationHealthIndex(MineEcoAlgorithm):
             "ALPHA",
             "Weight α of VCI",
             vhi.DEFAULT_ALPHA,
-            "VHI = α·VCI + (1 − α)·TCI; 0.5 in the first study (Kogan 2001).",
+            "VHI = α·VCI + (1 − α)·TCI; 0.5 in the resilience study (Kogan 2001).",
             minimum=0.0,
             maximum=1.0,
         )

@@ -6,7 +6,7 @@ returns arrays; NaN in gives NaN out per pixel. Units: NDVI dimensionless, tempe
 precipitation and evapotranspiration mm·month⁻¹, solar radiation MJ·m⁻²·month⁻¹, light-use
 efficiency gC·MJ⁻¹, NPP gC·m⁻²·month⁻¹ (annual: gC·m⁻²·yr⁻¹).
 
-The model (the second study's Eq. 2–4)::
+The model (the NPP-drivers study's Eq. 2–4)::
 
     NPP(x, t)  = APAR(x, t) · ε(x, t)
     APAR(x, t) = SOL(x, t) · FPAR(x, t) · 0.5

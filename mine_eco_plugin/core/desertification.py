@@ -1,6 +1,6 @@
 """Desertification difference index DDI from the albedo–NDVI feature space.
 
-The first study's Eq. 1–2 (indicator C1), after Verstraete & Pinty (1996) and Zeng et al.
+The resilience study's Eq. 1–2 (indicator C1), after Verstraete & Pinty (1996) and Zeng et al.
 (2006): NDVI and albedo are normalised to N, A ∈ [0, 1]; the least-squares line A = a·N + b
 is fitted over the valid pixels; k = −1/a; DDI = k·N − A. The desertification gradient runs
 perpendicular to the albedo–NDVI line, so a is expected to be negative (more vegetation, darker

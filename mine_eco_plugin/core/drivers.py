@@ -1,4 +1,4 @@
-"""Driver analysis statistics of the second study (Tian et al. 2022, §2.4.1 and §2.4.2).
+"""Driver analysis statistics of the NPP-drivers study (Tian et al. 2022, §2.4.1 and §2.4.2).
 
 Pure numpy/scipy, no QGIS: Pearson correlation with its Student-t test, the location-specific
 (moving-window) correlation coefficient, reproducible random sampling of raster pixels, and the

@@ -1,4 +1,4 @@
-"""Random-forest factorial experiments of the second study (Tian et al. 2022, §2.4.2, Eq. 6–7).
+"""Random-forest factorial experiments of the NPP-drivers study (Tian et al. 2022, §2.4.2, Eq. 6–7).
 
 Needs scikit-learn (imported here, so import this module only where a forest is wanted; the
 rest of the plugin works without it).

@@ -1,4 +1,4 @@
-"""Classes of an index and changes between dates: class breaks (the first study's Table 3,
+"""Classes of an index and changes between dates: class breaks (the resilience study's Table 3,
 Fisher–Jenks natural breaks, quantiles, equal intervals), class codes, area tallies per class
 and transition matrices between two class maps.
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: The first study's Table 3 (ecological resilience classes).
+#: The resilience study's Table 3 (ecological resilience classes).
 TABLE3_BREAKS = (0.38, 0.41, 0.63, 0.73)
 RESILIENCE_LABELS = ("severe", "poor", "moderate", "good", "excellent")
 #: ColorBrewer RdYlGn, 5 classes (Brewer 2002): red (worst) → green (best).

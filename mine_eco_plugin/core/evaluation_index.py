@@ -1,4 +1,4 @@
-"""Normalisation of indicators and the comprehensive index — the first study's Eq. 18–20.
+"""Normalisation of indicators and the comprehensive index — the resilience study's Eq. 18–20.
 
 Pure numpy functions of blocks (NaN = NoData), so the engine can run them block by block.
 """
@@ -37,7 +37,7 @@ def normalise(
     *,
     clip: bool = True,
 ) -> np.ndarray:
-    """Min–max normalisation, the first study's Eq. 18 (positive) and 19 (negative):
+    """Min–max normalisation, the resilience study's Eq. 18 (positive) and 19 (negative):
 
     positive: x′ = (x − min)/(max − min); negative: x′ = 1 − (x − min)/(max − min).
 
@@ -65,7 +65,7 @@ def composite_index(
     *,
     clip: bool = True,
 ) -> np.ndarray:
-    """P = Σⱼ Wⱼ·Tⱼ (the first study's Eq. 20), Tⱼ the normalised indicator j (Eq. 18–19).
+    """P = Σⱼ Wⱼ·Tⱼ (the resilience study's Eq. 20), Tⱼ the normalised indicator j (Eq. 18–19).
 
     ``blocks`` are same-shaped float arrays with NaN for NoData; P is NaN wherever any
     indicator is. Works in place on one float64 temporary and one float64 accumulator (float32

@@ -1,5 +1,5 @@
 """Indicator weights of a comprehensive index: AHP (subjective), mean-square-error, entropy and
-CRITIC (objective) and their combination — the first study's Eq. 15–17.
+CRITIC (objective) and their combination — the resilience study's Eq. 15–17.
 
 Pure numpy. Statistics of the indicator rasters arrive as streaming accumulators
 (``JointMoments``, ``EntropySums``) that are built block by block and merged, so no raster is
@@ -235,7 +235,7 @@ def ahp_weights(
 ) -> AhpResult:
     """AHP weights of a positive reciprocal matrix A (n × n) and its consistency.
 
-    * ``method="geometric_mean"`` (the first study's Eq. 15): w̄ᵢ = (Πⱼ aᵢⱼ)^(1/n),
+    * ``method="geometric_mean"`` (the resilience study's Eq. 15): w̄ᵢ = (Πⱼ aᵢⱼ)^(1/n),
       wᵢ = w̄ᵢ / Σ w̄; ``"eigenvector"``: the principal right eigenvector of A (Saaty 1980).
     * λmax: ``lambda_rule="eigenvalue"`` the principal eigenvalue of A (Saaty's definition, on
       which the RI tables rest); ``"weighted_ratio"`` the mean of (A·w)ᵢ/wᵢ with the weights
@@ -513,7 +513,7 @@ def _proportional(values: np.ndarray, what: str) -> np.ndarray:
 def mse_weights(std: Sequence[float]) -> np.ndarray:
     """Mean-square-error (standard-deviation) weights, Eq. 16: wⱼ = σⱼ / Σσ, with σⱼ the
     standard deviation ("mean square error") of the normalised indicator j over the pixels
-    (the first study's ref. [43]: indicators that vary more discriminate more)."""
+    (the resilience study's ref. [43]: indicators that vary more discriminate more)."""
     return _proportional(std, "standard deviation")
 
 
@@ -595,7 +595,7 @@ COMBINATION_LABELS = {
 
 def combine_weights(subjective, objective, rule: str = "mean", alpha: float = 0.5) -> np.ndarray:
     """Combined weights of subjective wa and objective wb (each summing to 1):
-    ``mean`` wᵢ = (waᵢ + wbᵢ)/2 (the first study's Eq. 17); ``alpha`` wᵢ = α·waᵢ + (1 − α)·wbᵢ
+    ``mean`` wᵢ = (waᵢ + wbᵢ)/2 (the resilience study's Eq. 17); ``alpha`` wᵢ = α·waᵢ + (1 − α)·wbᵢ
     (Eq. 17 is α = 0.5); ``multiplicative`` wᵢ = waᵢ·wbᵢ / Σⱼ waⱼ·wbⱼ."""
     a = np.asarray(subjective, dtype=np.float64)
     b = np.asarray(objective, dtype=np.float64)
@@ -640,7 +640,7 @@ PRESET_FILES = {
     "lingbei_2000_2020": (
         "Lingbei 2000–2020 (Table 2)",
         "evaluation_table2_lingbei.csv",
-        "The first study (seed 000), Table 2: 17 indicators, 5 criteria; weights as printed.",
+        "The resilience study, Table 2: 17 indicators, 5 criteria; weights as printed.",
     ),
 }
 

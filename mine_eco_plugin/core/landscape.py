@@ -2,13 +2,13 @@
 
 Two families, both with NoData (NaN) excluded from every area:
 
-* **Class-weighted area shares** (HAI, BAI, ECO of the first study, Eq. 7 and 12):
+* **Class-weighted area shares** (HAI, BAI, ECO of the resilience study, Eq. 7 and 12):
   V = scale · Σᵢ Aᵢ·wᵢ / TA, the area-weighted mean of a per-class weight. In a window the class
   areas Aᵢ are exact integer window counts from separable running sums, so the cost per pixel
   does not depend on the window (``weighted_share``); per zone it is a weighted ``bincount``.
 * **Composition and configuration**: Shannon diversity and evenness (SHDI, SHEI; FRAGSTATS
   definitions, McGarigal & Marks 1995), number of patches NP, patch density PD, fragmentation
-  FN (Chen & Fu 1996; the first study's Eq. 13) and, per zone, the largest patch index LPI.
+  FN (Chen & Fu 1996; the resilience study's Eq. 13) and, per zone, the largest patch index LPI.
 
 Counting patches inside moving windows
 --------------------------------------
@@ -64,7 +64,7 @@ from scipy.sparse.csgraph import connected_components
 from .windows import check_window
 
 CONNECTIVITIES = (8, 4)
-#: FN forms: "eq13" MPS·(Nf − 1)/Nc (the first study's Eq. 13), "landscape" (Np − 1)/Nc.
+#: FN forms: "eq13" MPS·(Nf − 1)/Nc (the resilience study's Eq. 13), "landscape" (Np − 1)/Nc.
 FN_FORMS = ("eq13", "landscape")
 #: Patch density unit: patches per 100 ha (FRAGSTATS), from areas in m².
 SQUARE_METRES_PER_100_HA = 1.0e6
@@ -175,7 +175,7 @@ def weighted_share(
     Aᵢ is the area of class i in the window, wᵢ its weight and TA the valid area (NoData is no
     class and no area). Equal pixel areas cancel, so this is the mean weight of the window's
     valid pixels times ``scale``. NaN where the centre pixel is NoData. ``crop`` removes that
-    many rows and columns on every side of the result (a halo). The first study's HAI (Eq. 7),
+    many rows and columns on every side of the result (a halo). The resilience study's HAI (Eq. 7),
     BAI (Eq. 12, scale = A_bio) and ECO are this with their tables.
 
     The per-class areas are exact integer window counts (``window_counts``, O(1) per pixel
@@ -262,7 +262,7 @@ def fragmentation(
     min_patch_pixels: float = 1.0,
     form: str = "eq13",
 ) -> np.ndarray:
-    """Landscape fragmentation FN (Chen & Fu 1996; the first study's Eq. 13).
+    """Landscape fragmentation FN (Chen & Fu 1996; the resilience study's Eq. 13).
 
     ``eq13``: FN = MPS·(Nf − 1)/Nc with MPS the mean patch area in units of the minimum patch
     area a_min, Nf the number of patches and Nc = total area / a_min. With Nf counting every

@@ -1,4 +1,4 @@
-"""Restoration scenarios on the first study's resilience index: what the index would be if the
+"""Restoration scenarios on the resilience study's resilience index: what the index would be if the
 land cover of candidate sites became a target class, everything else as observed.
 
 A scenario edits the land cover inside one or more site polygons and recomputes the index
@@ -274,9 +274,9 @@ def driver_text(contributions: Mapping[str, float], names: Mapping[str, str], to
     )
 
 
-# --- the second study's dominant NPP driver --------------------------------------------------
+# --- the NPP-drivers study's dominant NPP driver --------------------------------------------------
 
-#: What a site limited by each driver category calls for (the second study's "management
+#: What a site limited by each driver category calls for (the NPP-drivers study's "management
 #: priorities ... according to the main constraints"), matched on the category's name.
 ACTIONS = (
     ("soil", "soil reconstruction"),

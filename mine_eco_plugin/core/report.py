@@ -8,7 +8,7 @@ desktop is never touched.
 
 Charts follow the studies' figures: class-area shares per year as 100 % stacked bars (the first
 study's Figure 3), driver importance as horizontal bars sorted largest on top and coloured by
-category (the second study's Figure 4), area shares of correlation and dominant-driver classes
+category (the NPP-drivers study's Figure 4), area shares of correlation and dominant-driver classes
 (the insets of its Figures 3 and 5b).
 """
 
@@ -504,7 +504,7 @@ def stacked_shares_figure(
 ):
     """100 % stacked bars, one per group (a year, a driver) split by class; ``shares`` is
     (classes, groups) in %. Segments of at least 4 % carry their value. ``means`` (one per
-    group) are drawn as a line on a second axis, as the first study's Figure 3 does."""
+    group) are drawn as a line on a second axis, as the resilience study's Figure 3 does."""
     shares = np.asarray(shares, dtype=float).reshape(len(classes), len(groups))
     n = len(groups)
     if horizontal:
@@ -597,7 +597,7 @@ def share_bars_figure(
     classes: Sequence[LegendEntry], shares: Sequence[float], *, title: str = "", dpi: int = 130
 ):
     """Horizontal bars of the classes' area shares (%), in class order, each in its colour and
-    labelled with its value (the dominant-driver inset of the second study's Figure 5b)."""
+    labelled with its value (the dominant-driver inset of the NPP-drivers study's Figure 5b)."""
     n = len(classes)
     figure = _figure(6.4, 0.38 * n + 1.4, dpi)
     axes = figure.add_subplot(1, 1, 1)
@@ -632,7 +632,7 @@ def importance_figure(
     title: str = "",
     dpi: int = 130,
 ):
-    """Horizontal importance bars sorted largest on top (the second study's Figure 4), coloured
+    """Horizontal importance bars sorted largest on top (the NPP-drivers study's Figure 4), coloured
     by category with the category totals in the legend when ``categories`` are given, with
     whiskers of ``errors`` when given."""
     from matplotlib.patches import Patch
@@ -700,7 +700,7 @@ def scatter_figure(
     dpi: int = 130,
 ):
     """Simulated against reference values, one colour per group (land-cover class), with the
-    1:1 line over the common range of both axes (the second study's Table 2 comparison)."""
+    1:1 line over the common range of both axes (the NPP-drivers study's Table 2 comparison)."""
     reference = np.asarray(reference, dtype=float)
     simulated = np.asarray(simulated, dtype=float)
     figure = _figure(6.4, 5.4, dpi)
@@ -749,7 +749,7 @@ def line_figure(
     dpi: int = 130,
 ):
     """One value per label (e.g. the mean index per year) as a line with its values written
-    above the points (the first study's Figure 2); missing values leave a gap."""
+    above the points (the resilience study's Figure 2); missing values leave a gap."""
     figure = _figure(6.4, 3.8, dpi)
     axes = figure.add_subplot(1, 1, 1)
     positions = np.arange(len(labels))

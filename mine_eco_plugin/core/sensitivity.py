@@ -1,4 +1,4 @@
-"""Weight sensitivity of the comprehensive index (the first study's Eq. 20): Monte Carlo over
+"""Weight sensitivity of the comprehensive index (the resilience study's Eq. 20): Monte Carlo over
 plausible weights, summarised per pixel and for the study area.
 
 Pure numpy/scipy. The weight vectors are drawn once (draws × k, small); the rasters then stream

@@ -70,7 +70,7 @@ def ndvi(red, nir) -> np.ndarray:
 
 
 def ndmvi(red, nir, red_min, nir_min) -> np.ndarray:
-    """Normalised difference mountain vegetation index (seed 000, Eq. 5).
+    """Normalised difference mountain vegetation index (resilience study, Eq. 5).
 
     NDMVI = [(ρnir − ρred) + (Rmin − NIRmin)] / [(ρnir + ρred) − (Rmin + NIRmin)]
 
@@ -91,7 +91,7 @@ def ndmvi(red, nir, red_min, nir_min) -> np.ndarray:
 
 
 def vegetation_cover(index, soil_value, veg_value) -> np.ndarray:
-    """Fractional vegetation cover by the dimidiate pixel model (seed 000, Eq. 6).
+    """Fractional vegetation cover by the dimidiate pixel model (resilience study, Eq. 6).
 
     FVC = (S − S_soil) / (S_veg − S_soil), clipped to [0, 1]
 
@@ -211,7 +211,8 @@ TASSELED_CAP_SETS: dict[str, TasseledCapSet] = {
 
 
 def tasseled_cap(stack, coefficients: TasseledCapSet) -> np.ndarray:
-    """Tasseled-cap brightness, greenness and wetness of a six-band stack (seed 000, Eq. 9-10).
+    """Tasseled-cap brightness, greenness and wetness of a six-band stack (resilience study,
+    Eq. 9-10).
 
     TCᵢ = Σⱼ cᵢⱼ·ρⱼ over the six canonical bands, i = brightness, greenness, wetness, with the
     coefficients cᵢⱼ of one published table (see ``TASSELED_CAP_SETS`` for the sources).
@@ -237,7 +238,7 @@ _LIANG_NORMALISER = 1.016
 
 
 def albedo_liang(blue, red, nir, swir1, swir2, normalised=True) -> np.ndarray:
-    """Broadband shortwave albedo from Landsat reflectance (Liang 2001; seed 000, Eq. 11).
+    """Broadband shortwave albedo from Landsat reflectance (Liang 2001; resilience study, Eq. 11).
 
     α = (0.356ρblue + 0.130ρred + 0.373ρnir + 0.085ρswir1 + 0.072ρswir2 − 0.0018) / 1.016
 

@@ -190,7 +190,8 @@ def emissivity_from_ndvi(
 def land_surface_temperature(
     radiance, emissivity, tau, upwelling, downwelling, k1, k2
 ) -> np.ndarray:
-    """Land surface temperature by the radiative transfer equation (seed 000, Eq. 8), kelvin.
+    """Land surface temperature by the radiative transfer equation (resilience study, Eq. 8), in
+    kelvin.
 
     The at-sensor radiance is L = τ·[ε·B(Ts) + (1 − ε)·L↓] + L↑, so
 

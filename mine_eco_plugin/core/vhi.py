@@ -1,10 +1,10 @@
 """Vegetation health index from NDVI and land-surface (or brightness) temperature series.
 
-Kogan (1995, 2001); the first study's Eq. 4 (indicator C4):
+Kogan (1995, 2001); the resilience study's Eq. 4 (indicator C4):
 
     VCI = (NDVI − NDVI_min) / (NDVI_max − NDVI_min)
     TCI = (T_max − T) / (T_max − T_min)
-    VHI = α·VCI + (1 − α)·TCI,   α = 0.5 (the first study, after Kogan)
+    VHI = α·VCI + (1 − α)·TCI,   α = 0.5 (the resilience study, after Kogan)
 
 The extremes are, per pixel, the minimum and maximum over the dates given (Kogan's multi-year
 extremes of the same period), or scene-wide values (the only choice with one date). Pure numpy:

@@ -161,7 +161,7 @@ def test_npp_model_checks_its_counts_first(provider, tmp_path):
 
 @pytest.fixture(scope="module")
 def florida_inputs(l8_fl_dir, tmp_path_factory):
-    """The first study's model inputs on a 200 × 200 crop of the real L8-FL scene, with
+    """The resilience study's model inputs on a 200 × 200 crop of the real L8-FL scene, with
     documented stand-ins for the layers the sample data lack (tests/florida.py)."""
     return florida_crop(l8_fl_dir, tmp_path_factory.mktemp("florida"))
 
@@ -198,7 +198,7 @@ OPTIONAL_OUTPUTS = (
 
 @pytest.fixture(scope="module")
 def resilience_defaults(provider, florida_inputs, tmp_path_factory):
-    """The first study's model with nothing but its inputs and outputs: the optional steps
+    """The resilience study's model with nothing but its inputs and outputs: the optional steps
     stay off."""
     import processing
 

@@ -185,7 +185,7 @@ def inputs(tmp_path_factory):
         "category,climate,climate,,,20\n",
         encoding="utf-8",
     )
-    # resilience_years OUTPUT_YEARS: the mean index per year of the first study's Figure 2
+    # resilience_years OUTPUT_YEARS: the mean index per year of the resilience study's Figure 2
     # (0.695, 0.685, 0.664, 0.651, 0.657); class shares made up, each year summing to 100.
     yearly = folder / "yearly.csv"
     yearly.write_text(
@@ -540,7 +540,7 @@ def test_several_years_section_holds_the_yearly_table_and_transitions(full_repor
     yearly = [[t for t, _ in row] for row in page.tables["yearly-table"]]
     assert yearly[0] == ["Year", "Valid pixels", "Mean index", "severe (%)", "poor (%)",
                          "moderate (%)", "good (%)", "excellent (%)"]  # fmt: skip
-    # The first study's Figure 2 means, year by year.
+    # The resilience study's Figure 2 means, year by year.
     assert [row[0] for row in yearly[1:]] == ["2000", "2005", "2010", "2016", "2020"]
     assert [row[2] for row in yearly[1:]] == ["0.6950", "0.6850", "0.6640", "0.6510", "0.6570"]
     assert yearly[4][1] == "998" and yearly[1][3:] == ["5.0000", "10.0000", "20.0000",

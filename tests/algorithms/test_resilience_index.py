@@ -5,8 +5,8 @@ import pytest
 from qgis.core import QgsProcessingException
 from rasters import read_raster, write_raster
 
-# Table 2 (seed 000): FVC C3 (+) combined 0.1554; LST C9 (−) 0.0473; DDI C1 0.1185 (printed
-# −, used + by default: see the Table 2 CSV); wetness C7 (+) 0.0629.
+# Table 2 of the resilience study: FVC C3 (+) combined 0.1554; LST C9 (−) 0.0473; DDI C1 0.1185
+# (printed −, used + by default: see the Table 2 CSV); wetness C7 (+) 0.0629.
 WEIGHTS = {"FVC": 0.1554, "LST": 0.0473, "DDI": 0.1185, "WETNESS": 0.0629}
 
 

@@ -1,4 +1,4 @@
-"""The first study's model as users run it headless: qgis_process.bin with its optional steps
+"""The resilience study's model as users run it headless: qgis_process.bin with its optional steps
 off (a command line written before they existed) and on."""
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def ndvi(stack):
 
 
 def test_single_band_ndvi_fusion(zhu):
-    # The second study fuses NDVI: one band, valid range (−1, 1).
+    # The NPP-drivers study fuses NDVI: one band, valid range (−1, 1).
     images = [ndvi(zhu[n]) for n in NAMES]
     truth = ndvi(zhu["truth"])[0]
     settings = estarfm.FusionSettings(valid_min=-1.0, valid_max=1.0, min_change=0.04)

@@ -128,7 +128,7 @@ def test_tasseled_cap_traps_crist_1985():
 
 
 def test_tasseled_cap_seed_brightness_rows():
-    # seed 000, Eq. 9 (TM, Crist & Cicone 1984) and Eq. 10 (OLI, Baig et al. 2014)
+    # The resilience study, Eq. 9 (TM, Crist & Cicone 1984) and Eq. 10 (OLI, Baig et al. 2014)
     tm = TASSELED_CAP_SETS["tm_crist_cicone_1984"]
     oli = TASSELED_CAP_SETS["oli_baig_2014"]
     assert tm.brightness == (0.3037, 0.2793, 0.4743, 0.5585, 0.5082, 0.1863)
