@@ -1,7 +1,8 @@
 """Landscape indicators of the resilience study's biodiversity and surface criteria: SHDI, FN
 and the patch metrics beside them (``landscape_metrics``), and the class-weighted area shares
 HAI, BAI and ECO (``human_activity_index``, ``biological_abundance``,
-``ecological_elasticity``), in a square moving window or per zone polygon. The numbers come from ``core.landscape``."""
+``ecological_elasticity``), in a square moving window or per zone polygon. The numbers come
+from ``core.landscape``."""
 
 from __future__ import annotations
 
