@@ -256,10 +256,16 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             integer=True,
         )
 
-    def add_output_raster(self, name, description, help_text="", optional=False):
+    def add_output_raster(self, name, description, help_text="", optional=False, side=False):
+        """A raster output. ``side``: a side output — optional (a command line need not name
+        it) yet created by default in the dialog, QGIS's convention for outputs beside the
+        main one."""
         return self.add(
             QgsProcessingParameterRasterDestination(
-                name, self.tr(description), optional=optional, createByDefault=not optional
+                name,
+                self.tr(description),
+                optional=optional or side,
+                createByDefault=side or not optional,
             ),
             help_text,
         )
@@ -354,15 +360,16 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             source = f"{name}_MATRIX" if matrix else name
             raise QgsProcessingException(f"{source}: {error}") from None
 
-    def add_output_table(self, name, description, help_text="", optional=False):
-        """A table output: a feature sink without geometry, so the Modeler can chain it."""
+    def add_output_table(self, name, description, help_text="", optional=False, side=False):
+        """A table output: a feature sink without geometry, so the Modeler can chain it.
+        ``side`` as for ``add_output_raster``."""
         return self.add(
             QgsProcessingParameterFeatureSink(
                 name,
                 self.tr(description),
                 QgsProcessing.TypeVector,
-                optional=optional,
-                createByDefault=not optional,
+                optional=optional or side,
+                createByDefault=side or not optional,
             ),
             help_text,
         )

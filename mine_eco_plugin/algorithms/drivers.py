@@ -513,6 +513,7 @@ class LocalCorrelation(MineEcoAlgorithm):
             "Correlation class",
             "1 significant positive, 2 significant negative, 3 insignificant (uint8, NoData 0), "
             "styled with a legend.",
+            side=True,
         )
         self.add_output_raster(
             "OUTPUT_PAIRS",

@@ -317,12 +317,14 @@ class RfDriverContribution(DriverAlgorithm):
             "One row per driver (level 'driver': permutation importance, its standard deviation "
             "over the trees, % of the total) and per category (level 'category': summed %, mean "
             "and standard deviation of the category's RelCon over the pixels).",
+            side=True,
         )
         self.add_output_table(
             "OUTPUT_SCORES",
             "Model scores",
             "One row per model (RF_all, RF_without_<category>): drivers used, mtry, OOB R², OOB "
             "RMSE (target units).",
+            side=True,
         )
         self.add_output_raster(
             "OUTPUT_RELATIVE",
@@ -335,6 +337,7 @@ class RfDriverContribution(DriverAlgorithm):
             "Relative contribution RGB",
             "8-bit RGBA composite: red, green, blue = RelCon of the RGB_CATEGORIES × 255 / 100; "
             "alpha 0 on NoData.",
+            side=True,
         )
         self.add_output_raster(
             "OUTPUT_DOMINANT",
@@ -342,6 +345,7 @@ class RfDriverContribution(DriverAlgorithm):
             "uint8 classes (NoData 0): 1…C single categories in category order, then the "
             "ordered pairs (for C, S, M: 4 CS, 5 CM, 6 SC, 7 SM, 8 MC, 9 MS); styled, with a "
             "legend.",
+            side=True,
         )
         self.add_output_table(
             "OUTPUT_AREAS",
@@ -349,6 +353,7 @@ class RfDriverContribution(DriverAlgorithm):
             "One row per dominant-driver class: code, class, description, pixels, area (CRS "
             "units², m² for metric CRSs) and % of the classified pixels (the study's Figure 5b "
             "inset).",
+            side=True,
         )
         self.add_output_raster(
             "OUTPUT_ACTUAL",

@@ -246,6 +246,7 @@ class Kriging(MineEcoAlgorithm):
             "OUTPUT_CV",
             "Cross-validation per model",
             "One row per candidate model: parameters, ME, RMSE, r, MSDR, and which was used.",
+            side=True,
         )
         self.add_output_table(
             "OUTPUT_CV_POINTS",

@@ -310,7 +310,7 @@ class LandscapeMetrics(LandscapeAlgorithm):
 
     OUTPUTS = (
         ("OUTPUT_SHDI", "SHDI", "Shannon diversity index (ln units), float32.", False),
-        ("OUTPUT_FN", "Fragmentation FN", "Landscape fragmentation, dimensionless.", False),
+        ("OUTPUT_FN", "Fragmentation FN", "Landscape fragmentation, dimensionless.", "side"),
         ("OUTPUT_NP", "Number of patches NP", "Patches in the window or zone.", True),
         ("OUTPUT_PD", "Patch density PD", "Patches per 100 ha (projected CRS in metres).", True),
         ("OUTPUT_SHEI", "Shannon evenness SHEI", "SHDI / ln(classes present), 0–1.", True),
@@ -347,7 +347,13 @@ class LandscapeMetrics(LandscapeAlgorithm):
         )
         self.add_output_nodata()
         for name, description, help_text, optional in self.OUTPUTS:
-            self.add_output_raster(name, description, help_text, optional=optional)
+            self.add_output_raster(
+                name,
+                description,
+                help_text,
+                optional=optional is True,
+                side=optional == "side",
+            )
 
     def process(self, parameters, context, feedback):
         connectivity = landscape.CONNECTIVITIES[

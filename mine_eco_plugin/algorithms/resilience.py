@@ -129,7 +129,10 @@ class ResilienceIndex(MineEcoAlgorithm):
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "Resilience index P", "0–1, float32.")
         self.add_output_table(
-            "OUTPUT_WEIGHTS", "Indicator weights", "Table 2 form for the indicators given."
+            "OUTPUT_WEIGHTS",
+            "Indicator weights",
+            "Table 2 form for the indicators given.",
+            side=True,
         )
         self.addOutput(QgsProcessingOutputString("OMITTED", self.tr("Indicators left out")))
         self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Weights used")))

@@ -719,11 +719,13 @@ class SoilLoss(RusleAlgorithm):
             "Erosion intensity classes",
             "Class codes 1 (slight) to 6 (severe), uint8 with NoData 0, colour table and QML "
             "legend.",
+            side=True,
         )
         self.add_output_table(
             "OUTPUT_TABLE",
             "Area per erosion class",
             "Per class: limits, pixels, area (km²), percentage of the valid area, mean soil loss.",
+            side=True,
         )
         self.addOutput(QgsProcessingOutputNumber("MEAN", self.tr("Mean soil loss (t/ha/yr)")))
 

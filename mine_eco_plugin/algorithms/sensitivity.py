@@ -313,11 +313,17 @@ class WeightSensitivity(MineEcoAlgorithm):
         )
         self.add_run_switch()
         self.add_output_nodata()
-        self.add_output_raster("OUTPUT_MEAN", "Mean index over the draws", "Σ W̄ⱼ·Tⱼ, float32.")
-        self.add_output_raster("OUTPUT_LOW", "Index, 5 % percentile of the draws", "float32.")
-        self.add_output_raster("OUTPUT_HIGH", "Index, 95 % percentile of the draws", "float32.")
         self.add_output_raster(
-            "OUTPUT_CLASS", "Modal class", "uint8 class codes 1…k (0 = NoData), styled."
+            "OUTPUT_MEAN", "Mean index over the draws", "Σ W̄ⱼ·Tⱼ, float32.", side=True
+        )
+        self.add_output_raster(
+            "OUTPUT_LOW", "Index, 5 % percentile of the draws", "float32.", side=True
+        )
+        self.add_output_raster(
+            "OUTPUT_HIGH", "Index, 95 % percentile of the draws", "float32.", side=True
+        )
+        self.add_output_raster(
+            "OUTPUT_CLASS", "Modal class", "uint8 class codes 1…k (0 = NoData), styled.", side=True
         )
         self.add_output_raster(
             "OUTPUT_STABILITY",
@@ -329,6 +335,7 @@ class WeightSensitivity(MineEcoAlgorithm):
             "Indicator influence",
             "One row per indicator: centre and mean weight, spread of the weight, mean "
             "normalised value, Spearman's ρ with the study-area mean index, rank by |ρ|.",
+            side=True,
         )
         self.add_output_table(
             "OUTPUT_DRAWS",

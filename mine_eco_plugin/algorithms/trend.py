@@ -105,12 +105,17 @@ class IndexTrend(MineEcoAlgorithm):
             "Sen's slope (per year)",
             "Median pairwise slope, index units per year, float32.",
         )
-        self.add_output_raster("OUTPUT_Z", "Mann–Kendall Z", "Standard normal score, float32.")
-        self.add_output_raster("OUTPUT_P", "Mann–Kendall p", "Two-sided p-value, float32.")
+        self.add_output_raster(
+            "OUTPUT_Z", "Mann–Kendall Z", "Standard normal score, float32.", side=True
+        )
+        self.add_output_raster(
+            "OUTPUT_P", "Mann–Kendall p", "Two-sided p-value, float32.", side=True
+        )
         self.add_output_raster(
             "OUTPUT_CLASS",
             "Trend class",
             "1 significant decline, 2 no significant change, 3 significant improvement; styled.",
+            side=True,
         )
         for name in SHARES:
             label = name.removeprefix("SHARE_").replace("_", " ").lower()

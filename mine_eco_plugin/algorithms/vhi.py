@@ -78,8 +78,12 @@ class VegetationHealthIndex(MineEcoAlgorithm):
         )
         self.add_enum("SCALE", "Output scale", ["0–1", "0–100"], 0, "Multiply by 100 or not.")
         self.add_output_nodata()
-        self.add_output_raster("OUTPUT_VCI", "VCI", "Vegetation condition index, a band per date.")
-        self.add_output_raster("OUTPUT_TCI", "TCI", "Temperature condition index, a band per date.")
+        self.add_output_raster(
+            "OUTPUT_VCI", "VCI", "Vegetation condition index, a band per date.", side=True
+        )
+        self.add_output_raster(
+            "OUTPUT_TCI", "TCI", "Temperature condition index, a band per date.", side=True
+        )
         self.add_output_raster("OUTPUT_VHI", "VHI", "Vegetation health index, a band per date.")
         self.addOutput(QgsProcessingOutputString("EXTREMES_USED", self.tr("Extremes used")))
         for name, text in (

@@ -1,23 +1,35 @@
-"""Error messages that say what is wrong: non-finite values are not 'no valid pixels', and an
-algorithm without a class table does not blame one."""
+"""Messages that say what is wrong: ±Inf, which the engine reads as NoData, is reported as such
+(not only as 'no valid pixels'), and an algorithm without a class table does not blame one."""
 
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException
-from rasters import write_raster
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from rasters import read_raster, write_raster
 
 
-def test_all_infinite_input_is_said_to_be_non_finite(run, tmp_path):
+class Warnings(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.warnings = []
+
+    def pushWarning(self, text):  # noqa: N802 (QGIS API)
+        self.warnings.append(text)
+        super().pushWarning(text)
+
+
+def test_all_infinite_input_is_said_to_be_infinite(run, tmp_path):
     inf = write_raster(tmp_path / "inf.tif", np.full((6, 6), np.inf, np.float32))
-    with pytest.raises(QgsProcessingException, match=r"not finite \(minimum inf, maximum inf\)"):
-        run("normalize", {"INPUT": inf, "OUTPUT": str(tmp_path / "o.tif")})
+    feedback = Warnings()
+    with pytest.raises(QgsProcessingException, match=r"INPUT: no valid pixels"):
+        run("normalize", {"INPUT": inf, "OUTPUT": str(tmp_path / "o.tif")}, feedback=feedback)
+    # The warning before the error says why: all 36 values were ±Inf, read as NoData.
+    assert any("INPUT: 36 values of ±Inf" in w for w in feedback.warnings), feedback.warnings
     assert not (tmp_path / "o.tif").exists()
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (np.inf, r"INPUT: land-cover value\(s\) inf are not finite \(mask them as NoData\)$"),
         (1.5, r"INPUT: land-cover value\(s\) 1\.5 are not whole-number class codes$"),
     ],
 )
@@ -35,3 +47,19 @@ def test_landscape_metrics_without_a_table_does_not_blame_one(run, tmp_path, val
                 "OUTPUT_FN": str(tmp_path / "f.tif"),
             },
         )
+
+
+def test_an_infinite_land_cover_pixel_is_nodata_with_a_warning(run, tmp_path):
+    # ±Inf reads as NoData everywhere (the engine's rule): the pixel is left out, not an error.
+    cover = np.ones((6, 6), np.float32)
+    cover[2, 3] = np.inf
+    path = write_raster(tmp_path / "lc.tif", cover)
+    feedback = Warnings()
+    run(
+        "landscape_metrics",
+        {"INPUT": path, "WINDOW": 1, "OUTPUT_SHDI": str(tmp_path / "s.tif")},
+        feedback=feedback,
+    )
+    shdi = read_raster(tmp_path / "s.tif")[0][0]
+    assert np.isnan(shdi[2, 3]) and np.isfinite(shdi[0, 0])
+    assert any("1 value of ±Inf" in w for w in feedback.warnings), feedback.warnings
