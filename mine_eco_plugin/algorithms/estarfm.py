@@ -370,7 +370,7 @@ class Estarfm(MineEcoAlgorithm):
             grid=grid,
             halo=h,
             memory_mb=self.memory_mb(),
-            monitor=engine.Monitor(None, feedback.isCanceled),
+            monitor=engine.Monitor(None, feedback.isCanceled, warn=feedback.pushWarning),
             # Per pixel of a block the kernel holds about 13 float32 and 4 float64 values per
             # band (thresholded copies, neighbour quantities, temporal weights) and the window
             # sums: 2 + 9 float32 values per band.

@@ -215,6 +215,7 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
                 resampling=s.resampling,
                 crs_wkt=s.crs_wkt,
                 nodata=s.nodata,
+                warn=monitor.warn,
             )
             for s in sources
         ]

@@ -63,3 +63,29 @@ def test_an_infinite_land_cover_pixel_is_nodata_with_a_warning(run, tmp_path):
     shdi = read_raster(tmp_path / "s.tif")[0][0]
     assert np.isnan(shdi[2, 3]) and np.isfinite(shdi[0, 0])
     assert any("1 value of ±Inf" in w for w in feedback.warnings), feedback.warnings
+
+
+def test_estarfm_reports_infinite_input_values(run, tmp_path):
+    # ESTARFM runs its own progress: the ±Inf warning still reaches the log.
+    rng = np.random.default_rng(0)
+    fine = rng.uniform(0.1, 0.5, (12, 12)).astype(np.float32)
+    paths = {}
+    for name, values in (
+        ("FINE1", fine),
+        ("COARSE1", fine * 0.95 + 0.01),
+        ("FINE2", fine * 1.1),
+        ("COARSE2", fine * 1.05 + 0.01),
+        ("COARSE_PRED", fine * 1.02 + 0.01),
+    ):
+        values = values.copy()
+        if name == "COARSE_PRED":
+            values[3, 4] = np.inf
+        paths[name] = write_raster(tmp_path / f"{name}.tif", values)
+    feedback = Warnings()
+    run(
+        "estarfm",
+        {**paths, "WINDOW": 3, "VALID_MIN": 0, "VALID_MAX": 1, "OUTPUT": str(tmp_path / "o.tif")},
+        feedback=feedback,
+    )
+    assert any("COARSE_PRED: 1 value of ±Inf" in w for w in feedback.warnings), feedback.warnings
+    assert np.isnan(read_raster(tmp_path / "o.tif")[0][0][3, 4])
