@@ -121,6 +121,54 @@ def test_plugin_registers_and_removes_its_provider():
     assert int(count) >= len(EXPECTED) and removed == "True"
 
 
+def test_unload_is_clean_when_processing_was_unloaded_first_and_when_repeated():
+    """QGIS quitting unloads the Processing plugin first (its modules leave sys.modules), then
+    this plugin: unload() must remove the setting from the ProcessingConfig that load() used,
+    without importing a fresh one (that was a KeyError traceback at every quit). A second
+    unload() and a second initGui() (QGIS may call initProcessing and initGui) change nothing."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from qgis.core import QgsApplication
+        app = QgsApplication([], False)
+        app.initQgis()
+        sys.path.append("/usr/share/qgis/python/plugins")
+        from processing.core.Processing import Processing
+        from processing.core.ProcessingConfig import ProcessingConfig
+        Processing.initialize()
+        from mine_eco_plugin import classFactory
+        from mine_eco_plugin.provider_info import MEMORY_SETTING
+        registry = QgsApplication.processingRegistry()
+        plugin = classFactory(None)
+        plugin.initProcessing()
+        first = plugin.provider
+        plugin.initGui()
+        print(plugin.provider is first, len(registry.providers()))
+        print(MEMORY_SETTING in ProcessingConfig.settings)
+        for name in [n for n in sys.modules if n == "processing" or n.startswith("processing.")]:
+            del sys.modules[name]
+        plugin.unload()
+        plugin.unload()
+        print(MEMORY_SETTING in ProcessingConfig.settings, registry.providerById("mineeco"))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stdout.strip().splitlines()[-3:]
+    same, _ = lines[0].split()
+    assert same == "True"  # initGui after initProcessing keeps the one registered provider
+    assert lines[1] == "True"  # load() added the memory setting
+    assert lines[2] == "False None"  # unload() removed it from the same class, and the provider
+
+
 def test_metadata_version_matches_changelog():
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(REPO / "metadata.txt", encoding="utf-8")
