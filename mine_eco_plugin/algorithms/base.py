@@ -38,7 +38,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
-from .. import engine
+from .. import engine, layer_styles
 from ..core.tables import TableError, matrix_rows, parse_csv_table
 from ..core.windows import check_window
 from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
@@ -455,6 +455,14 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             nodata = options.pop("nodata", None)
         tags = {"MINEECO_ALGORITHM": self.algorithm_id, "MINEECO_VERSION": plugin_version()}
         tags.update({k: str(v) for k, v in (metadata or {}).items()})
+        layer_styles.attach(
+            context,
+            path,
+            classes=options.get("classes"),
+            qml=options.get("style"),
+            bands=bands,
+            dtype=dtype,
+        )
         return RasterTarget(
             path,
             parameter=name,
