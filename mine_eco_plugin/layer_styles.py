@@ -10,8 +10,10 @@ Processing calls it with the loaded layer. ``OutputStyle`` is that hook:
 * class rasters get a paletted renderer with exactly their classes, colours and labels;
 * outputs with their own style (QML text, e.g. a stepped ramp) get that style;
 * 3- or 4-band byte rasters (RGB composites) a multiband colour renderer, band 4 as alpha;
-* other multiband rasters a multiband colour renderer of bands 1-3, each stretched;
-* continuous single-band rasters a grey stretch between the 2 % and 98 % cumulative counts.
+* multiband rasters that name their (red, green, blue) bands (``rgb``, e.g. a reflectance stack
+  in natural colour) a multiband colour renderer, each band stretched;
+* other rasters (continuous single-band ones, and time series such as monthly bands) a grey
+  stretch of band 1 between the 2 % and 98 % cumulative counts.
 
 Processing keeps only a C++ pointer to the post-processor: the Python object must stay alive
 until the layers are loaded, so every hook is also kept in ``_KEEP`` (a bounded registry).
@@ -45,18 +47,18 @@ SAMPLE_SIZE = 250_000
 class OutputStyle(QgsProcessingLayerPostProcessorInterface):
     """Styles one raster output once Processing has loaded it (see the module help)."""
 
-    def __init__(self, *, classes=None, qml=None, bands=1, dtype="float32"):
+    def __init__(self, *, classes=None, qml=None, rgb=None, dtype="float32"):
         super().__init__()
         self.classes = tuple(classes) if classes else None
         self.qml = qml
-        self.bands = bands
+        self.rgb = tuple(rgb) if rgb else None
         self.dtype = dtype
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
         if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
             return
         try:
-            apply_style(layer, classes=self.classes, qml=self.qml, dtype=self.dtype)
+            apply_style(layer, classes=self.classes, qml=self.qml, rgb=self.rgb, dtype=self.dtype)
         except Exception as error:  # noqa: BLE001 (a style must never fail a finished run)
             if feedback is not None:
                 feedback.pushInfo(f"{layer.name()}: default style kept ({error})")
@@ -73,7 +75,9 @@ def attach(context, path, **style) -> OutputStyle | None:
     return hook
 
 
-def apply_style(layer: QgsRasterLayer, *, classes=None, qml=None, dtype="float32") -> None:
+def apply_style(
+    layer: QgsRasterLayer, *, classes=None, qml=None, rgb=None, dtype="float32"
+) -> None:
     """Give ``layer`` the renderer described in the module help."""
     provider = layer.dataProvider()
     if classes:
@@ -92,15 +96,15 @@ def apply_style(layer: QgsRasterLayer, *, classes=None, qml=None, dtype="float32
         ok, message = layer.importNamedStyle(document)
         if not ok:
             raise ValueError(message)
-    elif layer.bandCount() >= 3:
+    elif dtype == "uint8" and layer.bandCount() in (3, 4):
+        # An RGB(A) composite: its values are display values already.
         renderer = QgsMultiBandColorRenderer(provider, 1, 2, 3)
-        if dtype == "uint8":  # an RGB(A) composite: values are already display values
-            if layer.bandCount() >= 4:
-                renderer.setAlphaBand(4)
-            layer.setRenderer(renderer)
-        else:
-            layer.setRenderer(renderer)
-            _stretch(layer)
+        if layer.bandCount() == 4:
+            renderer.setAlphaBand(4)
+        layer.setRenderer(renderer)
+    elif rgb and layer.bandCount() >= max(rgb):
+        layer.setRenderer(QgsMultiBandColorRenderer(provider, *rgb))
+        _stretch(layer)
     else:
         layer.setRenderer(QgsSingleBandGrayRenderer(provider, 1))
         _stretch(layer)

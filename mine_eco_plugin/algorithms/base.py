@@ -61,6 +61,9 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
     nodata_rule = "A pixel that is NoData in any input is NoData in every output."
     #: Sources of formulas and defaults.
     references: tuple[str, ...] = ()
+    #: Multiband outputs shown as a colour composite when Processing loads them: output id →
+    #: its (red, green, blue) bands. Other multiband outputs show band 1 (layer_styles).
+    rgb_outputs: dict[str, tuple[int, int, int]] = {}
 
     def __init__(self):
         super().__init__()
@@ -460,7 +463,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             path,
             classes=options.get("classes"),
             qml=options.get("style"),
-            bands=bands,
+            rgb=self.rgb_outputs.get(name),
             dtype=dtype,
         )
         return RasterTarget(

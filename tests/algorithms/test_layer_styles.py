@@ -101,10 +101,15 @@ def test_styles_of_a_stepped_qml_and_of_rgb_and_multiband_layers(tmp_path):
 
     shares = np.array([[[10, 90]], [[60, 5]], [[30, 5]]], dtype=np.float32)
     layer = QgsRasterLayer(write_raster(tmp_path / "shares.tif", shares), "shares")
-    layer_styles.apply_style(layer)
+    layer_styles.apply_style(layer, rgb=(3, 2, 1))
     renderer = layer.renderer()
     assert isinstance(renderer, QgsMultiBandColorRenderer) and renderer.alphaBand() == -1
+    assert (renderer.redBand(), renderer.greenBand(), renderer.blueBand()) == (3, 2, 1)
     assert renderer.redContrastEnhancement() is not None
+    # Without named colour bands (a time series, monthly bands): band 1 in grey.
+    layer_styles.apply_style(layer)
+    assert isinstance(layer.renderer(), QgsSingleBandGrayRenderer)
+    assert layer.renderer().grayBand() == 1
 
     from mine_eco_plugin.engine.styles import discrete_ramp_qml, paletted_qml
 
