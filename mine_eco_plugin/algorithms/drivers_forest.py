@@ -367,7 +367,7 @@ class RfDriverContribution(DriverAlgorithm):
             from ..core import drivers_forest
         except ImportError as error:
             raise QgsProcessingException(f"{INSTALL_SKLEARN} ({error})") from None
-        chart = self.parameterAsFileOutput(parameters, "OUTPUT_CHART", context)
+        chart = self.destination(parameters, "OUTPUT_CHART", context)
         if chart:
             try:
                 import matplotlib  # noqa: F401

@@ -456,7 +456,7 @@ class Kriging(MineEcoAlgorithm):
                 ],  # fmt: skip
                 [[None if not math.isfinite(v) else v for v in row] for row in rows],
             )
-        plot = self.parameterAsFileOutput(parameters, "OUTPUT_PLOT", context)
+        plot = self.destination(parameters, "OUTPUT_PLOT", context)
         if plot:
             write_variogram_plot(plot, empirical, candidates, variogram, metadata["FIELD"])
             results["OUTPUT_PLOT"] = plot

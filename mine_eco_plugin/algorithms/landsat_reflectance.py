@@ -103,10 +103,27 @@ class LandsatReflectance(MineEcoAlgorithm):
         self.add_output_raster(
             "OUTPUT_THERMAL",
             "Thermal radiance",
-            "At-sensor radiance of the thermal band (MTL only), float32.",
+            "At-sensor radiance of the thermal band (MTL only), float32. The thermal band "
+            "file is needed only when this output is asked for.",
             optional=True,
         )
         self.addOutput(QgsProcessingOutputString("SENSOR", self.tr("Sensor")))
+
+    def input_files(self, parameters, context):
+        """The MTL file and the band files it names (no output may replace them)."""
+        found = super().input_files(parameters, context)
+        mtl_path = self.parameterAsFile(parameters, "MTL", context)
+        if mtl_path:
+            etm_thermal = ETM_THERMAL[self.parameterAsEnum(parameters, "ETM_THERMAL", context)]
+            try:
+                mtl = landsat.parse_mtl_file(Path(mtl_path))
+                scene = landsat.scene_from_mtl(mtl, Path(mtl_path).parent, etm_thermal=etm_thermal)
+            except (landsat.MtlError, OSError, UnicodeDecodeError):
+                return found  # reported by the run itself
+            for band in [*scene.reflectance_bands, scene.thermal]:
+                if band is not None and Path(band.path).exists():
+                    found.append(("MTL", str(band.path)))
+        return found
 
     def process(self, parameters, context, feedback):
         mtl_path = self.parameterAsFile(parameters, "MTL", context)
@@ -122,7 +139,7 @@ class LandsatReflectance(MineEcoAlgorithm):
         offset = self.parameterAsDouble(parameters, "OFFSET", context)
         if scale == 0:
             raise QgsProcessingException("SCALE: must not be 0")
-        if self.parameterAsOutputLayer(parameters, "OUTPUT_THERMAL", context):
+        if self.destination(parameters, "OUTPUT_THERMAL", context):
             feedback.reportError(
                 "OUTPUT_THERMAL needs an MTL file (the stack has no thermal band); not written.",
                 False,
@@ -154,17 +171,19 @@ class LandsatReflectance(MineEcoAlgorithm):
         except (OSError, UnicodeDecodeError) as error:
             raise QgsProcessingException(f"MTL: cannot be read ({error})") from None
         bands = scene.reflectance_bands
-        for band in [*bands, *([scene.thermal] if scene.thermal else [])]:
-            if not Path(band.path).exists():
-                raise QgsProcessingException(
-                    f"MTL: band file {Path(band.path).name} is not next to the MTL file"
-                )
-        want_thermal = bool(self.parameterAsOutputLayer(parameters, "OUTPUT_THERMAL", context))
+        want_thermal = bool(self.destination(parameters, "OUTPUT_THERMAL", context))
         if want_thermal and scene.thermal is None:
             raise QgsProcessingException(
                 f"OUTPUT_THERMAL: the {scene.level} product of {scene.spacecraft} has no thermal "
                 "radiance band; leave OUTPUT_THERMAL empty"
             )
+        # The thermal band file is read (and needed) only when its radiance is asked for.
+        for band in [*bands, *([scene.thermal] if want_thermal else [])]:
+            if not Path(band.path).exists():
+                raise QgsProcessingException(
+                    f"MTL: band file {Path(band.path).name} is not next to the MTL file"
+                    + (" (needed for OUTPUT_THERMAL)" if band is scene.thermal else "")
+                )
         elevation = scene.sun_elevation if scene.sun_correction else None
         feedback.pushInfo(
             f"{scene.spacecraft} {scene.sensor} {scene.level}; sun elevation "

@@ -4,7 +4,6 @@ PNGs in a folder beside it (``<name>_files/``), linked relatively so the two mov
 from __future__ import annotations
 
 import datetime
-import os
 import re
 import shutil
 import uuid
@@ -26,6 +25,7 @@ from qgis.PyQt.QtCore import QVariant
 from ..core import report
 from ..core.report import ColourScale, LegendEntry, ReportFigure, Section
 from ..engine import Monitor
+from ..engine.writer import Replacement, hand_over
 from ..provider_info import plugin_version, resource
 from . import report_rasters as rasters
 from .base import MineEcoAlgorithm
@@ -357,6 +357,12 @@ class HtmlReport(MineEcoAlgorithm):
             )
         return labels
 
+    def side_paths(self, name, path):
+        """The page's figures go to the folder ``<name>_files`` beside it."""
+        if name != "OUTPUT":
+            return []
+        return [str(Path(path).with_name(f"{Path(path).stem}_files"))]
+
     # --- the run ----------------------------------------------------------------------------
     def process(self, parameters, context, feedback):
         try:
@@ -367,7 +373,7 @@ class HtmlReport(MineEcoAlgorithm):
                 "the Python that QGIS runs (Debian/Ubuntu: sudo apt install python3-matplotlib; "
                 "elsewhere: python -m pip install matplotlib)"
             ) from None
-        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        output = self.destination(parameters, "OUTPUT", context)
         if not output:
             raise QgsProcessingException("OUTPUT: no HTML file given")
         html_path = Path(output)
@@ -458,10 +464,16 @@ class HtmlReport(MineEcoAlgorithm):
             page = report.render_page(title, sections, omitted, css=css, subtitle=subtitle)
             partial_html.write_text(page, encoding="utf-8")
             builder.monitor.check()
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(staging, folder)
-            os.replace(partial_html, html_path)
+            # The figures' folder and the page together, or neither (an earlier report's
+            # files are put back when either cannot be moved in).
+            replacement = Replacement()
+            try:
+                replacement.put(staging, folder, "OUTPUT", folder=True)
+                replacement.put(partial_html, html_path, "OUTPUT")
+            except BaseException:
+                replacement.rollback()
+                raise
+            hand_over(replacement)
             committed = True
         except rasters.ReportInputError as error:
             raise QgsProcessingException(str(error)) from None

@@ -164,7 +164,7 @@ class ResilienceIndex(MineEcoAlgorithm):
             "OUTPUT_NODATA_VALUE": self.parameterAsDouble(
                 parameters, "OUTPUT_NODATA_VALUE", context
             ),
-            "OUTPUT": self.parameterAsOutputLayer(parameters, "OUTPUT", context),
+            "OUTPUT": self.destination(parameters, "OUTPUT", context),
             "OUTPUT_WEIGHTS": parameters.get("OUTPUT_WEIGHTS", QgsProcessing.TEMPORARY_OUTPUT),
         }
         try:

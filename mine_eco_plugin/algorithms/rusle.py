@@ -17,7 +17,7 @@ from .. import engine
 from ..core import rusle, rusle_flow
 from ..core.tables import TableError, lookup_codes
 from ..engine import RasterSource, Window
-from ..engine.writer import RasterWriter
+from ..engine.writer import RasterWriter, commit_all
 from .base import MineEcoAlgorithm
 
 R_UNITS = (("si", "SI: MJ·mm·ha⁻¹·h⁻¹·yr⁻¹"), ("us", "US: hundreds of ft·tonf·in·ac⁻¹·h⁻¹·yr⁻¹"))
@@ -460,10 +460,7 @@ def write_arrays(targets, grid, window_values, monitor, memory_mb):
             for name, writer in writers.items():
                 writer.write(window, values[name])
             monitor.report((index + 1) / len(windows))
-        for writer in writers.values():
-            writer.finish()
-        for writer in writers.values():
-            writer.commit()
+        commit_all(writers.values())
     except BaseException:
         for writer in writers.values():
             writer.discard()
