@@ -5,8 +5,9 @@ styled class layer, the plugin disabled and enabled again, and QGIS quit.
 For each algorithm the JSON report records the dialog's log, whether the run finished, the
 layers Processing loaded (renderer, bands, legend) and any Python exception or critical log
 message. Environment: MINE_ECO_DESKTOP_REPORT (JSON), MINE_ECO_DESKTOP_WORK (a folder for the
-inputs), MINE_ECO_DESKTOP_SHOT (PNG of the map canvas and legend), MINE_ECO_DESKTOP_TESTS (the
-folder of this file, for synthetic_inputs).
+inputs), MINE_ECO_DESKTOP_SHOT (PNG of the map canvas and legend), MINE_ECO_DESKTOP_TOOLBOX_SHOT
+(PNG of the Toolbox filtered to Mine Eco), MINE_ECO_DESKTOP_TESTS (the folder of this file, for
+synthetic_inputs); MINE_ECO_DESKTOP_ONLY (comma-separated ids) runs only some algorithms.
 """
 
 import json
@@ -36,6 +37,7 @@ from synthetic_inputs import make_inputs  # noqa: E402
 REPORT = os.environ["MINE_ECO_DESKTOP_REPORT"]
 WORK = os.environ["MINE_ECO_DESKTOP_WORK"]
 SHOT = os.environ["MINE_ECO_DESKTOP_SHOT"]
+TOOLBOX_SHOT = os.environ["MINE_ECO_DESKTOP_TOOLBOX_SHOT"]
 #: The class layer of the screenshot: (algorithm id, output parameter id).
 SHOT_LAYER = ("classify_index", "OUTPUT")
 TIMEOUT_S = 240
@@ -172,12 +174,28 @@ def screenshot():
     report["screenshot"] = bool(window.grab().save(SHOT, "PNG"))
 
 
+def toolbox():
+    """The Processing Toolbox filtered to Mine Eco, saved as TOOLBOX_SHOT."""
+    dock = iface.mainWindow().findChild(QDockWidget, "ProcessingToolbox")
+    report["toolbox"] = dock is not None
+    if dock is None:
+        return
+    dock.show()
+    dock.raise_()
+    dock.searchBox.setText("Mine Eco")
+    wait(1.5)
+    report["toolbox_screenshot"] = bool(iface.mainWindow().grab().save(TOOLBOX_SHOT, "PNG"))
+    dock.searchBox.setText("")
+
+
 def main():
     started = time.time()
     try:
         registry = QgsApplication.processingRegistry()
         provider = registry.providerById("mineeco")
-        report["provider"] = provider is not None
+        report["provider"] = None if provider is None else provider.name()
+        report["groups"] = sorted({a.group() for a in provider.algorithms()})
+        toolbox()
         specs = make_inputs(WORK)
         algorithms = sorted(
             (a for a in provider.algorithms() if not isinstance(a, QgsProcessingModelAlgorithm)),
@@ -213,6 +231,9 @@ def main():
     report["seconds"] = round(time.time() - started, 1)
     with open(REPORT, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1)
+    # Quit as Project ▸ Exit does: close the project first. (QGIS 3.22 crashes in
+    # QgisApp::setMapStyleDockLayer when quit() is called with several layers still loaded.)
+    iface.newProject(False)
     QTimer.singleShot(200, QgsApplication.instance().quit)
 
 
