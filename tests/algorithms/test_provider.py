@@ -1,6 +1,7 @@
 """The provider as the Toolbox shows it: ids, groups, help; the plugin's set-up and teardown."""
 
 import configparser
+import html
 import os
 import re
 import subprocess
@@ -181,3 +182,45 @@ def test_metadata_version_matches_changelog():
     assert general["changelog"].strip().startswith(newest)
     assert (REPO / "mine_eco_plugin" / "metadata.txt").resolve() == REPO / "metadata.txt"
     assert (REPO / "mine_eco_plugin" / "resources").resolve() == REPO / "resources"
+
+
+def test_every_algorithm_has_a_tooltip_and_a_help_page(provider):
+    """Toolbox tooltip (shortDescription: one sentence) and Help button (helpUrl: a local page
+    holding the whole help) on every algorithm."""
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    for alg in provider.algorithms():
+        if alg.group() == "Workflows" and alg.name() != "html_report":
+            continue  # the graphical models
+        tip = alg.shortDescription()
+        assert 20 < len(tip) <= 245 and tip.endswith((".", "…", "?")), (alg.name(), tip)
+        assert not re.search(r"</?[a-z]+>|&#?\w+;", tip), tip  # plain text, not HTML
+        url = alg.helpUrl()
+        assert url.startswith("file://"), url
+        page = Path(url2pathname(urlparse(url).path)).read_text(encoding="utf-8")
+        assert html.escape(alg.displayName()) in page and alg.shortHelpString() in page
+
+
+def test_help_names_parameters_by_their_labels_and_gives_each_id_once(provider):
+    """The help panel speaks of what the dialog shows: 'within ‘Reciprocity tolerance’', not
+    'within TOLERANCE'; the parameter list gives the id once for the command line."""
+    alg = provider.algorithm("ahp_weights")
+    text = alg.shortHelpString()
+    assert "within ‘Reciprocity tolerance’" in text and "within TOLERANCE" not in text
+    assert "<b>Reciprocity tolerance</b> <code>TOLERANCE</code>" in text
+    assert "MATRIX=1,3,0.333,1" in text  # command-line syntax keeps the id
+    # Outside the parameter ids (<code>…</code>) and the command-line example, no id of five
+    # letters or more, or with an underscore, is left in any algorithm's help.
+    for alg in provider.algorithms():
+        if alg.group() == "Workflows" and alg.name() != "html_report":
+            continue
+        text = alg.shortHelpString().split("<h3>Example (command line)</h3>")[0]
+        text = re.sub(r"<code>[A-Z0-9_]+</code>", "", text)
+        names = {p.name() for p in alg.parameterDefinitions()}
+        left = {
+            word
+            for word in re.findall(r"\b[A-Z][A-Z0-9_]*\b(?!=)", text)
+            if word in names and (len(word) >= 5 or "_" in word)
+        }
+        assert not left, (alg.name(), left)
