@@ -21,10 +21,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("xvfb-run") and shutil.which("qgis")),
-    reason="needs Debian's xvfb (xvfb-run) and qgis",
-)
+pytestmark = [
+    pytest.mark.desktop,
+    pytest.mark.skipif(
+        not (shutil.which("xvfb-run") and shutil.which("qgis")),
+        reason="needs Debian's xvfb (xvfb-run) and qgis",
+    ),
+]
 
 # The ids of every algorithm entry (the two graphical models are tested with the models).
 ALGORITHMS = sorted(
