@@ -139,3 +139,50 @@ def test_attach_registers_only_outputs_that_will_be_loaded(provider, tmp_path):
     hook = layer_styles.attach(context, path, classes=None)
     assert hook is not None and hook in layer_styles._KEEP
     assert context.layerToLoadOnCompletionDetails(path).postProcessor() is hook
+
+
+def test_a_model_output_keeps_the_style_of_its_step(project, tmp_path):
+    """A graphical model whose output is a class raster of one of its steps: QGIS moves the
+    step's layer details, post-processor included, into the model's context, so the model
+    output loads with exactly its classes too (what the workflow models rely on)."""
+    from processing.gui.Postprocessing import handleAlgorithmResults
+    from qgis.core import (
+        QgsProcessingModelAlgorithm,
+        QgsProcessingModelChildAlgorithm,
+        QgsProcessingModelChildParameterSource,
+        QgsProcessingModelOutput,
+        QgsProcessingModelParameter,
+        QgsProcessingOutputLayerDefinition,
+        QgsProcessingParameterRasterLayer,
+    )
+
+    model = QgsProcessingModelAlgorithm("classes", "tests")
+    model.addModelParameter(
+        QgsProcessingParameterRasterLayer("index", "Index"), QgsProcessingModelParameter("index")
+    )
+    step = QgsProcessingModelChildAlgorithm("mineeco:classify_index")
+    step.setChildId("classify")
+    step.addParameterSources(
+        "INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("index")]
+    )
+    output = QgsProcessingModelOutput("classes", "Classes")
+    output.setChildId("classify")
+    output.setChildOutputName("OUTPUT")
+    step.setModelOutputs({"classes": output})
+    model.addChildAlgorithm(step)
+    model.updateDestinationParameters()
+
+    out = str(tmp_path / "model_classes.tif")
+    parameters = {
+        "index": write_raster(tmp_path / "index.tif", INDEX, nodata=-1),
+        "classify:classes": QgsProcessingOutputLayerDefinition(out, project),
+    }
+    context = QgsProcessingContext()
+    context.setProject(project)
+    feedback = QgsProcessingFeedback()
+    _, ok = model.run(parameters, context, feedback)
+    assert ok
+    assert handleAlgorithmResults(model, context, feedback, True, parameters)
+    layer = loaded(project, out)
+    assert layer.renderer().type() == "paletted"
+    assert legend(layer) == ["severe", "poor", "moderate", "good", "excellent"]
