@@ -326,10 +326,6 @@ class RasterTarget:
     compression: str = "DEFLATE"
 
 
-def _driver_for(path: str) -> str:
-    return check_format(path)
-
-
 def _remove(path: Path) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path, ignore_errors=True)

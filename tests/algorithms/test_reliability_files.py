@@ -608,3 +608,14 @@ def test_a_link_where_the_style_goes_is_refused_before_work(run, tmp_path):
         run("classify_index", {"INPUT": source, "OUTPUT": str(tmp_path / "classes.tif")})
     assert (tmp_path / "elsewhere.qml").read_bytes() == EARLIER
     assert not (tmp_path / "classes.tif").exists()
+
+
+def test_output_on_a_file_a_vrt_input_reads_is_refused(run, tmp_path):
+    """A VRT input reads its source files: writing over one of them would change the input."""
+    source = Data(tmp_path).stack()
+    vrt = str(tmp_path / "stack.vrt")
+    gdal.BuildVRT(vrt, [source])
+    before = Path(source).read_bytes()
+    with pytest.raises(QgsProcessingException, match=r"OUTPUT: .*f1.tif.* the input INPUT"):
+        run("ndvi", {"INPUT": vrt, "OUTPUT": source})
+    assert Path(source).read_bytes() == before

@@ -93,6 +93,7 @@ def describe(layer):
         "parameter": os.path.splitext(os.path.basename(layer.source().split("|")[0]))[0],
         "type": "raster" if isinstance(layer, QgsRasterLayer) else "vector",
         "valid": layer.isValid(),
+        "exists": os.path.exists(layer.source().split("|")[0]),
     }
     if isinstance(layer, QgsRasterLayer):
         renderer = layer.renderer()

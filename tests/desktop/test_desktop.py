@@ -213,6 +213,7 @@ def test_dialog_run_with_mandatory_inputs_ends_green(desktop, algorithm):
         if layer["type"] != "raster":
             assert layer["features"] > 0, layer  # a table with rows
             continue
+        assert layer["exists"], layer  # the file the run wrote (its path resolved once)
         key = (algorithm, layer["parameter"])
         if key in LEGENDS:
             assert layer["renderer"] == "paletted"
