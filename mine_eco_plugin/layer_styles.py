@@ -16,12 +16,11 @@ Processing calls it with the loaded layer. ``OutputStyle`` is that hook:
   stretch of band 1 between the 2 % and 98 % cumulative counts.
 
 Processing keeps only a C++ pointer to the post-processor: the Python object must stay alive
-until the layers are loaded, so every hook is also kept in ``_KEEP`` (a bounded registry).
+until the layer is loaded, so every hook is kept in ``_KEEP`` until Processing has called it
+(once: Processing loads each output once; a run that fails leaves a few bytes behind).
 """
 
 from __future__ import annotations
-
-from collections import deque
 
 from qgis.core import (
     QgsContrastEnhancement,
@@ -36,9 +35,8 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtXml import QDomDocument
 
-#: Hooks alive until Processing has called them (it holds raw pointers; a run registers one
-#: per raster output, so a few hundred cover any number of runs still loading their layers).
-_KEEP: deque = deque(maxlen=512)
+#: Hooks alive until Processing has called them (it holds raw pointers to them).
+_KEEP: set = set()
 
 #: Pixels sampled for a stretch (QGIS's own default sample size).
 SAMPLE_SIZE = 250_000
@@ -55,13 +53,16 @@ class OutputStyle(QgsProcessingLayerPostProcessorInterface):
         self.dtype = dtype
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
-        if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
-            return
         try:
-            apply_style(layer, classes=self.classes, qml=self.qml, rgb=self.rgb, dtype=self.dtype)
+            if isinstance(layer, QgsRasterLayer) and layer.isValid():
+                apply_style(
+                    layer, classes=self.classes, qml=self.qml, rgb=self.rgb, dtype=self.dtype
+                )
         except Exception as error:  # noqa: BLE001 (a style must never fail a finished run)
             if feedback is not None:
                 feedback.pushInfo(f"{layer.name()}: default style kept ({error})")
+        finally:
+            _KEEP.discard(self)  # done: Processing calls it once
 
 
 def attach(context, path, **style) -> OutputStyle | None:
@@ -70,7 +71,7 @@ def attach(context, path, **style) -> OutputStyle | None:
     if context is None or not path or not context.willLoadLayerOnCompletion(path):
         return None
     hook = OutputStyle(**style)
-    _KEEP.append(hook)
+    _KEEP.add(hook)
     context.layerToLoadOnCompletionDetails(path).setPostProcessor(hook)
     return hook
 

@@ -139,6 +139,9 @@ def test_attach_registers_only_outputs_that_will_be_loaded(provider, tmp_path):
     hook = layer_styles.attach(context, path, classes=None)
     assert hook is not None and hook in layer_styles._KEEP
     assert context.layerToLoadOnCompletionDetails(path).postProcessor() is hook
+    # Kept until Processing has called it with the loaded layer, then released.
+    hook.postProcessLayer(QgsRasterLayer(write_raster(tmp_path / "b.tif", INDEX)), context, None)
+    assert hook not in layer_styles._KEEP
 
 
 def test_a_model_output_keeps_the_style_of_its_step(project, tmp_path):
