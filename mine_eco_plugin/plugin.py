@@ -9,6 +9,9 @@ class MineEcoPlugin:
         self.provider = None
 
     def initProcessing(self):  # noqa: N802 (QGIS API)
+        """Register the provider once (QGIS may call both initProcessing and initGui)."""
+        if self.provider is not None:
+            return
         from .provider import MineEcoProvider
 
         self.provider = MineEcoProvider()

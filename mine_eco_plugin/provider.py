@@ -74,6 +74,10 @@ class MineEcoProvider(QgsProcessingProvider):
             from processing.core.ProcessingConfig import ProcessingConfig, Setting
         except ImportError:  # Processing's Python side is absent (bare QgsApplication)
             ProcessingConfig = None  # noqa: N806
+        # The class itself is kept for unload(): when QGIS quits, the Processing plugin is
+        # unloaded first and its modules leave sys.modules, so importing ProcessingConfig
+        # again there would give a fresh class without this setting.
+        self._config = ProcessingConfig
         if ProcessingConfig is not None:
             ProcessingConfig.settingIcons[self.name()] = self.icon()
             ProcessingConfig.addSetting(
@@ -90,12 +94,12 @@ class MineEcoProvider(QgsProcessingProvider):
         return True
 
     def unload(self):
-        try:
-            from processing.core.ProcessingConfig import ProcessingConfig
-
-            ProcessingConfig.removeSetting(MEMORY_SETTING)
-        except ImportError:
-            pass
+        """Remove the setting added by load(); safe to call more than once, and when the
+        Processing plugin is already gone (QGIS quitting)."""
+        config, self._config = getattr(self, "_config", None), None
+        if config is not None:
+            config.settings.pop(MEMORY_SETTING, None)
+            config.settingIcons.pop(self.name(), None)
 
     def loadAlgorithms(self):  # noqa: N802 (QGIS API)
         for cls in algorithm_classes():

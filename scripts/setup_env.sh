@@ -20,7 +20,7 @@ REQUIREMENTS=requirements-dev.txt
 STAMP="$VENV/.requirements.sha256"
 APT_PACKAGES=(qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-venv python3-pip
     python3-sklearn
-    # The desktop smoke test starts QGIS itself on a virtual screen.
+    # The desktop test layer (tests/desktop) starts QGIS itself on a virtual screen.
     xvfb xauth)
 # `setup_env.sh --peers` (make test): the peer tools the tests compare results with; each test
 # skips with the reason when its peer is missing, so these are for completeness, not function.

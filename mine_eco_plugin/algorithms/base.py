@@ -12,6 +12,9 @@ import dataclasses
 import html
 import math
 import os
+import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,7 +42,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
-from .. import engine
+from .. import engine, layer_styles
 from ..core.tables import TableError, matrix_rows, parse_csv_table
 from ..core.windows import check_window
 from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
@@ -67,6 +70,50 @@ INPUT_RULE = (
 )
 
 
+_ABBREVIATIONS = ("Eq", "Eqs", "al", "e.g", "i.e", "cf", "Fig", "No", "vs", "approx")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (not cut at "Eq. 15", "et al." or "e.g."; a leading
+    question keeps its answer)."""
+    text = " ".join(text.split())
+    end = len(text)
+    for match in re.finditer(r"[.?!](?=\s+[A-Z0-9(‘“])", text):
+        before = text[: match.start()]
+        word = before.rsplit(" ", 1)[-1].lstrip("(")
+        if word in _ABBREVIATIONS or before.count("(") > before.count(")"):
+            continue
+        if match.group(0) == "?":
+            continue  # "Where is the index heading? For …": keep the answer
+        end = match.end()
+        break
+    return text[:end]
+
+
+def help_page(algorithm) -> str:
+    """Write ``algorithm``'s help as a local HTML page; return its file:// URL."""
+    from qgis.PyQt.QtCore import QUrl
+
+    folder = Path(tempfile.gettempdir()) / f"mineeco-help-{plugin_version()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{algorithm.algorithm_id}.html"
+    title = html.escape(f"{algorithm.displayName()} — Mine Eco")
+    page = (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.45}"
+        "code{background:#f3f3f3}</style></head><body>"
+        f"<h1>{html.escape(algorithm.displayName())}</h1>"
+        f"<p>Mine Eco {html.escape(plugin_version())} · {html.escape(algorithm.group())} · "
+        f"<code>mineeco:{html.escape(algorithm.algorithm_id)}</code></p>"
+        f"{algorithm.shortHelpString()}</body></html>\n"
+    )
+    if not path.exists() or path.read_text(encoding="utf-8") != page:
+        partial = folder / f".{path.name}.{os.getpid()}.partial"
+        partial.write_text(page, encoding="utf-8")
+        os.replace(partial, path)
+    return QUrl.fromLocalFile(str(path)).toString()
+
+
 class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     """Subclasses set the class attributes and implement ``initAlgorithm`` and ``process``."""
 
@@ -81,6 +128,9 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     nodata_rule = "A pixel that is NoData in any input is NoData in every output."
     #: Sources of formulas and defaults.
     references: tuple[str, ...] = ()
+    #: Multiband outputs shown as a colour composite when Processing loads them: output id →
+    #: its (red, green, blue) bands. Other multiband outputs show band 1 (layer_styles).
+    rgb_outputs: dict[str, tuple[int, int, int]] = {}
 
     def __init__(self):
         super().__init__()
@@ -110,17 +160,23 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
 
     # --- help -------------------------------------------------------------------------------
     def shortHelpString(self):  # noqa: N802 (QGIS API)
-        parts = [f"<p>{html.escape(self.summary)}</p>"]
+        """The help panel of the dialog. Its text names parameters by the labels on screen; the
+        parameter list gives each id once, for the command line (qgis_process, models)."""
+        labels = self.labels()
+        parts = [f"<p>{self.with_labels(self.summary, labels)}</p>"]
         if self.formula:
-            lines = "<br>".join(html.escape(line) for line in self.formula.strip().splitlines())
+            lines = "<br>".join(
+                self.with_labels(line, labels) for line in self.formula.strip().splitlines()
+            )
             parts.append(f"<h3>Formula</h3><p>{lines}</p>")
         if self._parameter_help:
             items = "".join(
-                f"<li><b>{html.escape(name)}</b>: {html.escape(text)}</li>"
-                for name, text in self._parameter_help
+                f"<li><b>{html.escape(name)}</b> <code>{html.escape(key)}</code>: "
+                f"{self.with_labels(text, labels)}</li>"
+                for key, name, text in self._parameter_help
             )
             parts.append(f"<h3>Parameters</h3><ul>{items}</ul>")
-        parts.append(f"<h3>NoData</h3><p>{html.escape(self.nodata_rule)}</p>")
+        parts.append(f"<h3>NoData</h3><p>{self.with_labels(self.nodata_rule, labels)}</p>")
         parts.append(f"<p>{html.escape(INPUT_RULE)}</p>")
         references = self.cited_references()
         if references:
@@ -135,9 +191,50 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     def cited_references(self) -> list[str]:
         """``references`` followed by the full citation of each study the help names."""
         texts = [self.summary, self.formula, self.nodata_rule, *self.references]
-        texts += [text for _, text in self._parameter_help]
+        texts += [text for *_, text in self._parameter_help]
         cited = [c for c in study_citations(*texts) if c not in self.references]
         return [*self.references, *cited]
+
+    #: Short ids that are parameters, not words or acronyms, when written in capitals.
+    _SHORT_IDS = frozenset({"BAND", "SEED", "RUN"})
+
+    @classmethod
+    def with_labels(cls, text: str, labels: dict[str, str]) -> str:
+        """``text`` as HTML, each parameter id in it written as its label: ‘Label’. Ids of
+        fewer than five letters without an underscore (NDVI, DEM, LST, R, K …) read as the
+        acronyms they also are and are kept, except BAND, SEED and RUN."""
+
+        def label(match):
+            key = match.group(0)
+            if key in labels and (len(key) >= 5 or "_" in key or key in cls._SHORT_IDS):
+                return f"‘{labels[key]}’"
+            return key
+
+        # Not before "=": "MATRIX=1,3,0.333,1" is command-line syntax and keeps the id.
+        return html.escape(re.sub(r"\b[A-Z][A-Z0-9_]*\b(?!=)", label, text))
+
+    def shortDescription(self):  # noqa: N802 (QGIS API)
+        """The Toolbox tooltip: the summary's first sentence (two when the first is a
+        question), parameter ids as labels."""
+        text = html.unescape(self.with_labels(first_sentence(self.summary), self.labels()))
+        if len(text) > 240:
+            text = text[:240].rsplit(" ", 1)[0] + " …"
+        return self.tr(text)
+
+    def labels(self) -> dict[str, str]:
+        """Parameter and output ids → the labels the dialog and the results show."""
+        found = {o.name(): o.description() for o in self.outputDefinitions()}
+        found.update({p.name(): p.description() for p in self.parameterDefinitions()})
+        return found
+
+    def helpUrl(self):  # noqa: N802 (QGIS API)
+        """The dialog's Help button: a local page with this algorithm's whole help (works
+        offline; written to the temporary folder when asked for). Empty if it cannot be
+        written (no Help button then)."""
+        try:
+            return help_page(self)
+        except OSError:
+            return ""
 
     def command_line_example(self) -> str:
         """A qgis_process call with every mandatory parameter (inputs as placeholders, numbers
@@ -174,7 +271,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         if help_text:
             parameter.setHelp(help_text)
-            self._parameter_help.append((parameter.description(), help_text))
+            self._parameter_help.append((parameter.name(), parameter.description(), help_text))
         self.addParameter(parameter)
         return parameter
 
@@ -506,6 +603,14 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             nodata = options.pop("nodata", None)
         tags = {"MINEECO_ALGORITHM": self.algorithm_id, "MINEECO_VERSION": plugin_version()}
         tags.update({k: str(v) for k, v in (metadata or {}).items()})
+        layer_styles.attach(
+            context,
+            path,
+            classes=options.get("classes"),
+            qml=options.get("style"),
+            rgb=self.rgb_outputs.get(name),
+            dtype=dtype,
+        )
         return RasterTarget(
             path,
             parameter=name,

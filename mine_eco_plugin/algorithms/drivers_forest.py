@@ -161,6 +161,8 @@ def mark_rgba(path: str) -> None:
 
 class RfDriverContribution(DriverAlgorithm):
     algorithm_id = "rf_driver_contribution"
+    #: The first three categories' relative contributions as red, green, blue.
+    rgb_outputs = {"OUTPUT_RELATIVE": (1, 2, 3)}
     display_name = "Random-forest driver contribution"
     summary = (
         "Random-forest factorial experiments that split a target (e.g. NPP) between categories "

@@ -31,6 +31,11 @@ LAMBDA_RULES = ("eigenvalue", "weighted_ratio")
 RI_TABLES = ("saaty_1980", "saaty_extended", "alonso_lamata_2006", "custom")
 
 
+#: Columns of the MATRIX table in the dialog, C1 … C17: up to the 17 indicators of the first
+#: study's Table 2 (a larger matrix: MATRIX_FILE, or all values row by row on the command line).
+MATRIX_COLUMNS = 17
+
+
 def _given(value) -> bool:
     """False for the empty cells a matrix parameter holds when nothing was typed."""
     if value is None or (hasattr(value, "isNull") and value.isNull()):
@@ -82,9 +87,10 @@ class AhpWeights(MineEcoAlgorithm):
     group_key = "evaluation"
     summary = (
         "Subjective weights of criteria from a pairwise comparison matrix by the analytic "
-        "hierarchy process (the resilience study's Eq. 15), with Saaty's consistency check. Enter "
-        "the matrix row by row in MATRIX (qgis_process: MATRIX=1,3,0.333,1) or give a square "
-        "CSV file in MATRIX_FILE. The weights come out as a table, as numbers and as the "
+        "hierarchy process (the resilience study's Eq. 15), with Saaty's consistency check. Type "
+        "the matrix in MATRIX, one row and one column per criterion (on the command line all "
+        "n² values row by row: MATRIX=1,3,0.333,1), or give a square CSV file in MATRIX_FILE. "
+        "The weights come out as a table, as numbers and as the "
         "comma-separated string WEIGHTS, which the Modeler can pass to 'Composite index' "
         "(SUBJECTIVE_WEIGHTS or WEIGHTS)."
     )
@@ -110,16 +116,18 @@ class AhpWeights(MineEcoAlgorithm):
         self.add(
             QgsProcessingParameterMatrix(
                 "MATRIX",
-                self.tr("Pairwise comparison matrix (n × n values, row by row)"),
+                self.tr("Pairwise comparison matrix (one row and one column per criterion)"),
                 0,
                 False,
-                ["aij (row by row)"],
+                [f"C{j}" for j in range(1, MATRIX_COLUMNS + 1)],
                 None,
                 optional=True,
             ),
-            "Saaty-scale judgements aᵢⱼ (1–9 and reciprocals), all n² values row by row: "
-            "a 3 × 3 matrix is nine values. Reciprocals may be typed rounded (0.333 or 0.33 for "
-            "1/3) within TOLERANCE.",
+            "Saaty-scale judgements (1–9 and reciprocals): aᵢⱼ in row i, column Cj, so an "
+            "n × n matrix fills the first n columns of n rows (up to "
+            f"{MATRIX_COLUMNS} criteria here; more in a CSV file). Reciprocals may be typed "
+            "rounded (0.333 or 0.33 for 1/3) within TOLERANCE. On the command line and in "
+            "older models, all n² values row by row (MATRIX=1,3,0.333,1) are read too.",
         )
         self.add(
             QgsProcessingParameterFile(
@@ -210,9 +218,12 @@ class AhpWeights(MineEcoAlgorithm):
 
     def matrix(self, parameters, context):
         """(n × n array, names from the file, parameter id the matrix came from)."""
-        typed = [v for v in self.parameterAsMatrix(parameters, "MATRIX", context) if _given(v)]
-        if typed:
+        cells = [
+            v if _given(v) else None for v in self.parameterAsMatrix(parameters, "MATRIX", context)
+        ]
+        if any(v is not None for v in cells):
             try:
+                typed = weighting.table_values(cells, MATRIX_COLUMNS)
                 return weighting.square_matrix(typed), [], "MATRIX"
             except ValueError as error:
                 raise QgsProcessingException(f"MATRIX: {error}") from None

@@ -159,7 +159,7 @@ class Kriging(MineEcoAlgorithm):
                             "fitted.", optional=True, minimum=0.0)  # fmt: skip
         self.add_enum(
             "RANGE_MEANING",
-            "RANGE and the RANGE output are",
+            "Meaning of the range (input and output)",
             RANGE_MEANINGS,
             0,
             "The practical range is the same for every model; gstat and most papers print a. "

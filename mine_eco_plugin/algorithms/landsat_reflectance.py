@@ -22,6 +22,8 @@ class LandsatReflectance(MineEcoAlgorithm):
     algorithm_id = "landsat_reflectance"
     display_name = "Landsat reflectance"
     group_key = "preparation"
+    #: Natural colour: red, green, blue of the canonical stack.
+    rgb_outputs = {"OUTPUT": (3, 2, 1)}
     summary = (
         "Reflectance stack in the canonical band order blue, green, red, NIR, SWIR1, SWIR2 "
         "(TM/ETM+ bands 1, 2, 3, 4, 5, 7; OLI bands 2–7), either from a Landsat MTL file "

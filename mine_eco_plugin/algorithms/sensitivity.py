@@ -35,6 +35,7 @@ from .evaluation_support import (
 )
 from .evaluation_weights import (
     AHP_METHODS,
+    MATRIX_COLUMNS,
     RI_TABLES,
     AhpWeights,
     _given,
@@ -148,15 +149,16 @@ class WeightSensitivity(MineEcoAlgorithm):
         self.add(
             QgsProcessingParameterMatrix(
                 "MATRIX",
-                self.tr("Pairwise comparison matrix to perturb (n × n values, row by row)"),
+                self.tr("Pairwise comparison matrix to perturb (one row and column per layer)"),
                 0,
                 False,
-                ["aij (row by row)"],
+                [f"C{j}" for j in range(1, MATRIX_COLUMNS + 1)],
                 None,
                 optional=True,
             ),
-            "As in 'AHP weights': one row and column per indicator layer, in layer order "
-            "(qgis_process: MATRIX=1,3,0.333,1).",
+            "As in 'AHP weights': aᵢⱼ in row i, column Cj, one row and column per indicator "
+            "layer in layer order (on the command line all n² values row by row: "
+            "MATRIX=1,3,0.333,1).",
         )
         self.add(
             QgsProcessingParameterFile(
@@ -265,7 +267,7 @@ class WeightSensitivity(MineEcoAlgorithm):
         self.add(
             QgsProcessingParameterBoolean(
                 "ACCEPT_INCONSISTENT",
-                self.tr("Accept an inconsistent MATRIX (CR above the threshold)"),
+                self.tr("Accept an inconsistent comparison matrix (CR above the threshold)"),
                 False,
             ),
             "Unchecked, a MATRIX with CR above CR_THRESHOLD is an error.",

@@ -190,6 +190,8 @@ class Albedo(StackIndex):
 class TasseledCap(StackIndex):
     algorithm_id = "tasseled_cap"
     display_name = "Tasseled cap (brightness, greenness, wetness)"
+    #: The usual tasseled-cap composite: brightness, greenness, wetness as red, green, blue.
+    rgb_outputs = {"OUTPUT": (1, 2, 3)}
     summary = (
         "Tasseled-cap transformation of the six reflective bands into brightness, greenness "
         "and wetness (the resilience study's Eq. 9–10; wetness is its indicator C7, brightness its "

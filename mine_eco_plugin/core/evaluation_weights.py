@@ -158,6 +158,44 @@ def random_index(n: int, table: str = "saaty_1980", custom: Sequence[float] = ()
     return value
 
 
+def table_values(cells: Sequence, columns: int) -> list:
+    """The judgements of a Processing matrix parameter with ``columns`` columns, row by row.
+
+    Two forms are accepted. The table form, as the dialog edits it: rows of ``columns``
+    cells, each filled from its first column (n cells, the rest blank) with n such rows, so
+    an n × n matrix in the top-left corner. The flat form (qgis_process ``MATRIX=1,3,0.333,1``
+    and models made before the table): all n² values in one sequence, row by row. Blank cells
+    are None, '' or 'NULL'. Returns the n² values (row-major) for ``square_matrix``; a table
+    with a gap (a blank before a value, rows of different lengths) raises ValueError.
+    """
+
+    def blank(value) -> bool:
+        return value is None or str(value).strip() in ("", "NULL")
+
+    cells = list(cells)
+    if columns > 1 and cells and len(cells) % columns == 0:
+        rows = [cells[i : i + columns] for i in range(0, len(cells), columns)]
+        rows = [row for row in rows if not all(blank(v) for v in row)]
+        lengths = []
+        for number, row in enumerate(rows, 1):
+            filled = [not blank(v) for v in row]
+            length = sum(filled)
+            if filled[:length] != [True] * length:
+                raise ValueError(
+                    f"row {number} has a blank cell before a value (fill each row from the "
+                    "first column)"
+                )
+            lengths.append(length)
+        if rows and len(set(lengths)) == 1 and lengths[0] == len(rows):
+            return [v for row in rows for v in row[: lengths[0]]]
+        if rows and max(lengths) < columns:  # a table, but not a square one
+            raise ValueError(
+                f"the table has {len(rows)} row(s) of {', '.join(map(str, lengths))} value(s); "
+                "an n × n matrix needs n rows of n values"
+            )
+    return [v for v in cells if not blank(v)]
+
+
 def square_matrix(values: Sequence) -> np.ndarray:
     """A flat row-major list of n² numbers (a Processing matrix) as an n × n array."""
     numbers = np.asarray(parse_numbers(list(values), "entry"), dtype=np.float64)

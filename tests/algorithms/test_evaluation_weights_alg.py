@@ -37,6 +37,24 @@ def test_ahp_matrix_parameter_by_hand(run, tmp_path):
     assert float(rows[0]["geometric_mean"]) == pytest.approx(2.466212, abs=1e-6)
 
 
+def test_ahp_matrix_as_the_dialog_table(run, provider, tmp_path):
+    """The dialog edits MATRIX as a table with one column per criterion (C1 … C17): the same
+    3 × 3 matrix in its top-left corner (other cells blank) gives the same weights."""
+    definition = provider.algorithm("ahp_weights").parameterDefinition("MATRIX")
+    assert definition.headers() == [f"C{j}" for j in range(1, 18)]
+    rows = [[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]]
+    cells = [value for row in rows for value in row + [""] * 14]
+    result = run("ahp_weights", {"MATRIX": cells, "OUTPUT": str(tmp_path / "t.csv")})
+    # The weights of test_ahp_matrix_parameter_by_hand.
+    np.testing.assert_allclose(
+        [float(w) for w in result["WEIGHTS"].split(",")], [0.636986, 0.258285, 0.104729], atol=1e-6
+    )
+    assert result["CR"] == pytest.approx(0.033199, abs=1e-6)
+    cells[17 + 1] = ""  # a gap in row 2
+    with pytest.raises(QgsProcessingException, match="MATRIX: row 2 has a blank cell"):
+        run("ahp_weights", {"MATRIX": cells, "OUTPUT": str(tmp_path / "u.csv")})
+
+
 def test_ahp_from_csv_with_names(run, tmp_path):
     matrix = tmp_path / "pairs.csv"
     matrix.write_text(",FVC,LST\nFVC,1,4\nLST,0.25,1\n", encoding="utf-8")

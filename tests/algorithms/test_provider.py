@@ -1,6 +1,7 @@
 """The provider as the Toolbox shows it: ids, groups, help; the plugin's set-up and teardown."""
 
 import configparser
+import html
 import os
 import re
 import subprocess
@@ -121,6 +122,54 @@ def test_plugin_registers_and_removes_its_provider():
     assert int(count) >= len(EXPECTED) and removed == "True"
 
 
+def test_unload_is_clean_when_processing_was_unloaded_first_and_when_repeated():
+    """QGIS quitting unloads the Processing plugin first (its modules leave sys.modules), then
+    this plugin: unload() must remove the setting from the ProcessingConfig that load() used,
+    without importing a fresh one (that was a KeyError traceback at every quit). A second
+    unload() and a second initGui() (QGIS may call initProcessing and initGui) change nothing."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from qgis.core import QgsApplication
+        app = QgsApplication([], False)
+        app.initQgis()
+        sys.path.append("/usr/share/qgis/python/plugins")
+        from processing.core.Processing import Processing
+        from processing.core.ProcessingConfig import ProcessingConfig
+        Processing.initialize()
+        from mine_eco_plugin import classFactory
+        from mine_eco_plugin.provider_info import MEMORY_SETTING
+        registry = QgsApplication.processingRegistry()
+        plugin = classFactory(None)
+        plugin.initProcessing()
+        first = plugin.provider
+        plugin.initGui()
+        print(plugin.provider is first, len(registry.providers()))
+        print(MEMORY_SETTING in ProcessingConfig.settings)
+        for name in [n for n in sys.modules if n == "processing" or n.startswith("processing.")]:
+            del sys.modules[name]
+        plugin.unload()
+        plugin.unload()
+        print(MEMORY_SETTING in ProcessingConfig.settings, registry.providerById("mineeco"))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stdout.strip().splitlines()[-3:]
+    same, _ = lines[0].split()
+    assert same == "True"  # initGui after initProcessing keeps the one registered provider
+    assert lines[1] == "True"  # load() added the memory setting
+    assert lines[2] == "False None"  # unload() removed it from the same class, and the provider
+
+
 def test_metadata_version_matches_changelog():
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(REPO / "metadata.txt", encoding="utf-8")
@@ -133,3 +182,45 @@ def test_metadata_version_matches_changelog():
     assert general["changelog"].strip().startswith(newest)
     assert (REPO / "mine_eco_plugin" / "metadata.txt").resolve() == REPO / "metadata.txt"
     assert (REPO / "mine_eco_plugin" / "resources").resolve() == REPO / "resources"
+
+
+def test_every_algorithm_has_a_tooltip_and_a_help_page(provider):
+    """Toolbox tooltip (shortDescription: one sentence) and Help button (helpUrl: a local page
+    holding the whole help) on every algorithm."""
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    for alg in provider.algorithms():
+        if alg.group() == "Workflows" and alg.name() != "html_report":
+            continue  # the graphical models
+        tip = alg.shortDescription()
+        assert 20 < len(tip) <= 245 and tip.endswith((".", "…", "?")), (alg.name(), tip)
+        assert not re.search(r"</?[a-z]+>|&#?\w+;", tip), tip  # plain text, not HTML
+        url = alg.helpUrl()
+        assert url.startswith("file://"), url
+        page = Path(url2pathname(urlparse(url).path)).read_text(encoding="utf-8")
+        assert html.escape(alg.displayName()) in page and alg.shortHelpString() in page
+
+
+def test_help_names_parameters_by_their_labels_and_gives_each_id_once(provider):
+    """The help panel speaks of what the dialog shows: 'within ‘Reciprocity tolerance’', not
+    'within TOLERANCE'; the parameter list gives the id once for the command line."""
+    alg = provider.algorithm("ahp_weights")
+    text = alg.shortHelpString()
+    assert "within ‘Reciprocity tolerance’" in text and "within TOLERANCE" not in text
+    assert "<b>Reciprocity tolerance</b> <code>TOLERANCE</code>" in text
+    assert "MATRIX=1,3,0.333,1" in text  # command-line syntax keeps the id
+    # Outside the parameter ids (<code>…</code>) and the command-line example, no id of five
+    # letters or more, or with an underscore, is left in any algorithm's help.
+    for alg in provider.algorithms():
+        if alg.group() == "Workflows" and alg.name() != "html_report":
+            continue
+        text = alg.shortHelpString().split("<h3>Example (command line)</h3>")[0]
+        text = re.sub(r"<code>[A-Z0-9_]+</code>", "", text)
+        names = {p.name() for p in alg.parameterDefinitions()}
+        left = {
+            word
+            for word in re.findall(r"\b[A-Z][A-Z0-9_]*\b(?!=)", text)
+            if word in names and (len(word) >= 5 or "_" in word)
+        }
+        assert not left, (alg.name(), left)

@@ -1,5 +1,7 @@
 """AHP, objective weights and their combination (core.evaluation_weights), by hand."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -244,3 +246,53 @@ def test_row_wise_statistics_equal_the_stacked_ones():
     b = weighting.EntropySums.of_rows(list(unit))
     np.testing.assert_allclose(b.total, a.total, rtol=1e-12)
     np.testing.assert_allclose(b.total_xlogx, a.total_xlogx, rtol=1e-12)
+
+
+# --- the MATRIX parameter: a square table in the dialog, or the flat form -----------------------
+
+
+def test_table_values_reads_the_square_table_of_the_dialog():
+    """A 3 × 3 matrix typed in a 17-column table: three rows of C1-C3 filled, the rest blank
+    (None from blank QVariants, '' from cleared cells); rows of blanks are ignored."""
+    from mine_eco_plugin.core.evaluation_weights import square_matrix, table_values
+
+    columns = 17
+    rows = [[1, 3, 5], [1 / 3, 1, 2], ["0.2", "0.5", "1"]]
+    cells = []
+    for row in rows:
+        cells += row + [None] * (columns - 3)
+    cells += [""] * columns  # an empty row added and left blank
+    values = table_values(cells, columns)
+    assert values == [1, 3, 5, 1 / 3, 1, 2, "0.2", "0.5", "1"]
+    np.testing.assert_allclose(
+        square_matrix(values), [[1, 3, 5], [1 / 3, 1, 2], [0.2, 0.5, 1]], rtol=0, atol=0
+    )
+
+
+def test_table_values_keeps_the_flat_form_of_the_command_line():
+    """qgis_process MATRIX=1,3,0.333,1 and models saved before the table: n² values in one
+    sequence, row by row, also when n² is a multiple of the column count."""
+    from mine_eco_plugin.core.evaluation_weights import table_values
+
+    assert table_values(["1", "3", "0.333", "1"], 17) == ["1", "3", "0.333", "1"]
+    flat = [float(v) for v in range(1, 35)] * 34  # 34 × 34 = 1156 values = 68 rows of 17
+    assert table_values(flat, 17) == flat
+    assert table_values([1, 2, 3, 4], 1) == [1, 2, 3, 4]  # the old one-column parameter
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([[1, None, 5], [1, 1, 2], [1, 1, 1]], "row 1 has a blank cell before a value"),
+        ([[1, 3], [1 / 3, 1], [1, 1]], "3 row(s) of 2, 2, 2 value(s)"),
+        ([[1, 3, 5], [1, 1]], "2 row(s) of 3, 2 value(s)"),
+    ],
+)
+def test_table_values_names_a_table_that_is_not_square(rows, message):
+    from mine_eco_plugin.core.evaluation_weights import table_values
+
+    cells = []
+    for row in rows:
+        cells += row + [None] * (5 - len(row))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        table_values(cells, 5)
