@@ -21,7 +21,7 @@ from qgis.core import (
     QgsProject,
 )
 
-from .. import engine
+from .. import engine, layer_styles
 from ..core import evaluation_classes as classes
 from ..core import evaluation_weights as weighting
 from ..core import trend as trends_core
@@ -588,4 +588,6 @@ class ResilienceYears(MineEcoAlgorithm):
                     f"Resilience classes {year}", context.project() or QgsProject.instance(), ""
                 ),
             )
+            # Exactly the classes in the legend (the GeoTIFF's colour table has 256 entries).
+            layer_styles.attach(context, target.path, classes=target.classes, dtype="uint8")
         return {key: value for key, value in results.items() if value is not None}

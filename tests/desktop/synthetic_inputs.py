@@ -122,7 +122,8 @@ def make_inputs(folder) -> dict[str, dict]:
         "precipitation": 20 + 110 * season * (0.6 + 0.4 * rows),
         "solar": 150 + 500 * season + 20 * cols,
     }
-    monthly = {k: write(folder, f"monthly_{k}", v.astype(np.float32)) for k, v in monthly.items()}
+    monthly_values = {k: v.astype(np.float32) for k, v in monthly.items()}
+    monthly = {k: write(folder, f"monthly_{k}", v) for k, v in monthly_values.items()}
     sand, silt = field(25, 60), field(35, 20)
     soil = {
         "SAND": write(folder, "sand", sand),
@@ -165,7 +166,40 @@ def make_inputs(folder) -> dict[str, dict]:
     lst_series = [write(folder, f"lst_{i}", field(310.0 - i, 296.0 + i)) for i in range(3)]
     # A consistent 3 × 3 comparison matrix (row by row): weights ∝ 1 : 1/3 : 1/5 … (CR < 0.1).
     matrix = [1, 3, 5, 1 / 3, 1, 2, 1 / 5, 1 / 2, 1]
+    hierarchy = os.path.join(folder, "hierarchy.csv")
+    with open(hierarchy, "w", encoding="utf-8") as handle:
+        handle.write("[criteria]\nA,B\n1,2\n0.5,1\n[A]\na1,a2\n1,3\n0.333333,1\n[B]\nb1\n1\n")
+    # A year of NDVI, one layer per month, dated in the file names (temporal_composite).
+    dated = [
+        write(folder, f"fused_2013-{m + 1:02d}-15", monthly_values["ndvi"][m]) for m in range(12)
+    ]
+    # Two base pairs and two coarse dates between them (estarfm_series), dated in the names.
+    series_inputs = {
+        "FINE": [
+            write(folder, "landsat_2013-01-10", fine1),
+            write(folder, "landsat_2013-07-01", fine2),
+        ],
+        "COARSE": [
+            write(folder, "modis_2013-01-10", coarse(fine1)),
+            write(folder, "modis_2013-07-01", coarse(fine2)),
+        ],
+        "SERIES": [
+            write(folder, "modis_2013-03-15", coarse(nir * 1.03 + 0.003)),
+            write(folder, "modis_2013-05-01", coarse(nir * 1.07 + 0.007)),
+        ],
+    }
+    planner = planner_inputs(folder, p, cover)
     return {
+        "ahp_hierarchy": {"HIERARCHY": hierarchy},
+        "temporal_composite": {"INPUT": dated},
+        "npp_validation": {"INPUT": target, "REFERENCE_RASTER": drivers[2]},
+        "resilience_years": {
+            "YEARS": "2000,2020",
+            "FVC": [series[0], series[-1]],
+            "LST": [lst_series[0], lst_series[-1]],
+        },
+        "estarfm_series": series_inputs,
+        "restoration_planner": planner,
         "ahp_weights": {"MATRIX": matrix},
         "albedo": {"INPUT": p["stack"]},
         "biological_abundance": {"INPUT": p["landcover"]},
@@ -216,4 +250,40 @@ def make_inputs(folder) -> dict[str, dict]:
         "tasseled_cap": {"INPUT": p["stack"]},
         "vhi": {"NDVI": series[:3], "LST": lst_series},
         "weight_sensitivity": {"INPUTS": indicators, "TRENDS": TRENDS, "WEIGHTS": WEIGHTS},
+    }
+
+
+def planner_inputs(folder, p, cover) -> dict:
+    """restoration_planner: the land cover, two indicators, the weights table of an index run
+    on them, and one candidate site (a 4 × 4 block of bare soil, 65, restored to closed forest,
+    21) with its target code."""
+    table = os.path.join(folder, "index_weights.csv")
+    with open(table, "w", encoding="utf-8") as handle:
+        handle.write(
+            "code,indicator,trend,minimum,maximum,combined\n"
+            "C3,FVC,+,0.05,0.95,0.7\nC9,LST,-,296,314,0.3\n"
+        )
+    path = os.path.join(folder, "sites.gpkg")
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(EPSG)
+    layer = source.CreateLayer("sites", srs, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("target", ogr.OFTInteger))
+    x0, y0 = ORIGIN[0] + 18 * PIXEL, ORIGIN[1] - 16 * PIXEL  # inside the bare-soil block
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetField("target", 21)
+    ring = (
+        f"POLYGON(({x0} {y0},{x0 + 4 * PIXEL} {y0},{x0 + 4 * PIXEL} {y0 - 4 * PIXEL},"
+        f"{x0} {y0 - 4 * PIXEL},{x0} {y0}))"
+    )
+    feature.SetGeometry(ogr.CreateGeometryFromWkt(ring))
+    layer.CreateFeature(feature)
+    source = None
+    return {
+        "LANDCOVER": p["landcover"],
+        "FVC": p["index"],
+        "LST": p["lst"],
+        "WEIGHTS_TABLE": table,
+        "SITES": path,
+        "TARGET_FIELD": "target",
     }

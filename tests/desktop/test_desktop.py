@@ -43,6 +43,10 @@ RESILIENCE = ["severe", "poor", "moderate", "good", "excellent"]
 LEGENDS = {
     ("classify_index", "OUTPUT"): RESILIENCE,
     ("weight_sensitivity", "OUTPUT_CLASS"): RESILIENCE,
+    # resilience_years loads each year's classes from its output folder (synthetic_inputs: the
+    # years 2000 and 2020).
+    ("resilience_years", "classes_2000"): RESILIENCE,
+    ("resilience_years", "classes_2020"): RESILIENCE,
     # SL 190-2007 erosion intensity classes with the default limits (t/km²/a).
     ("rusle", "OUTPUT_CLASSES"): [
         "Slight (0–500 t/km²/a)",
