@@ -90,6 +90,38 @@ def first_sentence(text: str) -> str:
     return text[:end]
 
 
+#: The section titles of ``MineEcoAlgorithm.shortHelpString``.
+HELP_SECTIONS = ("Formula", "Parameters", "NoData", "References", "Example (command line)")
+
+
+def help_html(text: str) -> str:
+    """The help text as HTML for the Help button's page: section titles as headings, "•"
+    lines as lists, the command-line example as code."""
+    parts, items, section = [], [], ""
+
+    def close_list():
+        if items:
+            parts.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
+            items.clear()
+
+    for line in text.replace("＜", "<").splitlines():
+        if not line.strip():
+            continue
+        if line in HELP_SECTIONS:
+            close_list()
+            section = line
+            parts.append(f"<h3>{html.escape(line)}</h3>")
+        elif line.startswith("• "):
+            items.append(html.escape(line[2:]))
+        else:
+            close_list()
+            body = html.escape(line)
+            parts.append(f"<p><code>{body}</code></p>" if section.startswith("Example") else
+                         f"<p>{body}</p>")  # fmt: skip
+    close_list()
+    return "".join(parts)
+
+
 def help_page(algorithm) -> str:
     """Write ``algorithm``'s help as a local HTML page; return its file:// URL."""
     from qgis.PyQt.QtCore import QUrl
@@ -105,7 +137,7 @@ def help_page(algorithm) -> str:
         f"<h1>{html.escape(algorithm.displayName())}</h1>"
         f"<p>Mine Eco {html.escape(plugin_version())} · {html.escape(algorithm.group())} · "
         f"<code>mineeco:{html.escape(algorithm.algorithm_id)}</code></p>"
-        f"{algorithm.shortHelpString()}</body></html>\n"
+        f"{help_html(algorithm.shortHelpString())}</body></html>\n"
     )
     if not path.exists() or path.read_text(encoding="utf-8") != page:
         partial = folder / f".{path.name}.{os.getpid()}.partial"
@@ -160,33 +192,28 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
 
     # --- help -------------------------------------------------------------------------------
     def shortHelpString(self):  # noqa: N802 (QGIS API)
-        """The help panel of the dialog. Its text names parameters by the labels on screen; the
-        parameter list gives each id once, for the command line (qgis_process, models)."""
+        """The help, as text that reads well both in the dialog's help panel (QGIS shows each
+        line as a paragraph) and in a terminal (``qgis_process help`` prints it as it is):
+        section titles on their own lines, parameters as a list naming each by its label and
+        once by its id, for the command line. No markup: a "<" is written as "＜", which
+        the panel would otherwise take for the start of a tag."""
         labels = self.labels()
-        parts = [f"<p>{self.with_labels(self.summary, labels)}</p>"]
+        lines = [self.with_labels(self.summary, labels)]
         if self.formula:
-            lines = "<br>".join(
-                self.with_labels(line, labels) for line in self.formula.strip().splitlines()
-            )
-            parts.append(f"<h3>Formula</h3><p>{lines}</p>")
+            lines += ["", "Formula"]
+            lines += [self.with_labels(line, labels) for line in self.formula.strip().splitlines()]
         if self._parameter_help:
-            items = "".join(
-                f"<li><b>{html.escape(name)}</b> <code>{html.escape(key)}</code>: "
-                f"{self.with_labels(text, labels)}</li>"
+            lines += ["", "Parameters"]
+            lines += [
+                f"• {name} ({key}): {self.with_labels(text, labels)}"
                 for key, name, text in self._parameter_help
-            )
-            parts.append(f"<h3>Parameters</h3><ul>{items}</ul>")
-        parts.append(f"<h3>NoData</h3><p>{self.with_labels(self.nodata_rule, labels)}</p>")
-        parts.append(f"<p>{html.escape(INPUT_RULE)}</p>")
+            ]
+        lines += ["", "NoData", self.with_labels(self.nodata_rule, labels), INPUT_RULE]
         references = self.cited_references()
         if references:
-            items = "".join(f"<li>{html.escape(ref)}</li>" for ref in references)
-            parts.append(f"<h3>References</h3><ul>{items}</ul>")
-        parts.append(
-            "<h3>Example (command line)</h3><p><code>"
-            f"{html.escape(self.command_line_example())}</code></p>"
-        )
-        return "".join(parts)
+            lines += ["", "References", *(f"• {ref}" for ref in references)]
+        lines += ["", "Example (command line)", self.command_line_example()]
+        return "\n".join(line.replace("<", "＜") for line in lines)
 
     def cited_references(self) -> list[str]:
         """``references`` followed by the full citation of each study the help names."""
@@ -200,7 +227,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
 
     @classmethod
     def with_labels(cls, text: str, labels: dict[str, str]) -> str:
-        """``text`` as HTML, each parameter id in it written as its label: ‘Label’. Ids of
+        """``text`` with each parameter id in it written as its label: ‘Label’. Ids of
         fewer than five letters without an underscore (NDVI, DEM, LST, R, K …) read as the
         acronyms they also are and are kept, except BAND, SEED and RUN."""
 
@@ -211,12 +238,12 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             return key
 
         # Not before "=": "MATRIX=1,3,0.333,1" is command-line syntax and keeps the id.
-        return html.escape(re.sub(r"\b[A-Z][A-Z0-9_]*\b(?!=)", label, text))
+        return re.sub(r"\b[A-Z][A-Z0-9_]*\b(?!=)", label, text)
 
     def shortDescription(self):  # noqa: N802 (QGIS API)
         """The Toolbox tooltip: the summary's first sentence (two when the first is a
         question), parameter ids as labels."""
-        text = html.unescape(self.with_labels(first_sentence(self.summary), self.labels()))
+        text = self.with_labels(first_sentence(self.summary), self.labels())
         if len(text) > 240:
             text = text[:240].rsplit(" ", 1)[0] + " …"
         return self.tr(text)
@@ -239,7 +266,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     def command_line_example(self) -> str:
         """A qgis_process call with every mandatory parameter (inputs as placeholders, numbers
         and choices at their defaults, outputs as files)."""
-        words = [f"qgis_process.bin run mineeco:{self.algorithm_id} --"]
+        words = [f"qgis_process run mineeco:{self.algorithm_id} --"]
         for parameter in self.parameterDefinitions():
             name = parameter.name()
             optional = parameter.flags() & QgsProcessingParameterDefinition.FlagOptional

@@ -75,9 +75,9 @@ def test_every_algorithm_documents_formula_parameters_and_nodata(provider):
         if alg.group() == "Workflows" and alg.name() != "html_report":
             assert len(text) > 300, alg.name()  # a graphical model: its own description
             continue
-        assert "<h3>Formula</h3>" in text, alg.name()
-        assert "<h3>NoData</h3>" in text, alg.name()
-        assert "<h3>References</h3>" in text, alg.name()
+        lines = text.splitlines()
+        for title in ("Formula", "Parameters", "NoData", "References"):
+            assert title in lines, (alg.name(), title)
         for parameter in alg.parameterDefinitions():
             assert (
                 parameter.help()
@@ -199,7 +199,11 @@ def test_every_algorithm_has_a_tooltip_and_a_help_page(provider):
         url = alg.helpUrl()
         assert url.startswith("file://"), url
         page = Path(url2pathname(urlparse(url).path)).read_text(encoding="utf-8")
-        assert html.escape(alg.displayName()) in page and alg.shortHelpString() in page
+        assert html.escape(alg.displayName()) in page
+        # The whole help, as HTML: each section a heading, the summary's text in a paragraph.
+        assert "<h3>NoData</h3>" in page and "<h3>Example (command line)</h3>" in page
+        summary = alg.shortHelpString().splitlines()[0].replace("＜", "<")
+        assert f"<p>{html.escape(summary)}</p>" in page
 
 
 def test_help_names_parameters_by_their_labels_and_gives_each_id_once(provider):
@@ -208,15 +212,15 @@ def test_help_names_parameters_by_their_labels_and_gives_each_id_once(provider):
     alg = provider.algorithm("ahp_weights")
     text = alg.shortHelpString()
     assert "within ‘Reciprocity tolerance’" in text and "within TOLERANCE" not in text
-    assert "<b>Reciprocity tolerance</b> <code>TOLERANCE</code>" in text
+    assert "• Reciprocity tolerance (TOLERANCE): " in text
     assert "MATRIX=1,3,0.333,1" in text  # command-line syntax keeps the id
-    # Outside the parameter ids (<code>…</code>) and the command-line example, no id of five
-    # letters or more, or with an underscore, is left in any algorithm's help.
+    # Outside the parameter ids of the list ("• Label (ID): …") and the command-line example,
+    # no id of five letters or more, or with an underscore, is left in any algorithm's help.
     for alg in provider.algorithms():
         if alg.group() == "Workflows" and alg.name() != "html_report":
             continue
-        text = alg.shortHelpString().split("<h3>Example (command line)</h3>")[0]
-        text = re.sub(r"<code>[A-Z0-9_]+</code>", "", text)
+        text = alg.shortHelpString().split("\nExample (command line)\n")[0]
+        text = re.sub(r"\(([A-Z0-9_]+)\): ", "", text)
         names = {p.name() for p in alg.parameterDefinitions()}
         left = {
             word
@@ -224,3 +228,19 @@ def test_help_names_parameters_by_their_labels_and_gives_each_id_once(provider):
             if word in names and (len(word) >= 5 or "_" in word)
         }
         assert not left, (alg.name(), left)
+
+
+def test_help_reads_as_text_in_a_terminal_and_in_the_dialog(provider):
+    """qgis_process help prints the help as it is, and the dialog shows each line as a
+    paragraph: no markup, no HTML entities, and no "<" (the dialog would take it for a tag and
+    cut the line there: "p < 0.05" showed as "p")."""
+    for alg in provider.algorithms():
+        if alg.group() == "Workflows" and alg.name() != "html_report":
+            continue
+        text = alg.shortHelpString()
+        assert not re.search(r"</?(p|h3|ul|li|b|code|br)\b|&#x27;|&amp;|&lt;|<", text), alg.id()
+        lines = text.splitlines()
+        for title in ("NoData", "Example (command line)"):
+            assert title in lines, (alg.id(), title)
+        example = lines[lines.index("Example (command line)") + 1]
+        assert example.startswith(f"qgis_process run {alg.id()} -- "), example
