@@ -188,9 +188,10 @@ class Kriging(MineEcoAlgorithm):
             "keeps rising, with no sill, within the cutoff) and its leave-one-out RMSE is lower. "
             "It needs at least 4 points per estimate, not all on one line. Within the samples "
             "both methods agree closely; beyond them universal kriging extends each "
-            "neighbourhood's plane: on the Meuse data with 16 neighbours a point east of all the "
-            "samples, 208 m from the nearest, gets 13.9 for log(zinc) between 4.7 and 7.5 "
-            "(ordinary kriging 6.6; gstat gives the same), which is why it is not the default.",
+            "neighbourhood's plane: on the Meuse data with 16 neighbours a point outside the "
+            "samples' hull, 938 m from the nearest, gets 13.9 for log(zinc) between 4.7 and "
+            "7.5 (ordinary kriging 6.6; gstat gives the same), which is why it is not the "
+            "default.",
         )
         self.add_enum(
             "VARIOGRAM",
