@@ -186,8 +186,9 @@ class Kriging(MineEcoAlgorithm):
             "given parameters are those of) the residuals from the least-squares plane. Prefer "
             "it when the values trend across the area (the empirical variogram of the values "
             "keeps rising, with no sill, within the cutoff) and its leave-one-out RMSE is lower. "
-            "It needs at least 4 points per estimate, not all on one line. Within the samples "
-            "both methods agree closely; beyond them universal kriging extends each "
+            "It needs at least 4 points per estimate, not all on one line. Among the samples "
+            "the two usually differ little (Meuse log(zinc), all points: leave-one-out RMSE "
+            "0.390 universal, 0.392 ordinary); beyond them universal kriging extends each "
             "neighbourhood's plane: on the Meuse data with 16 neighbours a point outside the "
             "samples' hull, 938 m from the nearest, gets 13.9 for log(zinc) between 4.7 and "
             "7.5 (ordinary kriging 6.6; gstat gives the same), which is why it is not the "
@@ -249,8 +250,8 @@ class Kriging(MineEcoAlgorithm):
             f"Default {K.DEFAULT_NEIGHBOURS}: data sets of at most {K.DEFAULT_NEIGHBOURS} "
             "points are kriged with every point, as gstat's default. 0 uses every point (a "
             "unique neighbourhood): its system takes about 56·(points + 1)² bytes (1 GB at "
-            "4,300 points), and a run whose system exceeds the memory budget (provider "
-            "setting or MINE_ECO_MEMORY_MB) is refused.",
+            "4,300 points; points + 3 for universal kriging), and a run whose system exceeds "
+            "the memory budget (provider setting or MINE_ECO_MEMORY_MB) is refused.",
             minimum=0,
             integer=True,
         )
