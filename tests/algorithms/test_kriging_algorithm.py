@@ -731,3 +731,18 @@ def test_meuse_universal_kriging_like_gstat(run, tmp_path, sample_data):
     assert "Variogram of the residuals of logzinc from a linear drift" in (
         tmp_path / "v.html"
     ).read_text(encoding="utf-8")
+
+
+def test_universal_estimates_far_outside_the_data_name_the_drift():
+    # The same figures as above with METHOD universal: the message names the drift extended
+    # beyond the samples and the remedies (METHOD, NEIGHBOURS, a masked REFERENCE).
+    from mine_eco_plugin.algorithms.kriging import Kriging
+
+    z = np.array([8.3, 12.0, 15.5])
+    feedback = Loud()
+    Kriging.check_estimates([-56.2, 65.9], z, K.Variogram("spherical", 0.1, 1, 5), feedback, True)
+    assert len(feedback.errors) == 1
+    assert "from -56.2 to 65.9 for data between 8.3 and 15.5" in feedback.errors[0]
+    assert "extends the linear drift" in feedback.errors[0] and "METHOD" in feedback.errors[0]
+    Kriging.check_estimates([6.9, 17.9], z, K.Variogram("spherical", 0.1, 1, 5), feedback, True)
+    assert len(feedback.errors) == 1
