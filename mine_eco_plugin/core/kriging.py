@@ -1,6 +1,6 @@
-"""Ordinary kriging: variogram models, the binned empirical semivariogram, weighted
-least-squares fits, prediction with variance in a nearest-n neighbourhood, and leave-one-out
-cross-validation. Pure numpy/scipy.
+"""Ordinary and universal kriging: variogram models, the binned empirical semivariogram,
+weighted least-squares fits, prediction with variance in a nearest-n neighbourhood, and
+leave-one-out cross-validation. Pure numpy/scipy.
 
 Conventions (as gstat; Pebesma 2004):
 
@@ -13,12 +13,23 @@ Conventions (as gstat; Pebesma 2004):
 * Ordinary kriging at x0 with neighbours x_i: [Γ 1; 1ᵀ 0]·[λ; μ] = [γ0; 1]; prediction
   ẑ = Σλ_i z_i; variance σ² = Σλ_i γ0_i + μ. The data points are reproduced exactly (γ(0) = 0),
   with zero variance there.
+* Universal kriging with a linear drift (``drift="linear"``; Webster & Burgess 1980): the mean
+  is a + b·x + c·y with unknown coefficients, F = [1 x y] the drift at the neighbours and
+  f0 = [1 x0 y0] at x0: [Γ F; Fᵀ 0]·[λ; μ] = [γ0; f0]; ẑ = Σλ_i z_i; σ² = Σλ_i γ0_i + μᵀf0.
+  The weights reproduce any plane exactly (Fᵀλ = f0), and the drift is re-estimated within each
+  neighbourhood (gstat's local universal kriging). x and y enter F centred on the neighbours'
+  mean and divided by their largest deviation from it (so within [−1, 1]): the same estimates
+  as raw coordinates (F spans the same functions), without columns of 10⁵–10⁶ next to
+  semivariances of order 1. Its variogram is the variogram of the residuals (``drift_residuals``:
+  ordinary least squares on x and y, as gstat's ``variogram(z ~ x + y)``).
 
 References: Cressie, N. (1985) Fitting variogram models by weighted least squares. Math. Geol.
 17(5), 563–586. Pebesma, E.J. (2004) Multivariable geostatistics in S: the gstat package.
 Comput. Geosci. 30, 683–691. Webster, R. & Oliver, M.A. (2007) Geostatistics for Environmental
 Scientists, 2nd ed., Wiley. Dubrule, O. (1983) Cross validation of kriging in a unique
-neighborhood. Math. Geol. 15(6), 687–699.
+neighborhood. Math. Geol. 15(6), 687–699. Webster, R. & Burgess, T.M. (1980) Optimal
+interpolation and isarithmic mapping of soil properties III: changing drift and universal
+kriging. J. Soil Sci. 31, 505–524.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 __all__ = [
+    "DRIFTS",
     "MODELS",
     "PRACTICAL_RANGE_FACTOR",
     "WEIGHTS",
@@ -43,6 +55,7 @@ __all__ = [
     "Variogram",
     "average_duplicates",
     "cross_validate",
+    "drift_residuals",
     "merge_close_points",
     "with_nugget_floor",
     "unique_system_mb",
@@ -52,6 +65,13 @@ __all__ = [
 ]
 
 MODELS = ("spherical", "exponential", "gaussian", "linear")
+#: The mean of the field: an unknown constant (ordinary kriging) or an unknown plane a + b·x +
+#: c·y (universal kriging with a linear drift), and the number of drift terms of each.
+DRIFTS = ("constant", "linear")
+DRIFT_TERMS = {"constant": 1, "linear": 3}
+#: Smallest ratio of the two principal variances of a neighbourhood's coordinates for a linear
+#: drift: below it the points lie (nearly) on one line and b, c are not determined by them.
+COLLINEAR_RATIO = 1e-10
 #: practical range / range parameter a.
 PRACTICAL_RANGE_FACTOR = {"spherical": 1.0, "exponential": 3.0, "gaussian": math.sqrt(3.0)}
 #: WLS weights of the fit, as gstat's fit.method: 7 N_h/h² (gstat's default), 2 Cressie (1985)
@@ -200,10 +220,38 @@ def with_nugget_floor(variogram: Variogram) -> tuple[Variogram, bool]:
     return Variogram("gaussian", floor, variogram.partial_sill, variogram.range), True
 
 
-def unique_system_mb(n: int) -> float:
-    """Peak memory (MB) of kriging with every one of ``n`` points as neighbours: the (n+1)²
-    system, its inverse and the temporaries that build them."""
-    return UNIQUE_SYSTEM_ARRAYS * 8.0 * (n + 1) ** 2 / 2**20
+def unique_system_mb(n: int, drift: str = "constant") -> float:
+    """Peak memory (MB) of kriging with every one of ``n`` points as neighbours: the
+    (n + drift terms)² system, its inverse and the temporaries that build them."""
+    return UNIQUE_SYSTEM_ARRAYS * 8.0 * (n + _terms(drift)) ** 2 / 2**20
+
+
+def _terms(drift: str) -> int:
+    try:
+        return DRIFT_TERMS[drift]
+    except KeyError:
+        raise ValueError(f"unknown drift {drift!r}; one of {DRIFTS}") from None
+
+
+def drift_residuals(xy, z, drift: str = "linear"):
+    """Residuals of ``z`` from its drift fitted by ordinary least squares, and the drift's
+    coefficients: for ``linear``, z ≈ a + b·x + c·y → (residuals, (a, b, c)); for ``constant``
+    z − mean → (residuals, (mean,)). These are the residuals gstat's ``variogram(z ~ x + y)``
+    bins (its variogram of a formula with coordinates is that of the OLS residuals); the fit
+    uses centred and scaled coordinates and returns the coefficients in the original units."""
+    xy = np.asarray(xy, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    if _terms(drift) == 1:
+        mean = float(np.mean(z))
+        return z - mean, (mean,)
+    centre, scale = _frame(xy)
+    u = (xy - centre) / scale
+    design = np.column_stack([np.ones(len(z)), u])
+    _check_spread(u[None], "the points")
+    coef, *_ = np.linalg.lstsq(design, z, rcond=None)
+    b, c = coef[1] / scale, coef[2] / scale
+    a = coef[0] - b * centre[0] - c * centre[1]
+    return z - design @ coef, (float(a), float(b), float(c))
 
 
 # --- empirical variogram ------------------------------------------------------------------
@@ -446,14 +494,47 @@ def weighted_sse(empirical: EmpiricalVariogram, variogram: Variogram, weights: s
 # --- kriging ------------------------------------------------------------------------------
 
 
-def _system(points: np.ndarray, variogram: Variogram) -> np.ndarray:
-    """OK matrices [Γ 1; 1ᵀ 0] for point sets (..., k, 2) → (..., k+1, k+1)."""
+def _frame(points: np.ndarray):
+    """Centre (..., 2) and scale (...) of point sets (..., k, 2) for the drift's coordinates:
+    the mean point and the largest absolute deviation from it (1 where it is 0)."""
+    centre = points.mean(axis=-2)
+    scale = np.abs(points - centre[..., None, :]).max(axis=(-2, -1))
+    return centre, np.where(scale > 0, scale, 1.0)
+
+
+def _check_spread(u: np.ndarray, what: str) -> None:
+    """Refuse point sets (g, k, 2) of scaled coordinates that lie on one line: their linear
+    drift is not determined (the kriging system is singular)."""
+    d = u - u.mean(axis=-2, keepdims=True)
+    sxx = np.einsum("gk,gk->g", d[..., 0], d[..., 0])
+    syy = np.einsum("gk,gk->g", d[..., 1], d[..., 1])
+    sxy = np.einsum("gk,gk->g", d[..., 0], d[..., 1])
+    # Eigenvalues of the 2 × 2 scatter matrix: (tr ± √((sxx − syy)² + 4sxy²)) / 2.
+    root = np.hypot(sxx - syy, 2 * sxy)
+    large = (sxx + syy + root) / 2
+    small = (sxx + syy - root) / 2
+    if np.any(small <= COLLINEAR_RATIO * large):
+        raise ValueError(
+            f"{what} lie on one line (or nearly): a linear drift in x and y cannot be "
+            "estimated from them"
+        )
+
+
+def _system(points: np.ndarray, variogram: Variogram, drift: str = "constant") -> np.ndarray:
+    """Kriging matrices for point sets (..., k, 2) → (..., k+p, k+p): [Γ 1; 1ᵀ 0] (ordinary,
+    p = 1) or [Γ F; Fᵀ 0] with F = [1 u v] the scaled coordinates (``_frame``) of a linear
+    drift (p = 3)."""
     diff = points[..., :, None, :] - points[..., None, :, :]
     gamma = variogram(np.hypot(diff[..., 0], diff[..., 1]))
-    k = points.shape[-2]
-    a = np.ones(points.shape[:-2] + (k + 1, k + 1))
+    k, p = points.shape[-2], _terms(drift)
+    a = np.ones(points.shape[:-2] + (k + p, k + p))
     a[..., :k, :k] = gamma
-    a[..., k, k] = 0.0
+    a[..., k:, k:] = 0.0
+    if p > 1:
+        centre, scale = _frame(points)
+        u = (points - centre[..., None, :]) / scale[..., None, None]
+        a[..., :k, k + 1 :] = u
+        a[..., k + 1 :, :k] = np.swapaxes(u, -1, -2)
     return a
 
 
@@ -489,9 +570,9 @@ def _group_rows(rows: np.ndarray):
     return unique, inverse.reshape(-1)
 
 
-def _block_budget_points(k: int, memory_mb: float) -> int:
-    """Target points per chunk so that (k+1)² float64 temporaries stay within the budget."""
-    per_point = 8.0 * ((k + 1) ** 2 + 6 * (k + 1))
+def _block_budget_points(k: int, memory_mb: float, p: int = 1) -> int:
+    """Target points per chunk so that (k+p)² float64 temporaries stay within the budget."""
+    per_point = 8.0 * ((k + p) ** 2 + 6 * (k + p))
     return max(int(memory_mb * 2**20 / per_point / 3), 256)
 
 
@@ -506,83 +587,111 @@ def predict(
     variance: bool = True,
     memory_mb: float = 64.0,
     check: Callable[[], None] | None = None,
+    drift: str = "constant",
 ):
-    """Ordinary-kriging prediction (and variance) at ``targets`` (m, 2).
+    """Ordinary (``drift="constant"``) or universal (``drift="linear"``) kriging prediction
+    (and variance) at ``targets`` (m, 2).
 
     ``neighbours`` None (or ≥ n) uses every point (a unique neighbourhood: the system is solved
-    once); otherwise the nearest ``neighbours`` points of each target (scipy cKDTree). Targets
-    sharing the same neighbour set share one system: it is inverted once (batched
-    ``np.linalg.inv``), and each target costs O(k) for the prediction (dual form
-    ẑ = bᵀ·A⁻¹·[z; 0]) and O(k²) for the variance σ² = bᵀ·A⁻¹·b, b = [γ0; 1]. The same result
-    as solving each target's system, in bounded memory (``memory_mb`` for the temporaries).
-    ``check`` is called between chunks (cancellation).
+    once); otherwise the nearest ``neighbours`` points of each target (scipy cKDTree), the
+    linear drift then being re-estimated in each neighbourhood. Targets sharing the same
+    neighbour set share one system: it is inverted once (batched ``np.linalg.inv``), and each
+    target costs O(k) for the prediction (dual form ẑ = bᵀ·A⁻¹·[z; 0]) and O(k²) for the
+    variance σ² = bᵀ·A⁻¹·b, b = [γ0; f0]. The same result as solving each target's system, in
+    bounded memory (``memory_mb`` for the temporaries). ``check`` is called between chunks
+    (cancellation). A linear drift needs at least 4 neighbours not all on one line
+    (ValueError otherwise).
     """
+    p = _terms(drift)
+    n = len(np.asarray(z))
+    k = n if neighbours is None or neighbours >= n else int(neighbours)
+    if p > 1 and k <= p:
+        raise ValueError(
+            f"universal kriging with a linear drift needs at least {p + 1} points per estimate "
+            f"({k} given): {p} drift coefficients are estimated from them"
+        )
     with _single_threaded_blas():
-        return _predict(xy, z, variogram, targets, neighbours, tree, variance, memory_mb, check)
+        return _predict(xy, z, variogram, targets, neighbours, tree, variance, memory_mb, check,
+                        drift)  # fmt: skip
 
 
-def _predict(xy, z, variogram, targets, neighbours, tree, variance, memory_mb, check):
+def _predict(xy, z, variogram, targets, neighbours, tree, variance, memory_mb, check, drift):
     xy = np.asarray(xy, dtype=np.float64)
     z = np.asarray(z, dtype=np.float64)
     targets = np.asarray(targets, dtype=np.float64).reshape(-1, 2)
-    n, m = len(z), len(targets)
+    n, m, p = len(z), len(targets), _terms(drift)
     estimate = np.empty(m)
     var = np.empty(m) if variance else None
     if m == 0:
         return estimate, var
     k = n if neighbours is None or neighbours >= n else int(neighbours)
     if k == n:
-        inverse = _inverse(_system(xy, variogram))
-        dual = inverse @ np.append(z, 0.0)
-        step = max(_block_budget_points(k, memory_mb) // 4, 64)
+        if p > 1:
+            centre, scale = _frame(xy)
+            _check_spread(((xy - centre) / scale)[None], "the points")
+        inverse = _inverse(_system(xy, variogram, drift))
+        dual = inverse @ np.concatenate([z, np.zeros(p)])
+        step = max(_block_budget_points(k, memory_mb, p) // 4, 64)
         for start in range(0, m, step):
             if check:
                 check()
             part = targets[start : start + step]
-            b = np.ones((len(part), n + 1))
+            b = np.ones((len(part), n + p))
             b[:, :n] = variogram(np.hypot(part[:, None, 0] - xy[None, :, 0],
                                           part[:, None, 1] - xy[None, :, 1]))  # fmt: skip
+            if p > 1:
+                b[:, n + 1 :] = (part - centre) / scale
             estimate[start : start + step] = b @ dual
             if variance:
                 var[start : start + step] = np.einsum("pi,pi->p", b @ inverse, b)
         return estimate, var
     tree = tree or cKDTree(xy)
-    step = _block_budget_points(k, memory_mb) * 8
+    step = _block_budget_points(k, memory_mb, p) * 8
     for start in range(0, m, step):
         if check:
             check()
         part = targets[start : start + step]
         _, index = tree.query(part, k)
         _krige_sets(xy, z, variogram, part, np.sort(index, axis=1), estimate, var, start,
-                    memory_mb, check)  # fmt: skip
+                    memory_mb, check, drift)  # fmt: skip
     return estimate, var
 
 
-def _krige_sets(xy, z, variogram, targets, sets, estimate, var, offset, memory_mb, check):
+def _krige_sets(xy, z, variogram, targets, sets, estimate, var, offset, memory_mb, check,
+                drift="constant"):  # fmt: skip
     """Krige ``targets`` whose sorted neighbour indices are the rows of ``sets``."""
     unique, group = _group_rows(sets)
-    k = unique.shape[1]
+    k, p = unique.shape[1], _terms(drift)
     order = np.argsort(group, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(unique)))])
-    batch = max(_block_budget_points(k, memory_mb), 16)
+    batch = max(_block_budget_points(k, memory_mb, p), 16)
     for first in range(0, len(unique), batch):
         if check:
             check()
         chosen = unique[first : first + batch]
-        inverse = _inverse(_system(xy[chosen], variogram))
+        points = xy[chosen]
+        if p > 1:
+            centre, scale = _frame(points)
+            _check_spread(
+                (points - centre[:, None, :]) / scale[:, None, None],
+                f"the {k} nearest points of some estimates",
+            )
+        inverse = _inverse(_system(points, variogram, drift))
         dual = np.einsum("gij,gj->gi", inverse, np.concatenate(
-            [z[chosen], np.zeros((len(chosen), 1))], axis=1))  # fmt: skip
+            [z[chosen], np.zeros((len(chosen), p))], axis=1))  # fmt: skip
         # The targets of these systems, `batch` at a time (all groups at once: no Python loop
         # over the systems, which are mostly shared by a few targets only).
         span = order[bounds[first] : bounds[first + len(chosen)]]
         for start in range(0, len(span), batch):
             members = span[start : start + batch]
             local = group[members] - first
-            pts = xy[chosen[local]]
+            pts = points[local]
             here = targets[members]
-            b = np.ones((len(members), k + 1))
+            b = np.ones((len(members), k + p))
             b[:, :k] = variogram(np.hypot(here[:, None, 0] - pts[..., 0],
                                           here[:, None, 1] - pts[..., 1]))  # fmt: skip
+            if p > 1:
+                b[:, k + 1 :] = (here - centre[local]) / scale[local, None]
             estimate[offset + members] = np.einsum("pi,pi->p", b, dual[local])
             if var is not None:
                 weights = np.einsum("pi,pij->pj", b, inverse[local])
@@ -634,25 +743,39 @@ def cross_validate(
     neighbours: int | None = None,
     memory_mb: float = 64.0,
     check=None,
+    drift: str = "constant",
 ) -> CrossValidation:
     """Leave-one-out cross-validation: each point predicted from the others with the same
-    neighbourhood rule as ``predict`` (its nearest ``neighbours`` other points, or all).
+    neighbourhood rule and drift as ``predict`` (its nearest ``neighbours`` other points, or
+    all).
 
-    With all points, Dubrule's (1983) closed form from one inverse A⁻¹ of the full system:
-    z_i − ẑ_(−i) = (A⁻¹·[z; 0])_i / (A⁻¹)_ii and σ²_(−i) = −1/(A⁻¹)_ii.
+    With all points, Dubrule's (1983) closed form from one inverse A⁻¹ of the full system
+    (ordinary or universal): z_i − ẑ_(−i) = (A⁻¹·[z; 0])_i / (A⁻¹)_ii and
+    σ²_(−i) = −1/(A⁻¹)_ii.
     """
+    p = _terms(drift)
+    n = len(np.asarray(z))
+    k = n - 1 if neighbours is None or neighbours >= n - 1 else int(neighbours)
+    if p > 1 and k <= p:
+        raise ValueError(
+            f"universal kriging with a linear drift needs at least {p + 1} other points for "
+            f"each leave-one-out prediction ({k} given)"
+        )
     with _single_threaded_blas():
-        return _cross_validate(xy, z, variogram, neighbours, memory_mb, check)
+        return _cross_validate(xy, z, variogram, neighbours, memory_mb, check, drift)
 
 
-def _cross_validate(xy, z, variogram, neighbours, memory_mb, check) -> CrossValidation:
+def _cross_validate(xy, z, variogram, neighbours, memory_mb, check, drift) -> CrossValidation:
     xy = np.asarray(xy, dtype=np.float64)
     z = np.asarray(z, dtype=np.float64)
-    n = len(z)
+    n, p = len(z), _terms(drift)
     if neighbours is None or neighbours >= n - 1:
-        inverse = _inverse(_system(xy, variogram))
+        if p > 1:
+            centre, scale = _frame(xy)
+            _check_spread(((xy - centre) / scale)[None], "the points")
+        inverse = _inverse(_system(xy, variogram, drift))
         diagonal = np.diag(inverse)[:n]
-        residual = (inverse @ np.append(z, 0.0))[:n] / diagonal
+        residual = (inverse @ np.concatenate([z, np.zeros(p)]))[:n] / diagonal
         return CrossValidation(z, z - residual, -1.0 / diagonal)
     k = int(neighbours)
     _, index = cKDTree(xy).query(xy, k + 1)
@@ -662,5 +785,6 @@ def _cross_validate(xy, z, variogram, neighbours, memory_mb, check) -> CrossVali
     keep[~own.any(axis=1), -1] = False  # self not among the k + 1 (ties): drop the farthest
     others = index[keep].reshape(n, k)
     estimate, var = np.empty(n), np.empty(n)
-    _krige_sets(xy, z, variogram, xy, np.sort(others, axis=1), estimate, var, 0, memory_mb, check)
+    _krige_sets(xy, z, variogram, xy, np.sort(others, axis=1), estimate, var, 0, memory_mb, check,
+                drift)  # fmt: skip
     return CrossValidation(z, estimate, var)

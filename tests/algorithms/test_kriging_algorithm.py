@@ -508,3 +508,241 @@ def test_estimates_far_outside_the_data_are_reported():
     assert "gaussian model without a nugget" in feedback.errors[0]
     Kriging.check_estimates([6.9, 17.9], z, model, feedback)
     assert len(feedback.errors) == 1
+
+
+# --- universal kriging (METHOD) -------------------------------------------------------------
+
+
+class Talkative(Loud):
+    """Info lines too."""
+
+    def __init__(self):
+        super().__init__()
+        self.infos = []
+
+    def pushInfo(self, text):  # noqa: N802 (QGIS API)
+        self.infos.append(text)
+        super().pushInfo(text)
+
+
+def plane_points(tmp_path):
+    """30 points at pixel centres of the top-left quarter (rows 0–19, columns 0–24) of a 40 × 50
+    grid, values exactly on the plane z = 10 + 0.002·(x − x₀) + 0.001·(y − y₀) (metres from the
+    grid's top-left corner)."""
+    rng = np.random.default_rng(8)
+    cells = rng.choice(20 * 25, 30, replace=False)
+    rows, cols = cells // 25, cells % 25
+    xy = np.column_stack([ORIGIN[0] + (cols + 0.5) * PIXEL, ORIGIN[1] - (rows + 0.5) * PIXEL])
+    return xy, plane(xy)
+
+
+def plane(xy):
+    return 10 + 0.002 * (xy[:, 0] - ORIGIN[0]) + 0.001 * (xy[:, 1] - ORIGIN[1])
+
+
+@pytest.mark.parametrize("neighbours", [64, 8])
+def test_universal_kriging_reproduces_a_plane_on_the_whole_grid(run, tmp_path, neighbours):
+    # A spherical variogram without nugget (sill 1, range 300 m) given, nothing fitted. The
+    # universal weights reproduce any plane (Σλ = 1, Σλx = x0, Σλy = y0): every cell of the
+    # grid gets the plane, also the bottom-right corner 600–750 m from the nearest sample
+    # (plane there 10 + 0.002·1485 − 0.001·1185 = 11.785). Ordinary kriging does not: beyond
+    # the range it tends to the data's mean (about 10.2). The leave-one-out errors are 0.
+    xy, z = plane_points(tmp_path)
+    points = write_points(tmp_path / "p.gpkg", xy, z)
+    reference = write_raster(tmp_path / "ref.tif", np.zeros((40, 50), np.float32))
+    base = {
+        "INPUT": points,
+        "FIELD": "value",
+        "REFERENCE": reference,
+        "VARIOGRAM": 1,
+        "NUGGET": 0.0,
+        "SILL": 1.0,
+        "RANGE": 300.0,
+        "NEIGHBOURS": neighbours,
+        "OUTPUT_CV": "TEMPORARY_OUTPUT",
+    }
+    feedback = Talkative()
+    results = run(
+        "kriging",
+        {**base, "METHOD": 1, "OUTPUT": str(tmp_path / "u.tif"),
+         "OUTPUT_VARIANCE": str(tmp_path / "uv.tif")},
+        feedback=feedback,
+    )  # fmt: skip
+    expected = plane(centres(40, 50)).reshape(40, 50)
+    universal = read_raster(results["OUTPUT"])[0][0]
+    np.testing.assert_allclose(universal, expected, rtol=1e-6)
+    assert universal[-1, -1] == pytest.approx(11.785, abs=1e-5)
+    assert results["CV_RMSE"] == pytest.approx(0.0, abs=1e-9)
+    variance = read_raster(results["OUTPUT_VARIANCE"])[0][0]
+    assert variance[-1, -1] > 1.0  # beyond the range: more than the sill (the drift's share)
+    # The log names the method and the least-squares plane of the residual variogram.
+    assert any("universal kriging with a linear drift" in line for line in feedback.infos)
+    drift = [line for line in feedback.infos if line.startswith("Linear drift")]
+    assert len(drift) == 1 and "+ 0.002·x + 0.001·y (R² 1.0000)" in drift[0]
+    ordinary = run("kriging", {**base, "OUTPUT": str(tmp_path / "o.tif")})
+    corner = read_raster(ordinary["OUTPUT"])[0][0][-1, -1]
+    assert abs(corner - 11.785) > 1.0 and corner == pytest.approx(np.mean(z), abs=0.3)
+    assert ordinary["CV_RMSE"] > 0.01
+    assert not leftovers(tmp_path)
+
+
+def test_method_ordinary_is_the_default_bit_for_bit(run, tmp_path, field_points):
+    xy, z, _, _ = field_points
+    points = write_points(tmp_path / "p.gpkg", xy, z)
+    reference = write_raster(tmp_path / "ref.tif", np.zeros((40, 50), np.float32))
+    outputs = {}
+    for label, extra in (
+        ("default", {}),
+        ("ordinary", {"METHOD": 0}),
+        ("universal", {"METHOD": 1}),
+    ):
+        outputs[label] = run(
+            "kriging",
+            {
+                "INPUT": points,
+                "FIELD": "value",
+                "REFERENCE": reference,
+                "VARIOGRAM": 2,
+                "OUTPUT": str(tmp_path / f"k_{label}.tif"),
+                "OUTPUT_VARIANCE": str(tmp_path / f"v_{label}.tif"),
+                "OUTPUT_CV": "TEMPORARY_OUTPUT",
+                **extra,
+            },
+        )
+    for key in ("OUTPUT", "OUTPUT_VARIANCE"):
+        default = read_raster(outputs["default"][key])[0]
+        np.testing.assert_array_equal(default, read_raster(outputs["ordinary"][key])[0])
+        assert not np.array_equal(default, read_raster(outputs["universal"][key])[0])
+    for key in ("CV_RMSE", "CV_ME", "NUGGET", "PARTIAL_SILL", "RANGE"):
+        assert outputs["default"][key] == outputs["ordinary"][key]
+    # The values trend in x (0.002 per m): the residual variogram has a smaller sill.
+    assert outputs["universal"]["SILL"] < outputs["default"]["SILL"]
+
+
+def test_universal_kriging_refusals_name_the_parameter(run, tmp_path):
+    reference = write_raster(tmp_path / "ref.tif", np.zeros((40, 50), np.float32))
+    t = np.arange(12.0)
+    base = {
+        "FIELD": "value",
+        "REFERENCE": reference,
+        "METHOD": 1,
+        "OUTPUT": str(tmp_path / "k.tif"),
+        "OUTPUT_CV": "TEMPORARY_OUTPUT",
+    }
+    # Samples along one line (a diagonal transect): the drift's b and c are not determined.
+    line = np.column_stack([ORIGIN[0] + 15 + 60 * t, ORIGIN[1] - 15 - 60 * t])
+    with pytest.raises(QgsProcessingException, match=r"METHOD: the points lie on one line"):
+        run("kriging", {**base, "INPUT": write_points(tmp_path / "l.gpkg", line, t**2)})
+    # Fewer than 4 points per estimate.
+    rng = np.random.default_rng(2)
+    xy = ORIGIN + rng.uniform([0, -1200], [1500, 0], (20, 2))
+    with pytest.raises(QgsProcessingException, match=r"NEIGHBOURS: universal kriging .* at "
+                       r"least 4 points per estimate \(NEIGHBOURS = 3\)"):  # fmt: skip
+        run(
+            "kriging",
+            {**base, "INPUT": write_points(tmp_path / "p.gpkg", xy, rng.normal(size=20)),
+             "NEIGHBOURS": 3},
+        )  # fmt: skip
+    # A square cluster and a transect: the 5 nearest points of the leave-one-out of the
+    # transect's points lie on one line.
+    square = ORIGIN + np.array([[100.0, -100], [160, -100], [100, -160], [160, -160], [130, -130]])
+    mixed = np.vstack([square, line + [600, 0]])
+    with pytest.raises(QgsProcessingException, match=r"NEIGHBOURS: the 5 nearest points of "
+                       r"some estimates lie on one line"):  # fmt: skip
+        run(
+            "kriging",
+            {**base, "INPUT": write_points(tmp_path / "m.gpkg", mixed, np.arange(17.0) % 5),
+             "NEIGHBOURS": 5},
+        )  # fmt: skip
+    assert not (tmp_path / "k.tif").exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.data
+def test_meuse_universal_kriging_like_gstat(run, tmp_path, sample_data):
+    # gstat 2.1-0: v = variogram(log(zinc) ~ x + y, meuse); fit.variogram(v, vgm(1, "Sph", 900,
+    # 1)) → nugget 0.08232946, partial sill 0.3886366, range 1098.335; krige.cv(log(zinc) ~ x +
+    # y, meuse, that model) → ME 0.004676687, RMSE 0.3897995, r 0.8412531 (ordinary kriging:
+    # RMSE 0.3918 with its own variogram). lm(log(zinc) ~ x + y): −42.87025 − 9.450170e−4·x
+    # + 6.599529e−4·y, R² 0.2673.
+    folder = sample_data("nc-lc")
+    source = ogr.Open(str(folder / "meuse.shp"))
+    layer = source.GetLayer()
+    xy, z = [], []
+    for feature in layer:
+        geometry = feature.GetGeometryRef()
+        xy.append((geometry.GetX(), geometry.GetY()))
+        z.append(math.log(feature.GetField("zinc")))
+    source = None
+    xy, z = np.array(xy), np.array(z)
+    prj = (folder / "meuse.prj").read_text()
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(prj)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    out = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "meuse.gpkg"))
+    target = out.CreateLayer("meuse", srs, ogr.wkbPoint)
+    target.CreateField(ogr.FieldDefn("logzinc", ogr.OFTReal))
+    for (x, y), value in zip(xy, z, strict=True):
+        feature = ogr.Feature(target.GetLayerDefn())
+        feature.SetField("logzinc", value)
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT({x} {y})"))
+        target.CreateFeature(feature)
+    out = None
+    reference = str(tmp_path / "meuse_grid.tif")
+    gdal.Translate(reference, str(folder / "dem.tif"), outputSRS=prj)
+    feedback = Talkative()
+    results = run(
+        "kriging",
+        {
+            "INPUT": str(tmp_path / "meuse.gpkg"),
+            "FIELD": "logzinc",
+            "REFERENCE": reference,
+            "METHOD": 1,
+            "VARIOGRAM": 1,
+            "NEIGHBOURS": 0,  # every point, as gstat's krige.cv above
+            "OUTPUT": str(tmp_path / "k.tif"),
+            "OUTPUT_CV": "TEMPORARY_OUTPUT",
+            "OUTPUT_PLOT": str(tmp_path / "v.html"),
+        },
+        feedback=feedback,
+    )
+    assert results["NUGGET"] == pytest.approx(0.08232946, abs=1e-4)
+    assert results["PARTIAL_SILL"] == pytest.approx(0.3886366, rel=1e-3)
+    assert results["RANGE"] == pytest.approx(1098.335, rel=1e-3)
+    assert results["CV_ME"] == pytest.approx(0.004676687, abs=1e-4)
+    assert results["CV_RMSE"] == pytest.approx(0.3897995, abs=1e-4)
+    assert results["CV_R"] == pytest.approx(0.8412531, abs=1e-4)
+    drift = next(line for line in feedback.infos if line.startswith("Linear drift"))
+    assert "z ≈ -42.8702 + -0.000945017·x + 0.000659953·y (R² 0.2673)" in drift
+    # The map is the core's universal kriging with the fitted model.
+    estimate, dataset = read_raster(results["OUTPUT"])
+    geotransform = dataset.GetGeoTransform()
+    rows, cols = np.nonzero(np.isfinite(estimate[0]))
+    pick = np.linspace(0, len(rows) - 1, 40).astype(int)
+    cells = np.column_stack(
+        [
+            geotransform[0] + (cols[pick] + 0.5) * geotransform[1],
+            geotransform[3] + (rows[pick] + 0.5) * geotransform[5],
+        ]
+    )
+    model = K.Variogram("spherical", results["NUGGET"], results["PARTIAL_SILL"],
+                        results["RANGE_PARAMETER"])  # fmt: skip
+    expected, _ = K.predict(xy, z, model, cells, drift="linear")
+    np.testing.assert_allclose(estimate[0][rows[pick], cols[pick]], expected, atol=1e-5)
+    assert "Variogram of the residuals of logzinc from a linear drift" in (
+        tmp_path / "v.html"
+    ).read_text(encoding="utf-8")
+
+
+def test_universal_estimates_far_outside_the_data_name_the_drift():
+    # The same figures as above with METHOD universal: the message names the drift extended
+    # beyond the samples and the remedies (METHOD, NEIGHBOURS, a masked REFERENCE).
+    from mine_eco_plugin.algorithms.kriging import Kriging
+
+    z = np.array([8.3, 12.0, 15.5])
+    feedback = Loud()
+    Kriging.check_estimates([-56.2, 65.9], z, K.Variogram("spherical", 0.1, 1, 5), feedback, True)
+    assert len(feedback.errors) == 1
+    assert "from -56.2 to 65.9 for data between 8.3 and 15.5" in feedback.errors[0]
+    assert "extends the linear drift" in feedback.errors[0] and "METHOD" in feedback.errors[0]
+    Kriging.check_estimates([6.9, 17.9], z, K.Variogram("spherical", 0.1, 1, 5), feedback, True)
+    assert len(feedback.errors) == 1

@@ -948,6 +948,19 @@ case(
     ("INPUT", "FIELD"),
     equals(5.0, tolerance=1e-4),
 )
+case(
+    "kriging",
+    "universal-three-neighbours",
+    lambda d: kriging(d, METHOD=1, NEIGHBOURS=3),
+    "NEIGHBOURS",
+)
+case(
+    "kriging",
+    "universal-points-far-away",
+    lambda d: kriging(d, INPUT=d.points(far=True), METHOD=1),
+    "INPUT",
+    finite_everywhere,
+)
 
 case(
     "solar_radiation",

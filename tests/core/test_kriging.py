@@ -430,3 +430,297 @@ def test_meuse_against_gstat_itself(meuse):
     estimate, variance = K.predict(xy, z, K.fit_variogram(ev, "spherical"), g, neighbours=16)
     np.testing.assert_allclose(estimate, values[:4], atol=2e-3)
     np.testing.assert_allclose(variance, values[4:], atol=2e-3)
+
+
+# --- universal kriging (linear drift) -------------------------------------------------------
+
+
+def test_universal_square_by_hand():
+    # Corners (0,0), (10,0), (0,10), (10,10), target (5, 0), γ(h) = h. The drift constraints
+    # Σλ = 1, Σλx = 5, Σλy = 0 give λ3 = −λ4 and λ1 + λ2 = 1 (one free weight); the mirror
+    # x → 10 − x swaps 1↔2 and 3↔4, so the convex kriging variance is least at λ1 = λ2 = ½,
+    # λ3 = λ4 = 0: ẑ = (1 + 3)/2 = 2 and σ² = 2Σλγ0 − λᵀΓλ = 2·(½·5 + ½·5) − 2·¼·10 = 5.
+    # Ordinary kriging also uses the top corners (10 and 20): it gives more than 2.
+    xy = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
+    z = np.array([1.0, 3.0, 10.0, 20.0])
+    model = K.Variogram("linear", 0.0, slope=1.0)
+    estimate, variance = K.predict(xy, z, model, [[5.0, 0.0]], drift="linear")
+    assert estimate[0] == pytest.approx(2.0, abs=1e-12)
+    assert variance[0] == pytest.approx(5.0, abs=1e-12)
+    ordinary, _ = K.predict(xy, z, model, [[5.0, 0.0]])
+    assert ordinary[0] > 2.5
+    # UTM-sized coordinates: the same (the drift's coordinates are centred and scaled).
+    shift = np.array([500000.0, 5600000.0])
+    again = K.predict(xy + shift, z, model, [[500005.0, 5600000.0]], drift="linear")
+    assert again[0][0] == pytest.approx(2.0, abs=1e-9)
+    assert again[1][0] == pytest.approx(5.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("neighbours", [None, 8])
+def test_universal_reproduces_a_plane_ordinary_does_not(neighbours):
+    # z = 5 + 0.01·x − 0.02·y exactly, a spherical variogram without nugget (range 30): the
+    # universal weights satisfy Σλ = 1, Σλx = x0, Σλy = y0, so ẑ = 5 + 0.01·x0 − 0.02·y0 at
+    # any x0, inside or far outside the data (the plane is 2.0 at (300, 300) and 9.5 at
+    # (−50, −250)). Far beyond the range ordinary kriging tends to the (weighted) mean of the
+    # data, about 5 + 0.5 − 1 = 4.5, not to the plane.
+    rng = np.random.default_rng(17)
+    xy = rng.uniform(0, 100, (60, 2))
+    shift = np.array([500000.0, 5600000.0])
+    z = 5 + 0.01 * xy[:, 0] - 0.02 * xy[:, 1]
+    targets = np.vstack([rng.uniform(0, 100, (200, 2)), [[300.0, 300.0], [-50.0, -250.0]]])
+    plane = 5 + 0.01 * targets[:, 0] - 0.02 * targets[:, 1]
+    model = K.Variogram("spherical", 0.0, 1.0, 30.0)
+    estimate, variance = K.predict(xy + shift, z, model, targets + shift, neighbours=neighbours,
+                                   drift="linear")  # fmt: skip
+    np.testing.assert_allclose(estimate, plane, atol=1e-9)
+    np.testing.assert_allclose(estimate[-2:], [2.0, 9.5], atol=1e-9)
+    assert (variance > 0).all()
+    ordinary, _ = K.predict(xy + shift, z, model, targets + shift, neighbours=neighbours)
+    assert abs(ordinary[-2] - 2.0) > 1.5 and abs(ordinary[-1] - 9.5) > 3
+    assert ordinary[-2] == pytest.approx(np.mean(z), abs=0.5)
+    # The leave-one-out predictions of a plane are exact too; the residuals of its
+    # least-squares fit are zero and its coefficients come back.
+    cv = K.cross_validate(xy + shift, z, model, neighbours=neighbours, drift="linear")
+    np.testing.assert_allclose(cv.predicted, z, atol=1e-9)
+    residuals, (a, b, c) = K.drift_residuals(xy, z)
+    np.testing.assert_allclose(residuals, 0.0, atol=1e-12)
+    assert (a, b, c) == pytest.approx((5.0, 0.01, -0.02), abs=1e-12)
+
+
+def test_drift_residuals_by_hand():
+    # A 3 × 3 grid x, y ∈ {0, 1, 2}: z = 1 + 2x + 3y + e with e = +1 at the four corners, −4 at
+    # the centre and 0 elsewhere: Σe = 0, Σe·x = (1·0 + 1·2 + 1·0 + 1·2) − 4·1 = 0, and Σe·y = 0
+    # likewise, so e is orthogonal to 1, x, y: the least-squares plane is 1 + 2x + 3y exactly
+    # and the residuals are e (also with the grid moved to UTM-sized coordinates).
+    gx, gy = np.meshgrid([0.0, 1.0, 2.0], [0.0, 1.0, 2.0])
+    xy = np.column_stack([gx.ravel(), gy.ravel()])
+    e = np.array([1.0, 0, 1, 0, -4, 0, 1, 0, 1])
+    z = 1 + 2 * xy[:, 0] + 3 * xy[:, 1] + e
+    residuals, (a, b, c) = K.drift_residuals(xy, z)
+    np.testing.assert_allclose(residuals, e, atol=1e-12)
+    assert (a, b, c) == pytest.approx((1.0, 2.0, 3.0), abs=1e-12)
+    residuals, (a, b, c) = K.drift_residuals(xy + [500000.0, 5600000.0], z)
+    np.testing.assert_allclose(residuals, e, atol=1e-8)
+    # a = 1 − 2·500000 − 3·5600000 = −17799999
+    assert (b, c) == pytest.approx((2.0, 3.0), abs=1e-9)
+    assert a == pytest.approx(1 - 2 * 500000 - 3 * 5600000, abs=1e-3)
+    # Ordinary kriging's "drift" is the mean.
+    residuals, (mean,) = K.drift_residuals(xy, z, "constant")
+    assert mean == pytest.approx(np.mean(z)) and residuals == pytest.approx(z - np.mean(z))
+
+
+def brute_force_universal(xy, z, model, targets, k):
+    """Solve each target's own universal system with its k nearest points, the drift in
+    coordinates relative to the target (another affine frame than the module's)."""
+    out, var = [], []
+    for target in targets:
+        nearest = np.argsort(np.hypot(*(xy - target).T))[:k]
+        pts = xy[nearest] - target
+        a = np.zeros((k + 3, k + 3))
+        a[:k, :k] = model(np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)))
+        f = np.column_stack([np.ones(k), pts])
+        a[:k, k:], a[k:, :k] = f, f.T
+        b = np.concatenate([model(np.hypot(*pts.T)), [1.0, 0.0, 0.0]])
+        solution = np.linalg.solve(a, b)
+        out.append(solution[:k] @ z[nearest])
+        var.append(solution @ b)
+    return np.array(out), np.array(var)
+
+
+@pytest.mark.parametrize("model", ["spherical", "exponential", "linear"])
+def test_universal_neighbourhood_sharing_equals_per_target_solves(model):
+    rng = np.random.default_rng(5)
+    xy, z = rng.uniform(0, 100, (60, 2)), rng.normal(size=60)
+    gx, gy = np.meshgrid(np.linspace(-20, 120, 25), np.linspace(-20, 120, 20))
+    targets = np.column_stack([gx.ravel(), gy.ravel()])
+    variogram = (
+        K.Variogram("linear", 0.1, slope=0.02)
+        if model == "linear"
+        else K.Variogram(model, 0.1, 1.0, 30.0)
+    )
+    expected = brute_force_universal(xy, z, variogram, targets, 8)
+    # A small memory budget forces many chunks and set batches.
+    estimate, variance = K.predict(xy, z, variogram, targets, neighbours=8, memory_mb=0.05,
+                                   drift="linear")  # fmt: skip
+    np.testing.assert_allclose(estimate, expected[0], atol=1e-8)
+    np.testing.assert_allclose(variance, expected[1], atol=1e-8)
+    estimate, variance = K.predict(xy, z, variogram, targets[:50], drift="linear")
+    expected = brute_force_universal(xy, z, variogram, targets[:50], 60)
+    np.testing.assert_allclose(estimate, expected[0], atol=1e-7)
+    np.testing.assert_allclose(variance, expected[1], atol=1e-7)
+
+
+@pytest.mark.parametrize("neighbours", [None, 10])
+def test_universal_leave_one_out_equals_refitting_without_the_point(neighbours):
+    # Dubrule's closed form (all points) and the neighbourhood route, against predicting each
+    # point from the other 49.
+    rng = np.random.default_rng(9)
+    xy = rng.uniform(0, 100, (50, 2))
+    z = 0.05 * xy[:, 0] + rng.normal(size=50)
+    model = K.Variogram("exponential", 0.05, 1.0, 20.0)
+    cv = K.cross_validate(xy, z, model, neighbours=neighbours, drift="linear")
+    for i in range(50):
+        others = np.arange(50) != i
+        estimate, variance = K.predict(xy[others], z[others], model, xy[i : i + 1],
+                                       neighbours=neighbours, drift="linear")  # fmt: skip
+        assert cv.predicted[i] == pytest.approx(estimate[0], abs=1e-9)
+        assert cv.variance[i] == pytest.approx(variance[0], abs=1e-9)
+
+
+def test_universal_exact_at_data_points_and_memory_figure():
+    rng = np.random.default_rng(11)
+    xy, z = rng.uniform(0, 100, (40, 2)), rng.normal(size=40)
+    model = K.Variogram("spherical", 0.2, 1.0, 40.0)
+    for neighbours in (None, 6):
+        estimate, variance = K.predict(xy, z, model, xy, neighbours=neighbours, drift="linear")
+        np.testing.assert_allclose(estimate, z, atol=1e-9)
+        np.testing.assert_allclose(variance, 0.0, atol=1e-9)
+    # (n + 3)² for the three drift terms: 7·8·12003² B = 7,694.6 MB at 12,000 points.
+    assert K.unique_system_mb(12000, "linear") == pytest.approx(7 * 8 * 12003**2 / 2**20)
+
+
+def test_universal_refuses_points_on_a_line_and_too_few_neighbours():
+    # Points along y = 2x: b and c of the drift are not separable; a neighbourhood of such
+    # points anywhere, and fewer than 4 points per estimate, are refused.
+    t = np.linspace(0, 100, 30)
+    line = np.column_stack([t, 2 * t])
+    model = K.Variogram("spherical", 0.0, 1.0, 50.0)
+    with pytest.raises(ValueError, match="one line"):
+        K.predict(line, t, model, [[10.0, 0.0]], drift="linear")
+    with pytest.raises(ValueError, match="one line"):
+        K.drift_residuals(line, t)
+    with pytest.raises(ValueError, match="one line"):
+        K.cross_validate(line, t, model, drift="linear")
+    # Two clusters: a square on the left, a line on the right; 5-point neighbourhoods on the
+    # right lie on the line.
+    square = np.array([[-50.0, -50], [-40, -50], [-50, -40], [-40, -40], [-45, -45]])
+    points = np.vstack([square, line])
+    values = np.arange(len(points), dtype=float)
+    K.predict(points, values, model, [[-45.0, -44.0]], neighbours=5, drift="linear")
+    with pytest.raises(ValueError, match="5 nearest points"):
+        K.predict(points, values, model, [[60.0, 121.0]], neighbours=5, drift="linear")
+    with pytest.raises(ValueError, match="at least 4"):
+        K.predict(points, values, model, [[0.0, 0.0]], neighbours=3, drift="linear")
+    with pytest.raises(ValueError, match="at least 4"):
+        K.cross_validate(points, values, model, neighbours=3, drift="linear")
+    with pytest.raises(ValueError, match="unknown drift"):
+        K.predict(points, values, model, [[0.0, 0.0]], drift="quadratic")
+
+
+# gstat 2.1-0 (Rscript): variogram(log(zinc) ~ x + y, meuse) (the OLS residuals' variogram),
+# first three lags np 57 299 419, dist 79.29244 163.9737 267.3648, gamma 0.1060834 0.1829983
+# 0.2264256; fit.variogram(v, vgm(1, "Sph", 900, 1)) → nugget 0.08232946, psill 0.3886366,
+# range 1098.335. With the fixed model vgm(0.4, "Sph", 700, 0.1) (nugget 0.1, partial sill
+# 0.4, range 700), krige(log(zinc) ~ x + y, meuse, g, m) at x ∈ (179000.5, 180200.5,
+# 181500.5) × y ∈ (330100.5, 332800.5), x fastest:
+MEUSE_UK_TARGETS = [(x, y) for y in (330100.5, 332800.5) for x in (179000.5, 180200.5, 181500.5)]
+MEUSE_UK_ALL = (
+    [5.599379, 6.103176, 4.00037, 7.50416, 6.93498, 5.335042],
+    [0.2007458, 0.4394605, 0.8938274, 0.7547642, 0.478779, 0.4119265],
+)
+MEUSE_UK_NMAX16 = (
+    [5.576778, 6.681936, 6.142128, 13.86479, 8.31038, 5.122454],
+    [0.2021497, 0.4772172, 2.227635, 5.445396, 0.9176954, 0.629827],
+)
+# krige.cv(log(zinc) ~ x + y, meuse, m): ME, RMSE, r, MSDR, then the first three predictions
+# and variances; with nmax = 20 likewise.
+MEUSE_UK_CV = [0.008397452, 0.4064766, 0.8258607, 0.6722065, 6.710816, 6.716823, 6.288801,
+               0.2364697, 0.2288395, 0.2293845]  # fmt: skip
+MEUSE_UK_CV20 = [-0.01923952, 0.3931324, 0.8382148, 0.6167529, 6.912714, 6.860099, 6.309255,
+                 0.2602744, 0.2361934, 0.2314654]  # fmt: skip
+
+
+def cv_figures(cv):
+    return [cv.mean_error, cv.rmse, cv.correlation, cv.msdr, *cv.predicted[:3], *cv.variance[:3]]
+
+
+@pytest.mark.data
+def test_meuse_universal_kriging_matches_gstat(meuse):
+    xy, z = meuse
+    residuals, _ = K.drift_residuals(xy, z)
+    ev = K.empirical_variogram(xy, residuals)
+    np.testing.assert_array_equal(ev.pairs[:3], [57, 299, 419])
+    np.testing.assert_allclose(ev.distance[:3], [79.29244, 163.9737, 267.3648], atol=1e-4)
+    np.testing.assert_allclose(ev.gamma[:3], [0.1060834, 0.1829983, 0.2264256], atol=1e-7)
+    fitted = K.fit_variogram(ev, "spherical")
+    assert fitted.nugget == pytest.approx(0.08232946, abs=1e-4)
+    assert fitted.partial_sill == pytest.approx(0.3886366, rel=1e-3)
+    assert fitted.range == pytest.approx(1098.335, rel=1e-3)
+    model = K.Variogram("spherical", 0.1, 0.4, 700.0)
+    for neighbours, expected in ((None, MEUSE_UK_ALL), (16, MEUSE_UK_NMAX16)):
+        estimate, variance = K.predict(xy, z, model, MEUSE_UK_TARGETS, neighbours=neighbours,
+                                       drift="linear")  # fmt: skip
+        np.testing.assert_allclose(estimate, expected[0], atol=2e-6)
+        np.testing.assert_allclose(variance, expected[1], atol=2e-6)
+    # Beyond the samples the local drift runs away: (179000.5, 332800.5), 13.86 with 16
+    # neighbours, lies outside the samples' convex hull (within their bounding box), 938 m from
+    # the nearest; ordinary kriging with the same 16 neighbours gives 6.56 there.
+    from scipy.spatial import Delaunay
+
+    assert np.hypot(*(xy - MEUSE_UK_TARGETS[3]).T).min() == pytest.approx(938.2, abs=0.1)
+    assert Delaunay(xy).find_simplex(np.array([MEUSE_UK_TARGETS[3]]))[0] == -1
+    ordinary, _ = K.predict(xy, z, model, MEUSE_UK_TARGETS[3:4], neighbours=16)
+    assert ordinary[0] == pytest.approx(6.5627, abs=1e-4)
+    for neighbours, expected in ((None, MEUSE_UK_CV), (20, MEUSE_UK_CV20)):
+        cv = K.cross_validate(xy, z, model, neighbours=neighbours, drift="linear")
+        np.testing.assert_allclose(cv_figures(cv), expected, atol=2e-6)
+
+
+GSTAT_UK_SCRIPT = """
+suppressMessages({library(sp); library(gstat)})
+data(meuse); coordinates(meuse) = ~x+y
+v = variogram(log(zinc)~x+y, meuse)
+cat("ev", v$np, "\\n"); cat("dist", v$dist, "\\n"); cat("gamma", v$gamma, "\\n")
+for (m in c("Sph", "Exp")) {
+  f = fit.variogram(v, vgm(1, m, 900, 1))
+  cat(m, f$psill[1], f$psill[2], f$range[2], attr(f, "SSErr"), "\\n")
+}
+f = fit.variogram(v, vgm(1, "Exp", 900, 1))
+g = expand.grid(x = seq(178700.5, 181300.5, by = 650), y = seq(329800.5, 333500.5, by = 925))
+coordinates(g) = ~x+y
+k = krige(log(zinc)~x+y, meuse, g, f, debug.level = 0)
+cat("all", k$var1.pred, "\\n"); cat("allvar", k$var1.var, "\\n")
+k = krige(log(zinc)~x+y, meuse, g, f, nmax = 12, debug.level = 0)
+cat("n12", k$var1.pred, "\\n"); cat("n12var", k$var1.var, "\\n")
+cv = krige.cv(log(zinc)~x+y, meuse, f, nmax = 30, debug.level = 0)
+cat("cv30", cv$var1.pred, "\\n"); cat("cv30var", cv$var1.var, "\\n")
+"""
+
+
+@pytest.mark.data
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript (R) is not installed")
+def test_meuse_universal_kriging_against_gstat_itself(meuse):
+    # gstat's own fit of the residual variogram, then universal kriging with that model at 25
+    # grid points (all points and nmax = 12) and its leave-one-out with nmax = 30.
+    done = subprocess.run(["Rscript", "-e", GSTAT_UK_SCRIPT], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"R package gstat unavailable (apt-get install r-cran-gstat): {done.stderr}")
+    rows = {
+        line.split()[0]: np.array([float(v) for v in line.split()[1:]])
+        for line in done.stdout.splitlines()
+    }
+    xy, z = meuse
+    residuals, _ = K.drift_residuals(xy, z)
+    ev = K.empirical_variogram(xy, residuals)
+    np.testing.assert_array_equal(ev.pairs, rows["ev"])
+    np.testing.assert_allclose(ev.distance, rows["dist"], rtol=1e-6)
+    np.testing.assert_allclose(ev.gamma, rows["gamma"], rtol=1e-6)
+    for short, model in (("Sph", "spherical"), ("Exp", "exponential")):
+        nugget, partial, range_, sse = rows[short]
+        fitted = K.fit_variogram(ev, model)
+        assert K.weighted_sse(ev, fitted, "npairs_over_h2") <= sse * (1 + 1e-4)
+        assert fitted.nugget == pytest.approx(nugget, abs=1e-3)
+        assert fitted.partial_sill == pytest.approx(partial, rel=2e-3)
+        assert fitted.range == pytest.approx(range_, rel=2e-3)
+    nugget, partial, range_, _ = rows["Exp"]
+    model = K.Variogram("exponential", nugget, partial, range_)
+    g = np.array(
+        [[x, y] for y in np.arange(329800.5, 333501, 925) for x in np.arange(178700.5, 181301, 650)]
+    )
+    for neighbours, name in ((None, "all"), (12, "n12")):
+        estimate, variance = K.predict(xy, z, model, g, neighbours=neighbours, drift="linear")
+        np.testing.assert_allclose(estimate, rows[name], atol=1e-5)
+        np.testing.assert_allclose(variance, rows[name + "var"], atol=1e-5)
+    cv = K.cross_validate(xy, z, model, neighbours=30, drift="linear")
+    np.testing.assert_allclose(cv.predicted, rows["cv30"], atol=1e-5)
+    np.testing.assert_allclose(cv.variance, rows["cv30var"], atol=1e-5)
