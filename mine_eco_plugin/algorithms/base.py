@@ -18,7 +18,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
     QgsFields,
     QgsProcessing,
     QgsProcessingAlgorithm,
@@ -36,9 +35,9 @@ from qgis.core import (
     QgsProcessingUtils,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QVariant
+from qgis.PyQt.QtCore import QCoreApplication
 
-from .. import engine
+from .. import compat, engine
 from ..core.tables import TableError, matrix_rows, parse_csv_table
 from ..core.windows import check_window
 from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
@@ -326,10 +325,9 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
     def write_table(self, parameters, name, context, columns, rows) -> str | None:
         """Write ``rows`` (sequences of values) to the sink ``name``; ``columns`` are
         (field name, python type) with type float, int or str. Returns the destination id."""
-        kinds = {float: QVariant.Double, int: QVariant.LongLong, str: QVariant.String}
         fields = QgsFields()
         for column, kind in columns:
-            fields.append(QgsField(column, kinds[kind]))
+            fields.append(compat.field(column, kind))
         sink, destination = self.parameterAsSink(
             parameters,
             name,

@@ -14,7 +14,6 @@ from qgis.core import (
     QgsFeature,
     QgsFeatureRequest,
     QgsFeatureSink,
-    QgsField,
     QgsFields,
     QgsGeometry,
     QgsPointXY,
@@ -26,9 +25,8 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
-from .. import engine
+from .. import compat, engine
 from ..core import drivers
 from ..engine import Grid, RasterClass
 from .base import MineEcoAlgorithm
@@ -204,7 +202,7 @@ class DriverAlgorithm(MineEcoAlgorithm):
         """The OUTPUT_SAMPLES point layer (pixel centres, one field per column)."""
         fields = QgsFields()
         for column in columns:
-            fields.append(QgsField(column, QVariant.Double))
+            fields.append(compat.field(column, float))
         crs = QgsCoordinateReferenceSystem.fromWkt(sample.grid.crs_wkt)
         sink, destination = self.parameterAsSink(
             parameters, "OUTPUT_SAMPLES", context, fields, QgsWkbTypes.Point, crs
