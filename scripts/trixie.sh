@@ -17,7 +17,8 @@
 # network for the first build.
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SELF=$(realpath "${BASH_SOURCE[0]}")
+cd "$(dirname "$SELF")/.."
 CHECKOUT=$PWD
 ROOT=${MINE_ECO_TRIXIE_ROOT:-$CHECKOUT/.cache/trixie-root}
 SUITE=trixie
@@ -35,7 +36,12 @@ log() { printf 'trixie: %s\n' "$*" >&2; }
 
 if [[ $(id -u) -ne 0 ]]; then
     command -v sudo >/dev/null || { log "needs root (chroot, mount) and there is no sudo"; exit 1; }
-    exec sudo --preserve-env=MINE_ECO_TRIXIE_ROOT,MINE_ECO_TRIXIE_MIRROR "$0" "$@"
+    exec sudo --preserve-env=MINE_ECO_TRIXIE_ROOT,MINE_ECO_TRIXIE_MIRROR bash "$SELF" "$@"
+fi
+
+# In a private mount namespace: the mounts made below are gone when it ends.
+if [[ -z "${MINE_ECO_TRIXIE_NS:-}" ]]; then
+    MINE_ECO_TRIXIE_NS=1 exec unshare --mount --propagation private -- bash "$SELF" "$@"
 fi
 
 rebuild=0
@@ -84,16 +90,11 @@ build_root() {
     echo "$wanted" >"$ROOT.tmp/$STAMP_NAME"
     rm -rf "$ROOT"
     mv "$ROOT.tmp" "$ROOT"
-    log "built $ROOT in $((SECONDS - start)) s ($(du -sh "$ROOT" | cut -f1))"
+    log "built $ROOT in $((SECONDS - start)) s"
 }
 
 build_root
 ((build_only)) && exit 0
-
-# From here on, in a private mount namespace: the mounts below are gone when it ends.
-if [[ -z "${MINE_ECO_TRIXIE_NS:-}" ]]; then
-    MINE_ECO_TRIXIE_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
-fi
 
 mounts=()
 cleanup() {
