@@ -33,7 +33,7 @@ def algorithm_classes():
             QgsMessageLog.logMessage(
                 f"algorithms.{module_info.name} cannot be loaded: {error!r}",
                 PROVIDER_NAME,
-                Qgis.Critical,
+                Qgis.MessageLevel.Critical,
             )
             continue
         for value in vars(module).values():
@@ -107,5 +107,7 @@ class MineEcoProvider(QgsProcessingProvider):
                     self.addAlgorithm(model)
                 else:
                     QgsMessageLog.logMessage(
-                        f"cannot read the model {path.name}", PROVIDER_NAME, Qgis.Warning
+                        f"cannot read the model {path.name}",
+                        PROVIDER_NAME,
+                        Qgis.MessageLevel.Warning,
                     )

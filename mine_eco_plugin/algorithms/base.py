@@ -115,7 +115,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
         words = [f"qgis_process.bin run mineeco:{self.algorithm_id} --"]
         for parameter in self.parameterDefinitions():
             name = parameter.name()
-            optional = parameter.flags() & QgsProcessingParameterDefinition.FlagOptional
+            optional = parameter.flags() & QgsProcessingParameterDefinition.Flag.FlagOptional
             if optional or name == "OUTPUT_NODATA_VALUE":
                 continue
             kind = parameter.type()
@@ -141,7 +141,9 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
     def add(self, parameter, help_text: str = "", advanced: bool = False):
         """Add a parameter and its help line (shown in the help panel and qgis_process help)."""
         if advanced:
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            parameter.setFlags(
+                parameter.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced
+            )
         if help_text:
             parameter.setHelp(help_text)
             self._parameter_help.append((parameter.description(), help_text))
@@ -168,7 +170,9 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
         advanced=False,
     ):
         kind = (
-            QgsProcessingParameterNumber.Integer if integer else QgsProcessingParameterNumber.Double
+            QgsProcessingParameterNumber.Type.Integer
+            if integer
+            else QgsProcessingParameterNumber.Type.Double
         )
         parameter = QgsProcessingParameterNumber(
             name, self.tr(description), kind, default, optional
@@ -247,7 +251,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
         """Several raster layers (e.g. one per date, or the indicators of an index)."""
         return self.add(
             QgsProcessingParameterMultipleLayers(
-                name, self.tr(description), QgsProcessing.TypeRaster, optional=optional
+                name, self.tr(description), QgsProcessing.SourceType.TypeRaster, optional=optional
             ),
             help_text,
         )
@@ -261,7 +265,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             QgsProcessingParameterFile(
                 name,
                 self.tr(f"{description} (CSV)"),
-                QgsProcessingParameterFile.File,
+                QgsProcessingParameterFile.Behavior.File,
                 "csv",
                 default,
                 optional=True,
@@ -315,7 +319,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             QgsProcessingParameterFeatureSink(
                 name,
                 self.tr(description),
-                QgsProcessing.TypeVector,
+                QgsProcessing.SourceType.TypeVector,
                 optional=optional,
                 createByDefault=not optional,
             ),
@@ -333,7 +337,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
             name,
             context,
             fields,
-            QgsWkbTypes.NoGeometry,
+            QgsWkbTypes.Type.NoGeometry,
             QgsCoordinateReferenceSystem(),
         )
         if sink is None:
@@ -346,7 +350,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
                     for value, (_, kind) in zip(row, columns, strict=True)
                 ]
             )
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+            sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return destination
 
     # --- engine bridge ----------------------------------------------------------------------
@@ -361,7 +365,7 @@ class MineEcoAlgorithm(QgsProcessingAlgorithm):
         if layer is None:
             if (
                 self.parameterDefinition(name).flags()
-                & QgsProcessingParameterDefinition.FlagOptional
+                & QgsProcessingParameterDefinition.Flag.FlagOptional
             ):
                 return None
             raise QgsProcessingException(f"{name}: no raster layer given or it cannot be loaded")

@@ -159,7 +159,7 @@ class DriverAlgorithm(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSink(
                 "OUTPUT_SAMPLES",
                 self.tr("Sample points with values"),
-                QgsProcessing.TypeVectorPoint,
+                QgsProcessing.SourceType.TypeVectorPoint,
                 optional=True,
                 createByDefault=False,
             ),
@@ -205,7 +205,7 @@ class DriverAlgorithm(MineEcoAlgorithm):
             fields.append(compat.field(column, float))
         crs = QgsCoordinateReferenceSystem.fromWkt(sample.grid.crs_wkt)
         sink, destination = self.parameterAsSink(
-            parameters, "OUTPUT_SAMPLES", context, fields, QgsWkbTypes.Point, crs
+            parameters, "OUTPUT_SAMPLES", context, fields, QgsWkbTypes.Type.Point, crs
         )
         if sink is None:
             return None
@@ -214,7 +214,7 @@ class DriverAlgorithm(MineEcoAlgorithm):
             feature = QgsFeature(fields)
             feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(x), float(y))))
             feature.setAttributes([float(v) if math.isfinite(v) else None for v in row])
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+            sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return destination
 
 
@@ -258,7 +258,7 @@ class PearsonCorrelation(DriverAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "SAMPLES",
                 self.tr("Sample points (instead of random points)"),
-                [QgsProcessing.TypeVectorPoint],
+                [QgsProcessing.SourceType.TypeVectorPoint],
                 optional=True,
             ),
             "Optional point layer (any CRS: reprojected to the target's). When given, the values "

@@ -202,7 +202,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "WEIGHTS",
                 self.tr("Indicator weights table"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "composite_index OUTPUT_WEIGHTS (or any table/CSV with indicator and weight "
@@ -219,7 +219,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "INFLUENCE",
                 self.tr("Indicator influence table"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "weight_sensitivity OUTPUT_INFLUENCE: each indicator's weight, the range of its "
@@ -254,7 +254,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "IMPORTANCE",
                 self.tr("Driver importance table"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "rf_driver_contribution OUTPUT_IMPORTANCE (its 'driver' rows: name, category, "

@@ -22,6 +22,10 @@ COMPAT = REPO / "mine_eco_plugin" / "compat.py"
 # followed by "." (a scoped name goes on: Qt.AlignmentFlag.AlignLeft) or "(" (a constructor or
 # a call): an unscoped enum member.
 UNSCOPED_QT_ENUM = re.compile(r"\b(Q(?!gs|gis)[A-Za-z]*)\.([A-Z][A-Za-z0-9_]*)\b(?!\s*[.(])")
+# The same for QGIS classes: a member is Capitalised (QgsWkbTypes.Point); constants such as
+# QgsProcessing.TEMPORARY_OUTPUT are not enums. The scoped names used here (e.g.
+# QgsWkbTypes.Type.Point) exist on QGIS 3.22 and, as aliases of the Qgis.* enums, on 3.40.
+UNSCOPED_QGIS_ENUM = re.compile(r"\b(Qgs[A-Za-z]*|Qgis)\.[A-Z][a-z][A-Za-z0-9_]*\b(?!\s*[.(])")
 
 RULES = {
     "exec_() (PyQt6 has only exec())": (re.compile(r"\.exec_\s*\("), "dialog.exec_()"),
@@ -40,6 +44,10 @@ RULES = {
     "unscoped Qt enum member (PyQt6 needs e.g. Qt.AlignmentFlag.AlignLeft)": (
         UNSCOPED_QT_ENUM,
         "label.setAlignment(Qt.AlignLeft)",
+    ),
+    "unscoped QGIS enum member (e.g. QgsProcessing.SourceType.TypeRaster)": (
+        UNSCOPED_QGIS_ENUM,
+        "QgsProcessingParameterRasterLayer(name, text, QgsProcessing.TypeRaster)",
     ),
 }
 
@@ -70,7 +78,9 @@ def test_scoped_names_and_calls_are_not_flagged():
         "label.setAlignment(Qt.AlignmentFlag.AlignLeft)",
         "QTimer.singleShot(500, app.quit)",
         "QMetaType.Type.Double",
-        "QgsProcessing.TypeRaster",  # QGIS enums: QGIS keeps these names under Qt 6
+        "QgsProcessing.SourceType.TypeRaster",
+        "QgsProcessing.TEMPORARY_OUTPUT",
+        "Qgis.versionInt()",
         "QPointF(1, 2)",
         "dialog.exec()",
         "isinstance(value, QVariant) and value.isNull()",
