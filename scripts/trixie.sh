@@ -9,13 +9,16 @@
 #   scripts/trixie.sh --rebuild           # build the root anew, then make test
 #   scripts/trixie.sh --build             # only make sure the root exists
 #
-# The root (about 2 GB) is built once, in about 2 minutes, and reused while the package list
-# below is unchanged (a stamp inside it records the list). The venv inside the root lives in the
-# root too (/var/cache/mine-eco/venv), so a warm run only checks it. The mounts are made in a
+# The root (about 2 GB) is built once, in 1.5-4 minutes, and reused while the package list
+# below is unchanged (a stamp inside it records the list) and for 30 days. The venv of the
+# root lives in the root too (/var/cache/mine-eco/venv), so a warm run only checks it. The mounts are made in a
 # private mount namespace (unshare), so they disappear with this script even if it is killed,
 # and are also unmounted on exit. Needs root (or sudo), mmdebstrap (installed when missing) and
 # network for the first build.
 set -euo pipefail
+
+# All in one function, so that bash has read the whole file before it runs any of it.
+main() {
 
 SELF=$(realpath "${BASH_SOURCE[0]}")
 cd "$(dirname "$SELF")/.."
@@ -31,12 +34,15 @@ PACKAGES=(qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-venv py
 INSIDE=/src                           # the checkout, inside the root
 VENV_INSIDE=/var/cache/mine-eco/venv  # the root's own venv (the checkout's .venv is Debian 12's)
 STAMP_NAME=.mine-eco-root
+# A cached root older than this is rebuilt, so that it follows Debian 13's updates.
+MAX_AGE_DAYS=${MINE_ECO_TRIXIE_MAX_AGE_DAYS:-30}
 
 log() { printf 'trixie: %s\n' "$*" >&2; }
 
 if [[ $(id -u) -ne 0 ]]; then
     command -v sudo >/dev/null || { log "needs root (chroot, mount) and there is no sudo"; exit 1; }
-    exec sudo --preserve-env=MINE_ECO_TRIXIE_ROOT,MINE_ECO_TRIXIE_MIRROR bash "$SELF" "$@"
+    exec sudo --preserve-env=MINE_ECO_TRIXIE_ROOT,MINE_ECO_TRIXIE_MIRROR,MINE_ECO_TRIXIE_MAX_AGE_DAYS,MINE_ECO_SHARED \
+        bash "$SELF" "$@"
 fi
 
 # In a private mount namespace: the mounts made below are gone when it ends.
@@ -62,8 +68,11 @@ mounted_under() {
 build_root() {
     local wanted="$SUITE ${PACKAGES[*]}"
     if ((!rebuild)) && [[ -f "$ROOT/$STAMP_NAME" && "$(cat "$ROOT/$STAMP_NAME")" == "$wanted" ]]; then
-        log "using the cached root $ROOT ($(cat "$ROOT/etc/debian_version" 2>/dev/null))"
-        return
+        if [[ -n "$(find "$ROOT/$STAMP_NAME" -mtime -"$MAX_AGE_DAYS")" ]]; then
+            log "using the cached root $ROOT ($(cat "$ROOT/etc/debian_version" 2>/dev/null))"
+            return
+        fi
+        log "the cached root is older than $MAX_AGE_DAYS days: rebuilding it (Debian updates)"
     fi
     for dir in "$ROOT" "$ROOT.tmp"; do
         if mounted_under "$dir"; then
@@ -114,6 +123,16 @@ bind /sys "$ROOT/sys"
 bind /dev "$ROOT/dev"
 bind /dev/pts "$ROOT/dev/pts"
 bind "$CHECKOUT" "$ROOT$INSIDE"
+# The workplace's shared data folder (scripts/fetch_data.py), read-only, when there is one.
+local shared=${MINE_ECO_SHARED:-}
+[[ -n "$shared" ]] || { [[ -d "$CHECKOUT/../shared" ]] && shared=$CHECKOUT/../shared; } \
+    || shared=/work/shared
+local shared_env=()
+if [[ -d "$shared" ]]; then
+    bind "$shared" "$ROOT/mnt/shared"
+    mount -o remount,bind,ro "$ROOT/mnt/shared"
+    shared_env=(MINE_ECO_SHARED=/mnt/shared)
+fi
 # Name resolution and the host's CA bundle (pip fails TLS verification with the root's own).
 rm -f "$ROOT/etc/resolv.conf"
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
@@ -124,5 +143,9 @@ log "running in the Debian $(cat "$ROOT/etc/debian_version") root: $*"
 chroot "$ROOT" /usr/bin/env -i \
     HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    VENV="$VENV_INSIDE" \
+    VENV="$VENV_INSIDE" "${shared_env[@]}" \
     /bin/sh -c 'cd "$0" && exec "$@"' "$INSIDE" "$@"
+}
+
+main "$@"
+exit
