@@ -292,13 +292,16 @@ class AlignedRaster:
 
     def _read_pixels(self, c0, r0, c1, r1) -> np.ndarray:
         whole = (c0, r0, c1, r1) == (0, 0, self.dataset.RasterXSize, self.dataset.RasterYSize)
-        if self.warped and whole and r1 > 1:
+        if self.warped and whole and (r1 > 1 or c1 > 1):
             # GDAL >= 3.10 warps a read that covers a whole warped VRT by another path than
             # block reads, with bilinear values up to ~1e-3 of the range apart; two reads keep
             # every block layout on gdal.Warp's values, as on earlier versions.
+            if r1 > 1:
+                first, last = (c0, r0, c1, r1 - 1), (c0, r1 - 1, c1, r1)
+            else:
+                first, last = (c0, r0, c1 - 1, r1), (c1 - 1, r0, c1, r1)
             return np.concatenate(
-                [self._read_pixels(c0, r0, c1, r1 - 1), self._read_pixels(c0, r1 - 1, c1, r1)],
-                axis=1,
+                [self._read_pixels(*first), self._read_pixels(*last)], axis=1 if r1 > 1 else 2
             )
         data = self.dataset.ReadAsArray(
             c0,

@@ -6,14 +6,14 @@ that the values do not depend on the block layout (checked on every GDAL version
 """
 
 import numpy as np
+import pytest
 from osgeo import gdal
 from rasters import write_raster
 
 from mine_eco_plugin.engine import AlignedRaster, Grid, Window
 
 
-def _inputs(tmp_path):
-    rows, cols = 40, 50
+def _inputs(tmp_path, rows=40, cols=50):
     target = write_raster(
         tmp_path / "target.tif",
         np.zeros((rows, cols), dtype=np.float32),
@@ -30,8 +30,9 @@ def _inputs(tmp_path):
     return source, target, rows, cols
 
 
-def test_whole_grid_read_equals_strips_and_gdal_warp(tmp_path):
-    source, target, rows, cols = _inputs(tmp_path)
+@pytest.mark.parametrize("shape", [(40, 50), (1, 50)])
+def test_whole_grid_read_equals_strips_and_gdal_warp(tmp_path, shape):
+    source, target, rows, cols = _inputs(tmp_path, *shape)
     reference = gdal.Open(target)
     grid = Grid.of(reference)
     aligned = AlignedRaster(source, grid, parameter="INPUT")
@@ -41,6 +42,10 @@ def test_whole_grid_read_equals_strips_and_gdal_warp(tmp_path):
         [aligned.read(Window(0, r, cols, min(7, rows - r)))[0] for r in range(0, rows, 7)]
     )
     np.testing.assert_array_equal(whole, strips)
+    pieces = np.hstack(
+        [aligned.read(Window(c, 0, min(9, cols - c), rows))[0] for c in range(0, cols, 9)]
+    )
+    np.testing.assert_array_equal(whole, pieces)
     # Peer: GDAL's own warp of the whole grid in memory.
     warped = gdal.Warp(
         "",
