@@ -7,7 +7,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-VENV := .venv
+# The venv; scripts/trixie.sh sets another one for the Debian 13 root.
+VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 RUFF := $(PYTHON) -m ruff
 LINT_PATHS := mine_eco_plugin tests scripts benchmarks
@@ -24,11 +25,12 @@ PYTEST_ARGS ?=
 # Set to 1 to let a run that collects no test at all (pytest exit code 5) succeed.
 ALLOW_NO_TESTS ?= 0
 
-.PHONY: help setup setup-peers test demo bench lint format package clean distclean
+.PHONY: help setup setup-peers test test-trixie demo bench lint format package clean distclean
 
 help:
 	@echo "make setup     install QGIS & co. from Debian if missing; create .venv; dev requirements"
 	@echo "make test      run the test suite headless (PYTEST_ARGS=... for pytest options)"
+	@echo "make test-trixie  the same in a Debian 13 root (QGIS 3.40, numpy 2): scripts/trixie.sh"
 	@echo "make demo      fetch sample data, run both workflows, write demo-output/"
 	@echo "make bench     run the benchmarks (benchmarks/run.py), write bench-output/"
 	@echo "make lint      ruff check + ruff format --check"
@@ -38,17 +40,22 @@ help:
 	@echo "make distclean clean, and also remove .venv and the sample-data cache"
 
 setup:
-	@bash scripts/setup_env.sh
+	@VENV=$(VENV) bash scripts/setup_env.sh
 
 # Tests also install the peer tools they compare with (GRASS, R terra/randomForest/gstat).
 setup-peers:
-	@bash scripts/setup_env.sh --peers
+	@VENV=$(VENV) bash scripts/setup_env.sh --peers
 
 test: setup-peers
 	@set +e; QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [[ $$rc -eq 5 && "$(ALLOW_NO_TESTS)" == 1 ]]; then \
 		echo "make test: pytest collected no tests (allowed by ALLOW_NO_TESTS=1)"; rc=0; \
 	fi; exit $$rc
+
+# The suite on Debian 13 (QGIS 3.40 LTR, Python 3.13, numpy 2) in a root file system cached in
+# .cache/trixie-root (built on first use, about 2 minutes); needs root or sudo.
+test-trixie:
+	@bash scripts/trixie.sh make test PYTEST_ARGS="$(PYTEST_ARGS)" ALLOW_NO_TESTS=$(ALLOW_NO_TESTS)
 
 demo: setup
 	$(PYTHON) scripts/demo.py

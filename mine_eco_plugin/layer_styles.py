@@ -117,8 +117,8 @@ def _stretch(layer: QgsRasterLayer) -> None:
     """Stretch every band of the renderer between the 2 % and 98 % cumulative counts (the
     defaults of QgsRasterMinMaxOrigin)."""
     layer.setContrastEnhancement(
-        QgsContrastEnhancement.StretchToMinimumMaximum,
-        QgsRasterMinMaxOrigin.CumulativeCut,
+        QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum,
+        QgsRasterMinMaxOrigin.Limits.CumulativeCut,
         QgsRectangle(),
         SAMPLE_SIZE,
     )

@@ -33,7 +33,7 @@ def algorithm_classes():
             QgsMessageLog.logMessage(
                 f"algorithms.{module_info.name} cannot be loaded: {error!r}",
                 PROVIDER_NAME,
-                Qgis.Critical,
+                Qgis.MessageLevel.Critical,
             )
             continue
         for value in vars(module).values():
@@ -111,6 +111,6 @@ class MineEcoProvider(QgsProcessingProvider):
                 try:
                     model = WorkflowModel(path)
                 except ValueError as error:
-                    QgsMessageLog.logMessage(str(error), PROVIDER_NAME, Qgis.Warning)
+                    QgsMessageLog.logMessage(str(error), PROVIDER_NAME, Qgis.MessageLevel.Warning)
                     continue
                 self.addAlgorithm(model)

@@ -143,8 +143,8 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
             else:
                 definition.setFlags(
                     definition.flags()
-                    | QgsProcessingParameterDefinition.FlagHidden
-                    | QgsProcessingParameterDefinition.FlagOptional
+                    | QgsProcessingParameterDefinition.Flag.FlagHidden
+                    | QgsProcessingParameterDefinition.Flag.FlagOptional
                 )
 
     def createInstance(self):  # noqa: N802 (QGIS API)

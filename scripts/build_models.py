@@ -247,7 +247,7 @@ def resilience_evaluation() -> ModelBuilder:
     )
     b.input(
         QgsProcessingParameterMultipleLayers(
-            "PRECIPITATION", "Monthly rainfall (mm)", QgsProcessing.TypeRaster
+            "PRECIPITATION", "Monthly rainfall (mm)", QgsProcessing.SourceType.TypeRaster
         ),
         "12 monthly layers or one 12-band raster (RUSLE R).",
     )
@@ -282,7 +282,7 @@ def resilience_evaluation() -> ModelBuilder:
         QgsProcessingParameterNumber(
             "WINDOW",
             "Landscape window (pixels, odd)",
-            QgsProcessingParameterNumber.Integer,
+            QgsProcessingParameterNumber.Type.Integer,
             33,
             False,
             3,
@@ -316,7 +316,9 @@ def resilience_evaluation() -> ModelBuilder:
         ("L_DOWN", "Downwelling radiance L↓", 0.0),
     ):
         b.input(
-            QgsProcessingParameterNumber(name, label, QgsProcessingParameterNumber.Double, default),
+            QgsProcessingParameterNumber(
+                name, label, QgsProcessingParameterNumber.Type.Double, default
+            ),
             "For LST (NASA atmospheric correction parameter calculator); defaults: no correction.",
             advanced=True,
         )
@@ -363,7 +365,7 @@ def resilience_evaluation() -> ModelBuilder:
         QgsProcessingParameterNumber(
             "SENSITIVITY_DRAWS",
             "Weight sensitivity: number of draws",
-            QgsProcessingParameterNumber.Integer,
+            QgsProcessingParameterNumber.Type.Integer,
             1000,
             False,
             10,
@@ -373,7 +375,7 @@ def resilience_evaluation() -> ModelBuilder:
     )
     b.input(
         QgsProcessingParameterNumber(
-            "SEED", "Weight sensitivity: random seed", QgsProcessingParameterNumber.Integer, 42
+            "SEED", "Weight sensitivity: random seed", QgsProcessingParameterNumber.Type.Integer, 42
         ),
         "The same seed gives the same maps.",
     )
@@ -386,7 +388,7 @@ def resilience_evaluation() -> ModelBuilder:
         QgsProcessingParameterMultipleLayers(
             "EARLIER_INDICES",
             "Trend: resilience index of earlier years",
-            QgsProcessing.TypeRaster,
+            QgsProcessing.SourceType.TypeRaster,
             optional=True,
         ),
         "Index rasters of this model (or 'Resilience index') for earlier years, oldest first; "
@@ -654,7 +656,7 @@ def npp_drivers() -> ModelBuilder:
         ("SOLAR", "Monthly solar radiation"),
     ):
         b.input(
-            QgsProcessingParameterMultipleLayers(name, label, QgsProcessing.TypeRaster),
+            QgsProcessingParameterMultipleLayers(name, label, QgsProcessing.SourceType.TypeRaster),
             "12 monthly layers or one 12-band raster.",
         )
     b.input(
@@ -675,7 +677,7 @@ def npp_drivers() -> ModelBuilder:
     )
     b.input(
         QgsProcessingParameterFeatureSource(
-            "SOIL_POINTS", "Soil samples (points)", [QgsProcessing.TypeVectorPoint]
+            "SOIL_POINTS", "Soil samples (points)", [QgsProcessing.SourceType.TypeVectorPoint]
         )
     )
     for i in (1, 2, 3):
@@ -684,19 +686,21 @@ def npp_drivers() -> ModelBuilder:
                 f"SOIL_FIELD_{i}",
                 f"Soil property {i}",
                 parentLayerParameterName="SOIL_POINTS",
-                type=QgsProcessingParameterField.Numeric,
+                type=QgsProcessingParameterField.DataType.Numeric,
             ),
             "A numeric field of the samples, kriged onto the NPP grid.",
         )
     b.input(
         QgsProcessingParameterMultipleLayers(
-            "CLIMATE_DRIVERS", "Climate drivers", QgsProcessing.TypeRaster
+            "CLIMATE_DRIVERS", "Climate drivers", QgsProcessing.SourceType.TypeRaster
         ),
         "e.g. mean annual temperature and annual precipitation.",
     )
     b.input(
         QgsProcessingParameterMultipleLayers(
-            "DEGRADATION_INDICATORS", "Land degradation indicators", QgsProcessing.TypeRaster
+            "DEGRADATION_INDICATORS",
+            "Land degradation indicators",
+            QgsProcessing.SourceType.TypeRaster,
         )
     )
     b.input(
@@ -715,21 +719,21 @@ def npp_drivers() -> ModelBuilder:
     )
     b.input(
         QgsProcessingParameterNumber(
-            "POINTS", "Sample points", QgsProcessingParameterNumber.Integer, 1000, False, 50
+            "POINTS", "Sample points", QgsProcessingParameterNumber.Type.Integer, 1000, False, 50
         ),
         "Points sampled for the Pearson correlations and the random forest.",
         advanced=True,
     )
     b.input(
         QgsProcessingParameterNumber(
-            "SEED", "Random seed", QgsProcessingParameterNumber.Integer, 42, False, 0
+            "SEED", "Random seed", QgsProcessingParameterNumber.Type.Integer, 42, False, 0
         ),
         "Seed of the sampling and of the forest: the same seed gives the same results.",
         advanced=True,
     )
     b.input(
         QgsProcessingParameterNumber(
-            "TREES", "Trees", QgsProcessingParameterNumber.Integer, 500, False, 10
+            "TREES", "Trees", QgsProcessingParameterNumber.Type.Integer, 500, False, 10
         ),
         "Trees of each random forest.",
         advanced=True,
@@ -738,7 +742,7 @@ def npp_drivers() -> ModelBuilder:
         QgsProcessingParameterNumber(
             "WINDOW",
             "Correlation window (pixels, odd)",
-            QgsProcessingParameterNumber.Integer,
+            QgsProcessingParameterNumber.Type.Integer,
             11,
             False,
             3,

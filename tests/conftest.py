@@ -2,6 +2,7 @@
 
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,19 @@ def pytest_collection_modifyitems(config, items):
 # =============================================================================================
 # (end of sample data)
 # =============================================================================================
+
+
+# =============================================================================================
+# A failed test's traceback keeps its locals (GDAL datasets, QGIS layers) alive until the
+# interpreter exits, after QGIS has shut down and, on QGIS 3.40, destroyed GDAL's drivers:
+# releasing them then crashes Python (exit 139, the failure report lost). The report is already
+# written when this hook runs, so the frames' locals are released at once. Not with --pdb,
+# which inspects them afterwards.
+# =============================================================================================
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    yield
+    if call.excinfo is not None and not item.config.getoption("usepdb", False):
+        traceback.clear_frames(call.excinfo.tb)

@@ -22,7 +22,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
     QgsFields,
     QgsProcessing,
     QgsProcessingAlgorithm,
@@ -40,9 +39,9 @@ from qgis.core import (
     QgsProcessingUtils,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QVariant
+from qgis.PyQt.QtCore import QCoreApplication
 
-from .. import engine, layer_styles
+from .. import compat, engine, layer_styles
 from ..core.tables import TableError, matrix_rows, parse_csv_table
 from ..core.windows import check_window
 from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
@@ -269,7 +268,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         words = [f"qgis_process run mineeco:{self.algorithm_id} --"]
         for parameter in self.parameterDefinitions():
             name = parameter.name()
-            optional = parameter.flags() & QgsProcessingParameterDefinition.FlagOptional
+            optional = parameter.flags() & QgsProcessingParameterDefinition.Flag.FlagOptional
             if optional or name == "OUTPUT_NODATA_VALUE":
                 continue
             kind = parameter.type()
@@ -295,7 +294,9 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     def add(self, parameter, help_text: str = "", advanced: bool = False):
         """Add a parameter and its help line (shown in the help panel and qgis_process help)."""
         if advanced:
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            parameter.setFlags(
+                parameter.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced
+            )
         if help_text:
             parameter.setHelp(help_text)
             self._parameter_help.append((parameter.name(), parameter.description(), help_text))
@@ -322,7 +323,9 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         advanced=False,
     ):
         kind = (
-            QgsProcessingParameterNumber.Integer if integer else QgsProcessingParameterNumber.Double
+            QgsProcessingParameterNumber.Type.Integer
+            if integer
+            else QgsProcessingParameterNumber.Type.Double
         )
         parameter = QgsProcessingParameterNumber(
             name, self.tr(description), kind, default, optional
@@ -409,7 +412,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         """Several raster layers (e.g. one per date, or the indicators of an index)."""
         return self.add(
             QgsProcessingParameterMultipleLayers(
-                name, self.tr(description), QgsProcessing.TypeRaster, optional=optional
+                name, self.tr(description), QgsProcessing.SourceType.TypeRaster, optional=optional
             ),
             help_text,
         )
@@ -423,7 +426,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             QgsProcessingParameterFile(
                 name,
                 self.tr(f"{description} (CSV)"),
-                QgsProcessingParameterFile.File,
+                QgsProcessingParameterFile.Behavior.File,
                 "csv",
                 default,
                 optional=True,
@@ -491,7 +494,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             QgsProcessingParameterFeatureSink(
                 name,
                 self.tr(description),
-                QgsProcessing.TypeVector,
+                QgsProcessing.SourceType.TypeVector,
                 optional=optional or side,
                 createByDefault=side or not optional,
             ),
@@ -501,16 +504,15 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     def write_table(self, parameters, name, context, columns, rows) -> str | None:
         """Write ``rows`` (sequences of values) to the sink ``name``; ``columns`` are
         (field name, python type) with type float, int or str. Returns the destination id."""
-        kinds = {float: QVariant.Double, int: QVariant.LongLong, str: QVariant.String}
         fields = QgsFields()
         for column, kind in columns:
-            fields.append(QgsField(column, kinds[kind]))
+            fields.append(compat.field(column, kind))
         sink, destination = self.parameterAsSink(
             parameters,
             name,
             context,
             fields,
-            QgsWkbTypes.NoGeometry,
+            QgsWkbTypes.Type.NoGeometry,
             QgsCoordinateReferenceSystem(),
         )
         if sink is None:
@@ -523,7 +525,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
                     for value, (_, kind) in zip(row, columns, strict=True)
                 ]
             )
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+            sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return destination
 
     # --- engine bridge ----------------------------------------------------------------------
@@ -538,7 +540,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         if layer is None:
             if (
                 self.parameterDefinition(name).flags()
-                & QgsProcessingParameterDefinition.FlagOptional
+                & QgsProcessingParameterDefinition.Flag.FlagOptional
             ):
                 return None
             raise QgsProcessingException(f"{name}: no raster layer given or it cannot be loaded")

@@ -14,7 +14,6 @@ from qgis.core import (
     QgsFeature,
     QgsFeatureRequest,
     QgsFeatureSink,
-    QgsField,
     QgsFields,
     QgsGeometry,
     QgsPointXY,
@@ -26,9 +25,8 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
-from .. import engine
+from .. import compat, engine
 from ..core import drivers
 from ..engine import Grid, RasterClass
 from .base import MineEcoAlgorithm
@@ -55,7 +53,10 @@ def refuse_non_points(parameter: str, need: str, wkb_type) -> None:
     """QgsProcessingException naming ``parameter`` for a line or polygon layer or feature (a
     layer of mixed or unknown type is checked feature by feature)."""
     kind = QgsWkbTypes.geometryType(wkb_type)
-    described = {QgsWkbTypes.LineGeometry: "lines", QgsWkbTypes.PolygonGeometry: "polygons"}
+    described = {
+        QgsWkbTypes.GeometryType.LineGeometry: "lines",
+        QgsWkbTypes.GeometryType.PolygonGeometry: "polygons",
+    }
     if kind in described:
         raise QgsProcessingException(
             f"{parameter}: {need}; this layer holds {described[kind]} "
@@ -180,7 +181,7 @@ class DriverAlgorithm(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSink(
                 "OUTPUT_SAMPLES",
                 self.tr("Sample points with values"),
-                QgsProcessing.TypeVectorPoint,
+                QgsProcessing.SourceType.TypeVectorPoint,
                 optional=True,
                 createByDefault=False,
             ),
@@ -223,10 +224,10 @@ class DriverAlgorithm(MineEcoAlgorithm):
         """The OUTPUT_SAMPLES point layer (pixel centres, one field per column)."""
         fields = QgsFields()
         for column in columns:
-            fields.append(QgsField(column, QVariant.Double))
+            fields.append(compat.field(column, float))
         crs = QgsCoordinateReferenceSystem.fromWkt(sample.grid.crs_wkt)
         sink, destination = self.parameterAsSink(
-            parameters, "OUTPUT_SAMPLES", context, fields, QgsWkbTypes.Point, crs
+            parameters, "OUTPUT_SAMPLES", context, fields, QgsWkbTypes.Type.Point, crs
         )
         if sink is None:
             return None
@@ -235,7 +236,7 @@ class DriverAlgorithm(MineEcoAlgorithm):
             feature = QgsFeature(fields)
             feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(x), float(y))))
             feature.setAttributes([float(v) if math.isfinite(v) else None for v in row])
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+            sink.addFeature(feature, QgsFeatureSink.Flag.FastInsert)
         return destination
 
 
@@ -282,7 +283,7 @@ class PearsonCorrelation(DriverAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "SAMPLES",
                 self.tr("Sample points (instead of random points)"),
-                [QgsProcessing.TypeVectorPoint],
+                [QgsProcessing.SourceType.TypeVectorPoint],
                 optional=True,
             ),
             "Optional point layer (any CRS: reprojected to the target's). When given, the values "

@@ -101,7 +101,7 @@ class AhpHierarchyWeights(MineEcoAlgorithm):
             QgsProcessingParameterFile(
                 "HIERARCHY",
                 self.tr("Hierarchy of pairwise matrices (text/CSV file)"),
-                QgsProcessingParameterFile.File,
+                QgsProcessingParameterFile.Behavior.File,
                 "csv",
             ),
             "A text file of sections. The first, [criteria], holds the criteria matrix with a "

@@ -133,7 +133,7 @@ class AhpWeights(MineEcoAlgorithm):
             QgsProcessingParameterFile(
                 "MATRIX_FILE",
                 self.tr("Pairwise comparison matrix (CSV file)"),
-                QgsProcessingParameterFile.File,
+                QgsProcessingParameterFile.Behavior.File,
                 "csv",
                 None,
                 optional=True,

@@ -153,7 +153,7 @@ class Kriging(MineEcoAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add(
             QgsProcessingParameterFeatureSource(
-                "INPUT", self.tr("Sample points"), [QgsProcessing.TypeVectorPoint]
+                "INPUT", self.tr("Sample points"), [QgsProcessing.SourceType.TypeVectorPoint]
             ),
             "Point layer (multi-points are split); reprojected to the REFERENCE grid's CRS. A "
             "line or polygon layer is refused (use 'Centroids' first if each feature is one "
@@ -164,7 +164,7 @@ class Kriging(MineEcoAlgorithm):
                 "FIELD",
                 self.tr("Value field"),
                 parentLayerParameterName="INPUT",
-                type=QgsProcessingParameterField.Numeric,
+                type=QgsProcessingParameterField.DataType.Numeric,
             ),
             "Numeric field to interpolate (transform it first if it is skewed, e.g. log).",
         )

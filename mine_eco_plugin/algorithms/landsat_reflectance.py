@@ -61,7 +61,7 @@ class LandsatReflectance(MineEcoAlgorithm):
             QgsProcessingParameterFile(
                 "MTL",
                 self.tr("Landsat MTL metadata file (*_MTL.txt)"),
-                QgsProcessingParameterFile.File,
+                QgsProcessingParameterFile.Behavior.File,
                 "txt",
                 optional=True,
             ),

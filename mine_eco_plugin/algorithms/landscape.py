@@ -85,7 +85,7 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "ZONES",
                 self.tr("Zones (polygons, optional)"),
-                [QgsProcessing.TypeVectorPolygon],
+                [QgsProcessing.SourceType.TypeVectorPolygon],
                 optional=True,
             ),
             ZONES_HELP,

@@ -141,7 +141,7 @@ class OutputChecks:
         temporary (memory) table or a database."""
         if isinstance(value, QgsProcessingOutputLayerDefinition):
             sink = value.sink
-            if sink.propertyType() == QgsProperty.StaticProperty:
+            if sink.propertyType() == QgsProperty.Type.StaticProperty:
                 value = sink.staticValue()
             else:
                 value = sink.valueAsString(context.expressionContext())

@@ -362,7 +362,7 @@ class RestorationPlanner(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "WEIGHTS_TABLE",
                 self.tr("Weights table of the baseline index run"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
             ),
             "OUTPUT_WEIGHTS of 'Resilience index' (or of 'Composite index' with the Table 2 "
             "preset): the Table 2 code (C1…C17, in the code column or at the start of the "
@@ -382,7 +382,7 @@ class RestorationPlanner(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "SITES",
                 self.tr("Candidate sites (polygons)"),
-                [QgsProcessing.TypeVectorPolygon],
+                [QgsProcessing.SourceType.TypeVectorPolygon],
             ),
             "One polygon per candidate site (reprojected to the land cover's CRS); a pixel "
             "belongs to a site when its centre lies inside.",
@@ -401,7 +401,7 @@ class RestorationPlanner(MineEcoAlgorithm):
                 "TARGET_FIELD",
                 self.tr("Target land-cover code field"),
                 parentLayerParameterName="SITES",
-                type=QgsProcessingParameterField.Numeric,
+                type=QgsProcessingParameterField.DataType.Numeric,
             ),
             "The land-cover class each site is restored to (a code of the land cover's "
             "classification, present in the class tables).",
@@ -411,7 +411,7 @@ class RestorationPlanner(MineEcoAlgorithm):
                 "COST_FIELD",
                 self.tr("Cost per hectare field (optional)"),
                 parentLayerParameterName="SITES",
-                type=QgsProcessingParameterField.Numeric,
+                type=QgsProcessingParameterField.DataType.Numeric,
                 optional=True,
             ),
             "Cost of restoring one hectare of the site, in any currency: gives cost and "

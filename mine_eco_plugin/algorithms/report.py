@@ -252,7 +252,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "YEARLY",
                 self.tr("Yearly means and class shares table"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "resilience_years OUTPUT_YEARS (year, pixels, mean_index, pct_<class>): the mean "
@@ -263,7 +263,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "TRANSITIONS",
                 self.tr("Class transitions table"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "resilience_years OUTPUT_TRANSITIONS (from_year, to_year, from_class, to_class, "
@@ -273,7 +273,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "WEIGHTS",
                 self.tr("Indicator weights table"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "composite_index OUTPUT_WEIGHTS (or any table/CSV with indicator and weight "
@@ -290,7 +290,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "INFLUENCE",
                 self.tr("Indicator influence table"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "weight_sensitivity OUTPUT_INFLUENCE: each indicator's weight, the range of its "
@@ -309,7 +309,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "NPP_VALIDATION",
                 self.tr("NPP validation statistics table"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "npp_validation OUTPUT (class, n, mean_simulated, mean_reference, bias, "
@@ -320,7 +320,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "NPP_PAIRS",
                 self.tr("NPP validation pairs table"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "npp_validation OUTPUT_PAIRS (x, y, class, simulated, reference): a scatter chart "
@@ -346,7 +346,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "IMPORTANCE",
                 self.tr("Driver importance table"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "rf_driver_contribution OUTPUT_IMPORTANCE (its 'driver' rows: name, category, "

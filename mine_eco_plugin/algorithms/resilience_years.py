@@ -178,7 +178,7 @@ class ResilienceYears(MineEcoAlgorithm):
                 QgsProcessingParameterFeatureSink(
                     name,
                     self.tr(label),
-                    QgsProcessing.TypeVector,
+                    QgsProcessing.SourceType.TypeVector,
                     optional=True,
                     createByDefault=True,
                 ),

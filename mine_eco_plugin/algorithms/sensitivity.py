@@ -164,7 +164,7 @@ class WeightSensitivity(MineEcoAlgorithm):
             QgsProcessingParameterFile(
                 "MATRIX_FILE",
                 self.tr("Pairwise comparison matrix (CSV file)"),
-                QgsProcessingParameterFile.File,
+                QgsProcessingParameterFile.Behavior.File,
                 "csv",
                 None,
                 optional=True,

@@ -63,7 +63,7 @@ class NppValidation(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "REFERENCE_POINTS",
                 self.tr("Reference points (measurements)"),
-                [QgsProcessing.TypeVectorPoint],
+                [QgsProcessing.SourceType.TypeVectorPoint],
                 optional=True,
             ),
             "Plots or samples with a measured value, compared with the simulated pixel they "
@@ -74,7 +74,7 @@ class NppValidation(MineEcoAlgorithm):
                 "REFERENCE_FIELD",
                 self.tr("Measured value field"),
                 parentLayerParameterName="REFERENCE_POINTS",
-                type=QgsProcessingParameterField.Numeric,
+                type=QgsProcessingParameterField.DataType.Numeric,
                 optional=True,
             ),
             "The numeric field of the reference points that holds the measured value.",

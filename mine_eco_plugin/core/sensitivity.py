@@ -283,15 +283,19 @@ def mean_weights(draws: np.ndarray, centre: Sequence[float]) -> np.ndarray:
 def percentile_of_sorted(rows: np.ndarray, percentile: float) -> np.ndarray:
     """The ``percentile`` of each row of ``rows`` (sorted along axis 1) by numpy's default
     'linear' rule (Hyndman & Fan's definition 7): h = (D − 1)·q, x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] −
-    x[⌊h⌋]), evaluated as numpy does (float64, from the upper neighbour when the fraction is
-    ≥ 0.5), so the result equals ``np.percentile(rows, percentile, axis=1)``."""
+    x[⌊h⌋]), evaluated as numpy does (from the upper neighbour when the fraction is ≥ 0.5), in
+    float64 whatever the rows' type: the result (float64) equals
+    ``np.percentile(rows.astype(np.float64), percentile, axis=1)``. (numpy itself interpolates
+    float32 input in float64 before 2.0 and in float32 since, so its float32 results differ by
+    one float32 rounding between versions; ours do not.)"""
     count = rows.shape[1]
     virtual = (count - 1) * (np.float64(percentile) / 100.0)
     below = int(math.floor(virtual))
     above = min(below + 1, count - 1)
     gamma = virtual - below
-    a, b = rows[:, below], rows[:, above]
-    difference = (b - a).astype(np.float64)
+    a = rows[:, below].astype(np.float64)
+    b = rows[:, above].astype(np.float64)
+    difference = b - a
     if gamma >= 0.5:
         return b - difference * (1.0 - gamma)
     return a + difference * gamma

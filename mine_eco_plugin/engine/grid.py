@@ -428,15 +428,7 @@ class AlignedRaster:
         c1, r1 = min(col1, width), min(row1, height)
         if c1 <= c0 or r1 <= r0:
             return np.full((len(self.bands), row1 - row0, col1 - col0), np.nan, self.dtype)
-        data = self.dataset.ReadAsArray(
-            c0,
-            r0,
-            c1 - c0,
-            r1 - r0,
-            band_list=self.band_list,
-            buf_type=gdal.GDT_Float64 if self.dtype == np.float64 else gdal.GDT_Float32,
-        )
-        data = data.reshape(len(self.bands), r1 - r0, c1 - c0)
+        data = self._read_pixels(c0, r0, c1, r1)
         if not self.warped:
             for i, value in enumerate(self.nodata):
                 if value is not None and not math.isnan(value):
@@ -466,6 +458,29 @@ class AlignedRaster:
             cols = slice(None, None, -1 if flip_cols else 1)
             data = np.ascontiguousarray(data[:, rows, cols])
         return data
+
+    def _read_pixels(self, c0, r0, c1, r1) -> np.ndarray:
+        whole = (c0, r0, c1, r1) == (0, 0, self.dataset.RasterXSize, self.dataset.RasterYSize)
+        if self.warped and whole and (r1 > 1 or c1 > 1):
+            # GDAL >= 3.10 warps a read that covers a whole warped VRT by another path than
+            # block reads, with bilinear values up to ~1e-3 of the range apart; two reads keep
+            # every block layout on gdal.Warp's values, as on earlier versions.
+            if r1 > 1:
+                first, last = (c0, r0, c1, r1 - 1), (c0, r1 - 1, c1, r1)
+            else:
+                first, last = (c0, r0, c1 - 1, r1), (c1 - 1, r0, c1, r1)
+            return np.concatenate(
+                [self._read_pixels(*first), self._read_pixels(*last)], axis=1 if r1 > 1 else 2
+            )
+        data = self.dataset.ReadAsArray(
+            c0,
+            r0,
+            c1 - c0,
+            r1 - r0,
+            band_list=self.band_list,
+            buf_type=gdal.GDT_Float64 if self.dtype == np.float64 else gdal.GDT_Float32,
+        )
+        return data.reshape(len(self.bands), r1 - r0, c1 - c0)
 
     def close(self) -> None:
         """Release the files; report the ±Inf values read as NoData, if any."""

@@ -156,7 +156,20 @@ def test_mean_weights_of_identical_draws_is_the_centre_exactly():
 def test_percentiles_of_sorted_rows_equal_numpy(draws):
     rows = np.sort(np.random.default_rng(draws).random((64, draws), dtype=np.float32), axis=1)
     for q in (0, 5, 50, 95, 100):
-        np.testing.assert_array_equal(percentile_of_sorted(rows, q), np.percentile(rows, q, axis=1))
+        got = percentile_of_sorted(rows, q)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, np.percentile(rows.astype(np.float64), q, axis=1))
+
+
+def test_percentile_interpolates_float32_rows_in_float64():
+    """Same result under numpy 1.x and 2.x (numpy 2 interpolates float32 input in float32)."""
+    rows = np.array([[0.1, 0.7]], dtype=np.float32)
+    a, b = float(np.float32(0.1)), float(np.float32(0.7))  # the stored values, as Python floats
+    # D = 2: h = 0.05 takes the lower neighbour, h = 0.95 the upper one (numpy's rule).
+    assert percentile_of_sorted(rows, 5)[0] == a + (b - a) * 0.05
+    assert percentile_of_sorted(rows, 95)[0] == b - (b - a) * (1 - 0.95)
+    # The float32 evaluation (numpy 2's for float32 rows) rounds to another value.
+    assert float(np.float32(a + (b - a) * 0.05)) != a + (b - a) * 0.05
 
 
 def test_count_below_by_binary_search():
@@ -175,8 +188,8 @@ def _naive(normalised, mean_index, weights, mean_w, breaks):
     codes = classify(draws, breaks)
     counts = np.stack([np.sum(codes == c, axis=1) for c in range(1, len(breaks) + 2)])
     return (
-        np.percentile(draws, 5, axis=1),
-        np.percentile(draws, 95, axis=1),
+        np.percentile(draws.astype(np.float64), 5, axis=1),
+        np.percentile(draws.astype(np.float64), 95, axis=1),
         np.argmax(counts, axis=0) + 1,
         counts.max(axis=0) / draws.shape[1],
     )

@@ -29,7 +29,7 @@ state = {"case": 0, "dialog": None, "started": 0.0, "layers": set()}
 
 
 def log_message(message, tag, level):
-    if level >= Qgis.Warning or "python" in tag.lower():
+    if level >= Qgis.MessageLevel.Warning or "python" in tag.lower():
         report["messages"].append({"tag": tag, "level": int(level), "text": message[:2000]})
 
 
@@ -156,11 +156,11 @@ def modeler_shots():
         count, found = overlaps(scene)
         report["modeler"][case["id"]] = {"components": count, "overlaps": found}
         rect = scene.itemsBoundingRect().adjusted(-20, -20, 20, 20)
-        image = QImage(int(rect.width()), int(rect.height()), QImage.Format_ARGB32)
+        image = QImage(int(rect.width()), int(rect.height()), QImage.Format.Format_ARGB32)
         image.fill(QColor("white"))
         painter = QPainter(image)
-        painter.setRenderHint(QPainter.Antialiasing)
-        painter.setRenderHint(QPainter.TextAntialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
         painter.end()
         image.save(str(SHOTS / f"modeler_{case['id']}.png"))

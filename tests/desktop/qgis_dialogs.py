@@ -61,11 +61,11 @@ def record_exception(kind, value, trace, *args, **kwargs):
 def record_box(*args, **kwargs):
     """Stands in for QMessageBox.warning/question/critical: a modal box would block the run."""
     report["boxes"].append({"algorithm": current["id"], "text": " | ".join(map(str, args[1:3]))})
-    return QMessageBox.No
+    return QMessageBox.StandardButton.No
 
 
 def record_message(message, tag, level):
-    if level >= Qgis.Warning and tag in ("Processing", "Python error", "Mine Eco"):
+    if level >= Qgis.MessageLevel.Warning and tag in ("Processing", "Python error", "Mine Eco"):
         report["messages"].append(
             {"algorithm": current["id"], "tag": tag, "level": int(level), "text": message}
         )
@@ -81,7 +81,7 @@ QgsApplication.messageLog().messageReceived.connect(record_message)
 def wait(seconds):
     loop_end = time.time() + seconds
     while time.time() < loop_end:
-        QApplication.processEvents(QEventLoop.AllEvents, 50)
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         time.sleep(0.01)
 
 
