@@ -140,8 +140,8 @@ class Kriging(MineEcoAlgorithm):
         "15(6), 687–699.",
         "Webster, R. & Burgess, T.M. (1980) Optimal interpolation and isarithmic mapping of "
         "soil properties III: changing drift and universal kriging. J. Soil Sci. 31, 505–524 "
-        "(cited by the NPP-drivers study for its soil kriging; universal kriging with a drift, "
-        "METHOD = universal).",
+        "(cited by the NPP-drivers study for its soil kriging; universal kriging with a drift: "
+        "'Kriging method' universal).",
         "Lark, R.M., Cullis, B.R. & Welham, S.J. (2006) On spatial prediction of soil "
         "properties in the presence of a spatial trend: the empirical best linear unbiased "
         "predictor (E-BLUP) with REML. Eur. J. Soil Sci. 57, 787–799 (the bias of a variogram "
