@@ -181,10 +181,12 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         if problem:
             raise QgsProcessingException(problem)
         parameters = dict(parameters)
-        for name in self.intermediate_outputs():
-            if parameters.get(name) in (None, ""):
-                # Written to a temporary file, not loaded: later steps still get it.
-                parameters[name] = QgsProcessing.TEMPORARY_OUTPUT
+        for definition in self.destinationParameterDefinitions():
+            if parameters.get(definition.name()) in (None, ""):
+                # Intermediate results, and results a command line leaves out (the steps'
+                # side outputs are optional): written to a temporary file, not loaded, so
+                # that later steps (the report) still get them.
+                parameters[definition.name()] = QgsProcessing.TEMPORARY_OUTPUT
         results = super().processAlgorithm(parameters, context, feedback)
         # QGIS names a model's loaded layers after the output keys (INDEX, CLASS_TABLE…):
         # the names of RESULTS instead.
