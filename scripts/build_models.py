@@ -196,13 +196,15 @@ def resilience_evaluation() -> ModelBuilder:
         QgsProcessingParameterString,
     )
 
+    from mine_eco_plugin.algorithms.landcover_tables import CLASSIFICATION_OPTIONS
     from mine_eco_plugin.core.spectral import TASSELED_CAP_SETS
     from mine_eco_plugin.core.thermal import THERMAL_SENSORS
 
     b = ModelBuilder(
         "resilience_evaluation",
         "The workflow of the ecological resilience study (Sustainability 2023, 15(3), 2258, "
-        "doi:10.3390/su15032258) end to end: a Landsat scene (MTL), a DEM, a land-cover map, "
+        "doi:10.3390/su15032258) end to end: a Landsat scene (MTL), a DEM, a land-cover map "
+        "(CNLUCC or CLCD codes, LANDCOVER_CLASSIFICATION; the study used CLCD), "
         "12 monthly rainfall layers and soil fractions → the 17 indicators of its Table 2 "
         "(those whose inputs are given: population, PM2.5 and CO2 layers are optional; the "
         "weights of the indicators present are renormalised and the omissions reported) → the "
@@ -243,7 +245,7 @@ def resilience_evaluation() -> ModelBuilder:
     )
     b.input(
         QgsProcessingParameterRasterLayer("LANDCOVER", "Land cover"),
-        "Class codes matching the HAI, BAI, ECO and P tables.",
+        "Class codes matching the HAI, BAI, ECO and P tables (LANDCOVER_CLASSIFICATION).",
     )
     b.input(
         QgsProcessingParameterMultipleLayers(
@@ -267,6 +269,20 @@ def resilience_evaluation() -> ModelBuilder:
             QgsProcessingParameterRasterLayer(name, label, optional=True),
             "Optional indicator layer; left out of the index when not given.",
         )
+    b.input(
+        QgsProcessingParameterEnum(
+            "LANDCOVER_CLASSIFICATION",
+            "Land-cover classification",
+            list(CLASSIFICATION_OPTIONS),
+            False,
+            0,
+        ),
+        "Which classification LANDCOVER uses, for the shipped HAI, BAI, ECO and P tables: "
+        "CNLUCC (codes 11–67, the default, as earlier versions of this model) or CLCD (the "
+        "China Land Cover Dataset, classes 1–9, the resilience study's land cover: choose it "
+        "for the study's setting). A code the table lacks is an error that lists it and "
+        "points at the other classification when the codes fit it.",
+    )
     for name, label in (
         ("HAI_TABLE", "HAI class table"),
         ("BAI_TABLE", "BAI class table"),
@@ -464,6 +480,7 @@ def resilience_evaluation() -> ModelBuilder:
         0,
         LANDCOVER=param("LANDCOVER"),
         TABLE=param("P_TABLE"),
+        CLASSIFICATION=param("LANDCOVER_CLASSIFICATION"),
     )
     erosion = b.child(
         "rusle",
@@ -493,6 +510,7 @@ def resilience_evaluation() -> ModelBuilder:
             0,
             INPUT=param("LANDCOVER"),
             TABLE=param(table),
+            CLASSIFICATION=param("LANDCOVER_CLASSIFICATION"),
             WINDOW=param("WINDOW"),
         )
         for child_id, algorithm, label, table in (

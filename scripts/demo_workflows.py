@@ -175,6 +175,8 @@ def resilience_inputs(scene: Path, folder: Path) -> dict[str, Any]:
         "SILT": layer["silt_standin"],
         "CLAY": layer["clay_standin"],
         "ORGANIC_CARBON": layer["organic_carbon_standin"],
+        # The stand-in land cover has CNLUCC codes (COVER_BY_NDVI), not the study's CLCD.
+        "LANDCOVER_CLASSIFICATION": 0,
         "WINDOW": 33,
     }
 
@@ -388,6 +390,7 @@ def report_step(
         },
         "resilience_evaluation": {
             "WINDOW": 33,
+            "LANDCOVER_CLASSIFICATION": "CNLUCC (the stand-in land cover's codes)",
             "WEIGHT_SOURCE": "Table 2 combined weights",
             "BREAKS": "0.38,0.41,0.63,0.73",
             "TAU": 1,

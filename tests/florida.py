@@ -55,6 +55,8 @@ def florida_crop(l8_fl_dir: Path, folder: Path) -> dict:
         "SILT": grid("silt", np.full((200, 200), 40.0)),
         "CLAY": grid("clay", np.full((200, 200), 20.0)),
         "ORGANIC_CARBON": grid("oc", np.full((200, 200), 1.5)),
+        # The stand-in codes above are CNLUCC; the model's CLCD option is for CLCD maps.
+        "LANDCOVER_CLASSIFICATION": 0,
         "WINDOW": 7,
     }
 

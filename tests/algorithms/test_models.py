@@ -92,6 +92,21 @@ def test_resilience_model_wiring(provider):
     assert "trend +" in model.shortHelpString()
 
 
+def test_land_cover_classification_reaches_every_land_cover_step(provider):
+    """LANDCOVER_CLASSIFICATION (0 CNLUCC, the default; 1 CLCD, the study's land cover) is the
+    CLASSIFICATION of HAI, BAI, ECO and RUSLE P: one choice for the four shipped tables."""
+    from mine_eco_plugin.algorithms.landcover_tables import CLASSIFICATION_OPTIONS
+
+    model = QgsApplication.processingRegistry().createAlgorithmById("mineeco:resilience_evaluation")
+    definition = model.parameterDefinition("LANDCOVER_CLASSIFICATION")
+    assert definition.options() == list(CLASSIFICATION_OPTIONS)
+    assert definition.defaultValue() == 0  # command lines of earlier versions run as before
+    for child_id in ("hai", "bai", "eco", "rusle_p"):
+        sources = model.childAlgorithm(child_id).parameterSources()["CLASSIFICATION"]
+        assert [s.parameterName() for s in sources] == ["LANDCOVER_CLASSIFICATION"], child_id
+    assert "LANDCOVER_CLASSIFICATION" in model.shortHelpString()
+
+
 def test_optional_step_inputs_are_checked_before_any_step(provider, tmp_path):
     """A trend step without enough earlier indices or with the wrong number of years fails
     before any step runs, naming the model's own inputs, and nothing is written."""
