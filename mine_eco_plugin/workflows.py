@@ -54,7 +54,7 @@ RESULTS = {
         "casa:NPP": "Annual NPP",
         "degradation:LD": "Land degradation LD",
         "pearson:PEARSON": "Pearson correlations with NPP",
-        "lcc:LCC_CLASS": "NPP–LD correlation classes",
+        "lcc:LCC_SHARES": "Correlation area shares per driver",
         "rf:IMPORTANCE": "Driver importance",
         "rf:RELATIVE": "Relative contributions",
         "rf:RGB": "Contribution RGB",
@@ -96,18 +96,21 @@ def check_resilience_evaluation(model, parameters, context) -> str:
 
 
 def check_npp_drivers(model, parameters, context) -> str:
-    """One trend and one weight per degradation indicator; one category per driver."""
+    """One trend and one weight per degradation indicator; one category per driver (the
+    climate layers, one per soil field, LD)."""
     indicators = len(model.parameterAsLayerList(parameters, "DEGRADATION_INDICATORS", context))
     for name in ("DEGRADATION_TRENDS", "DEGRADATION_WEIGHTS"):
         given = _count(model.parameterAsString(parameters, name, context))
         if given != indicators:
             return f"{name}: {given} value(s) for {indicators} DEGRADATION_INDICATORS layer(s)"
-    drivers = len(model.parameterAsLayerList(parameters, "CLIMATE_DRIVERS", context)) + 4
+    climate = len(model.parameterAsLayerList(parameters, "CLIMATE_DRIVERS", context))
+    soils = len([f for f in model.parameterAsFields(parameters, "SOIL_FIELDS", context) if f])
+    drivers = climate + soils + 1
     categories = _count(model.parameterAsString(parameters, "CATEGORIES", context))
     if categories != drivers:
         return (
-            f"CATEGORIES: {categories} categories for {drivers} drivers (the "
-            f"{drivers - 4} CLIMATE_DRIVERS layer(s), the three kriged soil properties and LD)"
+            f"CATEGORIES: {categories} categories for {drivers} drivers (the {climate} "
+            f"CLIMATE_DRIVERS layer(s), the {soils} SOIL_FIELDS properties and LD)"
         )
     return ""
 

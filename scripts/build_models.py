@@ -653,17 +653,23 @@ def npp_drivers() -> ModelBuilder:
         "npp_drivers",
         "The workflow of the NPP drivers study (Tian et al. 2022, Remote Sens. 14(17), 4177, "
         "doi:10.3390/rs14174177): monthly NDVI (e.g. fused with 'ESTARFM fusion'), "
-        "temperature, precipitation and solar radiation → CASA NPP; soil samples → three kriged "
-        "soil rasters on the NPP grid; degradation indicators → land degradation LD (Eq. 5, "
-        "the composite index with your AHP weights); Pearson correlations of NPP with every "
-        "driver; the location-specific correlation of NPP with LD; random-forest factorial "
-        "experiments → importance per driver and category, per-pixel relative contributions, "
-        "the RGB composite and the dominant-driver map. Drivers are, in this order: the "
-        "climate layers you give, the three soil rasters, LD; CATEGORIES names one category "
-        "per driver in that order. The counts of DEGRADATION_TRENDS, DEGRADATION_WEIGHTS and "
-        "CATEGORIES are checked before any step runs.\n\n"
-        "Outputs: the dialog shows the results; the kriged soil rasters and the local r are "
-        "intermediate (temporary files unless a command line names them: 'soil_1:SOIL_1=…').",
+        "temperature, precipitation and solar radiation → CASA NPP; soil samples → one kriged "
+        "raster per soil property (SOIL_FIELDS, any number; the study kriges seven) on the NPP "
+        "grid, named after its field ('Ordinary kriging of several fields'); degradation "
+        "indicators → land degradation LD (Eq. 5, the composite index with your AHP "
+        "weights); with every driver: Pearson correlations with NPP, the location-specific "
+        "correlation (one class map and one row of positive, negative and insignificant area "
+        "shares per driver, as the study's Figure 3: 'Local correlation with every driver') "
+        "and the random-forest factorial experiments → importance per driver and category, "
+        "per-pixel relative contributions, the RGB composite and the dominant-driver map. "
+        "Drivers are, in this order: the climate layers you give (the study: MAT, MAP, MAS, "
+        "MAE), the soil properties in the order of SOIL_FIELDS, LD (twelve in the study); "
+        "CATEGORIES names one category per driver in that order. The counts of "
+        "DEGRADATION_TRENDS, DEGRADATION_WEIGHTS and CATEGORIES are checked before any step "
+        "runs.\n\n"
+        "Outputs: the dialog shows the results; the folders of kriged soil rasters and of "
+        "correlation maps are intermediate (temporary unless a command line names them: "
+        "'soil:SOIL_FOLDER=…', 'lcc:LCC_FOLDER=…'); the report shows every map.",
     )
     for name, label in (
         ("NDVI", "Monthly NDVI"),
@@ -696,21 +702,22 @@ def npp_drivers() -> ModelBuilder:
             "SOIL_POINTS", "Soil samples (points)", [QgsProcessing.TypeVectorPoint]
         )
     )
-    for i in (1, 2, 3):
-        b.input(
-            QgsProcessingParameterField(
-                f"SOIL_FIELD_{i}",
-                f"Soil property {i}",
-                parentLayerParameterName="SOIL_POINTS",
-                type=QgsProcessingParameterField.Numeric,
-            ),
-            "A numeric field of the samples, kriged onto the NPP grid.",
-        )
+    b.input(
+        QgsProcessingParameterField(
+            "SOIL_FIELDS",
+            "Soil properties",
+            parentLayerParameterName="SOIL_POINTS",
+            type=QgsProcessingParameterField.Numeric,
+            allowMultiple=True,
+        ),
+        "Any number of numeric fields of the samples (the study: CF, SOC, TN, AP, AK, pH, BD), "
+        "each kriged onto the NPP grid and named after its field.",
+    )
     b.input(
         QgsProcessingParameterMultipleLayers(
             "CLIMATE_DRIVERS", "Climate drivers", QgsProcessing.TypeRaster
         ),
-        "e.g. mean annual temperature and annual precipitation.",
+        "e.g. the study's MAT, MAP, MAS and MAE (named after their layers).",
     )
     b.input(
         QgsProcessingParameterMultipleLayers(
@@ -727,9 +734,12 @@ def npp_drivers() -> ModelBuilder:
     )
     b.input(
         QgsProcessingParameterString(
-            "CATEGORIES", "Driver categories", "climate,climate,soil,soil,soil,mining"
+            "CATEGORIES",
+            "Driver categories",
+            ",".join(["climate"] * 4 + ["soil"] * 7 + ["mining"]),
         ),
-        "One per driver: the climate drivers, soil 1–3, LD.",
+        "One per driver: the climate drivers, the soil properties (in the order of "
+        "SOIL_FIELDS), LD. Default: the study's twelve (four climate, seven soil, LD).",
     )
     b.input(
         QgsProcessingParameterNumber(
@@ -777,20 +787,17 @@ def npp_drivers() -> ModelBuilder:
         TABLE=param("CASA_TABLE"),
     )
     b.output(npp, "OUTPUT", "NPP", "Annual NPP (gC/m²/yr)", mandatory=True)
-    soils = []
-    for i in (1, 2, 3):
-        soils.append(
-            b.child(
-                f"soil_{i}",
-                "mineeco:kriging",
-                f"Kriged soil property {i}",
-                1,
-                INPUT=param("SOIL_POINTS"),
-                FIELD=param(f"SOIL_FIELD_{i}"),
-                REFERENCE=out(npp),
-            )
-        )
-        b.output(soils[-1], "OUTPUT", f"SOIL_{i}", f"Soil property {i} (kriged)")
+    soils = b.child(
+        "soil",
+        "mineeco:kriging_fields",
+        "Kriged soil properties",
+        1,
+        INPUT=param("SOIL_POINTS"),
+        FIELDS=param("SOIL_FIELDS"),
+        REFERENCE=out(npp),
+    )
+    b.output(soils, "OUTPUT_FOLDER", "SOIL_FOLDER", "Kriged soil properties (<field>.tif)")
+    b.output(soils, "OUTPUT", "SOIL_KRIGING", "Variogram and cross-validation per property")
     ld = b.child(
         "degradation",
         "mineeco:composite_index",
@@ -802,7 +809,7 @@ def npp_drivers() -> ModelBuilder:
         WEIGHT_SOURCE=0,
     )
     b.output(ld, "OUTPUT", "LD", "Land degradation")
-    drivers = [param("CLIMATE_DRIVERS"), *[out(s) for s in soils], out(ld)]
+    drivers = [param("CLIMATE_DRIVERS"), out(soils, "LAYERS"), out(ld)]
     pearson = b.child(
         "pearson",
         "mineeco:pearson_correlation",
@@ -816,15 +823,15 @@ def npp_drivers() -> ModelBuilder:
     b.output(pearson, "OUTPUT", "PEARSON", "Pearson r, p, n per driver")
     lcc = b.child(
         "lcc",
-        "mineeco:local_correlation",
-        "Local correlation NPP–LD",
+        "mineeco:local_correlation_drivers",
+        "Local correlation NPP–every driver",
         2,
-        INPUT_X=out(ld),
-        INPUT_Y=out(npp),
+        DRIVERS=drivers,
+        TARGET=out(npp),
         WINDOW=param("WINDOW"),
     )
-    b.output(lcc, "OUTPUT_CLASS", "LCC_CLASS", "NPP–LD correlation classes")
-    b.output(lcc, "OUTPUT_R", "LCC_R", "NPP–LD local r")
+    b.output(lcc, "OUTPUT", "LCC_SHARES", "Correlation area shares per driver")
+    b.output(lcc, "OUTPUT_FOLDER", "LCC_FOLDER", "Correlation maps per driver (<driver>.tif)")
     rf = b.child(
         "rf",
         "mineeco:rf_driver_contribution",
@@ -852,12 +859,12 @@ def npp_drivers() -> ModelBuilder:
         4,
         TITLE="Drivers of vegetation NPP",
         NPP=out(npp),
-        CORRELATION=[out(lcc, "OUTPUT_CLASS")],
-        CORRELATION_NAMES="LD",
+        CORRELATION=[out(lcc, "LAYERS")],
+        CORRELATION_NAMES=out(lcc, "NAMES"),
         IMPORTANCE=out(rf, "OUTPUT_IMPORTANCE"),
         RGB=out(rf, "OUTPUT_RGB"),
         DOMINANT=out(rf, "OUTPUT_DOMINANT"),
-        OTHER_RASTERS=[out(ld), *[out(s) for s in soils]],
+        OTHER_RASTERS=[out(ld), out(soils, "LAYERS")],
     )
     b.output(report, "OUTPUT", "REPORT", "HTML report")
     return b

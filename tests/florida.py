@@ -138,9 +138,7 @@ def npp_crop_inputs(inputs: dict, folder: Path) -> dict:
         "PRECIPITATION": [grid("precipitation", precipitation)],
         "SOLAR": [grid("solar", solar)],
         "SOIL_POINTS": str(points),
-        "SOIL_FIELD_1": "om",
-        "SOIL_FIELD_2": "tn",
-        "SOIL_FIELD_3": "ph",
+        "SOIL_FIELDS": ["om", "tn", "ph"],
         "CLIMATE_DRIVERS": [
             grid("annual_t", temperature.mean(axis=0)),
             grid("annual_p", precipitation.sum(axis=0)),

@@ -70,7 +70,7 @@ def test_model_dialogs_show_the_results_and_inputs_top_down(provider):
         hidden = [d for d in model.destinationParameterDefinitions() if not visible(d)]
         assert hidden and all(d.flags() & d.FlagOptional for d in hidden)
     npp = registry.createAlgorithmById("mineeco:npp_drivers")
-    assert {"soil_1:SOIL_1", "lcc:LCC_R"} <= {
+    assert {"soil:SOIL_FOLDER", "lcc:LCC_FOLDER"} <= {
         d.name() for d in npp.destinationParameterDefinitions() if not visible(d)
     }
 
@@ -162,6 +162,8 @@ def test_npp_model_checks_its_counts_first(provider, tmp_path):
         "DEGRADATION_INDICATORS": [layer, layer],
         "DEGRADATION_TRENDS": "+,+",
         "DEGRADATION_WEIGHTS": "0.6,0.4",
+        "SOIL_POINTS": points_layer(tmp_path),
+        "SOIL_FIELDS": ["om", "tn", "ph"],
         "CATEGORIES": "climate,climate,soil,soil,soil,mining",
     }
     assert check_npp_drivers(model, parameters, context) == ""
@@ -172,6 +174,34 @@ def test_npp_model_checks_its_counts_first(provider, tmp_path):
     assert check_npp_drivers(
         model, {**parameters, "CATEGORIES": "climate,soil,soil,soil,mining"}, context
     ).startswith("CATEGORIES: 5 categories for 6 drivers")
+    # Any number of soil properties: seven (the study's) and four climate drivers make twelve.
+    seven = ["om", "tn", "ph", "cf", "ap", "ak", "bd"]
+    twelve = {
+        **parameters,
+        "CLIMATE_DRIVERS": [layer] * 4,
+        "SOIL_FIELDS": seven,
+        "CATEGORIES": model.parameterDefinition("CATEGORIES").defaultValue(),
+    }
+    assert check_npp_drivers(model, twelve, context) == ""
+    assert check_npp_drivers(model, {**twelve, "SOIL_FIELDS": seven[:6]}, context) == (
+        "CATEGORIES: 12 categories for 11 drivers (the 4 CLIMATE_DRIVERS layer(s), the 6 "
+        "SOIL_FIELDS properties and LD)"
+    )
+
+
+def points_layer(folder):
+    """A point layer with the numeric fields om, tn, ph, cf, ap, ak, bd (no features)."""
+    from osgeo import ogr, osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32632)
+    path = folder / "soil.gpkg"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = source.CreateLayer("soil", srs, ogr.wkbPoint)
+    for name in ("om", "tn", "ph", "cf", "ap", "ak", "bd"):
+        layer.CreateField(ogr.FieldDefn(name, ogr.OFTReal))
+    source = None
+    return str(path)
 
 
 @pytest.fixture(scope="module")
@@ -187,9 +217,11 @@ def model_outputs(model_id, folder):
     outputs = {}
     for definition in model.destinationParameterDefinitions():
         name = definition.name().split(":")[-1]
-        suffix = {"rasterDestination": ".tif", "fileDestination": ".html"}.get(
-            definition.type(), ".csv"
-        )
+        suffix = {
+            "rasterDestination": ".tif",
+            "fileDestination": ".html",
+            "folderDestination": "",
+        }.get(definition.type(), ".csv")
         outputs[definition.name()] = str(folder / f"{name}{suffix}")
     return outputs
 
@@ -296,9 +328,7 @@ def npp_inputs(florida_inputs, tmp_path_factory):
         "PRECIPITATION": [grid("precipitation", precipitation)],
         "SOLAR": [grid("solar", solar)],
         "SOIL_POINTS": points.id(),
-        "SOIL_FIELD_1": "om",
-        "SOIL_FIELD_2": "tn",
-        "SOIL_FIELD_3": "ph",
+        "SOIL_FIELDS": ["om", "tn", "ph"],
         "CLIMATE_DRIVERS": [
             grid("annual_t", temperature.mean(axis=0)),
             grid("annual_p", precipitation.sum(axis=0)),
@@ -330,6 +360,31 @@ def test_npp_drivers_end_to_end(run, npp_inputs, tmp_path):
     assert dominant.max() > 0
     importance = QgsVectorLayer(results["IMPORTANCE"], "importance", "ogr")
     assert importance.featureCount() >= 6  # two climate drivers, three soils, LD (+ totals)
+    # Every driver (two climate layers, the three soil fields by name, LD) in the Pearson
+    # table, the importance table and the location-specific correlation: one class map and
+    # one row of shares each.
+    drivers = ["annual_t", "annual_p", "om", "tn", "ph", "LD"]
+    pearson = QgsVectorLayer(results["PEARSON"], "pearson", "ogr")
+    assert [f.attributes()[0] for f in pearson.getFeatures()][: len(drivers)] == drivers
+    named = {str(f.attributes()[1]) for f in importance.getFeatures()}
+    assert set(drivers) <= named | {str(f.attributes()[0]) for f in importance.getFeatures()}
+    shares = [
+        f.attributes() for f in QgsVectorLayer(results["LCC_SHARES"], "s", "ogr").getFeatures()
+    ]
+    assert [row[0] for row in shares] == drivers
+    for row in shares:
+        # The three shares of the classified pixels add up to 100 %; the class map counts them.
+        assert sum(float(v) for v in row[1:4]) == pytest.approx(100, abs=1e-6)
+        classes = gdal.Open(str(Path(results["LCC_FOLDER"]) / row[5]))
+        values = classes.ReadAsArray()
+        assert int(row[4]) == np.count_nonzero(values)
+        assert float(row[1]) == pytest.approx(100 * np.count_nonzero(values == 1) / int(row[4]))
+    # The kriged soil maps carry their fields' names.
+    assert sorted(p.name for p in Path(results["SOIL_FOLDER"]).glob("*.tif")) == [
+        "om.tif",
+        "ph.tif",
+        "tn.tif",
+    ]
     page = Path(results["REPORT"]).read_text()
     assert "Driver importance" in page and "Dominant drivers" in page
 
@@ -466,7 +521,7 @@ def test_model_canvas_boxes_do_not_overlap(provider, model_id):
         box(child, 53)
         for output in child.modelOutputs().values():
             box(output, 17)
-    assert len(boxes) > 40
+    assert len(boxes) > 30  # inputs, steps and outputs of either model
     clashes = [
         (a[0], b[0])
         for i, a in enumerate(boxes)
