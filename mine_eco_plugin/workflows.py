@@ -49,6 +49,8 @@ RESULTS = {
         "sensitivity:INFLUENCE_TABLE": "Indicator influence",
         "trend:TREND_SLOPE": "Trend of the index (Sen's slope per year)",
         "trend:TREND_CLASSES": "Trend classes of the index",
+        "planner:PLANNER_TABLE": "Restoration site ranking",
+        "planner:PLANNER_CHART": "Restoration sites: gain against cost",
     },
     "npp_drivers": {
         "casa:NPP": "Annual NPP",
@@ -70,8 +72,24 @@ def _count(text: str) -> int:
 
 
 def check_resilience_evaluation(model, parameters, context) -> str:
-    """The trend step's inputs, when the step is on: at least two earlier indices and one
-    distinct year per index (the earlier ones and this run's)."""
+    """The optional steps' inputs, when the steps are on: the planner's sites and target
+    field; the trend's earlier indices (at least two) and one distinct year per index (the
+    earlier ones and this run's)."""
+    if model.parameterAsBool(parameters, "RUN_PLANNER", context):
+        sites = model.parameterAsSource(parameters, "SITES", context)
+        if sites is None:
+            return "SITES: the planner step (RUN_PLANNER) needs the candidate site polygons"
+        target = model.parameterAsString(parameters, "TARGET_FIELD", context)
+        if not target:
+            return (
+                "TARGET_FIELD: the planner step (RUN_PLANNER) needs the field of SITES holding "
+                "each site's target land-cover code"
+            )
+        names = sites.fields().names()
+        for name in ("TARGET_FIELD", "SITE_FIELD", "COST_FIELD"):
+            field = model.parameterAsString(parameters, name, context)
+            if field and field not in names:
+                return f"{name}: '{field}' is not a field of SITES ({', '.join(names)})"
     if not model.parameterAsBool(parameters, "RUN_TREND", context):
         return ""
     earlier = model.parameterAsLayerList(parameters, "EARLIER_INDICES", context)

@@ -189,6 +189,8 @@ def resilience_evaluation() -> ModelBuilder:
         QgsProcessing,
         QgsProcessingParameterBoolean,
         QgsProcessingParameterEnum,
+        QgsProcessingParameterFeatureSource,
+        QgsProcessingParameterField,
         QgsProcessingParameterFile,
         QgsProcessingParameterMultipleLayers,
         QgsProcessingParameterNumber,
@@ -230,6 +232,12 @@ def resilience_evaluation() -> ModelBuilder:
         "over EARLIER_INDICES (index rasters of earlier years, made the same way) and this "
         "run's index, with YEARS listing their years in that order ('Index trend'). The trend "
         "step's inputs are checked before any step runs. Both appear in the HTML report.\n\n"
+        "A third optional step, RUN_PLANNER ('Restoration planner'), ranks candidate "
+        "reclamation SITES (polygons, TARGET_FIELD the land-cover code each would become, "
+        "COST_FIELD an optional cost per ha) by how much this run's index would gain, with "
+        "this run's indicators, weights (OUTPUT_WEIGHTS), RUSLE factors and land cover; the "
+        "report then shows the ranking in words, the gain against cost and the ranked sites "
+        "(SITES and TARGET_FIELD are checked before any step runs).\n\n"
         "Outputs: the dialog shows the results (index, classes, class areas, weights, report "
         "and the optional steps' results). The indicator rasters (C1 … C15, erosion classes) "
         "are intermediate: written to temporary files unless named, which only a command line "
@@ -412,6 +420,63 @@ def resilience_evaluation() -> ModelBuilder:
         QgsProcessingParameterString("YEARS", "Trend: years", "", optional=True),
         "The years of EARLIER_INDICES and of this run, in that order, e.g. "
         "2000,2005,2010,2016,2020 (unevenly spaced allowed).",
+    )
+    b.input(
+        QgsProcessingParameterBoolean(
+            "RUN_PLANNER", "Optional step: where to restore first (restoration planner)", False
+        ),
+        "On: candidate reclamation SITES ranked by the gain of this run's index if each "
+        "became its target land cover ('Restoration planner'), with this run's indicators, "
+        "weights, RUSLE factors and land cover.",
+    )
+    b.input(
+        QgsProcessingParameterFeatureSource(
+            "SITES",
+            "Planner: candidate sites (polygons)",
+            [QgsProcessing.TypeVectorPolygon],
+            optional=True,
+        ),
+        "One polygon per candidate site.",
+    )
+    b.input(
+        QgsProcessingParameterField(
+            "SITE_FIELD",
+            "Planner: site identifier field",
+            parentLayerParameterName="SITES",
+            optional=True,
+        ),
+        "Unique identifier of each site (blank: the feature id).",
+    )
+    b.input(
+        QgsProcessingParameterField(
+            "TARGET_FIELD",
+            "Planner: target land-cover code field",
+            parentLayerParameterName="SITES",
+            type=QgsProcessingParameterField.Numeric,
+            optional=True,
+        ),
+        "The land-cover class (a code of LANDCOVER's classification) each site is restored to.",
+    )
+    b.input(
+        QgsProcessingParameterField(
+            "COST_FIELD",
+            "Planner: cost per hectare field (optional)",
+            parentLayerParameterName="SITES",
+            type=QgsProcessingParameterField.Numeric,
+            optional=True,
+        ),
+        "Cost of restoring one hectare: gives the gain per unit cost.",
+    )
+    b.input(
+        QgsProcessingParameterNumber(
+            "RADIUS",
+            "Planner: radius of the typical target-class values (m)",
+            QgsProcessingParameterNumber.Double,
+            1000.0,
+            False,
+            0.0,
+        ),
+        "Restored pixels take the median of the target class within this distance of the site.",
     )
 
     refl = b.child(
@@ -607,6 +672,52 @@ def resilience_evaluation() -> ModelBuilder:
         (landscape, "OUTPUT_FN", "C15_FN", "C15 FN"),
     ):
         b.output(child_id, output, name, label)
+    planner = b.child(
+        "planner",
+        "mineeco:restoration_planner",
+        "Optional: where to restore first",
+        7,
+        RUN=switch("RUN_PLANNER"),
+        LANDCOVER=param("LANDCOVER"),
+        DDI=out(ddi),
+        EROSION=out(erosion),
+        FVC=out(fvc),
+        VHI=out(vhi, "OUTPUT_VHI"),
+        POPULATION=param("POPULATION"),
+        HAI=out(hai),
+        WETNESS=out(tc),
+        DRYNESS=out(dry),
+        LST=out(lst),
+        ALBEDO=out(albedo),
+        TCI=out(tc),
+        BAI=out(bai),
+        ECO=out(eco),
+        SHDI=out(landscape, "OUTPUT_SHDI"),
+        FN=out(landscape, "OUTPUT_FN"),
+        PM25=param("PM25"),
+        CO2=param("CO2"),
+        WEIGHTS_TABLE=out(index, "OUTPUT_WEIGHTS"),
+        SITES=param("SITES"),
+        SITE_FIELD=param("SITE_FIELD"),
+        TARGET_FIELD=param("TARGET_FIELD"),
+        COST_FIELD=param("COST_FIELD"),
+        RADIUS=param("RADIUS"),
+        BREAKS=param("BREAKS"),
+        CLASSIFICATION=param("LANDCOVER_CLASSIFICATION"),
+        HAI_TABLE=param("HAI_TABLE"),
+        BAI_TABLE=param("BAI_TABLE"),
+        ECO_TABLE=param("ECO_TABLE"),
+        P_TABLE=param("P_TABLE"),
+        WINDOW=param("WINDOW"),
+        METRICS_WINDOW=param("WINDOW"),
+        R_FACTOR=out(r),
+        K_FACTOR=out(k),
+        LS_FACTOR=out(ls),
+        C_FACTOR=out(c),
+    )
+    b.output(planner, "OUTPUT", "PLANNER_TABLE", "Restoration site ranking (optional step)")
+    b.output(planner, "OUTPUT_CHART", "PLANNER_CHART", "Restoration sites: gain against cost")
+    b.output(planner, "OUTPUT_FOLDER", "PLANNER_FOLDER", "Δ-index rasters per site")
     report = b.child(
         "report",
         "mineeco:html_report",
@@ -622,6 +733,8 @@ def resilience_evaluation() -> ModelBuilder:
         SENSITIVITY_LOW=out(sensitivity, "OUTPUT_LOW"),
         SENSITIVITY_HIGH=out(sensitivity, "OUTPUT_HIGH"),
         TREND=out(trend, "OUTPUT_CLASS"),
+        PLANNER=out(planner, "OUTPUT"),
+        PLANNER_SUMMARY=out(planner, "SUMMARY"),
         OTHER_RASTERS=[
             out(ddi),
             out(erosion),

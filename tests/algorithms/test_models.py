@@ -212,14 +212,15 @@ def florida_inputs(l8_fl_dir, tmp_path_factory):
 
 
 def model_outputs(model_id, folder):
-    """A file for every output of the model: '<child>:<NAME>' → folder/<NAME>.tif|.csv."""
+    """A file for every output of the model: '<child>:<NAME>' → folder/<NAME>.tif|.csv, the
+    report .html, a chart .png, a folder without suffix."""
     model = QgsApplication.processingRegistry().createAlgorithmById(f"mineeco:{model_id}")
     outputs = {}
     for definition in model.destinationParameterDefinitions():
         name = definition.name().split(":")[-1]
         suffix = {
             "rasterDestination": ".tif",
-            "fileDestination": ".html",
+            "fileDestination": f".{definition.defaultFileExtension()}",
             "folderDestination": "",
         }.get(definition.type(), ".csv")
         outputs[definition.name()] = str(folder / f"{name}{suffix}")
@@ -529,3 +530,165 @@ def test_model_canvas_boxes_do_not_overlap(provider, model_id):
         if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
     ]
     assert clashes == []
+
+
+def candidate_sites(inputs, folder):
+    """Two square candidate sites on the crop (EPSG:32616), restored to dry land (CNLUCC 12,
+    the crop's main class; the stand-in land cover has 12 and built-up 51 around them):
+    'north' 10 × 10 pixels at rows/cols 20–30, 'built' 8 × 8 pixels at rows 80–88, cols 16–24
+    (all built-up), with costs per ha 2000 and 500."""
+    from osgeo import ogr, osr
+
+    x0, pixel, _, y0, _, _ = gdal.Open(inputs["SAND"]).GetGeoTransform()
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32616)
+    path = folder / "sites.gpkg"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = source.CreateLayer("sites", srs, ogr.wkbPolygon)
+    for name, kind in (("name", ogr.OFTString), ("target", ogr.OFTInteger), ("cost", ogr.OFTReal)):
+        layer.CreateField(ogr.FieldDefn(name, kind))
+    for name, row, col, size, cost in (
+        ("north", 20, 20, 10, 2000.0),
+        ("built", 80, 16, 8, 500.0),
+    ):
+        left, top = x0 + col * pixel, y0 - row * pixel
+        right, bottom = left + size * pixel, top - size * pixel
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("name", name)
+        feature.SetField("target", 12)
+        feature.SetField("cost", cost)
+        feature.SetGeometry(
+            ogr.CreateGeometryFromWkt(
+                f"POLYGON(({left} {top},{right} {top},{right} {bottom},{left} {bottom},"
+                f"{left} {top}))"
+            )
+        )
+        layer.CreateFeature(feature)
+    source = None
+    return str(path)
+
+
+PLANNER_STEP = {"SITE_FIELD": "name", "TARGET_FIELD": "target", "COST_FIELD": "cost"}
+
+
+def test_planner_inputs_are_checked_before_any_step(provider, tmp_path):
+    from qgis.core import QgsProcessingContext
+
+    from mine_eco_plugin.workflows import check_resilience_evaluation
+
+    model = QgsApplication.processingRegistry().createAlgorithmById("mineeco:resilience_evaluation")
+    assert model.parameterDefinition("RUN_PLANNER").defaultValue() is False
+    context = QgsProcessingContext()
+    sites = candidate_sites({"SAND": write_raster(tmp_path / "g.tif", np.ones((4, 4)))}, tmp_path)
+    for parameters, message in (
+        ({"RUN_PLANNER": True}, "SITES: the planner step"),
+        ({"RUN_PLANNER": True, "SITES": sites}, "TARGET_FIELD: the planner step"),
+        (
+            {"RUN_PLANNER": True, "SITES": sites, "TARGET_FIELD": "target", "COST_FIELD": "x"},
+            "COST_FIELD: 'x' is not a field of SITES",
+        ),
+    ):
+        assert check_resilience_evaluation(model, parameters, context).startswith(message)
+    assert check_resilience_evaluation(model, {"RUN_PLANNER": False}, context) == ""
+    on = {"RUN_PLANNER": True, "SITES": sites, **PLANNER_STEP}
+    assert check_resilience_evaluation(model, on, context) == ""
+    # The planner step takes this run's own layers: indicators, weights, RUSLE factors.
+    sources = model.childAlgorithm("planner").parameterSources()
+    for name, child, output in (
+        ("WEIGHTS_TABLE", "resilience", "OUTPUT_WEIGHTS"),
+        ("TCI", "tasseled_cap", "OUTPUT"),
+        ("R_FACTOR", "rusle_r", "OUTPUT"),
+        ("C_FACTOR", "rusle_c", "OUTPUT"),
+        ("SHDI", "landscape", "OUTPUT_SHDI"),
+    ):
+        source = sources[name][0]
+        assert (source.outputChildId(), source.outputName()) == (child, output), name
+    assert sources["CLASSIFICATION"][0].parameterName() == "LANDCOVER_CLASSIFICATION"
+
+
+@pytest.mark.data
+def test_resilience_evaluation_with_the_planner_step(
+    run, florida_inputs, resilience_defaults, tmp_path
+):
+    """The planner step on two sites: the model's index unchanged; the report's planner
+    section shows the planner's SUMMARY, the gain-against-cost chart, the ranked sites and the
+    ALL row with the numbers of the planner's own table."""
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    results = by_name(
+        run(
+            "resilience_evaluation",
+            {
+                **florida_inputs,
+                "RUN_PLANNER": True,
+                "SITES": candidate_sites(florida_inputs, tmp_path),
+                **PLANNER_STEP,
+                **model_outputs("resilience_evaluation", outputs),
+            },
+        )
+    )
+    np.testing.assert_array_equal(
+        read_raster(results["INDEX"])[0], read_raster(resilience_defaults["INDEX"])[0]
+    )
+    table = QgsVectorLayer(results["PLANNER_TABLE"], "planner", "ogr")
+    rows = [
+        dict(zip(table.fields().names(), f.attributes(), strict=True)) for f in table.getFeatures()
+    ]
+    singles = sorted((r for r in rows if r["scenario"] == "single"), key=lambda r: int(r["rank"]))
+    assert {r["site_id"] for r in singles} == {"north", "built"}
+    (together,) = [r for r in rows if r["site_id"] == "ALL"]
+    # 10 × 10 and 8 × 8 pixels of 30 m: 9 ha and 5.76 ha.
+    assert {r["site_id"]: float(r["area_ha"]) for r in singles} == pytest.approx(
+        {"north": 9.0, "built": 5.76}
+    )
+    # Pixels whose land cover changes (0.09 ha each), counted on the stand-in land cover: 31
+    # built-up pixels in 'north', all 64 of 'built'; together 95.
+    assert {r["site_id"]: float(r["changed_ha"]) for r in singles} == pytest.approx(
+        {"north": 2.79, "built": 5.76}
+    )
+    assert float(together["changed_ha"]) == pytest.approx(8.55)
+    assert all(float(r["total_gain"]) != 0 for r in singles)
+    assert Path(results["PLANNER_CHART"]).stat().st_size > 1000
+    page = read_page(results["REPORT"])
+    assert "planner" in page.sections
+    section = page.sections["planner"]
+    assert len(section["images"]) == 1 and "against its cost" in section["figcaptions"][0]
+    ranked = page.tables["planner-table"]
+    assert [cell[0] for cell in ranked[0]][:5] == [
+        "Rank",
+        "Site",
+        "Target class",
+        "Area (ha)",
+        "Total gain (index · ha)",
+    ]
+    headings = [cell[0] for cell in ranked[0]]
+    for shown, row in zip(ranked[1:], singles, strict=True):
+        cells = dict(zip(headings, (cell[0] for cell in shown), strict=True))
+        assert cells["Rank"] == str(int(row["rank"]))
+        assert cells["Site"] == row["site_id"]
+        assert cells["Target class"] == "12"
+        assert cells["Area (ha)"] == f"{float(row['area_ha']):.4f}"
+        assert cells["Total gain (index · ha)"] == f"{float(row['total_gain']):.4f}"
+        assert cells["Gain per ha"] == f"{float(row['gain_per_ha']):.4f}"
+        assert cells["Gain per unit cost"] == f"{float(row['gain_per_cost']):.4f}"
+        assert cells["Pixels up a class"] == str(int(row["pixels_up"]))
+        # gain per unit cost = total gain / (cost per ha × area), by hand from the table.
+        cost = {"north": 2000.0, "built": 500.0}[row["site_id"]] * float(row["area_ha"])
+        assert float(row["gain_per_cost"]) == pytest.approx(float(row["total_gain"]) / cost)
+    (all_row,) = page.tables["planner-all-table"][1:]
+    all_cells = dict(
+        zip(
+            (c[0] for c in page.tables["planner-all-table"][0]),
+            (c[0] for c in all_row),
+            strict=True,
+        )
+    )
+    assert all_cells["Site"] == "ALL"
+    assert all_cells["Total gain (index · ha)"] == f"{float(together['total_gain']):.4f}"
+    assert all_cells["Area (ha)"] == f"{14.76:.4f}"
+    # The summary paragraph is the planner's SUMMARY: it names both sites and their gains.
+    text = Path(results["REPORT"]).read_text(encoding="utf-8")
+    assert 'class="planner-summary"' in text
+    for row in singles:
+        gain = float(row["total_gain"])
+        assert f"{int(row['rank'])}. {row['site_id']} (→ class 12): gain {gain:+.4g}" in text
