@@ -9,6 +9,7 @@ files are committed; they open and can be edited in the Graphical Modeler like a
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,9 @@ MODELS = REPO / "mine_eco_plugin" / "models"
 
 
 def start_qgis():
+    # A fixed hash seed: Qt writes the attributes of the .model3 XML in hash order, so the
+    # files only change where the models do.
+    os.environ.setdefault("QT_HASH_SEED", "1")
     sys.path.insert(0, str(REPO))
     sys.path.append("/usr/share/qgis/python/plugins")
     from qgis.core import QgsApplication

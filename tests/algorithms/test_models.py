@@ -692,3 +692,26 @@ def test_resilience_evaluation_with_the_planner_step(
     for row in singles:
         gain = float(row["total_gain"])
         assert f"{int(row['rank'])}. {row['site_id']} (→ class 12): gain {gain:+.4g}" in text
+
+
+@pytest.mark.data
+def test_npp_drivers_with_only_its_results_named(run, npp_inputs, tmp_path):
+    """The folders of kriged soils and correlation maps are intermediate: left out, they are
+    temporary folders, and the report still shows one correlation map per driver (two climate
+    layers, three soil properties, LD) and the chart of their shares."""
+    from mine_eco_plugin.workflows import RESULTS
+
+    outputs = {
+        key: path
+        for key, path in model_outputs("npp_drivers", tmp_path).items()
+        if key in RESULTS["npp_drivers"]
+    }
+    results = by_name(run("npp_drivers", {**npp_inputs, **outputs}))
+    assert sorted(p.name for p in Path(results["LCC_FOLDER"]).glob("*.tif")) == sorted(
+        f"{name}{suffix}.tif"
+        for name in ("annual_t", "annual_p", "om", "tn", "ph", "LD")
+        for suffix in ("", "_r")
+    )
+    assert not Path(results["LCC_FOLDER"]).is_relative_to(tmp_path)
+    page = read_page(results["REPORT"])
+    assert len(page.sections["correlation"]["images"]) == 6 + 1
