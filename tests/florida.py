@@ -149,4 +149,7 @@ def npp_crop_inputs(inputs: dict, folder: Path) -> dict:
         ],
         "DEGRADATION_TRENDS": "+,+",
         "DEGRADATION_WEIGHTS": "0.6,0.4",
+        # One per driver: two climate layers, three soil fields, LD (the model's default
+        # lists the study's twelve).
+        "CATEGORIES": "climate,climate,soil,soil,soil,mining",
     }

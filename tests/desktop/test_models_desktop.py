@@ -39,11 +39,11 @@ EXPECTED_LAYERS = {
     "npp_drivers": [
         "Annual NPP",
         "Contribution RGB",
+        "Correlation area shares per driver",
         "Dominant drivers",
         "Dominant-driver areas",
         "Driver importance",
         "Land degradation LD",
-        "NPP–LD correlation classes",
         "Pearson correlations with NPP",
         "Relative contributions",
     ],
