@@ -49,12 +49,14 @@ RESULTS = {
         "sensitivity:INFLUENCE_TABLE": "Indicator influence",
         "trend:TREND_SLOPE": "Trend of the index (Sen's slope per year)",
         "trend:TREND_CLASSES": "Trend classes of the index",
+        "planner:PLANNER_TABLE": "Restoration site ranking",
+        "planner:PLANNER_CHART": "Restoration sites: gain against cost",
     },
     "npp_drivers": {
         "casa:NPP": "Annual NPP",
         "degradation:LD": "Land degradation LD",
         "pearson:PEARSON": "Pearson correlations with NPP",
-        "lcc:LCC_CLASS": "NPP–LD correlation classes",
+        "lcc:LCC_SHARES": "Correlation area shares per driver",
         "rf:IMPORTANCE": "Driver importance",
         "rf:RELATIVE": "Relative contributions",
         "rf:RGB": "Contribution RGB",
@@ -70,8 +72,24 @@ def _count(text: str) -> int:
 
 
 def check_resilience_evaluation(model, parameters, context) -> str:
-    """The trend step's inputs, when the step is on: at least two earlier indices and one
-    distinct year per index (the earlier ones and this run's)."""
+    """The optional steps' inputs, when the steps are on: the planner's sites and target
+    field; the trend's earlier indices (at least two) and one distinct year per index (the
+    earlier ones and this run's)."""
+    if model.parameterAsBool(parameters, "RUN_PLANNER", context):
+        sites = model.parameterAsSource(parameters, "SITES", context)
+        if sites is None:
+            return "SITES: the planner step (RUN_PLANNER) needs the candidate site polygons"
+        target = model.parameterAsString(parameters, "TARGET_FIELD", context)
+        if not target:
+            return (
+                "TARGET_FIELD: the planner step (RUN_PLANNER) needs the field of SITES holding "
+                "each site's target land-cover code"
+            )
+        names = sites.fields().names()
+        for name in ("TARGET_FIELD", "SITE_FIELD", "COST_FIELD"):
+            field = model.parameterAsString(parameters, name, context)
+            if field and field not in names:
+                return f"{name}: '{field}' is not a field of SITES ({', '.join(names)})"
     if not model.parameterAsBool(parameters, "RUN_TREND", context):
         return ""
     earlier = model.parameterAsLayerList(parameters, "EARLIER_INDICES", context)
@@ -96,18 +114,21 @@ def check_resilience_evaluation(model, parameters, context) -> str:
 
 
 def check_npp_drivers(model, parameters, context) -> str:
-    """One trend and one weight per degradation indicator; one category per driver."""
+    """One trend and one weight per degradation indicator; one category per driver (the
+    climate layers, one per soil field, LD)."""
     indicators = len(model.parameterAsLayerList(parameters, "DEGRADATION_INDICATORS", context))
     for name in ("DEGRADATION_TRENDS", "DEGRADATION_WEIGHTS"):
         given = _count(model.parameterAsString(parameters, name, context))
         if given != indicators:
             return f"{name}: {given} value(s) for {indicators} DEGRADATION_INDICATORS layer(s)"
-    drivers = len(model.parameterAsLayerList(parameters, "CLIMATE_DRIVERS", context)) + 4
+    climate = len(model.parameterAsLayerList(parameters, "CLIMATE_DRIVERS", context))
+    soils = len([f for f in model.parameterAsFields(parameters, "SOIL_FIELDS", context) if f])
+    drivers = climate + soils + 1
     categories = _count(model.parameterAsString(parameters, "CATEGORIES", context))
     if categories != drivers:
         return (
-            f"CATEGORIES: {categories} categories for {drivers} drivers (the "
-            f"{drivers - 4} CLIMATE_DRIVERS layer(s), the three kriged soil properties and LD)"
+            f"CATEGORIES: {categories} categories for {drivers} drivers (the {climate} "
+            f"CLIMATE_DRIVERS layer(s), the {soils} SOIL_FIELDS properties and LD)"
         )
     return ""
 

@@ -9,6 +9,7 @@ files are committed; they open and can be edited in the Graphical Modeler like a
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,9 @@ MODELS = REPO / "mine_eco_plugin" / "models"
 
 
 def start_qgis():
+    # A fixed hash seed: Qt writes the attributes of the .model3 XML in hash order, so the
+    # files only change where the models do.
+    os.environ.setdefault("QT_HASH_SEED", "1")
     sys.path.insert(0, str(REPO))
     sys.path.append("/usr/share/qgis/python/plugins")
     from qgis.core import QgsApplication
@@ -189,6 +193,8 @@ def resilience_evaluation() -> ModelBuilder:
         QgsProcessing,
         QgsProcessingParameterBoolean,
         QgsProcessingParameterEnum,
+        QgsProcessingParameterFeatureSource,
+        QgsProcessingParameterField,
         QgsProcessingParameterFile,
         QgsProcessingParameterMultipleLayers,
         QgsProcessingParameterNumber,
@@ -196,13 +202,15 @@ def resilience_evaluation() -> ModelBuilder:
         QgsProcessingParameterString,
     )
 
+    from mine_eco_plugin.algorithms.landcover_tables import CLASSIFICATION_OPTIONS
     from mine_eco_plugin.core.spectral import TASSELED_CAP_SETS
     from mine_eco_plugin.core.thermal import THERMAL_SENSORS
 
     b = ModelBuilder(
         "resilience_evaluation",
         "The workflow of the ecological resilience study (Sustainability 2023, 15(3), 2258, "
-        "doi:10.3390/su15032258) end to end: a Landsat scene (MTL), a DEM, a land-cover map, "
+        "doi:10.3390/su15032258) end to end: a Landsat scene (MTL), a DEM, a land-cover map "
+        "(CNLUCC or CLCD codes, LANDCOVER_CLASSIFICATION; the study used CLCD), "
         "12 monthly rainfall layers and soil fractions → the 17 indicators of its Table 2 "
         "(those whose inputs are given: population, PM2.5 and CO2 layers are optional; the "
         "weights of the indicators present are renormalised and the omissions reported) → the "
@@ -228,6 +236,12 @@ def resilience_evaluation() -> ModelBuilder:
         "over EARLIER_INDICES (index rasters of earlier years, made the same way) and this "
         "run's index, with YEARS listing their years in that order ('Index trend'). The trend "
         "step's inputs are checked before any step runs. Both appear in the HTML report.\n\n"
+        "A third optional step, RUN_PLANNER ('Restoration planner'), ranks candidate "
+        "reclamation SITES (polygons, TARGET_FIELD the land-cover code each would become, "
+        "COST_FIELD an optional cost per ha) by how much this run's index would gain, with "
+        "this run's indicators, weights (OUTPUT_WEIGHTS), RUSLE factors and land cover; the "
+        "report then shows the ranking in words, the gain against cost and the ranked sites "
+        "(SITES and TARGET_FIELD are checked before any step runs).\n\n"
         "Outputs: the dialog shows the results (index, classes, class areas, weights, report "
         "and the optional steps' results). The indicator rasters (C1 … C15, erosion classes) "
         "are intermediate: written to temporary files unless named, which only a command line "
@@ -243,7 +257,7 @@ def resilience_evaluation() -> ModelBuilder:
     )
     b.input(
         QgsProcessingParameterRasterLayer("LANDCOVER", "Land cover"),
-        "Class codes matching the HAI, BAI, ECO and P tables.",
+        "Class codes matching the HAI, BAI, ECO and P tables (LANDCOVER_CLASSIFICATION).",
     )
     b.input(
         QgsProcessingParameterMultipleLayers(
@@ -267,6 +281,20 @@ def resilience_evaluation() -> ModelBuilder:
             QgsProcessingParameterRasterLayer(name, label, optional=True),
             "Optional indicator layer; left out of the index when not given.",
         )
+    b.input(
+        QgsProcessingParameterEnum(
+            "LANDCOVER_CLASSIFICATION",
+            "Land-cover classification",
+            list(CLASSIFICATION_OPTIONS),
+            False,
+            0,
+        ),
+        "Which classification LANDCOVER uses, for the shipped HAI, BAI, ECO and P tables: "
+        "CNLUCC (codes 11–67, the default, as earlier versions of this model) or CLCD (the "
+        "China Land Cover Dataset, classes 1–9, the resilience study's land cover: choose it "
+        "for the study's setting). A code the table lacks is an error that lists it and "
+        "points at the other classification when the codes fit it.",
+    )
     for name, label in (
         ("HAI_TABLE", "HAI class table"),
         ("BAI_TABLE", "BAI class table"),
@@ -399,6 +427,63 @@ def resilience_evaluation() -> ModelBuilder:
         "The years of EARLIER_INDICES and of this run, in that order, e.g. "
         "2000,2005,2010,2016,2020 (unevenly spaced allowed).",
     )
+    b.input(
+        QgsProcessingParameterBoolean(
+            "RUN_PLANNER", "Optional step: where to restore first (restoration planner)", False
+        ),
+        "On: candidate reclamation SITES ranked by the gain of this run's index if each "
+        "became its target land cover ('Restoration planner'), with this run's indicators, "
+        "weights, RUSLE factors and land cover.",
+    )
+    b.input(
+        QgsProcessingParameterFeatureSource(
+            "SITES",
+            "Planner: candidate sites (polygons)",
+            [QgsProcessing.TypeVectorPolygon],
+            optional=True,
+        ),
+        "One polygon per candidate site.",
+    )
+    b.input(
+        QgsProcessingParameterField(
+            "SITE_FIELD",
+            "Planner: site identifier field",
+            parentLayerParameterName="SITES",
+            optional=True,
+        ),
+        "Unique identifier of each site (blank: the feature id).",
+    )
+    b.input(
+        QgsProcessingParameterField(
+            "TARGET_FIELD",
+            "Planner: target land-cover code field",
+            parentLayerParameterName="SITES",
+            type=QgsProcessingParameterField.Numeric,
+            optional=True,
+        ),
+        "The land-cover class (a code of LANDCOVER's classification) each site is restored to.",
+    )
+    b.input(
+        QgsProcessingParameterField(
+            "COST_FIELD",
+            "Planner: cost per hectare field (optional)",
+            parentLayerParameterName="SITES",
+            type=QgsProcessingParameterField.Numeric,
+            optional=True,
+        ),
+        "Cost of restoring one hectare: gives the gain per unit cost.",
+    )
+    b.input(
+        QgsProcessingParameterNumber(
+            "RADIUS",
+            "Planner: radius of the typical target-class values (m)",
+            QgsProcessingParameterNumber.Double,
+            1000.0,
+            False,
+            0.0,
+        ),
+        "Restored pixels take the median of the target class within this distance of the site.",
+    )
 
     refl = b.child(
         "reflectance", "mineeco:landsat_reflectance", "Landsat reflectance", 0, MTL=param("MTL")
@@ -466,6 +551,7 @@ def resilience_evaluation() -> ModelBuilder:
         0,
         LANDCOVER=param("LANDCOVER"),
         TABLE=param("P_TABLE"),
+        CLASSIFICATION=param("LANDCOVER_CLASSIFICATION"),
     )
     erosion = b.child(
         "rusle",
@@ -495,6 +581,7 @@ def resilience_evaluation() -> ModelBuilder:
             0,
             INPUT=param("LANDCOVER"),
             TABLE=param(table),
+            CLASSIFICATION=param("LANDCOVER_CLASSIFICATION"),
             WINDOW=param("WINDOW"),
         )
         for child_id, algorithm, label, table in (
@@ -591,6 +678,52 @@ def resilience_evaluation() -> ModelBuilder:
         (landscape, "OUTPUT_FN", "C15_FN", "C15 FN"),
     ):
         b.output(child_id, output, name, label)
+    planner = b.child(
+        "planner",
+        "mineeco:restoration_planner",
+        "Optional: where to restore first",
+        7,
+        RUN=switch("RUN_PLANNER"),
+        LANDCOVER=param("LANDCOVER"),
+        DDI=out(ddi),
+        EROSION=out(erosion),
+        FVC=out(fvc),
+        VHI=out(vhi, "OUTPUT_VHI"),
+        POPULATION=param("POPULATION"),
+        HAI=out(hai),
+        WETNESS=out(tc),
+        DRYNESS=out(dry),
+        LST=out(lst),
+        ALBEDO=out(albedo),
+        TCI=out(tc),
+        BAI=out(bai),
+        ECO=out(eco),
+        SHDI=out(landscape, "OUTPUT_SHDI"),
+        FN=out(landscape, "OUTPUT_FN"),
+        PM25=param("PM25"),
+        CO2=param("CO2"),
+        WEIGHTS_TABLE=out(index, "OUTPUT_WEIGHTS"),
+        SITES=param("SITES"),
+        SITE_FIELD=param("SITE_FIELD"),
+        TARGET_FIELD=param("TARGET_FIELD"),
+        COST_FIELD=param("COST_FIELD"),
+        RADIUS=param("RADIUS"),
+        BREAKS=param("BREAKS"),
+        CLASSIFICATION=param("LANDCOVER_CLASSIFICATION"),
+        HAI_TABLE=param("HAI_TABLE"),
+        BAI_TABLE=param("BAI_TABLE"),
+        ECO_TABLE=param("ECO_TABLE"),
+        P_TABLE=param("P_TABLE"),
+        WINDOW=param("WINDOW"),
+        METRICS_WINDOW=param("WINDOW"),
+        R_FACTOR=out(r),
+        K_FACTOR=out(k),
+        LS_FACTOR=out(ls),
+        C_FACTOR=out(c),
+    )
+    b.output(planner, "OUTPUT", "PLANNER_TABLE", "Restoration site ranking (optional step)")
+    b.output(planner, "OUTPUT_CHART", "PLANNER_CHART", "Restoration sites: gain against cost")
+    b.output(planner, "OUTPUT_FOLDER", "PLANNER_FOLDER", "Δ-index rasters per site")
     report = b.child(
         "report",
         "mineeco:html_report",
@@ -606,6 +739,8 @@ def resilience_evaluation() -> ModelBuilder:
         SENSITIVITY_LOW=out(sensitivity, "OUTPUT_LOW"),
         SENSITIVITY_HIGH=out(sensitivity, "OUTPUT_HIGH"),
         TREND=out(trend, "OUTPUT_CLASS"),
+        PLANNER=out(planner, "OUTPUT"),
+        PLANNER_SUMMARY=out(planner, "SUMMARY"),
         OTHER_RASTERS=[
             out(ddi),
             out(erosion),
@@ -637,17 +772,23 @@ def npp_drivers() -> ModelBuilder:
         "npp_drivers",
         "The workflow of the NPP drivers study (Tian et al. 2022, Remote Sens. 14(17), 4177, "
         "doi:10.3390/rs14174177): monthly NDVI (e.g. fused with 'ESTARFM fusion'), "
-        "temperature, precipitation and solar radiation → CASA NPP; soil samples → three kriged "
-        "soil rasters on the NPP grid; degradation indicators → land degradation LD (Eq. 5, "
-        "the composite index with your AHP weights); Pearson correlations of NPP with every "
-        "driver; the location-specific correlation of NPP with LD; random-forest factorial "
-        "experiments → importance per driver and category, per-pixel relative contributions, "
-        "the RGB composite and the dominant-driver map. Drivers are, in this order: the "
-        "climate layers you give, the three soil rasters, LD; CATEGORIES names one category "
-        "per driver in that order. The counts of DEGRADATION_TRENDS, DEGRADATION_WEIGHTS and "
-        "CATEGORIES are checked before any step runs.\n\n"
-        "Outputs: the dialog shows the results; the kriged soil rasters and the local r are "
-        "intermediate (temporary files unless a command line names them: 'soil_1:SOIL_1=…').",
+        "temperature, precipitation and solar radiation → CASA NPP; soil samples → one kriged "
+        "raster per soil property (SOIL_FIELDS, any number; the study kriges seven) on the NPP "
+        "grid, named after its field ('Ordinary kriging of several fields'); degradation "
+        "indicators → land degradation LD (Eq. 5, the composite index with your AHP "
+        "weights); with every driver: Pearson correlations with NPP, the location-specific "
+        "correlation (one class map and one row of positive, negative and insignificant area "
+        "shares per driver, as the study's Figure 3: 'Local correlation with every driver') "
+        "and the random-forest factorial experiments → importance per driver and category, "
+        "per-pixel relative contributions, the RGB composite and the dominant-driver map. "
+        "Drivers are, in this order: the climate layers you give (the study: MAT, MAP, MAS, "
+        "MAE), the soil properties in the order of SOIL_FIELDS, LD (twelve in the study); "
+        "CATEGORIES names one category per driver in that order. The counts of "
+        "DEGRADATION_TRENDS, DEGRADATION_WEIGHTS and CATEGORIES are checked before any step "
+        "runs.\n\n"
+        "Outputs: the dialog shows the results; the folders of kriged soil rasters and of "
+        "correlation maps are intermediate (temporary unless a command line names them: "
+        "'soil:SOIL_FOLDER=…', 'lcc:LCC_FOLDER=…'); the report shows every map.",
     )
     for name, label in (
         ("NDVI", "Monthly NDVI"),
@@ -680,21 +821,22 @@ def npp_drivers() -> ModelBuilder:
             "SOIL_POINTS", "Soil samples (points)", [QgsProcessing.SourceType.TypeVectorPoint]
         )
     )
-    for i in (1, 2, 3):
-        b.input(
-            QgsProcessingParameterField(
-                f"SOIL_FIELD_{i}",
-                f"Soil property {i}",
-                parentLayerParameterName="SOIL_POINTS",
-                type=QgsProcessingParameterField.DataType.Numeric,
-            ),
-            "A numeric field of the samples, kriged onto the NPP grid.",
-        )
+    b.input(
+        QgsProcessingParameterField(
+            "SOIL_FIELDS",
+            "Soil properties",
+            parentLayerParameterName="SOIL_POINTS",
+            type=QgsProcessingParameterField.DataType.Numeric,
+            allowMultiple=True,
+        ),
+        "Any number of numeric fields of the samples (the study: CF, SOC, TN, AP, AK, pH, BD), "
+        "each kriged onto the NPP grid and named after its field.",
+    )
     b.input(
         QgsProcessingParameterMultipleLayers(
             "CLIMATE_DRIVERS", "Climate drivers", QgsProcessing.SourceType.TypeRaster
         ),
-        "e.g. mean annual temperature and annual precipitation.",
+        "e.g. the study's MAT, MAP, MAS and MAE (named after their layers).",
     )
     b.input(
         QgsProcessingParameterMultipleLayers(
@@ -713,9 +855,12 @@ def npp_drivers() -> ModelBuilder:
     )
     b.input(
         QgsProcessingParameterString(
-            "CATEGORIES", "Driver categories", "climate,climate,soil,soil,soil,mining"
+            "CATEGORIES",
+            "Driver categories",
+            ",".join(["climate"] * 4 + ["soil"] * 7 + ["mining"]),
         ),
-        "One per driver: the climate drivers, soil 1–3, LD.",
+        "One per driver: the climate drivers, the soil properties (in the order of "
+        "SOIL_FIELDS), LD. Default: the study's twelve (four climate, seven soil, LD).",
     )
     b.input(
         QgsProcessingParameterNumber(
@@ -763,20 +908,17 @@ def npp_drivers() -> ModelBuilder:
         TABLE=param("CASA_TABLE"),
     )
     b.output(npp, "OUTPUT", "NPP", "Annual NPP (gC/m²/yr)", mandatory=True)
-    soils = []
-    for i in (1, 2, 3):
-        soils.append(
-            b.child(
-                f"soil_{i}",
-                "mineeco:kriging",
-                f"Kriged soil property {i}",
-                1,
-                INPUT=param("SOIL_POINTS"),
-                FIELD=param(f"SOIL_FIELD_{i}"),
-                REFERENCE=out(npp),
-            )
-        )
-        b.output(soils[-1], "OUTPUT", f"SOIL_{i}", f"Soil property {i} (kriged)")
+    soils = b.child(
+        "soil",
+        "mineeco:kriging_fields",
+        "Kriged soil properties",
+        1,
+        INPUT=param("SOIL_POINTS"),
+        FIELDS=param("SOIL_FIELDS"),
+        REFERENCE=out(npp),
+    )
+    b.output(soils, "OUTPUT_FOLDER", "SOIL_FOLDER", "Kriged soil properties (<field>.tif)")
+    b.output(soils, "OUTPUT", "SOIL_KRIGING", "Variogram and cross-validation per property")
     ld = b.child(
         "degradation",
         "mineeco:composite_index",
@@ -788,7 +930,7 @@ def npp_drivers() -> ModelBuilder:
         WEIGHT_SOURCE=0,
     )
     b.output(ld, "OUTPUT", "LD", "Land degradation")
-    drivers = [param("CLIMATE_DRIVERS"), *[out(s) for s in soils], out(ld)]
+    drivers = [param("CLIMATE_DRIVERS"), out(soils, "LAYERS"), out(ld)]
     pearson = b.child(
         "pearson",
         "mineeco:pearson_correlation",
@@ -802,15 +944,15 @@ def npp_drivers() -> ModelBuilder:
     b.output(pearson, "OUTPUT", "PEARSON", "Pearson r, p, n per driver")
     lcc = b.child(
         "lcc",
-        "mineeco:local_correlation",
-        "Local correlation NPP–LD",
+        "mineeco:local_correlation_drivers",
+        "Local correlation NPP–every driver",
         2,
-        INPUT_X=out(ld),
-        INPUT_Y=out(npp),
+        DRIVERS=drivers,
+        TARGET=out(npp),
         WINDOW=param("WINDOW"),
     )
-    b.output(lcc, "OUTPUT_CLASS", "LCC_CLASS", "NPP–LD correlation classes")
-    b.output(lcc, "OUTPUT_R", "LCC_R", "NPP–LD local r")
+    b.output(lcc, "OUTPUT", "LCC_SHARES", "Correlation area shares per driver")
+    b.output(lcc, "OUTPUT_FOLDER", "LCC_FOLDER", "Correlation maps per driver (<driver>.tif)")
     rf = b.child(
         "rf",
         "mineeco:rf_driver_contribution",
@@ -838,12 +980,12 @@ def npp_drivers() -> ModelBuilder:
         4,
         TITLE="Drivers of vegetation NPP",
         NPP=out(npp),
-        CORRELATION=[out(lcc, "OUTPUT_CLASS")],
-        CORRELATION_NAMES="LD",
+        CORRELATION=[out(lcc, "LAYERS")],
+        CORRELATION_NAMES=out(lcc, "NAMES"),
         IMPORTANCE=out(rf, "OUTPUT_IMPORTANCE"),
         RGB=out(rf, "OUTPUT_RGB"),
         DOMINANT=out(rf, "OUTPUT_DOMINANT"),
-        OTHER_RASTERS=[out(ld), *[out(s) for s in soils]],
+        OTHER_RASTERS=[out(ld), out(soils, "LAYERS")],
     )
     b.output(report, "OUTPUT", "REPORT", "HTML report")
     return b

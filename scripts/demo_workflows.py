@@ -35,6 +35,8 @@ from osgeo import gdal, ogr, osr
 gdal.UseExceptions()
 
 L8_FL_MTL = "LC80200392015216LGN00_MTL.txt"
+#: The stand-in soil samples' fields, each kriged by the NPP drivers model.
+SOIL_FIELDS = ("soc", "tn", "ph")
 #: Stand-in land cover codes (CNLUCC, as the shipped HAI, BAI, ECO and P tables use them):
 #: upper NDVI limit → code.
 COVER_BY_NDVI = ((0.0, 41), (0.25, 51), (0.45, 12), (0.6, 31))
@@ -109,12 +111,7 @@ NPP_OUTPUTS = {
         f"{child}:{name}": ".tif"
         for child, name in (
             ("casa", "NPP"),
-            ("soil_1", "SOIL_1"),
-            ("soil_2", "SOIL_2"),
-            ("soil_3", "SOIL_3"),
             ("degradation", "LD"),
-            ("lcc", "LCC_CLASS"),
-            ("lcc", "LCC_R"),
             ("rf", "RELATIVE"),
             ("rf", "RGB"),
             ("rf", "DOMINANT"),
@@ -122,8 +119,17 @@ NPP_OUTPUTS = {
     },
     **{
         f"{child}:{name}": ".csv"
-        for child, name in (("pearson", "PEARSON"), ("rf", "IMPORTANCE"), ("rf", "DOMINANT_AREAS"))
+        for child, name in (
+            ("pearson", "PEARSON"),
+            ("rf", "IMPORTANCE"),
+            ("rf", "DOMINANT_AREAS"),
+            ("soil", "SOIL_KRIGING"),
+            ("lcc", "LCC_SHARES"),
+        )
     },
+    # Folders: one kriged raster per soil field, one correlation map per driver.
+    "soil:SOIL_FOLDER": "",
+    "lcc:LCC_FOLDER": "",
     "report:REPORT": ".html",
 }
 
@@ -175,6 +181,8 @@ def resilience_inputs(scene: Path, folder: Path) -> dict[str, Any]:
         "SILT": layer["silt_standin"],
         "CLAY": layer["clay_standin"],
         "ORGANIC_CARBON": layer["organic_carbon_standin"],
+        # The stand-in land cover has CNLUCC codes (COVER_BY_NDVI), not the study's CLCD.
+        "LANDCOVER_CLASSIFICATION": 0,
         "WINDOW": 33,
     }
 
@@ -267,9 +275,7 @@ def npp_inputs(run_algorithm, fetch, folder: Path) -> dict[str, Any]:
         "LANDCOVER": str(nc_lc / "strata.tif"),
         "CASA_TABLE": _casa_table(folder),
         "SOIL_POINTS": soil_samples(grid, folder / "soil_samples_standin.gpkg"),
-        "SOIL_FIELD_1": "soc",
-        "SOIL_FIELD_2": "tn",
-        "SOIL_FIELD_3": "ph",
+        "SOIL_FIELDS": list(SOIL_FIELDS),
         "CLIMATE_DRIVERS": [
             _write(
                 folder / "temperature_annual_mean_1999_real.tif",
@@ -345,11 +351,16 @@ def npp_step(
     return {
         "NPP 1999 (NC-LC; CASA)": named["NPP"],
         "Land degradation LD (derived indicators)": named["LD"],
-        "NPP–LD local correlation classes": named["LCC_CLASS"],
+        "NPP–LD local correlation classes": str(Path(named["LCC_FOLDER"]) / "LD.tif"),
         "Relative contributions (climate, soil, mining)": named["RELATIVE"],
         "Contribution RGB": named["RGB"],
         "Dominant drivers": named["DOMINANT"],
-        **{f"Kriged soil {i} (stand-in samples)": named[f"SOIL_{i}"] for i in (1, 2, 3)},
+        **{
+            f"Kriged soil {field} (stand-in samples)": str(
+                Path(named["SOIL_FOLDER"]) / f"{field}.tif"
+            )
+            for field in SOIL_FIELDS
+        },
     }
 
 
@@ -388,6 +399,7 @@ def report_step(
         },
         "resilience_evaluation": {
             "WINDOW": 33,
+            "LANDCOVER_CLASSIFICATION": "CNLUCC (the stand-in land cover's codes)",
             "WEIGHT_SOURCE": "Table 2 combined weights",
             "BREAKS": "0.38,0.41,0.63,0.73",
             "TAU": 1,
@@ -413,8 +425,12 @@ def report_step(
             "RANGES": "joint over the years",
         },
     }
+    import csv
     import json
 
+    # The drivers of the NPP model's location-specific correlation, in its order.
+    with open(out / "npp" / "LCC_SHARES.csv", encoding="utf-8") as table:
+        drivers = [row["driver"] for row in csv.DictReader(table)]
     result = run_algorithm(
         "html_report",
         TITLE="Mine Eco demo: resilience (L8-FL, MARBURG) and NPP drivers (NC-LC)",
@@ -430,8 +446,8 @@ def report_step(
         SENSITIVITY_LOW=str(out / "resilience" / "INDEX_LOW.tif"),
         SENSITIVITY_HIGH=str(out / "resilience" / "INDEX_HIGH.tif"),
         NPP=str(out / "npp" / "NPP.tif"),
-        CORRELATION=[str(out / "npp" / "LCC_CLASS.tif")],
-        CORRELATION_NAMES="LD",
+        CORRELATION=[str(out / "npp" / "LCC_FOLDER" / f"{name}.tif") for name in drivers],
+        CORRELATION_NAMES=",".join(drivers),
         IMPORTANCE=str(out / "npp" / "IMPORTANCE.csv"),
         RGB=str(out / "npp" / "RGB.tif"),
         DOMINANT=str(out / "npp" / "DOMINANT.tif"),

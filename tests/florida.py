@@ -55,6 +55,8 @@ def florida_crop(l8_fl_dir: Path, folder: Path) -> dict:
         "SILT": grid("silt", np.full((200, 200), 40.0)),
         "CLAY": grid("clay", np.full((200, 200), 20.0)),
         "ORGANIC_CARBON": grid("oc", np.full((200, 200), 1.5)),
+        # The stand-in codes above are CNLUCC; the model's CLCD option is for CLCD maps.
+        "LANDCOVER_CLASSIFICATION": 0,
         "WINDOW": 7,
     }
 
@@ -136,9 +138,7 @@ def npp_crop_inputs(inputs: dict, folder: Path) -> dict:
         "PRECIPITATION": [grid("precipitation", precipitation)],
         "SOLAR": [grid("solar", solar)],
         "SOIL_POINTS": str(points),
-        "SOIL_FIELD_1": "om",
-        "SOIL_FIELD_2": "tn",
-        "SOIL_FIELD_3": "ph",
+        "SOIL_FIELDS": ["om", "tn", "ph"],
         "CLIMATE_DRIVERS": [
             grid("annual_t", temperature.mean(axis=0)),
             grid("annual_p", precipitation.sum(axis=0)),
@@ -149,4 +149,7 @@ def npp_crop_inputs(inputs: dict, folder: Path) -> dict:
         ],
         "DEGRADATION_TRENDS": "+,+",
         "DEGRADATION_WEIGHTS": "0.6,0.4",
+        # One per driver: two climate layers, three soil fields, LD (the model's default
+        # lists the study's twelve).
+        "CATEGORIES": "climate,climate,soil,soil,soil,mining",
     }

@@ -39,7 +39,7 @@ from ..engine.writer import RasterWriter
 from .base import MineEcoAlgorithm
 from .landcover_tables import CLASSIFICATION_HELP, CLASSIFICATION_OPTIONS, shipped_table
 from .landscape import DEFAULT_WINDOW, pixel_area_m2
-from .resilience import SLOTS
+from .resilience import SLOTS, TASSELED_CAP_BAND
 
 gdal.UseExceptions()
 ogr.UseExceptions()
@@ -249,10 +249,18 @@ def pixel_box(geometry: ogr.Geometry, grid: Grid) -> Window | None:
 def write_chart(path: str, rows: list[dict], cost_given: bool, rank_label: str) -> None:
     """Total gain (index · ha) of each site against its cost (or its area without costs),
     labelled with the site id and rank. PNG via matplotlib's Agg canvas (no GUI backend)."""
+    gain_cost_figure(rows, cost_given, f"Candidate sites, ranked by {rank_label.lower()}").savefig(
+        path
+    )
+
+
+def gain_cost_figure(rows: list[dict], cost_given: bool, title: str, dpi: int = 150):
+    """The figure of ``write_chart`` (also drawn by 'HTML report' from the ranking table):
+    rows with site_id, rank, total_gain and cost or area_ha."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(6.4, 4.4), dpi=150)
+    figure = Figure(figsize=(6.4, 4.4), dpi=dpi)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
     key = "cost" if cost_given else "area_ha"
@@ -273,10 +281,10 @@ def write_chart(path: str, rows: list[dict], cost_given: bool, rank_label: str) 
     axes.axhline(0.0, color="0.6", linewidth=0.8)
     axes.set_xlabel("Cost of the site (cost per ha × area)" if cost_given else "Site area (ha)")
     axes.set_ylabel("Total index gain (index · ha)")
-    axes.set_title(f"Candidate sites, ranked by {rank_label.lower()}", fontsize=9)
+    axes.set_title(title, fontsize=9)
     axes.grid(True, linewidth=0.4, alpha=0.5)
     figure.tight_layout()
-    figure.savefig(path)
+    return figure
 
 
 class RestorationPlanner(MineEcoAlgorithm):
@@ -674,8 +682,11 @@ class RestorationPlanner(MineEcoAlgorithm):
         layer = self.parameterAsRasterLayer(parameters, name, context)
         if layer is None:
             return None
-        band = 3 if name == "WETNESS" and layer.bandCount() == 3 else 1
-        if layer.bandCount() != 1 and band == 1:
+        # A 3-band 'Tasseled cap' output gives C7 wetness (band 3) and C11 brightness (band 1),
+        # as in 'Resilience index'.
+        tasseled = layer.bandCount() == 3 and name in TASSELED_CAP_BAND
+        band = TASSELED_CAP_BAND[name] if tasseled else 1
+        if layer.bandCount() != 1 and not tasseled:
             raise QgsProcessingException(
                 f"{name}: '{layer.name()}' has {layer.bandCount()} bands; one is expected"
             )

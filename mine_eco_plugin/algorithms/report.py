@@ -7,6 +7,7 @@ import datetime
 import re
 import shutil
 import uuid
+from html import escape as html_escape
 from pathlib import Path
 from urllib.parse import quote
 
@@ -52,6 +53,7 @@ SECTIONS = (
         "class stability, index interval rasters or influence table of weight_sensitivity",
     ),
     ("trend", "Trend of the index", "TREND", "trend class raster of index_trend"),
+    ("planner", "Where to restore first", "PLANNER", "site ranking table of restoration_planner"),
     ("npp", "Net primary productivity", "NPP", "NPP raster"),
     (
         "npp-validation",
@@ -128,10 +130,30 @@ TEXT_COLUMNS = (
     "class",
     "from_class",
     "to_class",
+    "site_id",
+    "scenario",
+    "drivers",
+    "npp_driver",
+    "action",
 )
 #: Table inputs, in the order of the data-sources table.
-TABLE_INPUTS = ("YEARLY", "TRANSITIONS", "WEIGHTS", "INFLUENCE", "NPP_VALIDATION", "NPP_PAIRS",
-                "IMPORTANCE")  # fmt: skip
+TABLE_INPUTS = ("YEARLY", "TRANSITIONS", "WEIGHTS", "INFLUENCE", "PLANNER", "NPP_VALIDATION",
+                "NPP_PAIRS", "IMPORTANCE")  # fmt: skip
+#: restoration_planner OUTPUT columns of the ranked site table, with the headings shown.
+PLANNER_COLUMNS = (
+    ("rank", "Rank"),
+    ("site_id", "Site"),
+    ("target", "Target class"),
+    ("area_ha", "Area (ha)"),
+    ("total_gain", "Total gain (index · ha)"),
+    ("gain_per_ha", "Gain per ha"),
+    ("gain_per_cost", "Gain per unit cost"),
+    ("pixels_up", "Pixels up a class"),
+    ("drivers", "Indicators behind the gain"),
+    ("npp_driver", "Dominant NPP driver"),
+    ("action", "Measure"),
+)
+PLANNER_INTEGERS = ("rank", "target", "pixels_up")
 #: npp_validation OUTPUT columns and the headings shown (relative_bias is shown in %).
 VALIDATION_COLUMNS = (
     ("class", "Land cover"),
@@ -187,7 +209,9 @@ class HtmlReport(MineEcoAlgorithm):
         "year as a line, its Figure 2; the class shares per year; a class transition matrix "
         "per pair of consecutive years), the weights table (its Table 2), the classes' "
         "robustness to the weights (class stability, the index's 90 % interval over the "
-        "weight draws, indicator influence), the index trend, NPP, the NPP validation of "
+        "weight draws, indicator influence), the index trend, the restoration planner's site "
+        "ranking (gain against cost, ranked sites, all sites together), NPP, the NPP "
+        "validation of "
         "npp_validation (simulated against reference NPP with the 1:1 line, coloured by "
         "land-cover class, and the statistics overall and per class, the NPP-drivers study's Table "
         "2 comparison), the location-specific correlation shares (its Figure 3 inset), the "
@@ -303,6 +327,22 @@ class HtmlReport(MineEcoAlgorithm):
             "Index trend classes",
             "index_trend OUTPUT_CLASS: map and area shares.",
             optional=True,
+        )
+        self.add(
+            QgsProcessingParameterFeatureSource(
+                "PLANNER",
+                self.tr("Restoration site ranking"),
+                [QgsProcessing.TypeVector],
+                optional=True,
+            ),
+            "restoration_planner OUTPUT: the gain-against-cost chart of the sites, the ranked "
+            "site table (scenario 'single', by rank) and the row of all sites together.",
+        )
+        self.add(
+            QgsProcessingParameterString(
+                "PLANNER_SUMMARY", self.tr("Restoration ranking in words"), "", optional=True
+            ),
+            "restoration_planner SUMMARY: shown above the site table.",
         )
         self.add_raster("NPP", "NPP", "casa_npp OUTPUT (gC·m⁻²·yr⁻¹).", optional=True)
         self.add(
@@ -520,6 +560,7 @@ class HtmlReport(MineEcoAlgorithm):
                 )
             correlation_names = given
         parameters_given = parameter_text(self, parameters, "PARAMETERS", context)
+        planner_summary = parameter_text(self, parameters, "PLANNER_SUMMARY", context)
         title = parameter_text(self, parameters, "TITLE", context) or "Mine Eco report"
 
         staging = html_path.parent / f".{html_path.stem}_files.{uuid.uuid4().hex[:12]}.partial"
@@ -540,6 +581,7 @@ class HtmlReport(MineEcoAlgorithm):
             units=sum(2 * len(v) for v in inputs.values()) + 1,
         )
         builder.table_sources = table_sources
+        builder.planner_summary = planner_summary
         committed = False
         try:
             sections = builder.build(
@@ -719,6 +761,8 @@ class ReportBuilder:
             add(self.sensitivity_section(inputs["STABILITY"], interval, tables["INFLUENCE"]))
         if inputs["TREND"]:
             add(self.share_map_section("trend", "TREND", inputs["TREND"][0]))
+        if tables["PLANNER"] is not None:
+            add(self.planner_section(*tables["PLANNER"]))
         if inputs["NPP"]:
             add(self.npp_section(inputs["NPP"][0]))
         if tables["NPP_VALIDATION"] is not None or tables["NPP_PAIRS"] is not None:
@@ -1336,6 +1380,106 @@ class ReportBuilder:
                 )
             ],
         )
+
+    def planner_section(self, fields, rows) -> Section:
+        """restoration_planner's ranking: its SUMMARY, total gain against cost (or area), the
+        sites ranked (scenario 'single', by rank) and all sites together ('ALL')."""
+        from .planner import gain_cost_figure
+
+        missing = [
+            key for key in ("site_id", "scenario", "rank", "total_gain") if key not in fields
+        ]
+        if missing:
+            raise rasters.ReportInputError(
+                f"PLANNER: expected restoration_planner OUTPUT (columns site_id, scenario, rank, "
+                f"area_ha, total_gain, …); {', '.join(missing)} missing"
+            )
+
+        def value(row, key):
+            cell = row.get(key)
+            if cell in (None, ""):
+                return None  # shown as '–'
+            if key in PLANNER_INTEGERS and _number(cell) is not None:
+                return int(_number(cell))
+            if key in ("site_id", "target"):
+                return cell
+            number = _number(cell)
+            return cell if number is None and isinstance(cell, str) else number
+
+        singles = sorted(
+            (r for r in rows if str(r["scenario"]) == "single"),
+            key=lambda r: (_number(r["rank"]) is None, _number(r["rank"]) or 0),
+        )
+        together = [r for r in rows if str(r["scenario"]) == "all"]
+        columns = [(key, heading) for key, heading in PLANNER_COLUMNS if key in fields]
+        blocks = []
+        summary = getattr(self, "planner_summary", "")
+        if summary:
+            blocks.append(f'<p class="planner-summary">{html_escape(summary)}</p>')
+        blocks.append(
+            report.html_table(
+                [heading for _, heading in columns],
+                [[value(row, key) for key, _ in columns] for row in singles],
+                table_id="planner-table",
+                decimals=4,
+                caption="Candidate sites, each restored alone, by rank (1 = best).",
+            )
+        )
+        if together:
+            shown = [
+                (k, h) for k, h in columns if k not in ("rank", "target", "npp_driver", "action")
+            ]
+            blocks.append(
+                report.html_table(
+                    [heading for _, heading in shown],
+                    [[value(row, key) for key, _ in shown] for row in together],
+                    table_id="planner-all-table",
+                    decimals=4,
+                    caption="All sites restored together (not ranked).",
+                )
+            )
+        figures = []
+        cost_given = "cost" in fields and any(_number(r.get("cost")) is not None for r in singles)
+        chart_rows = [
+            {
+                "site_id": r["site_id"],
+                "rank": value(r, "rank"),
+                "total_gain": _number(r["total_gain"]),
+                "cost": _number(r.get("cost")),
+                "area_ha": _number(r.get("area_ha")),
+            }
+            for r in singles
+        ]
+        if chart_rows:
+            figure = gain_cost_figure(
+                chart_rows,
+                cost_given,
+                "Total index gain against "
+                + ("cost" if cost_given else "site area")
+                + " per candidate site",
+                dpi=130,
+            )
+            figures.append(
+                ReportFigure(
+                    self.png("planner_gain_cost", figure),
+                    "Total gain of the resilience index (index · ha) of each candidate site "
+                    "restored alone, against its cost (cost per ha × area)"
+                    if cost_given
+                    else "Total gain of the resilience index (index · ha) of each candidate "
+                    "site restored alone, against its area (no costs given)",
+                    kind="chart",
+                )
+            )
+            figures[-1].caption += ", labelled with site and rank." + self.from_inputs(
+                ("PLANNER", None)
+            )
+        best = singles[0]["site_id"] if singles else None
+        caption = (
+            f"{len(singles)} candidate site(s) ranked by the index gain they would bring"
+            + (f"; best: {best}" if best is not None else "")
+            + ". A ranking under the index's own assumptions, not a forecast of recovery."
+        )
+        return Section("planner", "Where to restore first", caption, figures, blocks)
 
     def validation_section(self, statistics, pairs) -> Section:
         """Simulated NPP against reference values (npp_validation): the scatter chart with the

@@ -70,7 +70,7 @@ def test_model_dialogs_show_the_results_and_inputs_top_down(provider):
         hidden = [d for d in model.destinationParameterDefinitions() if not visible(d)]
         assert hidden and all(d.flags() & d.FlagOptional for d in hidden)
     npp = registry.createAlgorithmById("mineeco:npp_drivers")
-    assert {"soil_1:SOIL_1", "lcc:LCC_R"} <= {
+    assert {"soil:SOIL_FOLDER", "lcc:LCC_FOLDER"} <= {
         d.name() for d in npp.destinationParameterDefinitions() if not visible(d)
     }
 
@@ -90,6 +90,21 @@ def test_resilience_model_wiring(provider):
     assert model.parameterDefinition("DDI_TREND").defaultValue() == 0
     assert "tasseled-cap brightness" in model.shortHelpString()
     assert "trend +" in model.shortHelpString()
+
+
+def test_land_cover_classification_reaches_every_land_cover_step(provider):
+    """LANDCOVER_CLASSIFICATION (0 CNLUCC, the default; 1 CLCD, the study's land cover) is the
+    CLASSIFICATION of HAI, BAI, ECO and RUSLE P: one choice for the four shipped tables."""
+    from mine_eco_plugin.algorithms.landcover_tables import CLASSIFICATION_OPTIONS
+
+    model = QgsApplication.processingRegistry().createAlgorithmById("mineeco:resilience_evaluation")
+    definition = model.parameterDefinition("LANDCOVER_CLASSIFICATION")
+    assert definition.options() == list(CLASSIFICATION_OPTIONS)
+    assert definition.defaultValue() == 0  # command lines of earlier versions run as before
+    for child_id in ("hai", "bai", "eco", "rusle_p"):
+        sources = model.childAlgorithm(child_id).parameterSources()["CLASSIFICATION"]
+        assert [s.parameterName() for s in sources] == ["LANDCOVER_CLASSIFICATION"], child_id
+    assert "LANDCOVER_CLASSIFICATION" in model.shortHelpString()
 
 
 def test_optional_step_inputs_are_checked_before_any_step(provider, tmp_path):
@@ -147,6 +162,8 @@ def test_npp_model_checks_its_counts_first(provider, tmp_path):
         "DEGRADATION_INDICATORS": [layer, layer],
         "DEGRADATION_TRENDS": "+,+",
         "DEGRADATION_WEIGHTS": "0.6,0.4",
+        "SOIL_POINTS": points_layer(tmp_path),
+        "SOIL_FIELDS": ["om", "tn", "ph"],
         "CATEGORIES": "climate,climate,soil,soil,soil,mining",
     }
     assert check_npp_drivers(model, parameters, context) == ""
@@ -157,6 +174,34 @@ def test_npp_model_checks_its_counts_first(provider, tmp_path):
     assert check_npp_drivers(
         model, {**parameters, "CATEGORIES": "climate,soil,soil,soil,mining"}, context
     ).startswith("CATEGORIES: 5 categories for 6 drivers")
+    # Any number of soil properties: seven (the study's) and four climate drivers make twelve.
+    seven = ["om", "tn", "ph", "cf", "ap", "ak", "bd"]
+    twelve = {
+        **parameters,
+        "CLIMATE_DRIVERS": [layer] * 4,
+        "SOIL_FIELDS": seven,
+        "CATEGORIES": model.parameterDefinition("CATEGORIES").defaultValue(),
+    }
+    assert check_npp_drivers(model, twelve, context) == ""
+    assert check_npp_drivers(model, {**twelve, "SOIL_FIELDS": seven[:6]}, context) == (
+        "CATEGORIES: 12 categories for 11 drivers (the 4 CLIMATE_DRIVERS layer(s), the 6 "
+        "SOIL_FIELDS properties and LD)"
+    )
+
+
+def points_layer(folder):
+    """A point layer with the numeric fields om, tn, ph, cf, ap, ak, bd (no features)."""
+    from osgeo import ogr, osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32632)
+    path = folder / "soil.gpkg"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = source.CreateLayer("soil", srs, ogr.wkbPoint)
+    for name in ("om", "tn", "ph", "cf", "ap", "ak", "bd"):
+        layer.CreateField(ogr.FieldDefn(name, ogr.OFTReal))
+    source = None
+    return str(path)
 
 
 @pytest.fixture(scope="module")
@@ -167,14 +212,17 @@ def florida_inputs(l8_fl_dir, tmp_path_factory):
 
 
 def model_outputs(model_id, folder):
-    """A file for every output of the model: '<child>:<NAME>' → folder/<NAME>.tif|.csv."""
+    """A file for every output of the model: '<child>:<NAME>' → folder/<NAME>.tif|.csv, the
+    report .html, a chart .png, a folder without suffix."""
     model = QgsApplication.processingRegistry().createAlgorithmById(f"mineeco:{model_id}")
     outputs = {}
     for definition in model.destinationParameterDefinitions():
         name = definition.name().split(":")[-1]
-        suffix = {"rasterDestination": ".tif", "fileDestination": ".html"}.get(
-            definition.type(), ".csv"
-        )
+        suffix = {
+            "rasterDestination": ".tif",
+            "fileDestination": f".{definition.defaultFileExtension()}",
+            "folderDestination": "",
+        }.get(definition.type(), ".csv")
         outputs[definition.name()] = str(folder / f"{name}{suffix}")
     return outputs
 
@@ -281,9 +329,7 @@ def npp_inputs(florida_inputs, tmp_path_factory):
         "PRECIPITATION": [grid("precipitation", precipitation)],
         "SOLAR": [grid("solar", solar)],
         "SOIL_POINTS": points.id(),
-        "SOIL_FIELD_1": "om",
-        "SOIL_FIELD_2": "tn",
-        "SOIL_FIELD_3": "ph",
+        "SOIL_FIELDS": ["om", "tn", "ph"],
         "CLIMATE_DRIVERS": [
             grid("annual_t", temperature.mean(axis=0)),
             grid("annual_p", precipitation.sum(axis=0)),
@@ -315,6 +361,31 @@ def test_npp_drivers_end_to_end(run, npp_inputs, tmp_path):
     assert dominant.max() > 0
     importance = QgsVectorLayer(results["IMPORTANCE"], "importance", "ogr")
     assert importance.featureCount() >= 6  # two climate drivers, three soils, LD (+ totals)
+    # Every driver (two climate layers, the three soil fields by name, LD) in the Pearson
+    # table, the importance table and the location-specific correlation: one class map and
+    # one row of shares each.
+    drivers = ["annual_t", "annual_p", "om", "tn", "ph", "LD"]
+    pearson = QgsVectorLayer(results["PEARSON"], "pearson", "ogr")
+    assert [f.attributes()[0] for f in pearson.getFeatures()][: len(drivers)] == drivers
+    named = {str(f.attributes()[1]) for f in importance.getFeatures()}
+    assert set(drivers) <= named | {str(f.attributes()[0]) for f in importance.getFeatures()}
+    shares = [
+        f.attributes() for f in QgsVectorLayer(results["LCC_SHARES"], "s", "ogr").getFeatures()
+    ]
+    assert [row[0] for row in shares] == drivers
+    for row in shares:
+        # The three shares of the classified pixels add up to 100 %; the class map counts them.
+        assert sum(float(v) for v in row[1:4]) == pytest.approx(100, abs=1e-6)
+        classes = gdal.Open(str(Path(results["LCC_FOLDER"]) / row[5]))
+        values = classes.ReadAsArray()
+        assert int(row[4]) == np.count_nonzero(values)
+        assert float(row[1]) == pytest.approx(100 * np.count_nonzero(values == 1) / int(row[4]))
+    # The kriged soil maps carry their fields' names.
+    assert sorted(p.name for p in Path(results["SOIL_FOLDER"]).glob("*.tif")) == [
+        "om.tif",
+        "ph.tif",
+        "tn.tif",
+    ]
     page = Path(results["REPORT"]).read_text()
     assert "Driver importance" in page and "Dominant drivers" in page
 
@@ -451,7 +522,7 @@ def test_model_canvas_boxes_do_not_overlap(provider, model_id):
         box(child, 53)
         for output in child.modelOutputs().values():
             box(output, 17)
-    assert len(boxes) > 40
+    assert len(boxes) > 30  # inputs, steps and outputs of either model
     clashes = [
         (a[0], b[0])
         for i, a in enumerate(boxes)
@@ -459,3 +530,188 @@ def test_model_canvas_boxes_do_not_overlap(provider, model_id):
         if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
     ]
     assert clashes == []
+
+
+def candidate_sites(inputs, folder):
+    """Two square candidate sites on the crop (EPSG:32616), restored to dry land (CNLUCC 12,
+    the crop's main class; the stand-in land cover has 12 and built-up 51 around them):
+    'north' 10 × 10 pixels at rows/cols 20–30, 'built' 8 × 8 pixels at rows 80–88, cols 16–24
+    (all built-up), with costs per ha 2000 and 500."""
+    from osgeo import ogr, osr
+
+    x0, pixel, _, y0, _, _ = gdal.Open(inputs["SAND"]).GetGeoTransform()
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32616)
+    path = folder / "sites.gpkg"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = source.CreateLayer("sites", srs, ogr.wkbPolygon)
+    for name, kind in (("name", ogr.OFTString), ("target", ogr.OFTInteger), ("cost", ogr.OFTReal)):
+        layer.CreateField(ogr.FieldDefn(name, kind))
+    for name, row, col, size, cost in (
+        ("north", 20, 20, 10, 2000.0),
+        ("built", 80, 16, 8, 500.0),
+    ):
+        left, top = x0 + col * pixel, y0 - row * pixel
+        right, bottom = left + size * pixel, top - size * pixel
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("name", name)
+        feature.SetField("target", 12)
+        feature.SetField("cost", cost)
+        feature.SetGeometry(
+            ogr.CreateGeometryFromWkt(
+                f"POLYGON(({left} {top},{right} {top},{right} {bottom},{left} {bottom},"
+                f"{left} {top}))"
+            )
+        )
+        layer.CreateFeature(feature)
+    source = None
+    return str(path)
+
+
+PLANNER_STEP = {"SITE_FIELD": "name", "TARGET_FIELD": "target", "COST_FIELD": "cost"}
+
+
+def test_planner_inputs_are_checked_before_any_step(provider, tmp_path):
+    from qgis.core import QgsProcessingContext
+
+    from mine_eco_plugin.workflows import check_resilience_evaluation
+
+    model = QgsApplication.processingRegistry().createAlgorithmById("mineeco:resilience_evaluation")
+    assert model.parameterDefinition("RUN_PLANNER").defaultValue() is False
+    context = QgsProcessingContext()
+    sites = candidate_sites({"SAND": write_raster(tmp_path / "g.tif", np.ones((4, 4)))}, tmp_path)
+    for parameters, message in (
+        ({"RUN_PLANNER": True}, "SITES: the planner step"),
+        ({"RUN_PLANNER": True, "SITES": sites}, "TARGET_FIELD: the planner step"),
+        (
+            {"RUN_PLANNER": True, "SITES": sites, "TARGET_FIELD": "target", "COST_FIELD": "x"},
+            "COST_FIELD: 'x' is not a field of SITES",
+        ),
+    ):
+        assert check_resilience_evaluation(model, parameters, context).startswith(message)
+    assert check_resilience_evaluation(model, {"RUN_PLANNER": False}, context) == ""
+    on = {"RUN_PLANNER": True, "SITES": sites, **PLANNER_STEP}
+    assert check_resilience_evaluation(model, on, context) == ""
+    # The planner step takes this run's own layers: indicators, weights, RUSLE factors.
+    sources = model.childAlgorithm("planner").parameterSources()
+    for name, child, output in (
+        ("WEIGHTS_TABLE", "resilience", "OUTPUT_WEIGHTS"),
+        ("TCI", "tasseled_cap", "OUTPUT"),
+        ("R_FACTOR", "rusle_r", "OUTPUT"),
+        ("C_FACTOR", "rusle_c", "OUTPUT"),
+        ("SHDI", "landscape", "OUTPUT_SHDI"),
+    ):
+        source = sources[name][0]
+        assert (source.outputChildId(), source.outputName()) == (child, output), name
+    assert sources["CLASSIFICATION"][0].parameterName() == "LANDCOVER_CLASSIFICATION"
+
+
+@pytest.mark.data
+def test_resilience_evaluation_with_the_planner_step(
+    run, florida_inputs, resilience_defaults, tmp_path
+):
+    """The planner step on two sites: the model's index unchanged; the report's planner
+    section shows the planner's SUMMARY, the gain-against-cost chart, the ranked sites and the
+    ALL row with the numbers of the planner's own table."""
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    results = by_name(
+        run(
+            "resilience_evaluation",
+            {
+                **florida_inputs,
+                "RUN_PLANNER": True,
+                "SITES": candidate_sites(florida_inputs, tmp_path),
+                **PLANNER_STEP,
+                **model_outputs("resilience_evaluation", outputs),
+            },
+        )
+    )
+    np.testing.assert_array_equal(
+        read_raster(results["INDEX"])[0], read_raster(resilience_defaults["INDEX"])[0]
+    )
+    table = QgsVectorLayer(results["PLANNER_TABLE"], "planner", "ogr")
+    rows = [
+        dict(zip(table.fields().names(), f.attributes(), strict=True)) for f in table.getFeatures()
+    ]
+    singles = sorted((r for r in rows if r["scenario"] == "single"), key=lambda r: int(r["rank"]))
+    assert {r["site_id"] for r in singles} == {"north", "built"}
+    (together,) = [r for r in rows if r["site_id"] == "ALL"]
+    # 10 × 10 and 8 × 8 pixels of 30 m: 9 ha and 5.76 ha.
+    assert {r["site_id"]: float(r["area_ha"]) for r in singles} == pytest.approx(
+        {"north": 9.0, "built": 5.76}
+    )
+    # Pixels whose land cover changes (0.09 ha each), counted on the stand-in land cover: 31
+    # built-up pixels in 'north', all 64 of 'built'; together 95.
+    assert {r["site_id"]: float(r["changed_ha"]) for r in singles} == pytest.approx(
+        {"north": 2.79, "built": 5.76}
+    )
+    assert float(together["changed_ha"]) == pytest.approx(8.55)
+    assert all(float(r["total_gain"]) != 0 for r in singles)
+    assert Path(results["PLANNER_CHART"]).stat().st_size > 1000
+    page = read_page(results["REPORT"])
+    assert "planner" in page.sections
+    section = page.sections["planner"]
+    assert len(section["images"]) == 1 and "against its cost" in section["figcaptions"][0]
+    ranked = page.tables["planner-table"]
+    assert [cell[0] for cell in ranked[0]][:5] == [
+        "Rank",
+        "Site",
+        "Target class",
+        "Area (ha)",
+        "Total gain (index · ha)",
+    ]
+    headings = [cell[0] for cell in ranked[0]]
+    for shown, row in zip(ranked[1:], singles, strict=True):
+        cells = dict(zip(headings, (cell[0] for cell in shown), strict=True))
+        assert cells["Rank"] == str(int(row["rank"]))
+        assert cells["Site"] == row["site_id"]
+        assert cells["Target class"] == "12"
+        assert cells["Area (ha)"] == f"{float(row['area_ha']):.4f}"
+        assert cells["Total gain (index · ha)"] == f"{float(row['total_gain']):.4f}"
+        assert cells["Gain per ha"] == f"{float(row['gain_per_ha']):.4f}"
+        assert cells["Gain per unit cost"] == f"{float(row['gain_per_cost']):.4f}"
+        assert cells["Pixels up a class"] == str(int(row["pixels_up"]))
+        # gain per unit cost = total gain / (cost per ha × area), by hand from the table.
+        cost = {"north": 2000.0, "built": 500.0}[row["site_id"]] * float(row["area_ha"])
+        assert float(row["gain_per_cost"]) == pytest.approx(float(row["total_gain"]) / cost)
+    (all_row,) = page.tables["planner-all-table"][1:]
+    all_cells = dict(
+        zip(
+            (c[0] for c in page.tables["planner-all-table"][0]),
+            (c[0] for c in all_row),
+            strict=True,
+        )
+    )
+    assert all_cells["Site"] == "ALL"
+    assert all_cells["Total gain (index · ha)"] == f"{float(together['total_gain']):.4f}"
+    assert all_cells["Area (ha)"] == f"{14.76:.4f}"
+    # The summary paragraph is the planner's SUMMARY: it names both sites and their gains.
+    text = Path(results["REPORT"]).read_text(encoding="utf-8")
+    assert 'class="planner-summary"' in text
+    for row in singles:
+        gain = float(row["total_gain"])
+        assert f"{int(row['rank'])}. {row['site_id']} (→ class 12): gain {gain:+.4g}" in text
+
+
+@pytest.mark.data
+def test_npp_drivers_with_only_its_results_named(run, npp_inputs, tmp_path):
+    """The folders of kriged soils and correlation maps are intermediate: left out, they are
+    temporary folders, and the report still shows one correlation map per driver (two climate
+    layers, three soil properties, LD) and the chart of their shares."""
+    from mine_eco_plugin.workflows import RESULTS
+
+    outputs = {
+        key: path
+        for key, path in model_outputs("npp_drivers", tmp_path).items()
+        if key in RESULTS["npp_drivers"]
+    }
+    results = by_name(run("npp_drivers", {**npp_inputs, **outputs}))
+    assert sorted(p.name for p in Path(results["LCC_FOLDER"]).glob("*.tif")) == sorted(
+        f"{name}{suffix}.tif"
+        for name in ("annual_t", "annual_p", "om", "tn", "ph", "LD")
+        for suffix in ("", "_r")
+    )
+    assert not Path(results["LCC_FOLDER"]).is_relative_to(tmp_path)
+    page = read_page(results["REPORT"])
+    assert len(page.sections["correlation"]["images"]) == 6 + 1

@@ -961,6 +961,30 @@ case(
     "INPUT",
     finite_everywhere,
 )
+case(
+    "kriging_fields",
+    "text-field",
+    lambda d: {"INPUT": d.points(), "FIELDS": ["value", "name"], "REFERENCE": d.field()},
+    "FIELDS",
+)
+case(
+    "kriging_fields",
+    "too-few-points",
+    lambda d: {"INPUT": d.points(3), "FIELDS": ["value"], "REFERENCE": d.field()},
+    ("FIELDS", "MIN_POINTS"),
+)
+case(
+    "local_correlation_drivers",
+    "even-window",
+    lambda d: {"DRIVERS": [d.field(seed=1)], "TARGET": d.field(seed=2), "WINDOW": 4},
+    "WINDOW",
+)
+case(
+    "local_correlation_drivers",
+    "far-driver",
+    lambda d: {"DRIVERS": [d.field(origin=FAR)], "TARGET": d.field(seed=2), "WINDOW": 3},
+    ("DRIVERS", "INPUT_Y"),
+)
 
 case(
     "solar_radiation",

@@ -174,6 +174,16 @@ VALID = {
     },
     "estarfm_series": lambda d: estarfm_series(d),
     "restoration_planner": lambda d: planner_inputs(d),
+    "kriging_fields": lambda d: {
+        "INPUT": d.points(),
+        "FIELDS": ["value"],
+        "REFERENCE": d.field(),
+    },
+    "local_correlation_drivers": lambda d: {
+        "DRIVERS": [d.field(seed=1), d.field(seed=3)],
+        "TARGET": d.field(seed=2),
+        "WINDOW": 3,
+    },
 }
 #: The graphical models chain the algorithms above; their steps are covered there.
 MODELS = {"npp_drivers", "resilience_evaluation"}

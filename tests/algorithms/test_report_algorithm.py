@@ -24,6 +24,7 @@ ALL_SECTIONS = (
     "weights",
     "sensitivity",
     "trend",
+    "planner",
     "npp",
     "npp-validation",
     "correlation",
@@ -35,6 +36,17 @@ ALL_SECTIONS = (
     "data-sources",
 )
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PLANNER_CSV = (
+    "site_id,scenario,target,rank,area_ha,changed_ha,cost_per_ha,cost,mean_gain,total_gain,"
+    "gain_per_ha,gain_per_cost,pixels_up,pixels_down,drivers,npp_driver,npp_driver_share,"
+    "action\n"
+    "B,single,2,2,4.5,4.5,100,450,0.01,0.9,0.2,0.002,12,0,C3 FVC 60%,,,\n"
+    "A,single,2,1,2.0,1.8,200,400,0.05,1.2,0.6,0.003,30,1,C3 FVC 70%; C9 LST 30%,soil,"
+    "0.8,soil reconstruction\n"
+    "C,single,4,3,1.0,1.0,50,50,-0.01,-0.05,-0.05,-0.001,0,3,C14 SHDI 100%,,,\n"
+    "ALL,all,,,7.5,7.3,,900,0.02,2.1,0.28,0.0023333,42,4,C3 FVC 65%,,,\n"
+)
+PLANNER_SUMMARY = "Sites ranked by gain per hectare: 1. A (→ class 2) <best>"
 RESILIENCE = ((1, "severe", (215, 25, 28)), (2, "poor", (253, 174, 97)), (3, "good", (26, 150, 65)))
 
 
@@ -221,6 +233,10 @@ def inputs(tmp_path_factory):
         "cropland,3,350.0,326.6667,23.3333,0.0714,26.4575,0.9820\n",
         encoding="utf-8",
     )
+    # restoration_planner OUTPUT (its columns; values made up, consistent: gain_per_ha =
+    # total_gain / area_ha, gain_per_cost = total_gain / cost), the rows not in rank order.
+    planner = folder / "planner.csv"
+    planner.write_text(PLANNER_CSV, encoding="utf-8")
     pairs = folder / "pairs.csv"
     pairs.write_text(
         "x,y,class,simulated,reference\n"
@@ -241,6 +257,8 @@ def inputs(tmp_path_factory):
         "INFLUENCE": str(influence),
         **interval,
         "TREND": trend,
+        "PLANNER": str(planner),
+        "PLANNER_SUMMARY": PLANNER_SUMMARY,
         "NPP": npp,
         "CORRELATION": correlation,
         "CORRELATION_NAMES": "MAT,SOC",
@@ -287,6 +305,7 @@ def test_every_section_with_its_figures(full_report):
         "several-years": 2,  # mean index per year, class shares per year
         "sensitivity": 2,  # class stability, width of the 90 % interval
         "trend": 2,
+        "planner": 1,  # gain against cost
         "npp": 1,
         "npp-validation": 1,
         "correlation": 3,
@@ -680,7 +699,7 @@ def test_layout_in_a_browser_at_1280_px(full_report, browser):
         assert table["right"] <= layout["page"] + 0.5, table
         assert table["width"] <= table["box"] + 0.5, table
     expected = sum(len(s["images"]) for s in read_page(output).sections.values())
-    assert len(layout["images"]) == expected == 24
+    assert len(layout["images"]) == expected == 25  # with the planner chart
     for image in layout["images"]:
         assert image["complete"] and image["natural"] > 0, image  # loaded from the folder
         assert image["shown"] <= image["natural"] + 0.5, image  # never upscaled
@@ -714,3 +733,38 @@ def test_print_layout_keeps_figures_whole(full_report, browser, tmp_path):
         assert float(width) == pytest.approx(595.3, abs=1.0)
         assert float(height) == pytest.approx(841.9, abs=1.0)
     page.close()
+
+
+def test_planner_section_numbers_are_the_planner_table(full_report):
+    """The ranked site table: the 'single' rows of PLANNER_CSV by rank (A, B, C), with the
+    planner's numbers (4 decimals); the ALL row in its own table; the summary paragraph as
+    given (escaped)."""
+    output, _ = full_report
+    page = read_page(output)
+    table = [[text for text, _ in row] for row in page.tables["planner-table"]]
+    assert table[0] == [
+        "Rank",
+        "Site",
+        "Target class",
+        "Area (ha)",
+        "Total gain (index · ha)",
+        "Gain per ha",
+        "Gain per unit cost",
+        "Pixels up a class",
+        "Indicators behind the gain",
+        "Dominant NPP driver",
+        "Measure",
+    ]
+    assert table[1:] == [
+        ["1", "A", "2", "2.0000", "1.2000", "0.6000", "0.0030", "30", "C3 FVC 70%; C9 LST 30%",
+         "soil", "soil reconstruction"],
+        ["2", "B", "2", "4.5000", "0.9000", "0.2000", "0.0020", "12", "C3 FVC 60%", "–", "–"],
+        ["3", "C", "4", "1.0000", "-0.0500", "-0.0500", "-0.0010", "0", "C14 SHDI 100%", "–",
+         "–"],
+    ]  # fmt: skip
+    together = [[text for text, _ in row] for row in page.tables["planner-all-table"]]
+    assert together[1][:4] == ["ALL", "7.5000", "2.1000", "0.2800"]
+    text = output.read_text(encoding="utf-8")
+    assert "(→ class 2) &lt;best&gt;</p>" in text
+    section = page.sections["planner"]
+    assert "best: A" in section["caption"] and "3 candidate site(s)" in section["caption"]

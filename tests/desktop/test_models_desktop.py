@@ -39,11 +39,11 @@ EXPECTED_LAYERS = {
     "npp_drivers": [
         "Annual NPP",
         "Contribution RGB",
+        "Correlation area shares per driver",
         "Dominant drivers",
         "Dominant-driver areas",
         "Driver importance",
         "Land degradation LD",
-        "NPP–LD correlation classes",
         "Pearson correlations with NPP",
         "Relative contributions",
     ],
@@ -150,7 +150,7 @@ def test_resilience_dialog_reads_top_down(desktop_run):
     ]
     assert inputs.index("CO2") < inputs.index("HAI_TABLE") < inputs.index("RUN_SENSITIVITY")
     npp = desktop_run["runs"]["npp_drivers"]["inputs"]
-    assert npp.index("SOIL_POINTS") < npp.index("SOIL_FIELD_1")
+    assert npp.index("SOIL_POINTS") < npp.index("SOIL_FIELDS")
 
 
 @pytest.mark.parametrize("model_id", ["resilience_evaluation", "npp_drivers"])
