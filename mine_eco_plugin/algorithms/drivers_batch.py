@@ -64,7 +64,7 @@ class KrigingFields(MineEcoAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
         self.add(
             QgsProcessingParameterFeatureSource(
-                "INPUT", self.tr("Sample points"), [QgsProcessing.TypeVectorPoint]
+                "INPUT", self.tr("Sample points"), [QgsProcessing.SourceType.TypeVectorPoint]
             ),
             "Point layer of the samples; reprojected to the REFERENCE grid's CRS.",
         )
@@ -73,7 +73,7 @@ class KrigingFields(MineEcoAlgorithm):
                 "FIELDS",
                 self.tr("Fields to krige"),
                 parentLayerParameterName="INPUT",
-                type=QgsProcessingParameterField.Numeric,
+                type=QgsProcessingParameterField.DataType.Numeric,
                 allowMultiple=True,
             ),
             "One or more numeric fields; each is kriged on its own (own variogram).",

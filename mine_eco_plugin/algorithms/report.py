@@ -332,7 +332,7 @@ class HtmlReport(MineEcoAlgorithm):
             QgsProcessingParameterFeatureSource(
                 "PLANNER",
                 self.tr("Restoration site ranking"),
-                [QgsProcessing.TypeVector],
+                [QgsProcessing.SourceType.TypeVector],
                 optional=True,
             ),
             "restoration_planner OUTPUT: the gain-against-cost chart of the sites, the ranked "
