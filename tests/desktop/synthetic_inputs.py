@@ -224,6 +224,12 @@ def make_inputs(folder) -> dict[str, dict]:
             "FIELD": "value",
             "REFERENCE": p["dem"],
         },
+        "kriging_fields": {
+            "INPUT": write_points(folder, "samples_fields", rng),
+            "FIELDS": ["value"],
+            "REFERENCE": p["dem"],
+        },
+        "local_correlation_drivers": {"DRIVERS": [p["ndvi"], p["albedo"]], "TARGET": p["lst"]},
         "landsat_reflectance": {"INPUT": p["dn"]},
         "landscape_metrics": {"INPUT": p["landcover"]},
         "local_correlation": {"INPUT_X": p["ndvi"], "INPUT_Y": p["lst"]},
