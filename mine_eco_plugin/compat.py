@@ -36,3 +36,12 @@ def field(name: str, kind: type) -> QgsField:
     if kind not in types:
         raise TypeError(f"field {name!r}: no field type for {kind!r} (float, int or str)")
     return QgsField(name, types[kind])
+
+
+def parameter_strings(algorithm, parameters, name, context) -> list[str]:
+    """The values of a multi-field (or other multi-string) parameter: ``parameterAsStrings``
+    where QGIS has it (3.32+; ``parameterAsFields`` is deprecated there), else
+    ``parameterAsFields``."""
+    if hasattr(algorithm, "parameterAsStrings"):
+        return list(algorithm.parameterAsStrings(parameters, name, context))
+    return list(algorithm.parameterAsFields(parameters, name, context))

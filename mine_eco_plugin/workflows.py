@@ -25,6 +25,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
 )
 
+from . import compat
 from .provider_info import GROUPS
 
 #: Toolbox title of each model.
@@ -122,7 +123,9 @@ def check_npp_drivers(model, parameters, context) -> str:
         if given != indicators:
             return f"{name}: {given} value(s) for {indicators} DEGRADATION_INDICATORS layer(s)"
     climate = len(model.parameterAsLayerList(parameters, "CLIMATE_DRIVERS", context))
-    soils = len([f for f in model.parameterAsFields(parameters, "SOIL_FIELDS", context) if f])
+    soils = len(
+        [f for f in compat.parameter_strings(model, parameters, "SOIL_FIELDS", context) if f]
+    )
     drivers = climate + soils + 1
     categories = _count(model.parameterAsString(parameters, "CATEGORIES", context))
     if categories != drivers:

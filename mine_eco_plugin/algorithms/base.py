@@ -145,6 +145,22 @@ def help_page(algorithm) -> str:
     return QUrl.fromLocalFile(str(path)).toString()
 
 
+def band_count(layer) -> int:
+    """The bands of the raster file behind ``layer``, as GDAL reads it. QGIS (3.40 with GDAL
+    3.10) shows a raster that is not north-up through a warped view with an extra alpha band;
+    the engine reads the file itself, so its own band count is the one that matters."""
+    if layer.providerType() == "gdal":
+        from osgeo import gdal
+
+        try:
+            dataset = gdal.Open(layer.source().split("|")[0])
+        except RuntimeError:
+            dataset = None
+        if dataset is not None:
+            return dataset.RasterCount
+    return layer.bandCount()
+
+
 class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     """Subclasses set the class attributes and implement ``initAlgorithm`` and ``process``."""
 
@@ -549,9 +565,9 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
                 f"{name}: '{layer.name()}' is a {layer.providerType()} layer; a GDAL raster file "
                 "is needed"
             )
-        if band_count is not None and layer.bandCount() != band_count:
+        if band_count is not None and band_count(layer) != band_count:
             raise QgsProcessingException(
-                f"{name}: '{layer.name()}' has {layer.bandCount()} band(s); {band_count} expected"
+                f"{name}: '{layer.name()}' has {band_count(layer)} band(s); {band_count} expected"
             )
         crs = layer.crs()
         crs_wkt = (
@@ -572,9 +588,9 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             label = f"{name} (layer {index}, '{layer.name()}')"
             if layer.providerType() != "gdal":
                 raise QgsProcessingException(f"{label}: a GDAL raster file is needed")
-            if bands and max(bands) > layer.bandCount():
+            if bands and max(bands) > band_count(layer):
                 raise QgsProcessingException(
-                    f"{label}: has {layer.bandCount()} band(s); band {max(bands)} is needed"
+                    f"{label}: has {band_count(layer)} band(s); band {max(bands)} is needed"
                 )
             crs = layer.crs()
             sources.append(
@@ -594,14 +610,14 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         """``months`` single-band sources from either that many layers or one layer with that
         many bands (in calendar order)."""
         layers = self.parameterAsLayerList(parameters, name, context)
-        if len(layers) == 1 and layers[0].bandCount() == months:
+        if len(layers) == 1 and band_count(layers[0]) == months:
             whole = self.raster_sources(
                 parameters, name, context, bands=None, resampling=resampling
             )[0]
             return [dataclasses.replace(whole, bands=(month,)) for month in range(1, months + 1)]
         if len(layers) == months:
             return self.raster_sources(parameters, name, context, resampling=resampling)
-        counts = ", ".join(str(layer.bandCount()) for layer in layers) or "none"
+        counts = ", ".join(str(band_count(layer)) for layer in layers) or "none"
         raise QgsProcessingException(
             f"{name}: {months} monthly layers, or one layer of {months} bands, are needed; "
             f"got {len(layers)} layer(s) with band counts {counts}"

@@ -21,6 +21,7 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
 )
 
+from .. import compat
 from ..core import kriging as K
 from .base import MineEcoAlgorithm
 from .drivers import unique_names
@@ -128,7 +129,7 @@ class KrigingFields(MineEcoAlgorithm):
         self.addOutput(QgsProcessingOutputString("NAMES", self.tr("Field names, in order")))
 
     def fields(self, parameters, context, source=None) -> list[str]:
-        fields = [f for f in self.parameterAsFields(parameters, "FIELDS", context) if f]
+        fields = [f for f in compat.parameter_strings(self, parameters, "FIELDS", context) if f]
         if not fields:
             raise QgsProcessingException("FIELDS: no field given; choose one or more")
         repeated = sorted({f for f in fields if fields.count(f) > 1})

@@ -29,7 +29,7 @@ from ..core import years as joint
 from ..core.evaluation_index import check_range, composite_index
 from ..engine import RasterTarget
 from ..provider_info import plugin_version
-from .base import MineEcoAlgorithm
+from .base import MineEcoAlgorithm, band_count
 from .evaluation_support import format_weights, parameter_text, row_areas
 from .resilience import SLOTS, WEIGHTINGS
 
@@ -236,13 +236,13 @@ class ResilienceYears(MineEcoAlgorithm):
                         "follow the order of YEARS)"
                     )
                 band = 1
-                if slot == "WETNESS" and layer.bandCount() == 3:
+                if slot == "WETNESS" and band_count(layer) == 3:
                     band = 3  # the tasseled-cap output: wetness is band 3
-                elif slot == "TCI" and layer.bandCount() == 3:
+                elif slot == "TCI" and band_count(layer) == 3:
                     band = 1  # the tasseled-cap output: brightness is band 1
-                elif layer.bandCount() != 1:
+                elif band_count(layer) != 1:
                     raise QgsProcessingException(
-                        f"{slot}: '{layer.name()}' has {layer.bandCount()} bands; one is expected"
+                        f"{slot}: '{layer.name()}' has {band_count(layer)} bands; one is expected"
                     )
                 per_year.append(dataclasses.replace(source, bands=(band,)))
             given.append((j, per_year))
@@ -502,8 +502,11 @@ class ResilienceYears(MineEcoAlgorithm):
                 indices.append(values)
                 codes.append(code)
             for y, tally in enumerate(transitions):
-                before = np.where(codes[y] == 0, -1, codes[y]).astype(np.int64)
-                after = np.where(codes[y + 1] == 0, -1, codes[y + 1]).astype(np.int64)
+                # int64 first: −1 (NoData) does not fit the uint8 codes (numpy 2 keeps uint8).
+                before = codes[y].astype(np.int64)
+                after = codes[y + 1].astype(np.int64)
+                before[before == 0] = -1
+                after[after == 0] = -1
                 tally.add(before, after, area)
             slope = (
                 trends_core.sens_slope(np.stack(indices), years).astype(np.float32)

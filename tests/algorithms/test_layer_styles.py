@@ -26,8 +26,23 @@ from mine_eco_plugin.engine import RasterClass
 INDEX = np.array([[0.10, 0.39, 0.50], [0.70, 0.90, -1]], dtype=np.float32)
 
 
+class _LayerTreeView:
+    """What Processing's result loading asks of the layer tree view (QGIS ≥ 3.34), which the
+    headless test interface lacks: no selected node, updates switched on and off."""
+
+    def currentNode(self):  # noqa: N802 (QGIS API)
+        return None
+
+    def setUpdatesEnabled(self, enabled):  # noqa: N802 (Qt API)
+        pass
+
+
 @pytest.fixture
-def project(provider):
+def project(provider, monkeypatch):
+    from qgis.utils import iface
+
+    if iface is not None and not hasattr(iface, "layerTreeView"):
+        monkeypatch.setattr(iface, "layerTreeView", _LayerTreeView, raising=False)
     project = QgsProject.instance()
     project.removeAllMapLayers()
     yield project
