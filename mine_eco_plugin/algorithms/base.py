@@ -145,7 +145,7 @@ def help_page(algorithm) -> str:
     return QUrl.fromLocalFile(str(path)).toString()
 
 
-def band_count(layer) -> int:
+def file_band_count(layer) -> int:
     """The bands of the raster file behind ``layer``, as GDAL reads it. QGIS (3.40 with GDAL
     3.10) shows a raster that is not north-up through a warped view with an extra alpha band;
     the engine reads the file itself, so its own band count is the one that matters."""
@@ -565,9 +565,10 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
                 f"{name}: '{layer.name()}' is a {layer.providerType()} layer; a GDAL raster file "
                 "is needed"
             )
-        if band_count is not None and band_count(layer) != band_count:
+        if band_count is not None and file_band_count(layer) != band_count:
             raise QgsProcessingException(
-                f"{name}: '{layer.name()}' has {band_count(layer)} band(s); {band_count} expected"
+                f"{name}: '{layer.name()}' has {file_band_count(layer)} band(s); {band_count} "
+                f"expected"
             )
         crs = layer.crs()
         crs_wkt = (
@@ -588,9 +589,9 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             label = f"{name} (layer {index}, '{layer.name()}')"
             if layer.providerType() != "gdal":
                 raise QgsProcessingException(f"{label}: a GDAL raster file is needed")
-            if bands and max(bands) > band_count(layer):
+            if bands and max(bands) > file_band_count(layer):
                 raise QgsProcessingException(
-                    f"{label}: has {band_count(layer)} band(s); band {max(bands)} is needed"
+                    f"{label}: has {file_band_count(layer)} band(s); band {max(bands)} is needed"
                 )
             crs = layer.crs()
             sources.append(
@@ -610,14 +611,14 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         """``months`` single-band sources from either that many layers or one layer with that
         many bands (in calendar order)."""
         layers = self.parameterAsLayerList(parameters, name, context)
-        if len(layers) == 1 and band_count(layers[0]) == months:
+        if len(layers) == 1 and file_band_count(layers[0]) == months:
             whole = self.raster_sources(
                 parameters, name, context, bands=None, resampling=resampling
             )[0]
             return [dataclasses.replace(whole, bands=(month,)) for month in range(1, months + 1)]
         if len(layers) == months:
             return self.raster_sources(parameters, name, context, resampling=resampling)
-        counts = ", ".join(str(band_count(layer)) for layer in layers) or "none"
+        counts = ", ".join(str(file_band_count(layer)) for layer in layers) or "none"
         raise QgsProcessingException(
             f"{name}: {months} monthly layers, or one layer of {months} bands, are needed; "
             f"got {len(layers)} layer(s) with band counts {counts}"

@@ -36,7 +36,7 @@ from ..core.evaluation_classes import TABLE3_BREAKS, check_breaks
 from ..core.tables import TableError, lookup_codes
 from ..engine import AlignedRaster, Grid, RasterTarget, Window
 from ..engine.writer import RasterWriter
-from .base import MineEcoAlgorithm, band_count
+from .base import MineEcoAlgorithm, file_band_count
 from .landcover_tables import CLASSIFICATION_HELP, CLASSIFICATION_OPTIONS, shipped_table
 from .landscape import DEFAULT_WINDOW, pixel_area_m2
 from .resilience import SLOTS, TASSELED_CAP_BAND
@@ -684,11 +684,11 @@ class RestorationPlanner(MineEcoAlgorithm):
             return None
         # A 3-band 'Tasseled cap' output gives C7 wetness (band 3) and C11 brightness (band 1),
         # as in 'Resilience index'.
-        tasseled = band_count(layer) == 3 and name in TASSELED_CAP_BAND
+        tasseled = file_band_count(layer) == 3 and name in TASSELED_CAP_BAND
         band = TASSELED_CAP_BAND[name] if tasseled else 1
-        if band_count(layer) != 1 and not tasseled:
+        if file_band_count(layer) != 1 and not tasseled:
             raise QgsProcessingException(
-                f"{name}: '{layer.name()}' has {band_count(layer)} bands; one is expected"
+                f"{name}: '{layer.name()}' has {file_band_count(layer)} bands; one is expected"
             )
         source = self.raster_source(parameters, name, context, bands=(band,), resampling=resampling)
         return AlignedRaster(

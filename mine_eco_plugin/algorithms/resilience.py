@@ -18,7 +18,7 @@ from qgis.core import (
 )
 
 from ..core import evaluation_weights as weighting
-from .base import MineEcoAlgorithm, band_count
+from .base import MineEcoAlgorithm, file_band_count
 
 #: Parameter id of each Table 2 indicator, in the table's order (C1 … C17).
 SLOTS = (
@@ -157,11 +157,11 @@ class ResilienceIndex(MineEcoAlgorithm):
                 omitted.append(f"{table.codes[j]} {table.names[j]}")
                 continue
             path = layer.source()
-            if slot in TASSELED_CAP_BAND and band_count(layer) == 3:
+            if slot in TASSELED_CAP_BAND and file_band_count(layer) == 3:
                 path = single_band(path, TASSELED_CAP_BAND[slot], folder)
-            elif band_count(layer) != 1:
+            elif file_band_count(layer) != 1:
                 raise QgsProcessingException(
-                    f"{slot}: '{layer.name()}' has {band_count(layer)} bands; one is expected"
+                    f"{slot}: '{layer.name()}' has {file_band_count(layer)} bands; one is expected"
                     + (" (or the 3-band tasseled cap)" if slot in TASSELED_CAP_BAND else "")
                 )
             given.append((j, path))

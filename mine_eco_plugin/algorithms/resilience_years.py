@@ -29,7 +29,7 @@ from ..core import years as joint
 from ..core.evaluation_index import check_range, composite_index
 from ..engine import RasterTarget
 from ..provider_info import plugin_version
-from .base import MineEcoAlgorithm, band_count
+from .base import MineEcoAlgorithm, file_band_count
 from .evaluation_support import format_weights, parameter_text, row_areas
 from .resilience import SLOTS, WEIGHTINGS
 
@@ -236,13 +236,14 @@ class ResilienceYears(MineEcoAlgorithm):
                         "follow the order of YEARS)"
                     )
                 band = 1
-                if slot == "WETNESS" and band_count(layer) == 3:
+                if slot == "WETNESS" and file_band_count(layer) == 3:
                     band = 3  # the tasseled-cap output: wetness is band 3
-                elif slot == "TCI" and band_count(layer) == 3:
+                elif slot == "TCI" and file_band_count(layer) == 3:
                     band = 1  # the tasseled-cap output: brightness is band 1
-                elif band_count(layer) != 1:
+                elif file_band_count(layer) != 1:
                     raise QgsProcessingException(
-                        f"{slot}: '{layer.name()}' has {band_count(layer)} bands; one is expected"
+                        f"{slot}: '{layer.name()}' has {file_band_count(layer)} bands; one is "
+                        f"expected"
                     )
                 per_year.append(dataclasses.replace(source, bands=(band,)))
             given.append((j, per_year))
