@@ -22,6 +22,36 @@ METHOD_LABELS = (
 )
 
 
+def layer_dates(algorithm, parameters, context, layers_name, dates_name):
+    """(layers, their dates) of the multiple-raster parameter ``layers_name``: the dates typed
+    in ``dates_name`` (one per layer, in order) or, when it is blank, read from each layer's
+    name or file name. Errors name the parameter."""
+    layers = algorithm.parameterAsLayerList(parameters, layers_name, context)
+    typed = algorithm.parameterAsString(parameters, dates_name, context) or ""
+    if typed.strip():
+        try:
+            dates = composite.parse_dates(typed)
+        except ValueError as error:
+            raise QgsProcessingException(f"{dates_name}: {error}") from None
+        if len(dates) != len(layers):
+            raise QgsProcessingException(
+                f"{dates_name}: {len(dates)} date(s) for {len(layers)} layer(s) of {layers_name}"
+            )
+        return layers, dates
+    dates = []
+    for index, layer in enumerate(layers, 1):
+        date = composite.parse_date(layer.name()) or composite.parse_date(
+            os.path.basename(layer.source())
+        )
+        if date is None:
+            raise QgsProcessingException(
+                f"{layers_name} (layer {index}, '{layer.name()}'): no date in its name; name "
+                f"the layers with their dates (e.g. ndvi_2013-05-17) or type them in {dates_name}"
+            )
+        dates.append(date)
+    return layers, dates
+
+
 class TemporalComposite(MineEcoAlgorithm):
     algorithm_id = "temporal_composite"
     display_name = "Monthly composite of a dated series"
@@ -95,41 +125,17 @@ class TemporalComposite(MineEcoAlgorithm):
         layers = self.parameterAsLayerList(parameters, "INPUT", context)
         if not layers:
             raise QgsProcessingException("INPUT: at least one dated layer is needed")
-        typed = self.parameterAsString(parameters, "DATES", context) or ""
-        if typed.strip():
-            try:
-                dates = composite.parse_dates(typed)
-            except ValueError as error:
-                raise QgsProcessingException(f"DATES: {error}") from None
-            if len(dates) != len(layers):
-                raise QgsProcessingException(
-                    f"DATES: {len(dates)} date(s) for {len(layers)} layer(s)"
-                )
-        else:
-            dates = []
-            for index, layer in enumerate(layers, 1):
-                date = composite.parse_date(layer.name()) or composite.parse_date(
-                    os.path.basename(layer.source())
-                )
-                if date is None:
-                    raise QgsProcessingException(
-                        f"INPUT (layer {index}, '{layer.name()}'): no date in its name; name "
-                        "the layers with their dates (e.g. ndvi_2013-05-17) or type them in "
-                        "DATES"
-                    )
-                dates.append(date)
+        _, dates = layer_dates(self, parameters, context, "INPUT", "DATES")
         sources = self.raster_sources(parameters, "INPUT", context)
+        grid = engine.resolve_grid([sources[0]])  # the first layer's, whatever the year
         year = self.parameterAsInt(parameters, "YEAR", context)
         if year:
             chosen = [i for i, date in enumerate(dates) if date.year == year]
             if not chosen:
                 found = ", ".join(str(y) for y in sorted({d.year for d in dates}))
                 raise QgsProcessingException(f"YEAR: no layer of {year} (years present: {found})")
-            grid = engine.resolve_grid([sources[0]])
             sources = [sources[i] for i in chosen]
             dates = [dates[i] for i in chosen]
-        else:
-            grid = engine.resolve_grid([sources[0]])
         counts = Counter(date.month for date in dates)
         empty = [composite.MONTH_NAMES[m - 1] for m in range(1, 13) if not counts[m]]
         if empty and not self.parameterAsBool(parameters, "ALLOW_EMPTY_MONTHS", context):

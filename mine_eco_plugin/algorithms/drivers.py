@@ -82,9 +82,15 @@ class PixelSample:
 
     def centres(self) -> tuple[np.ndarray, np.ndarray]:
         """Map coordinates (grid CRS) of the sampled pixels' centres."""
-        x0, dx, _, y0, _, dy = self.grid.geotransform
-        rows, cols = np.divmod(self.index, self.grid.width)
-        return x0 + (cols + 0.5) * dx, y0 + (rows + 0.5) * dy
+        return pixel_centres(self.grid, self.index)
+
+
+def pixel_centres(grid: Grid, index) -> tuple[np.ndarray, np.ndarray]:
+    """Map coordinates (grid CRS) of the centres of the pixels with linear indices ``index``
+    (row·width + col)."""
+    x0, dx, _, y0, _, dy = grid.geotransform
+    rows, cols = np.divmod(np.asarray(index, dtype=np.int64), grid.width)
+    return x0 + (cols + 0.5) * dx, y0 + (rows + 0.5) * dy
 
 
 def sample_random_pixels(sources, count, seed, *, grid, memory_mb, monitor) -> PixelSample:

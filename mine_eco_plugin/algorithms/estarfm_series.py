@@ -12,9 +12,10 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core import composite, estarfm
+from ..core import estarfm
 from ..core.pairs import bracketing_pairs
 from .base import MineEcoAlgorithm
+from .composite import layer_dates
 from .estarfm import RESAMPLING_OPTIONS
 
 
@@ -128,48 +129,21 @@ class EstarfmSeries(MineEcoAlgorithm):
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
         try:
-            _, dates = self.dates(parameters, context, "SERIES", "SERIES_DATES")
+            _, dates = layer_dates(self, parameters, context, "SERIES", "SERIES_DATES")
         except QgsProcessingException:
             return []  # the run reports the dates itself
         return [os.path.join(folder, f"fused_{date.isoformat()}.tif") for date in dates]
 
-    def dates(self, parameters, context, layers_name, dates_name):
-        layers = self.parameterAsLayerList(parameters, layers_name, context)
-        text = self.parameterAsString(parameters, dates_name, context) or ""
-        if text.strip():
-            try:
-                dates = composite.parse_dates(text)
-            except ValueError as error:
-                raise QgsProcessingException(f"{dates_name}: {error}") from None
-            if len(dates) != len(layers):
-                raise QgsProcessingException(
-                    f"{dates_name}: {len(dates)} date(s) for {len(layers)} layer(s) of "
-                    f"{layers_name}"
-                )
-            return layers, dates
-        dates = []
-        for index, layer in enumerate(layers, 1):
-            date = composite.parse_date(layer.name()) or composite.parse_date(
-                os.path.basename(layer.source())
-            )
-            if date is None:
-                raise QgsProcessingException(
-                    f"{layers_name} (layer {index}, '{layer.name()}'): no date in its name; "
-                    f"type the dates in {dates_name}"
-                )
-            dates.append(date)
-        return layers, dates
-
     def process(self, parameters, context, feedback):
         import processing
 
-        fine, base_dates = self.dates(parameters, context, "FINE", "BASE_DATES")
+        fine, base_dates = layer_dates(self, parameters, context, "FINE", "BASE_DATES")
         coarse = self.parameterAsLayerList(parameters, "COARSE", context)
         if len(coarse) != len(fine):
             raise QgsProcessingException(
                 f"COARSE: {len(coarse)} layer(s) for {len(fine)} fine images; one per pair"
             )
-        series, series_dates = self.dates(parameters, context, "SERIES", "SERIES_DATES")
+        series, series_dates = layer_dates(self, parameters, context, "SERIES", "SERIES_DATES")
         if not series:
             raise QgsProcessingException("SERIES: at least one coarse image to predict")
         if len(set(series_dates)) != len(series_dates):

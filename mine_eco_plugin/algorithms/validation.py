@@ -21,6 +21,7 @@ from .. import engine
 from ..core import validation
 from ..engine import Grid
 from .base import MineEcoAlgorithm
+from .drivers import pixel_centres, sample_at_pixels
 
 COMPARE_ON = ("reference", "simulated")
 MAX_PAIRS = 5000
@@ -229,7 +230,9 @@ class NppValidation(MineEcoAlgorithm):
         )
         if cover is not None:
             sources.append(cover)
-        sampled = sample_pixels(sources, pixels, grid, self.memory_mb(), monitor)
+        sampled = sample_at_pixels(
+            sources, pixels, grid=grid, memory_mb=self.memory_mb(), monitor=monitor
+        ).values
         classes = sampled[:, 1] if cover is not None else None
         grouped = validation.GroupedPairs()
         grouped.add(sampled[:, 0], means, classes)
@@ -311,32 +314,6 @@ class NppValidation(MineEcoAlgorithm):
 
         engine.scan(visit, sources, grid=grid, memory_mb=self.memory_mb(), monitor=monitor)
         return grouped, pairs
-
-
-def sample_pixels(sources, pixels, grid: Grid, memory_mb, monitor) -> np.ndarray:
-    """Values (pixels × sources) of every source at the given linear pixel indices."""
-    rows, cols = np.divmod(np.asarray(pixels, dtype=np.int64), grid.width)
-    values = np.full((len(rows), len(sources)), np.nan)
-
-    def visit(window, *blocks):
-        inside = (
-            (rows >= window.row)
-            & (rows < window.row + window.height)
-            & (cols >= window.col)
-            & (cols < window.col + window.width)
-        )
-        if inside.any():
-            stack = np.concatenate([block[:1] for block in blocks])
-            values[inside] = stack[:, rows[inside] - window.row, cols[inside] - window.col].T
-
-    engine.scan(visit, sources, grid=grid, memory_mb=memory_mb, monitor=monitor)
-    return values
-
-
-def pixel_centres(grid: Grid, pixels) -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = np.divmod(np.asarray(pixels, dtype=np.int64), grid.width)
-    x0, dx, _, y0, _, dy = grid.geotransform
-    return x0 + (cols + 0.5) * dx, y0 + (rows + 0.5) * dy
 
 
 def _number(value):
