@@ -31,7 +31,7 @@ from ..engine import RasterTarget
 from ..provider_info import plugin_version
 from .base import MineEcoAlgorithm, file_band_count
 from .evaluation_support import format_weights, parameter_text, row_areas
-from .resilience import SLOTS, WEIGHTINGS
+from .resilience import SLOTS, TASSELED_CAP_BAND, WEIGHTINGS
 
 RANGE_LABELS = (
     "Joint: each indicator's minimum and maximum over all years (one scale)",
@@ -235,15 +235,14 @@ class ResilienceYears(MineEcoAlgorithm):
                         f"{slot}: layer '{layer.name()}' is in the place of {year} (layers "
                         "follow the order of YEARS)"
                     )
+                count = file_band_count(layer)
                 band = 1
-                if slot == "WETNESS" and file_band_count(layer) == 3:
-                    band = 3  # the tasseled-cap output: wetness is band 3
-                elif slot == "TCI" and file_band_count(layer) == 3:
-                    band = 1  # the tasseled-cap output: brightness is band 1
-                elif file_band_count(layer) != 1:
+                if slot in TASSELED_CAP_BAND and count == 3:
+                    band = TASSELED_CAP_BAND[slot]  # wetness or brightness of the tasseled cap
+                elif count != 1:
                     raise QgsProcessingException(
-                        f"{slot}: '{layer.name()}' has {file_band_count(layer)} bands; one is "
-                        f"expected"
+                        f"{slot}: '{layer.name()}' has {count} bands; one is expected"
+                        + (" (or the 3-band tasseled cap)" if slot in TASSELED_CAP_BAND else "")
                     )
                 per_year.append(dataclasses.replace(source, bands=(band,)))
             given.append((j, per_year))

@@ -5,30 +5,12 @@ import math
 
 import numpy as np
 import pytest
-from osgeo import gdal, ogr, osr
+from osgeo import gdal
 from qgis.core import QgsProcessingException
 from rasters import write_raster
+from test_kriging_algorithm import write_points
 
 ORIGIN = (500000.0, 5600000.0)
-
-
-def write_points(path, xy, values, field="npp"):
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32632)
-    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    layer = source.CreateLayer("plots", srs, ogr.wkbPoint)
-    layer.CreateField(ogr.FieldDefn(field, ogr.OFTReal))
-    for (x, y), value in zip(xy, values, strict=True):
-        feature = ogr.Feature(layer.GetLayerDefn())
-        if value is not None:
-            feature.SetField(field, float(value))
-        point = ogr.Geometry(ogr.wkbPoint)
-        point.AddPoint_2D(float(x), float(y))
-        feature.SetGeometry(point)
-        layer.CreateFeature(feature)
-    source = None
-    return str(path)
 
 
 def at(row, col, dx=0.0, dy=0.0, pixel=30.0):
@@ -60,6 +42,7 @@ def plots(tmp_path):
             at(1, 0),  # no value
         ],
         [90, 110, 180, 330, 450, 700, 1, None],
+        field="npp",
     )
     return npp, cover, points
 
