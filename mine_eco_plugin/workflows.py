@@ -73,9 +73,17 @@ def _count(text: str) -> int:
 
 
 def check_resilience_evaluation(model, parameters, context) -> str:
-    """The optional steps' inputs, when the steps are on: the planner's sites and target
-    field; the trend's earlier indices (at least two) and one distinct year per index (the
-    earlier ones and this run's)."""
+    """The optional inputs, when used: your AHP hierarchy only with the study's weighting;
+    the planner's sites and target field; the trend's earlier indices (at least two) and one
+    distinct year per index (the earlier ones and this run's)."""
+    if model.parameterAsFile(parameters, "AHP_HIERARCHY", context) and (
+        model.parameterAsEnum(parameters, "WEIGHT_SOURCE", context) != 1
+    ):
+        return (
+            "AHP_HIERARCHY: your hierarchy gives the subjective weights of the study's "
+            "weighting; choose Weights 'Table 2 AHP weights + mean-square-error weights' "
+            "(WEIGHT_SOURCE=1) or leave AHP_HIERARCHY blank"
+        )
     if model.parameterAsBool(parameters, "RUN_PLANNER", context):
         sites = model.parameterAsSource(parameters, "SITES", context)
         if sites is None:

@@ -19,6 +19,7 @@ from qgis.core import (
 
 from ..core import evaluation_weights as weighting
 from .base import MineEcoAlgorithm, file_band_count
+from .evaluation_hierarchy import PresetHierarchy
 
 #: Parameter id of each Table 2 indicator, in the table's order (C1 … C17).
 SLOTS = (
@@ -53,7 +54,7 @@ def single_band(path: str, band: int, folder: Path) -> str:
     return str(target)
 
 
-class ResilienceIndex(MineEcoAlgorithm):
+class ResilienceIndex(PresetHierarchy, MineEcoAlgorithm):
     algorithm_id = "resilience_index"
     display_name = "Resilience index (Table 2 indicators)"
     group_key = "evaluation"
@@ -126,6 +127,7 @@ class ResilienceIndex(MineEcoAlgorithm):
             "with trend +. Table 2 prints −, which contradicts the index's meaning; choose it "
             "only to reproduce the table as printed.",
         )
+        self.add_hierarchy()
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "Resilience index P", "0–1, float32.")
         self.add_output_table(
@@ -180,6 +182,7 @@ class ResilienceIndex(MineEcoAlgorithm):
             trends[0] = table.printed_trends[0]
             feedback.pushInfo("C1 desertification index with the trend printed in Table 2 (−).")
         source = WEIGHTINGS[self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)]
+        table = self.hierarchy_preset(parameters, context, feedback, table, source, index)
         weights = np.asarray(table.combined)[index]
         subjective = np.asarray(table.subjective)[index]
         used = {

@@ -30,6 +30,7 @@ from ..core.evaluation_index import check_range, composite_index
 from ..engine import RasterTarget
 from ..provider_info import plugin_version
 from .base import MineEcoAlgorithm, file_band_count
+from .evaluation_hierarchy import PresetHierarchy
 from .evaluation_support import format_weights, parameter_text, row_areas
 from .resilience import SLOTS, TASSELED_CAP_BAND, WEIGHTINGS
 
@@ -42,7 +43,7 @@ DDI_TRENDS = (+1, -1)
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 
 
-class ResilienceYears(MineEcoAlgorithm):
+class ResilienceYears(PresetHierarchy, MineEcoAlgorithm):
     algorithm_id = "resilience_years"
     display_name = "Resilience over several years (one scale)"
     group_key = "evaluation"
@@ -120,6 +121,7 @@ class ResilienceYears(MineEcoAlgorithm):
             0,
             "One weight set serves every year, as in the study.",
         )
+        self.add_hierarchy()
         self.add_enum("RANGES", "Normalisation ranges", RANGE_LABELS, 0, "Joint by default.")
         for name, label in (("MINIMA", "Minima"), ("MAXIMA", "Maxima")):
             self.add(
@@ -288,6 +290,7 @@ class ResilienceYears(MineEcoAlgorithm):
         monitor = self.monitor(feedback)
         mode = joint.RANGE_MODES[self.parameterAsEnum(parameters, "RANGES", context)]
         source = WEIGHTINGS[self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)]
+        table = self.hierarchy_preset(parameters, context, feedback, table, source, index)
         passes = (mode != "given") + (source != "given")
         share = 0.4 if passes else 0.0
         minima, maxima = self.ranges(
