@@ -70,6 +70,7 @@ COEFFICIENTS = {
     "LANDSAT_9": "oli_baig_2014",
 }
 _NUMBER = re.compile(r"[,;\s]+")
+_YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 
 
 class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
@@ -88,7 +89,7 @@ class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
         "thermal constants and tasseled-cap coefficients from its spacecraft (TM: Crist 1985; "
         "ETM+: Huang et al. 2002; OLI: Baig et al. 2014). The DEM and soil layers serve every "
         "year; land cover and the optional population, PM2.5 and CO2 layers are one for all "
-        "years or one per scene."
+        "years or one per year."
     )
     formula = (
         "For each scene s (year yₛ): indicators Cⱼ(yₛ) = the resilience model's steps.\n"
@@ -117,10 +118,21 @@ class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
                 "SCENES",
                 self.tr("Landsat MTL files, one scene per year"),
                 QgsProcessing.SourceType.TypeFile,
+                optional=True,
             ),
             "Level-1 scenes of Landsat 4/5 TM, 7 ETM+ or 8/9 OLI-TIRS with their thermal band, "
-            "on one grid (the first scene's), each of another year. The years are read from "
-            "the acquisition dates; per-scene layers below follow the order given here.",
+            "on one grid, each of another year (read from its acquisition date). Or give a "
+            "folder of scenes below.",
+        )
+        self.add(
+            QgsProcessingParameterFile(
+                "SCENE_FOLDER",
+                self.tr("…or a folder of scenes (every *_MTL.txt in it and its subfolders)"),
+                QgsProcessingParameterFile.Behavior.Folder,
+                optional=True,
+            ),
+            "Used when no MTL files are listed above: each scene's MTL file and bands as "
+            "downloaded, one scene per year.",
         )
         for name, label in SHARED_RASTERS:
             self.add_raster(name, label, "The same for every year (the resilience model's).")
@@ -128,15 +140,15 @@ class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
             self.add_rasters(
                 name,
                 label,
-                "One layer for every year, or one per scene in the order of SCENES"
-                + ("; optional." if optional else "."),
+                "One layer for every year, or one per year in the order of the years (a layer "
+                "whose name holds another year is refused)" + ("; optional." if optional else "."),
                 optional=optional,
             )
         self.add_rasters(
             "PRECIPITATION",
             "Monthly rainfall (mm)",
             "12 monthly layers or one 12-band raster for every year, or one 12-band raster per "
-            "scene in the order of SCENES (RUSLE R).",
+            "year in the order of the years (RUSLE R).",
         )
         self.add_enum(
             "LANDCOVER_CLASSIFICATION",
@@ -269,61 +281,95 @@ class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
         self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Weights used")))
 
     # --- inputs -------------------------------------------------------------------------
+    def listed_scenes(self, parameters, context) -> list[str]:
+        return [str(p) for p in self.parameterAsFileList(parameters, "SCENES", context) if p]
+
+    def scene_files(self, parameters, context) -> list[str]:
+        paths = self.listed_scenes(parameters, context)
+        folder = self.parameterAsFile(parameters, "SCENE_FOLDER", context)
+        if paths or not folder:
+            return paths
+        if not os.path.isdir(folder):
+            raise QgsProcessingException(f"SCENE_FOLDER: '{folder}' is not a folder")
+        return sorted(
+            os.path.join(root, name)
+            for root, _, names in os.walk(folder)
+            for name in names
+            if name.upper().endswith("_MTL.TXT")
+        )
+
     def scenes(self, parameters, context) -> list[tuple[int, str, object]]:
-        """(year, MTL path, scene) per scene, in the order given; years distinct."""
-        paths = [str(p) for p in self.parameterAsFileList(parameters, "SCENES", context)]
+        """(year, MTL path, scene) per scene, by year; years distinct."""
+        paths = self.scene_files(parameters, context)
+        name = (
+            "SCENE_FOLDER"
+            if not self.listed_scenes(parameters, context)
+            and self.parameterAsFile(parameters, "SCENE_FOLDER", context)
+            else "SCENES"
+        )
         if len(paths) < 2:
             raise QgsProcessingException(
-                f"SCENES: at least two scenes (years) are needed; {len(paths)} given"
+                f"{name}: at least two scenes (years) are needed; {len(paths)} found"
             )
         found = []
         for path in paths:
+            label = os.path.basename(path)
             try:
                 scene = scene_from_mtl(parse_mtl_file(path), os.path.dirname(path))
             except (MtlError, OSError, ValueError) as error:
-                raise QgsProcessingException(f"SCENES: {os.path.basename(path)}: {error}") from None
+                raise QgsProcessingException(f"{name}: {label}: {error}") from None
             if not scene.acquisition_date:
-                raise QgsProcessingException(
-                    f"SCENES: {os.path.basename(path)} has no DATE_ACQUIRED"
-                )
+                raise QgsProcessingException(f"{name}: {label} has no DATE_ACQUIRED")
             if scene.thermal is None or scene.thermal_sensor_key is None:
                 raise QgsProcessingException(
-                    f"SCENES: {os.path.basename(path)} ({scene.spacecraft} {scene.sensor}, "
-                    f"{scene.level}) has no Level-1 thermal band: C9 LST needs one"
+                    f"{name}: {label} ({scene.spacecraft} {scene.sensor}, {scene.level}) has no "
+                    "Level-1 thermal band: C9 LST needs one"
                 )
             found.append((int(str(scene.acquisition_date)[:4]), path, scene))
         years = [year for year, _, _ in found]
         twice = sorted({y for y in years if years.count(y) > 1})
         if twice:
             raise QgsProcessingException(
-                f"SCENES: one scene per year; {', '.join(map(str, twice))} has more than one"
+                f"{name}: one scene per year; {', '.join(map(str, twice))} has more than one"
             )
-        return found
+        return sorted(found, key=lambda item: item[0])
 
-    def per_scene(self, parameters, name, context, count) -> list[list[str]]:
-        """The layers of ``name`` for each of ``count`` scenes (shared or one per scene)."""
+    def per_scene(self, parameters, name, context, years) -> list[list[str]]:
+        """The layers of ``name`` for each year (shared, or one per year in year order)."""
+        count = len(years)
         layers = self.parameterAsLayerList(parameters, name, context)
         sources = [layer.source() for layer in layers]
         if name == "PRECIPITATION":
             bands = [file_band_count(layer) for layer in layers]
-            if len(layers) == count and all(b == 12 for b in bands):
-                return [[source] for source in sources]
-            if len(layers) == 12 and all(b == 1 for b in bands) or bands == [12]:
+            if count != 1 and len(layers) == count and all(b == 12 for b in bands):
+                per_year = [[source] for source in sources]
+            elif len(layers) == 12 and all(b == 1 for b in bands) or bands == [12]:
                 return [sources] * count
-            raise QgsProcessingException(
-                f"PRECIPITATION: {len(layers)} layer(s) with {bands} band(s); give 12 monthly "
-                "layers or one 12-band raster for every year, or one 12-band raster per scene"
-            )
-        if not layers:
+            else:
+                raise QgsProcessingException(
+                    f"PRECIPITATION: {len(layers)} layer(s) with {bands} band(s); give 12 "
+                    "monthly layers or one 12-band raster for every year, or one 12-band "
+                    "raster per year"
+                )
+        elif not layers:
             return [[] for _ in range(count)]
-        if len(layers) == 1:
+        elif len(layers) == 1:
             return [sources] * count
-        if len(layers) != count:
+        elif len(layers) != count:
             raise QgsProcessingException(
-                f"{name}: {len(layers)} layers for {count} scenes; give one for every year or "
-                "one per scene, in the order of SCENES"
+                f"{name}: {len(layers)} layers for {count} years; give one for every year or "
+                f"one per year in the order of the years ({', '.join(map(str, years))})"
             )
-        return [[source] for source in sources]
+        else:
+            per_year = [[source] for source in sources]
+        for year, layer in zip(years, layers, strict=True):
+            named = {int(y) for y in _YEAR.findall(layer.name())}
+            if named and year not in named:
+                raise QgsProcessingException(
+                    f"{name}: layer '{layer.name()}' is in the place of {year} (one layer per "
+                    f"year in the order of the years: {', '.join(map(str, years))})"
+                )
+        return per_year
 
     def per_scene_numbers(self, parameters, name, context, count) -> list[float]:
         text = self.parameterAsString(parameters, name, context) or ""
@@ -335,13 +381,14 @@ class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
             return values * count
         if len(values) != count:
             raise QgsProcessingException(
-                f"{name}: {len(values)} values for {count} scenes; one value, or one per scene"
+                f"{name}: {len(values)} values for {count} years; one value, or one per year in "
+                "the order of the years"
             )
         return values
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
         try:
-            years = sorted(year for year, _, _ in self.scenes(parameters, context))
+            years = [year for year, _, _ in self.scenes(parameters, context)]
         except QgsProcessingException:
             return []  # the run reports the scenes itself
         if name == "INDICATOR_FOLDER":
@@ -360,18 +407,17 @@ class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
     def process(self, parameters, context, feedback):
         import processing
 
-        scenes = self.scenes(parameters, context)
+        scenes = self.scenes(parameters, context)  # by year
         count = len(scenes)
+        years = [year for year, _, _ in scenes]
         yearly = {
-            name: self.per_scene(parameters, name, context, count)
+            name: self.per_scene(parameters, name, context, years)
             for name in [name for name, _, _ in YEARLY_RASTERS] + ["PRECIPITATION"]
         }
         thermal = {
             name: self.per_scene_numbers(parameters, name, context, count)
             for name in ("TAU", "L_UP", "L_DOWN")
         }
-        # The years in increasing order: the scenes and their own layers together.
-        order = sorted(range(count), key=lambda i: scenes[i][0])
         indicator_folder = self.destination(parameters, "INDICATOR_FOLDER", context)
         requested = bool(indicator_folder)
         if not requested:
@@ -402,11 +448,8 @@ class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
         del model
         steps = QgsProcessingMultiStepFeedback(count + 1, feedback)
         slots: dict[str, list[str]] = {}
-        years = []
-        for step, i in enumerate(order):
-            year, mtl, scene = scenes[i]
-            years.append(year)
-            steps.setCurrentStep(step)
+        for i, (year, mtl, scene) in enumerate(scenes):
+            steps.setCurrentStep(i)
             feedback.pushInfo(
                 f"{year}: {os.path.basename(mtl)} ({scene.spacecraft} {scene.sensor}, "
                 f"{scene.acquisition_date}): tasseled cap {COEFFICIENTS[scene.spacecraft]}, "

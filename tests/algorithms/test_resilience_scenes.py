@@ -115,13 +115,13 @@ def scenes_run(provider, marburg_dir, inputs, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("scenes")
     parameters = {k: v for k, v in inputs.items() if not k.startswith("scene_")}
-    # Scenes out of date order, each with its own land cover in the same order.
+    # Scenes out of date order; the land covers, one per year, in the order of the years.
     results = processing.run(
         "mineeco:resilience_scenes",
         {
             **parameters,
             "SCENES": [inputs["scene_2013"][0], inputs["scene_2001"][0]],
-            "LANDCOVER": [inputs["scene_2013"][1], inputs["scene_2001"][1]],
+            "LANDCOVER": [inputs["scene_2001"][1], inputs["scene_2013"][1]],
             "OUTPUT_FOLDER": str(out / "index"),
             "INDICATOR_FOLDER": str(out / "indicators"),
             "OUTPUT_YEARS": str(out / "years.csv"),
@@ -216,11 +216,21 @@ def test_index_of_both_years_on_the_joint_scale(scenes_run):
     [
         ({"SCENES": "one"}, "at least two scenes"),
         ({"SCENES": "same-year"}, "one scene per year; 2013"),
-        ({"LANDCOVER": "three"}, "LANDCOVER: 3 layers for 2 scenes"),
-        ({"TAU": "0.9,0.8,0.7"}, "TAU: 3 values for 2 scenes"),
+        ({"LANDCOVER": "three"}, "LANDCOVER: 3 layers for 2 years"),
+        ({"LANDCOVER": "swapped"}, "'landcover_2013' is in the place of 2001"),
+        ({"TAU": "0.9,0.8,0.7"}, "TAU: 3 values for 2 years"),
+        ({"SCENES": "folder-of-one"}, "SCENE_FOLDER: at least two scenes .* 1 found"),
         ({"PRECIPITATION": "two-single"}, "PRECIPITATION: 2 layer"),
     ],
-    ids=["one-scene", "same-year", "land-cover-count", "tau-count", "rain-layers"],
+    ids=[
+        "one-scene",
+        "same-year",
+        "land-cover-count",
+        "land-cover-order",
+        "tau-count",
+        "folder-of-one",
+        "rain-layers",
+    ],
 )
 def test_inputs_are_checked_with_their_names(
     provider, marburg_dir, inputs, tmp_path, change, message
@@ -233,11 +243,20 @@ def test_inputs_are_checked_with_their_names(
         SCENES=[l7, l8], LANDCOVER=[inputs["scene_2001"][1]], OUTPUT_FOLDER=str(tmp_path / "o")
     )
     key, value = next(iter(change.items()))
-    parameters[key] = {
-        "one": [l7],
-        "same-year": [l8, l8],
-        "three": [inputs["scene_2001"][1]] * 3,
-        "two-single": [inputs["DEM"], inputs["DEM"]],
-    }.get(value, value)
+    if value == "folder-of-one":
+        one = tmp_path / "scenes"
+        one.mkdir()
+        shutil.copy(l8, one / Path(l8).name)
+        parameters.pop("SCENES")
+        parameters["SCENE_FOLDER"] = str(one)
+        value = None
+    if value is not None:
+        parameters[key] = {
+            "one": [l7],
+            "same-year": [l8, l8],
+            "three": [inputs["scene_2001"][1]] * 3,
+            "swapped": [inputs["scene_2013"][1], inputs["scene_2001"][1]],
+            "two-single": [inputs["DEM"], inputs["DEM"]],
+        }.get(value, value)
     with pytest.raises(QgsProcessingException, match=message):
         processing.run("mineeco:resilience_scenes", parameters)

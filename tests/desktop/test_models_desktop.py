@@ -51,12 +51,16 @@ EXPECTED_LAYERS = {
 
 
 def scenes_inputs(inputs: dict, folder: Path) -> dict:
-    """'Resilience over several years from Landsat scenes' with its mandatory inputs: the
-    crop's scene (2015) and a DERIVED copy dated 2020, the model's layers for both years."""
+    """'Resilience over several years from Landsat scenes' with its mandatory inputs: a folder
+    of two scenes, the crop's (2015) and a DERIVED copy dated 2020, the model's layers for both
+    years. (QGIS 3.22's list-of-files panel cannot be preset from code, so the dialog gets the
+    folder; the list is tested through processing.run.)"""
     shared = {k: v for k, v in inputs.items() if k not in ("MTL", "LANDCOVER_CLASSIFICATION")}
     shared["LANDCOVER"] = [shared["LANDCOVER"]]
-    later = later_scene(inputs, folder / "scene_2020", 2020)
-    return {**shared, "SCENES": [inputs["MTL"], later]}
+    scenes = folder / "scenes"
+    later_scene(inputs, scenes / "2015", 2015)
+    later_scene(inputs, scenes / "2020", 2020)
+    return {**shared, "SCENE_FOLDER": str(scenes)}
 
 
 @pytest.fixture(scope="module")
