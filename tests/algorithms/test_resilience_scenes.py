@@ -2,13 +2,13 @@
 two real MARBURG scenes (Landsat 7 ETM+ 2001-07-30 and Landsat 8 OLI 2013-07-07, one 41 × 41
 grid, with the package's DEM).
 
-Derived, documented: MARBURG is 1.2 km of farmland and forest without bare land, where the
-albedo–NDVI fit of the desertification index (C1) has no negative slope (2001: a = +0.25), so
-each scene gets a stand-in mine pit, growing from 12 × 12 pixels in 2001 to 20 × 20 in 2013:
-its reflective bands set to the DN of bare soil (reflectance 0.12, 0.15, 0.20, 0.25, 0.32,
-0.28 through the scene's own MTL calibration). Stand-ins too: land cover of each year from
-its NDVI (CNLUCC codes; the pit is 53, mining land), a seasonal rainfall curve and a loam."""
+Derived, documented (scripts/stand_ins.py, as the demo): MARBURG is 1.2 km of farmland and
+forest without bare land, where the albedo–NDVI fit of the desertification index (C1) has no
+negative slope (2001: a = +0.25), so each scene gets a stand-in mine pit of bare soil, growing
+from 12 × 12 pixels in 2001 to 20 × 20 in 2013. Stand-ins too: land cover of each year from its
+NDVI (CNLUCC codes; the pit is 53, mining land), a seasonal rainfall curve and a loam."""
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -54,40 +54,17 @@ def _write(path: Path, values: np.ndarray, like: gdal.Dataset, dtype=gdal.GDT_Fl
     return str(path)
 
 
-#: Bare-soil reflectance of the six reflective bands (blue … swir2) of the stand-in pit.
-BARE_SOIL = (0.12, 0.15, 0.20, 0.25, 0.32, 0.28)
-
-
-def pit_scene(marburg: Path, scene: str, size: int, folder: Path) -> tuple[str, str]:
-    """A copy of ``scene`` with a ``size`` × ``size`` stand-in pit of bare soil (see the module
-    help), and its stand-in land cover from NDVI (water 41, built-up 51, dry land 12,
-    grassland 31, forest 21; the pit 53). Returns (MTL path, land-cover path)."""
-    from mine_eco_plugin.core.landsat import parse_mtl_file, scene_from_mtl
-
-    mtl = marburg / f"{scene}_MTL.txt"
-    shutil.copy(mtl, folder / mtl.name)
-    for band in marburg.glob(f"{scene}_B*.TIF"):
-        shutil.copy(band, folder / band.name)
-    meta = scene_from_mtl(parse_mtl_file(mtl), folder)
-    pit = (slice(4, 4 + size), slice(4, 4 + size))
-    sine = np.sin(np.radians(meta.sun_elevation)) if meta.sun_correction else 1.0
-    reflectance = []
-    for band, rho in zip(meta.reflectance_bands, BARE_SOIL, strict=True):
-        dataset = gdal.Open(str(band.path), gdal.GA_Update)
-        dn = dataset.ReadAsArray()
-        dn[pit] = np.clip(np.round((rho * sine - band.add) / band.mult), 1, np.iinfo(dn.dtype).max)
-        dataset.GetRasterBand(1).WriteArray(dn)
-        dataset = None
-        reflectance.append((band.mult * dn + band.add) / sine)
-    red, nir = reflectance[2], reflectance[3]
-    ndvi = (nir - red) / np.maximum(nir + red, 1e-6)
-    cover = np.select([ndvi < 0, ndvi < 0.2, ndvi < 0.35, ndvi < 0.5], [41, 51, 12, 31], 21)
-    cover[pit] = 53
-    like = gdal.Open(str(meta.reflectance_bands[0].path))
-    year = str(meta.acquisition_date)[:4]
-    return str(folder / mtl.name), _write(
-        folder / f"landcover_{year}.tif", cover, like, gdal.GDT_Int16
+def _stand_ins():
+    """scripts/stand_ins.py (scripts/ is not a package): the demo's stand-in mine pit."""
+    spec = importlib.util.spec_from_file_location(
+        "mine_eco_stand_ins", Path(__file__).resolve().parents[2] / "scripts" / "stand_ins.py"
     )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pit_scene = _stand_ins().pit_scene
 
 
 @pytest.fixture(scope="module")
