@@ -511,7 +511,11 @@ class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
         hierarchy = self.parameterAsFile(parameters, "HIERARCHY", context)
         if hierarchy:
             child["HIERARCHY"] = hierarchy
-        for name in ("OUTPUT_TREND", "OUTPUT_YEARS", "OUTPUT_TRANSITIONS", "OUTPUT_WEIGHTS"):
+        trend = self.destination(parameters, "OUTPUT_TREND", context)
+        if trend:
+            # The file this run resolved (and the dialog will load), not a second temporary one.
+            child["OUTPUT_TREND"] = trend
+        for name in ("OUTPUT_YEARS", "OUTPUT_TRANSITIONS", "OUTPUT_WEIGHTS"):
             if parameters.get(name) not in (None, ""):
                 child[name] = parameters[name]
         results = processing.run(
