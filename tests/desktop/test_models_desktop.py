@@ -136,7 +136,7 @@ def green(log: str) -> list[str]:
 
 def test_years_from_scenes_dialog_runs_green(desktop_run):
     """Two scenes from the dialog with the defaults: the model runs once per scene, then the
-    years share one scale; the tables and the trend are loaded, nothing else."""
+    years share one scale; the tables, the trend and each year's classes are loaded."""
     assert desktop_run["errors"] == []
     run = desktop_run["runs"]["resilience_scenes"]
     assert run["group"] == ["Workflows", "workflows"]
@@ -148,6 +148,8 @@ def test_years_from_scenes_dialog_runs_green(desktop_run):
     assert run["layers"] == [
         "Class transitions between consecutive years",
         "Indicator weights and ranges",
+        "Resilience classes 2015",
+        "Resilience classes 2020",
         "Trend of the index (Sen's slope per year)",
         "Yearly means and class shares",
     ]
