@@ -232,7 +232,9 @@ class CompositeIndex(EvaluationAlgorithm):
                 "",
                 optional=True,
             ),
-            "Used with WEIGHT_SOURCE 'Combined' (the WEIGHTS output of 'AHP weights' fits).",
+            "Used with WEIGHT_SOURCE 'Combined' (the WEIGHTS output of 'AHP weights' fits). "
+            "With 'Given', the subjective weights behind WEIGHTS, if any: shown (rescaled to "
+            "sum 1) in the subjective column of OUTPUT_WEIGHTS, not used for the index.",
         )
         self.add_objective_method()
         self.add_combination_parameters()
