@@ -301,20 +301,10 @@ class ResilienceYears(EvaluationAlgorithm):
         if mode != "per_year":
             for i, name in enumerate(names):
                 feedback.pushInfo(f"  {name}: range {minima[i, 0]:.6g} … {maxima[i, 0]:.6g}")
+        yearly = dict(years=years, by_year=by_year, grid=grid, weights=weights, trends=trends)
+        yearly.update(minima=minima, maxima=maxima, breaks=breaks, labels=labels)
         results = self.write_years(
-            parameters,
-            context,
-            years,
-            by_year,
-            grid,
-            weights,
-            minima,
-            maxima,
-            trends,
-            breaks,
-            labels,
-            monitor.span(share, 1.0),
-            feedback,
+            parameters, context, monitor.span(share, 1.0), feedback, **yearly
         )
         weights_table = self.write_table(
             parameters,
@@ -412,6 +402,9 @@ class ResilienceYears(EvaluationAlgorithm):
         self,
         parameters,
         context,
+        monitor,
+        feedback,
+        *,
         years,
         by_year,
         grid,
@@ -421,9 +414,9 @@ class ResilienceYears(EvaluationAlgorithm):
         trends,
         breaks,
         labels,
-        monitor,
-        feedback,
     ):
+        """Every year's index and classes into OUTPUT_FOLDER, the trend, and the yearly and
+        transition tables: one pass over all years' indicators."""
         folder = self.destination(parameters, "OUTPUT_FOLDER", context)
         os.makedirs(folder, exist_ok=True)
         nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
