@@ -38,6 +38,17 @@ class BatchAlgorithm(MineEcoAlgorithm):
     """Runs a single-layer algorithm once per item (field, driver) into OUTPUT_FOLDER and
     lists the files in LAYERS, the items in NAMES and a row per item in OUTPUT."""
 
+    def add_batch_outputs(self, folder, table, layers_label, names_label):
+        """OUTPUT_NODATA_VALUE, OUTPUT_FOLDER and OUTPUT ((label, help) each), LAYERS and
+        NAMES."""
+        self.add_output_nodata()
+        self.add(
+            QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", self.tr(folder[0])), folder[1]
+        )
+        self.add_output_table("OUTPUT", table[0], table[1], side=True)
+        self.addOutput(QgsProcessingOutputMultipleLayers("LAYERS", self.tr(layers_label)))
+        self.addOutput(QgsProcessingOutputString("NAMES", self.tr(names_label)))
+
     def folder(self, parameters, context) -> str:
         folder = self.destination(parameters, "OUTPUT_FOLDER", context)
         os.makedirs(folder, exist_ok=True)
@@ -143,21 +154,18 @@ class KrigingFields(BatchAlgorithm):
             integer=True,
             advanced=True,
         )
-        self.add_output_nodata()
-        self.add(
-            QgsProcessingParameterFolderDestination(
-                "OUTPUT_FOLDER", self.tr("Folder of the kriged rasters")
+        self.add_batch_outputs(
+            (
+                "Folder of the kriged rasters",
+                "<field>.tif per field (float32, in the field's units).",
             ),
-            "<field>.tif per field (float32, in the field's units).",
+            (
+                "Variogram and cross-validation per field",
+                "field, model, points, cv_rmse, cv_r, file: one row per field.",
+            ),
+            "Kriged rasters",
+            "Field names, in order",
         )
-        self.add_output_table(
-            "OUTPUT",
-            "Variogram and cross-validation per field",
-            "field, model, points, cv_rmse, cv_r, file: one row per field.",
-            side=True,
-        )
-        self.addOutput(QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Kriged rasters")))
-        self.addOutput(QgsProcessingOutputString("NAMES", self.tr("Field names, in order")))
 
     def fields(self, parameters, context, source=None) -> list[str]:
         fields = [f for f in compat.parameter_strings(self, parameters, "FIELDS", context) if f]
@@ -294,22 +302,20 @@ class LocalCorrelationDrivers(BatchAlgorithm):
             integer=True,
             advanced=True,
         )
-        self.add_output_nodata()
-        self.add(
-            QgsProcessingParameterFolderDestination(
-                "OUTPUT_FOLDER", self.tr("Folder of the correlation maps")
+        self.add_batch_outputs(
+            (
+                "Folder of the correlation maps",
+                "<driver>.tif (class, uint8, styled) and <driver>_r.tif (local r, float32) per "
+                "driver.",
             ),
-            "<driver>.tif (class, uint8, styled) and <driver>_r.tif (local r, float32) per driver.",
+            (
+                "Area shares per driver",
+                "driver, share_positive, share_negative, share_insignificant (% of the pixels "
+                "with a class), pixels, file: one row per driver (Figure 3's insets).",
+            ),
+            "Class maps",
+            "Driver names, in order",
         )
-        self.add_output_table(
-            "OUTPUT",
-            "Area shares per driver",
-            "driver, share_positive, share_negative, share_insignificant (% of the pixels "
-            "with a class), pixels, file: one row per driver (Figure 3's insets).",
-            side=True,
-        )
-        self.addOutput(QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Class maps")))
-        self.addOutput(QgsProcessingOutputString("NAMES", self.tr("Driver names, in order")))
 
     def names(self, parameters, context) -> list[str]:
         layers = self.parameterAsLayerList(parameters, "DRIVERS", context)

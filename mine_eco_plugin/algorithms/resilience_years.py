@@ -351,20 +351,26 @@ class ResilienceYears(EvaluationAlgorithm):
                 values[name] = np.repeat(np.asarray(numbers)[:, None], n_years, axis=1)
             return values["MINIMA"], values["MAXIMA"]
         extremes = joint.IndicatorExtremes(k, n_years)
+
+        def visit(y, blocks):
+            for i, block in enumerate(blocks):
+                extremes.add(i, y, block[0])
+
+        self.scan_years(visit, by_year, grid, monitor)
+        return extremes.ranges(mode)
+
+    def scan_years(self, visit, by_year, grid, monitor):
+        """Calls ``visit(year index, blocks)`` for every block of every year's indicators,
+        year after year, each year an equal share of ``monitor``."""
+        n_years = len(by_year)
         for y, sources in enumerate(by_year):
-
-            def visit(window, *blocks, y=y):
-                for i, block in enumerate(blocks):
-                    extremes.add(i, y, block[0])
-
             engine.scan(
-                visit,
+                lambda window, *blocks, y=y: visit(y, blocks),
                 sources,
                 grid=grid,
                 memory_mb=self.memory_mb(),
                 monitor=monitor.span(y / n_years, (y + 1) / n_years),
             )
-        return extremes.ranges(mode)
 
     def weights(self, source, table, index, trends, minima, maxima, by_year, grid, monitor):
         """One weight set for every year: Table 2's combined weights, or mean-square-error
@@ -373,24 +379,16 @@ class ResilienceYears(EvaluationAlgorithm):
         if source == "given":
             return weighting.normalised_weights(np.asarray(table.combined)[index])[0]
         moments = joint.PooledMoments(len(index))
-        n_years = len(by_year)
-        for y, sources in enumerate(by_year):
 
-            def visit(window, *blocks, y=y):
-                moments.add(
-                    [
-                        normalise(block[0], minima[i, y], maxima[i, y], trends[i], dtype=np.float64)
-                        for i, block in enumerate(blocks)
-                    ]
-                )
-
-            engine.scan(
-                visit,
-                sources,
-                grid=grid,
-                memory_mb=self.memory_mb(),
-                monitor=monitor.span(y / n_years, (y + 1) / n_years),
+        def visit(y, blocks):
+            moments.add(
+                [
+                    normalise(block[0], minima[i, y], maxima[i, y], trends[i], dtype=np.float64)
+                    for i, block in enumerate(blocks)
+                ]
             )
+
+        self.scan_years(visit, by_year, grid, monitor)
         try:
             objective = weighting.mse_weights(moments.std())
         except ValueError as error:
