@@ -194,3 +194,17 @@ def test_study_method_weights_table_has_computed_objective_weights(run, layers, 
     )
     assert objective.sum() == pytest.approx(1.0)
     np.testing.assert_allclose(combined, (objective + subjective) / 2, rtol=1e-9)  # Eq. 17
+
+
+def test_a_constant_indicator_is_an_error_naming_its_slot(run, layers, tmp_path):
+    """A layer whose valid pixels are all equal cannot be normalised (Eq. 18 divides by
+    max − min = 0): the error names the slot, not the index's internal layer list."""
+    flat = write_raster(tmp_path / "flat.tif", np.full((8, 9), 0.4, dtype=np.float32))
+    with pytest.raises(QgsProcessingException) as caught:
+        run(
+            "resilience_index",
+            {**layers, "FVC": flat, "OUTPUT": str(tmp_path / "p.tif")},
+        )
+    message = str(caught.value)
+    assert message.startswith("FVC: ") and "INPUTS" not in message
+    assert "constant indicator cannot be normalised" in message
