@@ -41,7 +41,9 @@ HEADER = """\
 # hash and the value counts; tables row by row; report pages by their tables; folders file by
 # file; the numbers and strings returned besides files under `values`. Floats compare to a
 # relative 1e-6 of the larger of the value and the band's largest |value| (x the pixel count for
-# sums); the rest compares exactly.
+# sums); the rest compares exactly. `unset` lists outputs an entry leaves out;
+# `differs_from_qgis_3_40` gives the reason an entry is known to differ on QGIS 3.40 / numpy 2
+# (Debian 13, scripts/trixie.sh), where it is a strict expected failure.
 #
 # The expected values are what the code gave when they were generated, code that the rest of
 # the suite checks against hand computations and peer tools. Regenerate them ONLY deliberately:
@@ -122,7 +124,14 @@ def golden_inputs(tmp_path_factory):
 @pytest.mark.parametrize(
     "entry", ENTRIES, ids=[f"{entry['algorithm']}-{entry['case']}" for entry in ENTRIES]
 )
-def test_golden(provider, golden_inputs, tmp_path, entry):
+def test_golden(provider, golden_inputs, tmp_path, entry, request):
+    from qgis.core import Qgis
+
+    known = entry.get("differs_from_qgis_3_40")
+    if known and Qgis.QGIS_VERSION_INT >= 34000 and not UPDATE:
+        # Strict: once the difference is gone, the entry passes and this fails, asking for the
+        # key to be removed.
+        request.applymarker(pytest.mark.xfail(strict=True, reason=known))
     if entry["algorithm"] == "rf_driver_contribution" or entry["algorithm"] == "npp_drivers":
         pytest.importorskip("sklearn")
     golden_inputs.parameters(entry["inputs"], entry["algorithm"])  # written before the snapshot
