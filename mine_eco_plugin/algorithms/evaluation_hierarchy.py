@@ -93,7 +93,7 @@ class AhpHierarchyWeights(EvaluationAlgorithm):
         "(hierarchic composition, consistency of a hierarchy).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFile(
                 "HIERARCHY",

@@ -46,7 +46,7 @@ class Normalize(MineEcoAlgorithm):
     )
     references = ("The resilience study, Eq. 18–19 and its ref. [44].",)
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster("INPUT", "Indicator", "Single-band indicator raster (see BAND).")
         self.add_number(
             "BAND",
@@ -196,7 +196,7 @@ class CompositeIndex(EvaluationAlgorithm):
         "(1948) entropy.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_indicator_parameters()
         self.add_enum(
             "PRESET",

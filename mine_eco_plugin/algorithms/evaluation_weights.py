@@ -45,7 +45,7 @@ class AhpWeights(EvaluationAlgorithm):
         "The resilience study, Eq. 15.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_matrix_parameters(
             "Pairwise comparison matrix (one row and one column per criterion)",
             "Saaty-scale judgements (1–9 and reciprocals): aᵢⱼ in row i, column Cj, so an "
@@ -184,7 +184,7 @@ class ObjectiveWeights(EvaluationAlgorithm):
         "in multiple criteria problems: the CRITIC method. Comput. Oper. Res. 22(7), 763–770.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_indicator_parameters(trends_optional=True)
         self.add_objective_method("METHOD")
         self.add_range_parameters()

@@ -110,7 +110,7 @@ class WeightSensitivity(EvaluationAlgorithm):
         "correlation as a sensitivity measure).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_indicator_parameters()
         self.add(
             QgsProcessingParameterString(
