@@ -171,7 +171,7 @@ class OutputChecks:
         for definition in self.parameterDefinitions():
             name = definition.name()
             value = parameters.get(name)
-            if definition.isDestination() or value is None or value == "" or value == []:
+            if definition.isDestination() or not self.given(parameters, name) or value == []:
                 continue
             kind = definition.type()
             try:
