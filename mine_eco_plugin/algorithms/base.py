@@ -44,8 +44,14 @@ from qgis.PyQt.QtCore import QCoreApplication
 from .. import compat, engine, layer_styles
 from ..core.tables import TableError, matrix_rows, parse_csv_table
 from ..core.windows import check_window
-from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
-from ..engine.writer import run_transaction
+from ..engine import (
+    Cancelled,
+    EngineError,
+    Monitor,
+    RasterSource,
+    RasterTarget,
+    run_transaction,
+)
 from ..provider_info import (
     GROUPS,
     MEMORY_SETTING,

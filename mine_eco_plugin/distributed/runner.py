@@ -19,8 +19,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..core.statistics import Reduce, RunningSummary, exact_percentiles, summarize
-from ..engine import Grid, RasterSource, RasterTarget, Window, resolve_grid
-from ..engine.writer import OutputSet
+from ..engine import Grid, OutputSet, RasterSource, RasterTarget, Window, resolve_grid
 
 DEFAULT_CHUNK = 2048
 WORKER_GDAL_CACHE = 64 * 2**20

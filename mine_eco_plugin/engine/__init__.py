@@ -25,8 +25,17 @@ from .blocks import (
 )
 from .errors import Cancelled, EngineError
 from .grid import AlignedRaster, Grid, Window
-from .styles import RasterClass
-from .writer import RasterTarget
+from .styles import RasterClass, discrete_ramp_qml
+from .writer import (
+    OutputSet,
+    RasterTarget,
+    RasterWriter,
+    Replacement,
+    check_format,
+    check_replaceable,
+    hand_over,
+    run_transaction,
+)
 
 
 def band_summary(source, *, band=0, grid=None, memory_mb=DEFAULT_MEMORY_MB, monitor=None):
@@ -53,19 +62,27 @@ __all__ = [
     "EngineError",
     "Grid",
     "Monitor",
+    "OutputSet",
     "RasterClass",
     "RasterSource",
     "RasterTarget",
+    "RasterWriter",
+    "Replacement",
     "RunningSummary",
     "Window",
     "band_percentiles",
     "band_summary",
     "block_budget_mb",
     "block_values",
+    "check_format",
+    "check_replaceable",
+    "discrete_ramp_qml",
+    "hand_over",
     "plan_windows",
     "read_raster",
     "resolve_grid",
     "run_blocks",
+    "run_transaction",
     "scan",
     "strips",
     "write_arrays",
