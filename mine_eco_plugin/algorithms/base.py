@@ -736,6 +736,18 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         """``engine.write_arrays`` within this run's memory budget."""
         return engine.write_arrays(produce, targets, grid, memory_mb=self.memory_mb(), **options)
 
+    def strips(self, sources, grid, **options):
+        """``engine.strips`` within this run's memory budget."""
+        return engine.strips(sources, grid, memory_mb=self.memory_mb(), **options)
+
+    def band_summary(self, source, **options):
+        """``engine.band_summary`` within this run's memory budget."""
+        return engine.band_summary(source, memory_mb=self.memory_mb(), **options)
+
+    def band_percentiles(self, source, percentiles, **options):
+        """``engine.band_percentiles`` within this run's memory budget."""
+        return engine.band_percentiles(source, percentiles, memory_mb=self.memory_mb(), **options)
+
     @staticmethod
     def monitor(feedback) -> Monitor:
         if feedback is None:

@@ -206,12 +206,8 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
     ) -> Iterator[list[np.ndarray]]:
         """Full-width strips of every source (2-D float arrays, NaN NoData), top to bottom,
         as many rows at a time as the memory budget allows."""
-        for _, blocks in engine.strips(
-            sources,
-            grid,
-            bytes_per_pixel=bytes_per_pixel,
-            memory_mb=self.memory_mb(),
-            monitor=monitor,
+        for _, blocks in self.strips(
+            sources, grid, bytes_per_pixel=bytes_per_pixel, monitor=monitor
         ):
             yield [block[0] for block in blocks]
 

@@ -408,9 +408,7 @@ class VegetationCover(MineEcoAlgorithm):
         }
         monitor = self.monitor(feedback)
         if None in given.values():
-            soil, veg = engine.band_percentiles(
-                source, [soil_p, veg_p], memory_mb=self.memory_mb(), monitor=monitor.span(0, 0.5)
-            )
+            soil, veg = self.band_percentiles(source, [soil_p, veg_p], monitor=monitor.span(0, 0.5))
             given = {
                 "SOIL_VALUE": soil if given["SOIL_VALUE"] is None else given["SOIL_VALUE"],
                 "VEG_VALUE": veg if given["VEG_VALUE"] is None else given["VEG_VALUE"],
