@@ -1,9 +1,13 @@
 """The base of every Mine Eco algorithm: identity, help, parameter helpers and the bridge to
-the raster engine (progress, cancellation, error messages that name the parameter).
+the raster engine (progress, cancellation, the run's memory budget, error messages that name
+the parameter).
 
 An algorithm subclass declares its id, name, group and help texts as class attributes, adds
 its parameters with the helpers below and implements ``process``. It never reads a band itself:
-it describes inputs and outputs and hands a kernel from ``core`` to the engine.
+it describes inputs and outputs and hands a kernel from ``core`` to the engine through
+``self.run_blocks`` / ``self.scan`` (and the other engine helpers), which pass the budget.
+Whether an optional value was given is decided here once (``is_unset``, ``given``,
+``optional_double``, ``optional_int``).
 """
 
 from __future__ import annotations
