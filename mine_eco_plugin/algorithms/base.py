@@ -209,26 +209,26 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     def name(self):
         return self.algorithm_id
 
-    def displayName(self):  # noqa: N802 (QGIS API)
+    def displayName(self):
         return self.tr(self.display_name)
 
     def group(self):
         return self.tr(GROUPS[self.group_key])
 
-    def groupId(self):  # noqa: N802 (QGIS API)
+    def groupId(self):
         return self.group_key
 
     def icon(self):
         return icon()
 
-    def createInstance(self):  # noqa: N802 (QGIS API)
+    def createInstance(self):
         return type(self)()
 
     def tr(self, text):
         return QCoreApplication.translate("MineEco", text)
 
     # --- help -------------------------------------------------------------------------------
-    def shortHelpString(self):  # noqa: N802 (QGIS API)
+    def shortHelpString(self):
         """The help, as text that reads well both in the dialog's help panel (QGIS shows each
         line as a paragraph) and in a terminal (``qgis_process help`` prints it as it is):
         section titles on their own lines, parameters as a list naming each by its label and
@@ -277,7 +277,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         # Not before "=": "MATRIX=1,3,0.333,1" is command-line syntax and keeps the id.
         return re.sub(r"\b[A-Z][A-Z0-9_]*\b(?!=)", label, text)
 
-    def shortDescription(self):  # noqa: N802 (QGIS API)
+    def shortDescription(self):
         """The Toolbox tooltip: the summary's first sentence (two when the first is a
         question), parameter ids as labels."""
         text = self.with_labels(first_sentence(self.summary), self.labels())
@@ -291,7 +291,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         found.update({p.name(): p.description() for p in self.parameterDefinitions()})
         return found
 
-    def helpUrl(self):  # noqa: N802 (QGIS API)
+    def helpUrl(self):
         """The dialog's Help button: a local page with this algorithm's whole help (works
         offline; written to the temporary folder when asked for). Empty if it cannot be
         written (no Help button then)."""
@@ -764,13 +764,13 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             parameters, "RUN", context
         )
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
+    def checkParameterValues(self, parameters, context):
         """A step switched off (RUN) needs no other values."""
         if self.skipped(parameters, context):
             return True, ""
         return super().checkParameterValues(parameters, context)
 
-    def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:  # noqa: N802
+    def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:
         """Runs the subclass's ``process(parameters, context, feedback)`` and turns engine errors
         and cancellation into Processing exceptions."""
         if self.skipped(parameters, context):

@@ -186,7 +186,7 @@ class CasaNpp(MineEcoAlgorithm):
         "Tian et al. (2022), the NPP-drivers study, Eq. 2–4.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         monthly = "12 layers (January to December) or one 12-band raster"
         self.add_rasters("NDVI", "Monthly NDVI", f"Monthly maximum-value NDVI (−1…1), {monthly}.")
         self.add_rasters("TEMPERATURE", "Monthly mean air temperature (°C)", f"°C, {monthly}.")

@@ -79,7 +79,7 @@ class TemporalComposite(MineEcoAlgorithm):
         "The NPP-drivers study: §2.2.1 (16-day fused NDVI, monthly NDVI for CASA).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "INPUT",
             "Dated series (one layer per date)",

@@ -58,7 +58,7 @@ class DesertificationIndex(MineEcoAlgorithm):
         "The resilience study, Eq. 1–2.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster("NDVI", "NDVI", "NDVI (band 1); its grid is the output grid.")
         self.add_raster(
             "ALBEDO", "Albedo", "Broadband albedo (band 1), e.g. from 'Albedo'; aligned to NDVI."

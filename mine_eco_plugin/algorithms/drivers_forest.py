@@ -218,7 +218,7 @@ class RfDriverContribution(DriverAlgorithm):
         "distinct values).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_target_and_drivers()
         self.add(
             QgsProcessingParameterString(

@@ -79,7 +79,7 @@ class Estarfm(MineEcoAlgorithm):
         "The NPP-drivers study: §2.2.1, Eq. 1 (ESTARFM NDVI).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         pair = "Same bands, in the same order, as the other four inputs."
         self.add_raster(
             "FINE1",

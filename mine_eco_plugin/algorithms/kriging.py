@@ -150,7 +150,7 @@ class Kriging(MineEcoAlgorithm):
         "model's instability without a nugget).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFeatureSource(
                 "INPUT", self.tr("Sample points"), [QgsProcessing.SourceType.TypeVectorPoint]

@@ -56,7 +56,7 @@ class LandsatReflectance(MineEcoAlgorithm):
         "Environ. 113, 893–903.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFile(
                 "MTL",

@@ -296,7 +296,7 @@ class LandscapeMetrics(LandscapeAlgorithm):
         ("OUTPUT_LPI", "Largest patch index LPI", "Per zone only: % of the zone's area.", True),
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_landcover()
         self.add_window_and_zones()
         self.add_enum(
@@ -535,7 +535,7 @@ class WeightedShareAlgorithm(LandscapeAlgorithm):
     def scale(self, parameters, context) -> float:
         return 1.0
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_landcover()
         self.add_table(
             "TABLE",

@@ -51,7 +51,7 @@ class LandSurfaceTemperature(MineEcoAlgorithm):
         "USGS Landsat 8–9 and Landsat 4–7 data users handbooks (K1, K2).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "THERMAL",
             "Thermal band radiance (W·m⁻²·sr⁻¹·µm⁻¹)",

@@ -38,7 +38,7 @@ TABLE_SIDE_FILES = {
 }
 
 
-class Interrupted(BaseException):  # noqa: N818 (like KeyboardInterrupt, not an Exception)
+class Interrupted(BaseException):  # like KeyboardInterrupt, not an Exception
     """SIGTERM or SIGINT arrived during a run: the run stops and its outputs are removed."""
 
 

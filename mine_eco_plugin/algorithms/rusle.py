@@ -85,7 +85,7 @@ class RainfallErosivity(RusleAlgorithm):
         ("renard_freimund", "Renard & Freimund 1994 (modified Fournier index)"),
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "PRECIPITATION",
             "Monthly rainfall (mm): 12 layers or one 12-band raster",
@@ -162,7 +162,7 @@ class SoilErodibility(RusleAlgorithm):
         "Foster, G.R. et al. (1981) J. Soil Water Conserv. 36, 355–359 (the factor 0.1317).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         for name, label in (
             ("SAND", "Sand (%)"),
             ("SILT", "Silt (%)"),
@@ -298,7 +298,7 @@ class SlopeLengthSteepness(RusleAlgorithm):
         ("desmet_govers", "Desmet & Govers (1996), 2-D upslope area"),
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "DEM",
             "DEM (projected CRS)",
@@ -474,7 +474,7 @@ class CoverManagement(RusleAlgorithm):
         ("van_der_knijff", "van der Knijff et al. (2000) from NDVI"),
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "INPUT",
             "FVC (0–1) or NDVI",
@@ -544,7 +544,7 @@ class SupportPractice(RusleAlgorithm):
     )
     columns = ("code", "p")
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster("LANDCOVER", "Land cover (class codes)", "Integer class codes.")
         self.add_table(
             "TABLE",
@@ -648,7 +648,7 @@ class SoilLoss(RusleAlgorithm):
     )
     regions = (*rusle.SL190_TOLERANCE, "Custom (TOLERANCE)")
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         for name, label in self.factors:
             self.add_raster(name, label, f"{label}; any grid (resampled onto the output grid).")
         self.add_reference()

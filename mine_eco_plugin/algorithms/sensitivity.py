@@ -132,7 +132,7 @@ class WeightSensitivity(MineEcoAlgorithm):
         "correlation as a sensitivity measure).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         add_indicator_parameters(self)
         self.add(
             QgsProcessingParameterString(

@@ -120,7 +120,7 @@ class SolarRadiation(MineEcoAlgorithm):
         "chapter 3 (Eq. 21–25, 34, 35, 37).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "REFERENCE", "Reference grid", "The output takes its grid; its values are not used."
         )

@@ -50,7 +50,7 @@ class StackIndex(MineEcoAlgorithm):
     output_description = ""
     output_bands: tuple[str, ...] = ()
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "INPUT", "Reflectance stack (blue, green, red, NIR, SWIR1, SWIR2)", STACK_HELP
         )
@@ -337,7 +337,7 @@ class VegetationCover(MineEcoAlgorithm):
         "The resilience study, Eq. 6: 5 % and 95 % confidence levels.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "INPUT",
             "Vegetation index (NDVI or NDMVI)",

@@ -70,7 +70,7 @@ class IndexTrend(MineEcoAlgorithm):
         "water quality data. Water Resour. Res. 18, 107–121 (tie correction).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "INPUT",
             "Index rasters, one per year",

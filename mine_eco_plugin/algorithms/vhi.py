@@ -46,7 +46,7 @@ class VegetationHealthIndex(MineEcoAlgorithm):
         "The resilience study, Eq. 4.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "NDVI",
             "NDVI, one layer per date",
