@@ -166,14 +166,13 @@ class TemporalComposite(MineEcoAlgorithm):
             band_names=composite.MONTH_NAMES,
             metadata={"COMPOSITE": method, "YEAR": year or "all", **by_month},
         )
-        engine.run_blocks(
+        self.run_blocks(
             lambda *blocks: composite.monthly_composite(
                 [block[0] for block in blocks], months, method
             ),
             sources,
             [target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
         )
         return self.outputs({"OUTPUT": target})

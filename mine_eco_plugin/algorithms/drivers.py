@@ -594,12 +594,11 @@ class LocalCorrelation(MineEcoAlgorithm):
                 pairs = np.where(np.isnan(x_block[0]) | np.isnan(y_block[0]), np.nan, result.pairs)
             return result.r, result.p, result.classes, pairs
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             targets,
             halo=halo,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=8,
         )

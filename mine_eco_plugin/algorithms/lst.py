@@ -197,11 +197,10 @@ class LandSurfaceTemperature(MineEcoAlgorithm):
                 brightness = brightness - np.float32(thermal.KELVIN_OFFSET)
             return kelvin - np.float32(thermal.KELVIN_OFFSET), emissivity, brightness
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             targets,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=6,
         )

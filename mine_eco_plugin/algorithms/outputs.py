@@ -26,8 +26,7 @@ from qgis.core import (
     QgsProperty,
 )
 
-from ..engine import EngineError
-from ..engine.writer import check_format, check_replaceable
+from ..engine import EngineError, check_format, check_replaceable
 
 #: The largest magnitude a float32 output (and so its NoData value) can hold.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -171,7 +170,7 @@ class OutputChecks:
         for definition in self.parameterDefinitions():
             name = definition.name()
             value = parameters.get(name)
-            if definition.isDestination() or value is None or value == "" or value == []:
+            if definition.isDestination() or not self.given(parameters, name) or value == []:
                 continue
             kind = definition.type()
             try:

@@ -18,7 +18,6 @@ from qgis.core import (
 from .. import engine
 from ..core import evaluation_weights as weighting
 from ..core import sensitivity
-from ..engine.blocks import BLOCKS_IN_FLIGHT, CACHE_SHARE
 from ..engine.styles import discrete_ramp_qml
 from .evaluation_support import EvaluationAlgorithm, format_weights, weights_for
 
@@ -396,7 +395,7 @@ class WeightSensitivity(EvaluationAlgorithm):
             weights, description = self._dirichlet_draws(parameters, context, centre, draws, seed)
         if objective is not None:
             description += f"; combined with objective {method} weights"
-        budget = self.memory_mb() * (1 - CACHE_SHARE) / BLOCKS_IN_FLIGHT * 2**20
+        budget = engine.block_budget_mb(self.memory_mb()) * 2**20
         chunk = sensitivity.chunk_pixels(draws, budget, threads)
         kernel = sensitivity.SensitivityKernel(
             weights,
@@ -467,12 +466,11 @@ class WeightSensitivity(EvaluationAlgorithm):
             return result
 
         with kernel:
-            engine.run_blocks(
+            self.run_blocks(
                 block,
                 sources,
                 [targets[name] for name in RASTERS],
                 grid=grid,
-                memory_mb=self.memory_mb(),
                 monitor=run_monitor,
             )
         if kernel.count == 0:
