@@ -123,7 +123,7 @@ class ClassifyIndex(EvaluationAlgorithm):
             return self.class_breaks(parameters, context), None, monitor
         first, rest = monitor.span(0, 0.5), monitor.span(0.5, 1)
         if method == "equal":
-            summary = engine.band_summary(source, memory_mb=self.memory_mb(), monitor=first)
+            summary = self.band_summary(source, monitor=first)
             if summary.count == 0:
                 raise QgsProcessingException("INPUT: no valid pixels")
             try:
@@ -132,10 +132,9 @@ class ClassifyIndex(EvaluationAlgorithm):
                 raise QgsProcessingException(f"INPUT: {error}") from None
             return found, None, rest
         if method == "quantile":
-            found = engine.band_percentiles(
+            found = self.band_percentiles(
                 source,
                 classes.quantile_percentages(count),
-                memory_mb=self.memory_mb(),
                 monitor=first,
             )
             unique = tuple(sorted(set(found)))
@@ -159,7 +158,7 @@ class ClassifyIndex(EvaluationAlgorithm):
             valid = ~np.isnan(flat)
             sample.add(classes.pixel_keys(index[valid], seed), flat[valid])
 
-        engine.scan(visit, [source], grid=grid, memory_mb=self.memory_mb(), monitor=first)
+        self.scan(visit, [source], grid=grid, monitor=first)
         feedback.pushInfo(
             f"Natural breaks on {sample.values.size} of {sample.seen} valid pixels (seed {seed})"
         )
@@ -210,12 +209,11 @@ class ClassifyIndex(EvaluationAlgorithm):
             tally.add(codes, values, area_of(window))
             return (codes,)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [source],
             [target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor,
             with_window=True,
         )
@@ -458,12 +456,11 @@ class ChangeAnalysis(EvaluationAlgorithm):
             sums["one_only"] += int(np.count_nonzero(np.isnan(a) != np.isnan(b)))
             return change, codes
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [before, after],
             [target, class_target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             with_window=True,
         )
@@ -543,11 +540,10 @@ class ChangeAnalysis(EvaluationAlgorithm):
                 _class_codes(first[0], "BEFORE"), _class_codes(second[0], "AFTER"), area_of(window)
             )
 
-        engine.scan(
+        self.scan(
             visit,
             [before, after],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor.span(0, 0.5),
         )
         codes_before = [c for c in tally.codes(0) if c >= 0]
@@ -588,12 +584,11 @@ class ChangeAnalysis(EvaluationAlgorithm):
             )
             return np.where(out < 0, nodata, out)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [before, after],
             [target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor.span(0.5, 1),
         )
         return {

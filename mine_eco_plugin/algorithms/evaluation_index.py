@@ -98,12 +98,7 @@ class Normalize(MineEcoAlgorithm):
         band = self.parameterAsInt(parameters, "BAND", context)
         source = self.raster_source(parameters, "INPUT", context, bands=(band,))
         trend = 1 if self.parameterAsEnum(parameters, "TREND", context) == 0 else -1
-        given = {
-            name: self.parameterAsDouble(parameters, name, context)
-            if parameters.get(name) not in (None, "")
-            else None
-            for name in ("MIN", "MAX")
-        }
+        given = {name: self.optional_double(parameters, name, context) for name in ("MIN", "MAX")}
         monitor = self.monitor(feedback)
         if None in given.values():
             joint = self.raster_sources(parameters, "JOINT", context, bands=(band,))
@@ -113,9 +108,7 @@ class Normalize(MineEcoAlgorithm):
                 part = monitor.span(
                     0.5 * index / len(everything), 0.5 * (index + 1) / len(everything)
                 )
-                summary = summary.merge(
-                    engine.band_summary(each, memory_mb=self.memory_mb(), monitor=part)
-                )
+                summary = summary.merge(self.band_summary(each, monitor=part))
             if summary.count == 0:
                 raise QgsProcessingException("INPUT: no valid pixels to take a range from")
             if given["MIN"] is None:
@@ -128,7 +121,7 @@ class Normalize(MineEcoAlgorithm):
             monitor = monitor.span(0.5, 1.0)
         low, high = given["MIN"], given["MAX"]
         # The message names the parameters the range came from.
-        chosen = [name for name in ("MIN", "MAX") if parameters.get(name) not in (None, "")]
+        chosen = [name for name in ("MIN", "MAX") if self.given(parameters, name)]
         if len(chosen) == 2:
             what = "MIN/MAX"
         elif chosen:
@@ -148,11 +141,10 @@ class Normalize(MineEcoAlgorithm):
             context,
             metadata={"MIN": low, "MAX": high, "TREND": "+" if trend > 0 else "-", "CLIP": clip},
         )
-        engine.run_blocks(
+        self.run_blocks(
             lambda values: normalise(values[0], low, high, trend, clip=clip),
             [source],
             [target],
-            memory_mb=self.memory_mb(),
             monitor=monitor,
         )
         return {**self.outputs({"OUTPUT": target}), "MIN": low, "MAX": high}

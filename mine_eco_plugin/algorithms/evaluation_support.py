@@ -31,7 +31,7 @@ from ..core import evaluation_classes as classes
 from ..core import evaluation_weights as weighting
 from ..core.evaluation_classes import geographic_row_areas
 from ..core.evaluation_index import check_range, composite_index, normalise
-from .base import MineEcoAlgorithm
+from .base import MineEcoAlgorithm, is_unset
 
 #: Columns of the MATRIX table in the dialog, C1 … C17: up to the 17 indicators of the first
 #: study's Table 2 (a larger matrix: MATRIX_FILE, or all values row by row on the command line).
@@ -79,7 +79,7 @@ def row_areas(grid: engine.Grid) -> Callable[[engine.Window], float | np.ndarray
 def parameter_text(algorithm, parameters, name, context) -> str:
     """A string parameter's text (its default when not given), stripped; "" when unset."""
     value = algorithm.parameterAsString(parameters, name, context)
-    return "" if value is None or str(value) == "NULL" else str(value).strip()
+    return "" if is_unset(value) else str(value).strip()
 
 
 def numbers_for(text: str, name: str, count: int) -> list[float]:
@@ -291,14 +291,6 @@ def indicator_statistics(
 
 def layer_names(algorithm, parameters, name, context) -> list[str]:
     return [layer.name() for layer in algorithm.parameterAsLayerList(parameters, name, context)]
-
-
-def matrix_cell_given(value) -> bool:
-    """False for the empty cells a matrix parameter holds when nothing was typed (None, a
-    NULL QVariant, '' or 'NULL')."""
-    if value is None or (hasattr(value, "isNull") and value.isNull()):
-        return False
-    return str(value).strip() not in ("", "NULL")
 
 
 @dataclass
@@ -541,14 +533,14 @@ class EvaluationAlgorithm(MineEcoAlgorithm):
 
     def matrix_given(self, parameters, context) -> bool:
         typed = [
-            v for v in self.parameterAsMatrix(parameters, "MATRIX", context) if matrix_cell_given(v)
+            v for v in self.parameterAsMatrix(parameters, "MATRIX", context) if not is_unset(v)
         ]
         return bool(typed) or bool(self.parameterAsFile(parameters, "MATRIX_FILE", context))
 
     def ahp_matrix(self, parameters, context):
         """(n × n array, names from the file, parameter id the matrix came from)."""
         cells = [
-            v if matrix_cell_given(v) else None
+            v if not is_unset(v) else None
             for v in self.parameterAsMatrix(parameters, "MATRIX", context)
         ]
         if any(v is not None for v in cells):
@@ -795,9 +787,7 @@ class EvaluationAlgorithm(MineEcoAlgorithm):
                 "PRESET": preset,
             },
         )
-        engine.run_blocks(
-            kernel, sources, [target], grid=grid, memory_mb=self.memory_mb(), monitor=write_monitor
-        )
+        self.run_blocks(kernel, sources, [target], grid=grid, monitor=write_monitor)
         if summary.count:
             feedback.pushInfo(
                 f"P over {summary.count} valid pixels: mean {summary.mean:.4f}, min "

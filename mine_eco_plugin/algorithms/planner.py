@@ -32,8 +32,7 @@ from ..core import evaluation_weights as weighting
 from ..core import landscape as landscape_core
 from ..core import planner
 from ..core.tables import TableError, lookup_codes
-from ..engine import AlignedRaster, Grid, RasterTarget, Window
-from ..engine.writer import RasterWriter
+from ..engine import AlignedRaster, Grid, RasterTarget, RasterWriter, Window
 from .evaluation_support import EvaluationAlgorithm
 from .landcover_tables import CLASSIFICATION_HELP, CLASSIFICATION_OPTIONS, shipped_table
 from .landscape import DEFAULT_WINDOW, pixel_area_m2

@@ -364,11 +364,10 @@ class ResilienceYears(EvaluationAlgorithm):
         year after year, each year an equal share of ``monitor``."""
         n_years = len(by_year)
         for y, sources in enumerate(by_year):
-            engine.scan(
+            self.scan(
                 lambda window, *blocks, y=y: visit(y, blocks),
                 sources,
                 grid=grid,
-                memory_mb=self.memory_mb(),
                 monitor=monitor.span(y / n_years, (y + 1) / n_years),
             )
 
@@ -484,12 +483,11 @@ class ResilienceYears(EvaluationAlgorithm):
             )
             return (*indices, *codes, slope)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [source for sources in by_year for source in sources],
             [*index_targets, *class_targets, trend_target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor,
             with_window=True,
         )

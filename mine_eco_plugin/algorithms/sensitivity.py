@@ -18,7 +18,6 @@ from qgis.core import (
 from .. import engine
 from ..core import evaluation_weights as weighting
 from ..core import sensitivity
-from ..engine.styles import discrete_ramp_qml
 from .evaluation_support import EvaluationAlgorithm, format_weights, weights_for
 
 RASTERS = ("OUTPUT_MEAN", "OUTPUT_LOW", "OUTPUT_HIGH", "OUTPUT_CLASS", "OUTPUT_STABILITY")
@@ -40,7 +39,7 @@ def stability_qml(draws: int) -> str:
         (1.0 - 0.5 / draws if bound is None else bound, colour, label)
         for bound, colour, label in STABILITY_STYLE
     ]
-    return discrete_ramp_qml(steps, 0, 1)
+    return engine.discrete_ramp_qml(steps, 0, 1)
 
 
 def _number(value) -> float | None:

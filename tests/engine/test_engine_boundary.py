@@ -8,15 +8,11 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mine_eco_plugin"
 
-#: Imports still to move to the package API or to a shared module, by the work on the
-#: evaluation base and the report package: (module, imported module, name).
+#: Imports still to move to the package API or to a shared module, by the work on the report
+#: package: (module, imported module, name).
 PENDING = {
-    ("algorithms/sensitivity.py", "engine.styles", "discrete_ramp_qml"),
-    ("algorithms/sensitivity.py", "evaluation_classes", "_labels"),
-    ("algorithms/sensitivity.py", "evaluation_weights", "_given"),
     ("algorithms/report.py", "engine.writer", "Replacement"),
     ("algorithms/report.py", "engine.writer", "hand_over"),
-    ("algorithms/planner.py", "engine.writer", "RasterWriter"),
 }
 
 
@@ -70,10 +66,4 @@ def test_algorithms_leave_the_memory_budget_to_the_base_class():
             for k in node.keywords
         )  # fmt: skip
     }
-    # The evaluation and report modules are being moved onto the helpers by that work.
-    assert found <= {
-        "algorithms/evaluation_classes.py",
-        "algorithms/evaluation_index.py",
-        "algorithms/resilience_years.py",
-        "algorithms/validation.py",
-    }, sorted(found)
+    assert not found, sorted(found)
