@@ -14,9 +14,9 @@ The graphical models (``models/*.model3``, written by scripts/build_models.py) a
   at the step that uses them, after every other step has run).
 
 The provider registers each model without its steps (``steps=False``): its name, inputs and help
-are all the Toolbox and ``qgis_process list``/``help`` show, while resolving a step looks its
-algorithm up by scanning every provider's algorithms (QGIS 3.22), about 0.1 s for the two models
-when GRASS and SAGA are loaded, at every QGIS start. Every dialog and run creates its own
+are what the Toolbox and ``qgis_process list``/``help`` show, while resolving a step looks its
+algorithm up by scanning every provider's algorithms (QGIS 3.22), which doubled the models' share
+of every QGIS start (benchmarks/README.md, bench_load.py). Every dialog and run creates its own
 instance (``createInstance``), which loads the whole model, steps included.
 """
 
