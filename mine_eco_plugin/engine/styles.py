@@ -4,7 +4,6 @@ classes appear with their colours and legend labels wherever the raster is opene
 from __future__ import annotations
 
 from dataclasses import dataclass
-from xml.sax.saxutils import quoteattr
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,8 @@ _LIMITS = """      <rasterTransparency/>
 
 def paletted_qml(classes: tuple[RasterClass, ...], band: int = 1) -> str:
     """A QML document styling ``band`` with one colour and label per class code."""
+    from xml.sax.saxutils import quoteattr  # imports urllib and http: only when a style is written
+
     entries = "\n".join(
         f"        <paletteEntry value={quoteattr(str(c.code))} color={quoteattr(c.hex)} "
         f"alpha={quoteattr(str(c.rgba[3]))} label={quoteattr(c.label)}/>"
@@ -73,6 +74,8 @@ def paletted_qml(classes: tuple[RasterClass, ...], band: int = 1) -> str:
 def discrete_ramp_qml(steps, minimum: float, maximum: float, band: int = 1) -> str:
     """A QML document styling a continuous ``band`` by steps: ``steps`` are (upper bound,
     (r, g, b), legend label); a value up to a bound takes its colour."""
+    from xml.sax.saxutils import quoteattr
+
     entries = "\n".join(
         f"          <item value={quoteattr(repr(float(bound)))} "
         f'color={quoteattr(f"#{r:02x}{g:02x}{b:02x}")} alpha="255" label={quoteattr(label)}/>'
