@@ -11,24 +11,20 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingMultiStepFeedback,
-    QgsProcessingOutputMultipleLayers,
     QgsProcessingOutputString,
-    QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
 )
 
-from ..core import evaluation_classes as classes
 from ..core.landsat import MtlError, parse_mtl_file, scene_from_mtl
 from ..core.spectral import TASSELED_CAP_SETS
 from ..core.thermal import THERMAL_SENSORS
-from .base import MineEcoAlgorithm, file_band_count
-from .evaluation_hierarchy import PresetHierarchy
+from .base import file_band_count
+from .evaluation_support import EvaluationAlgorithm
 from .landcover_tables import CLASSIFICATION_OPTIONS
-from .resilience_years import RANGE_LABELS
+from .resilience_years import YearsScale
 
 #: The resilience model's indicator outputs (step:output) → resilience_years' slot(s).
 INDICATORS = (
@@ -73,7 +69,7 @@ _NUMBER = re.compile(r"[,;\s]+")
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 
 
-class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
+class ResilienceScenes(YearsScale, EvaluationAlgorithm):
     algorithm_id = "resilience_scenes"
     display_name = "Resilience over several years from Landsat scenes"
     group_key = "workflows"
@@ -191,54 +187,8 @@ class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
                 "(NASA's atmospheric correction parameter calculator); default: no correction.",
                 advanced=True,
             )
-        self.add_enum(
-            "WEIGHT_SOURCE",
-            "Weights",
-            [
-                "Table 2 combined weights",
-                "Table 2 subjective (AHP) weights combined with mean-square-error weights of "
-                "these layers, pooled over the years (the study's method)",
-                "Mean-square-error weights of these layers only",
-            ],
-            0,
-            "One weight set serves every year, as in the study.",
-        )
-        self.add_hierarchy()
-        self.add_enum(
-            "DDI_TREND",
-            "Direction of C1 desertification index",
-            [
-                "+ : a higher DDI (more vegetation) is more resilient (default)",
-                "− : as printed in Table 2",
-            ],
-            0,
-            "As in 'Resilience over several years (one scale)'.",
-        )
-        self.add_enum("RANGES", "Normalisation ranges", RANGE_LABELS, 0, "Joint by default.")
-        for name, label in (("MINIMA", "Minima"), ("MAXIMA", "Maxima")):
-            self.add(
-                QgsProcessingParameterString(
-                    name, self.tr(f"{label} (Given ranges; comma-separated)"), "", optional=True
-                ),
-                "With Given ranges: one value per indicator made, in Table 2 order (C1–C4, "
-                "C5 if given, C6–C15, C16 and C17 if given).",
-                advanced=True,
-            )
-        self.add(
-            QgsProcessingParameterString(
-                "BREAKS",
-                self.tr("Class breaks"),
-                ",".join(f"{b:g}" for b in classes.TABLE3_BREAKS),
-            ),
-            "Breaks of the resilience classes; default: Table 3 of the study.",
-        )
-        self.add_output_nodata()
-        self.add(
-            QgsProcessingParameterFolderDestination(
-                "OUTPUT_FOLDER", self.tr("Folder of the yearly index and class rasters")
-            ),
-            "index_<year>.tif and classes_<year>.tif for every year.",
-        )
+        self.add_scale()
+        self.add_year_outputs()
         self.add(
             QgsProcessingParameterFolderDestination(
                 "INDICATOR_FOLDER",
@@ -249,36 +199,7 @@ class ResilienceScenes(PresetHierarchy, MineEcoAlgorithm):
             "<indicator>_<year>.tif for every year (e.g. C3_FVC_2013.tif; C7_TASSELED_CAP holds "
             "brightness, greenness and wetness).",
         )
-        self.add(
-            QgsProcessingParameterRasterDestination(
-                "OUTPUT_TREND",
-                self.tr("Trend of the index (Sen's slope per year)"),
-                optional=True,
-                createByDefault=True,
-            ),
-            "Float32, index units per year.",
-        )
-        for name, label in (
-            ("OUTPUT_YEARS", "Yearly means and class shares"),
-            ("OUTPUT_TRANSITIONS", "Class transitions between consecutive years"),
-            ("OUTPUT_WEIGHTS", "Indicator weights and ranges"),
-        ):
-            self.add(
-                QgsProcessingParameterFeatureSink(
-                    name,
-                    self.tr(label),
-                    QgsProcessing.SourceType.TypeVector,
-                    optional=True,
-                    createByDefault=True,
-                ),
-                "As in 'Resilience over several years (one scale)'.",
-            )
-        self.addOutput(
-            QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Yearly index and class rasters"))
-        )
         self.addOutput(QgsProcessingOutputString("YEARS", self.tr("Years of the scenes")))
-        self.addOutput(QgsProcessingOutputString("MEANS", self.tr("Mean index per year")))
-        self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Weights used")))
 
     # --- inputs -------------------------------------------------------------------------
     def listed_scenes(self, parameters, context) -> list[str]:

@@ -42,7 +42,108 @@ DDI_TRENDS = (+1, -1)
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 
 
-class ResilienceYears(PresetHierarchy, EvaluationAlgorithm):
+class YearsScale(PresetHierarchy):
+    """The parameters and outputs of the index of several years on one scale, shared by
+    'Resilience over several years' and its from-scenes workflow."""
+
+    def add_scale(self):
+        """C1's direction, the weights, the normalisation ranges and the class breaks."""
+        self.add_enum(
+            "DDI_TREND",
+            "Direction of C1 desertification index",
+            [
+                "+ : a higher DDI (more vegetation) is more resilient (default)",
+                "− : as printed in Table 2",
+            ],
+            0,
+            "DDI = k·NDVI − albedo grows with vegetation, so desertification lowers it; Table 2 "
+            "prints its trend as −, which would reward desertified land. The default reads it "
+            "as desertification lowering resilience; the printed sign is kept as an option.",
+        )
+        self.add_enum(
+            "WEIGHT_SOURCE",
+            "Weights",
+            [
+                "Table 2 combined weights",
+                "Table 2 subjective (AHP) weights combined with mean-square-error weights of "
+                "these layers, pooled over the years (the study's method)",
+                "Mean-square-error weights of these layers only",
+            ],
+            0,
+            "One weight set serves every year, as in the study.",
+        )
+        self.add_hierarchy()
+        self.add_enum("RANGES", "Normalisation ranges", RANGE_LABELS, 0, "Joint by default.")
+        for name, label in (("MINIMA", "Minima"), ("MAXIMA", "Maxima")):
+            self.add(
+                QgsProcessingParameterString(
+                    name, self.tr(f"{label} (Given ranges; comma-separated)"), "", optional=True
+                ),
+                "With Given ranges: one value per indicator used, in Table 2 order; values "
+                "outside the range are clipped to 0–1 after normalisation.",
+                advanced=True,
+            )
+        self.add_breaks(
+            "Class breaks",
+            "Breaks of the resilience classes; default: Table 3 of the study "
+            "(severe < 0.38 ≤ poor < 0.41 ≤ moderate < 0.63 ≤ good < 0.73 ≤ excellent).",
+        )
+
+    def add_year_outputs(self):
+        """The yearly index and class rasters, the trend, the tables and the strings."""
+        self.add_output_nodata()
+        self.add(
+            QgsProcessingParameterFolderDestination(
+                "OUTPUT_FOLDER", self.tr("Folder of the yearly index and class rasters")
+            ),
+            "index_<year>.tif and classes_<year>.tif (with its legend) for every year.",
+        )
+        # Side outputs: optional (a command line need not name them) yet created by default
+        # in the dialog.
+        self.add(
+            QgsProcessingParameterRasterDestination(
+                "OUTPUT_TREND",
+                self.tr("Trend of the index (Sen's slope per year)"),
+                optional=True,
+                createByDefault=True,
+            ),
+            "Float32, index units per year.",
+        )
+        for name, label, text in (
+            (
+                "OUTPUT_YEARS",
+                "Yearly means and class shares",
+                "One row per year: pixels, mean index and the share (%) of each class.",
+            ),
+            (
+                "OUTPUT_TRANSITIONS",
+                "Class transitions between consecutive years",
+                "from_year, to_year, from_class, to_class, pixels, area_km2.",
+            ),
+            (
+                "OUTPUT_WEIGHTS",
+                "Indicator weights and ranges",
+                "code, indicator, trend, weight, and the range (joint or given).",
+            ),
+        ):
+            self.add(
+                QgsProcessingParameterFeatureSink(
+                    name,
+                    self.tr(label),
+                    QgsProcessing.SourceType.TypeVector,
+                    optional=True,
+                    createByDefault=True,
+                ),
+                text,
+            )
+        self.addOutput(
+            QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Yearly index and class rasters"))
+        )
+        self.addOutput(QgsProcessingOutputString("MEANS", self.tr("Mean index per year")))
+        self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Weights used")))
+
+
+class ResilienceYears(YearsScale, EvaluationAlgorithm):
     algorithm_id = "resilience_years"
     display_name = "Resilience over several years (one scale)"
     group_key = "evaluation"
@@ -96,96 +197,8 @@ class ResilienceYears(PresetHierarchy, EvaluationAlgorithm):
                 "optional: an empty slot is omitted in every year.",
                 optional=True,
             )
-        self.add_enum(
-            "DDI_TREND",
-            "Direction of C1 desertification index",
-            [
-                "+ : a higher DDI (more vegetation) is more resilient (default)",
-                "− : as printed in Table 2",
-            ],
-            0,
-            "DDI = k·NDVI − albedo grows with vegetation, so desertification lowers it; Table 2 "
-            "prints its trend as −, which would reward desertified land. The default reads it "
-            "as desertification lowering resilience; the printed sign is kept as an option.",
-        )
-        self.add_enum(
-            "WEIGHT_SOURCE",
-            "Weights",
-            [
-                "Table 2 combined weights",
-                "Table 2 subjective (AHP) weights combined with mean-square-error weights of "
-                "these layers, pooled over the years (the study's method)",
-                "Mean-square-error weights of these layers only",
-            ],
-            0,
-            "One weight set serves every year, as in the study.",
-        )
-        self.add_hierarchy()
-        self.add_enum("RANGES", "Normalisation ranges", RANGE_LABELS, 0, "Joint by default.")
-        for name, label in (("MINIMA", "Minima"), ("MAXIMA", "Maxima")):
-            self.add(
-                QgsProcessingParameterString(
-                    name, self.tr(f"{label} (Given ranges; comma-separated)"), "", optional=True
-                ),
-                "With Given ranges: one value per indicator given, in Table 2 order; values "
-                "outside the range are clipped to 0–1 after normalisation.",
-                advanced=True,
-            )
-        self.add_breaks(
-            "Class breaks",
-            "Breaks of the resilience classes; default: Table 3 of the study "
-            "(severe < 0.38 ≤ poor < 0.41 ≤ moderate < 0.63 ≤ good < 0.73 ≤ excellent).",
-        )
-        self.add_output_nodata()
-        self.add(
-            QgsProcessingParameterFolderDestination(
-                "OUTPUT_FOLDER", self.tr("Folder of the yearly index and class rasters")
-            ),
-            "index_<year>.tif and classes_<year>.tif (with its legend) for every year.",
-        )
-        # Side outputs: optional (a command line need not name them) yet created by default
-        # in the dialog.
-        self.add(
-            QgsProcessingParameterRasterDestination(
-                "OUTPUT_TREND",
-                self.tr("Trend of the index (Sen's slope per year)"),
-                optional=True,
-                createByDefault=True,
-            ),
-            "Float32, index units per year.",
-        )
-        for name, label, text in (
-            (
-                "OUTPUT_YEARS",
-                "Yearly means and class shares",
-                "One row per year: pixels, mean index and the share (%) of each class.",
-            ),
-            (
-                "OUTPUT_TRANSITIONS",
-                "Class transitions between consecutive years",
-                "from_year, to_year, from_class, to_class, pixels, area_km2.",
-            ),
-            (
-                "OUTPUT_WEIGHTS",
-                "Indicator weights and ranges",
-                "code, indicator, trend, weight, and the range (joint or given).",
-            ),
-        ):
-            self.add(
-                QgsProcessingParameterFeatureSink(
-                    name,
-                    self.tr(label),
-                    QgsProcessing.SourceType.TypeVector,
-                    optional=True,
-                    createByDefault=True,
-                ),
-                text,
-            )
-        self.addOutput(
-            QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Yearly index and class rasters"))
-        )
-        self.addOutput(QgsProcessingOutputString("MEANS", self.tr("Mean index per year")))
-        self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Weights used")))
+        self.add_scale()
+        self.add_year_outputs()
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
         try:
