@@ -1,5 +1,6 @@
 """resilience_index: named Table 2 slots, omissions renormalised, wetness from a tasseled cap."""
 
+import bad_input
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -133,3 +134,40 @@ def test_index_falls_as_land_desertifies(run, tmp_path):
     np.testing.assert_allclose(indices[0][0], 0.1185 * t / 0.2739, atol=2e-6)
     # As printed (−): the desertified end scores highest.
     assert (np.diff(indices[1], axis=1) > 0).all()
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "resilience_index",
+    "one-indicator",
+    lambda d: {"FVC": d.field(), "OUTPUT_WEIGHTS": bad_input.T},
+    "DDI",
+)
+BAD_INPUT.case(
+    "resilience_index",
+    "far-lst",
+    lambda d: bad_input.resilience_layers(d, LST=d.field(origin=bad_input.FAR)),
+    "LST",
+)
+BAD_INPUT.case(
+    "resilience_index",
+    "constant-ddi",
+    lambda d: bad_input.resilience_layers(d, DDI=d.constant(0.3)),
+    "DDI",
+)
+BAD_INPUT.case(
+    "resilience_index",
+    "lst-other-crs",
+    lambda d: (lambda f: bad_input.resilience_layers(d, FVC=f, LST=d.reprojected(d.field(20, 40))))(
+        d.field()
+    ),
+    check=bad_input.same_grid_as("FVC"),
+)
+BAD_INPUT.case(
+    "resilience_index",
+    "range",
+    lambda d: bad_input.resilience_layers(d),
+    check=bad_input.within(0, 1),
+)

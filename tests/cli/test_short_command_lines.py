@@ -13,7 +13,7 @@ import qgis_runner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "algorithms"))
 
-from test_reliability_bad_input import Data  # noqa: E402
+from bad_input import Data  # noqa: E402
 from test_reliability_files import INSTANCES, VALID  # noqa: E402
 
 SUFFIX = {"rasterDestination": ".tif", "sink": ".csv", "folderDestination": ""}
