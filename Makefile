@@ -25,11 +25,12 @@ PYTEST_ARGS ?=
 # Set to 1 to let a run that collects no test at all (pytest exit code 5) succeed.
 ALLOW_NO_TESTS ?= 0
 
-.PHONY: help setup setup-peers test test-trixie demo bench lint format package clean distclean
+.PHONY: help setup setup-peers test test-fast test-trixie demo bench lint format package clean distclean
 
 help:
 	@echo "make setup     install QGIS & co. from Debian if missing; create .venv; dev requirements"
 	@echo "make test      run the test suite headless (PYTEST_ARGS=... for pytest options)"
+	@echo "make test-fast the suite without the tests that run R or GRASS (marker peer)"
 	@echo "make test-trixie  the same in a Debian 13 root (QGIS 3.40, numpy 2): scripts/trixie.sh"
 	@echo "make demo      fetch sample data, run both workflows, write demo-output/"
 	@echo "make bench     run the benchmarks (benchmarks/run.py), write bench-output/"
@@ -51,6 +52,11 @@ test: setup-peers
 	if [[ $$rc -eq 5 && "$(ALLOW_NO_TESTS)" == 1 ]]; then \
 		echo "make test: pytest collected no tests (allowed by ALLOW_NO_TESTS=1)"; rc=0; \
 	fi; exit $$rc
+
+# The inner loop: everything but the tests that run a peer tool (R, GRASS) to compare with
+# (marker `peer`); needs no peer installed. `make test` still runs them all.
+test-fast: setup
+	@QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest -m "not peer" $(PYTEST_ARGS)
 
 # The suite on Debian 13 (QGIS 3.40 LTR, Python 3.13, numpy 2) in a root file system cached in
 # .cache/trixie-root (built on first use, about 2 minutes); needs root or sudo.

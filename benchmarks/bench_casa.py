@@ -28,7 +28,9 @@ from osgeo import gdal, osr
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
 sys.path.insert(0, str(REPOSITORY))
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # /usr/bin/qgis_process is broken on Debian
+sys.path.insert(0, str(REPOSITORY / "scripts"))
+import qgis_runner  # noqa: E402
+
 STRIP = 256
 
 
@@ -103,15 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     paths = ensure_inputs(out / "casa_inputs", size)
     print(f"inputs 4 × 12 × {size}² (+ land cover) ready in {time.perf_counter() - started:.0f} s")
     with tempfile.TemporaryDirectory(prefix="mineeco-bench-casa-") as profile:
-        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QGIS_CUSTOM_CONFIG_PATH": profile,
-               "QGIS_PLUGINPATH": str(REPOSITORY)}  # fmt: skip
-        measure([QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"], env)
-        common = [
-            QGIS_PROCESS, "--json", "run", "mineeco:casa_npp", "--",
-            f"NDVI={paths['ndvi']}", f"TEMPERATURE={paths['temperature']}",
-            f"PRECIPITATION={paths['precipitation']}", f"SOLAR={paths['solar']}",
-            f"LANDCOVER={paths['landcover']}",
-        ]  # fmt: skip
+        env = qgis_runner.environment(profile)
+        measure(qgis_runner.enable_command(), env)
+        common = qgis_runner.run_command("casa_npp", {
+            "NDVI": paths["ndvi"], "TEMPERATURE": paths["temperature"],
+            "PRECIPITATION": paths["precipitation"], "SOLAR": paths["solar"],
+            "LANDCOVER": paths["landcover"],
+        })  # fmt: skip
         runs = {}
         for label, extra in (
             ("annual", [f"OUTPUT={out / 'casa_npp_annual.tif'}"]),

@@ -50,7 +50,9 @@ gdal.UseExceptions()
 
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # /usr/bin/qgis_process is broken on Debian
+sys.path.insert(0, str(REPOSITORY / "scripts"))
+import qgis_runner  # noqa: E402
+
 GNU_TIME = "/usr/bin/time"
 WINDOW = 11
 MAX_DELTA_R = 1e-5
@@ -175,21 +177,8 @@ def excerpt(path: Path, folder: Path, size: int) -> Path:
 # --- tools --------------------------------------------------------------------------------------
 
 
-def qgis_env(profile: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-        "QGIS_PLUGINPATH": str(REPOSITORY),
-    }
-
-
 def qgis_command(algorithm: str, **parameters) -> list[str]:
-    command = [QGIS_PROCESS, "--json", "run", f"mineeco:{algorithm}", "--"]
-    for key, value in parameters.items():
-        for item in value if isinstance(value, list) else [value]:
-            command.append(f"{key}={item}")
-    return command
+    return qgis_runner.run_command(algorithm, parameters)
 
 
 TERRA_SCRIPT = """suppressMessages(library(terra))
@@ -407,7 +396,7 @@ def main(argv=None) -> int:
     if args.engine_child:
         x, y, out, window = args.engine_child
         return engine_child(x, y, out, int(window))
-    for tool in (QGIS_PROCESS, GNU_TIME):
+    for tool in (qgis_runner.QGIS_PROCESS, GNU_TIME):
         if not Path(tool).exists():
             print(f"{tool} is missing", file=sys.stderr)
             return 2
@@ -428,13 +417,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="mineeco-bench-drivers-") as name:
         work = Path(name)
         profile = work / "profile"
-        env = qgis_env(profile)
-        subprocess.run(
-            [QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"],
-            env=env,
-            capture_output=True,
-            check=True,
-        )
+        env = qgis_runner.enabled_environment(profile)
         report["local_correlation"] = bench_local(lcc_size, data, work, env, args.skip_terra)
         if not args.skip_rf:
             report["rf_driver_contribution"] = bench_forest(rf_size, trees, data, work, env)

@@ -48,14 +48,15 @@ HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPOSITORY))
+sys.path.insert(0, str(REPOSITORY / "scripts"))
 
+import qgis_runner  # noqa: E402
 from measure import measure, settle  # noqa: E402
 
 from mine_eco_plugin.engine.blocks import DEFAULT_MEMORY_MB  # noqa: E402
 
 gdal.UseExceptions()
 
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # /usr/bin/qgis_process is broken on Debian
 ZHU = REPOSITORY.parent / "shared" / "data" / "estarfm-zhu2010"
 ZHU_NAMES = ("tm0524", "modis0524", "tm0812", "modis0812", "modis0711")
 PARAMETERS = ("FINE1", "COARSE1", "FINE2", "COARSE2", "COARSE_PRED")
@@ -266,22 +267,9 @@ def child_reference(size: int, report: str) -> None:
 
 
 def qgis_process_command(files, output, valid, profile):
-    return [
-        QGIS_PROCESS,
-        "--json",
-        "run",
-        "mineeco:estarfm",
-        "--",
-        *(f"{p}={f}" for p, f in zip(PARAMETERS, files, strict=True)),
-        f"VALID_MIN={valid[0]}",
-        f"VALID_MAX={valid[1]}",
-        f"OUTPUT={output}",
-    ], {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-        "QGIS_PLUGINPATH": str(REPOSITORY),
-    }
+    parameters = dict(zip(PARAMETERS, files, strict=True))
+    parameters.update(VALID_MIN=valid[0], VALID_MAX=valid[1], OUTPUT=output)
+    return qgis_runner.run_command("estarfm", parameters), qgis_runner.environment(profile)
 
 
 def run_series(command, env, output, repeat):
@@ -370,10 +358,10 @@ def main(argv: list[str] | None = None) -> int:
             label = f"{case['label']} (engine, {threads} thread{'s' if threads > 1 else ''}"
             label += ", 4 blocks)" if suffix == "_blocks" else ")"
             rows.append((label, series, case["pixels"]))
-        if key == "zhu" and Path(QGIS_PROCESS).exists():
+        if key == "zhu" and Path(qgis_runner.QGIS_PROCESS).exists():
             with tempfile.TemporaryDirectory(prefix="mineeco-bench-") as profile:
                 command, env = qgis_process_command(case["files"], output, case["valid"], profile)
-                measure([QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"], env=env)
+                measure(qgis_runner.enable_command(), env=env)
                 series = run_series(command, env, output, repeat)
             results["zhu_qgis_process"] = {**case, **series}
             rows.append((f"{case['label']} (qgis_process)", series, case["pixels"]))

@@ -45,13 +45,14 @@ import numpy as np
 from osgeo import gdal, osr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import qgis_runner  # noqa: E402
 from measure import measure, settle  # noqa: E402
 
 gdal.UseExceptions()
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUT = REPO_ROOT / "bench-output"
-QGIS_PROCESS = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
 GDAL_CALC = shutil.which("gdal_calc.py") or "/usr/bin/gdal_calc.py"
 GDALINFO = shutil.which("gdalinfo") or "/usr/bin/gdalinfo"
 NODATA = -9999.0
@@ -142,37 +143,32 @@ def ensure_indicators(size: int) -> list[Path]:
 
 
 def qgis_env(profile: Path, memory_mb: float | None) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-        "QGIS_PLUGINPATH": str(REPO_ROOT),
-    }
+    env = qgis_runner.environment(profile)
     if memory_mb:
         env["MINE_ECO_MEMORY_MB"] = str(memory_mb)
     return env
 
 
 def mineeco_commands(paths: list[Path], work: Path) -> list[tuple[str, list[str]]]:
-    composite = [QGIS_PROCESS, "--json", "run", "mineeco:composite_index", "--"]
-    composite += [f"INPUTS={p}" for p in paths]
-    composite += [
-        f"TRENDS={TRENDS}",
-        "WEIGHT_SOURCE=2",
-        "OBJECTIVE_METHOD=0",
-        f"OUTPUT={work / 'mineeco_p.tif'}",
-        f"OUTPUT_WEIGHTS={work / 'mineeco_weights.csv'}",
-    ]
-    classify = [
-        QGIS_PROCESS,
-        "--json",
-        "run",
-        "mineeco:classify_index",
-        "--",
-        f"INPUT={work / 'mineeco_p.tif'}",
-        f"OUTPUT={work / 'mineeco_classes.tif'}",
-        f"OUTPUT_TABLE={work / 'mineeco_classes.csv'}",
-    ]
+    composite = qgis_runner.run_command(
+        "composite_index",
+        {
+            "INPUTS": list(paths),
+            "TRENDS": TRENDS,
+            "WEIGHT_SOURCE": 2,
+            "OBJECTIVE_METHOD": 0,
+            "OUTPUT": work / "mineeco_p.tif",
+            "OUTPUT_WEIGHTS": work / "mineeco_weights.csv",
+        },
+    )
+    classify = qgis_runner.run_command(
+        "classify_index",
+        {
+            "INPUT": work / "mineeco_p.tif",
+            "OUTPUT": work / "mineeco_classes.tif",
+            "OUTPUT_TABLE": work / "mineeco_classes.csv",
+        },
+    )
     return [("composite_index", composite), ("classify_index", classify)]
 
 
@@ -218,7 +214,7 @@ def _remove(path: Path) -> None:
 
 
 def _json_of(text: str) -> dict:
-    return json.loads(text[text.index("{") :])
+    return qgis_runner.json_answer(text)
 
 
 def run_mineeco(paths, work, env) -> dict:
@@ -320,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = {"mineeco": [], "gdal": []}
     with tempfile.TemporaryDirectory(prefix="mineeco-bench-evaluation-") as profile:
         env = qgis_env(Path(profile), args.memory_mb)
-        enable = measure([QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"], env=env)
+        enable = measure(qgis_runner.enable_command(), env=env)
         if not enable.ok:
             print(enable.failure())
             return 1

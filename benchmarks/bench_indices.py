@@ -38,8 +38,11 @@ from synthetic import compare, ensure_stack, stack_path
 
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # /usr/bin/qgis_process is broken on Debian
-PLUGIN = "mine_eco_plugin"
+sys.path.insert(0, str(REPOSITORY / "scripts"))
+import qgis_runner  # noqa: E402
+
+QGIS_PROCESS = qgis_runner.QGIS_PROCESS
+PLUGIN = qgis_runner.PLUGIN
 DEFAULT_SIZES = (2000, 8000)
 QUICK_SIZES = (500, 1000)
 STARTUP_SIZE = 10
@@ -130,12 +133,7 @@ class Bench:
             raise SystemExit("gdal_calc.py not found: install Debian's gdal-bin/python3-gdal")
         if not Path(QGIS_PROCESS).exists():
             raise SystemExit(f"{QGIS_PROCESS} not found: run `make setup`")
-        self.env = dict(
-            os.environ,
-            QT_QPA_PLATFORM="offscreen",
-            QGIS_CUSTOM_CONFIG_PATH=str(profile),
-            QGIS_PLUGINPATH=str(REPOSITORY),
-        )
+        self.env = qgis_runner.environment(profile)
         if memory_mb is not None:
             self.env["MINE_ECO_MEMORY_MB"] = f"{memory_mb:g}"
         self.creation_options = engine_creation_options()
@@ -147,7 +145,7 @@ class Bench:
 
     def enable_plugin(self) -> None:
         result = subprocess.run(
-            [QGIS_PROCESS, "plugins", "enable", PLUGIN],
+            qgis_runner.enable_command(),
             env=self.env,
             capture_output=True,
             text=True,
@@ -158,15 +156,7 @@ class Bench:
     def command(self, tool: str, stack: Path, output: Path) -> list[str]:
         if tool in ("ndvi", "tasseled_cap", STARTUP):
             algorithm = "ndvi" if tool == STARTUP else tool
-            return [
-                QGIS_PROCESS,
-                "--json",
-                "run",
-                f"mineeco:{algorithm}",
-                "--",
-                f"INPUT={stack}",
-                f"OUTPUT={output}",
-            ]
+            return qgis_runner.run_command(algorithm, {"INPUT": stack, "OUTPUT": output})
         if tool == "engine_ndvi":
             return [sys.executable, str(HERE / "engine_ndvi.py"), str(stack), str(output)]
         command = [
@@ -227,7 +217,7 @@ def problem_of(tool: str, result: Measurement, output: Path) -> str | None:
     if tool in ("ndvi", "tasseled_cap", STARTUP):
         text = result.stdout
         try:  # messages of other plugins may precede the JSON
-            answer = json.loads(text[text.index("{") :])
+            answer = qgis_runner.json_answer(text)
         except ValueError:
             return f"no JSON answer from qgis_process: {result.failure()}"
         if "results" not in answer:

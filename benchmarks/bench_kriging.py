@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -32,7 +31,9 @@ from osgeo import gdal, ogr, osr
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
 sys.path.insert(0, str(REPOSITORY))
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"
+sys.path.insert(0, str(REPOSITORY / "scripts"))
+import qgis_runner  # noqa: E402
+
 PIXEL = 30.0
 ORIGIN = (400000.0, 4000000.0)
 MODEL = ("spherical", 0.1, 1.0, 15000.0)
@@ -141,12 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     points, reference, xy, z = make_inputs(folder, size, count)
     record = {"size": size, "points": count, "neighbours": args.neighbours}
     with tempfile.TemporaryDirectory(prefix="mineeco-bench-kriging-") as profile:
-        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QGIS_CUSTOM_CONFIG_PATH": profile,
-               "QGIS_PLUGINPATH": str(REPOSITORY)}  # fmt: skip
-        measure([QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"], env)
-        base = [QGIS_PROCESS, "--json", "run", "mineeco:kriging", "--", f"INPUT={points}",
-                "FIELD=value", f"REFERENCE={reference}", f"NEIGHBOURS={args.neighbours}",
-                f"OUTPUT_CV={folder / 'cv.gpkg'}"]  # fmt: skip
+        env = qgis_runner.environment(profile)
+        measure(qgis_runner.enable_command(), env)
+        base = qgis_runner.run_command("kriging", {
+            "INPUT": points, "FIELD": "value", "REFERENCE": reference,
+            "NEIGHBOURS": args.neighbours, "OUTPUT_CV": folder / "cv.gpkg",
+        })  # fmt: skip
         fixed = ["VARIOGRAM=1", f"NUGGET={MODEL[1]}", f"SILL={MODEL[1] + MODEL[2]}",
                  f"RANGE={MODEL[3]}"]  # fmt: skip
         runs = {

@@ -45,7 +45,9 @@ gdal.UseExceptions()
 
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"
+sys.path.insert(0, str(REPOSITORY / "scripts"))
+import qgis_runner  # noqa: E402
+
 GENERATOR_VERSION = "1"
 CLASSES = 8
 
@@ -122,34 +124,16 @@ def synthetic_cover(path: Path, size: int, seed: int = 11) -> Path:
     return path
 
 
-def qgis_env(profile: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-        "QGIS_PLUGINPATH": str(REPOSITORY),
-    }
-    subprocess.run(
-        [QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return env
-
-
 def ours_command(cover: Path, window: int, out: Path) -> list[str]:
-    return [
-        QGIS_PROCESS,
-        "--json",
-        "run",
-        "mineeco:landscape_metrics",
-        "--",
-        f"INPUT={cover}",
-        f"WINDOW={window}",
-        f"OUTPUT_SHDI={out / 'shdi.tif'}",
-        f"OUTPUT_FN={out / 'fn.tif'}",
-    ]
+    return qgis_runner.run_command(
+        "landscape_metrics",
+        {
+            "INPUT": cover,
+            "WINDOW": window,
+            "OUTPUT_SHDI": out / "shdi.tif",
+            "OUTPUT_FN": out / "fn.tif",
+        },
+    )
 
 
 def read_at(path: Path, flat: np.ndarray) -> np.ndarray:
@@ -186,7 +170,7 @@ def main(argv=None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="mineeco-bench-landscape-") as folder:
         folder = Path(folder)
-        env = qgis_env(folder / "profile")
+        env = qgis_runner.enabled_environment(folder / "profile")
         warm = folder / "warm"
         warm.mkdir()
         subprocess.run(ours_command(tiny, args.window, warm), env=env, capture_output=True)

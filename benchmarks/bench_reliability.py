@@ -42,7 +42,10 @@ gdal.UseExceptions()
 
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"
+sys.path.insert(0, str(REPOSITORY / "scripts"))
+import qgis_runner  # noqa: E402
+
+QGIS_PROCESS = qgis_runner.QGIS_PROCESS
 GENERATOR_VERSION = "1"
 STRIP = 512
 
@@ -92,19 +95,8 @@ def six_band_stack(path: Path, red: Path, nir: Path) -> Path:
 
 
 def qgis_env(profile: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-        "QGIS_PLUGINPATH": str(REPOSITORY),
-    }
+    env = qgis_runner.enabled_environment(profile)
     env.pop("MINE_ECO_MEMORY_MB", None)  # the default budget, as users have it
-    subprocess.run(
-        [QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
     return env
 
 
@@ -140,7 +132,7 @@ def measure_size(size: int, data: Path, env: dict[str, str]) -> dict[str, dict]:
     for algorithm, (kind, parameters) in runs(inputs, data / "out").items():
         (data / "out").mkdir(exist_ok=True)
         settle()
-        command = [QGIS_PROCESS, "--json", "run", f"mineeco:{algorithm}", "--", *parameters]
+        command = qgis_runner.run_command(algorithm, parameters)
         result = measure(command, env)
         if not result.ok:
             print(f"  {algorithm}: FAILED\n{result.failure()}", flush=True)
@@ -202,7 +194,7 @@ def main(argv=None) -> int:
         # Warm-up (unmeasured): QGIS start-up caches, the plugin's first import.
         warm = make_inputs(data / "warm-up", 64)
         subprocess.run(
-            [QGIS_PROCESS, "run", "mineeco:ndvi", "--", *runs(warm, data / "warm-up")["ndvi"][1]],
+            qgis_runner.run_command("ndvi", runs(warm, data / "warm-up")["ndvi"][1]),
             env=env,
             capture_output=True,
         )

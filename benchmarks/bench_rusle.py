@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -47,11 +46,11 @@ sys.path.insert(0, str(REPOSITORY))
 sys.path.insert(0, str(REPOSITORY / "scripts"))
 
 import fetch_data  # noqa: E402
+import qgis_runner  # noqa: E402
 import rusle_samples  # noqa: E402
 
 from mine_eco_plugin.core import rusle_flow  # noqa: E402
 
-QGIS_PROCESS = "/usr/bin/qgis_process.bin"
 MAX_RATIO = 2.0
 GOAL_RATIO = 1.0
 MEMORY_GIB = 24
@@ -128,22 +127,6 @@ def agreement_on(dem_path, folder: Path) -> dict:
     return found
 
 
-def qgis_env(profile: Path) -> dict[str, str]:
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        QGIS_CUSTOM_CONFIG_PATH=str(profile),
-        QGIS_PLUGINPATH=str(REPOSITORY),
-    )
-    subprocess.run(
-        [QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"],
-        env=env,
-        capture_output=True,
-        check=True,
-    )
-    return env
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=4000)
@@ -167,7 +150,7 @@ def main(argv=None) -> int:
     peaks = {"rusle_ls": [], "route": []}
     with tempfile.TemporaryDirectory(prefix="mineeco-rusle-bench-") as scratch:
         scratch = Path(scratch)
-        env = qgis_env(scratch / "profile")
+        env = qgis_runner.enabled_environment(scratch / "profile")
         ls_out = out / f"ls_{args.size}.tif"
         child = scratch / "route_child.py"
         child.write_text(ROUTE_CHILD.format(repo=str(REPOSITORY), dem=str(dem)))
@@ -175,15 +158,7 @@ def main(argv=None) -> int:
             ls_out.unlink(missing_ok=True)
             settle()
             run = measure(
-                [
-                    QGIS_PROCESS,
-                    "--json",
-                    "run",
-                    "mineeco:rusle_ls",
-                    "--",
-                    f"DEM={dem}",
-                    f"OUTPUT={ls_out}",
-                ],
+                qgis_runner.run_command("rusle_ls", {"DEM": dem, "OUTPUT": ls_out}),
                 env=env,
             )
             if not run.ok or not ls_out.exists():

@@ -37,7 +37,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -53,14 +52,15 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
 
+import qgis_runner  # noqa: E402
 from bench_evaluation import ensure_indicators, qgis_env  # noqa: E402
 from measure import measure, settle  # noqa: E402
 
 gdal.UseExceptions()
 
 OUT = REPO_ROOT / "bench-output"
-QGIS_PROCESS = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
 GNU_TIME = "/usr/bin/time"
 RASTERS = ("OUTPUT_MEAN", "OUTPUT_LOW", "OUTPUT_HIGH", "OUTPUT_CLASS", "OUTPUT_STABILITY")
 SEED = 42
@@ -78,29 +78,29 @@ def table2():
 
 
 def sensitivity_command(paths, trends, weights, draws: int, work: Path, tag: str) -> list[str]:
-    command = [QGIS_PROCESS, "--json", "run", "mineeco:weight_sensitivity", "--"]
-    command += [f"INPUTS={p}" for p in paths]
-    command += [
-        f"TRENDS={trends}",
-        f"WEIGHTS={','.join(repr(w) for w in weights)}",
-        f"DRAWS={draws}",
-        f"SEED={SEED}",
-        f"CONCENTRATION={CONCENTRATION}",
-        f"OUTPUT_INFLUENCE={work / f'influence_{tag}.csv'}",
-    ]
-    command += [f"{name}={work / f'{name.lower()}_{tag}.tif'}" for name in RASTERS]
-    return command
+    parameters = {
+        "INPUTS": list(paths),
+        "TRENDS": trends,
+        "WEIGHTS": ",".join(repr(w) for w in weights),
+        "DRAWS": draws,
+        "SEED": SEED,
+        "CONCENTRATION": CONCENTRATION,
+        "OUTPUT_INFLUENCE": work / f"influence_{tag}.csv",
+    }
+    parameters.update({name: work / f"{name.lower()}_{tag}.tif" for name in RASTERS})
+    return qgis_runner.run_command("weight_sensitivity", parameters)
 
 
 def composite_command(paths, trends, weights, work: Path) -> list[str]:
-    command = [QGIS_PROCESS, "--json", "run", "mineeco:composite_index", "--"]
-    command += [f"INPUTS={p}" for p in paths]
-    command += [
-        f"TRENDS={trends}",
-        f"WEIGHTS={','.join(repr(w) for w in weights)}",
-        f"OUTPUT={work / 'composite.tif'}",
-    ]
-    return command
+    return qgis_runner.run_command(
+        "composite_index",
+        {
+            "INPUTS": list(paths),
+            "TRENDS": trends,
+            "WEIGHTS": ",".join(repr(w) for w in weights),
+            "OUTPUT": work / "composite.tif",
+        },
+    )
 
 
 def timed(command: list[str], env=None) -> dict:
@@ -123,7 +123,7 @@ def timed(command: list[str], env=None) -> dict:
 
 
 def _json_of(text: str) -> dict:
-    return json.loads(text[text.index("{") :])
+    return qgis_runner.json_answer(text)
 
 
 # --- the naive computation (child process) -------------------------------------------------
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="mineeco-bench-sensitivity-") as profile:
         env = qgis_env(Path(profile), args.memory_mb)
-        enable = measure([QGIS_PROCESS, "plugins", "enable", "mine_eco_plugin"], env=env)
+        enable = measure(qgis_runner.enable_command(), env=env)
         if not enable.ok:
             print(enable.failure())
             return 1

@@ -1,5 +1,8 @@
-"""qgis_process.bin as the demo and its steps call it: a throw-away profile, this checkout as
-the plugin folder, one JSON result per algorithm run, errors that name the step.
+"""qgis_process.bin as users call it: a throw-away profile, this checkout as the plugin
+folder, one JSON result per algorithm run. The demo and its steps run algorithms through
+``QgisProcess`` (errors that name the step); the benchmarks and the command-line tests build
+their calls from ``environment``, ``enable_command``, ``run_command`` and ``json_answer``, so
+that every caller runs qgis_process the same way.
 
 Debian's /usr/bin/qgis_process wrapper passes --noversioncheck, which QGIS 3.22 rejects: the
 binary is called directly.
@@ -35,6 +38,57 @@ class StepFailed(RuntimeError):
 
 # --- qgis_process --------------------------------------------------------------------------
 
+
+def environment(profile: Path | str) -> dict[str, str]:
+    """The environment of a qgis_process.bin call: this one, with Qt off screen, the QGIS
+    profile in ``profile`` (a throw-away folder) and this checkout as the plugin folder."""
+    return {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "QGIS_CUSTOM_CONFIG_PATH": str(profile),
+        "QGIS_PLUGINPATH": str(REPO_ROOT),
+    }
+
+
+def enable_command() -> list[str]:
+    """The command that enables the plugin in the profile of ``environment`` (once a profile)."""
+    return [QGIS_PROCESS, "plugins", "enable", PLUGIN]
+
+
+def enabled_environment(profile: Path | str) -> dict[str, str]:
+    """``environment(profile)`` once the plugin is enabled in that profile
+    (``subprocess.CalledProcessError`` when it cannot be)."""
+    env = environment(profile)
+    subprocess.run(
+        enable_command(), env=env, capture_output=True, check=True, stdin=subprocess.DEVNULL
+    )
+    return env
+
+
+def run_arguments(algorithm: str, parameters: Any = ()) -> list[str]:
+    """``--json run mineeco:<algorithm> -- KEY=value …``: ``parameters`` a mapping (a list or
+    tuple value repeats the key once per item, as a multiple-layer parameter needs in
+    qgis_process 3.22) or ready ``KEY=value`` strings."""
+    args = ["--json", "run", f"{PROVIDER}:{algorithm}", "--"]
+    if not isinstance(parameters, dict):
+        return args + [str(item) for item in parameters]
+    for key, value in parameters.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            args.append(f"{key}={item}")
+    return args
+
+
+def run_command(algorithm: str, parameters: Any = ()) -> list[str]:
+    """The whole command of ``run_arguments``, qgis_process.bin first."""
+    return [QGIS_PROCESS, *run_arguments(algorithm, parameters)]
+
+
+def json_answer(stdout: str) -> dict[str, Any]:
+    """The JSON document of a ``--json`` call; other plugins may print before it. ValueError
+    when there is none."""
+    return json.loads(stdout[stdout.index("{") :])
+
+
 # Lines every qgis_process.bin call prints on stderr that say nothing about the run.
 NOISE = ("QStandardPaths: XDG_RUNTIME_DIR", "DeprecationWarning: setapi()")
 
@@ -52,12 +106,7 @@ class QgisProcess:
     """``qgis_process.bin`` with a throw-away profile and this checkout as the plugin path."""
 
     def __init__(self, profile: Path):
-        self.env = {
-            **os.environ,
-            "QT_QPA_PLATFORM": "offscreen",
-            "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-            "QGIS_PLUGINPATH": str(REPO_ROOT),
-        }
+        self.env = environment(profile)
 
     def call(self, step: str, *args: str) -> str:
         """Run ``qgis_process.bin *args``; its stdout, or StepFailed naming ``step``."""
@@ -83,22 +132,15 @@ class QgisProcess:
         return done.stdout
 
     def enable_plugin(self) -> None:
-        out = self.call("enable plugin", "plugins", "enable", PLUGIN)
+        out = self.call("enable plugin", *enable_command()[1:])
         if f"Enabled {PLUGIN}" not in out:
             raise StepFailed("enable plugin", f"{PLUGIN} was not enabled:\n{_tail(out)}")
 
     def run(self, step: str, algorithm: str, parameters: dict[str, Any]) -> dict[str, Any]:
         """``qgis_process.bin --json run mineeco:<algorithm> -- KEY=value ...`` → ``results``."""
-        args = ["--json", "run", f"{PROVIDER}:{algorithm}", "--"]
-        for key, value in parameters.items():
-            # A multiple-layer parameter: the key repeated once per layer (qgis_process 3.22).
-            for item in value if isinstance(value, list | tuple) else [value]:
-                args.append(f"{key}={item}")
-        out = self.call(step, *args)
-        # Other plugins may print before the JSON document.
+        out = self.call(step, *run_arguments(algorithm, parameters))
         try:
-            document = json.loads(out[out.index("{") :])
-            return document["results"]
+            return json_answer(out)["results"]
         except (ValueError, KeyError) as error:
             raise StepFailed(step, f"no JSON results from qgis_process ({error})") from None
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from qgis.core import QgsApplication, QgsProcessingFeedback
 
+# The bad-input checks live in a helper module: pytest explains their failed asserts too.
+pytest.register_assert_rewrite("bad_input")
+
 
 @pytest.fixture(scope="session")
 def provider(qgis_processing):

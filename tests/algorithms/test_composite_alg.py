@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import bad_input
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -89,3 +90,35 @@ def test_dates_are_needed(run, tmp_path):
             "temporal_composite",
             {"INPUT": [path], "DATES": "2013-01-01,2013-02-01", "OUTPUT": str(tmp_path / "x.tif")},
         )
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+# temporal_composite: a dated series.
+BAD_INPUT.case(
+    "temporal_composite",
+    "no-dates",
+    lambda d: {"INPUT": [d.field(), d.field(seed=1)]},
+    "INPUT",
+)
+BAD_INPUT.case(
+    "temporal_composite",
+    "dates-count",
+    lambda d: {"INPUT": [d.field()], "DATES": "2013-01-01,2013-02-01"},
+    "DATES",
+)
+BAD_INPUT.case(
+    "temporal_composite",
+    "missing-months",
+    lambda d: {"INPUT": [d.field()], "DATES": "2013-01-01"},
+    "INPUT",
+)
+BAD_INPUT.case(
+    "temporal_composite",
+    "all-nodata-months-allowed",
+    lambda d: {"INPUT": [d.nodata()], "DATES": "2013-01-01", "ALLOW_EMPTY_MONTHS": True},
+    check=lambda results, data, parameters: np.testing.assert_equal(
+        np.isnan(bad_input.output(results)[0]).all(), True
+    ),
+)

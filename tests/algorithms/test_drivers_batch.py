@@ -3,6 +3,7 @@ or driver, files named after it, one table."""
 
 from __future__ import annotations
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
@@ -154,3 +155,32 @@ def test_local_correlation_drivers_names_must_give_distinct_files(run, tmp_path)
             {"DRIVERS": [a, b], "TARGET": a, "OUTPUT_FOLDER": str(tmp_path / "o")},
         )
     assert gdal.Open(a) is not None
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "kriging_fields",
+    "text-field",
+    lambda d: {"INPUT": d.points(), "FIELDS": ["value", "name"], "REFERENCE": d.field()},
+    "FIELDS",
+)
+BAD_INPUT.case(
+    "kriging_fields",
+    "too-few-points",
+    lambda d: {"INPUT": d.points(3), "FIELDS": ["value"], "REFERENCE": d.field()},
+    ("FIELDS", "MIN_POINTS"),
+)
+BAD_INPUT.case(
+    "local_correlation_drivers",
+    "even-window",
+    lambda d: {"DRIVERS": [d.field(seed=1)], "TARGET": d.field(seed=2), "WINDOW": 4},
+    "WINDOW",
+)
+BAD_INPUT.case(
+    "local_correlation_drivers",
+    "far-driver",
+    lambda d: {"DRIVERS": [d.field(origin=bad_input.FAR)], "TARGET": d.field(seed=2), "WINDOW": 3},
+    ("DRIVERS", "INPUT_Y"),
+)

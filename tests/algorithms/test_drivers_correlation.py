@@ -1,5 +1,6 @@
 """pearson_correlation and local_correlation through processing.run."""
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -459,3 +460,76 @@ def test_pearson_refuses_polygon_samples(run, tmp_path, scene):
             },
         )
     assert not (tmp_path / "t.gpkg").exists()
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case("local_correlation", "even-window", lambda d: bad_input.pair(d, WINDOW=4), "WINDOW")
+BAD_INPUT.case("local_correlation", "zero-window", lambda d: bad_input.pair(d, WINDOW=0), "WINDOW")
+BAD_INPUT.case(
+    "local_correlation",
+    "far-y",
+    lambda d: bad_input.pair(d, INPUT_Y=d.field(origin=bad_input.FAR)),
+    "INPUT_Y",
+)
+BAD_INPUT.case(
+    "local_correlation",
+    "no-crs-x",
+    lambda d: bad_input.pair(d, INPUT_X=d.field(epsg=None)),
+    "INPUT_X",
+)
+BAD_INPUT.case(
+    "local_correlation",
+    "y-other-crs",
+    lambda d: (lambda x: bad_input.pair(d, INPUT_X=x, INPUT_Y=d.reprojected(d.field(seed=5))))(
+        d.field()
+    ),
+    check=bad_input.same_grid_as("INPUT_X", "OUTPUT_R"),
+)
+BAD_INPUT.case(
+    "local_correlation",
+    "constant-x",
+    lambda d: bad_input.pair(d, INPUT_X=d.constant(1.0)),
+    "INPUT_X",
+    bad_input.all_nodata("OUTPUT_R"),
+)
+BAD_INPUT.case(
+    "local_correlation",
+    "r-bounded",
+    lambda d: bad_input.pair(d, WINDOW=5),
+    check=bad_input.within(-1, 1, "OUTPUT_R"),
+)
+
+BAD_INPUT.case(
+    "pearson_correlation",
+    "all-nodata-target",
+    lambda d: {"TARGET": d.nodata(), "DRIVERS": bad_input.indicators(d, 2), "POINTS": 50},
+    ("TARGET", "POINTS"),
+)
+BAD_INPUT.case(
+    "pearson_correlation",
+    "far-driver",
+    lambda d: {"TARGET": d.field(), "DRIVERS": [d.field(origin=bad_input.FAR)], "POINTS": 50},
+    "DRIVERS",
+)
+BAD_INPUT.case(
+    "pearson_correlation",
+    "no-drivers",
+    lambda d: {"TARGET": d.field(), "DRIVERS": [], "POINTS": 50},
+    "DRIVERS",
+)
+BAD_INPUT.case(
+    "pearson_correlation",
+    "zero-points",
+    lambda d: {"TARGET": d.field(), "DRIVERS": bad_input.indicators(d, 2), "POINTS": 0},
+    "POINTS",
+)
+
+
+BAD_INPUT.case(
+    "pearson_correlation",
+    "r-bounded",
+    lambda d: {"TARGET": d.field(), "DRIVERS": bad_input.indicators(d, 2), "POINTS": 60},
+    check=bad_input.r_bounded,
+)

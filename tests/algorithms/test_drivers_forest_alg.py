@@ -1,14 +1,18 @@
 """rf_driver_contribution through processing.run on a synthetic scene with known controls."""
 
+import importlib.util
 import sys
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 
-pytest.importorskip("sklearn")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("sklearn") is None, reason="scikit-learn is not installed"
+)
 
 ROWS, COLS = 45, 90
 CATEGORIES = "climate,climate,soil,mining"
@@ -368,3 +372,31 @@ def test_default_rgb_is_figure_5a_when_the_categories_allow():
     assert parse_rgb("", ["a", "b", "c", "d"]) == [0, 1, 2]
     assert parse_rgb("", ["a", "b"]) == [0, 1, -1]
     assert parse_rgb("climate", ["climate", "soil", "mining"]) == [0, -1, -1]
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "rf_driver_contribution",
+    "categories-count",
+    lambda d: bad_input.forest(d, CATEGORIES="a,b"),
+    "CATEGORIES",
+)
+BAD_INPUT.case(
+    "rf_driver_contribution",
+    "all-nodata-target",
+    lambda d: bad_input.forest(d, TARGET=d.nodata()),
+    ("TARGET", "POINTS"),
+)
+BAD_INPUT.case(
+    "rf_driver_contribution",
+    "far-driver",
+    lambda d: bad_input.forest(
+        d, DRIVERS=[*bad_input.indicators(d, 2), d.field(origin=bad_input.FAR)]
+    ),
+    "DRIVERS",
+)
+BAD_INPUT.case(
+    "rf_driver_contribution", "mtry-too-large", lambda d: bad_input.forest(d, MTRY=7), "MTRY"
+)

@@ -2,6 +2,7 @@
 
 import csv
 
+import bad_input
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -89,3 +90,46 @@ def test_series_needs_matching_pairs(run, tmp_path):
                 "OUTPUT_FOLDER": str(tmp_path / "x"),
             },
         )
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+# estarfm_series: base pairs and a coarse series.
+BAD_INPUT.case(
+    "estarfm_series",
+    "one-pair",
+    lambda d: {
+        "FINE": [d.field()],
+        "COARSE": [d.field()],
+        "BASE_DATES": "2013-01-01",
+        "SERIES": [d.field()],
+        "SERIES_DATES": "2013-02-01",
+        "VALID_MIN": -1,
+        "VALID_MAX": 1,
+    },
+    "FINE",
+)
+BAD_INPUT.case(
+    "estarfm_series",
+    "pairs-unmatched",
+    lambda d: {
+        "FINE": [d.field(), d.field(seed=1)],
+        "COARSE": [d.field()],
+        "BASE_DATES": "2013-01-01,2013-06-01",
+        "SERIES": [d.field()],
+        "SERIES_DATES": "2013-02-01",
+    },
+    "COARSE",
+)
+BAD_INPUT.case(
+    "estarfm_series",
+    "series-without-dates",
+    lambda d: {
+        "FINE": [d.field(), d.field(seed=1)],
+        "COARSE": [d.field(), d.field(seed=1)],
+        "BASE_DATES": "2013-01-01,2013-06-01",
+        "SERIES": [d.field()],
+    },
+    "SERIES",
+)

@@ -2,6 +2,7 @@
 
 import csv
 
+import bad_input
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -119,3 +120,36 @@ def test_hierarchy_errors_name_the_section(run, tmp_path, text, message):
     with pytest.raises(QgsProcessingException, match=message):
         run("ahp_hierarchy", {"HIERARCHY": str(path), "OUTPUT": str(out)})
     assert not out.exists()
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "ahp_hierarchy",
+    "no-criteria-section",
+    lambda d: {"HIERARCHY": d.text("[A]\n1\n")},
+    "HIERARCHY",
+)
+BAD_INPUT.case(
+    "ahp_hierarchy",
+    "section-missing",
+    lambda d: {"HIERARCHY": d.text(bad_input.HIERARCHY.split("[B]")[0])},
+    "HIERARCHY",
+)
+BAD_INPUT.case(
+    "ahp_hierarchy",
+    "not-reciprocal",
+    lambda d: {"HIERARCHY": d.text(bad_input.HIERARCHY.replace("0.333333,1", "3,1"))},
+    "HIERARCHY",
+)
+BAD_INPUT.case(
+    "ahp_hierarchy",
+    "by-hand",
+    lambda d: {"HIERARCHY": d.text(bad_input.HIERARCHY)},
+    # Criteria [[1, 2], [1/2, 1]]: w = (√2, √½)/(√2 + √½) = 2/3, 1/3; A's [[1, 3], [1/3, 1]]:
+    # 3/4, 1/4 → global 2/3·3/4 = 0.5, 2/3·1/4 = 1/6, and B 1/3.
+    check=lambda results, data, parameters: np.testing.assert_allclose(
+        [float(w) for w in results["WEIGHTS"].split(",")], [0.5, 1 / 6, 1 / 3], atol=1e-5
+    ),
+)

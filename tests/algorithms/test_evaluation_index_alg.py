@@ -2,6 +2,7 @@
 
 import csv
 
+import bad_input
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
@@ -281,3 +282,80 @@ def test_composite_cancel_leaves_nothing(run, tmp_path, cancel_after, monkeypatc
         )
     assert not (tmp_path / "p.tif").exists()
     assert leftovers(tmp_path) == []
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "composite_index",
+    "weights-count",
+    lambda d: {"INPUTS": bad_input.indicators(d), "TRENDS": "+,-,+", "WEIGHTS": "1,2"},
+    "WEIGHTS",
+)
+BAD_INPUT.case(
+    "composite_index",
+    "negative-weight",
+    lambda d: {"INPUTS": bad_input.indicators(d), "TRENDS": "+,-,+", "WEIGHTS": "1,-2,1"},
+    "WEIGHTS",
+)
+BAD_INPUT.case(
+    "composite_index",
+    "constant-layer",
+    lambda d: {"INPUTS": [*bad_input.indicators(d, 2), d.constant(1.0)], **bad_input.COMPOSITE},
+    "INPUTS",
+)
+BAD_INPUT.case(
+    "composite_index",
+    "no-crs-layer",
+    lambda d: {"INPUTS": [*bad_input.indicators(d, 2), d.field(epsg=None)], **bad_input.COMPOSITE},
+    "INPUTS",
+)
+BAD_INPUT.case(
+    "composite_index",
+    "other-resolution",
+    lambda d: {
+        "INPUTS": (lambda x: [x[0], x[1], d.coarser(x[2])])(bad_input.indicators(d)),
+        **bad_input.COMPOSITE,
+    },
+    check=bad_input.same_grid_as("INPUTS"),
+)
+BAD_INPUT.case(
+    "composite_index",
+    "range",
+    lambda d: {"INPUTS": bad_input.indicators(d), **bad_input.COMPOSITE},
+    check=bad_input.within(0, 1),
+)
+BAD_INPUT.case(
+    "composite_index",
+    "minima-above-maxima",
+    lambda d: {
+        "INPUTS": bad_input.indicators(d),
+        **bad_input.COMPOSITE,
+        "MINIMA": "5,5,5",
+        "MAXIMA": "1,1,1",
+    },
+    ("MINIMA", "MAXIMA"),
+)
+
+BAD_INPUT.case("normalize", "constant", lambda d: {"INPUT": d.constant(2.0)}, "INPUT")
+BAD_INPUT.case("normalize", "all-nodata", lambda d: {"INPUT": d.nodata()}, "INPUT")
+BAD_INPUT.case(
+    "normalize", "band-missing", lambda d: {"INPUT": d.field(), "BAND": 2}, ("BAND", "INPUT")
+)
+BAD_INPUT.case(
+    "normalize",
+    "min-above-max",
+    lambda d: {"INPUT": d.field(), "MIN": 5, "MAX": 1},
+    ("MIN", "MAX"),
+)
+BAD_INPUT.case("normalize", "no-crs", lambda d: {"INPUT": d.field(epsg=None)}, "INPUT")
+BAD_INPUT.case(
+    "normalize", "range", lambda d: {"INPUT": d.field(-3, 8)}, check=bad_input.within(0, 1)
+)
+BAD_INPUT.case(
+    "normalize",
+    "joint-other-crs",
+    lambda d: (lambda x: {"INPUT": x, "JOINT": [d.reprojected(x)]})(d.field(-3, 8)),
+    check=bad_input.same_grid_as("INPUT"),
+)

@@ -4,7 +4,7 @@ the same map coordinates as the north-up files; a rotated input is refused namin
 parameter when its grid would be the output grid, and otherwise resampled to the same
 numbers.
 
-The inputs are those of the bad-input suite (test_reliability_bad_input), written through a
+The inputs are those of the bad-input suite (bad_input.py), written through a
 ``Data`` whose n-th raster takes the n-th layout of a cycle, so "mixed" gives the first input
 one layout and the next another. Each layout's run is compared with the north-up run: every
 raster output read back in north-up order (values and extent), every number, every table.
@@ -17,10 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from osgeo import gdal
-from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
-from rasters import north_up, read_raster, write_raster
-from test_reliability_bad_input import (
+from bad_input import (
     COLS,
     COMPOSITE,
     LANDSCAPE_OUT,
@@ -44,6 +41,9 @@ from test_reliability_bad_input import (
     vhi,
     years,
 )
+from osgeo import gdal
+from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+from rasters import north_up, read_raster, write_raster
 
 from mine_eco_plugin.engine import Grid
 

@@ -5,6 +5,7 @@ import re
 import shutil
 from pathlib import Path
 
+import bad_input
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -128,3 +129,31 @@ def test_real_landsat8_scene_marburg(run, marburg_dir, tmp_path):
     # Fields and woods around Marburg in July: the greenest tenth has NDVI above 0.7.
     ndvi = (values[3] - values[2]) / (values[3] + values[2])
     assert np.percentile(ndvi, 90) > 0.7
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case("landsat_reflectance", "neither", lambda d: {}, ("MTL", "INPUT"))
+BAD_INPUT.case(
+    "landsat_reflectance", "three-bands", lambda d: {"INPUT": d.field(0, 30000, bands=3)}, "INPUT"
+)
+BAD_INPUT.case(
+    "landsat_reflectance",
+    "malformed-mtl",
+    lambda d: {"MTL": d.text("GROUP = L1\nnonsense\n", ".txt")},
+    "MTL",
+)
+BAD_INPUT.case(
+    "landsat_reflectance",
+    "no-crs",
+    lambda d: {"INPUT": d.field(7000, 20000, bands=6, epsg=None)},
+    "INPUT",
+)
+BAD_INPUT.case(
+    "landsat_reflectance",
+    "all-fill",
+    lambda d: {"INPUT": d.constant(0, bands=6)},
+    "INPUT",
+    bad_input.all_nodata(),
+)

@@ -3,6 +3,7 @@ whole-landscape values against pylandstats on the NC land-cover map."""
 
 import math
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
@@ -405,3 +406,84 @@ def test_whole_landscape_equals_pylandstats_on_nc_lc(run, sample_data, tmp_path,
     # pylandstats 3.1's own shannon_diversity_index takes its proportions from adjacency counts,
     # not areas (FRAGSTATS): it differs from the area definition in the 5th decimal here.
     assert row["shdi"] == pytest.approx(peer.shannon_diversity_index(), abs=1e-4)
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+for alg, codes in bad_input.LANDSCAPE_TABLES.items():
+    BAD_INPUT.case(
+        alg, "even-window", lambda d, c=codes: {"INPUT": d.landcover(c), "WINDOW": 4}, "WINDOW"
+    )
+    BAD_INPUT.case(
+        alg, "zero-window", lambda d, c=codes: {"INPUT": d.landcover(c), "WINDOW": 0}, "WINDOW"
+    )
+    BAD_INPUT.case(alg, "no-crs", lambda d, c=codes: {"INPUT": d.landcover(c, epsg=None)}, "INPUT")
+    BAD_INPUT.case(
+        alg,
+        "unknown-code",
+        lambda d, c=codes: {"INPUT": d.landcover([*c, 999]), "WINDOW": 3},
+        ("TABLE", "INPUT"),
+    )
+    BAD_INPUT.case(
+        alg,
+        "empty-table",
+        lambda d, c=codes: {"INPUT": d.landcover(c), "TABLE": d.text("code,weight\n")},
+        "TABLE",
+    )
+    BAD_INPUT.case(
+        alg,
+        "malformed-table",
+        lambda d, c=codes: {"INPUT": d.landcover(c), "TABLE": d.text("code;weight\n11;x\n")},
+        "TABLE",
+    )
+    BAD_INPUT.case(
+        alg,
+        "malformed-matrix",
+        lambda d, c=codes: {"INPUT": d.landcover(c), "TABLE_MATRIX": ["11", "abc"]},
+        "TABLE_MATRIX",
+    )
+    BAD_INPUT.case(
+        alg,
+        "all-nodata",
+        lambda d, c=codes: {"INPUT": d.nodata(), "WINDOW": 3},
+        "INPUT",
+        bad_input.all_nodata(),
+    )
+BAD_INPUT.case(
+    "landscape_metrics",
+    "even-window",
+    lambda d: {"INPUT": d.landcover([1, 2, 3]), "WINDOW": 6, **bad_input.LANDSCAPE_OUT},
+    "WINDOW",
+)
+BAD_INPUT.case(
+    "landscape_metrics",
+    "zero-window",
+    lambda d: {"INPUT": d.landcover([1, 2, 3]), "WINDOW": 0, **bad_input.LANDSCAPE_OUT},
+    "WINDOW",
+)
+BAD_INPUT.case(
+    "landscape_metrics",
+    "no-crs",
+    lambda d: {"INPUT": d.landcover([1, 2], epsg=None), **bad_input.LANDSCAPE_OUT},
+    "INPUT",
+)
+BAD_INPUT.case(
+    "landscape_metrics",
+    "all-nodata",
+    lambda d: {"INPUT": d.nodata(), "WINDOW": 3, **bad_input.LANDSCAPE_OUT},
+    "INPUT",
+    bad_input.all_nodata("OUTPUT_SHDI"),
+)
+BAD_INPUT.case(
+    "landscape_metrics",
+    "one-class",
+    lambda d: {"INPUT": d.constant(3), "WINDOW": 3, **bad_input.LANDSCAPE_OUT},
+    check=bad_input.equals(0.0, "OUTPUT_SHDI"),
+)
+BAD_INPUT.case(
+    "landscape_metrics",
+    "shdi-bounded",
+    lambda d: {"INPUT": d.landcover([1, 2, 3]), "WINDOW": 5, **bad_input.LANDSCAPE_OUT},
+    check=bad_input.within(0, np.log(3), "OUTPUT_SHDI"),
+)

@@ -4,6 +4,7 @@ scene with documented stand-ins where the sample data have no layer."""
 import re
 from pathlib import Path
 
+import bad_input
 import numpy as np
 import pytest
 from florida import earlier_indices, expected_trend_classes, florida_crop, mtl_name
@@ -734,3 +735,17 @@ def test_npp_drivers_with_only_its_results_named(run, npp_inputs, tmp_path):
     assert not Path(results["LCC_FOLDER"]).is_relative_to(tmp_path)
     page = read_page(results["REPORT"])
     assert len(page.sections["correlation"]["images"]) == 6 + 1
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "npp_drivers",
+    "missing-inputs",
+    lambda d: {},
+    ("NDVI", "CLIMATE_DRIVERS", "TEMPERATURE", "SOIL_POINTS"),
+)
+BAD_INPUT.case(
+    "resilience_evaluation", "missing-inputs", lambda d: {}, ("MTL", "DEM", "LANDCOVER", "CLAY")
+)

@@ -19,19 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from osgeo import gdal, ogr, osr
-from qgis.core import (
-    QgsMapLayer,
-    QgsProcessing,
-    QgsProcessingContext,
-    QgsProcessingException,
-    QgsProcessingFeedback,
-    QgsProcessingOutputLayerDefinition,
-    QgsProject,
-)
-from rasters import read_raster, write_raster
-from test_landsat_reflectance import L8_MTL, MTL_DIR
-from test_reliability_bad_input import (
+from bad_input import (
     COLS,
     HIERARCHY,
     MATRIX3,
@@ -54,6 +42,18 @@ from test_reliability_bad_input import (
     vhi,
     years,
 )
+from osgeo import gdal, ogr, osr
+from qgis.core import (
+    QgsMapLayer,
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputLayerDefinition,
+    QgsProject,
+)
+from rasters import read_raster, write_raster
+from test_landsat_reflectance import L8_MTL, MTL_DIR
 
 
 def zones(d):

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -768,3 +769,55 @@ def test_planner_section_numbers_are_the_planner_table(full_report):
     assert "(→ class 2) &lt;best&gt;</p>" in text
     section = page.sections["planner"]
     assert "best: A" in section["caption"] and "3 candidate site(s)" in section["caption"]
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "html_report",
+    "nothing",
+    lambda d: {"OUTPUT": str(d.path(".html"))},
+    ("INDEX", "CLASSES"),
+    bad_input.page_written,
+)
+BAD_INPUT.case(
+    "html_report",
+    "years-count",
+    lambda d: {
+        "INDEX": bad_input.indicators(d, 2),
+        "YEARS": "2000,2010,2020",
+        "OUTPUT": str(d.path(".html")),
+    },
+    "YEARS",
+)
+BAD_INPUT.case(
+    "html_report",
+    "importance-malformed",
+    lambda d: {
+        "INDEX": bad_input.indicators(d, 1),
+        "YEARS": "2000",
+        "IMPORTANCE": d.text("a;b\n1;2\n"),
+        "OUTPUT": str(d.path(".html")),
+    },
+    "IMPORTANCE",
+)
+BAD_INPUT.case(
+    "html_report",
+    "yearly-malformed",
+    lambda d: {"YEARLY": d.text("a,b\n1,2\n"), "OUTPUT": str(d.path(".html"))},
+    "YEARLY",
+)
+BAD_INPUT.case(
+    "html_report",
+    "pairs-malformed",
+    lambda d: {"NPP_PAIRS": d.text("x,y,value\n1,2,3\n"), "OUTPUT": str(d.path(".html"))},
+    "NPP_PAIRS",
+)
+BAD_INPUT.case(
+    "html_report",
+    "index-no-crs",
+    lambda d: {"INDEX": [d.field(epsg=None)], "YEARS": "2000", "OUTPUT": str(d.path(".html"))},
+    "INDEX",
+    lambda results, data, parameters: Path(results["OUTPUT"]).exists(),
+)

@@ -2,6 +2,7 @@
 
 import csv
 
+import bad_input
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -234,3 +235,40 @@ def test_a_constant_indicator_is_an_error_naming_its_slot(run, layers, tmp_path)
     message = str(caught.value)
     assert message.startswith("FVC: ") and "INPUTS" not in message
     assert "constant indicator cannot be normalised" in message
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "resilience_index",
+    "one-indicator",
+    lambda d: {"FVC": d.field(), "OUTPUT_WEIGHTS": bad_input.T},
+    "DDI",
+)
+BAD_INPUT.case(
+    "resilience_index",
+    "far-lst",
+    lambda d: bad_input.resilience_layers(d, LST=d.field(origin=bad_input.FAR)),
+    "LST",
+)
+BAD_INPUT.case(
+    "resilience_index",
+    "constant-ddi",
+    lambda d: bad_input.resilience_layers(d, DDI=d.constant(0.3)),
+    "DDI",
+)
+BAD_INPUT.case(
+    "resilience_index",
+    "lst-other-crs",
+    lambda d: (lambda f: bad_input.resilience_layers(d, FVC=f, LST=d.reprojected(d.field(20, 40))))(
+        d.field()
+    ),
+    check=bad_input.same_grid_as("FVC"),
+)
+BAD_INPUT.case(
+    "resilience_index",
+    "range",
+    lambda d: bad_input.resilience_layers(d),
+    check=bad_input.within(0, 1),
+)

@@ -12,6 +12,7 @@ import importlib.util
 import shutil
 from pathlib import Path
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -237,3 +238,22 @@ def test_inputs_are_checked_with_their_names(
         }.get(value, value)
     with pytest.raises(QgsProcessingException, match=message):
         processing.run("mineeco:resilience_scenes", parameters)
+
+
+BAD_INPUT = bad_input.Cases()
+# Landsat MTL files, one per year, refused before any model step runs.
+BAD_INPUT.case(
+    "resilience_scenes",
+    "not-an-mtl",
+    lambda d: {
+        "SCENES": [d.text("GROUP = L1_METADATA_FILE\nEND_GROUP\n", ".txt")] * 2,
+        "DEM": d.field(0, 50),
+        "SAND": d.field(),
+        "SILT": d.field(),
+        "CLAY": d.field(),
+        "ORGANIC_CARBON": d.field(),
+        "LANDCOVER": [d.landcover([21, 31])],
+        "PRECIPITATION": [d.field(10, 90, bands=12)],
+    },
+    "SCENES",
+)

@@ -3,6 +3,7 @@ resilience study's Eq. 18–20 with Table 2's weights and joint ranges."""
 
 import csv
 
+import bad_input
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -262,3 +263,64 @@ def test_hierarchy_errors_name_the_problem(run, tmp_path, text, source, message)
                 "OUTPUT_FOLDER": str(tmp_path / "w"),
             },
         )
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+# resilience_years: one layer per year in each slot.
+BAD_INPUT.case(
+    "resilience_years",
+    "one-year",
+    lambda d: {"YEARS": "2000", "FVC": [d.field()], "LST": [d.field(290, 310)]},
+    "YEARS",
+)
+BAD_INPUT.case(
+    "resilience_years",
+    "layers-per-year",
+    lambda d: {"YEARS": "2000,2010", "FVC": [d.field()], "LST": [d.field(), d.field()]},
+    "FVC",
+)
+BAD_INPUT.case(
+    "resilience_years",
+    "years-not-increasing",
+    lambda d: {"YEARS": "2010,2000", "FVC": [d.field(), d.field()], "LST": [d.field()] * 2},
+    "YEARS",
+)
+BAD_INPUT.case(
+    "resilience_years",
+    "constant-indicator",
+    lambda d: {
+        "YEARS": "2000,2010",
+        "FVC": [d.constant(0.4), d.constant(0.4)],
+        "LST": [d.field(290, 310), d.field(290, 310, seed=3)],
+    },
+    "FVC",
+)
+BAD_INPUT.case(
+    "resilience_years",
+    "given-ranges-count",
+    lambda d: {
+        "YEARS": "2000,2010",
+        "FVC": [d.field(), d.field(seed=1)],
+        "LST": [d.field(290, 310), d.field(290, 310, seed=3)],
+        "RANGES": 2,
+        "MINIMA": "0",
+        "MAXIMA": "1",
+    },
+    "MINIMA",
+)
+BAD_INPUT.case(
+    "resilience_years",
+    "index-range",
+    lambda d: {
+        "YEARS": "2000,2010",
+        "FVC": [d.field(), d.field(seed=1)],
+        "LST": [d.field(290, 310), d.field(290, 310, seed=3)],
+    },
+    check=lambda results, data, parameters: [
+        bad_input.within(0, 1)({"OUTPUT": path}, data, parameters)
+        for path in results["LAYERS"]
+        if "index_" in path
+    ],
+)

@@ -4,6 +4,7 @@ grassland restored to grassland, and a forest site 'restored' to forest (no chan
 
 from pathlib import Path
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
@@ -516,3 +517,45 @@ def test_run_switch_off_computes_nothing(scene, tmp_path, run):
     )
     assert results["OUTPUT"] is None and results["SUMMARY"] is None
     assert list(tmp_path.iterdir()) == []
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "restoration_planner", "valid", bad_input.planner_inputs, check=bad_input.planner_gain_one
+)
+BAD_INPUT.case(
+    "restoration_planner",
+    "absent-target-class",
+    lambda d: bad_input.planner_inputs(d, target=9),
+    "RADIUS",
+)
+BAD_INPUT.case(
+    "restoration_planner",
+    "no-table2-codes",
+    lambda d: bad_input.planner_inputs(
+        d, table=bad_input.PLANNER_TABLE.replace("C3,FVC", "X,NDVI")
+    ),
+    "WEIGHTS_TABLE",
+)
+BAD_INPUT.case(
+    "restoration_planner", "missing-lst", lambda d: bad_input.planner_inputs(d, LST=None), "LST"
+)
+BAD_INPUT.case(
+    "restoration_planner", "even-window", lambda d: bad_input.planner_inputs(d, WINDOW=4), "WINDOW"
+)
+BAD_INPUT.case(
+    "restoration_planner",
+    "geographic-landcover",
+    lambda d: (lambda p: {**p, "LANDCOVER": d.reprojected(p["LANDCOVER"])})(
+        bad_input.planner_inputs(d)
+    ),
+    "LANDCOVER",
+)
+BAD_INPUT.case(
+    "restoration_planner",
+    "lst-coarser-grid",
+    lambda d: (lambda p: {**p, "LST": d.coarser(p["LST"], 1)})(bad_input.planner_inputs(d)),
+    check=bad_input.planner_gain_one,
+)

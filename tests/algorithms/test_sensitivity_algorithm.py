@@ -4,6 +4,7 @@ classify_index, stability falls at a class break, seeds reproduce, influence sig
 import csv
 import xml.etree.ElementTree as ElementTree
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -356,3 +357,41 @@ def test_no_common_valid_pixel_with_fixed_ranges_gives_nodata_and_a_warning(run,
     assert not gdal.Open(result["OUTPUT_CLASS"]).ReadAsArray().any()
     rows = read_table(result["OUTPUT_INFLUENCE"])
     assert [row["spearman_rho"] for row in rows] == ["", ""]
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "weight_sensitivity",
+    "weights-count",
+    lambda d: bad_input.sensitivity(d, WEIGHTS="1,2"),
+    "WEIGHTS",
+)
+BAD_INPUT.case(
+    "weight_sensitivity",
+    "matrix-not-square",
+    lambda d: bad_input.sensitivity(d, WEIGHTS="", MATRIX=bad_input.MATRIX3[:5]),
+    "MATRIX",
+)
+BAD_INPUT.case(
+    "weight_sensitivity",
+    "constant-layer",
+    lambda d: bad_input.sensitivity(d, INPUTS=[*bad_input.indicators(d, 2), d.constant(4.0)]),
+    "INPUTS",
+)
+BAD_INPUT.case(
+    "weight_sensitivity",
+    "breaks-unsorted",
+    lambda d: bad_input.sensitivity(d, BREAKS="0.6,0.2"),
+    "BREAKS",
+)
+BAD_INPUT.case(
+    "weight_sensitivity", "draws-zero", lambda d: bad_input.sensitivity(d, DRAWS=0), "DRAWS"
+)
+BAD_INPUT.case(
+    "weight_sensitivity",
+    "mean-in-range",
+    lambda d: bad_input.sensitivity(d),
+    check=bad_input.within(0, 1, "OUTPUT_MEAN"),
+)

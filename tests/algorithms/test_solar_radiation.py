@@ -1,5 +1,6 @@
 """solar_radiation through processing.run: geographic and projected grids, methods, masks."""
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import osr
@@ -96,3 +97,35 @@ def test_sunshine_must_be_one_or_twelve_fractions(run, tmp_path):
     with pytest.raises(QgsProcessingException, match="SUNSHINE"):
         run("solar_radiation", {"REFERENCE": reference, "METHOD": 1, "SUNSHINE": "1.5",
                                 "OUTPUT": str(tmp_path / "o.tif")})  # fmt: skip
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "solar_radiation",
+    "sunshine-text",
+    lambda d: {"REFERENCE": d.field(), "METHOD": 1, "SUNSHINE": "x"},
+    "SUNSHINE",
+)
+BAD_INPUT.case(
+    "solar_radiation",
+    "sunshine-above-one",
+    lambda d: {"REFERENCE": d.field(), "METHOD": 1, "SUNSHINE": "1.5"},
+    "SUNSHINE",
+)
+BAD_INPUT.case(
+    "solar_radiation", "no-crs", lambda d: {"REFERENCE": d.field(epsg=None)}, "REFERENCE"
+)
+BAD_INPUT.case(
+    "solar_radiation",
+    "far-elevation",
+    lambda d: {"REFERENCE": d.field(), "ELEVATION": d.field(0, 500, origin=bad_input.FAR)},
+    "ELEVATION",
+)
+BAD_INPUT.case(
+    "solar_radiation",
+    "positive",
+    lambda d: {"REFERENCE": d.field()},
+    check=bad_input.within(0, 2000),
+)

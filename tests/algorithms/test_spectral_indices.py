@@ -1,5 +1,6 @@
 """The spectral-index algorithms through processing.run: values, georeferencing, NoData."""
 
+import bad_input
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -131,3 +132,58 @@ def test_stack_algorithms_reject_wrong_band_count(run, tmp_path, algorithm):
     path = write_raster(tmp_path / "four.tif", STACK[:4])
     with pytest.raises(QgsProcessingException, match=r"INPUT.*4 band\(s\); 6 expected"):
         run(algorithm, {"INPUT": path, "OUTPUT": str(tmp_path / "out.tif")})
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+# Spectral indices of the six-band stack.
+for stack_index in ("ndvi", "ndbsi", "albedo", "tasseled_cap", "ndmvi"):
+    BAD_INPUT.case(stack_index, "no-crs", lambda d: {"INPUT": d.stack(epsg=None)}, "INPUT")
+    BAD_INPUT.case(stack_index, "three-bands", lambda d: {"INPUT": d.field(bands=3)}, "INPUT")
+    BAD_INPUT.case(stack_index, "seven-bands", lambda d: {"INPUT": d.field(bands=7)}, "INPUT")
+    BAD_INPUT.case(
+        stack_index,
+        "all-nodata",
+        lambda d: {"INPUT": d.nodata(bands=6)},
+        "INPUT",
+        bad_input.all_nodata(),
+    )
+    BAD_INPUT.case(
+        stack_index,
+        "reflectance-x10000",
+        lambda d: {"INPUT": d.stack(scale=10000)},
+        "INPUT",
+    )
+BAD_INPUT.case("ndvi", "range", lambda d: {"INPUT": d.stack()}, check=bad_input.within(-1, 1))
+BAD_INPUT.case(
+    "ndmvi",
+    "minimum-above-data",
+    lambda d: {"INPUT": d.stack(), "RED_MIN": 0.5, "NIR_MIN": 0.9},
+    ("RED_MIN", "NIR_MIN"),
+    bad_input.within(-np.inf, np.inf),
+)
+
+# FVC: one index band, percentiles or given end-members.
+BAD_INPUT.case("fvc", "no-crs", lambda d: {"INPUT": d.field(-0.2, 0.9, epsg=None)}, "INPUT")
+BAD_INPUT.case("fvc", "constant", lambda d: {"INPUT": d.constant(0.4)}, "INPUT")
+BAD_INPUT.case("fvc", "all-nodata", lambda d: {"INPUT": d.nodata()}, "INPUT")
+BAD_INPUT.case(
+    "fvc", "band-missing", lambda d: {"INPUT": d.field(-0.2, 0.9), "BAND": 3}, ("BAND", "INPUT")
+)
+BAD_INPUT.case(
+    "fvc",
+    "soil-above-vegetation",
+    lambda d: {"INPUT": d.field(-0.2, 0.9), "SOIL_VALUE": 0.8, "VEG_VALUE": 0.2},
+    ("SOIL_VALUE", "VEG_VALUE"),
+)
+BAD_INPUT.case(
+    "fvc",
+    "ndvi-x10000",
+    lambda d: {"INPUT": d.field(-2000, 9000)},
+    "INPUT",
+    bad_input.within(0, 1),
+)
+BAD_INPUT.case(
+    "fvc", "range", lambda d: {"INPUT": d.field(-0.2, 0.9)}, check=bad_input.within(0, 1)
+)

@@ -1,5 +1,6 @@
 """index_trend through processing.run: outputs, classes, shares, NoData and bad input."""
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -83,3 +84,61 @@ def test_run_switch_off_computes_nothing(run, years, tmp_path):
     results = run("index_trend", {"RUN": False, "INPUT": years[:1], "OUTPUT": str(out)})
     assert all(value is None for value in results.values())
     assert "SHARE_IMPROVEMENT" in results and not out.exists()
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+BAD_INPUT.case(
+    "index_trend",
+    "years-count",
+    lambda d: {"INPUT": bad_input.years(d), "YEARS": "2000,2005", **bad_input.TREND_OUT},
+    "YEARS",
+)
+BAD_INPUT.case(
+    "index_trend",
+    "years-text",
+    lambda d: {
+        "INPUT": bad_input.years(d),
+        "YEARS": "2000,x,2010,2015,2020",
+        **bad_input.TREND_OUT,
+    },
+    "YEARS",
+)
+BAD_INPUT.case(
+    "index_trend",
+    "years-repeated",
+    lambda d: {
+        "INPUT": bad_input.years(d),
+        "YEARS": "2000,2000,2010,2015,2020",
+        **bad_input.TREND_OUT,
+    },
+    "YEARS",
+)
+BAD_INPUT.case(
+    "index_trend",
+    "far-layer",
+    lambda d: {
+        "INPUT": [*bad_input.years(d, 4), d.field(origin=bad_input.FAR)],
+        "YEARS": bad_input.YEARS5,
+        **bad_input.TREND_OUT,
+    },
+    "INPUT",
+)
+BAD_INPUT.case(
+    "index_trend",
+    "all-nodata",
+    lambda d: {
+        "INPUT": [d.nodata() for _ in range(5)],
+        "YEARS": bad_input.YEARS5,
+        **bad_input.TREND_OUT,
+    },
+    "INPUT",
+    bad_input.all_nodata(),
+)
+BAD_INPUT.case(
+    "index_trend",
+    "p-in-range",
+    lambda d: {"INPUT": bad_input.years(d), "YEARS": bad_input.YEARS5, **bad_input.TREND_OUT},
+    check=bad_input.within(0, 1, "OUTPUT_P"),
+)

@@ -3,6 +3,7 @@
 import csv
 import math
 
+import bad_input
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -140,3 +141,49 @@ def test_reference_is_needed_once(run, tmp_path, plots):
             "npp_validation",
             {"INPUT": npp, "REFERENCE_POINTS": points, "OUTPUT": str(tmp_path / "a.csv")},
         )
+
+
+# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+
+BAD_INPUT = bad_input.Cases()
+# npp_validation: reference points or a reference raster.
+BAD_INPUT.case(
+    "npp_validation", "no-reference", lambda d: {"INPUT": d.field(100, 900)}, "REFERENCE_POINTS"
+)
+BAD_INPUT.case(
+    "npp_validation",
+    "points-without-field",
+    lambda d: {"INPUT": d.field(100, 900), "REFERENCE_POINTS": d.points()},
+    "REFERENCE_FIELD",
+)
+BAD_INPUT.case(
+    "npp_validation",
+    "points-elsewhere",
+    lambda d: {
+        "INPUT": d.field(100, 900),
+        "REFERENCE_POINTS": d.points(far=True),
+        "REFERENCE_FIELD": "value",
+    },
+    "REFERENCE_POINTS",
+)
+BAD_INPUT.case(
+    "npp_validation",
+    "all-nodata",
+    lambda d: {"INPUT": d.nodata(), "REFERENCE_RASTER": d.field(100, 900)},
+    "INPUT",
+)
+BAD_INPUT.case(
+    "npp_validation",
+    "reference-no-crs",
+    lambda d: {"INPUT": d.field(100, 900), "REFERENCE_RASTER": d.field(100, 900, epsg=None)},
+    "REFERENCE_RASTER",
+)
+BAD_INPUT.case(
+    "npp_validation",
+    "identical",
+    lambda d: {"INPUT": d.field(100, 900, seed=4), "REFERENCE_RASTER": d.field(100, 900, seed=4)},
+    check=lambda results, data, parameters: (
+        np.testing.assert_allclose([results["BIAS"], results["RMSE"]], [0.0, 0.0], atol=1e-9),
+        np.testing.assert_allclose(results["R"], 1.0, atol=1e-9),
+    ),
+)

@@ -1,28 +1,25 @@
-"""qgis_process fixtures: the checkout loaded as a plugin in a throw-away QGIS profile."""
+"""qgis_process fixtures: the checkout loaded as a plugin in a throw-away QGIS profile, called
+the way scripts/qgis_runner.py calls it for the demo and the benchmarks."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# Debian's /usr/bin/qgis_process wrapper passes --noversioncheck, which 3.22 rejects.
-QGIS_PROCESS = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+
+import qgis_runner  # noqa: E402
+
+QGIS_PROCESS = qgis_runner.QGIS_PROCESS
 
 
 class QgisProcess:
     def __init__(self, profile: Path):
-        self.env = {
-            **os.environ,
-            "QT_QPA_PLATFORM": "offscreen",
-            "QGIS_CUSTOM_CONFIG_PATH": str(profile),
-            "QGIS_PLUGINPATH": str(REPO_ROOT),
-        }
+        self.env = qgis_runner.environment(profile)
 
     def call(self, *args, check=True) -> subprocess.CompletedProcess:
         done = subprocess.run(
@@ -37,13 +34,10 @@ class QgisProcess:
 
     def run(self, algorithm: str, check=True, **parameters) -> dict:
         """``qgis_process --json run mineeco:<algorithm> -- KEY=value …`` → the parsed JSON."""
-        args = ["--json", "run", f"mineeco:{algorithm}", "--"]
-        args += [f"{key}={value}" for key, value in parameters.items()]
-        done = self.call(*args, check=check)
+        done = self.call(*qgis_runner.run_arguments(algorithm, parameters), check=check)
         if not check and done.returncode != 0:
             return {"returncode": done.returncode, "output": done.stdout + done.stderr}
-        # Other plugins may print before the JSON document.
-        return json.loads(done.stdout[done.stdout.index("{") :])
+        return qgis_runner.json_answer(done.stdout)
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +45,7 @@ def qgis_process(tmp_path_factory):
     if not Path(QGIS_PROCESS).exists():
         pytest.skip("qgis_process.bin is not installed")
     tool = QgisProcess(tmp_path_factory.mktemp("qgis-profile"))
-    tool.call("plugins", "enable", "mine_eco_plugin")
+    tool.call(*qgis_runner.enable_command()[1:])
     return tool
 
 

@@ -4,16 +4,15 @@ the path survives."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import time
 
 import numpy as np
 import pytest
+from qgis_runner import QGIS_PROCESS
 from rasters import write_raster
 
-QGIS_PROCESS = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
 EARLIER = b"an earlier correlation raster"
 
 

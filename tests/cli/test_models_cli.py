@@ -3,10 +3,9 @@ off (a command line written before they existed) and on."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
+import qgis_runner
 from florida import earlier_indices, expected_trend_classes, florida_crop
 from osgeo import gdal
 from rasters import read_raster
@@ -56,12 +55,10 @@ def run_model(qgis_process, inputs, folder, outputs, *extra) -> dict:
     """qgis_process run of the model: the inputs (a list repeated, as multiple layers are
     given on the command line), one file per named output in ``folder``, then ``extra``."""
     folder.mkdir()
-    args = ["--json", "run", "mineeco:resilience_evaluation", "--"]
-    for key, value in inputs.items():
-        args += [f"{key}={v}" for v in (value if isinstance(value, list) else [value])]
-    args += [f"{name}={folder / name.split(':')[1]}{suffix}" for name, suffix in outputs.items()]
+    named = {name: f"{folder / name.split(':')[1]}{suffix}" for name, suffix in outputs.items()}
+    args = qgis_runner.run_arguments("resilience_evaluation", {**inputs, **named})
     done = qgis_process.call(*args, *extra)
-    return json.loads(done.stdout[done.stdout.index("{") :])["results"]
+    return qgis_runner.json_answer(done.stdout)["results"]
 
 
 @pytest.fixture(scope="module")
@@ -153,10 +150,8 @@ def test_a_wrong_trend_input_fails_before_any_step(qgis_process, florida, tmp_pa
     inputs, earlier = florida
     out = tmp_path / "out"
     out.mkdir()
-    args = ["--json", "run", "mineeco:resilience_evaluation", "--"]
-    for key, value in inputs.items():
-        args += [f"{key}={v}" for v in (value if isinstance(value, list) else [value])]
-    args += [f"{name}={out / name.split(':')[1]}{suffix}" for name, suffix in OUTPUTS.items()]
+    named = {name: f"{out / name.split(':')[1]}{suffix}" for name, suffix in OUTPUTS.items()}
+    args = qgis_runner.run_arguments("resilience_evaluation", {**inputs, **named})
     args += ["RUN_TREND=true", *(f"EARLIER_INDICES={path}" for path in earlier)]
     done = qgis_process.call(*args, "YEARS=2000,2010,2020", check=False)
     assert done.returncode != 0

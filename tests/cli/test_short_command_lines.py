@@ -9,10 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import qgis_runner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "algorithms"))
 
-from test_reliability_bad_input import Data  # noqa: E402
+from bad_input import Data  # noqa: E402
 from test_reliability_files import INSTANCES, VALID  # noqa: E402
 
 SUFFIX = {"rasterDestination": ".tif", "sink": ".csv", "folderDestination": ""}
@@ -63,7 +64,7 @@ def test_every_algorithm_runs_with_its_main_output_only(qgis_process, tmp_path):
         jobs[name] = command_line(name, parameters, folder / "out")
 
     def run(name):
-        done = qgis_process.call("--json", "run", f"mineeco:{name}", "--", *jobs[name], check=False)
+        done = qgis_process.call(*qgis_runner.run_arguments(name, jobs[name]), check=False)
         return name, done
 
     with ThreadPoolExecutor(max_workers=3) as pool:

@@ -27,6 +27,8 @@ RF_RESULTS = DATA / "drivers_randomforest_r.csv"
 WINDOW = 5
 RF_SEEDS = 5
 
+pytestmark = pytest.mark.peer
+
 gdal.UseExceptions()
 
 

@@ -246,11 +246,11 @@ def test_bands_split_between_pass_and_gathered_windows_equal_the_reference():
     settings = estarfm.FusionSettings(**common, thresholds=thresholds, defer_share=0.43)
     padded = [np.pad(a, ((0, 0), (4, 4), (4, 4)), constant_values=np.nan) for a in images]
     block = estarfm._Block(padded, settings)
-    assert (block.deferred, block.dense_bands) == ([0], [1, 2])
+    assert (block.sums.deferred, block.sums.dense_bands) == ([0], [1, 2])
     counts = fused_like_the_reference(images, settings, common)
     # The sampled estimate of the share that tries the regression is close to the share
     # counted over the whole block (512 of its 1,020 centres sampled, evenly spaced).
-    estimates = block._tried_shares(np.flatnonzero(block.centre), [0, 1, 2])
+    estimates = block.sums.tried_shares(np.flatnonzero(block.grid.centre), [0, 1, 2])
     for band, estimate in estimates.items():
         assert abs(estimate - counts.regression_tried[band] / counts.predicted) < 0.1
 

@@ -402,6 +402,7 @@ cat("krige", k$var1.pred, k$var1.var, "\\n")
 
 
 @pytest.mark.data
+@pytest.mark.peer
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript (R) is not installed")
 def test_meuse_against_gstat_itself(meuse):
     done = subprocess.run(["Rscript", "-e", GSTAT_SCRIPT], capture_output=True, text=True)
@@ -688,6 +689,7 @@ cat("cv30", cv$var1.pred, "\\n"); cat("cv30var", cv$var1.var, "\\n")
 
 
 @pytest.mark.data
+@pytest.mark.peer
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript (R) is not installed")
 def test_meuse_universal_kriging_against_gstat_itself(meuse):
     # gstat's own fit of the residual variogram, then universal kriging with that model at 25

@@ -14,6 +14,8 @@ from osgeo import gdal
 
 from mine_eco_plugin.core import rusle_flow
 
+pytestmark = pytest.mark.peer
+
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 

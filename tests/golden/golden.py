@@ -74,7 +74,7 @@ def desktop_inputs(folder: Path) -> dict[str, dict]:
 
 
 def reliability_inputs(folder: Path, algorithm: str) -> dict:
-    from test_reliability_bad_input import Data
+    from bad_input import Data
     from test_reliability_files import VALID
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -83,7 +83,7 @@ def reliability_inputs(folder: Path, algorithm: str) -> dict:
 
 def model_inputs(folder: Path, model: str) -> dict:
     """The models' mandatory inputs on the reliability tests' 12 × 14 grid."""
-    from test_reliability_bad_input import COLS, ROWS, Data, indicators
+    from bad_input import COLS, ROWS, Data, indicators
     from test_reliability_files import landsat_scene
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -132,7 +132,7 @@ def scenes_inputs(folder: Path) -> dict:
     """resilience_scenes on two synthetic scenes of the resilience model's inputs: the real
     Landsat 8 MTL of 2013 (made-up bands) and a copy dated 2020 with other made-up bands
     (each band's DN + 400), one land cover for both years."""
-    from test_reliability_bad_input import COLS, ROWS
+    from bad_input import COLS, ROWS
 
     base = model_inputs(folder / "2013", "resilience_evaluation")
     first = Path(base.pop("MTL"))
@@ -152,7 +152,7 @@ def scenes_inputs(folder: Path) -> dict:
 
 def soil_points(folder: Path, rng) -> str:
     """30 soil samples over the 12 × 14 grid with the numeric fields om and ph."""
-    from test_reliability_bad_input import COLS, ORIGIN, ROWS
+    from bad_input import COLS, ORIGIN, ROWS
 
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32632)
