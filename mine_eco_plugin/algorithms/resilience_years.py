@@ -28,6 +28,7 @@ from ..core import trend as trends_core
 from ..core import years as joint
 from ..core.evaluation_index import check_range, composite_index
 from ..engine import RasterTarget
+from ..engine.styles import red_to_green_classes
 from ..provider_info import plugin_version
 from .base import MineEcoAlgorithm, file_band_count
 from .evaluation_support import format_weights, parameter_text, row_areas
@@ -446,10 +447,7 @@ class ResilienceYears(MineEcoAlgorithm):
         folder = self.destination(parameters, "OUTPUT_FOLDER", context)
         os.makedirs(folder, exist_ok=True)
         nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
-        colours = classes.class_colours(len(labels))
-        styled = tuple(
-            engine.RasterClass(c, labels[c - 1], colours[c - 1]) for c in range(1, len(labels) + 1)
-        )
+        styled = red_to_green_classes(labels)
         tags = {"MINEECO_ALGORITHM": self.algorithm_id, "MINEECO_VERSION": plugin_version()}
         index_targets, class_targets = [], []
         for year in years:

@@ -17,6 +17,7 @@ from .. import engine
 from ..core import rusle, rusle_flow
 from ..core.tables import TableError, lookup_codes
 from ..engine import RasterSource, Window
+from ..engine.styles import erosion_colours, numbered_classes
 from ..engine.writer import RasterWriter, commit_all
 from .base import MineEcoAlgorithm
 from .landcover_tables import (
@@ -752,12 +753,7 @@ class SoilLoss(RusleAlgorithm):
         ]
         grid = self.grid(parameters, context, sources)
         labels = classes.labels()
-        styles = tuple(
-            engine.RasterClass(code, label, colour)
-            for code, (label, colour) in enumerate(
-                zip(labels, classes.colours(), strict=True), start=1
-            )
-        )
+        styles = numbered_classes(labels, erosion_colours(classes.count))
         limits = ",".join(f"{v:g}" for v in classes.limits)
         soil = self.raster_target(parameters, "OUTPUT", context, metadata={"LIMITS": limits})
         coded = self.raster_target(

@@ -23,7 +23,7 @@ from ..core import evaluation_classes as classes
 from ..core import evaluation_weights as weighting
 from ..core import sensitivity
 from ..engine.blocks import BLOCKS_IN_FLIGHT, CACHE_SHARE
-from ..engine.styles import discrete_ramp_qml
+from ..engine.styles import red_to_green_classes, stability_qml
 from .base import MineEcoAlgorithm
 from .evaluation_classes import _labels
 from .evaluation_support import (
@@ -46,25 +46,6 @@ from .evaluation_weights import (
 
 OBJECTIVE_CHOICES = ("none", *weighting.OBJECTIVE_METHODS)
 RASTERS = ("OUTPUT_MEAN", "OUTPUT_LOW", "OUTPUT_HIGH", "OUTPUT_CLASS", "OUTPUT_STABILITY")
-#: Stability classes of the styled map: (upper bound, colour, legend label); the last class,
-#: "every draw", gets its bound from the number of draws (1 − 0.5/D).
-STABILITY_STYLE = (
-    (0.5, (215, 25, 28), "≤ 0.50: no class in a majority of draws"),
-    (0.75, (253, 174, 97), "0.50 – 0.75"),
-    (0.9, (255, 255, 191), "0.75 – 0.90"),
-    (None, (166, 217, 106), "0.90 – < 1"),
-    (1.0, (26, 150, 65), "1: the same class in every draw"),
-)
-
-
-def stability_qml(draws: int) -> str:
-    """A QGIS style for the stability raster: a discrete ramp (value ≤ bound → colour) with a
-    legend; the last class holds exactly the pixels stable in all ``draws``."""
-    steps = [
-        (1.0 - 0.5 / draws if bound is None else bound, colour, label)
-        for bound, colour, label in STABILITY_STYLE
-    ]
-    return discrete_ramp_qml(steps, 0, 1)
 
 
 def _number(value) -> float | None:
@@ -574,10 +555,7 @@ class WeightSensitivity(MineEcoAlgorithm):
             "CLIP": clip,
             "BREAKS": ",".join(f"{b:.10g}" for b in breaks),
         }
-        colours = classes.class_colours(count)
-        styled = tuple(
-            engine.RasterClass(c, labels[c - 1], colours[c - 1]) for c in range(1, count + 1)
-        )
+        styled = red_to_green_classes(labels)
         targets = {
             name: self.raster_target(parameters, name, context, metadata=metadata)
             for name in RASTERS

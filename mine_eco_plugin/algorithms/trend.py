@@ -11,14 +11,9 @@ from qgis.core import (
 
 from .. import engine
 from ..core import trend
-from ..engine import RasterClass
+from ..engine.styles import TREND_CLASSES
 from .base import MineEcoAlgorithm
 
-TREND_CLASSES = (
-    RasterClass(trend.DECLINE, "Significant decline", (215, 48, 39)),
-    RasterClass(trend.NO_CHANGE, "No significant change", (255, 255, 191)),
-    RasterClass(trend.IMPROVEMENT, "Significant improvement", (26, 152, 80)),
-)
 SHARES = ("SHARE_DECLINE", "SHARE_NO_CHANGE", "SHARE_IMPROVEMENT")
 
 
