@@ -85,6 +85,10 @@ class ReportBuilder:
         self.files.append(name)
         return f"{self.link}/{quote(name)}"
 
+    def chart(self, stem: str, figure, caption: str) -> ReportFigure:
+        """A chart of the page (laid out one per row): ``figure`` saved as the next PNG."""
+        return ReportFigure(self.png(stem, figure), caption, kind="chart")
+
     def preview(self, source: RasterSource, bands=None) -> rasters.Preview:
         return rasters.read_preview(
             source.path,
@@ -205,11 +209,11 @@ class ReportBuilder:
             caption,
             [
                 ReportFigure(src, f"{what}.{note}" + self.from_inputs((parameter, source))),
-                ReportFigure(
-                    self.png(f"{key}_shares", chart),
+                self.chart(
+                    f"{key}_shares",
+                    chart,
                     f"{heading}: share of each class in the valid pixels."
                     + self.from_inputs((parameter, source)),
-                    kind="chart",
                 ),
             ],
             [table],

@@ -29,6 +29,14 @@ def new_figure(width_in: float, height_in: float, dpi: int = 130):
     return figure
 
 
+def finished(figure, axes, title: str = ""):
+    """``figure`` with ``title`` over ``axes`` (when given), laid out tight."""
+    if title:
+        axes.set_title(title, fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
 def colour_fractions(color: Sequence[int]) -> tuple[float, ...]:
     """An (r, g, b[, a]) colour of 0–255 as matplotlib's fractions of 1."""
     return tuple(c / 255.0 for c in color)
@@ -146,10 +154,7 @@ def stacked_shares_figure(
             frameon=False,
             fontsize=9,
         )
-        if title:
-            axes.set_title(title, fontsize=11)
-        figure.tight_layout()
-        return figure
+        return finished(figure, axes, title)
     handles, labels = handles[::-1], labels[::-1]  # the legend reads top-down like the stack
     if means is not None and any(m is not None for m in means):
         twin = axes.twinx()
@@ -178,10 +183,7 @@ def stacked_shares_figure(
     else:
         placement = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
     axes.legend(handles, labels, frameon=False, fontsize=9, **placement)
-    if title:
-        axes.set_title(title, fontsize=11)
-    figure.tight_layout()
-    return figure
+    return finished(figure, axes, title)
 
 
 def share_bars_figure(
@@ -206,10 +208,7 @@ def share_bars_figure(
     axes.invert_yaxis()
     axes.set_xlim(0, max(max(shares, default=0) * 1.2, 1))
     axes.set_xlabel("Share of valid pixels (%)")
-    if title:
-        axes.set_title(title, fontsize=11)
-    figure.tight_layout()
-    return figure
+    return finished(figure, axes, title)
 
 
 def importance_figure(
@@ -276,10 +275,7 @@ def importance_figure(
             title="Category total",
             title_fontsize=8,
         )
-    if title:
-        axes.set_title(title, fontsize=11)
-    figure.tight_layout()
-    return figure
+    return finished(figure, axes, title)
 
 
 def scatter_figure(
@@ -325,10 +321,7 @@ def scatter_figure(
     axes.set_ylabel(f"Simulated{suffix}")
     axes.grid(True, color="#dddddd", linewidth=0.6)
     axes.legend(loc="upper left", fontsize=9, frameon=True, framealpha=0.85)
-    if title:
-        axes.set_title(title, fontsize=11)
-    figure.tight_layout()
-    return figure
+    return finished(figure, axes, title)
 
 
 def line_figure(
@@ -370,10 +363,7 @@ def line_figure(
         axes.set_ylabel(ylabel)
     if xlabel:
         axes.set_xlabel(xlabel)
-    if title:
-        axes.set_title(title, fontsize=11)
-    figure.tight_layout()
-    return figure
+    return finished(figure, axes, title)
 
 
 def gain_cost_figure(rows: list[dict], cost_given: bool, title: str, dpi: int = 150):

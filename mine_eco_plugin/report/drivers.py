@@ -55,12 +55,12 @@ def correlation_section(builder: ReportBuilder, layers: list[Layer], names: list
         group_label="Driver",
     )
     figures.append(
-        ReportFigure(
-            builder.png("correlation_shares", chart),
+        builder.chart(
+            "correlation_shares",
+            chart,
             "Share of significant positive, significant negative and insignificant "
             "correlation in the valid pixels, per driver."
             + builder.from_inputs(("CORRELATION", [s for s, _ in layers])),
-            kind="chart",
         )
     )
     rows = [
@@ -179,11 +179,11 @@ def importance_section(
         "NPP-drivers study's Figure 4)"
         + (f"{by_category} with the category totals." if categories else "."),
         [
-            ReportFigure(
-                builder.png("importance", chart),
+            builder.chart(
+                "importance",
+                chart,
                 f"Driver importance, largest first{by_category}."
                 + builder.from_inputs(("IMPORTANCE", None)),
-                kind="chart",
             )
         ],
         blocks,

@@ -8,7 +8,7 @@ from ..engine.styles import GROUP_COLOURS, cycled
 from . import charts, rasters
 from .builder import Layer, ReportBuilder
 from .maps import ColourScale
-from .page import ReportFigure, Section, html_table, number
+from .page import ReportFigure, Section, html_table, number, parts_section
 
 NPP_UNIT = "gC·m⁻²·yr⁻¹"
 #: npp_validation OUTPUT columns and the headings shown (relative_bias is shown in %).
@@ -59,20 +59,19 @@ def validation_section(builder: ReportBuilder, statistics, pairs) -> Section:
     """Simulated NPP against reference values (npp_validation): the scatter chart with the
     1:1 line coloured by land-cover class, and the statistics overall and per class (the
     NPP-drivers study's Table 2 comparison)."""
-    figures, blocks, facts = [], [], []
+    parts = []
     if pairs is not None:
-        figures.append(validation_chart(builder, *pairs))
+        parts.append((validation_chart(builder, *pairs), None, ""))
     if statistics is not None:
-        table, fact = validation_table(*statistics)
-        blocks.append(table)
-        facts += [fact] if fact else []
-    caption = (
+        parts.append((None, *validation_table(*statistics)))
+    return parts_section(
+        "npp-validation",
+        "NPP validation",
         "Simulated NPP compared with reference values, overall ('all') and per land-cover "
         "class: pairs, means, bias (simulated − reference), relative bias, RMSE and "
-        "Pearson's r (like the NPP-drivers study's Table 2)"
-        + (": " + "; ".join(facts) + "." if facts else ".")
+        "Pearson's r (like the NPP-drivers study's Table 2)",
+        parts,
     )
-    return Section("npp-validation", "NPP validation", caption, figures, blocks)
 
 
 def validation_chart(builder: ReportBuilder, fields, rows) -> ReportFigure:
@@ -99,12 +98,12 @@ def validation_chart(builder: ReportBuilder, fields, rows) -> ReportFigure:
         unit=NPP_UNIT,
         title="Simulated against reference NPP",
     )
-    return ReportFigure(
-        builder.png("npp_validation", chart),
+    return builder.chart(
+        "npp_validation",
+        chart,
         f"Simulated against reference NPP at {len(kept)} compared pairs, coloured "
         "by land-cover class; the dashed line is 1:1 (points above it: simulated "
         "higher than the reference)." + builder.from_inputs(("NPP_PAIRS", None)),
-        kind="chart",
     )
 
 

@@ -35,6 +35,16 @@ class Section:
     blocks: list[str] = field(default_factory=list)
 
 
+def parts_section(key: str, title: str, caption: str, parts, lead: str = ": ") -> Section:
+    """A section made of ``parts``, each (figure or None, HTML block or None, caption fact or
+    ''), in page order; the facts follow the caption after ``lead``."""
+    figures = [figure for figure, _, _ in parts if figure is not None]
+    blocks = [block for _, block, _ in parts if block is not None]
+    facts = [fact for _, _, fact in parts if fact]
+    caption += f"{lead}{'; '.join(facts)}." if facts else "."
+    return Section(key, title, caption, figures, blocks)
+
+
 class Markup(str):
     """Table cell text that is already HTML (inserted as it is, not escaped)."""
 

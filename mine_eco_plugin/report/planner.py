@@ -112,9 +112,9 @@ def gain_cost_chart(builder: ReportBuilder, singles: list[dict], fields) -> Repo
         if cost_given
         else "against its area (no costs given)"
     )
-    return ReportFigure(
-        builder.png("planner_gain_cost", figure),
+    return builder.chart(
+        "planner_gain_cost",
+        figure,
         "Total gain of the resilience index (index · ha) of each candidate site restored "
         f"alone, {against}, labelled with site and rank." + builder.from_inputs(("PLANNER", None)),
-        kind="chart",
     )

@@ -11,7 +11,7 @@ from ..engine.styles import STABILITY_STYLE, red_to_green_classes
 from . import charts, rasters
 from .builder import Layer, ReportBuilder
 from .maps import ColourScale, continuous_image, map_figure
-from .page import ReportFigure, Section, html_table, number
+from .page import ReportFigure, Section, html_table, number, parts_section
 
 #: Table 2 column order of the weights table and the headings shown.
 WEIGHT_COLUMNS = {
@@ -153,15 +153,15 @@ def class_sections(
         "Share of each class in the valid pixels of each year (like the resilience study's "
         "Figure 3); shares in %, rounded to 0.01 and summing to 100 per year" + line,
         [
-            ReportFigure(
-                builder.png("class_shares", chart),
+            builder.chart(
+                "class_shares",
+                chart,
                 "Share of each class in the valid pixels of each year (100 % stacked bars)"
                 + line
                 + builder.from_inputs(
                     ("CLASSES", [s for s, _ in layers]),
                     *([("INDEX", [s for s, _ in index])] if means else []),
                 ),
-                kind="chart",
             )
         ],
         [table],
@@ -231,92 +231,89 @@ def years_section(builder: ReportBuilder, yearly, transitions) -> Section:
     """The mean index per year (line, the resilience study's Figure 2), the class shares per
     year (100 % stacked bars, its Figure 3) and the class transitions between consecutive
     years (one matrix per pair), from resilience_years' tables."""
-    figures, blocks, facts = [], [], []
-    labels: list[str] = []
-    if yearly is not None:
-        fields, rows = yearly
-        lower = {field.lower(): field for field in fields}
-        share_fields = [f for f in fields if f.lower().startswith("pct_")]
-        if "year" not in lower or ("mean_index" not in lower and not share_fields):
-            raise rasters.ReportInputError(
-                "YEARLY: expected resilience_years OUTPUT_YEARS (columns year, pixels, "
-                f"mean_index, pct_<class>), got {', '.join(fields)}"
-            )
-        rows = sorted(rows, key=lambda row: number(row[lower["year"]]) or 0)
-        years = [
-            str(int(y)) if (y := number(row[lower["year"]])) is not None else "?" for row in rows
-        ]
-        labels = [f[4:].replace("_", " ") for f in share_fields]
-        means = (
-            [number(row[lower["mean_index"]]) for row in rows] if "mean_index" in lower else None
-        )
-        if means is not None:
-            chart = charts.line_figure(
-                years,
-                means,
-                ylabel="Mean resilience index",
-                xlabel="Year",
-                title="Mean resilience index per year",
-            )
-            figures.append(
-                ReportFigure(
-                    builder.png("yearly_mean_index", chart),
-                    "Mean resilience index over the valid pixels of each year (like the "
-                    "resilience study's Figure 2)." + builder.from_inputs(("YEARLY", None)),
-                    kind="chart",
-                )
-            )
-            shown = [f"{y} {m:.3f}" for y, m in zip(years, means, strict=True) if m is not None]
-            facts.append("mean index " + ", ".join(shown))
-        if share_fields:
-            shares = np.array([[number(row[f]) or 0.0 for row in rows] for f in share_fields])
-            chart = charts.stacked_shares_figure(
-                years,
-                red_to_green_classes(labels),
-                shares,
-                title="Class shares per year",
-                group_label="Year",
-                means=means,
-            )
-            figures.append(
-                ReportFigure(
-                    builder.png("yearly_class_shares", chart),
-                    "Share of each resilience class in the valid pixels of each year "
-                    "(100 % stacked bars, like the resilience study's Figure 3)"
-                    + ("; the line is the mean index." if means is not None else ".")
-                    + builder.from_inputs(("YEARLY", None)),
-                    kind="chart",
-                )
-            )
-        pixels = lower.get("pixels")
-        blocks.append(
-            html_table(
-                ["Year", *(["Valid pixels"] if pixels else []),
-                 *(["Mean index"] if means is not None else []),
-                 *(f"{label} (%)" for label in labels)],
-                [
-                    [year, *([int(number(row[pixels]) or 0)] if pixels else []),
-                     *([m] if means is not None else []),
-                     *(number(row[f]) for f in share_fields)]
-                    for year, row, m in zip(years, rows, means or [None] * len(rows),
-                                            strict=True)
-                ],
-                table_id="yearly-table",
-                decimals=4,
-            )
-        )  # fmt: skip
+    parts, labels = yearly_parts(builder, *yearly) if yearly is not None else ([], [])
     if transitions is not None:
-        blocks += transition_tables(*transitions, labels, facts)
-    caption = "The index and its classes over several years on one scale (resilience_years)" + (
-        ": " + "; ".join(facts) + "." if facts else "."
+        parts += transition_parts(*transitions, labels)
+    return parts_section(
+        "several-years",
+        "Several years",
+        "The index and its classes over several years on one scale (resilience_years)",
+        parts,
     )
-    return Section("several-years", "Several years", caption, figures, blocks)
 
 
-def transition_tables(fields, rows, labels, facts) -> list[str]:
+def yearly_parts(builder: ReportBuilder, fields, rows) -> tuple[list, list[str]]:
+    """resilience_years' yearly table: the mean index as a line, the class shares as stacked
+    bars and the table; also the class labels (of the pct_<class> columns, worst to best)."""
+    parts = []
+    lower = {field.lower(): field for field in fields}
+    share_fields = [f for f in fields if f.lower().startswith("pct_")]
+    if "year" not in lower or ("mean_index" not in lower and not share_fields):
+        raise rasters.ReportInputError(
+            "YEARLY: expected resilience_years OUTPUT_YEARS (columns year, pixels, "
+            f"mean_index, pct_<class>), got {', '.join(fields)}"
+        )
+    rows = sorted(rows, key=lambda row: number(row[lower["year"]]) or 0)
+    years = [str(int(y)) if (y := number(row[lower["year"]])) is not None else "?" for row in rows]
+    labels = [f[4:].replace("_", " ") for f in share_fields]
+    means = [number(row[lower["mean_index"]]) for row in rows] if "mean_index" in lower else None
+    if means is not None:
+        chart = charts.line_figure(
+            years,
+            means,
+            ylabel="Mean resilience index",
+            xlabel="Year",
+            title="Mean resilience index per year",
+        )
+        figure = builder.chart(
+            "yearly_mean_index",
+            chart,
+            "Mean resilience index over the valid pixels of each year (like the "
+            "resilience study's Figure 2)." + builder.from_inputs(("YEARLY", None)),
+        )
+        shown = [f"{y} {m:.3f}" for y, m in zip(years, means, strict=True) if m is not None]
+        parts.append((figure, None, "mean index " + ", ".join(shown)))
+    if share_fields:
+        shares = np.array([[number(row[f]) or 0.0 for row in rows] for f in share_fields])
+        chart = charts.stacked_shares_figure(
+            years,
+            red_to_green_classes(labels),
+            shares,
+            title="Class shares per year",
+            group_label="Year",
+            means=means,
+        )
+        figure = builder.chart(
+            "yearly_class_shares",
+            chart,
+            "Share of each resilience class in the valid pixels of each year "
+            "(100 % stacked bars, like the resilience study's Figure 3)"
+            + ("; the line is the mean index." if means is not None else ".")
+            + builder.from_inputs(("YEARLY", None)),
+        )
+        parts.append((figure, None, ""))
+    pixels = lower.get("pixels")
+    columns = (
+        ["Year"]
+        + (["Valid pixels"] if pixels else [])
+        + (["Mean index"] if means is not None else [])
+        + [f"{label} (%)" for label in labels]
+    )
+    body = [
+        [year]
+        + ([int(number(row[pixels]) or 0)] if pixels else [])
+        + ([mean] if means is not None else [])
+        + [number(row[f]) for f in share_fields]
+        for year, row, mean in zip(years, rows, means or [None] * len(rows), strict=True)
+    ]
+    parts.append((None, html_table(columns, body, table_id="yearly-table", decimals=4), ""))
+    return parts, labels
+
+
+def transition_parts(fields, rows, labels) -> list:
     """One matrix per pair of consecutive years: pixels from each class (rows) to each class
     (columns); the diagonal stays, right of it improves when the classes run from worst to
-    best. The share kept, improved and declined per pair is added to ``facts``."""
+    best (``labels``). The caption fact: the share kept, improved and declined per pair."""
     lower = {field.lower(): field for field in fields}
     needed = ("from_year", "to_year", "from_class", "to_class", "pixels")
     if any(key not in lower for key in needed):
@@ -380,9 +377,7 @@ def transition_tables(fields, rows, labels, facts) -> list[str]:
                 text += f", {100 * up / total:.1f} % improved, "
                 text += f"{100 * (total - stay - up) / total:.1f} % declined"
             changes.append(text)
-    if changes:
-        facts.append("; ".join(changes))
-    return blocks
+    return [(None, block, "") for block in blocks] + [(None, None, "; ".join(changes))]
 
 
 # --- robustness to the weights (weight_sensitivity) -----------------------------------------
@@ -392,32 +387,25 @@ def sensitivity_section(
     """Class stability (map, share of the area per stability class), the index's mean and 90 %
     interval over the draws (table; the interval's width mapped) and the indicators' influence
     (weight_sensitivity)."""
-    figures, blocks, facts = [], [], []
+    parts = []
     if stability:
-        figure, table, fact = stability_parts(builder, stability[0])
-        figures.append(figure)
-        blocks.append(table)
-        facts += [fact] if fact else []
+        parts.append(stability_part(builder, stability[0]))
     if interval:
-        figure, table, fact = index_interval(builder, interval)
-        figures += [figure] if figure is not None else []
-        blocks.append(table)
-        facts += [fact] if fact else []
+        parts.append(index_interval(builder, interval))
     if influence is not None:
-        table, fact = influence_table(*influence)
-        blocks.append(table)
-        facts += [fact] if fact else []
-    caption = (
+        parts.append((None, *influence_table(*influence)))
+    return parts_section(
+        "sensitivity",
+        "Robustness to the weights",
         "How much the resilience map rests on the subjective weights: many plausible "
         "weight vectors were drawn (weight_sensitivity) and the index and its class "
-        "recomputed for each."
+        "recomputed for each",
+        parts,
+        lead=". Here ",
     )
-    if facts:
-        caption += " Here " + "; ".join(facts) + "."
-    return Section("sensitivity", "Robustness to the weights", caption, figures, blocks)
 
 
-def stability_parts(builder: ReportBuilder, layer: Layer) -> tuple[ReportFigure, str, str]:
+def stability_part(builder: ReportBuilder, layer: Layer) -> tuple[ReportFigure, str, str]:
     """The class stability map, the share of the area in each stability class, and the
     caption fact (mean stability, share stable in more than 90 % of the draws)."""
     source, label = layer
