@@ -1,8 +1,9 @@
 """html_report: one HTML page with the maps, charts and tables of both workflows' outputs, the
 PNGs in a folder beside it (``<name>_files/``), linked relatively so the two move together.
 
-The Processing face of the report: its parameters, read into ``report.ReportInputs`` and handed
-to ``report.write_report`` (the QGIS-free ``report`` package draws and writes everything).
+The Processing face of the report: its parameters, read into ``ReportInputs`` and handed to
+``write_report`` of ``report.document`` (the QGIS-free ``report`` package draws and writes
+everything).
 """
 
 from __future__ import annotations
