@@ -186,12 +186,13 @@ def stretch(
     values: np.ndarray, valid: np.ndarray, percentiles=STRETCH_PERCENTILES
 ) -> tuple[float, float]:
     """Percentile range of the valid values for a colour scale (min–max when flat), computed
-    in float64 whatever the values' type (float32 percentiles differ between numpy 1 and 2)."""
-    low, high = percentiles
+    in float64 whatever the types of the values and percentiles (numpy keeps float32 for
+    float32 data, and numpy 2 also with a scalar percentile)."""
     data = np.asarray(values, dtype=np.float64)[valid]
     if data.size == 0:
         return 0.0, 1.0
-    vmin, vmax = (float(v) for v in np.percentile(data, [low, high]))
+    bounds = np.percentile(data, np.asarray(percentiles, dtype=np.float64))
+    vmin, vmax = (float(v) for v in bounds)
     if vmax <= vmin:
         vmin, vmax = float(data.min()), float(data.max())
     if vmax <= vmin:

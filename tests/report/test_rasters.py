@@ -171,12 +171,15 @@ def test_joint_summaries_by_hand(tmp_path):
 def test_stretch_is_computed_in_float64():
     # Even numbers from 2**24 in float32 (exact): the 2nd percentile of 100 of them is
     # 2**24 + 1.98 · 2 = 16777219.96 by numpy's linear rule, which float32 cannot hold (it
-    # rounds to …220; numpy 2 keeps float32 percentiles of float32 data).
+    # rounds to …220). numpy keeps float32 for float32 data with float32 percentiles (and
+    # numpy 2 with a scalar one too): the stretch takes the values in float64 whatever it gets.
     values = (2**24 + 2 * np.arange(100)).astype(np.float32).reshape(10, 10)
     valid = np.ones(values.shape, dtype=bool)
-    low, high = rasters.stretch(values, valid)
-    assert low == pytest.approx(16777219.96, abs=1e-6)
-    assert high == pytest.approx(16777410.04, abs=1e-6)
+    for percentiles in ((2.0, 98.0), np.array([2.0, 98.0], dtype=np.float32)):
+        low, high = rasters.stretch(values, valid, percentiles)
+        assert low == pytest.approx(16777219.96, abs=1e-6)
+        assert high == pytest.approx(16777410.04, abs=1e-6)
+    assert rasters.stretch(values, valid) == (low, high)  # STRETCH_PERCENTILES: 2 and 98
     # Only the valid pixels count, and a flat raster gets a unit range.
     valid[:, 5:] = False
     assert rasters.stretch(np.where(valid, 1.0, 1e9), valid) == (1.0, 2.0)
