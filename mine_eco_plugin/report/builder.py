@@ -16,7 +16,7 @@ import numpy as np
 from ..engine import Monitor, RasterSource
 from ..engine.styles import RasterClass
 from . import charts, maps, rasters
-from .page import ReportFigure, Section, html_table
+from .page import ReportFigure, Section, file_name, html_table
 
 #: A raster input: an engine source and the layer's name.
 Layer = tuple[RasterSource, str]
@@ -25,12 +25,6 @@ Layer = tuple[RasterSource, str]
 def slug(text: str) -> str:
     """A file-name and id fragment of ``text``."""
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")[:40] or "figure"
-
-
-def file_name(path: str) -> str:
-    """The file name of a layer source (without the folder and any '|layername=…')."""
-    text = str(path or "").split("|", 1)[0].replace("\\", "/").rstrip("/")
-    return text.rsplit("/", 1)[-1] or str(path)
 
 
 class ReportBuilder:

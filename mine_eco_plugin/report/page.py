@@ -122,14 +122,20 @@ def html_table(
     )
 
 
+def file_name(path: str) -> str:
+    """The file name of a layer source (without the folder and any '|layername=…')."""
+    text = str(path or "").split("|", 1)[0].replace("\\", "/").rstrip("/")
+    return text.rsplit("/", 1)[-1] or str(path)
+
+
 def file_cell(path: str) -> Markup:
     """A file as its name, the full path shown on hover (title) rather than in the page."""
     path = str(path or "")
     if not path or path == "memory layer":
         return Markup(html.escape(path or "–"))
-    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].split("|", 1)[0]
     return Markup(
-        f'<span class="file" title="{html.escape(path, quote=True)}">{html.escape(name)}</span>'
+        f'<span class="file" title="{html.escape(path, quote=True)}">'
+        f"{html.escape(file_name(path))}</span>"
     )
 
 
