@@ -1,10 +1,12 @@
 """The report package stands on its own: it imports and writes a whole report in a Python
 that cannot import QGIS, and it sits on its floor of the house (core → engine → report →
-algorithms): no module imports from a floor above its own."""
+algorithms): no module imports from a floor above its own. Its docstring examples hold."""
 
 from __future__ import annotations
 
 import ast
+import doctest
+import importlib
 import json
 import subprocess
 import sys
@@ -149,3 +151,10 @@ def test_the_import_reader_sees_relative_imports():
         names
     )
     assert "report.drivers" in names and "report.resilience" in names
+
+
+@pytest.mark.parametrize("name", ["maps", "charts"])
+def test_docstring_examples_hold(name):
+    module = importlib.import_module(f"mine_eco_plugin.report.{name}")
+    failed, tried = doctest.testmod(module)
+    assert tried > 0 and failed == 0
