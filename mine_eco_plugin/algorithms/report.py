@@ -65,13 +65,11 @@ def _plain(value):
     return str(value)
 
 
-def _names(text: str, layers: list, parameter: str, what: str, input_name: str) -> list[str]:
-    """One name per layer of ``input_name`` from the comma-separated ``text`` of
-    ``parameter``; the layer names when it is blank."""
-    given = [part.strip() for part in text.split(",") if part.strip()] if text else []
-    if not given:
-        return [label for _, label in layers]
-    if len(given) != len(layers):
+def _labels(text: str, layers: list, parameter: str, what: str, input_name: str) -> list[str]:
+    """One label per layer of ``input_name`` from the comma-separated ``text`` of
+    ``parameter`` (none: the report takes the layer names)."""
+    given = [part.strip() for part in text.split(",") if part.strip()]
+    if given and len(given) != len(layers):
         raise QgsProcessingException(
             f"{parameter}: {len(given)} {what}(s) for {len(layers)} {input_name} layer(s)"
         )
@@ -341,24 +339,22 @@ class HtmlReport(MineEcoAlgorithm):
             if layer is not None and tables[name] is not None:
                 path = "memory layer" if layer.providerType() == "memory" else layer.source()
                 table_sources[name] = (layer.name(), path)
-        years_text = parameter_text(self, parameters, "YEARS", context)
-        years = {
-            name: _names(years_text, rasters[name], "YEARS", "label", name)
-            for name in ("INDEX", "CLASSES")
-            if rasters[name]
+        years = parameter_text(self, parameters, "YEARS", context)
+        names = parameter_text(self, parameters, "CORRELATION_NAMES", context)
+        labels = {
+            name: _labels(text, rasters[name], parameter, what, name)
+            for name, text, parameter, what in (
+                ("INDEX", years, "YEARS", "label"),
+                ("CLASSES", years, "YEARS", "label"),
+                ("CORRELATION", names, "CORRELATION_NAMES", "name"),
+            )
+            if rasters[name] and text
         }
-        correlation = rasters["CORRELATION"]
-        names_text = parameter_text(self, parameters, "CORRELATION_NAMES", context)
         return ReportInputs(
             rasters=rasters,
             tables=tables,
             table_sources=table_sources,
-            years=years,
-            correlation_names=(
-                _names(names_text, correlation, "CORRELATION_NAMES", "name", "CORRELATION")
-                if correlation
-                else []
-            ),
+            labels=labels,
             parameters_text=parameter_text(self, parameters, "PARAMETERS", context),
             planner_summary=parameter_text(self, parameters, "PLANNER_SUMMARY", context),
         )

@@ -77,19 +77,23 @@ def typed_table(fields: list[str], rows: list[dict]) -> Table:
 @dataclass
 class ReportInputs:
     """What a report is made of: every layer of each raster input (``RASTER_INPUTS``), each
-    table input given (``TABLE_INPUTS``; ``table_sources`` its layer name and path), the year
-    labels of INDEX and CLASSES, one driver name per CORRELATION layer, and the texts."""
+    table input given (``TABLE_INPUTS``; ``table_sources`` its layer name and path), the labels
+    of the layers of an input (years of INDEX and CLASSES, driver names of CORRELATION), and
+    the texts."""
 
     rasters: dict[str, list[Layer]] = field(default_factory=dict)
     tables: dict[str, Table | None] = field(default_factory=dict)
     table_sources: dict[str, tuple[str, str]] = field(default_factory=dict)
-    years: dict[str, list[str]] = field(default_factory=dict)
-    correlation_names: list[str] = field(default_factory=list)
+    labels: dict[str, list[str]] = field(default_factory=dict)
     parameters_text: str = ""
     planner_summary: str = ""
 
     def layers(self, name: str) -> list[Layer]:
         return self.rasters.get(name) or []
+
+    def labels_of(self, name: str) -> list[str]:
+        """The label of each layer of ``name``: as given, else the layer names."""
+        return self.labels.get(name) or [label for _, label in self.layers(name)]
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
@@ -125,13 +129,17 @@ def build_sections(builder: ReportBuilder, inputs: ReportInputs) -> list[Section
     index_means = None
     if layers("INDEX"):
         section, index_means = resilience.index_section(
-            builder, layers("INDEX"), inputs.years["INDEX"]
+            builder, layers("INDEX"), inputs.labels_of("INDEX")
         )
         add(section)
     if layers("CLASSES"):
         add(
             *resilience.class_sections(
-                builder, layers("CLASSES"), inputs.years["CLASSES"], layers("INDEX"), index_means
+                builder,
+                layers("CLASSES"),
+                inputs.labels_of("CLASSES"),
+                layers("INDEX"),
+                index_means,
             )
         )
     if table("YEARLY") is not None or table("TRANSITIONS") is not None:
@@ -154,7 +162,11 @@ def build_sections(builder: ReportBuilder, inputs: ReportInputs) -> list[Section
     if table("NPP_VALIDATION") is not None or table("NPP_PAIRS") is not None:
         add(npp.validation_section(builder, table("NPP_VALIDATION"), table("NPP_PAIRS")))
     if layers("CORRELATION"):
-        add(drivers.correlation_section(builder, layers("CORRELATION"), inputs.correlation_names))
+        add(
+            drivers.correlation_section(
+                builder, layers("CORRELATION"), inputs.labels_of("CORRELATION")
+            )
+        )
     if table("IMPORTANCE") is not None:
         add(drivers.importance_section(builder, *table("IMPORTANCE"), colours))
     if layers("RGB"):

@@ -71,7 +71,7 @@ REPORT_WITHOUT_QGIS = textwrap.dedent(
         rasters={"CLASSES": [(source, "classes")]},
         tables={"WEIGHTS": (["indicator", "weight"], [{"indicator": "NDVI", "weight": 1.0}])},
         table_sources={"WEIGHTS": ("weights", "weights.csv")},
-        years={"CLASSES": ["2020"]},
+        labels={"CLASSES": ["2020"]},
     )
     result = write_report(
         folder / "page.html", inputs, title="T", map_size=100, memory_mb=16, monitor=Monitor()
