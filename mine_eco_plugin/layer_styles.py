@@ -14,7 +14,7 @@ Processing calls it with the loaded layer. ``OutputStyle`` is that hook:
   in natural colour) a multiband colour renderer, each band stretched;
 * other rasters (continuous single-band ones, and time series such as monthly bands) a grey
   stretch of band 1 between the 2 % and 98 % cumulative counts (``engine.styles``'
-  ``STRETCH_PERCENTILES``, the stretch of the QML styles and of the HTML report's maps too).
+  ``styles.STRETCH_PERCENTILES``, the stretch of the QML styles and of the HTML report's maps too).
 
 Processing keeps only a C++ pointer to the post-processor: the Python object must stay alive
 until the layer is loaded, so every hook is kept in ``_KEEP`` until Processing has called it
@@ -36,7 +36,7 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtXml import QDomDocument
 
-from .engine.styles import STRETCH_PERCENTILES
+from .engine import styles
 
 #: Hooks alive until Processing has called them (it holds raw pointers to them).
 _KEEP: set = set()
@@ -55,7 +55,7 @@ class OutputStyle(QgsProcessingLayerPostProcessorInterface):
         self.rgb = tuple(rgb) if rgb else None
         self.dtype = dtype
 
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
+    def postProcessLayer(self, layer, context, feedback):
         try:
             if isinstance(layer, QgsRasterLayer) and layer.isValid():
                 apply_style(
@@ -118,11 +118,11 @@ def apply_style(
 
 def _stretch(layer: QgsRasterLayer) -> None:
     """Stretch every band of the renderer between the cumulative counts of
-    ``STRETCH_PERCENTILES`` (set on the renderer: QGIS's own default is a user setting)."""
+    ``styles.STRETCH_PERCENTILES`` (set on the renderer: QGIS's own default is a user setting)."""
     renderer = layer.renderer()
     origin = renderer.minMaxOrigin()
-    origin.setCumulativeCutLower(STRETCH_PERCENTILES[0] / 100)
-    origin.setCumulativeCutUpper(STRETCH_PERCENTILES[1] / 100)
+    origin.setCumulativeCutLower(styles.STRETCH_PERCENTILES[0] / 100)
+    origin.setCumulativeCutUpper(styles.STRETCH_PERCENTILES[1] / 100)
     renderer.setMinMaxOrigin(origin)
     layer.setContrastEnhancement(
         QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum,

@@ -28,8 +28,7 @@ from qgis.core import (
 
 from .. import compat, engine
 from ..core import drivers
-from ..engine import Grid
-from ..engine.styles import CORRELATION_CLASSES
+from ..engine import Grid, styles
 from .base import MineEcoAlgorithm
 
 SAMPLING_HELP = (
@@ -277,7 +276,7 @@ class PearsonCorrelation(DriverAlgorithm):
         "generators. OOPSLA '14 (SplitMix64, the pixel keys of the sampling).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_target_and_drivers()
         self.add_sampling()
         self.add(
@@ -451,7 +450,7 @@ class LocalCorrelation(MineEcoAlgorithm):
         ("SHARE_INSIGNIFICANT", "Share of insignificant correlation (%)"),
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "INPUT_X",
             "Raster X (e.g. a driver)",
@@ -561,7 +560,7 @@ class LocalCorrelation(MineEcoAlgorithm):
                 context,
                 dtype="uint8",
                 nodata=0,
-                classes=CORRELATION_CLASSES,
+                classes=styles.CORRELATION_CLASSES,
                 metadata=metadata,
             ),
             self.raster_target(parameters, "OUTPUT_PAIRS", context, metadata=metadata),
@@ -589,12 +588,11 @@ class LocalCorrelation(MineEcoAlgorithm):
                 pairs = np.where(np.isnan(x_block[0]) | np.isnan(y_block[0]), np.nan, result.pairs)
             return result.r, result.p, result.classes, pairs
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             targets,
             halo=halo,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=8,
         )

@@ -15,7 +15,6 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .. import engine
 from ..core import drivers
 from ..engine import Monitor, RasterClass, styles
 from .drivers import DriverAlgorithm
@@ -32,7 +31,7 @@ IMPORTANCE_MEASURES = (
     "Mean increase divided by its standard error (R randomForest's default %IncMSE)",
 )
 
-#: One colour per category (``engine.styles.CATEGORY_COLOURS``).
+#: One colour per category (``styles.CATEGORY_COLOURS``).
 MAX_CATEGORIES = len(styles.CATEGORY_COLOURS)
 
 
@@ -203,7 +202,7 @@ class RfDriverContribution(DriverAlgorithm):
         "distinct values).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_target_and_drivers()
         self.add(
             QgsProcessingParameterString(
@@ -756,12 +755,11 @@ class RfDriverContribution(DriverAlgorithm):
             return relative, rgb, dominant, actual
 
         names = list(targets)
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             [targets[n] for n in names],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor,
             work_factor=4 + len(sources),
         )

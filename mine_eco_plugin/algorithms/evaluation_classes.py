@@ -15,12 +15,7 @@ from qgis.core import (
 from .. import engine
 from ..core import evaluation_classes as classes
 from ..core.evaluation_weights import parse_numbers
-from ..engine.styles import (
-    DIRECTION_COLOURS,
-    numbered_classes,
-    red_to_green_classes,
-    transition_colour,
-)
+from ..engine import styles
 from .base import MineEcoAlgorithm
 from .evaluation_support import parameter_text, row_areas
 
@@ -86,7 +81,7 @@ class ClassifyIndex(MineEcoAlgorithm):
         "Brewer, C.A. (2002) ColorBrewer (RdYlGn colours).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster("INPUT", "Index", "Index raster, e.g. the composite index P.")
         self.add_number("BAND", "Band", 1, "Band of INPUT.", minimum=1, integer=True, advanced=True)
         self.add_enum(
@@ -227,7 +222,7 @@ class ClassifyIndex(MineEcoAlgorithm):
                 for c in range(1, count + 1)
             )
         )
-        styled = red_to_green_classes(labels)
+        styled = styles.red_to_green_classes(labels)
         method = classes.CLASS_METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
         target = self.raster_target(
             parameters,
@@ -393,7 +388,7 @@ class ChangeAnalysis(MineEcoAlgorithm):
     )
     references = ("The resilience study, §4.1–4.2, Figures 3–4.",)
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster("BEFORE", "Earlier date", "Index or class raster (band 1).")
         self.add_raster("AFTER", "Later date", "Same kind of raster as BEFORE (band 1).")
         self.add_enum(
@@ -468,13 +463,13 @@ class ChangeAnalysis(MineEcoAlgorithm):
         threshold = self.parameterAsDouble(parameters, "THRESHOLD", context)
         grid = engine.resolve_grid([before, after])
         area_of = row_areas(grid)
-        direction = numbered_classes(
+        direction = styles.numbered_classes(
             (
                 f"decrease (< −{threshold:g})",
                 f"stable (±{threshold:g})",
                 f"increase (> {threshold:g})",
             ),
-            DIRECTION_COLOURS,
+            styles.DIRECTION_COLOURS,
         )
         metadata = {"MODE": "difference", "THRESHOLD": threshold}
         target = self.raster_target(parameters, "OUTPUT", context, metadata=metadata)
@@ -607,7 +602,9 @@ class ChangeAnalysis(MineEcoAlgorithm):
         steps = max(max(every) - min(every), 1)
         styled = [
             engine.RasterClass(
-                a * factor + b, f"{labels[a]} → {labels[b]}", transition_colour(a, b, steps)
+                a * factor + b,
+                f"{labels[a]} → {labels[b]}",
+                styles.transition_colour(a, b, steps),
             )
             for a, b in sorted(p for p in tally.pixels if p[0] >= 0 and p[1] >= 0)
         ]

@@ -27,8 +27,7 @@ from ..core import evaluation_weights as weighting
 from ..core import trend as trends_core
 from ..core import years as joint
 from ..core.evaluation_index import check_range, composite_index
-from ..engine import RasterTarget
-from ..engine.styles import red_to_green_classes
+from ..engine import RasterTarget, styles
 from ..provider_info import plugin_version
 from .base import MineEcoAlgorithm, file_band_count
 from .evaluation_support import format_weights, parameter_text, row_areas
@@ -76,7 +75,7 @@ class ResilienceYears(MineEcoAlgorithm):
         "JASA 63, 1379–1389.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         table = weighting.load_preset("lingbei_2000_2020")
         self.add(
             QgsProcessingParameterString(
@@ -447,7 +446,7 @@ class ResilienceYears(MineEcoAlgorithm):
         folder = self.destination(parameters, "OUTPUT_FOLDER", context)
         os.makedirs(folder, exist_ok=True)
         nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
-        styled = red_to_green_classes(labels)
+        styled = styles.red_to_green_classes(labels)
         tags = {"MINEECO_ALGORITHM": self.algorithm_id, "MINEECO_VERSION": plugin_version()}
         index_targets, class_targets = [], []
         for year in years:

@@ -22,8 +22,7 @@ from .. import engine
 from ..core import evaluation_classes as classes
 from ..core import evaluation_weights as weighting
 from ..core import sensitivity
-from ..engine.blocks import BLOCKS_IN_FLIGHT, CACHE_SHARE
-from ..engine.styles import red_to_green_classes, stability_qml
+from ..engine import styles
 from .base import MineEcoAlgorithm
 from .evaluation_classes import _labels
 from .evaluation_support import (
@@ -114,7 +113,7 @@ class WeightSensitivity(MineEcoAlgorithm):
         "correlation as a sensitivity measure).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         add_indicator_parameters(self)
         self.add(
             QgsProcessingParameterString(
@@ -516,7 +515,7 @@ class WeightSensitivity(MineEcoAlgorithm):
             weights, description = self._dirichlet_draws(parameters, context, centre, draws, seed)
         if objective is not None:
             description += f"; combined with objective {method} weights"
-        budget = self.memory_mb() * (1 - CACHE_SHARE) / BLOCKS_IN_FLIGHT * 2**20
+        budget = engine.block_budget_mb(self.memory_mb()) * 2**20
         chunk = sensitivity.chunk_pixels(draws, budget, threads)
         kernel = sensitivity.SensitivityKernel(
             weights,
@@ -555,7 +554,7 @@ class WeightSensitivity(MineEcoAlgorithm):
             "CLIP": clip,
             "BREAKS": ",".join(f"{b:.10g}" for b in breaks),
         }
-        styled = red_to_green_classes(labels)
+        styled = styles.red_to_green_classes(labels)
         targets = {
             name: self.raster_target(parameters, name, context, metadata=metadata)
             for name in RASTERS
@@ -565,7 +564,7 @@ class WeightSensitivity(MineEcoAlgorithm):
             "OUTPUT_STABILITY",
             context,
             metadata=metadata,
-            style=stability_qml(draws),
+            style=styles.stability_qml(draws),
         )
         targets["OUTPUT_CLASS"] = self.raster_target(
             parameters,
@@ -587,12 +586,11 @@ class WeightSensitivity(MineEcoAlgorithm):
             return result
 
         with kernel:
-            engine.run_blocks(
+            self.run_blocks(
                 block,
                 sources,
                 [targets[name] for name in RASTERS],
                 grid=grid,
-                memory_mb=self.memory_mb(),
                 monitor=run_monitor,
             )
         if kernel.count == 0:

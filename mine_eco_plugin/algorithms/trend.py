@@ -9,9 +9,8 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .. import engine
 from ..core import trend
-from ..engine.styles import TREND_CLASSES
+from ..engine import styles
 from .base import MineEcoAlgorithm
 
 SHARES = ("SHARE_DECLINE", "SHARE_NO_CHANGE", "SHARE_IMPROVEMENT")
@@ -66,7 +65,7 @@ class IndexTrend(MineEcoAlgorithm):
         "water quality data. Water Resour. Res. 18, 107–121 (tie correction).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "INPUT",
             "Index rasters, one per year",
@@ -144,7 +143,7 @@ class IndexTrend(MineEcoAlgorithm):
                 dtype="uint8",
                 nodata=0,
                 metadata=metadata,
-                classes=TREND_CLASSES,
+                classes=styles.TREND_CLASSES,
             )
         )
         counts = np.zeros(4, dtype=np.int64)
@@ -157,11 +156,10 @@ class IndexTrend(MineEcoAlgorithm):
             )[:4]
             return slope, z, p, classes
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             targets,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=8,
         )

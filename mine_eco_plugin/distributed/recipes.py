@@ -8,8 +8,7 @@ import numpy as np
 from ..core import drivers, landscape, spectral
 from ..core.evaluation_index import composite_index as weighted_index
 from ..core.statistics import RunningSummary
-from ..engine import RasterSource, RasterTarget, resolve_grid
-from ..engine.styles import CORRELATION_CLASSES
+from ..engine import RasterSource, RasterTarget, resolve_grid, styles
 from .runner import (
     DEFAULT_CHUNK,
     band_percentiles,
@@ -123,7 +122,9 @@ def local_correlation(
         sources,
         [
             _target(output_r, MINEECO_ALGORITHM="local_correlation", WINDOW=window),
-            RasterTarget(str(output_class), dtype="uint8", nodata=0, classes=CORRELATION_CLASSES),
+            RasterTarget(
+                str(output_class), dtype="uint8", nodata=0, classes=styles.CORRELATION_CLASSES
+            ),
         ],
         halo=window // 2,
         chunk=chunk,

@@ -13,8 +13,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from ..engine import Monitor, RasterSource
-from ..engine.styles import RasterClass
+from ..engine import Monitor, RasterClass, RasterSource
 from . import charts, maps, rasters
 from .page import ReportFigure, Section, file_name, html_table
 

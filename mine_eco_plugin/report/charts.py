@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..engine.styles import OTHER_COLOUR, RED_TO_GREEN, RasterClass, hex_colour
+from ..engine import RasterClass, styles
 
 
 def new_figure(width_in: float, height_in: float, dpi: int = 130):
@@ -231,7 +231,7 @@ def importance_figure(
     figure = new_figure(6.8, 0.34 * len(names) + 1.5, dpi)
     axes = figure.add_subplot(1, 1, 1)
     positions = np.arange(len(order))
-    default = (*OTHER_COLOUR, 255)
+    default = (*styles.OTHER_COLOUR, 255)
     bar_colours = [
         colour_fractions(
             (colours or {}).get(categories[i], default) if categories else (70, 130, 180, 255)
@@ -302,7 +302,7 @@ def scatter_figure(
             reference[chosen],
             simulated[chosen],
             s=size,
-            color=colour_fractions(colours.get(name, (*OTHER_COLOUR, 255))),
+            color=colour_fractions(colours.get(name, (*styles.OTHER_COLOUR, 255))),
             alpha=0.75,
             edgecolors="none",
             label=f"{name} (n = {int(chosen.sum())})",
@@ -377,7 +377,10 @@ def gain_cost_figure(rows: list[dict], cost_given: bool, title: str, dpi: int = 
     shown = [r for r in rows if r[key] is not None and r["total_gain"] is not None]
     x = [r[key] for r in shown]
     y = [r["total_gain"] for r in shown]
-    gain, loss = hex_colour(RED_TO_GREEN[-1]), hex_colour(RED_TO_GREEN[0])
+    gain, loss = (
+        styles.hex_colour(styles.RED_TO_GREEN[-1]),
+        styles.hex_colour(styles.RED_TO_GREEN[0]),
+    )
     axes.scatter(x, y, c=[gain if value >= 0 else loss for value in y], s=36, zorder=3)
     for row in shown:
         rank = f" #{row['rank']}" if row["rank"] is not None else ""

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from ..engine import Monitor
-from ..engine.writer import Replacement, hand_over
+from ..engine import Monitor, Replacement, hand_over
 from ..provider_info import resource
 from . import drivers, general, npp, planner, resilience
 from .builder import Layer, ReportBuilder

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.styles import CATEGORY_COLOURS, RasterClass, category_colours
+from ..engine import RasterClass, styles
 from . import charts, rasters
 from .builder import Layer, ReportBuilder
 from .maps import map_figure
@@ -32,7 +32,7 @@ def driver_colours(dominant: list[Layer], rgb: list[Layer]) -> dict[str, tuple[i
         source, _ = rgb[0]
         for band, name in enumerate(rasters.rgb_categories(source.path, source.parameter) or []):
             if name != "-":
-                colours.setdefault(name, (*CATEGORY_COLOURS[band], 255))
+                colours.setdefault(name, (*styles.CATEGORY_COLOURS[band], 255))
     return colours
 
 
@@ -116,7 +116,7 @@ def importance_section(
     builder: ReportBuilder, fields, rows, colours: dict[str, tuple[int, ...]]
 ) -> Section:
     """The drivers' importance, largest first, coloured by category (``colours``, others
-    from ``CATEGORY_COLOURS``), with the category totals."""
+    from ``styles.CATEGORY_COLOURS``), with the category totals."""
     lower = {field.lower(): field for field in fields}
     if "level" in lower:
         drivers_only = [r for r in rows if str(r[lower["level"]]).lower() == "driver"]
@@ -136,7 +136,7 @@ def importance_section(
                 s * v / i if s is not None and i else None
                 for s, v, i in zip(sd, values, raw, strict=True)
             ]
-    palette = category_colours(dict.fromkeys(categories), colours) if categories else colours
+    palette = styles.category_colours(dict.fromkeys(categories), colours) if categories else colours
     percent = value_field.lower() == "percent"
     chart = charts.importance_figure(
         names,

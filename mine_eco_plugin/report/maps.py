@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.styles import DISTINCT_COLOURS, UNLISTED_COLOUR, RasterClass
+from ..engine import RasterClass, styles
 from .charts import colour_fractions, new_figure
 
 #: WGS 84 ellipsoid, the default for geographic scale bars when the CRS gives none.
@@ -139,7 +139,7 @@ def class_image(codes: np.ndarray, valid: np.ndarray, legend: Sequence[RasterCla
     valid = np.asarray(valid, dtype=bool)
     image = np.zeros((*codes.shape, 4), dtype=np.uint8)
     if valid.any():
-        image[valid] = UNLISTED_COLOUR
+        image[valid] = styles.UNLISTED_COLOUR
     for entry in legend:
         image[valid & (codes == entry.code)] = entry.rgba
     return image
@@ -165,7 +165,7 @@ def distinct_legend(
 ) -> tuple[list[RasterClass], list[str]]:
     """The legend as it is when every two colours are at least ``minimum`` apart; else the
     first ``keep`` classes keep their colours and every other class takes the first colour of
-    ``DISTINCT_COLOURS`` that is ``minimum`` away from all colours used before it (the
+    ``styles.DISTINCT_COLOURS`` that is ``minimum`` away from all colours used before it (the
     farthest one when none is). Returns the legend and the labels of the recoloured classes.
 
     The dominant-driver map keeps its single categories (red, green, blue) and recolours the
@@ -180,7 +180,9 @@ def distinct_legend(
     changed: list[str] = []
     for entry in legend[keep:]:
         taken = [e.color[:3] for e in kept]
-        spare = [c for c in DISTINCT_COLOURS if c not in taken] or list(DISTINCT_COLOURS)
+        spare = [c for c in styles.DISTINCT_COLOURS if c not in taken] or list(
+            styles.DISTINCT_COLOURS
+        )
         best = next(
             (c for c in spare if all(colour_distance(c, t) >= minimum for t in taken)),
             max(spare, key=lambda c: min((colour_distance(c, t) for t in taken), default=0.0)),

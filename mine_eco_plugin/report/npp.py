@@ -4,7 +4,7 @@ comparison)."""
 
 from __future__ import annotations
 
-from ..engine.styles import GROUP_COLOURS, cycled
+from ..engine import styles
 from . import charts, rasters
 from .builder import Layer, ReportBuilder
 from .maps import ColourScale
@@ -94,7 +94,7 @@ def validation_chart(builder: ReportBuilder, fields, rows) -> ReportFigure:
         [number(row[lower["reference"]]) for row in kept],
         [number(row[lower["simulated"]]) for row in kept],
         groups,
-        dict(zip(names, cycled(GROUP_COLOURS, len(names)), strict=True)),
+        dict(zip(names, styles.cycled(styles.GROUP_COLOURS, len(names)), strict=True)),
         unit=NPP_UNIT,
         title="Simulated against reference NPP",
     )

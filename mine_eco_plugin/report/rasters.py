@@ -16,8 +16,7 @@ import numpy as np
 from osgeo import gdal, osr
 
 from .. import engine
-from ..engine import EngineError, RasterSource
-from ..engine.styles import FALLBACK_COLOURS, STRETCH_PERCENTILES, RasterClass, cycled
+from ..engine import EngineError, RasterClass, RasterSource, styles
 from .maps import MapFrame, metres_per_degree, scale_bar
 
 gdal.UseExceptions()
@@ -183,7 +182,7 @@ def read_preview(
 
 
 def stretch(
-    values: np.ndarray, valid: np.ndarray, percentiles=STRETCH_PERCENTILES
+    values: np.ndarray, valid: np.ndarray, percentiles=styles.STRETCH_PERCENTILES
 ) -> tuple[float, float]:
     """Percentile range of the valid values for a colour scale (min–max when flat), computed
     in float64 whatever the types of the values and percentiles (numpy keeps float32 for
@@ -264,7 +263,7 @@ def class_legend(
     if nodata is not None and math.isfinite(nodata):
         codes.discard(int(nodata))
     codes = sorted(codes)
-    spare = iter(cycled(FALLBACK_COLOURS, len(codes)))
+    spare = iter(styles.cycled(styles.FALLBACK_COLOURS, len(codes)))
     entries = []
     for code in codes:
         label, colour = palette.get(code, (None, None))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.styles import STABILITY_STYLE, red_to_green_classes
+from ..engine import styles
 from . import charts, rasters
 from .builder import Layer, ReportBuilder
 from .maps import ColourScale, continuous_image, map_figure
@@ -277,7 +277,7 @@ def yearly_parts(builder: ReportBuilder, fields, rows) -> tuple[list, list[str]]
         shares = np.array([[number(row[f]) or 0.0 for row in rows] for f in share_fields])
         chart = charts.stacked_shares_figure(
             years,
-            red_to_green_classes(labels),
+            styles.red_to_green_classes(labels),
             shares,
             title="Class shares per year",
             group_label="Year",
@@ -410,7 +410,9 @@ def stability_part(builder: ReportBuilder, layer: Layer) -> tuple[ReportFigure, 
     caption fact (mean stability, share stable in more than 90 % of the draws)."""
     source, label = layer
     builder.note("STABILITY", source, label)
-    bounds = tuple(bound for bound, _, _ in STABILITY_STYLE[:3]) + (float(np.nextafter(1.0, 0.0)),)
+    bounds = tuple(bound for bound, _, _ in styles.STABILITY_STYLE[:3]) + (
+        float(np.nextafter(1.0, 0.0)),
+    )
     counts, mean = rasters.interval_counts(
         source, bounds, memory_mb=builder.memory_mb, monitor=builder.span()
     )
@@ -426,7 +428,9 @@ def stability_part(builder: ReportBuilder, layer: Layer) -> tuple[ReportFigure, 
         ["Class stability", "Pixels", "Share (%)"],
         [
             (text, count, share)
-            for (_, _, text), count, share in zip(STABILITY_STYLE, counts, shares, strict=True)
+            for (_, _, text), count, share in zip(
+                styles.STABILITY_STYLE, counts, shares, strict=True
+            )
         ],
         table_id="stability-table",
         decimals=2,
