@@ -34,15 +34,57 @@ def file_stem(name: str) -> str:
     return re.sub(r"[^\w.-]", "_", name.strip(), flags=re.UNICODE) or "_"
 
 
-def run_child(algorithm_id, parameters, context, feedback):
-    import processing
+class BatchAlgorithm(MineEcoAlgorithm):
+    """Runs a single-layer algorithm once per item (field, driver) into OUTPUT_FOLDER and
+    lists the files in LAYERS, the items in NAMES and a row per item in OUTPUT."""
 
-    return processing.run(
-        algorithm_id, parameters, context=context, feedback=feedback, is_child_algorithm=True
-    )
+    def add_batch_outputs(self, folder, table, layers_label, names_label):
+        """OUTPUT_NODATA_VALUE, OUTPUT_FOLDER and OUTPUT ((label, help) each), LAYERS and
+        NAMES."""
+        self.add_output_nodata()
+        self.add(
+            QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", self.tr(folder[0])), folder[1]
+        )
+        self.add_output_table("OUTPUT", table[0], table[1], side=True)
+        self.addOutput(QgsProcessingOutputMultipleLayers("LAYERS", self.tr(layers_label)))
+        self.addOutput(QgsProcessingOutputString("NAMES", self.tr(names_label)))
+
+    def folder(self, parameters, context) -> str:
+        folder = self.destination(parameters, "OUTPUT_FOLDER", context)
+        os.makedirs(folder, exist_ok=True)
+        return folder
+
+    @staticmethod
+    def run_each(algorithm_id, runs, context, feedback, what):
+        """Runs ``algorithm_id`` as a child for each (item name, child parameters, log line)
+        of ``runs``, one step of the progress each; a child's error names the item (``what``,
+        e.g. "FIELDS: field"), and cancelling stops before the next child. Yields (item name,
+        child results)."""
+        import processing
+
+        steps = QgsProcessingMultiStepFeedback(len(runs), feedback)
+        for step, (name, child, line) in enumerate(runs):
+            steps.setCurrentStep(step)
+            if feedback.isCanceled():
+                raise QgsProcessingException("Cancelled: no output was written.")
+            feedback.pushInfo(line)
+            try:
+                result = processing.run(
+                    algorithm_id, child, context=context, feedback=steps, is_child_algorithm=True
+                )
+            except QgsProcessingException as error:
+                raise QgsProcessingException(f"{what} {name}: {error}") from None
+            yield name, result
+
+    def batch_results(self, parameters, context, folder, written, names, columns, rows):
+        results = {"OUTPUT_FOLDER": folder, "LAYERS": written, "NAMES": ",".join(names)}
+        table = self.write_table(parameters, "OUTPUT", context, columns, rows)
+        if table:
+            results["OUTPUT"] = table
+        return results
 
 
-class KrigingFields(MineEcoAlgorithm):
+class KrigingFields(BatchAlgorithm):
     algorithm_id = "kriging_fields"
     display_name = "Ordinary kriging of several fields"
     group_key = "productivity"
@@ -112,21 +154,18 @@ class KrigingFields(MineEcoAlgorithm):
             integer=True,
             advanced=True,
         )
-        self.add_output_nodata()
-        self.add(
-            QgsProcessingParameterFolderDestination(
-                "OUTPUT_FOLDER", self.tr("Folder of the kriged rasters")
+        self.add_batch_outputs(
+            (
+                "Folder of the kriged rasters",
+                "<field>.tif per field (float32, in the field's units).",
             ),
-            "<field>.tif per field (float32, in the field's units).",
+            (
+                "Variogram and cross-validation per field",
+                "field, model, points, cv_rmse, cv_r, file: one row per field.",
+            ),
+            "Kriged rasters",
+            "Field names, in order",
         )
-        self.add_output_table(
-            "OUTPUT",
-            "Variogram and cross-validation per field",
-            "field, model, points, cv_rmse, cv_r, file: one row per field.",
-            side=True,
-        )
-        self.addOutput(QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Kriged rasters")))
-        self.addOutput(QgsProcessingOutputString("NAMES", self.tr("Field names, in order")))
 
     def fields(self, parameters, context, source=None) -> list[str]:
         fields = [f for f in compat.parameter_strings(self, parameters, "FIELDS", context) if f]
@@ -162,8 +201,7 @@ class KrigingFields(MineEcoAlgorithm):
         if source is None:
             raise QgsProcessingException("INPUT: no point layer given or it cannot be loaded")
         fields = self.fields(parameters, context, source)
-        folder = self.destination(parameters, "OUTPUT_FOLDER", context)
-        os.makedirs(folder, exist_ok=True)
+        folder = self.folder(parameters, context)
         shared = {
             "INPUT": parameters["INPUT"],
             "REFERENCE": parameters["REFERENCE"],
@@ -174,24 +212,18 @@ class KrigingFields(MineEcoAlgorithm):
                 parameters, "OUTPUT_NODATA_VALUE", context
             ),
         }
-        steps = QgsProcessingMultiStepFeedback(len(fields), feedback)
-        written, rows = [], []
-        for step, name in enumerate(fields):
-            steps.setCurrentStep(step)
-            if feedback.isCanceled():
-                raise QgsProcessingException("Cancelled: no output was written.")
-            path = os.path.join(folder, f"{file_stem(name)}.tif")
-            feedback.pushInfo(f"Field {name} → {path}")
-            try:
-                result = run_child(
-                    "mineeco:kriging",
-                    {**shared, "FIELD": name, "OUTPUT": path},
-                    context,
-                    steps,
-                )
-            except QgsProcessingException as error:
-                raise QgsProcessingException(f"FIELDS: field {name}: {error}") from None
-            written.append(path)
+        paths = {name: os.path.join(folder, f"{file_stem(name)}.tif") for name in fields}
+        runs = [
+            (
+                name,
+                {**shared, "FIELD": name, "OUTPUT": paths[name]},
+                f"Field {name} → {paths[name]}",
+            )
+            for name in fields
+        ]
+        rows = []
+        children = self.run_each("mineeco:kriging", runs, context, feedback, "FIELDS: field")
+        for name, result in children:
             rows.append(
                 (
                     name,
@@ -199,30 +231,23 @@ class KrigingFields(MineEcoAlgorithm):
                     int(result["POINTS_USED"]),
                     float(result["CV_RMSE"]),
                     float(result["CV_R"]),
-                    os.path.basename(path),
+                    os.path.basename(paths[name]),
                 )
             )
-        results = {"OUTPUT_FOLDER": folder, "LAYERS": written, "NAMES": ",".join(fields)}
-        table = self.write_table(
-            parameters,
-            "OUTPUT",
-            context,
-            [
-                ("field", str),
-                ("model", str),
-                ("points", int),
-                ("cv_rmse", float),
-                ("cv_r", float),
-                ("file", str),
-            ],
-            rows,
+        columns = [
+            ("field", str),
+            ("model", str),
+            ("points", int),
+            ("cv_rmse", float),
+            ("cv_r", float),
+            ("file", str),
+        ]
+        return self.batch_results(
+            parameters, context, folder, list(paths.values()), fields, columns, rows
         )
-        if table:
-            results["OUTPUT"] = table
-        return results
 
 
-class LocalCorrelationDrivers(MineEcoAlgorithm):
+class LocalCorrelationDrivers(BatchAlgorithm):
     algorithm_id = "local_correlation_drivers"
     display_name = "Local correlation with every driver"
     group_key = "drivers"
@@ -277,22 +302,20 @@ class LocalCorrelationDrivers(MineEcoAlgorithm):
             integer=True,
             advanced=True,
         )
-        self.add_output_nodata()
-        self.add(
-            QgsProcessingParameterFolderDestination(
-                "OUTPUT_FOLDER", self.tr("Folder of the correlation maps")
+        self.add_batch_outputs(
+            (
+                "Folder of the correlation maps",
+                "<driver>.tif (class, uint8, styled) and <driver>_r.tif (local r, float32) per "
+                "driver.",
             ),
-            "<driver>.tif (class, uint8, styled) and <driver>_r.tif (local r, float32) per driver.",
+            (
+                "Area shares per driver",
+                "driver, share_positive, share_negative, share_insignificant (% of the pixels "
+                "with a class), pixels, file: one row per driver (Figure 3's insets).",
+            ),
+            "Class maps",
+            "Driver names, in order",
         )
-        self.add_output_table(
-            "OUTPUT",
-            "Area shares per driver",
-            "driver, share_positive, share_negative, share_insignificant (% of the pixels "
-            "with a class), pixels, file: one row per driver (Figure 3's insets).",
-            side=True,
-        )
-        self.addOutput(QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Class maps")))
-        self.addOutput(QgsProcessingOutputString("NAMES", self.tr("Driver names, in order")))
 
     def names(self, parameters, context) -> list[str]:
         layers = self.parameterAsLayerList(parameters, "DRIVERS", context)
@@ -329,8 +352,7 @@ class LocalCorrelationDrivers(MineEcoAlgorithm):
         target = self.parameterAsRasterLayer(parameters, "TARGET", context)
         if target is None:
             raise QgsProcessingException("TARGET: no raster given or it cannot be loaded")
-        folder = self.destination(parameters, "OUTPUT_FOLDER", context)
-        os.makedirs(folder, exist_ok=True)
+        folder = self.folder(parameters, context)
         shared = {
             "INPUT_Y": target.source(),
             "WINDOW": window,
@@ -340,29 +362,25 @@ class LocalCorrelationDrivers(MineEcoAlgorithm):
                 parameters, "OUTPUT_NODATA_VALUE", context
             ),
         }
-        steps = QgsProcessingMultiStepFeedback(len(layers), feedback)
-        written, rows = [], []
-        for step, (layer, name) in enumerate(zip(layers, names, strict=True)):
-            steps.setCurrentStep(step)
-            if feedback.isCanceled():
-                raise QgsProcessingException("Cancelled: no output was written.")
-            stem = os.path.join(folder, file_stem(name))
-            feedback.pushInfo(f"Driver {name} → {stem}.tif")
-            try:
-                result = run_child(
-                    "mineeco:local_correlation",
-                    {
-                        **shared,
-                        "INPUT_X": layer.source(),
-                        "OUTPUT_R": f"{stem}_r.tif",
-                        "OUTPUT_CLASS": f"{stem}.tif",
-                    },
-                    context,
-                    steps,
-                )
-            except QgsProcessingException as error:
-                raise QgsProcessingException(f"DRIVERS: driver {name}: {error}") from None
-            written.append(f"{stem}.tif")
+        stems = {name: os.path.join(folder, file_stem(name)) for name in names}
+        runs = [
+            (
+                name,
+                {
+                    **shared,
+                    "INPUT_X": layer.source(),
+                    "OUTPUT_R": f"{stems[name]}_r.tif",
+                    "OUTPUT_CLASS": f"{stems[name]}.tif",
+                },
+                f"Driver {name} → {stems[name]}.tif",
+            )
+            for layer, name in zip(layers, names, strict=True)
+        ]
+        rows = []
+        children = self.run_each(
+            "mineeco:local_correlation", runs, context, feedback, "DRIVERS: driver"
+        )
+        for name, result in children:
             shares = [result[key] for key in ("SHARE_POSITIVE", "SHARE_NEGATIVE",
                                               "SHARE_INSIGNIFICANT")]  # fmt: skip
             rows.append(
@@ -370,24 +388,16 @@ class LocalCorrelationDrivers(MineEcoAlgorithm):
                     name,
                     *[float(s) if s == s else None for s in shares],
                     int(result["PIXELS"]),
-                    os.path.basename(written[-1]),
+                    os.path.basename(f"{stems[name]}.tif"),
                 )
             )
-        results = {"OUTPUT_FOLDER": folder, "LAYERS": written, "NAMES": ",".join(names)}
-        table = self.write_table(
-            parameters,
-            "OUTPUT",
-            context,
-            [
-                ("driver", str),
-                ("share_positive", float),
-                ("share_negative", float),
-                ("share_insignificant", float),
-                ("pixels", int),
-                ("file", str),
-            ],
-            rows,
-        )
-        if table:
-            results["OUTPUT"] = table
-        return results
+        columns = [
+            ("driver", str),
+            ("share_positive", float),
+            ("share_negative", float),
+            ("share_insignificant", float),
+            ("pixels", int),
+            ("file", str),
+        ]
+        written = [f"{stems[name]}.tif" for name in names]
+        return self.batch_results(parameters, context, folder, written, names, columns, rows)

@@ -14,10 +14,8 @@ from qgis.core import (
 
 from .. import engine
 from ..core import evaluation_classes as classes
-from ..core.evaluation_weights import parse_numbers
 from ..engine import styles
-from .base import MineEcoAlgorithm
-from .evaluation_support import parameter_text, row_areas
+from .evaluation_support import EvaluationAlgorithm, row_areas
 
 METHOD_LABELS = (
     "Fixed breaks (BREAKS; default: the resilience study's Table 3)",
@@ -29,23 +27,7 @@ M2_PER_KM2 = 1e6
 M2_PER_HA = 1e4
 
 
-def _labels(text: str, count: int, name: str, feedback, default: tuple[str, ...]) -> list[str]:
-    """``count`` labels from a comma-separated text; when the text is the default and the
-    count differs, generic labels with a warning; otherwise a mismatch is an error."""
-    labels = [t.strip() for t in text.split(",")] if text else []
-    if len(labels) == count:
-        return labels
-    if not text or tuple(labels) == default:
-        if text:
-            feedback.pushWarning(
-                f"{name}: the default labels are for {len(default)} classes; {count} classes "
-                "are labelled 'class 1' …"
-            )
-        return [f"class {c}" for c in range(1, count + 1)]
-    raise QgsProcessingException(f"{name}: {len(labels)} label(s) given for {count} classes")
-
-
-class ClassifyIndex(MineEcoAlgorithm):
+class ClassifyIndex(EvaluationAlgorithm):
     algorithm_id = "classify_index"
     display_name = "Classify index (Table 3, natural breaks, quantiles, equal intervals)"
     group_key = "evaluation"
@@ -93,12 +75,8 @@ class ClassifyIndex(MineEcoAlgorithm):
             "it "
             "set from its data with natural breaks and the literature).",
         )
-        self.add(
-            QgsProcessingParameterString(
-                "BREAKS",
-                self.tr("Fixed breaks (comma-separated, increasing)"),
-                ",".join(f"{b:g}" for b in classes.TABLE3_BREAKS),
-            ),
+        self.add_breaks(
+            "Fixed breaks (comma-separated, increasing)",
             "k − 1 breaks for k classes; default: Table 3 of the resilience study.",
         )
         self.add_number(
@@ -110,14 +88,8 @@ class ClassifyIndex(MineEcoAlgorithm):
             maximum=255,
             integer=True,
         )
-        self.add(
-            QgsProcessingParameterString(
-                "LABELS",
-                self.tr("Class labels (comma-separated, lowest class first)"),
-                ",".join(classes.RESILIENCE_LABELS),
-                optional=True,
-            ),
-            "Legend and table labels; default: the study's five resilience levels.",
+        self.add_class_labels(
+            "Legend and table labels; default: the study's five resilience levels."
         )
         self.add_number(
             "SAMPLE_SIZE",
@@ -148,14 +120,10 @@ class ClassifyIndex(MineEcoAlgorithm):
         method = classes.CLASS_METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
         count = self.parameterAsInt(parameters, "CLASSES", context)
         if method == "fixed":
-            try:
-                values = parse_numbers(parameter_text(self, parameters, "BREAKS", context), "break")
-                return classes.check_breaks(values), None, monitor
-            except ValueError as error:
-                raise QgsProcessingException(f"BREAKS: {error}") from None
+            return self.class_breaks(parameters, context), None, monitor
         first, rest = monitor.span(0, 0.5), monitor.span(0.5, 1)
         if method == "equal":
-            summary = engine.band_summary(source, memory_mb=self.memory_mb(), monitor=first)
+            summary = self.band_summary(source, monitor=first)
             if summary.count == 0:
                 raise QgsProcessingException("INPUT: no valid pixels")
             try:
@@ -164,10 +132,9 @@ class ClassifyIndex(MineEcoAlgorithm):
                 raise QgsProcessingException(f"INPUT: {error}") from None
             return found, None, rest
         if method == "quantile":
-            found = engine.band_percentiles(
+            found = self.band_percentiles(
                 source,
                 classes.quantile_percentages(count),
-                memory_mb=self.memory_mb(),
                 monitor=first,
             )
             unique = tuple(sorted(set(found)))
@@ -191,7 +158,7 @@ class ClassifyIndex(MineEcoAlgorithm):
             valid = ~np.isnan(flat)
             sample.add(classes.pixel_keys(index[valid], seed), flat[valid])
 
-        engine.scan(visit, [source], grid=grid, memory_mb=self.memory_mb(), monitor=first)
+        self.scan(visit, [source], grid=grid, monitor=first)
         feedback.pushInfo(
             f"Natural breaks on {sample.values.size} of {sample.seen} valid pixels (seed {seed})"
         )
@@ -207,13 +174,7 @@ class ClassifyIndex(MineEcoAlgorithm):
         monitor = self.monitor(feedback)
         breaks, gvf, monitor = self.breaks(parameters, context, feedback, source, monitor)
         count = len(breaks) + 1
-        labels = _labels(
-            parameter_text(self, parameters, "LABELS", context),
-            count,
-            "LABELS",
-            feedback,
-            classes.RESILIENCE_LABELS,
-        )
+        labels = self.class_labels(parameters, context, count, feedback)
         bounds = [None, *breaks, None]
         feedback.pushInfo(
             "Classes: "
@@ -248,12 +209,11 @@ class ClassifyIndex(MineEcoAlgorithm):
             tally.add(codes, values, area_of(window))
             return (codes,)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [source],
             [target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor,
             with_window=True,
         )
@@ -356,7 +316,7 @@ def _category_names(path: str) -> list[str]:
     return list(names or [])
 
 
-class ChangeAnalysis(MineEcoAlgorithm):
+class ChangeAnalysis(EvaluationAlgorithm):
     algorithm_id = "change_analysis"
     display_name = "Change analysis (index difference or class transitions)"
     group_key = "evaluation"
@@ -499,12 +459,11 @@ class ChangeAnalysis(MineEcoAlgorithm):
             sums["one_only"] += int(np.count_nonzero(np.isnan(a) != np.isnan(b)))
             return change, codes
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [before, after],
             [target, class_target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             with_window=True,
         )
@@ -584,11 +543,10 @@ class ChangeAnalysis(MineEcoAlgorithm):
                 _class_codes(first[0], "BEFORE"), _class_codes(second[0], "AFTER"), area_of(window)
             )
 
-        engine.scan(
+        self.scan(
             visit,
             [before, after],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor.span(0, 0.5),
         )
         codes_before = [c for c in tally.codes(0) if c >= 0]
@@ -596,7 +554,7 @@ class ChangeAnalysis(MineEcoAlgorithm):
         every = sorted(set(codes_before) | set(codes_after))
         if not any(a >= 0 and b >= 0 for a, b in tally.pixels):
             raise QgsProcessingException("AFTER: no pixel is valid in both BEFORE and AFTER")
-        labels = self.class_labels(parameters, context, before.path, every)
+        labels = self.transition_labels(parameters, context, before.path, every)
         factor = classes.transition_factor(max(every))
         dtype, nodata = classes.transition_type(max(every))
         steps = max(max(every) - min(every), 1)
@@ -628,12 +586,11 @@ class ChangeAnalysis(MineEcoAlgorithm):
             )
             return np.where(out < 0, nodata, out)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [before, after],
             [target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor.span(0.5, 1),
         )
         return {
@@ -641,8 +598,8 @@ class ChangeAnalysis(MineEcoAlgorithm):
             **self.transition_tables(parameters, context, feedback, tally, labels, factor),
         }
 
-    def class_labels(self, parameters, context, before_path, codes) -> dict[int, str]:
-        text = parameter_text(self, parameters, "LABELS", context)
+    def transition_labels(self, parameters, context, before_path, codes) -> dict[int, str]:
+        text = self.text(parameters, "LABELS", context)
         labels = {-1: "NoData"}
         if text:
             given = [t.strip() for t in text.split(",")]

@@ -8,14 +8,11 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterBoolean,
     QgsProcessingParameterFile,
 )
 
 from ..core import evaluation_weights as weighting
-from .base import MineEcoAlgorithm
-from .evaluation_support import format_weights
-from .evaluation_weights import AHP_METHODS, LAMBDA_RULES, read_matrix_csv
+from .evaluation_support import EvaluationAlgorithm, format_weights
 
 #: The random-index tables this algorithm offers (custom values are ahp_weights's).
 HIERARCHY_RI_TABLES = ("saaty_1980", "saaty_extended", "alonso_lamata_2006")
@@ -43,7 +40,7 @@ def read_hierarchy(text: str) -> tuple[list[float], list[str], list[tuple[str, l
     parsed = []
     for name, lines in sections:
         try:
-            values, names = read_matrix_csv("\n".join(lines))
+            values, names = weighting.read_matrix_csv("\n".join(lines))
         except ValueError as error:
             raise ValueError(f"section [{name}]: {error}") from None
         parsed.append((name, values, names))
@@ -69,7 +66,7 @@ def read_hierarchy(text: str) -> tuple[list[float], list[str], list[tuple[str, l
     )
 
 
-class AhpHierarchyWeights(MineEcoAlgorithm):
+class AhpHierarchyWeights(EvaluationAlgorithm):
     algorithm_id = "ahp_hierarchy"
     display_name = "AHP weights (two-level hierarchy)"
     group_key = "evaluation"
@@ -110,54 +107,20 @@ class AhpHierarchyWeights(MineEcoAlgorithm):
             "row of their names. Values comma- or semicolon-separated; lines starting with # "
             "are comments. A criterion with one indicator has the matrix 1.",
         )
-        self.add_enum(
-            "METHOD",
-            "Weighting method",
-            ["Row geometric mean (Eq. 15)", "Principal eigenvector (Saaty 1980)"],
-            0,
-            "The same for every matrix of the hierarchy.",
+        self.add_ahp_method(
+            "METHOD", "Weighting method", "The same for every matrix of the hierarchy."
         )
-        self.add_enum(
-            "LAMBDA_MAX_RULE",
-            "λmax",
-            ["Principal eigenvalue of A (Saaty 1980)", "Mean of (A·w)ᵢ / wᵢ"],
-            0,
-            "As in 'AHP weights (pairwise comparison matrix)'.",
-            advanced=True,
+        self.add_lambda_rule("As in 'AHP weights (pairwise comparison matrix)'.")
+        self.add_ri_table(HIERARCHY_RI_TABLES, "RI of each matrix by its order n.")
+        self.add_cr_threshold(
+            "Saaty (1980): CR ≤ 0.1, for each matrix and for the whole hierarchy."
         )
-        self.add_enum(
-            "RI_TABLE",
-            "Random index table",
-            [weighting.RANDOM_INDEX_LABELS[key] for key in HIERARCHY_RI_TABLES],
-            0,
-            "RI of each matrix by its order n.",
-        )
-        self.add_number(
-            "CR_THRESHOLD",
-            "Largest acceptable consistency ratio",
-            0.1,
-            "Saaty (1980): CR ≤ 0.1, for each matrix and for the whole hierarchy.",
-            minimum=0,
-            advanced=True,
-        )
-        self.add(
-            QgsProcessingParameterBoolean(
-                "ACCEPT_INCONSISTENT",
-                self.tr("Accept inconsistent matrices (CR above the threshold)"),
-                False,
-            ),
+        self.add_accept_inconsistent(
+            "Accept inconsistent matrices (CR above the threshold)",
             "Unchecked, any CR above the threshold is an error naming the section; checked, "
             "a warning, and the weights are still written.",
         )
-        self.add_number(
-            "TOLERANCE",
-            "Reciprocity tolerance",
-            0.05,
-            "Largest accepted |aᵢⱼ·aⱼᵢ − 1| (0.05 admits reciprocals typed with two decimals).",
-            minimum=0,
-            maximum=0.5,
-            advanced=True,
-        )
+        self.add_tolerance()
         self.add_output_table("OUTPUT", "Hierarchy weights", "One row per indicator.")
         self.addOutput(
             QgsProcessingOutputString("WEIGHTS", self.tr("Global weights (comma-separated)"))
@@ -208,8 +171,8 @@ class AhpHierarchyWeights(MineEcoAlgorithm):
             names += indicator_names or [f"{criterion}.{i + 1}" for i in range(n)]
         enum = self.parameterAsEnum
         options = {
-            "method": AHP_METHODS[enum(parameters, "METHOD", context)],
-            "lambda_rule": LAMBDA_RULES[enum(parameters, "LAMBDA_MAX_RULE", context)],
+            "method": weighting.AHP_METHODS[enum(parameters, "METHOD", context)],
+            "lambda_rule": weighting.LAMBDA_RULES[enum(parameters, "LAMBDA_MAX_RULE", context)],
             "ri_table": HIERARCHY_RI_TABLES[enum(parameters, "RI_TABLE", context)],
         }
         try:
@@ -229,9 +192,7 @@ class AhpHierarchyWeights(MineEcoAlgorithm):
                 + "; ".join(f"[{label}] CR = {cr:.4f}" for label, cr in failed)
                 + f" > {threshold:g}. Revise the matrices, or check ACCEPT_INCONSISTENT."
             )
-            if not self.parameterAsBool(parameters, "ACCEPT_INCONSISTENT", context):
-                raise QgsProcessingException(message)
-            feedback.pushWarning(message + " Accepted as requested.")
+            self.accept_inconsistent(parameters, context, feedback, message)
         rows = []
         for j, (name, weight) in enumerate(zip(names, result.global_weights, strict=True)):
             k = int(result.criterion_of[j])

@@ -14,19 +14,11 @@ from qgis.core import (
 
 from .. import engine
 from ..core import evaluation_weights as weighting
-from ..core.evaluation_index import check_range, composite_index, normalise
+from ..core.evaluation_index import check_range, normalise
 from .base import MineEcoAlgorithm
-from .evaluation_support import (
-    format_weights,
-    indicator_ranges,
-    parameter_text,
-    trends_for,
-    weights_for,
-)
-from .evaluation_weights import add_indicator_parameters, add_range_parameters, indicator_names
+from .evaluation_support import EvaluationAlgorithm, weights_for
 
 PRESETS = ("none", "lingbei_2000_2020")
-WEIGHT_SOURCES = ("given", "combined", "objective")
 
 
 class Normalize(MineEcoAlgorithm):
@@ -106,12 +98,7 @@ class Normalize(MineEcoAlgorithm):
         band = self.parameterAsInt(parameters, "BAND", context)
         source = self.raster_source(parameters, "INPUT", context, bands=(band,))
         trend = 1 if self.parameterAsEnum(parameters, "TREND", context) == 0 else -1
-        given = {
-            name: self.parameterAsDouble(parameters, name, context)
-            if parameters.get(name) not in (None, "")
-            else None
-            for name in ("MIN", "MAX")
-        }
+        given = {name: self.optional_double(parameters, name, context) for name in ("MIN", "MAX")}
         monitor = self.monitor(feedback)
         if None in given.values():
             joint = self.raster_sources(parameters, "JOINT", context, bands=(band,))
@@ -121,9 +108,7 @@ class Normalize(MineEcoAlgorithm):
                 part = monitor.span(
                     0.5 * index / len(everything), 0.5 * (index + 1) / len(everything)
                 )
-                summary = summary.merge(
-                    engine.band_summary(each, memory_mb=self.memory_mb(), monitor=part)
-                )
+                summary = summary.merge(self.band_summary(each, monitor=part))
             if summary.count == 0:
                 raise QgsProcessingException("INPUT: no valid pixels to take a range from")
             if given["MIN"] is None:
@@ -136,7 +121,7 @@ class Normalize(MineEcoAlgorithm):
             monitor = monitor.span(0.5, 1.0)
         low, high = given["MIN"], given["MAX"]
         # The message names the parameters the range came from.
-        chosen = [name for name in ("MIN", "MAX") if parameters.get(name) not in (None, "")]
+        chosen = [name for name in ("MIN", "MAX") if self.given(parameters, name)]
         if len(chosen) == 2:
             what = "MIN/MAX"
         elif chosen:
@@ -156,17 +141,16 @@ class Normalize(MineEcoAlgorithm):
             context,
             metadata={"MIN": low, "MAX": high, "TREND": "+" if trend > 0 else "-", "CLIP": clip},
         )
-        engine.run_blocks(
+        self.run_blocks(
             lambda values: normalise(values[0], low, high, trend, clip=clip),
             [source],
             [target],
-            memory_mb=self.memory_mb(),
             monitor=monitor,
         )
         return {**self.outputs({"OUTPUT": target}), "MIN": low, "MAX": high}
 
 
-class CompositeIndex(MineEcoAlgorithm):
+class CompositeIndex(EvaluationAlgorithm):
     algorithm_id = "composite_index"
     display_name = "Composite index (weighted sum of normalised indicators)"
     group_key = "evaluation"
@@ -205,7 +189,7 @@ class CompositeIndex(MineEcoAlgorithm):
     )
 
     def initAlgorithm(self, config=None):
-        add_indicator_parameters(self)
+        self.add_indicator_parameters()
         self.add_enum(
             "PRESET",
             "Preset indicator system",
@@ -240,32 +224,13 @@ class CompositeIndex(MineEcoAlgorithm):
                 "",
                 optional=True,
             ),
-            "Used with WEIGHT_SOURCE 'Combined' (the WEIGHTS output of 'AHP weights' fits).",
+            "Used with WEIGHT_SOURCE 'Combined' (the WEIGHTS output of 'AHP weights' fits). "
+            "With 'Given', the subjective weights behind WEIGHTS, if any: shown (rescaled to "
+            "sum 1) in the subjective column of OUTPUT_WEIGHTS, not used for the index.",
         )
-        self.add_enum(
-            "OBJECTIVE_METHOD",
-            "Objective method",
-            [weighting.OBJECTIVE_LABELS[m] for m in weighting.OBJECTIVE_METHODS],
-            0,
-            "Mean square error is the resilience study's Eq. 16.",
-        )
-        self.add_enum(
-            "COMBINATION",
-            "Combination rule",
-            [weighting.COMBINATION_LABELS[c] for c in weighting.COMBINATIONS],
-            0,
-            "Eq. 17 (the mean) is the resilience study's rule.",
-        )
-        self.add_number(
-            "ALPHA",
-            "α (share of the subjective weights)",
-            0.5,
-            "For the α rule; 0.5 equals Eq. 17.",
-            minimum=0,
-            maximum=1,
-            advanced=True,
-        )
-        add_range_parameters(self)
+        self.add_objective_method()
+        self.add_combination_parameters()
+        self.add_range_parameters()
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "Composite index P", "0–1 (with Σ W = 1), float32.")
         self.add_output_table(
@@ -292,35 +257,31 @@ class CompositeIndex(MineEcoAlgorithm):
                 f"INPUTS: the preset '{table.label}' needs {len(table.names)} layers in this "
                 f"order ({listing}); {k} given"
             )
-        names = indicator_names(self, parameters, context, k, table.names if table else None)
-        trends_text = parameter_text(self, parameters, "TRENDS", context)
-        if trends_text:
-            trends = trends_for(trends_text, "TRENDS", k)
-        elif table is not None:
-            trends = list(table.trends)
-        else:
-            raise QgsProcessingException("TRENDS: give one '+' or '-' per indicator layer")
-        source_kind = WEIGHT_SOURCES[self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)]
+        names = self.indicator_names(parameters, context, k, table.names if table else None)
+        trends = self.indicator_trends(
+            parameters, context, k, default=table.trends if table is not None else None
+        )
+        source_kind = weighting.WEIGHT_SOURCES[
+            self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)
+        ]
         method = None
-        subjective = objective_published = None
+        given = subjective = objective_published = None
         if source_kind != "given":
-            method = weighting.OBJECTIVE_METHODS[
-                self.parameterAsEnum(parameters, "OBJECTIVE_METHOD", context)
-            ]
-        if source_kind == "combined":
-            text = parameter_text(self, parameters, "SUBJECTIVE_WEIGHTS", context)
-            if text:
-                subjective = weights_for(text, "SUBJECTIVE_WEIGHTS", k, feedback)
-            elif table is not None:
-                subjective = weights_for(table.subjective, "SUBJECTIVE_WEIGHTS", k, feedback)
-            else:
+            method = self.objective_method(parameters, context)
+        # The subjective weights behind the index: combined with the objective ones, or (given
+        # weights) shown beside them in OUTPUT_WEIGHTS.
+        text = self.text(parameters, "SUBJECTIVE_WEIGHTS", context)
+        if source_kind != "objective" and text:
+            subjective = weights_for(text, "SUBJECTIVE_WEIGHTS", k, feedback)
+        if source_kind == "combined" and subjective is None:
+            if table is None:
                 raise QgsProcessingException(
                     "SUBJECTIVE_WEIGHTS: needed to combine with objective weights (e.g. the "
                     "WEIGHTS output of 'AHP weights')"
                 )
-        given = None
+            subjective = weights_for(table.subjective, "SUBJECTIVE_WEIGHTS", k, feedback)
         if source_kind == "given":
-            text = parameter_text(self, parameters, "WEIGHTS", context)
+            text = self.text(parameters, "WEIGHTS", context)
             if text:
                 given = weights_for(text, "WEIGHTS", k, feedback)
             elif table is not None:
@@ -333,107 +294,22 @@ class CompositeIndex(MineEcoAlgorithm):
                     "WEIGHTS: no weights given (type them, choose a preset, or set "
                     "WEIGHT_SOURCE to combined or objective weights)"
                 )
-        stats, clip, grid, write_monitor = indicator_ranges(
-            self, parameters, context, sources, trends, names, method, self.monitor(feedback)
-        )
-        objective = stats.objective.weights if stats.objective is not None else None
-        if source_kind == "combined":
-            rule = weighting.COMBINATIONS[self.parameterAsEnum(parameters, "COMBINATION", context)]
-            alpha = self.parameterAsDouble(parameters, "ALPHA", context)
-            try:
-                used = weighting.combine_weights(subjective, objective, rule, alpha)
-            except ValueError as error:
-                raise QgsProcessingException(f"COMBINATION: {error}") from None
-            used, _ = weighting.normalised_weights(used)
-            description = weighting.COMBINATION_LABELS[rule]
-            if rule == "alpha":
-                description += f" (α = {alpha:g})"
-            description += f", objective {method}"
-        elif source_kind == "objective":
-            used = objective
-            description = f"objective {method}"
-        else:
-            used = given
-            description = "given"
-        if objective is None:
-            objective = objective_published
-        feedback.pushInfo(f"Weights ({description}):")
-        for j in range(k):
-            feedback.pushInfo(
-                f"  {names[j]} ({weighting.trend_symbol(trends[j])}): W = {used[j]:.6f}, range "
-                f"[{stats.minima[j]:.6g}, {stats.maxima[j]:.6g}]"
-            )
-        summary = {"index": engine.RunningSummary()}
-        minima_used, maxima_used = stats.minima, stats.maxima
-
-        def kernel(*blocks):
-            index = composite_index(
-                [b[0] for b in blocks], used, minima_used, maxima_used, trends, clip=clip
-            )
-            summary["index"].update(index)
-            return index
-
-        target = self.raster_target(
+        rule, alpha = self.combination(parameters, context)
+        result = self.write_index(
             parameters,
-            "OUTPUT",
             context,
-            metadata={
-                "INDICATORS": ",".join(names),
-                "TRENDS": ",".join(weighting.trend_symbol(t) for t in trends),
-                "WEIGHTS": format_weights(used),
-                "WEIGHTING": description,
-                "MINIMA": format_weights(minima_used),
-                "MAXIMA": format_weights(maxima_used),
-                "CLIP": clip,
-                "PRESET": preset,
-            },
+            feedback,
+            sources,
+            names=names,
+            trends=trends,
+            codes=table.codes if table is not None else tuple(str(j + 1) for j in range(k)),
+            weight_source=source_kind,
+            given=given,
+            subjective=subjective,
+            published_objective=objective_published,
+            method=method,
+            rule=rule,
+            alpha=alpha,
+            preset=preset,
         )
-        engine.run_blocks(
-            kernel, sources, [target], grid=grid, memory_mb=self.memory_mb(), monitor=write_monitor
-        )
-        result = summary["index"]
-        if result.count:
-            feedback.pushInfo(
-                f"P over {result.count} valid pixels: mean {result.mean:.4f}, min "
-                f"{result.minimum:.4f}, max {result.maximum:.4f}"
-            )
-        codes = table.codes if table is not None else tuple(str(j + 1) for j in range(k))
-
-        def value(array, j):
-            return None if array is None else float(array[j])
-
-        destination = self.write_table(
-            parameters,
-            "OUTPUT_WEIGHTS",
-            context,
-            [
-                ("code", str),
-                ("indicator", str),
-                ("trend", str),
-                ("minimum", float),
-                ("maximum", float),
-                ("objective", float),
-                ("subjective", float),
-                ("combined", float),
-            ],
-            [
-                (
-                    codes[j],
-                    names[j],
-                    weighting.trend_symbol(trends[j]),
-                    minima_used[j],
-                    maxima_used[j],
-                    value(objective, j),
-                    value(subjective, j),
-                    float(used[j]),
-                )
-                for j in range(k)
-            ],
-        )
-        return {
-            **self.outputs({"OUTPUT": target}),
-            "OUTPUT_WEIGHTS": destination,
-            "WEIGHTS": format_weights(used),
-            "MEAN": result.mean if result.count else None,
-            "PIXELS": result.count,
-        }
+        return {**result.outputs, "PIXELS": result.summary.count}

@@ -1,5 +1,10 @@
-"""Shared pieces of the weighting & evaluation algorithms (no algorithm is defined here).
+"""The base of the weighting & evaluation algorithms and the pieces they share (no algorithm
+with an id is defined here).
 
+* ``EvaluationAlgorithm``: the parameters the evaluation algorithms have in common (indicator
+  layers, names, trends, ranges, AHP matrices and options, objective methods, combination,
+  class breaks and labels), declared and read in one place, and the comprehensive index P
+  (Eq. 18–20) that 'Composite index' and 'Resilience index' write.
 * ``row_areas``: pixel areas (m²) of a grid, exact on the ellipsoid for geographic CRSs.
 * ``indicator_statistics``: the streaming passes behind objective weights and the composite
   index, over the pixels valid in every indicator.
@@ -13,12 +18,25 @@ from dataclasses import dataclass
 
 import numpy as np
 from osgeo import osr
-from qgis.core import QgsProcessingException
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterMatrix,
+    QgsProcessingParameterString,
+)
 
 from .. import engine
+from ..core import evaluation_classes as classes
 from ..core import evaluation_weights as weighting
 from ..core.evaluation_classes import geographic_row_areas
-from ..core.evaluation_index import check_range, normalise
+from ..core.evaluation_index import check_range, composite_index, normalise
+from .base import MineEcoAlgorithm, is_unset
+
+#: Columns of the MATRIX table in the dialog, C1 … C17: up to the 17 indicators of the first
+#: study's Table 2 (a larger matrix: MATRIX_FILE, or all values row by row on the command line).
+MATRIX_COLUMNS = 17
+AHP_METHOD_LABELS = ("Row geometric mean (Eq. 15)", "Principal eigenvector (Saaty 1980)")
 
 # --------------------------------------------------------------------------------------------
 # Areas
@@ -61,7 +79,7 @@ def row_areas(grid: engine.Grid) -> Callable[[engine.Window], float | np.ndarray
 def parameter_text(algorithm, parameters, name, context) -> str:
     """A string parameter's text (its default when not given), stripped; "" when unset."""
     value = algorithm.parameterAsString(parameters, name, context)
-    return "" if value is None or str(value) == "NULL" else str(value).strip()
+    return "" if is_unset(value) else str(value).strip()
 
 
 def numbers_for(text: str, name: str, count: int) -> list[float]:
@@ -275,41 +293,534 @@ def layer_names(algorithm, parameters, name, context) -> list[str]:
     return [layer.name() for layer in algorithm.parameterAsLayerList(parameters, name, context)]
 
 
-def indicator_ranges(
-    algorithm, parameters, context, sources, trends, names, method, monitor, share: float = 0.5
-):
-    """The MINIMA, MAXIMA and CLIP parameters of an indicator algorithm and the statistics pass
-    they (or objective weights ``method``) need. Returns (statistics, clip, grid, the monitor
-    for the work after the pass); the pass gets ``share`` of ``monitor`` when it runs."""
-    k = len(sources)
-    minima = optional_numbers_for(
-        parameter_text(algorithm, parameters, "MINIMA", context), "MINIMA", k
-    )
-    maxima = optional_numbers_for(
-        parameter_text(algorithm, parameters, "MAXIMA", context), "MAXIMA", k
-    )
-    for position, (low, high) in enumerate(zip(minima, maxima, strict=True), start=1):
-        if low is not None and high is not None and not high > low:
-            raise QgsProcessingException(
-                f"MINIMA/MAXIMA: entry {position} ({names[position - 1]}): the maximum "
-                f"({high:.6g}) must be above the minimum ({low:.6g})"
+@dataclass
+class IndexResult:
+    """What ``EvaluationAlgorithm.write_index`` wrote and measured."""
+
+    outputs: dict
+    weights: np.ndarray
+    summary: engine.RunningSummary
+
+
+# --------------------------------------------------------------------------------------------
+# The base class
+# --------------------------------------------------------------------------------------------
+
+
+class EvaluationAlgorithm(MineEcoAlgorithm):
+    """A weighting or evaluation algorithm: the parameters of indicators, weights and classes
+    are declared and read here, once, with the same ids, labels, defaults and messages in
+    every algorithm that has them."""
+
+    # --- indicators -------------------------------------------------------------------------
+    def add_indicator_parameters(self, trends_optional=False):
+        """INPUTS, NAMES and TRENDS."""
+        self.add_rasters(
+            "INPUTS",
+            "Indicator layers",
+            "One single-band raster per indicator (band 1 is read); the first layer's grid is "
+            "the grid of the statistics and of the output.",
+        )
+        self.add(
+            QgsProcessingParameterString(
+                "NAMES", self.tr("Indicator names (comma-separated)"), "", optional=True
+            ),
+            "Default: the layer names.",
+        )
+        self.add(
+            QgsProcessingParameterString(
+                "TRENDS",
+                self.tr("Trends, one per layer ('+' positive, '-' negative)"),
+                "",
+                optional=True,
+            ),
+            "Comma-separated, in layer order: '+'/'positive' where a higher value means a better "
+            "state (Eq. 18), '-'/'negative' where it means a worse one (Eq. 19)"
+            + (
+                " (blank: all positive; needed for entropy and CRITIC)." if trends_optional else "."
+            ),
+        )
+
+    def add_range_parameters(self):
+        """MINIMA, MAXIMA and CLIP (advanced)."""
+        self.add(
+            QgsProcessingParameterString(
+                "MINIMA",
+                self.tr("Fixed minima (comma-separated, blank = from the data)"),
+                "",
+                optional=True,
+            ),
+            "One entry per layer; an empty entry (e.g. '0,,,1') takes that indicator's minimum "
+            "over the pixels valid in every indicator. Fix ranges (e.g. over all years) to make "
+            "indices of different dates comparable.",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterString(
+                "MAXIMA",
+                self.tr("Fixed maxima (comma-separated, blank = from the data)"),
+                "",
+                optional=True,
+            ),
+            "As MINIMA, for the maxima.",
+            advanced=True,
+        )
+        self.add(
+            QgsProcessingParameterBoolean(
+                "CLIP", self.tr("Clip normalised values to [0, 1]"), True
+            ),
+            "Values outside a fixed range are set to 0 or 1 (no effect with ranges from the data).",
+            advanced=True,
+        )
+
+    def text(self, parameters, name, context) -> str:
+        return parameter_text(self, parameters, name, context)
+
+    def indicator_names(self, parameters, context, count, defaults=None) -> list[str]:
+        """NAMES (one per layer), else ``defaults``, else the layer names of INPUTS."""
+        text = self.text(parameters, "NAMES", context)
+        if text:
+            names = [t.strip() for t in text.split(",")]
+            if len(names) != count:
+                raise QgsProcessingException(
+                    f"NAMES: {len(names)} name(s) given for {count} indicator layer(s)"
+                )
+            return names
+        return list(defaults) if defaults else layer_names(self, parameters, "INPUTS", context)
+
+    def indicator_trends(self, parameters, context, count, default=None) -> list[int]:
+        """TRENDS (one per layer), else ``default``; an error when neither is there."""
+        text = self.text(parameters, "TRENDS", context)
+        if text:
+            return trends_for(text, "TRENDS", count)
+        if default is None:
+            raise QgsProcessingException("TRENDS: give one '+' or '-' per indicator layer")
+        return list(default)
+
+    def indicator_ranges(
+        self, parameters, context, sources, trends, names, method, monitor, share: float = 0.5
+    ):
+        """The MINIMA, MAXIMA and CLIP parameters and the statistics pass they (or objective
+        weights ``method``) need. Returns (statistics, clip, grid, the monitor for the work
+        after the pass); the pass gets ``share`` of ``monitor`` when it runs."""
+        k = len(sources)
+        minima = optional_numbers_for(self.text(parameters, "MINIMA", context), "MINIMA", k)
+        maxima = optional_numbers_for(self.text(parameters, "MAXIMA", context), "MAXIMA", k)
+        for position, (low, high) in enumerate(zip(minima, maxima, strict=True), start=1):
+            if low is not None and high is not None and not high > low:
+                raise QgsProcessingException(
+                    f"MINIMA/MAXIMA: entry {position} ({names[position - 1]}): the maximum "
+                    f"({high:.6g}) must be above the minimum ({low:.6g})"
+                )
+        clip = self.parameterAsBool(parameters, "CLIP", context)
+        return self.statistics_pass(
+            sources, trends, names, minima, maxima, clip, method, monitor, share
+        )
+
+    def statistics_pass(
+        self, sources, trends, names, minima, maxima, clip, method, monitor, share: float = 0.5
+    ):
+        """``indicator_statistics`` over ``sources`` on the first one's grid, given ``share``
+        of ``monitor`` when a pass is needed. Returns (statistics, clip, grid, the monitor for
+        the rest)."""
+        grid = engine.resolve_grid(sources)
+        needs_pass = method is not None or any(v is None for v in [*minima, *maxima])
+        pass_monitor, rest = (
+            (monitor.span(0, share), monitor.span(share, 1)) if needs_pass else (monitor, monitor)
+        )
+        stats = indicator_statistics(
+            sources,
+            trends,
+            minima,
+            maxima,
+            method=method,
+            clip=clip,
+            grid=grid,
+            memory_mb=self.memory_mb(),
+            monitor=pass_monitor,
+            names=names,
+        )
+        return stats, clip, grid, rest
+
+    # --- weights ----------------------------------------------------------------------------
+    def add_objective_method(
+        self,
+        name="OBJECTIVE_METHOD",
+        description="Objective method",
+        none=None,
+        help_text="Mean square error is the resilience study's Eq. 16.",
+    ):
+        """An objective-method choice (OBJECTIVE_METHODS order), after an option ``none`` for
+        'no objective weights' when given."""
+        options = [weighting.OBJECTIVE_LABELS[m] for m in weighting.OBJECTIVE_METHODS]
+        return self.add_enum(name, description, [none, *options] if none else options, 0, help_text)
+
+    def objective_method(self, parameters, context, name="OBJECTIVE_METHOD", none=False):
+        """The objective method chosen; None for the 'none' option (``none``)."""
+        index = self.parameterAsEnum(parameters, name, context)
+        if none:
+            return None if index == 0 else weighting.OBJECTIVE_METHODS[index - 1]
+        return weighting.OBJECTIVE_METHODS[index]
+
+    def add_combination_parameters(self, advanced=False):
+        """COMBINATION and ALPHA (advanced)."""
+        self.add_enum(
+            "COMBINATION",
+            "Combination rule",
+            [weighting.COMBINATION_LABELS[c] for c in weighting.COMBINATIONS],
+            0,
+            "Eq. 17 (the mean) is the resilience study's rule.",
+            advanced=advanced,
+        )
+        self.add_number(
+            "ALPHA",
+            "α (share of the subjective weights)",
+            0.5,
+            "For the α rule; 0.5 equals Eq. 17.",
+            minimum=0,
+            maximum=1,
+            advanced=True,
+        )
+
+    def combination(self, parameters, context) -> tuple[str, float]:
+        """(rule, α) of COMBINATION and ALPHA."""
+        rule = weighting.COMBINATIONS[self.parameterAsEnum(parameters, "COMBINATION", context)]
+        return rule, self.parameterAsDouble(parameters, "ALPHA", context)
+
+    @staticmethod
+    def resolve_weights(
+        source, *, given=None, subjective=None, objective=None, rule="mean", alpha=0.5
+    ):
+        """``core.evaluation_weights.resolve_weights`` with its errors naming COMBINATION."""
+        try:
+            return weighting.resolve_weights(
+                source,
+                given=given,
+                subjective=subjective,
+                objective=objective,
+                rule=rule,
+                alpha=alpha,
             )
-    clip = algorithm.parameterAsBool(parameters, "CLIP", context)
-    grid = engine.resolve_grid(sources)
-    needs_pass = method is not None or any(v is None for v in minima + maxima)
-    pass_monitor, rest = (
-        (monitor.span(0, share), monitor.span(share, 1)) if needs_pass else (monitor, monitor)
-    )
-    stats = indicator_statistics(
+        except ValueError as error:
+            raise QgsProcessingException(f"COMBINATION: {error}") from None
+
+    # --- AHP --------------------------------------------------------------------------------
+    def add_matrix_parameters(self, description, matrix_help, file_help):
+        """MATRIX (a table of C1 … C17, or n² values row by row) and MATRIX_FILE (CSV)."""
+        self.add(
+            QgsProcessingParameterMatrix(
+                "MATRIX",
+                self.tr(description),
+                0,
+                False,
+                [f"C{j}" for j in range(1, MATRIX_COLUMNS + 1)],
+                None,
+                optional=True,
+            ),
+            matrix_help,
+        )
+        self.add(
+            QgsProcessingParameterFile(
+                "MATRIX_FILE",
+                self.tr("Pairwise comparison matrix (CSV file)"),
+                QgsProcessingParameterFile.Behavior.File,
+                "csv",
+                None,
+                optional=True,
+            ),
+            file_help,
+        )
+
+    def matrix_given(self, parameters, context) -> bool:
+        typed = [
+            v for v in self.parameterAsMatrix(parameters, "MATRIX", context) if not is_unset(v)
+        ]
+        return bool(typed) or bool(self.parameterAsFile(parameters, "MATRIX_FILE", context))
+
+    def ahp_matrix(self, parameters, context):
+        """(n × n array, names from the file, parameter id the matrix came from)."""
+        cells = [
+            v if not is_unset(v) else None
+            for v in self.parameterAsMatrix(parameters, "MATRIX", context)
+        ]
+        if any(v is not None for v in cells):
+            try:
+                typed = weighting.table_values(cells, MATRIX_COLUMNS)
+                return weighting.square_matrix(typed), [], "MATRIX"
+            except ValueError as error:
+                raise QgsProcessingException(f"MATRIX: {error}") from None
+        path = self.parameterAsFile(parameters, "MATRIX_FILE", context)
+        if not path:
+            raise QgsProcessingException(
+                "MATRIX: no matrix given (type it in MATRIX or give a CSV in MATRIX_FILE)"
+            )
+        try:
+            with open(path, encoding="utf-8-sig") as handle:
+                values, names = weighting.read_matrix_csv(handle.read())
+            return weighting.square_matrix(values), names, "MATRIX_FILE"
+        except OSError as error:
+            raise QgsProcessingException(f"MATRIX_FILE: cannot be read ({error})") from None
+        except ValueError as error:
+            raise QgsProcessingException(f"MATRIX_FILE: {error}") from None
+
+    def add_ahp_method(self, name, description, help_text, advanced=False):
+        return self.add_enum(name, description, list(AHP_METHOD_LABELS), 0, help_text, advanced)
+
+    def add_lambda_rule(self, help_text):
+        return self.add_enum(
+            "LAMBDA_MAX_RULE",
+            "λmax",
+            ["Principal eigenvalue of A (Saaty 1980)", "Mean of (A·w)ᵢ / wᵢ"],
+            0,
+            help_text,
+            advanced=True,
+        )
+
+    def add_ri_table(self, tables, help_text, advanced=False):
+        return self.add_enum(
+            "RI_TABLE",
+            "Random index table",
+            [weighting.RANDOM_INDEX_LABELS[key] for key in tables],
+            0,
+            help_text,
+            advanced,
+        )
+
+    def add_ri_values(self, help_text):
+        return self.add(
+            QgsProcessingParameterString(
+                "RI_VALUES",
+                self.tr("Custom RI values for n = 1, 2, … (comma-separated)"),
+                "",
+                optional=True,
+            ),
+            help_text,
+            advanced=True,
+        )
+
+    def random_index_table(self, parameters, context, tables=weighting.RI_TABLES):
+        """(RI_TABLE key, the RI_VALUES numbers for the custom table, else ())."""
+        table = tables[self.parameterAsEnum(parameters, "RI_TABLE", context)]
+        if table != "custom":
+            return table, ()
+        try:
+            return table, weighting.parse_numbers(
+                self.text(parameters, "RI_VALUES", context), "RI value"
+            )
+        except ValueError as error:
+            raise QgsProcessingException(f"RI_VALUES: {error}") from None
+
+    def ahp(self, matrix, table, custom, **options) -> weighting.AhpResult:
+        """``ahp_weights`` with a random-index error naming RI_VALUES or RI_TABLE."""
+        try:
+            return weighting.ahp_weights(matrix, ri_table=table, custom_ri=custom, **options)
+        except ValueError as error:
+            parameter = "RI_VALUES" if table == "custom" else "RI_TABLE"
+            raise QgsProcessingException(f"{parameter}: {error}") from None
+
+    def add_cr_threshold(self, help_text):
+        return self.add_number(
+            "CR_THRESHOLD",
+            "Largest acceptable consistency ratio",
+            0.1,
+            help_text,
+            minimum=0,
+            advanced=True,
+        )
+
+    def add_accept_inconsistent(self, description, help_text, advanced=False):
+        return self.add(
+            QgsProcessingParameterBoolean("ACCEPT_INCONSISTENT", self.tr(description), False),
+            help_text,
+            advanced=advanced,
+        )
+
+    def accept_inconsistent(self, parameters, context, feedback, message):
+        """An inconsistency: an error, or with ACCEPT_INCONSISTENT checked a warning."""
+        if not self.parameterAsBool(parameters, "ACCEPT_INCONSISTENT", context):
+            raise QgsProcessingException(message)
+        feedback.pushWarning(message + " Accepted as requested.")
+
+    def add_tolerance(self):
+        return self.add_number(
+            "TOLERANCE",
+            "Reciprocity tolerance",
+            0.05,
+            "Largest accepted |aᵢⱼ·aⱼᵢ − 1| (0.05 admits reciprocals typed with two decimals).",
+            minimum=0,
+            maximum=0.5,
+            advanced=True,
+        )
+
+    # --- classes ----------------------------------------------------------------------------
+    def add_breaks(self, description, help_text, advanced=False):
+        """BREAKS, by default the resilience study's Table 3."""
+        return self.add(
+            QgsProcessingParameterString(
+                "BREAKS",
+                self.tr(description),
+                ",".join(f"{b:g}" for b in classes.TABLE3_BREAKS),
+            ),
+            help_text,
+            advanced=advanced,
+        )
+
+    def class_breaks(self, parameters, context) -> tuple[float, ...]:
+        try:
+            return classes.check_breaks(
+                weighting.parse_numbers(self.text(parameters, "BREAKS", context), "break")
+            )
+        except ValueError as error:
+            raise QgsProcessingException(f"BREAKS: {error}") from None
+
+    def add_class_labels(self, help_text):
+        """LABELS, by default the study's five resilience levels."""
+        return self.add(
+            QgsProcessingParameterString(
+                "LABELS",
+                self.tr("Class labels (comma-separated, lowest class first)"),
+                ",".join(classes.RESILIENCE_LABELS),
+                optional=True,
+            ),
+            help_text,
+        )
+
+    def class_labels(self, parameters, context, count, feedback) -> list[str]:
+        """``count`` labels from LABELS; when LABELS is blank or the default and the count
+        differs, generic labels (with a warning for the default); otherwise a mismatch is an
+        error."""
+        text = self.text(parameters, "LABELS", context)
+        default = classes.RESILIENCE_LABELS
+        labels = [t.strip() for t in text.split(",")] if text else []
+        if len(labels) == count:
+            return labels
+        if not text or tuple(labels) == default:
+            if text:
+                feedback.pushWarning(
+                    f"LABELS: the default labels are for {len(default)} classes; {count} "
+                    "classes are labelled 'class 1' …"
+                )
+            return [f"class {c}" for c in range(1, count + 1)]
+        raise QgsProcessingException(f"LABELS: {len(labels)} label(s) given for {count} classes")
+
+    # --- the comprehensive index (Eq. 18–20) -------------------------------------------------
+    def write_index(
+        self,
+        parameters,
+        context,
+        feedback,
         sources,
+        *,
+        names,
         trends,
-        minima,
-        maxima,
-        method=method,
-        clip=clip,
-        grid=grid,
-        memory_mb=algorithm.memory_mb(),
-        monitor=pass_monitor,
-        names=names,
-    )
-    return stats, clip, grid, rest
+        codes,
+        weight_source,
+        given=None,
+        subjective=None,
+        published_objective=None,
+        method=None,
+        rule="mean",
+        alpha=0.5,
+        ranges=None,
+        preset="none",
+    ) -> IndexResult:
+        """P = Σⱼ Wⱼ·Tⱼ over ``sources`` into OUTPUT and the weights table (Table 2's form) into
+        OUTPUT_WEIGHTS. ``ranges`` are (minima, maxima, clip) with None for "from the data";
+        without them MINIMA, MAXIMA and CLIP are read. ``published_objective`` fills the
+        objective column when no objective weights are computed (given weights)."""
+        monitor = self.monitor(feedback)
+        if ranges is None:
+            stats, clip, grid, write_monitor = self.indicator_ranges(
+                parameters, context, sources, trends, names, method, monitor
+            )
+        else:
+            stats, clip, grid, write_monitor = self.statistics_pass(
+                sources, trends, names, *ranges, method, monitor
+            )
+        objective = stats.objective.weights if stats.objective is not None else None
+        used = self.resolve_weights(
+            weight_source,
+            given=given,
+            subjective=subjective,
+            objective=objective,
+            rule=rule,
+            alpha=alpha,
+        )
+        description = weighting.weighting_text(weight_source, method, rule, alpha)
+        if objective is None and published_objective is not None:
+            objective = np.asarray(published_objective, dtype=np.float64)
+        k = len(sources)
+        feedback.pushInfo(f"Weights ({description}):")
+        for j in range(k):
+            feedback.pushInfo(
+                f"  {names[j]} ({weighting.trend_symbol(trends[j])}): W = {used[j]:.6f}, range "
+                f"[{stats.minima[j]:.6g}, {stats.maxima[j]:.6g}]"
+            )
+        summary = engine.RunningSummary()
+        minima, maxima = stats.minima, stats.maxima
+
+        def kernel(*blocks):
+            index = composite_index([b[0] for b in blocks], used, minima, maxima, trends, clip=clip)
+            summary.update(index)
+            return index
+
+        target = self.raster_target(
+            parameters,
+            "OUTPUT",
+            context,
+            metadata={
+                "INDICATORS": ",".join(names),
+                "TRENDS": ",".join(weighting.trend_symbol(t) for t in trends),
+                "WEIGHTS": format_weights(used),
+                "WEIGHTING": description,
+                "MINIMA": format_weights(minima),
+                "MAXIMA": format_weights(maxima),
+                "CLIP": clip,
+                "PRESET": preset,
+            },
+        )
+        self.run_blocks(kernel, sources, [target], grid=grid, monitor=write_monitor)
+        if summary.count:
+            feedback.pushInfo(
+                f"P over {summary.count} valid pixels: mean {summary.mean:.4f}, min "
+                f"{summary.minimum:.4f}, max {summary.maximum:.4f}"
+            )
+
+        def value(array, j):
+            return None if array is None else float(array[j])
+
+        destination = self.write_table(
+            parameters,
+            "OUTPUT_WEIGHTS",
+            context,
+            [
+                ("code", str),
+                ("indicator", str),
+                ("trend", str),
+                ("minimum", float),
+                ("maximum", float),
+                ("objective", float),
+                ("subjective", float),
+                ("combined", float),
+            ],
+            [
+                (
+                    codes[j],
+                    names[j],
+                    weighting.trend_symbol(trends[j]),
+                    minima[j],
+                    maxima[j],
+                    value(objective, j),
+                    value(subjective, j),
+                    float(used[j]),
+                )
+                for j in range(k)
+            ],
+        )
+        outputs = {
+            **self.outputs({"OUTPUT": target}),
+            "OUTPUT_WEIGHTS": destination,
+            "WEIGHTS": format_weights(used),
+            "MEAN": summary.mean if summary.count else None,
+        }
+        return IndexResult(outputs, used, summary)

@@ -25,22 +25,19 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
-    QgsProcessingParameterString,
 )
 
 from .. import engine
 from ..core import evaluation_weights as weighting
 from ..core import landscape as landscape_core
 from ..core import planner
-from ..core.evaluation_classes import TABLE3_BREAKS, check_breaks
 from ..core.tables import TableError, lookup_codes
-from ..engine import AlignedRaster, Grid, RasterTarget, Window
-from ..engine.writer import RasterWriter
+from ..engine import AlignedRaster, Grid, RasterTarget, RasterWriter, Window
 from ..report.charts import gain_cost_figure
-from .base import MineEcoAlgorithm, file_band_count
+from .evaluation_support import EvaluationAlgorithm
 from .landcover_tables import CLASSIFICATION_HELP, CLASSIFICATION_OPTIONS, shipped_table
 from .landscape import DEFAULT_WINDOW, pixel_area_m2
-from .resilience import SLOTS, TASSELED_CAP_BAND
+from .resilience import SLOTS, slot_band
 
 gdal.UseExceptions()
 ogr.UseExceptions()
@@ -256,7 +253,7 @@ def write_chart(path: str, rows: list[dict], cost_given: bool, rank_label: str) 
     )
 
 
-class RestorationPlanner(MineEcoAlgorithm):
+class RestorationPlanner(EvaluationAlgorithm):
     algorithm_id = "restoration_planner"
     display_name = "Restoration planner (where to restore first)"
     group_key = "evaluation"
@@ -420,12 +417,8 @@ class RestorationPlanner(MineEcoAlgorithm):
             "where sites overlap, the later feature's target wins).",
         )
         self.add_enum("RANK_BY", "Rank sites by", RANK_LABELS, 0, "Rank 1 = the best site.")
-        self.add(
-            QgsProcessingParameterString(
-                "BREAKS",
-                self.tr("Resilience class breaks"),
-                ",".join(f"{b:g}" for b in TABLE3_BREAKS),
-            ),
+        self.add_breaks(
+            "Resilience class breaks",
             "For pixels_up / pixels_down; default Table 3 (0.38, 0.41, 0.63, 0.73).",
             advanced=True,
         )
@@ -653,12 +646,7 @@ class RestorationPlanner(MineEcoAlgorithm):
             return None
         # A 3-band 'Tasseled cap' output gives C7 wetness (band 3) and C11 brightness (band 1),
         # as in 'Resilience index'.
-        tasseled = file_band_count(layer) == 3 and name in TASSELED_CAP_BAND
-        band = TASSELED_CAP_BAND[name] if tasseled else 1
-        if file_band_count(layer) != 1 and not tasseled:
-            raise QgsProcessingException(
-                f"{name}: '{layer.name()}' has {file_band_count(layer)} bands; one is expected"
-            )
+        band = slot_band(name, layer)
         source = self.raster_source(parameters, name, context, bands=(band,), resampling=resampling)
         return AlignedRaster(
             source.path,
@@ -748,11 +736,7 @@ class RestorationPlanner(MineEcoAlgorithm):
     def process(self, parameters, context, feedback):
         clip = self.parameterAsBool(parameters, "CLIP", context)
         system, names = self.index_system(parameters, context, clip)
-        text = self.parameterAsString(parameters, "BREAKS", context) or ""
-        try:
-            breaks = check_breaks([float(v) for v in text.replace(";", ",").split(",") if v])
-        except ValueError as error:
-            raise QgsProcessingException(f"BREAKS: {error}") from None
+        breaks = self.class_breaks(parameters, context)
         radius = self.parameterAsDouble(parameters, "RADIUS", context)
         min_pixels = self.parameterAsInt(parameters, "MIN_PIXELS", context)
         rank_by = RANKINGS[self.parameterAsEnum(parameters, "RANK_BY", context)]
@@ -1263,20 +1247,8 @@ class RestorationPlanner(MineEcoAlgorithm):
             "path": path,
             "contributions": {},
         }
-        row.update(
-            dict.fromkeys(
-                (
-                    "changed_ha",
-                    "mean_gain",
-                    "total_gain",
-                    "gain_per_ha",
-                    "gain_per_cost",
-                    "pixels_up",
-                    "pixels_down",
-                    "drivers",
-                )
-            )
-        )
+        # The columns a scenario's result fills: empty until it is evaluated.
+        row.update(dict.fromkeys(key for key in ROW_KEYS if key not in row))
         if result is None:
             return row
         row.update(

@@ -18,7 +18,8 @@ from qgis.core import (
 )
 
 from ..core import evaluation_weights as weighting
-from .base import MineEcoAlgorithm, file_band_count
+from .base import file_band_count
+from .evaluation_support import EvaluationAlgorithm, format_weights, weights_for
 
 #: Parameter id of each Table 2 indicator, in the table's order (C1 … C17).
 SLOTS = (
@@ -40,10 +41,24 @@ SLOTS = (
     "PM25",
     "CO2",
 )
-WEIGHTINGS = ("given", "combined", "objective")
 #: Slots that also take the 3-band 'Tasseled cap' output, and the band they use: C7 wetness
 #: (band 3) and C11 brightness (band 1, Table 2's "TCI", the study's Eq. 9–10).
 TASSELED_CAP_BAND = {"WETNESS": 3, "TCI": 1}
+
+
+def slot_band(slot: str, layer) -> int:
+    """The band an indicator slot reads from ``layer``: 1 of a single-band raster, the
+    tasseled-cap band of a 3-band 'Tasseled cap' output in the slots that take one; any other
+    band count is an error naming the slot."""
+    count = file_band_count(layer)
+    if slot in TASSELED_CAP_BAND and count == 3:
+        return TASSELED_CAP_BAND[slot]
+    if count != 1:
+        raise QgsProcessingException(
+            f"{slot}: '{layer.name()}' has {count} bands; one is expected"
+            + (" (or the 3-band tasseled cap)" if slot in TASSELED_CAP_BAND else "")
+        )
+    return 1
 
 
 def single_band(path: str, band: int, folder: Path) -> str:
@@ -53,7 +68,7 @@ def single_band(path: str, band: int, folder: Path) -> str:
     return str(target)
 
 
-class ResilienceIndex(MineEcoAlgorithm):
+class ResilienceIndex(EvaluationAlgorithm):
     algorithm_id = "resilience_index"
     display_name = "Resilience index (Table 2 indicators)"
     group_key = "evaluation"
@@ -66,8 +81,11 @@ class ResilienceIndex(MineEcoAlgorithm):
         "population, PM2.5 or CO2 layers still gets an index from what it has. Weighting: "
         "Table 2's combined weights, or the study's own method on your data (Table 2's "
         "subjective AHP weights combined by Eq. 17 with mean-square-error weights of your "
-        "layers), or objective weights only. Runs 'Composite index' on the layers given, so "
-        "normalisation, NoData and the weights table are exactly that algorithm's. C7 wetness "
+        "layers), or objective weights only. Computes the index as 'Composite index' does, with "
+        "the same code, so normalisation, NoData and the weights table are that algorithm's; "
+        "the weights table holds Table 2's objective, subjective and combined weights of the "
+        "indicators given (renormalised), objective weights computed from the layers where "
+        "the weighting computes them. C7 wetness "
         "and C11 tasseled-cap brightness may both be the 3-band 'Tasseled cap' output (band 3 "
         "is used for wetness, band 1 for brightness). C11, printed 'TCI' in Table 2, is the "
         "tasseled-cap brightness of the study's §3.1.3 (Eq. 9–10), not the temperature "
@@ -146,25 +164,22 @@ class ResilienceIndex(MineEcoAlgorithm):
         self.addOutput(QgsProcessingOutputString("TRENDS", self.tr("Trends of the indicators")))
 
     def process(self, parameters, context, feedback):
-        import processing
-
         table = weighting.load_preset("lingbei_2000_2020")
         given, omitted = [], []
-        folder = Path(tempfile.mkdtemp(prefix="mineeco-resilience-"))
+        folder = None
         for j, slot in enumerate(SLOTS):
             layer = self.parameterAsRasterLayer(parameters, slot, context)
             if layer is None:
                 omitted.append(f"{table.codes[j]} {table.names[j]}")
                 continue
+            band = slot_band(slot, layer)
+            source = self.raster_source(parameters, slot, context, bands=(band,))
             path = layer.source()
-            if slot in TASSELED_CAP_BAND and file_band_count(layer) == 3:
-                path = single_band(path, TASSELED_CAP_BAND[slot], folder)
-            elif file_band_count(layer) != 1:
-                raise QgsProcessingException(
-                    f"{slot}: '{layer.name()}' has {file_band_count(layer)} bands; one is expected"
-                    + (" (or the 3-band tasseled cap)" if slot in TASSELED_CAP_BAND else "")
-                )
-            given.append((j, path))
+            if file_band_count(layer) != 1:
+                # Steps that redo the index (INDICATORS) read band 1: give them that band.
+                folder = folder or Path(tempfile.mkdtemp(prefix="mineeco-resilience-"))
+                path = single_band(path, band, folder)
+            given.append((j, path, source))
         if len(given) < 2:
             raise QgsProcessingException(
                 f"{SLOTS[0]}…{SLOTS[-1]}: at least two indicators are needed; {len(given)} given"
@@ -174,54 +189,66 @@ class ResilienceIndex(MineEcoAlgorithm):
                 f"Left out ({len(omitted)}): {', '.join(omitted)}; the weights of the "
                 f"{len(given)} indicators given are renormalised to sum 1."
             )
-        index = [j for j, _ in given]
+        index = [j for j, _, _ in given]
+        k = len(index)
         trends = list(table.trends)
         if self.parameterAsEnum(parameters, "DDI_TREND", context) == 1:
             trends[0] = table.printed_trends[0]
             feedback.pushInfo("C1 desertification index with the trend printed in Table 2 (−).")
-        source = WEIGHTINGS[self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)]
-        weights = np.asarray(table.combined)[index]
-        subjective = np.asarray(table.subjective)[index]
+        source = weighting.WEIGHT_SOURCES[
+            self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)
+        ]
+
+        def renormalised(column, name):
+            # Table 2's weights of the indicators given, rescaled to sum 1 and written with ten
+            # digits, exactly as a model passes them on as text.
+            values = np.asarray(column)[index]
+            return weights_for(format_weights(values / values.sum()), name, k, feedback)
+
         used = {
-            "INDICATORS": [path for _, path in given],
+            "INDICATORS": [path for _, path, _ in given],
             "NAMES": ",".join(f"{table.codes[j]} {table.names[j]}" for j in index),
             "TRENDS": ",".join(weighting.trend_symbol(trends[j]) for j in index),
         }
-        child = {
-            "INPUTS": used["INDICATORS"],
-            "NAMES": used["NAMES"],
-            "TRENDS": used["TRENDS"],
-            "WEIGHT_SOURCE": WEIGHTINGS.index(source),
-            "WEIGHTS": ",".join(f"{w:.10g}" for w in weights / weights.sum()),
-            "SUBJECTIVE_WEIGHTS": ",".join(f"{w:.10g}" for w in subjective / subjective.sum()),
-            "OUTPUT_NODATA_VALUE": self.parameterAsDouble(
-                parameters, "OUTPUT_NODATA_VALUE", context
-            ),
-            "OUTPUT": self.destination(parameters, "OUTPUT", context),
-            "OUTPUT_WEIGHTS": parameters.get("OUTPUT_WEIGHTS", QgsProcessing.TEMPORARY_OUTPUT),
-        }
+        parameters = dict(parameters)
+        parameters.setdefault("OUTPUT_WEIGHTS", QgsProcessing.TEMPORARY_OUTPUT)
         try:
-            results = processing.run(
-                "mineeco:composite_index",
-                child,
-                context=context,
-                feedback=feedback,
-                is_child_algorithm=True,
+            result = self.write_index(
+                parameters,
+                context,
+                feedback,
+                [source for _, _, source in given],
+                names=used["NAMES"].split(","),
+                trends=[trends[j] for j in index],
+                codes=tuple(str(i + 1) for i in range(k)),
+                weight_source=source,
+                given=renormalised(table.combined, "WEIGHTS") if source == "given" else None,
+                subjective=(
+                    renormalised(table.subjective, "SUBJECTIVE_WEIGHTS")
+                    if source != "objective"
+                    else None
+                ),
+                published_objective=(
+                    renormalised(table.objective, "OBJECTIVE") if source == "given" else None
+                ),
+                method=None if source == "given" else "mse",
+                ranges=([None] * k, [None] * k, True),
             )
         except QgsProcessingException as error:
-            # The child names its own INPUTS (layer k): name this algorithm's slot instead.
-            slots = [SLOTS[j] for j, _ in given]
+            # The shared statistics name the indicators as INPUTS (layer k): name the slot.
+            slots = [SLOTS[j] for j in index]
             message = re.sub(
                 r"INPUTS \(layer (\d+)[^)]*\)",
                 lambda match: slots[int(match.group(1)) - 1],
                 str(error),
             )
             raise QgsProcessingException(message) from None
+        outputs = result.outputs
         return {
-            "OUTPUT": results["OUTPUT"],
-            "OUTPUT_WEIGHTS": results["OUTPUT_WEIGHTS"],
+            "OUTPUT": outputs.get("OUTPUT"),
+            "OUTPUT_WEIGHTS": outputs["OUTPUT_WEIGHTS"],
             "OMITTED": "; ".join(omitted),
-            "WEIGHTS": results.get("WEIGHTS", ""),
-            "MEAN": results.get("MEAN"),
+            "WEIGHTS": outputs["WEIGHTS"],
+            "MEAN": outputs["MEAN"],
             **used,
         }

@@ -26,12 +26,11 @@ from ..core import evaluation_classes as classes
 from ..core import evaluation_weights as weighting
 from ..core import trend as trends_core
 from ..core import years as joint
-from ..core.evaluation_index import check_range, composite_index
+from ..core.evaluation_index import check_range, composite_index, normalise
 from ..engine import RasterTarget, styles
 from ..provider_info import plugin_version
-from .base import MineEcoAlgorithm, file_band_count
-from .evaluation_support import format_weights, parameter_text, row_areas
-from .resilience import SLOTS, TASSELED_CAP_BAND, WEIGHTINGS
+from .evaluation_support import EvaluationAlgorithm, format_weights, row_areas
+from .resilience import SLOTS, slot_band
 
 RANGE_LABELS = (
     "Joint: each indicator's minimum and maximum over all years (one scale)",
@@ -42,7 +41,7 @@ DDI_TRENDS = (+1, -1)
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 
 
-class ResilienceYears(MineEcoAlgorithm):
+class ResilienceYears(EvaluationAlgorithm):
     algorithm_id = "resilience_years"
     display_name = "Resilience over several years (one scale)"
     group_key = "evaluation"
@@ -130,12 +129,8 @@ class ResilienceYears(MineEcoAlgorithm):
                 "outside the range are clipped to 0–1 after normalisation.",
                 advanced=True,
             )
-        self.add(
-            QgsProcessingParameterString(
-                "BREAKS",
-                self.tr("Class breaks"),
-                ",".join(f"{b:g}" for b in classes.TABLE3_BREAKS),
-            ),
+        self.add_breaks(
+            "Class breaks",
             "Breaks of the resilience classes; default: Table 3 of the study "
             "(severe < 0.38 ≤ poor < 0.41 ≤ moderate < 0.63 ≤ good < 0.73 ≤ excellent).",
         )
@@ -203,7 +198,7 @@ class ResilienceYears(MineEcoAlgorithm):
 
     # --- inputs -------------------------------------------------------------------------
     def years(self, parameters, context) -> list[int]:
-        text = parameter_text(self, parameters, "YEARS", context)
+        text = self.text(parameters, "YEARS", context)
         try:
             values = [int(part) for part in re.split(r"[,;\s]+", text) if part]
         except ValueError:
@@ -235,16 +230,7 @@ class ResilienceYears(MineEcoAlgorithm):
                         f"{slot}: layer '{layer.name()}' is in the place of {year} (layers "
                         "follow the order of YEARS)"
                     )
-                count = file_band_count(layer)
-                band = 1
-                if slot in TASSELED_CAP_BAND and count == 3:
-                    band = TASSELED_CAP_BAND[slot]  # wetness or brightness of the tasseled cap
-                elif count != 1:
-                    raise QgsProcessingException(
-                        f"{slot}: '{layer.name()}' has {count} bands; one is expected"
-                        + (" (or the 3-band tasseled cap)" if slot in TASSELED_CAP_BAND else "")
-                    )
-                per_year.append(dataclasses.replace(source, bands=(band,)))
+                per_year.append(dataclasses.replace(source, bands=(slot_band(slot, layer),)))
             given.append((j, per_year))
         if len(given) < 2:
             raise QgsProcessingException(
@@ -271,12 +257,7 @@ class ResilienceYears(MineEcoAlgorithm):
                 f"Left out in every year ({len(omitted)}): {', '.join(omitted)}; the weights of "
                 f"the {k} indicators given are renormalised to sum 1."
             )
-        try:
-            breaks = classes.check_breaks(
-                weighting.parse_numbers(parameter_text(self, parameters, "BREAKS", context))
-            )
-        except ValueError as error:
-            raise QgsProcessingException(f"BREAKS: {error}") from None
+        breaks = self.class_breaks(parameters, context)
         count = len(breaks) + 1
         labels = (
             list(classes.RESILIENCE_LABELS)
@@ -287,7 +268,9 @@ class ResilienceYears(MineEcoAlgorithm):
         grid = engine.resolve_grid([by_year[0][0]])
         monitor = self.monitor(feedback)
         mode = joint.RANGE_MODES[self.parameterAsEnum(parameters, "RANGES", context)]
-        source = WEIGHTINGS[self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)]
+        source = weighting.WEIGHT_SOURCES[
+            self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)
+        ]
         passes = (mode != "given") + (source != "given")
         share = 0.4 if passes else 0.0
         minima, maxima = self.ranges(
@@ -318,20 +301,10 @@ class ResilienceYears(MineEcoAlgorithm):
         if mode != "per_year":
             for i, name in enumerate(names):
                 feedback.pushInfo(f"  {name}: range {minima[i, 0]:.6g} … {maxima[i, 0]:.6g}")
+        yearly = dict(years=years, by_year=by_year, grid=grid, weights=weights, trends=trends)
+        yearly.update(minima=minima, maxima=maxima, breaks=breaks, labels=labels)
         results = self.write_years(
-            parameters,
-            context,
-            years,
-            by_year,
-            grid,
-            weights,
-            minima,
-            maxima,
-            trends,
-            breaks,
-            labels,
-            monitor.span(share, 1.0),
-            feedback,
+            parameters, context, monitor.span(share, 1.0), feedback, **yearly
         )
         weights_table = self.write_table(
             parameters,
@@ -368,9 +341,7 @@ class ResilienceYears(MineEcoAlgorithm):
             values = {}
             for name in ("MINIMA", "MAXIMA"):
                 try:
-                    numbers = weighting.parse_numbers(
-                        parameter_text(self, parameters, name, context)
-                    )
+                    numbers = weighting.parse_numbers(self.text(parameters, name, context))
                 except ValueError as error:
                     raise QgsProcessingException(f"{name}: {error}") from None
                 if len(numbers) != k:
@@ -380,57 +351,57 @@ class ResilienceYears(MineEcoAlgorithm):
                 values[name] = np.repeat(np.asarray(numbers)[:, None], n_years, axis=1)
             return values["MINIMA"], values["MAXIMA"]
         extremes = joint.IndicatorExtremes(k, n_years)
-        for y, sources in enumerate(by_year):
 
-            def visit(window, *blocks, y=y):
-                for i, block in enumerate(blocks):
-                    extremes.add(i, y, block[0])
+        def visit(y, blocks):
+            for i, block in enumerate(blocks):
+                extremes.add(i, y, block[0])
 
-            engine.scan(
-                visit,
-                sources,
-                grid=grid,
-                memory_mb=self.memory_mb(),
-                monitor=monitor.span(y / n_years, (y + 1) / n_years),
-            )
+        self.scan_years(visit, by_year, grid, monitor)
         return extremes.ranges(mode)
 
-    def weights(self, source, table, index, trends, minima, maxima, by_year, grid, monitor):
-        subjective = np.asarray(table.subjective)[index]
-        if source == "given":
-            combined = np.asarray(table.combined)[index]
-            return combined / combined.sum()
-        moments = joint.PooledMoments(len(index))
+    def scan_years(self, visit, by_year, grid, monitor):
+        """Calls ``visit(year index, blocks)`` for every block of every year's indicators,
+        year after year, each year an equal share of ``monitor``."""
         n_years = len(by_year)
         for y, sources in enumerate(by_year):
-
-            def visit(window, *blocks, y=y):
-                moments.add(
-                    [
-                        joint.normalised(block[0], minima[i, y], maxima[i, y], trends[i])
-                        for i, block in enumerate(blocks)
-                    ]
-                )
-
-            engine.scan(
-                visit,
+            self.scan(
+                lambda window, *blocks, y=y: visit(y, blocks),
                 sources,
                 grid=grid,
-                memory_mb=self.memory_mb(),
                 monitor=monitor.span(y / n_years, (y + 1) / n_years),
             )
+
+    def weights(self, source, table, index, trends, minima, maxima, by_year, grid, monitor):
+        """One weight set for every year: Table 2's combined weights, or mean-square-error
+        weights of the normalised indicators pooled over the years (alone or combined with
+        Table 2's subjective weights by Eq. 17)."""
+        if source == "given":
+            return weighting.normalised_weights(np.asarray(table.combined)[index])[0]
+        moments = joint.PooledMoments(len(index))
+
+        def visit(y, blocks):
+            moments.add(
+                [
+                    normalise(block[0], minima[i, y], maxima[i, y], trends[i], dtype=np.float64)
+                    for i, block in enumerate(blocks)
+                ]
+            )
+
+        self.scan_years(visit, by_year, grid, monitor)
         try:
             objective = weighting.mse_weights(moments.std())
         except ValueError as error:
             raise QgsProcessingException(f"{SLOTS[index[0]]}…: {error}") from None
-        if source == "objective":
-            return objective
-        return weighting.combine_weights(subjective / subjective.sum(), objective, "mean")
+        subjective = weighting.normalised_weights(np.asarray(table.subjective)[index])[0]
+        return self.resolve_weights(source, subjective=subjective, objective=objective)
 
     def write_years(
         self,
         parameters,
         context,
+        monitor,
+        feedback,
+        *,
         years,
         by_year,
         grid,
@@ -440,9 +411,9 @@ class ResilienceYears(MineEcoAlgorithm):
         trends,
         breaks,
         labels,
-        monitor,
-        feedback,
     ):
+        """Every year's index and classes into OUTPUT_FOLDER, the trend, and the yearly and
+        transition tables: one pass over all years' indicators."""
         folder = self.destination(parameters, "OUTPUT_FOLDER", context)
         os.makedirs(folder, exist_ok=True)
         nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
@@ -512,12 +483,11 @@ class ResilienceYears(MineEcoAlgorithm):
             )
             return (*indices, *codes, slope)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [source for sources in by_year for source in sources],
             [*index_targets, *class_targets, trend_target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor,
             with_window=True,
         )

@@ -12,38 +12,15 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterFile,
-    QgsProcessingParameterMatrix,
     QgsProcessingParameterString,
 )
 
 from .. import engine
-from ..core import evaluation_classes as classes
 from ..core import evaluation_weights as weighting
 from ..core import sensitivity
 from ..engine import styles
-from .base import MineEcoAlgorithm
-from .evaluation_classes import _labels
-from .evaluation_support import (
-    format_weights,
-    indicator_ranges,
-    parameter_text,
-    trends_for,
-    weights_for,
-)
-from .evaluation_weights import (
-    AHP_METHODS,
-    MATRIX_COLUMNS,
-    RI_TABLES,
-    AhpWeights,
-    _given,
-    add_indicator_parameters,
-    add_range_parameters,
-    indicator_names,
-)
+from .evaluation_support import EvaluationAlgorithm, format_weights, weights_for
 
-OBJECTIVE_CHOICES = ("none", *weighting.OBJECTIVE_METHODS)
 RASTERS = ("OUTPUT_MEAN", "OUTPUT_LOW", "OUTPUT_HIGH", "OUTPUT_CLASS", "OUTPUT_STABILITY")
 
 
@@ -53,7 +30,7 @@ def _number(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-class WeightSensitivity(MineEcoAlgorithm):
+class WeightSensitivity(EvaluationAlgorithm):
     algorithm_id = "weight_sensitivity"
     display_name = "Weight sensitivity (Monte Carlo: index interval, class stability)"
     group_key = "evaluation"
@@ -114,7 +91,7 @@ class WeightSensitivity(MineEcoAlgorithm):
     )
 
     def initAlgorithm(self, config=None):
-        add_indicator_parameters(self)
+        self.add_indicator_parameters()
         self.add(
             QgsProcessingParameterString(
                 "WEIGHTS",
@@ -126,29 +103,11 @@ class WeightSensitivity(MineEcoAlgorithm):
             "WEIGHTS output of 'Composite index'); with OBJECTIVE_METHOD set they are the "
             "subjective weights and the centre is their combination with the objective ones.",
         )
-        self.add(
-            QgsProcessingParameterMatrix(
-                "MATRIX",
-                self.tr("Pairwise comparison matrix to perturb (one row and column per layer)"),
-                0,
-                False,
-                [f"C{j}" for j in range(1, MATRIX_COLUMNS + 1)],
-                None,
-                optional=True,
-            ),
+        self.add_matrix_parameters(
+            "Pairwise comparison matrix to perturb (one row and column per layer)",
             "As in 'AHP weights': aᵢⱼ in row i, column Cj, one row and column per indicator "
             "layer in layer order (on the command line all n² values row by row: "
             "MATRIX=1,3,0.333,1).",
-        )
-        self.add(
-            QgsProcessingParameterFile(
-                "MATRIX_FILE",
-                self.tr("Pairwise comparison matrix (CSV file)"),
-                QgsProcessingParameterFile.Behavior.File,
-                "csv",
-                None,
-                optional=True,
-            ),
             "Square CSV as in 'AHP weights'; used when MATRIX is empty.",
         )
         self.add_number(
@@ -181,75 +140,26 @@ class WeightSensitivity(MineEcoAlgorithm):
             "0.1 has a coefficient of variation of 0.30, one of 0.3 of 0.15.",
             minimum=1e-9,
         )
-        self.add_enum(
-            "OBJECTIVE_METHOD",
-            "Combine each draw with objective weights",
-            [
-                "No: the weights drawn are the index weights",
-                *(weighting.OBJECTIVE_LABELS[m] for m in weighting.OBJECTIVE_METHODS),
-            ],
-            0,
-            "The resilience study combines AHP weights with mean-square-error weights (Eq. 16–17); "
-            "choose that method to perturb only the subjective half.",
+        self.add_objective_method(
+            description="Combine each draw with objective weights",
+            none="No: the weights drawn are the index weights",
+            help_text="The resilience study combines AHP weights with mean-square-error weights "
+            "(Eq. 16–17); choose that method to perturb only the subjective half.",
         )
-        self.add_enum(
-            "COMBINATION",
-            "Combination rule",
-            [weighting.COMBINATION_LABELS[c] for c in weighting.COMBINATIONS],
-            0,
-            "Eq. 17 (the mean) is the resilience study's rule.",
-            advanced=True,
-        )
-        self.add_number(
-            "ALPHA",
-            "α (share of the subjective weights)",
-            0.5,
-            "For the α rule; 0.5 equals Eq. 17.",
-            minimum=0,
-            maximum=1,
-            advanced=True,
-        )
-        self.add_enum(
-            "AHP_METHOD",
-            "AHP weighting method",
-            ["Row geometric mean (Eq. 15)", "Principal eigenvector (Saaty 1980)"],
-            0,
-            "As in 'AHP weights'.",
-            advanced=True,
-        )
-        self.add_enum(
-            "RI_TABLE",
-            "Random index table",
-            [weighting.RANDOM_INDEX_LABELS[key] for key in RI_TABLES],
-            0,
+        self.add_combination_parameters(advanced=True)
+        self.add_ahp_method("AHP_METHOD", "AHP weighting method", "As in 'AHP weights'.", True)
+        self.add_ri_table(
+            weighting.RI_TABLES,
             "As in 'AHP weights'. Saaty (1980) stops at n = 10: for more indicators choose the "
             "continued table (n ≤ 15) or Alonso & Lamata (2006).",
             advanced=True,
         )
-        self.add(
-            QgsProcessingParameterString(
-                "RI_VALUES",
-                self.tr("Custom RI values for n = 1, 2, … (comma-separated)"),
-                "",
-                optional=True,
-            ),
-            "Used with the custom RI table.",
-            advanced=True,
+        self.add_ri_values("Used with the custom RI table.")
+        self.add_cr_threshold(
+            "Saaty (1980): CR ≤ 0.1. Applies to MATRIX and to every perturbed matrix."
         )
-        self.add_number(
-            "CR_THRESHOLD",
-            "Largest acceptable consistency ratio",
-            0.1,
-            "Saaty (1980): CR ≤ 0.1. Applies to MATRIX and to every perturbed matrix.",
-            minimum=0,
-            advanced=True,
-        )
-        self.add(
-            QgsProcessingParameterBoolean(
-                "ACCEPT_INCONSISTENT",
-                self.tr("Accept an inconsistent comparison matrix (CR above the threshold)"),
-                False,
-            ),
+        self.add_accept_inconsistent(
+            "Accept an inconsistent comparison matrix (CR above the threshold)",
             "Unchecked, a MATRIX with CR above CR_THRESHOLD is an error.",
             advanced=True,
         )
@@ -265,25 +175,15 @@ class WeightSensitivity(MineEcoAlgorithm):
             "share of perturbed matrices that were inconsistent.",
             advanced=True,
         )
-        self.add(
-            QgsProcessingParameterString(
-                "BREAKS",
-                self.tr("Class breaks (comma-separated, increasing)"),
-                ",".join(f"{b:g}" for b in classes.TABLE3_BREAKS),
-            ),
+        self.add_breaks(
+            "Class breaks (comma-separated, increasing)",
             "As the fixed breaks of 'Classify index'; default: the resilience study's Table 3 "
             "(severe < 0.38 ≤ poor < 0.41 ≤ moderate < 0.63 ≤ good < 0.73 ≤ excellent).",
         )
-        self.add(
-            QgsProcessingParameterString(
-                "LABELS",
-                self.tr("Class labels (comma-separated, lowest class first)"),
-                ",".join(classes.RESILIENCE_LABELS),
-                optional=True,
-            ),
-            "Legend of OUTPUT_CLASS; default: the study's five resilience levels.",
+        self.add_class_labels(
+            "Legend of OUTPUT_CLASS; default: the study's five resilience levels."
         )
-        add_range_parameters(self)
+        self.add_range_parameters()
         self.add_number(
             "THREADS",
             "Threads",
@@ -339,31 +239,23 @@ class WeightSensitivity(MineEcoAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(name, self.tr(label)))
 
     # --- weights ---------------------------------------------------------------------------
-    def _matrix_given(self, parameters, context) -> bool:
-        typed = [v for v in self.parameterAsMatrix(parameters, "MATRIX", context) if _given(v)]
-        return bool(typed) or bool(self.parameterAsFile(parameters, "MATRIX_FILE", context))
-
     def _combiner(self, parameters, context, objective):
         """A function subjective → index weights (identity without objective weights)."""
         if objective is None:
             return lambda w: np.asarray(w, dtype=np.float64)
-        rule = weighting.COMBINATIONS[self.parameterAsEnum(parameters, "COMBINATION", context)]
-        alpha = self.parameterAsDouble(parameters, "ALPHA", context)
+        rule, alpha = self.combination(parameters, context)
 
         def combine(subjective):
-            try:
-                combined = weighting.combine_weights(subjective, objective, rule, alpha)
-            except ValueError as error:
-                raise QgsProcessingException(f"COMBINATION: {error}") from None
-            return weighting.normalised_weights(combined)[0]
+            return self.resolve_weights(
+                "combined", subjective=subjective, objective=objective, rule=rule, alpha=alpha
+            )
 
         return combine
 
     def _ahp_draws(self, parameters, context, feedback, k, draws, seed):
         """(AHP weights of MATRIX, draws × k AHP weights, CR per draw, description,
         inconsistent count)."""
-        # 'AHP weights' reads MATRIX / MATRIX_FILE; the same parameters, the same reader.
-        matrix, _, source = AhpWeights.matrix(self, parameters, context)
+        matrix, _, source = self.ahp_matrix(parameters, context)
         n = matrix.shape[0]
         if n != k:
             raise QgsProcessingException(
@@ -374,31 +266,16 @@ class WeightSensitivity(MineEcoAlgorithm):
             weighting.check_pairwise(matrix)
         except ValueError as error:
             raise QgsProcessingException(f"{source}: {error}") from None
-        table = RI_TABLES[self.parameterAsEnum(parameters, "RI_TABLE", context)]
-        custom = ()
-        if table == "custom":
-            try:
-                custom = weighting.parse_numbers(
-                    parameter_text(self, parameters, "RI_VALUES", context), "RI value"
-                )
-            except ValueError as error:
-                raise QgsProcessingException(f"RI_VALUES: {error}") from None
-        method = AHP_METHODS[self.parameterAsEnum(parameters, "AHP_METHOD", context)]
-        try:
-            base = weighting.ahp_weights(matrix, method=method, ri_table=table, custom_ri=custom)
-        except ValueError as error:
-            raise QgsProcessingException(
-                f"{'RI_VALUES' if table == 'custom' else 'RI_TABLE'}: {error}"
-            ) from None
+        table, custom = self.random_index_table(parameters, context)
+        method = weighting.AHP_METHODS[self.parameterAsEnum(parameters, "AHP_METHOD", context)]
+        base = self.ahp(matrix, table, custom, method=method)
         threshold = self.parameterAsDouble(parameters, "CR_THRESHOLD", context)
         if base.cr > threshold:
             message = (
                 f"{source}: the judgements are inconsistent: CR = {base.cr:.4f} > "
                 f"{threshold:g}. Revise the matrix, or check ACCEPT_INCONSISTENT."
             )
-            if not self.parameterAsBool(parameters, "ACCEPT_INCONSISTENT", context):
-                raise QgsProcessingException(message)
-            feedback.pushWarning(message + " Accepted as requested.")
+            self.accept_inconsistent(parameters, context, feedback, message)
         for row, col, value, nearest in sensitivity.off_scale_judgements(matrix):
             feedback.pushWarning(
                 f"{source}: judgement ({row}, {col}) = {value:g} is not on Saaty's scale; it "
@@ -453,27 +330,13 @@ class WeightSensitivity(MineEcoAlgorithm):
             raise QgsProcessingException(
                 f"INPUTS: {k} indicator layer(s); weights can only vary with two or more"
             )
-        names = indicator_names(self, parameters, context, k)
-        trends_text = parameter_text(self, parameters, "TRENDS", context)
-        if not trends_text:
-            raise QgsProcessingException("TRENDS: give one '+' or '-' per indicator layer")
-        trends = trends_for(trends_text, "TRENDS", k)
-        try:
-            breaks = classes.check_breaks(
-                weighting.parse_numbers(parameter_text(self, parameters, "BREAKS", context))
-            )
-        except ValueError as error:
-            raise QgsProcessingException(f"BREAKS: {error}") from None
+        names = self.indicator_names(parameters, context, k)
+        trends = self.indicator_trends(parameters, context, k)
+        breaks = self.class_breaks(parameters, context)
         count = len(breaks) + 1
-        labels = _labels(
-            parameter_text(self, parameters, "LABELS", context),
-            count,
-            "LABELS",
-            feedback,
-            classes.RESILIENCE_LABELS,
-        )
-        has_matrix = self._matrix_given(parameters, context)
-        weights_text = parameter_text(self, parameters, "WEIGHTS", context)
+        labels = self.class_labels(parameters, context, count, feedback)
+        has_matrix = self.matrix_given(parameters, context)
+        weights_text = self.text(parameters, "WEIGHTS", context)
         if has_matrix == bool(weights_text):
             raise QgsProcessingException(
                 "WEIGHTS: give either WEIGHTS (Dirichlet draws around them) or MATRIX / "
@@ -490,10 +353,8 @@ class WeightSensitivity(MineEcoAlgorithm):
             subjective = weights_for(weights_text, "WEIGHTS", k, feedback)
             cr, inconsistent = None, 0
         threads = self.parameterAsInt(parameters, "THREADS", context) or os.cpu_count() or 1
-        method = OBJECTIVE_CHOICES[self.parameterAsEnum(parameters, "OBJECTIVE_METHOD", context)]
-        method = None if method == "none" else method
-        stats, clip, grid, run_monitor = indicator_ranges(
-            self,
+        method = self.objective_method(parameters, context, none=True)
+        stats, clip, grid, run_monitor = self.indicator_ranges(
             parameters,
             context,
             sources,

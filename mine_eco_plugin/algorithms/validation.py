@@ -312,7 +312,7 @@ class NppValidation(MineEcoAlgorithm):
                 c = _class(classes[i, j]) if classes is not None else None
                 pairs.append((float(x), float(y), c, float(s[i, j]), float(r[i, j])))
 
-        engine.scan(visit, sources, grid=grid, memory_mb=self.memory_mb(), monitor=monitor)
+        self.scan(visit, sources, grid=grid, monitor=monitor)
         return grouped, pairs
 
 

@@ -36,13 +36,15 @@ def normalise(
     trend: int = 1,
     *,
     clip: bool = True,
+    dtype=np.float32,
 ) -> np.ndarray:
     """Min–max normalisation, the resilience study's Eq. 18 (positive) and 19 (negative):
 
     positive: x′ = (x − min)/(max − min); negative: x′ = 1 − (x − min)/(max − min).
 
     ``clip`` limits x′ to [0, 1] (values outside a given range, e.g. a range shared by several
-    years, would otherwise fall outside). NaN stays NaN. float32 out, computed in float64: in
+    years, would otherwise fall outside). NaN stays NaN. Computed in float64 and returned as
+    ``dtype`` (float32 for a raster; float64 for statistics of the normalised values): in
     float32, x − min overflows to ±Inf for ranges wider than 3.4·10³⁸ (e.g. ±3·10³⁸), and
     1/(max − min) falls into the subnormals, losing digits.
     """
@@ -53,7 +55,7 @@ def normalise(
         np.clip(out, 0.0, 1.0, out=out)
     if trend < 0:
         np.subtract(1.0, out, out=out)
-    return out.astype(np.float32)
+    return out.astype(dtype, copy=False)
 
 
 def composite_index(

@@ -15,6 +15,8 @@ Conventions
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 from collections.abc import Sequence
@@ -99,6 +101,13 @@ def normalised_weights(weights: Sequence[float]) -> tuple[np.ndarray, float]:
 # --------------------------------------------------------------------------------------------
 # AHP (Eq. 15)
 # --------------------------------------------------------------------------------------------
+
+#: AHP weighting methods (``ahp_weights(method=…)``), in the order the dialogs list them.
+AHP_METHODS = ("geometric_mean", "eigenvector")
+#: λmax rules (``ahp_weights(lambda_rule=…)``).
+LAMBDA_RULES = ("eigenvalue", "weighted_ratio")
+#: Random-index tables (``random_index(table=…)``); "custom" takes the values given.
+RI_TABLES = ("saaty_1980", "saaty_extended", "alonso_lamata_2006", "custom")
 
 #: Random consistency indices RI by matrix order n (index n − 1).
 RANDOM_INDEX_TABLES = {
@@ -194,6 +203,44 @@ def table_values(cells: Sequence, columns: int) -> list:
                 "an n × n matrix needs n rows of n values"
             )
     return [v for v in cells if not blank(v)]
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_matrix_csv(text: str) -> tuple[list[float], list[str]]:
+    """A square pairwise matrix from CSV text: numbers row by row, with an optional header row
+    and an optional first column of criterion names. Returns (row-major values, names)."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if not lines:
+        raise ValueError("the file is empty")
+    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    rows = [
+        [cell.strip() for cell in row]
+        for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+    ]
+    names: list[str] = []
+    if not all(is_number(cell) for cell in rows[0] if cell):
+        header = rows.pop(0)
+        names = [cell for cell in header if cell]
+    if rows and not is_number(rows[0][0]):
+        names = [row[0] for row in rows]
+        rows = [row[1:] for row in rows]
+    values = []
+    for number, row in enumerate(rows, start=1):
+        cells = [cell for cell in row if cell != ""]
+        if len(cells) != len(rows):
+            raise ValueError(f"row {number} has {len(cells)} value(s); {len(rows)} expected")
+        for cell in cells:
+            if not is_number(cell):
+                raise ValueError(f"row {number}: '{cell}' is not a number")
+            values.append(float(cell))
+    return values, names[: len(rows)] if len(names) >= len(rows) else []
 
 
 def square_matrix(values: Sequence) -> np.ndarray:
@@ -648,6 +695,57 @@ def combine_weights(subjective, objective, rule: str = "mean", alpha: float = 0.
     if rule == "multiplicative":
         return _proportional(a * b, "product of the weights")
     raise ValueError(f"unknown combination rule '{rule}'")
+
+
+#: Where the weights of an index come from: typed (or published), subjective combined with
+#: objective, or objective only.
+WEIGHT_SOURCES = ("given", "combined", "objective")
+
+
+def resolve_weights(
+    source: str,
+    *,
+    given=None,
+    subjective=None,
+    objective=None,
+    rule: str = "mean",
+    alpha: float = 0.5,
+) -> np.ndarray:
+    """The weights an index uses, by ``source`` (one of ``WEIGHT_SOURCES``):
+
+    * ``given``: ``given`` as they are (the caller has rescaled them to sum 1);
+    * ``objective``: ``objective`` (from ``objective_weights``, summing to 1);
+    * ``combined``: ``combine_weights(subjective, objective, rule, alpha)`` rescaled to sum 1
+      (Eq. 17 by default).
+
+    ValueError when a weight vector the source needs is missing or the rule fails.
+    """
+    if source == "given":
+        if given is None:
+            raise ValueError("no weights given")
+        return np.asarray(given, dtype=np.float64)
+    if source not in ("combined", "objective"):
+        raise ValueError(f"unknown weight source '{source}'")
+    if objective is None:
+        raise ValueError(f"{source} weights need objective weights")
+    if source == "objective":
+        return np.asarray(objective, dtype=np.float64)
+    if subjective is None:
+        raise ValueError("combined weights need subjective weights")
+    return normalised_weights(combine_weights(subjective, objective, rule, alpha))[0]
+
+
+def weighting_text(source: str, method: str | None, rule: str = "mean", alpha: float = 0.5) -> str:
+    """How the weights were made, for logs and metadata: 'given', 'objective mse', or the
+    combination rule's label with the objective method."""
+    if source == "given":
+        return "given"
+    if source == "objective":
+        return f"objective {method}"
+    text = COMBINATION_LABELS[rule]
+    if rule == "alpha":
+        text += f" (α = {alpha:g})"
+    return text + f", objective {method}"
 
 
 # --------------------------------------------------------------------------------------------

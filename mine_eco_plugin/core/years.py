@@ -78,11 +78,3 @@ class PooledMoments:
             raise ValueError("no pixel is valid in every indicator in any year")
         mean = self.sums / self.count
         return np.sqrt(np.maximum(self.squares / self.count - mean * mean, 0.0))
-
-
-def normalised(values, minimum, maximum, trend, clip=True) -> np.ndarray:
-    """Eq. 18 (trend +1) or Eq. 19 (trend −1) in float64; NaN stays NaN."""
-    t = (np.asarray(values, dtype=np.float64) - minimum) / (maximum - minimum)
-    if clip:
-        t = np.clip(t, 0.0, 1.0)
-    return t if trend > 0 else 1.0 - t

@@ -118,6 +118,32 @@ def test_composite_with_given_weights_by_hand(run, three, tmp_path):
     assert float(rows[1]["minimum"]) == 100 and float(rows[1]["maximum"]) == 200
 
 
+def test_composite_given_weights_record_the_subjective_weights_given(run, three, tmp_path):
+    """Given weights with SUBJECTIVE_WEIGHTS (the AHP half behind them): the index uses the
+    given weights; the weights table shows the subjective ones, rescaled to sum 1, beside
+    them. No objective weights are computed, so that column stays empty."""
+    out, table = tmp_path / "p.tif", tmp_path / "w.csv"
+    result = run(
+        "composite_index",
+        {
+            "INPUTS": three,
+            "TRENDS": "+,-,+",
+            "WEIGHTS": "0.5,0.3,0.2",
+            "SUBJECTIVE_WEIGHTS": "2,1,1",
+            "OUTPUT": str(out),
+            "OUTPUT_WEIGHTS": str(table),
+        },
+    )
+    # As test_composite_with_given_weights_by_hand: P = 0.3, 0.4, 0.7 with W = 0.5, 0.3, 0.2.
+    np.testing.assert_allclose(read_raster(out)[0][0], [[0.3, 0.4], [0.7, np.nan]], atol=1e-6)
+    assert result["WEIGHTS"] == "0.5,0.3,0.2"
+    rows = read_table(table)
+    # 2, 1, 1 over their sum 4.
+    assert [float(r["subjective"]) for r in rows] == [0.5, 0.25, 0.25]
+    assert [float(r["combined"]) for r in rows] == [0.5, 0.3, 0.2]
+    assert [r["objective"] for r in rows] == ["", "", ""]
+
+
 def test_composite_weights_not_summing_to_one_are_rescaled_with_a_warning(run, three, tmp_path):
     feedback = Messages()
     out = tmp_path / "p.tif"

@@ -1,5 +1,7 @@
 """resilience_index: named Table 2 slots, omissions renormalised, wetness from a tasseled cap."""
 
+import csv
+
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -133,3 +135,76 @@ def test_index_falls_as_land_desertifies(run, tmp_path):
     np.testing.assert_allclose(indices[0][0], 0.1185 * t / 0.2739, atol=2e-6)
     # As printed (−): the desertified end scores highest.
     assert (np.diff(indices[1], axis=1) > 0).all()
+
+
+def test_weights_table_holds_table2_objective_and_subjective_weights(run, layers, tmp_path):
+    """With Table 2's combined weights (WEIGHT_SOURCE 0), the weights table is Table 2's form
+    for the indicators given: its objective, subjective and combined weights, each rescaled
+    to sum 1 over these indicators (it used to leave objective and subjective empty)."""
+    table = tmp_path / "w.csv"
+    results = run(
+        "resilience_index",
+        {**layers, "OUTPUT": str(tmp_path / "p.tif"), "OUTPUT_WEIGHTS": str(table)},
+    )
+    with open(table, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    # Table 2 (resources/tables/evaluation_table2_lingbei.csv) in Table 2 order C1, C3, C7, C9:
+    # objective 0.0554, 0.0573, 0.0706, 0.0577 (sum 0.2410); subjective 0.1815, 0.2534,
+    # 0.0552, 0.0369 (sum 0.5270); combined 0.1185, 0.1554, 0.0629, 0.0473 (sum 0.3841).
+    assert [r["indicator"] for r in rows] == [
+        "C1 Desertification index",
+        "C3 FVC",
+        "C7 Wetness index",
+        "C9 LST",
+    ]
+    expected = {
+        "objective": np.array([0.0554, 0.0573, 0.0706, 0.0577]) / 0.2410,
+        "subjective": np.array([0.1815, 0.2534, 0.0552, 0.0369]) / 0.5270,
+        "combined": np.array([0.1185, 0.1554, 0.0629, 0.0473]) / 0.3841,
+    }
+    for column, values in expected.items():
+        np.testing.assert_allclose([float(r[column]) for r in rows], values, rtol=1e-9)
+    assert [float(w) for w in results["WEIGHTS"].split(",")] == pytest.approx(
+        expected["combined"], rel=1e-9
+    )
+
+
+def test_study_method_weights_table_has_computed_objective_weights(run, layers, tmp_path):
+    """Table 2's subjective weights combined with mean-square-error weights of the layers
+    (WEIGHT_SOURCE 1): the table's combined column is Eq. 17 of its own objective and
+    subjective columns."""
+    table = tmp_path / "w.csv"
+    run(
+        "resilience_index",
+        {
+            **layers,
+            "WEIGHT_SOURCE": 1,
+            "OUTPUT": str(tmp_path / "p.tif"),
+            "OUTPUT_WEIGHTS": str(table),
+        },
+    )
+    with open(table, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    objective = np.array([float(r["objective"]) for r in rows])
+    subjective = np.array([float(r["subjective"]) for r in rows])
+    combined = np.array([float(r["combined"]) for r in rows])
+    # Subjective: Table 2's 0.1815, 0.2534, 0.0552, 0.0369 over their sum 0.5270.
+    np.testing.assert_allclose(
+        subjective, np.array([0.1815, 0.2534, 0.0552, 0.0369]) / 0.5270, rtol=1e-9
+    )
+    assert objective.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(combined, (objective + subjective) / 2, rtol=1e-9)  # Eq. 17
+
+
+def test_a_constant_indicator_is_an_error_naming_its_slot(run, layers, tmp_path):
+    """A layer whose valid pixels are all equal cannot be normalised (Eq. 18 divides by
+    max − min = 0): the error names the slot, not the index's internal layer list."""
+    flat = write_raster(tmp_path / "flat.tif", np.full((8, 9), 0.4, dtype=np.float32))
+    with pytest.raises(QgsProcessingException) as caught:
+        run(
+            "resilience_index",
+            {**layers, "FVC": flat, "OUTPUT": str(tmp_path / "p.tif")},
+        )
+    message = str(caught.value)
+    assert message.startswith("FVC: ") and "INPUTS" not in message
+    assert "constant indicator cannot be normalised" in message

@@ -296,3 +296,46 @@ def test_table_values_names_a_table_that_is_not_square(rows, message):
         cells += row + [None] * (5 - len(row))
     with pytest.raises(ValueError, match=re.escape(message)):
         table_values(cells, 5)
+
+
+def test_resolve_weights_by_source():
+    given = np.array([0.5, 0.3, 0.2])
+    subjective = np.array([0.2, 0.2, 0.6])
+    objective = np.array([0.4, 0.4, 0.2])
+    assert weighting.resolve_weights("given", given=given).tolist() == [0.5, 0.3, 0.2]
+    assert weighting.resolve_weights("objective", objective=objective).tolist() == [0.4, 0.4, 0.2]
+    # Eq. 17: (0.2 + 0.4)/2, (0.2 + 0.4)/2, (0.6 + 0.2)/2 = 0.3, 0.3, 0.4.
+    np.testing.assert_allclose(
+        weighting.resolve_weights("combined", subjective=subjective, objective=objective),
+        [0.3, 0.3, 0.4],
+    )
+    # Multiplicative: 0.08, 0.08, 0.12 over 0.28.
+    np.testing.assert_allclose(
+        weighting.resolve_weights(
+            "combined", subjective=subjective, objective=objective, rule="multiplicative"
+        ),
+        [0.08 / 0.28, 0.08 / 0.28, 0.12 / 0.28],
+    )
+    with pytest.raises(ValueError, match="need objective weights"):
+        weighting.resolve_weights("combined", subjective=subjective)
+    with pytest.raises(ValueError, match="need subjective weights"):
+        weighting.resolve_weights("combined", objective=objective)
+    with pytest.raises(ValueError, match="no weights given"):
+        weighting.resolve_weights("given")
+
+
+def test_weighting_text():
+    assert weighting.weighting_text("given", None) == "given"
+    assert weighting.weighting_text("objective", "critic") == "objective critic"
+    assert weighting.weighting_text("combined", "mse", "alpha", 0.3) == (
+        "α·subjective + (1 − α)·objective (α = 0.3), objective mse"
+    )
+
+
+def test_read_matrix_csv_with_names():
+    # A header row and a name column; semicolons; a comment line.
+    values, names = weighting.read_matrix_csv("# judgements\n;B1;B2\nB1;1;3\nB2;0.333;1\n")
+    assert values == [1.0, 3.0, 0.333, 1.0]
+    assert names == ["B1", "B2"]
+    with pytest.raises(ValueError, match="row 2 has 1 value"):
+        weighting.read_matrix_csv("1,3\n1\n")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mine_eco_plugin.core import years
+from mine_eco_plugin.core.evaluation_index import normalise
 
 
 def test_joint_and_per_year_ranges():
@@ -31,7 +32,14 @@ def test_pooled_standard_deviation():
     assert moments.std() == pytest.approx([np.sqrt(1 / 6), 0.0])
 
 
-def test_normalised_directions():
-    # Eq. 18: (x − min)/(max − min); Eq. 19: 1 − that.
-    assert years.normalised(np.array([2.0, 4.0]), 0.0, 8.0, +1).tolist() == [0.25, 0.5]
-    assert years.normalised(np.array([2.0, 4.0]), 0.0, 8.0, -1).tolist() == [0.75, 0.5]
+def test_float64_normalisation_for_pooled_statistics():
+    """The yearly weights pool statistics of Eq. 18–19 in float64 (the raster path's float32
+    would round 1/3 to 0.3333333432674408)."""
+    # Eq. 18: (x − min)/(max − min) = 1/3 and 0.5 for min 0, max 6; Eq. 19: 1 − that.
+    values = np.array([2.0, 3.0, np.nan])
+    up = normalise(values, 0.0, 6.0, +1, dtype=np.float64)
+    down = normalise(values, 0.0, 6.0, -1, dtype=np.float64)
+    assert up.dtype == np.float64 and down.dtype == np.float64
+    assert up[:2].tolist() == [1 / 3, 0.5] and np.isnan(up[2])
+    assert down[:2].tolist() == [1 - 1 / 3, 0.5] and np.isnan(down[2])
+    assert normalise(values, 0.0, 6.0, +1).dtype == np.float32  # the raster default

@@ -8,13 +8,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mine_eco_plugin"
 
-#: Imports still to move to the package API or to a shared module, by the work on the
-#: evaluation base: (module, imported module, name).
-PENDING = {
-    ("algorithms/sensitivity.py", "evaluation_classes", "_labels"),
-    ("algorithms/sensitivity.py", "evaluation_weights", "_given"),
-    ("algorithms/planner.py", "engine.writer", "RasterWriter"),
-}
+#: Imports still to move to the package API or to a shared module: (module, imported module,
+#: name). None is left.
+PENDING: set[tuple[str, str, str]] = set()
 
 
 def modules():
@@ -67,10 +63,4 @@ def test_algorithms_leave_the_memory_budget_to_the_base_class():
             for k in node.keywords
         )  # fmt: skip
     }
-    # The evaluation and report modules are being moved onto the helpers by that work.
-    assert found <= {
-        "algorithms/evaluation_classes.py",
-        "algorithms/evaluation_index.py",
-        "algorithms/resilience_years.py",
-        "algorithms/validation.py",
-    }, sorted(found)
+    assert not found, sorted(found)
