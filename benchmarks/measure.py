@@ -35,6 +35,7 @@ class Measurement:
     returncode: int
     stdout: str
     stderr: str
+    cpu_s: float = float("nan")  # the command's own user + system time (GNU time)
 
     @property
     def ok(self) -> bool:
@@ -74,6 +75,7 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Measuremen
             returncode=returncode,
             stdout=stdout.read_text(errors="replace"),
             stderr=stderr.read_text(errors="replace"),
+            cpu_s=own_cpu,
         )
 
 

@@ -109,7 +109,8 @@ class MineEcoProvider(QgsProcessingProvider):
 
             for path in sorted(MODELS.glob("*.model3")):
                 try:
-                    model = WorkflowModel(path)
+                    # Declared without its steps (cheap); each run loads the whole model.
+                    model = WorkflowModel(path, steps=False)
                 except ValueError as error:
                     QgsMessageLog.logMessage(str(error), PROVIDER_NAME, Qgis.MessageLevel.Warning)
                     continue

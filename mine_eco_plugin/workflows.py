@@ -12,6 +12,12 @@ The graphical models (``models/*.model3``, written by scripts/build_models.py) a
   when not asked for, so nobody has to name or skip them;
 * checks of the optional steps' inputs before any step runs (QGIS would only find them wrong
   at the step that uses them, after every other step has run).
+
+The provider registers each model without its steps (``steps=False``): its name, inputs and help
+are what the Toolbox and ``qgis_process list``/``help`` show, while resolving a step looks its
+algorithm up by scanning every provider's algorithms (QGIS 3.22), which doubled the models' share
+of every QGIS start (benchmarks/README.md, bench_load.py). Every dialog and run creates its own
+instance (``createInstance``), which loads the whole model, steps included.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingModelAlgorithm,
     QgsProcessingParameterDefinition,
+    QgsXmlUtils,
 )
+from qgis.PyQt.QtXml import QDomDocument
 
 from . import compat
 from .provider_info import GROUPS
@@ -73,9 +81,17 @@ def _count(text: str) -> int:
 
 
 def check_resilience_evaluation(model, parameters, context) -> str:
-    """The optional steps' inputs, when the steps are on: the planner's sites and target
-    field; the trend's earlier indices (at least two) and one distinct year per index (the
-    earlier ones and this run's)."""
+    """The optional inputs, when used: your AHP hierarchy only with the study's weighting;
+    the planner's sites and target field; the trend's earlier indices (at least two) and one
+    distinct year per index (the earlier ones and this run's)."""
+    if model.parameterAsFile(parameters, "AHP_HIERARCHY", context) and (
+        model.parameterAsEnum(parameters, "WEIGHT_SOURCE", context) != 1
+    ):
+        return (
+            "AHP_HIERARCHY: your hierarchy gives the subjective weights of the study's "
+            "weighting; choose Weights 'Table 2 AHP weights + mean-square-error weights' "
+            "(WEIGHT_SOURCE=1) or leave AHP_HIERARCHY blank"
+        )
     if model.parameterAsBool(parameters, "RUN_PLANNER", context):
         sites = model.parameterAsSource(parameters, "SITES", context)
         if sites is None:
@@ -145,10 +161,10 @@ CHECKS = {
 class WorkflowModel(QgsProcessingModelAlgorithm):
     """A shipped .model3 with a display name, its results and early input checks."""
 
-    def __init__(self, path):
+    def __init__(self, path, steps: bool = True):
         super().__init__()
         self._path = str(path)
-        if not self.fromFile(self._path):
+        if not (self.fromFile(self._path) if steps else self._declare()):
             raise ValueError(f"cannot read the model {Path(self._path).name}")
         results = RESULTS.get(self.name(), {})
         # The results in the dialog in the order of RESULTS (QGIS lists a model's outputs by
@@ -170,6 +186,19 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
                     | QgsProcessingParameterDefinition.Flag.FlagHidden
                     | QgsProcessingParameterDefinition.Flag.FlagOptional
                 )
+
+    def _declare(self) -> bool:
+        """Load the model's name, inputs and help from its file, not its steps."""
+        document = QDomDocument()
+        with open(self._path, "rb") as model_file:
+            parsed = document.setContent(model_file.read())
+        if not (parsed[0] if isinstance(parsed, tuple) else parsed):
+            return False
+        definition = QgsXmlUtils.readVariant(document.firstChildElement())
+        if not isinstance(definition, dict):
+            return False
+        definition.pop("children", None)
+        return self.loadVariant(definition)
 
     def createInstance(self):
         return WorkflowModel(self._path)

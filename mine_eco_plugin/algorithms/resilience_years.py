@@ -29,6 +29,7 @@ from ..core import years as joint
 from ..core.evaluation_index import check_range, composite_index, normalise
 from ..engine import RasterTarget, styles
 from ..provider_info import plugin_version
+from .evaluation_hierarchy import PresetHierarchy
 from .evaluation_support import EvaluationAlgorithm, format_weights, row_areas
 from .resilience import SLOTS, slot_band
 
@@ -41,7 +42,7 @@ DDI_TRENDS = (+1, -1)
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 
 
-class ResilienceYears(EvaluationAlgorithm):
+class ResilienceYears(PresetHierarchy, EvaluationAlgorithm):
     algorithm_id = "resilience_years"
     display_name = "Resilience over several years (one scale)"
     group_key = "evaluation"
@@ -119,6 +120,7 @@ class ResilienceYears(EvaluationAlgorithm):
             0,
             "One weight set serves every year, as in the study.",
         )
+        self.add_hierarchy()
         self.add_enum("RANGES", "Normalisation ranges", RANGE_LABELS, 0, "Joint by default.")
         for name, label in (("MINIMA", "Minima"), ("MAXIMA", "Maxima")):
             self.add(
@@ -271,6 +273,7 @@ class ResilienceYears(EvaluationAlgorithm):
         source = weighting.WEIGHT_SOURCES[
             self.parameterAsEnum(parameters, "WEIGHT_SOURCE", context)
         ]
+        table = self.hierarchy_preset(parameters, context, feedback, table, source, index)
         passes = (mode != "given") + (source != "given")
         share = 0.4 if passes else 0.0
         minima, maxima = self.ranges(

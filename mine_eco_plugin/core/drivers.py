@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from .windows import box_count, box_sum, check_window
 
@@ -41,6 +40,8 @@ def correlation_p_value(r, n):
     >>> round(float(correlation_p_value(0.5, 10)), 6)
     0.141113
     """
+    from scipy import special
+
     r = np.asarray(r, dtype=np.float64)
     df = np.asarray(n, dtype=np.float64) - 2.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -125,6 +126,8 @@ def critical_r(n, alpha: float):
     >>> round(float(critical_r(10, 0.05)), 4)  # tables of r: 0.6319 for 8 df at 5 %
     0.6319
     """
+    from scipy import special
+
     df = np.asarray(n, dtype=np.float64) - 2.0
     with np.errstate(invalid="ignore"):
         t = special.stdtrit(np.maximum(df, 1.0), 1.0 - alpha / 2.0)

@@ -72,7 +72,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
-from scipy.special import fdtrc
 
 from .windows import box_sum
 
@@ -259,6 +258,8 @@ def conversion_coefficient(samples, sxx, sxy, syy, *, alpha, v_max, scale_xx=Non
     by default), fewer than 3 samples, not significant, or out of bounds. An exact fit (no
     residual) is significant.
     """
+    from scipy.special import fdtrc
+
     samples = np.asarray(samples, dtype=np.float64)
     sxx, sxy, syy = (np.asarray(a, dtype=np.float64) for a in (sxx, sxy, syy))
     scale_xx = np.abs(sxx) if scale_xx is None else scale_xx

@@ -38,12 +38,12 @@ import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import optimize
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 __all__ = [
     "DRIFTS",
@@ -187,6 +187,10 @@ def merge_close_points(xy, z, distance: float):
     z = np.asarray(z, dtype=np.float64)
     if not distance > 0 or len(z) < 2:
         return xy, z, 0, 0
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
     pairs = cKDTree(xy).query_pairs(float(distance), output_type="ndarray")
     if len(pairs) == 0:
         return xy, z, 0, 0
@@ -425,6 +429,8 @@ def fit_variogram(
             values = [objective(x) for x in grid]
             best = int(np.argmin(values))
             lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+            from scipy import optimize
+
             result = optimize.minimize_scalar(objective, bounds=(lo, hi), method="bounded",
                                               options={"xatol": 1e-10})  # fmt: skip
             log_a = result.x if result.fun <= values[best] else grid[best]
@@ -474,6 +480,8 @@ def _fit_cressie(empirical, start: Variogram, nugget, sill, range_parameter, slo
         return n * (empirical.gamma / gamma - 1)
 
     x0 = np.log(np.maximum([getattr(start, name) for name in free], floor))
+    from scipy import optimize
+
     try:
         result = optimize.least_squares(residuals, x0, method="trf")
         candidate = Variogram(start.model, **build(result.x))
@@ -645,6 +653,8 @@ def _predict(xy, z, variogram, targets, neighbours, tree, variance, memory_mb, c
             if variance:
                 var[start : start + step] = np.einsum("pi,pi->p", b @ inverse, b)
         return estimate, var
+    from scipy.spatial import cKDTree
+
     tree = tree or cKDTree(xy)
     step = _block_budget_points(k, memory_mb, p) * 8
     for start in range(0, m, step):
@@ -778,6 +788,8 @@ def _cross_validate(xy, z, variogram, neighbours, memory_mb, check, drift) -> Cr
         residual = (inverse @ np.concatenate([z, np.zeros(p)]))[:n] / diagonal
         return CrossValidation(z, z - residual, -1.0 / diagonal)
     k = int(neighbours)
+    from scipy.spatial import cKDTree
+
     _, index = cKDTree(xy).query(xy, k + 1)
     # Drop each point itself (distance 0: duplicates were averaged beforehand).
     own = index == np.arange(n)[:, None]

@@ -57,9 +57,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .windows import check_window
 
@@ -402,6 +399,8 @@ def hole_counts(
     holes = np.zeros((rows + 1, cols + 1), dtype=np.int64)
     if window < 3:
         return np.zeros((rows - 2 * crop, cols - 2 * crop))
+    from scipy import ndimage
+
     structure = ndimage.generate_binary_structure(2, 1 if connectivity == 8 else 2)
     if classes is None:
         classes = np.unique(index[index >= 0]).tolist()
@@ -580,6 +579,9 @@ class ZonePatches:
             sources = np.concatenate([sources, order[:-1][same]])
             targets = np.concatenate([targets, order[1:][same]])
         nodes = stack.size
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         graph = coo_matrix(
             (np.ones(sources.size, dtype=np.int8), (sources, targets)), shape=(nodes, nodes)
         )

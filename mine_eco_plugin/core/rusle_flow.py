@@ -45,10 +45,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import ndimage, sparse
-from scipy.sparse import csgraph
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 #: D8 neighbours in GRASS's drainage-code order 1..8: NE, N, NW, W, SW, S, SE, E (row, col).
 NEIGHBOURS = ((-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1), (0, 1))
@@ -195,6 +197,8 @@ def breadth_first(receiver: np.ndarray, roots: np.ndarray, progress=None) -> For
     expanded with a handful of vectorised operations, so the cost is O(n) plus a small
     constant per level (the longest flow path in cells).
     """
+    from scipy import sparse
+
     count = receiver.size
     donors = np.flatnonzero(receiver >= 0).astype(np.int32)
     parents = receiver[donors]
@@ -323,6 +327,8 @@ def _saddles(surface: np.ndarray, labels: np.ndarray, basins: int, edge: np.ndar
 def _csr_keeping_duplicates(rows, cols, values, nodes: int) -> sparse.csr_matrix:
     """A CSR matrix with every (row, col, value) entry, parallel entries kept apart (scipy's
     COO conversion would add them up; the spanning tree needs the smallest of them)."""
+    from scipy import sparse
+
     try:
         from scipy.sparse._sparsetools import coo_tocsr
     except ImportError:  # pragma: no cover - older or newer scipy layouts
@@ -375,6 +381,9 @@ def spanning_tree(first, second, height, nodes: int, outside: int) -> BasinTree:
     weight = height.astype(np.float64) - low + 1.0
     graph = _csr_keeping_duplicates(first, second, weight, nodes)
     del weight
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
     tree = csgraph.minimum_spanning_tree(graph, overwrite=True).tocoo()
     del graph
     both = sparse.coo_matrix(
@@ -469,6 +478,8 @@ def _flat_routing(
     _search(np.unique(np.concatenate(seeds)), pending, receiver, flat_z, offsets)
     del seeds
     if pits and pending.any():
+        from scipy import ndimage
+
         labels, _ = ndimage.label(pending.reshape(surface.shape), structure=np.ones((3, 3)))
         flat_labels = labels.ravel()
         remaining = np.flatnonzero(pending)

@@ -57,7 +57,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 from .evaluation_index import composite_index, normalise
 from .evaluation_weights import check_pairwise, random_index
@@ -488,6 +487,8 @@ class SensitivityKernel:
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman's rank correlation: Pearson's r of the average ranks (ties share their mean
     rank); NaN when either series is constant."""
+    from scipy.stats import rankdata
+
     rx, ry = rankdata(x), rankdata(y)
     rx -= rx.mean()
     ry -= ry.mean()

@@ -11,7 +11,6 @@ import math
 import warnings
 
 import numpy as np
-from scipy.special import erfc
 
 #: Trend classes of ``trend_class``.
 DECLINE, NO_CHANGE, IMPROVEMENT = 1, 2, 3
@@ -77,6 +76,8 @@ def mann_kendall_z(s: np.ndarray, variance: np.ndarray) -> np.ndarray:
 
 def two_sided_p(z: np.ndarray) -> np.ndarray:
     """p = 2·(1 − Φ(|Z|)) = erfc(|Z|/√2) under the normal approximation."""
+    from scipy.special import erfc
+
     return erfc(np.abs(z) / math.sqrt(2.0))
 
 

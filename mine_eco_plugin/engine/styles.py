@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
@@ -72,6 +71,8 @@ _LIMITS = f"""      <rasterTransparency/>
 
 def paletted_qml(classes: tuple[RasterClass, ...], band: int = 1) -> str:
     """A QML document styling ``band`` with one colour and label per class code."""
+    from xml.sax.saxutils import quoteattr  # imports urllib and http: only when a style is written
+
     entries = "\n".join(
         f"        <paletteEntry value={quoteattr(str(c.code))} color={quoteattr(c.hex)} "
         f"alpha={quoteattr(str(c.rgba[3]))} label={quoteattr(c.label)}/>"
@@ -91,6 +92,8 @@ def paletted_qml(classes: tuple[RasterClass, ...], band: int = 1) -> str:
 def discrete_ramp_qml(steps, minimum: float, maximum: float, band: int = 1) -> str:
     """A QML document styling a continuous ``band`` by steps: ``steps`` are (upper bound,
     (r, g, b), legend label); a value up to a bound takes its colour."""
+    from xml.sax.saxutils import quoteattr
+
     entries = "\n".join(
         f"          <item value={quoteattr(repr(float(bound)))} "
         f'color={quoteattr(hex_colour(colour))} alpha="255" label={quoteattr(label)}/>'

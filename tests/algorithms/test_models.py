@@ -606,6 +606,25 @@ def test_planner_inputs_are_checked_before_any_step(provider, tmp_path):
     assert sources["CLASSIFICATION"][0].parameterName() == "LANDCOVER_CLASSIFICATION"
 
 
+def test_your_hierarchy_is_wired_into_the_index_and_checked_before_any_step(provider, tmp_path):
+    from qgis.core import QgsProcessingContext
+
+    from mine_eco_plugin.workflows import check_resilience_evaluation
+
+    model = QgsApplication.processingRegistry().createAlgorithmById("mineeco:resilience_evaluation")
+    source = model.childAlgorithm("resilience").parameterSources()["HIERARCHY"][0]
+    assert source.parameterName() == "AHP_HIERARCHY"
+    hierarchy = tmp_path / "h.csv"
+    hierarchy.write_text("[criteria]\nB1\n1\n[B1]\nC1,C3\n1,1\n1,1\n", encoding="utf-8")
+    context = QgsProcessingContext()
+    given = {"AHP_HIERARCHY": str(hierarchy)}
+    # Table 2's combined weights (WEIGHT_SOURCE 0, the default) have no subjective half.
+    assert check_resilience_evaluation(model, given, context).startswith("AHP_HIERARCHY:")
+    assert check_resilience_evaluation(model, {**given, "WEIGHT_SOURCE": 0}, context)
+    assert check_resilience_evaluation(model, {**given, "WEIGHT_SOURCE": 1}, context) == ""
+    assert check_resilience_evaluation(model, {"WEIGHT_SOURCE": 0}, context) == ""
+
+
 @pytest.mark.data
 def test_resilience_evaluation_with_the_planner_step(
     run, florida_inputs, resilience_defaults, tmp_path

@@ -1434,6 +1434,23 @@ case(
     ],
 )
 
+# resilience_scenes: Landsat MTL files, one per year (refused before any model step runs).
+case(
+    "resilience_scenes",
+    "not-an-mtl",
+    lambda d: {
+        "SCENES": [d.text("GROUP = L1_METADATA_FILE\nEND_GROUP\n", ".txt")] * 2,
+        "DEM": d.field(0, 50),
+        "SAND": d.field(),
+        "SILT": d.field(),
+        "CLAY": d.field(),
+        "ORGANIC_CARBON": d.field(),
+        "LANDCOVER": [d.landcover([21, 31])],
+        "PRECIPITATION": [d.field(10, 90, bands=12)],
+    },
+    "SCENES",
+)
+
 # estarfm_series: base pairs and a coarse series.
 case(
     "estarfm_series",

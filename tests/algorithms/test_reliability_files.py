@@ -185,8 +185,10 @@ VALID = {
         "WINDOW": 3,
     },
 }
-#: The graphical models chain the algorithms above; their steps are covered there.
-MODELS = {"npp_drivers", "resilience_evaluation"}
+#: The graphical models chain the algorithms above; their steps are covered there. So does
+#: resilience_scenes (the resilience model per scene, then resilience_years, whose folder and
+#: tables are its outputs): its own checks are in tests/algorithms/test_resilience_scenes.py.
+MODELS = {"npp_drivers", "resilience_evaluation", "resilience_scenes"}
 
 SUFFIX = {
     "rasterDestination": ".tif",

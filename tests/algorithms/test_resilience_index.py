@@ -137,6 +137,32 @@ def test_index_falls_as_land_desertifies(run, tmp_path):
     assert (np.diff(indices[1], axis=1) > 0).all()
 
 
+def test_shipped_table2_hierarchy_gives_table2_index(run, layers, tmp_path):
+    # resources/tables/ahp_hierarchy_table2_lingbei.csv reproduces Table 2's subjective
+    # weights (to 2e-6, tests/algorithms/test_evaluation_hierarchy_alg.py): with the study's
+    # weighting the index and weights equal those of the run without a hierarchy.
+    from mine_eco_plugin.provider_info import resource
+
+    common = {**layers, "WEIGHT_SOURCE": 1, "OUTPUT_WEIGHTS": "TEMPORARY_OUTPUT"}
+    plain = run("resilience_index", {**common, "OUTPUT": str(tmp_path / "plain.tif")})
+    shipped = run(
+        "resilience_index",
+        {
+            **common,
+            "HIERARCHY": str(resource("tables", "ahp_hierarchy_table2_lingbei.csv")),
+            "OUTPUT": str(tmp_path / "shipped.tif"),
+        },
+    )
+    np.testing.assert_allclose(
+        [float(w) for w in shipped["WEIGHTS"].split(",")],
+        [float(w) for w in plain["WEIGHTS"].split(",")],
+        atol=2e-6,
+    )
+    np.testing.assert_allclose(
+        read_raster(tmp_path / "shipped.tif")[0], read_raster(tmp_path / "plain.tif")[0], atol=2e-6
+    )
+
+
 def test_weights_table_holds_table2_objective_and_subjective_weights(run, layers, tmp_path):
     """With Table 2's combined weights (WEIGHT_SOURCE 0), the weights table is Table 2's form
     for the indicators given: its objective, subjective and combined weights, each rescaled

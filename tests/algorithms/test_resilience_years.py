@@ -195,3 +195,70 @@ def test_study_weighting_pools_the_years(run, tmp_path):
     np.testing.assert_allclose(
         [float(w) for w in result["WEIGHTS"].split(",")], expected, atol=1e-6
     )
+
+
+# Two criteria judged 3 : 1 (weights 0.75, 0.25); within the first, C1 twice as important as
+# C3 (2/3, 1/3); the second holds C9 alone. Global weights by hand: C1 0.75·2/3 = 0.5,
+# C3 0.75·1/3 = 0.25, C9 0.25. Indicators named by code, by code and name, and by slot.
+HIERARCHY = (
+    "[criteria]\nB1,B2\n1,3\n0.333333,1\n"
+    "[B1]\nC1 desertification index,FVC\n1,2\n0.5,1\n"
+    "[B2]\nC9\n1\n"
+)
+
+
+def test_your_hierarchy_replaces_table2_subjective_weights(run, tmp_path):
+    layers, truth = stack(tmp_path)
+    hierarchy = tmp_path / "hierarchy.csv"
+    hierarchy.write_text(HIERARCHY, encoding="utf-8")
+    result = run(
+        "resilience_years",
+        {
+            "YEARS": ",".join(map(str, YEARS)),
+            **layers,
+            "WEIGHT_SOURCE": 1,
+            "HIERARCHY": str(hierarchy),
+            "OUTPUT_FOLDER": str(tmp_path / "w"),
+        },
+    )
+    per_indicator = [np.stack([year[i] for year in truth]) for i in range(3)]
+    normalised = []
+    for i in range(3):
+        low, high = np.nanmin(per_indicator[i]), np.nanmax(per_indicator[i])
+        t = (per_indicator[i] - low) / (high - low)
+        normalised.append(t if TRENDS[i] > 0 else 1 - t)
+    valid = np.all([np.isfinite(t) for t in normalised], axis=0)
+    std = np.array([t[valid].std() for t in normalised])
+    # Eq. 17: the mean of the hierarchy's subjective weights and the MSE weights.
+    expected = (np.array([0.5, 0.25, 0.25]) + std / std.sum()) / 2
+    np.testing.assert_allclose(
+        [float(w) for w in result["WEIGHTS"].split(",")], expected, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "message"),
+    [
+        (HIERARCHY, 0, "choose WEIGHT_SOURCE"),
+        (HIERARCHY.replace("C9", "C10"), 1, "gives no weight to C9"),
+        (HIERARCHY.replace("C9", "LSTX"), 1, "'LSTX' are not Table 2 indicators"),
+        (HIERARCHY.replace("FVC", "C1"), 1, "C1 appear"),
+        (HIERARCHY.replace("[B2]\nC9\n", "[B2]\n"), 1, r"\[B2\] need a header row"),
+    ],
+    ids=["not-the-study-weighting", "indicator-missing", "unknown-name", "twice", "unnamed"],
+)
+def test_hierarchy_errors_name_the_problem(run, tmp_path, text, source, message):
+    layers, _ = stack(tmp_path)
+    hierarchy = tmp_path / "hierarchy.csv"
+    hierarchy.write_text(text, encoding="utf-8")
+    with pytest.raises(QgsProcessingException, match=message):
+        run(
+            "resilience_years",
+            {
+                "YEARS": ",".join(map(str, YEARS)),
+                **layers,
+                "WEIGHT_SOURCE": source,
+                "HIERARCHY": str(hierarchy),
+                "OUTPUT_FOLDER": str(tmp_path / "w"),
+            },
+        )

@@ -144,6 +144,8 @@ def modeler_shots():
     from processing.modeler.ModelerDialog import ModelerDialog
 
     for case in CASES:
+        if "path" not in case:
+            continue  # an algorithm that runs a model, not a model file
         model = QgsProcessingModelAlgorithm()
         model.fromFile(case["path"])
         dialog = ModelerDialog.create(model)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from florida import florida_crop, npp_crop_inputs
+from florida import florida_crop, later_scene, npp_crop_inputs
 
 from mine_eco_plugin.workflows import DISPLAY_NAMES, RESULTS
 
@@ -50,6 +50,19 @@ EXPECTED_LAYERS = {
 }
 
 
+def scenes_inputs(inputs: dict, folder: Path) -> dict:
+    """'Resilience over several years from Landsat scenes' with its mandatory inputs: a folder
+    of two scenes, the crop's (2015) and a DERIVED copy dated 2020, the model's layers for both
+    years. (QGIS 3.22's list-of-files panel cannot be preset from code, so the dialog gets the
+    folder; the list is tested through processing.run.)"""
+    shared = {k: v for k, v in inputs.items() if k not in ("MTL", "LANDCOVER_CLASSIFICATION")}
+    shared["LANDCOVER"] = [shared["LANDCOVER"]]
+    scenes = folder / "scenes"
+    later_scene(inputs, scenes / "2015", 2015)
+    later_scene(inputs, scenes / "2020", 2020)
+    return {**shared, "SCENE_FOLDER": str(scenes)}
+
+
 @pytest.fixture(scope="module")
 def desktop_run(l8_fl_dir, tmp_path_factory):
     folder = tmp_path_factory.mktemp("models_desktop")
@@ -63,6 +76,7 @@ def desktop_run(l8_fl_dir, tmp_path_factory):
             "parameters": inputs,
         },
         {"id": "npp_drivers", "path": str(MODELS / "npp_drivers.model3"), "parameters": npp},
+        {"id": "resilience_scenes", "parameters": scenes_inputs(inputs, folder)},
     ]
     (folder / "cases.json").write_text(json.dumps(cases))
     shots = folder / "shots"
@@ -118,6 +132,34 @@ def green(log: str) -> list[str]:
     """The signs of a run that did not end green, found in a dialog's log."""
     bad = ("not correctly generated", "Execution failed", "Traceback", "Error encountered")
     return [sign for sign in bad if sign in log]
+
+
+def test_years_from_scenes_dialog_runs_green(desktop_run):
+    """Two scenes from the dialog with the defaults: the model runs once per scene, then the
+    years share one scale; the tables, the trend and each year's classes are loaded."""
+    assert desktop_run["errors"] == []
+    run = desktop_run["runs"]["resilience_scenes"]
+    assert run["group"] == ["Workflows", "workflows"]
+    assert "Execution completed in" in run["log"], run["log"][-3000:]
+    assert green(run["log"]) == [], run["log"][-3000:]
+    assert "2015: LC80200392015216LGN00_MTL.txt" in run["log"]
+    assert "2020: LC80200392015216LGN00_MTL.txt" in run["log"]
+    assert run["results"]["YEARS"] == "2015,2020"
+    assert run["layers"] == [
+        "Class transitions between consecutive years",
+        "Indicator weights and ranges",
+        "Resilience classes 2015",
+        "Resilience classes 2020",
+        "Trend of the index (Sen's slope per year)",
+        "Yearly means and class shares",
+    ]
+    folder = Path(run["results"]["OUTPUT_FOLDER"])
+    assert sorted(p.name for p in folder.glob("*.tif")) == [
+        "classes_2015.tif",
+        "classes_2020.tif",
+        "index_2015.tif",
+        "index_2020.tif",
+    ]
 
 
 @pytest.mark.parametrize("model_id", ["resilience_evaluation", "npp_drivers"])

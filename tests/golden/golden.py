@@ -36,6 +36,7 @@ import csv
 import hashlib
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -58,7 +59,9 @@ MAX_COUNTS = 60
 #: Files of a folder output that are not compared (GDAL's side files).
 IGNORED_SUFFIXES = (".aux.xml",)
 
-MODELS = ("npp_drivers", "resilience_evaluation")
+#: The workflows: the two models, and resilience_scenes (the resilience model per scene), run on
+#: the "models" input set.
+MODELS = ("npp_drivers", "resilience_evaluation", "resilience_scenes")
 
 
 # --- input sets ---------------------------------------------------------------------------------
@@ -99,6 +102,8 @@ def model_inputs(folder: Path, model: str) -> dict:
             "ORGANIC_CARBON": d.field(0.5, 2.5, seed=16),
             "WINDOW": 5,
         }
+    if model == "resilience_scenes":
+        return scenes_inputs(folder)
     if model != "npp_drivers":
         raise ValueError(f"no inputs for the model {model!r}")
     rng = np.random.default_rng(21)
@@ -121,6 +126,28 @@ def model_inputs(folder: Path, model: str) -> dict:
         "TREES": 20,
         "WINDOW": 3,
     }
+
+
+def scenes_inputs(folder: Path) -> dict:
+    """resilience_scenes on two synthetic scenes of the resilience model's inputs: the real
+    Landsat 8 MTL of 2013 (made-up bands) and a copy dated 2020 with other made-up bands
+    (each band's DN + 400), one land cover for both years."""
+    from test_reliability_bad_input import COLS, ROWS
+
+    base = model_inputs(folder / "2013", "resilience_evaluation")
+    first = Path(base.pop("MTL"))
+    later = folder / "2020"
+    later.mkdir(parents=True, exist_ok=True)
+    text = first.read_text()
+    for name in re.findall(r'FILE_NAME_BAND_\d+ = "([^"]+)"', text):
+        dataset = gdal.Open(str(first.parent / name))
+        dn = dataset.ReadAsArray().astype(np.int64) + 400
+        copy = gdal.GetDriverByName("GTiff").CreateCopy(str(later / name), dataset)
+        copy.GetRasterBand(1).WriteArray(dn.reshape(ROWS, COLS))
+        copy = None
+    (later / first.name).write_text(re.sub(r"DATE_ACQUIRED = \d{4}", "DATE_ACQUIRED = 2020", text))
+    base["LANDCOVER"] = [base["LANDCOVER"]]
+    return {**base, "SCENES": [str(first), str(later / first.name)]}
 
 
 def soil_points(folder: Path, rng) -> str:

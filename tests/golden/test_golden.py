@@ -66,7 +66,8 @@ def all_algorithm_ids() -> list[str]:
     for cls in algorithm_classes():
         instance = cls()
         ids.append(instance.name())
-    return sorted(ids) + list(MODELS)
+    # resilience_scenes is both an algorithm class and a workflow of MODELS: listed once.
+    return list(dict.fromkeys(sorted(ids) + list(MODELS)))
 
 
 def entries() -> list[dict]:
