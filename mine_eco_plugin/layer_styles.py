@@ -13,7 +13,8 @@ Processing calls it with the loaded layer. ``OutputStyle`` is that hook:
 * multiband rasters that name their (red, green, blue) bands (``rgb``, e.g. a reflectance stack
   in natural colour) a multiband colour renderer, each band stretched;
 * other rasters (continuous single-band ones, and time series such as monthly bands) a grey
-  stretch of band 1 between the 2 % and 98 % cumulative counts.
+  stretch of band 1 between the 2 % and 98 % cumulative counts (``engine.styles``'
+  ``styles.STRETCH_PERCENTILES``, the stretch of the QML styles and of the HTML report's maps too).
 
 Processing keeps only a C++ pointer to the post-processor: the Python object must stay alive
 until the layer is loaded, so every hook is kept in ``_KEEP`` until Processing has called it
@@ -34,6 +35,8 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtXml import QDomDocument
+
+from .engine import styles
 
 #: Hooks alive until Processing has called them (it holds raw pointers to them).
 _KEEP: set = set()
@@ -114,8 +117,13 @@ def apply_style(
 
 
 def _stretch(layer: QgsRasterLayer) -> None:
-    """Stretch every band of the renderer between the 2 % and 98 % cumulative counts (the
-    defaults of QgsRasterMinMaxOrigin)."""
+    """Stretch every band of the renderer between the cumulative counts of
+    ``styles.STRETCH_PERCENTILES`` (set on the renderer: QGIS's own default is a user setting)."""
+    renderer = layer.renderer()
+    origin = renderer.minMaxOrigin()
+    origin.setCumulativeCutLower(styles.STRETCH_PERCENTILES[0] / 100)
+    origin.setCumulativeCutUpper(styles.STRETCH_PERCENTILES[1] / 100)
+    renderer.setMinMaxOrigin(origin)
     layer.setContrastEnhancement(
         QgsContrastEnhancement.ContrastEnhancementAlgorithm.StretchToMinimumMaximum,
         QgsRasterMinMaxOrigin.Limits.CumulativeCut,

@@ -117,3 +117,37 @@ def read_raster(path) -> tuple[np.ndarray, gdal.Dataset]:
 def leftovers(folder: Path) -> list[str]:
     """Temporary files the engine might have left in ``folder``."""
     return sorted(p.name for p in Path(folder).iterdir() if ".partial" in p.name)
+
+
+#: Resilience classes (code, label, colour) of the report tests' class rasters.
+RESILIENCE = ((1, "severe", (215, 25, 28)), (2, "poor", (253, 174, 97)), (3, "good", (26, 150, 65)))
+
+
+def class_raster(path, codes, classes=RESILIENCE, *, qml_only=False, pixel=30.0):
+    """A uint8 class raster (NoData 0) with a colour table and category names, or (qml_only)
+    with a QML style beside it and no styling in the file."""
+    write_raster(path, codes, nodata=0, dtype=gdal.GDT_Byte, pixel=pixel)
+    if qml_only:
+        entries = "".join(
+            f'<paletteEntry value="{code}" color="#{r:02x}{g:02x}{b:02x}" alpha="255" '
+            f'label="{label}"/>'
+            for code, label, (r, g, b) in classes
+        )
+        Path(path).with_suffix(".qml").write_text(
+            f"<qgis><pipe><rasterrenderer type='paletted'><colorPalette>{entries}"
+            "</colorPalette></rasterrenderer></pipe></qgis>",
+            encoding="utf-8",
+        )
+        return str(path)
+    dataset = gdal.Open(str(path), gdal.GA_Update)
+    band = dataset.GetRasterBand(1)
+    table = gdal.ColorTable()
+    names = [""] * (max(c for c, _, _ in classes) + 1)
+    for code, label, colour in classes:
+        table.SetColorEntry(code, (*colour, 255))
+        names[code] = label
+    band.SetRasterColorTable(table)
+    band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
+    band.SetCategoryNames(names)
+    dataset = None
+    return str(path)

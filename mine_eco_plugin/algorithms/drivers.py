@@ -28,14 +28,8 @@ from qgis.core import (
 
 from .. import compat, engine
 from ..core import drivers
-from ..engine import Grid, RasterClass
+from ..engine import Grid, styles
 from .base import MineEcoAlgorithm
-
-CORRELATION_CLASSES = (
-    RasterClass(drivers.SIGNIFICANT_POSITIVE, "Significant positive", (202, 0, 32)),
-    RasterClass(drivers.SIGNIFICANT_NEGATIVE, "Significant negative", (5, 113, 176)),
-    RasterClass(drivers.INSIGNIFICANT, "Insignificant", (220, 220, 220)),
-)
 
 SAMPLING_HELP = (
     "Random points: a uniform random sample without replacement of POINTS pixels among those "
@@ -566,7 +560,7 @@ class LocalCorrelation(MineEcoAlgorithm):
                 context,
                 dtype="uint8",
                 nodata=0,
-                classes=CORRELATION_CLASSES,
+                classes=styles.CORRELATION_CLASSES,
                 metadata=metadata,
             ),
             self.raster_target(parameters, "OUTPUT_PAIRS", context, metadata=metadata),

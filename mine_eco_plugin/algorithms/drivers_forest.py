@@ -16,7 +16,7 @@ from qgis.core import (
 )
 
 from ..core import drivers
-from ..engine import Monitor, RasterClass
+from ..engine import Monitor, RasterClass, styles
 from .drivers import DriverAlgorithm
 
 INSTALL_SKLEARN = (
@@ -31,21 +31,8 @@ IMPORTANCE_MEASURES = (
     "Mean increase divided by its standard error (R randomForest's default %IncMSE)",
 )
 
-#: Colours of the red, green and blue channels' categories in the dominant-driver legend; more
-#: categories take the following colours.
-CATEGORY_COLOURS = (
-    (215, 25, 28),
-    (26, 150, 65),
-    (44, 123, 182),
-    (253, 174, 97),
-    (152, 78, 163),
-    (166, 97, 26),
-    (102, 194, 165),
-    (231, 41, 138),
-    (102, 102, 102),
-    (230, 171, 2),
-)
-MAX_CATEGORIES = 10
+#: One colour per category (``styles.CATEGORY_COLOURS``).
+MAX_CATEGORIES = len(styles.CATEGORY_COLOURS)
 
 
 def parse_categories(text: str, count: int) -> tuple[list[str], list[int]]:
@@ -98,7 +85,7 @@ def parse_rgb(text: str, categories: list[str]) -> list[int]:
 
 def legend(classes, categories, colours) -> tuple[RasterClass, ...]:
     """Colour and label of every dominant-driver class: single categories in their colour,
-    pairs in a mix weighted 2:1 towards the larger one."""
+    pairs in their colours mixed (``styles.coupled_colour``)."""
     styled = []
     for item in classes:
         if len(item.categories) == 1:
@@ -107,10 +94,7 @@ def legend(classes, categories, colours) -> tuple[RasterClass, ...]:
             label = f"{item.letters}: {categories[first]}"
         else:
             first, second = item.categories
-            colour = tuple(
-                int(round((2 * a + b) / 3 * 0.8 + 255 * 0.2))
-                for a, b in zip(colours[first], colours[second], strict=True)
-            )
+            colour = styles.coupled_colour(colours[first], colours[second])
             label = f"{item.letters}: {categories[first]} > {categories[second]} (coupled)"
         styled.append(RasterClass(item.code, label, colour))
     return tuple(styled)
@@ -677,14 +661,8 @@ class RfDriverContribution(DriverAlgorithm):
     @staticmethod
     def category_colours(categories, channels):
         """Legend colours: the RGB channels' categories in red, green, blue; others after."""
-        colours: dict[int, tuple[int, int, int]] = {}
-        for band, category in enumerate(channels):
-            if category >= 0:
-                colours[category] = CATEGORY_COLOURS[band]
-        spare = iter(CATEGORY_COLOURS[3:])
-        for category in range(len(categories)):
-            if category not in colours:
-                colours[category] = next(spare)
+        given = {c: styles.CATEGORY_COLOURS[band] for band, c in enumerate(channels) if c >= 0}
+        colours = styles.category_colours(range(len(categories)), given)
         return [colours[c] for c in range(len(categories))]
 
     def predict_pixels(

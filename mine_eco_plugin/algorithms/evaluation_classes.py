@@ -14,6 +14,7 @@ from qgis.core import (
 
 from .. import engine
 from ..core import evaluation_classes as classes
+from ..engine import styles
 from .evaluation_support import EvaluationAlgorithm, row_areas
 
 METHOD_LABELS = (
@@ -24,7 +25,6 @@ METHOD_LABELS = (
 )
 M2_PER_KM2 = 1e6
 M2_PER_HA = 1e4
-UNCHANGED_COLOUR = (200, 200, 200)
 
 
 class ClassifyIndex(EvaluationAlgorithm):
@@ -183,7 +183,7 @@ class ClassifyIndex(EvaluationAlgorithm):
                 for c in range(1, count + 1)
             )
         )
-        styled = self.styled_classes(labels)
+        styled = styles.red_to_green_classes(labels)
         method = classes.CLASS_METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
         target = self.raster_target(
             parameters,
@@ -423,10 +423,13 @@ class ChangeAnalysis(EvaluationAlgorithm):
         threshold = self.parameterAsDouble(parameters, "THRESHOLD", context)
         grid = engine.resolve_grid([before, after])
         area_of = row_areas(grid)
-        direction = (
-            engine.RasterClass(1, f"decrease (< −{threshold:g})", classes.RED_TO_GREEN[0]),
-            engine.RasterClass(2, f"stable (±{threshold:g})", classes.RED_TO_GREEN[2]),
-            engine.RasterClass(3, f"increase (> {threshold:g})", classes.RED_TO_GREEN[4]),
+        direction = styles.numbered_classes(
+            (
+                f"decrease (< −{threshold:g})",
+                f"stable (±{threshold:g})",
+                f"increase (> {threshold:g})",
+            ),
+            styles.DIRECTION_COLOURS,
         )
         metadata = {"MODE": "difference", "THRESHOLD": threshold}
         target = self.raster_target(parameters, "OUTPUT", context, metadata=metadata)
@@ -554,16 +557,15 @@ class ChangeAnalysis(EvaluationAlgorithm):
         labels = self.transition_labels(parameters, context, before.path, every)
         factor = classes.transition_factor(max(every))
         dtype, nodata = classes.transition_type(max(every))
-        styled = []
         steps = max(max(every) - min(every), 1)
-        for a, b in sorted(p for p in tally.pixels if p[0] >= 0 and p[1] >= 0):
-            if a == b:
-                colour = UNCHANGED_COLOUR
-            else:
-                strength = min(abs(b - a) / steps, 1.0)
-                end = (26, 150, 65) if b > a else (215, 25, 28)
-                colour = tuple(int(round(230 + (e - 230) * (0.4 + 0.6 * strength))) for e in end)
-            styled.append(engine.RasterClass(a * factor + b, f"{labels[a]} → {labels[b]}", colour))
+        styled = [
+            engine.RasterClass(
+                a * factor + b,
+                f"{labels[a]} → {labels[b]}",
+                styles.transition_colour(a, b, steps),
+            )
+            for a, b in sorted(p for p in tally.pixels if p[0] >= 0 and p[1] >= 0)
+        ]
         if dtype == "uint32":
             # GeoTIFF colour tables exist for Byte and UInt16 bands only.
             feedback.pushWarning("Transition codes above 65534: the output is not styled")

@@ -703,14 +703,6 @@ class EvaluationAlgorithm(MineEcoAlgorithm):
             return [f"class {c}" for c in range(1, count + 1)]
         raise QgsProcessingException(f"LABELS: {len(labels)} label(s) given for {count} classes")
 
-    @staticmethod
-    def styled_classes(labels) -> tuple[engine.RasterClass, ...]:
-        """Class codes 1…k with their labels and the red → green colours of ``class_colours``."""
-        colours = classes.class_colours(len(labels))
-        return tuple(
-            engine.RasterClass(c, labels[c - 1], colours[c - 1]) for c in range(1, len(labels) + 1)
-        )
-
     # --- the comprehensive index (Eq. 18–20) -------------------------------------------------
     def write_index(
         self,

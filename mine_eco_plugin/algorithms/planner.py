@@ -33,6 +33,7 @@ from ..core import landscape as landscape_core
 from ..core import planner
 from ..core.tables import TableError, lookup_codes
 from ..engine import AlignedRaster, Grid, RasterTarget, RasterWriter, Window
+from ..report.charts import gain_cost_figure
 from .evaluation_support import EvaluationAlgorithm
 from .landcover_tables import CLASSIFICATION_HELP, CLASSIFICATION_OPTIONS, shipped_table
 from .landscape import DEFAULT_WINDOW, pixel_area_m2
@@ -245,43 +246,11 @@ def pixel_box(geometry: ogr.Geometry, grid: Grid) -> Window | None:
 
 def write_chart(path: str, rows: list[dict], cost_given: bool, rank_label: str) -> None:
     """Total gain (index · ha) of each site against its cost (or its area without costs),
-    labelled with the site id and rank. PNG via matplotlib's Agg canvas (no GUI backend)."""
+    labelled with the site id and rank (the report's chart). PNG via matplotlib's Agg canvas
+    (no GUI backend)."""
     gain_cost_figure(rows, cost_given, f"Candidate sites, ranked by {rank_label.lower()}").savefig(
         path
     )
-
-
-def gain_cost_figure(rows: list[dict], cost_given: bool, title: str, dpi: int = 150):
-    """The figure of ``write_chart`` (also drawn by 'HTML report' from the ranking table):
-    rows with site_id, rank, total_gain and cost or area_ha."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6.4, 4.4), dpi=dpi)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot(1, 1, 1)
-    key = "cost" if cost_given else "area_ha"
-    shown = [r for r in rows if r[key] is not None and r["total_gain"] is not None]
-    x = [r[key] for r in shown]
-    y = [r["total_gain"] for r in shown]
-    colours = ["#1a9641" if value >= 0 else "#d7191c" for value in y]
-    axes.scatter(x, y, c=colours, s=36, zorder=3)
-    for row in shown:
-        rank = f" #{row['rank']}" if row["rank"] is not None else ""
-        axes.annotate(
-            f"{row['site_id']}{rank}",
-            (row[key], row["total_gain"]),
-            textcoords="offset points",
-            xytext=(4, 4),
-            fontsize=7,
-        )
-    axes.axhline(0.0, color="0.6", linewidth=0.8)
-    axes.set_xlabel("Cost of the site (cost per ha × area)" if cost_given else "Site area (ha)")
-    axes.set_ylabel("Total index gain (index · ha)")
-    axes.set_title(title, fontsize=9)
-    axes.grid(True, linewidth=0.4, alpha=0.5)
-    figure.tight_layout()
-    return figure
 
 
 class RestorationPlanner(EvaluationAlgorithm):

@@ -27,7 +27,7 @@ from ..core import evaluation_weights as weighting
 from ..core import trend as trends_core
 from ..core import years as joint
 from ..core.evaluation_index import check_range, composite_index, normalise
-from ..engine import RasterTarget
+from ..engine import RasterTarget, styles
 from ..provider_info import plugin_version
 from .evaluation_hierarchy import PresetHierarchy
 from .evaluation_support import EvaluationAlgorithm, format_weights, row_areas
@@ -433,7 +433,7 @@ class ResilienceYears(YearsScale, EvaluationAlgorithm):
         folder = self.destination(parameters, "OUTPUT_FOLDER", context)
         os.makedirs(folder, exist_ok=True)
         nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
-        styled = self.styled_classes(labels)
+        styled = styles.red_to_green_classes(labels)
         tags = {"MINEECO_ALGORITHM": self.algorithm_id, "MINEECO_VERSION": plugin_version()}
         index_targets, class_targets = [], []
         for year in years:

@@ -16,7 +16,7 @@ from qgis.core import (
 from .. import engine
 from ..core import rusle, rusle_flow
 from ..core.tables import TableError, lookup_codes
-from ..engine import RasterSource
+from ..engine import RasterSource, styles
 from .base import MineEcoAlgorithm
 from .landcover_tables import (
     CLASSIFICATION_HELP,
@@ -719,12 +719,7 @@ class SoilLoss(RusleAlgorithm):
         ]
         grid = self.grid(parameters, context, sources)
         labels = classes.labels()
-        styles = tuple(
-            engine.RasterClass(code, label, colour)
-            for code, (label, colour) in enumerate(
-                zip(labels, classes.colours(), strict=True), start=1
-            )
-        )
+        styled = styles.numbered_classes(labels, styles.erosion_colours(classes.count))
         limits = ",".join(f"{v:g}" for v in classes.limits)
         soil = self.raster_target(parameters, "OUTPUT", context, metadata={"LIMITS": limits})
         coded = self.raster_target(
@@ -733,7 +728,7 @@ class SoilLoss(RusleAlgorithm):
             context,
             dtype="uint8",
             nodata=0,
-            classes=styles,
+            classes=styled,
             metadata={"LIMITS_T_KM2_A": limits},
         )
         counts = np.zeros(classes.count + 1, dtype=np.int64)

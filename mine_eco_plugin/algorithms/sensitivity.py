@@ -18,28 +18,10 @@ from qgis.core import (
 from .. import engine
 from ..core import evaluation_weights as weighting
 from ..core import sensitivity
+from ..engine import styles
 from .evaluation_support import EvaluationAlgorithm, format_weights, weights_for
 
 RASTERS = ("OUTPUT_MEAN", "OUTPUT_LOW", "OUTPUT_HIGH", "OUTPUT_CLASS", "OUTPUT_STABILITY")
-#: Stability classes of the styled map: (upper bound, colour, legend label); the last class,
-#: "every draw", gets its bound from the number of draws (1 − 0.5/D).
-STABILITY_STYLE = (
-    (0.5, (215, 25, 28), "≤ 0.50: no class in a majority of draws"),
-    (0.75, (253, 174, 97), "0.50 – 0.75"),
-    (0.9, (255, 255, 191), "0.75 – 0.90"),
-    (None, (166, 217, 106), "0.90 – < 1"),
-    (1.0, (26, 150, 65), "1: the same class in every draw"),
-)
-
-
-def stability_qml(draws: int) -> str:
-    """A QGIS style for the stability raster: a discrete ramp (value ≤ bound → colour) with a
-    legend; the last class holds exactly the pixels stable in all ``draws``."""
-    steps = [
-        (1.0 - 0.5 / draws if bound is None else bound, colour, label)
-        for bound, colour, label in STABILITY_STYLE
-    ]
-    return engine.discrete_ramp_qml(steps, 0, 1)
 
 
 def _number(value) -> float | None:
@@ -433,7 +415,7 @@ class WeightSensitivity(EvaluationAlgorithm):
             "CLIP": clip,
             "BREAKS": ",".join(f"{b:.10g}" for b in breaks),
         }
-        styled = self.styled_classes(labels)
+        styled = styles.red_to_green_classes(labels)
         targets = {
             name: self.raster_target(parameters, name, context, metadata=metadata)
             for name in RASTERS
@@ -443,7 +425,7 @@ class WeightSensitivity(EvaluationAlgorithm):
             "OUTPUT_STABILITY",
             context,
             metadata=metadata,
-            style=stability_qml(draws),
+            style=styles.stability_qml(draws),
         )
         targets["OUTPUT_CLASS"] = self.raster_target(
             parameters,

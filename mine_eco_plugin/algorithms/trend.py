@@ -10,14 +10,9 @@ from qgis.core import (
 )
 
 from ..core import trend
-from ..engine import RasterClass
+from ..engine import styles
 from .base import MineEcoAlgorithm
 
-TREND_CLASSES = (
-    RasterClass(trend.DECLINE, "Significant decline", (215, 48, 39)),
-    RasterClass(trend.NO_CHANGE, "No significant change", (255, 255, 191)),
-    RasterClass(trend.IMPROVEMENT, "Significant improvement", (26, 152, 80)),
-)
 SHARES = ("SHARE_DECLINE", "SHARE_NO_CHANGE", "SHARE_IMPROVEMENT")
 
 
@@ -148,7 +143,7 @@ class IndexTrend(MineEcoAlgorithm):
                 dtype="uint8",
                 nodata=0,
                 metadata=metadata,
-                classes=TREND_CLASSES,
+                classes=styles.TREND_CLASSES,
             )
         )
         counts = np.zeros(4, dtype=np.int64)

@@ -17,8 +17,6 @@ import numpy as np
 #: The resilience study's Table 3 (ecological resilience classes).
 TABLE3_BREAKS = (0.38, 0.41, 0.63, 0.73)
 RESILIENCE_LABELS = ("severe", "poor", "moderate", "good", "excellent")
-#: ColorBrewer RdYlGn, 5 classes (Brewer 2002): red (worst) → green (best).
-RED_TO_GREEN = ((215, 25, 28), (253, 174, 97), (255, 255, 191), (166, 217, 106), (26, 150, 65))
 
 CLASS_METHODS = ("fixed", "natural", "quantile", "equal")
 
@@ -146,22 +144,6 @@ def fisher_jenks(
     total_ss = float(_segment_cost(weights_sum, sums, squares, np.array(0), np.array(u - 1)))
     gvf = 1.0 - float(cost[u - 1]) / total_ss if total_ss > 0 else 1.0
     return tuple(breaks), gvf
-
-
-def class_colours(count: int) -> list[tuple[int, int, int]]:
-    """``count`` colours from red (class 1) through yellow to green (class ``count``),
-    interpolated along ColorBrewer's RdYlGn; exactly RdYlGn-5 for five classes."""
-    anchors = np.asarray(RED_TO_GREEN, dtype=np.float64)
-    if count == 1:
-        return [tuple(int(v) for v in anchors[-1])]
-    positions = np.linspace(0, len(anchors) - 1, count)
-    colours = []
-    for p in positions:
-        low = int(np.floor(p))
-        high = min(low + 1, len(anchors) - 1)
-        mix = anchors[low] + (anchors[high] - anchors[low]) * (p - low)
-        colours.append(tuple(int(round(v)) for v in mix))
-    return colours
 
 
 def interval_text(lower: float | None, upper: float | None) -> str:

@@ -348,14 +348,6 @@ SL190_TOLERANCE = {
     "Southwest rocky mountains": 500.0,
 }
 EROSION_CLASS_LABELS = ("Slight", "Light", "Moderate", "Intense", "Very intense", "Severe")
-EROSION_CLASS_COLOURS = (
-    (26, 150, 65),
-    (166, 217, 106),
-    (255, 255, 191),
-    (253, 174, 97),
-    (215, 25, 28),
-    (128, 0, 38),
-)
 
 
 @dataclass(frozen=True)
@@ -393,12 +385,6 @@ class ErosionClasses:
             f"{name} ({lo:g}–{hi:g} t/km²/a)" if hi is not None else f"{name} (≥ {lo:g} t/km²/a)"
             for name, lo, hi in zip(names, lower, upper, strict=True)
         ]
-
-    def colours(self) -> list[tuple[int, int, int]]:
-        if self.count == len(EROSION_CLASS_COLOURS):
-            return list(EROSION_CLASS_COLOURS)
-        ramp = np.linspace(0, len(EROSION_CLASS_COLOURS) - 1, self.count)
-        return [EROSION_CLASS_COLOURS[int(round(x))] for x in ramp]
 
     def classify(self, soil_loss_t_ha) -> np.ndarray:
         """Class codes 1..count (uint8) of A given in t·ha⁻¹·a⁻¹; 0 for NaN."""

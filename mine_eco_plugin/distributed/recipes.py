@@ -8,7 +8,7 @@ import numpy as np
 from ..core import drivers, landscape, spectral
 from ..core.evaluation_index import composite_index as weighted_index
 from ..core.statistics import RunningSummary
-from ..engine import RasterClass, RasterSource, RasterTarget, resolve_grid
+from ..engine import RasterSource, RasterTarget, resolve_grid, styles
 from .runner import (
     DEFAULT_CHUNK,
     band_percentiles,
@@ -117,20 +117,14 @@ def local_correlation(
         )
         return result.r, result.classes
 
-    classes = tuple(
-        RasterClass(c, label, color)
-        for c, label, color in (
-            (1, "Significant positive", (26, 150, 65)),
-            (2, "Significant negative", (215, 25, 28)),
-            (3, "Not significant", (200, 200, 200)),
-        )
-    )
     run_kernel(
         kernel,
         sources,
         [
             _target(output_r, MINEECO_ALGORITHM="local_correlation", WINDOW=window),
-            RasterTarget(str(output_class), dtype="uint8", nodata=0, classes=classes),
+            RasterTarget(
+                str(output_class), dtype="uint8", nodata=0, classes=styles.CORRELATION_CLASSES
+            ),
         ],
         halo=window // 2,
         chunk=chunk,

@@ -5,10 +5,12 @@ scripts. Algorithms give it ``RasterSource``/``RasterTarget`` descriptions and a
 ``run_blocks`` (read, compute, write), ``scan`` (read-only passes), ``strips`` (full-width
 strips in order), ``read_raster`` (one whole raster), ``write_arrays`` (results already in
 memory), all within one memory budget (``block_budget_mb`` is one block's share of it) and
-with one atomic commit of the outputs.
+with one atomic commit of the outputs. ``styles`` holds every class colour table and the
+display stretch (``RasterClass``: one class of a class raster).
 """
 
 from ..core.statistics import RunningSummary, exact_percentiles, stream_reduce, summarize
+from . import styles
 from .blocks import (
     DEFAULT_MEMORY_MB,
     Monitor,
@@ -25,7 +27,7 @@ from .blocks import (
 )
 from .errors import Cancelled, EngineError
 from .grid import AlignedRaster, Grid, Window
-from .styles import RasterClass, discrete_ramp_qml
+from .styles import RasterClass
 from .writer import (
     OutputSet,
     RasterTarget,
@@ -76,7 +78,6 @@ __all__ = [
     "block_values",
     "check_format",
     "check_replaceable",
-    "discrete_ramp_qml",
     "hand_over",
     "plan_windows",
     "read_raster",
@@ -84,6 +85,7 @@ __all__ = [
     "run_blocks",
     "run_transaction",
     "scan",
+    "styles",
     "strips",
     "write_arrays",
 ]

@@ -149,6 +149,9 @@ def test_local_correlation_equals_the_qgis_algorithm(run, client, stack, tmp_pat
     np.testing.assert_array_equal(np.isnan(dask_c), np.isnan(qgis_c))
     valid = ~np.isnan(qgis_c)
     assert (qgis_c[valid] == dask_c[valid]).mean() > 0.9999
+    # One legend for both: engine.styles.CORRELATION_CLASSES, in the QML beside each.
+    assert (tmp_path / "dc.qml").read_text() == (tmp_path / "qc.qml").read_text()
+    assert 'label="Insignificant"' in (tmp_path / "dc.qml").read_text()
 
 
 def test_landscape_metrics_equal_the_qgis_algorithm(run, client, tmp_path):

@@ -14,6 +14,7 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProject,
     QgsRasterLayer,
+    QgsSettings,
     QgsSingleBandGrayRenderer,
     QgsSingleBandPseudoColorRenderer,
 )
@@ -98,6 +99,35 @@ def test_continuous_raster_loads_stretched(project, tmp_path):
     # Normalised to 0 … 1: the 2 %–98 % cumulative cut of the 5 valid values lies inside it
     # and is a real stretch (not the Float32 range).
     assert 0.0 <= enhancement.minimumValue() < enhancement.maximumValue() <= 1.0
+
+
+def test_stretch_is_the_styles_percentiles_whatever_the_user_setting(tmp_path):
+    """The grey stretch cuts at engine.styles.STRETCH_PERCENTILES (2 % and 98 %), the cut of
+    the QML styles and of the report's maps, not at the user's QGIS setting."""
+    settings = QgsSettings()
+    saved = {
+        key: settings.value(f"Raster/{key}") for key in ("cumulativeCutLower", "cumulativeCutUpper")
+    }
+    settings.setValue("Raster/cumulativeCutLower", 0.1)  # fractions, as QGIS keeps them
+    settings.setValue("Raster/cumulativeCutUpper", 0.9)
+    try:
+        values = np.tile(np.arange(100, dtype=np.float32), (10, 1))
+        layer = QgsRasterLayer(write_raster(tmp_path / "ramp.tif", values), "ramp")
+        layer_styles.apply_style(layer)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                settings.remove(f"Raster/{key}")
+            else:
+                settings.setValue(f"Raster/{key}", value)
+    renderer = layer.renderer()
+    origin = renderer.minMaxOrigin()
+    assert (origin.cumulativeCutLower(), origin.cumulativeCutUpper()) == (0.02, 0.98)
+    # 0 … 99, ten times: the 2nd and 98th percentiles are 1.98 and 97.02 (numpy's rule; QGIS
+    # reads them from a histogram, within a bin), far from the 10 % cut (about 10 and 89).
+    enhancement = renderer.contrastEnhancement()
+    assert enhancement.minimumValue() == pytest.approx(1.98, abs=0.5)
+    assert enhancement.maximumValue() == pytest.approx(97.02, abs=0.5)
 
 
 def test_styles_of_a_stepped_qml_and_of_rgb_and_multiband_layers(tmp_path):

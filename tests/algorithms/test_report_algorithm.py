@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from osgeo import gdal
 from qgis.core import QgsFeature, QgsProcessingException, QgsVectorLayer
-from rasters import write_raster
+from rasters import class_raster, write_raster
 from report_page import read_page
 
-from mine_eco_plugin.core import report
+from mine_eco_plugin.report.charts import percentages
 
 ALL_SECTIONS = (
     "index-maps",
@@ -48,37 +48,6 @@ PLANNER_CSV = (
     "ALL,all,,,7.5,7.3,,900,0.02,2.1,0.28,0.0023333,42,4,C3 FVC 65%,,,\n"
 )
 PLANNER_SUMMARY = "Sites ranked by gain per hectare: 1. A (→ class 2) <best>"
-RESILIENCE = ((1, "severe", (215, 25, 28)), (2, "poor", (253, 174, 97)), (3, "good", (26, 150, 65)))
-
-
-def class_raster(path, codes, classes=RESILIENCE, *, qml_only=False, pixel=30.0):
-    """A uint8 class raster (NoData 0) with a colour table and category names, or (qml_only)
-    with a QML style beside it and no styling in the file."""
-    write_raster(path, codes, nodata=0, dtype=gdal.GDT_Byte, pixel=pixel)
-    if qml_only:
-        entries = "".join(
-            f'<paletteEntry value="{code}" color="#{r:02x}{g:02x}{b:02x}" alpha="255" '
-            f'label="{label}"/>'
-            for code, label, (r, g, b) in classes
-        )
-        Path(path).with_suffix(".qml").write_text(
-            f"<qgis><pipe><rasterrenderer type='paletted'><colorPalette>{entries}"
-            "</colorPalette></rasterrenderer></pipe></qgis>",
-            encoding="utf-8",
-        )
-        return str(path)
-    dataset = gdal.Open(str(path), gdal.GA_Update)
-    band = dataset.GetRasterBand(1)
-    table = gdal.ColorTable()
-    names = [""] * (max(c for c, _, _ in classes) + 1)
-    for code, label, colour in classes:
-        table.SetColorEntry(code, (*colour, 255))
-        names[code] = label
-    band.SetRasterColorTable(table)
-    band.SetRasterColorInterpretation(gdal.GCI_PaletteIndex)
-    band.SetCategoryNames(names)
-    dataset = None
-    return str(path)
 
 
 # Hand counts of the three class rasters (codes 1-3, 0 = NoData) over 8 × 10 pixels.
@@ -387,7 +356,7 @@ def test_class_shares_sum_to_100_and_equal_hand_counts(full_report):
             assert int(row[1 + year][1]["data-pixels"]) == count
             # Rounded to 0.01 so that the year sums to 100: within one step of count/total.
             assert share == pytest.approx(100.0 * count / total, abs=0.01)
-        assert shown == report.percentages(list(counts.values()))
+        assert shown == percentages(list(counts.values()))
     footer = {row[0][0]: [text for text, _ in row[1:]] for row in rows if row not in body}
     assert footer["Total"] == ["100.00"] * 3
     assert footer["Valid pixels"] == ["79"] * 3

@@ -52,11 +52,12 @@ def test_docstring_examples(module_name):
 def test_every_example_of_core_runs():
     """Each ``>>>`` line of core's sources is an example the finder runs (none in a comment
     or a string doctest does not look at), and there are examples at all (15 docstrings, 18
-    examples when this test was written)."""
+    examples when this test was written; the 2 of the report's scale bars and shares moved with
+    it to mine_eco_plugin/report, run by tests/report/test_package.py)."""
     found = {
         name: sum(len(test.examples) for test in examples(name))
         for name in MODULES
         if examples(name)
     }
     assert found == source_examples()
-    assert sum(found.values()) >= 18
+    assert sum(found.values()) >= 16

@@ -82,12 +82,6 @@ def test_fisher_jenks_needs_enough_distinct_values():
         classes.fisher_jenks(np.array([1.0, 1.0, 2.0]), 3)
 
 
-def test_class_colours_run_red_to_green():
-    assert classes.class_colours(5) == list(classes.RED_TO_GREEN)
-    three = classes.class_colours(3)
-    assert three[0] == (215, 25, 28) and three[1] == (255, 255, 191) and three[2] == (26, 150, 65)
-
-
 def test_sample_does_not_depend_on_block_layout():
     values = np.arange(10_000, dtype=np.float64)
     index = np.arange(values.size)

@@ -59,13 +59,13 @@ LEGENDS = {
         "Very intense (8000–15000 t/km²/a)",
         "Severe (≥ 15000 t/km²/a)",
     ],
-    # drivers.CORRELATION_CLASSES, codes 1-3.
+    # engine.styles.CORRELATION_CLASSES, codes 1-3.
     ("local_correlation", "OUTPUT_CLASS"): [
         "Significant positive",
         "Significant negative",
         "Insignificant",
     ],
-    # trend.TREND_CLASSES (Mann-Kendall at the default 0.05 level), codes 1-3.
+    # engine.styles.TREND_CLASSES (Mann-Kendall at the default 0.05 level), codes 1-3.
     ("index_trend", "OUTPUT_CLASS"): [
         "Significant decline",
         "No significant change",

@@ -2,7 +2,7 @@
 frame (extent, aspect, scale bar), class legends (colour table and category names, or the QML
 style beside the file), exact class counts (block by block through the engine) and provenance.
 
-No QGIS here: the ``html_report`` algorithm turns layers into paths and calls these.
+No QGIS here: the ``html_report`` algorithm turns layers into engine sources.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import numpy as np
 from osgeo import gdal, osr
 
 from .. import engine
-from ..core import report
-from ..core.report import LegendEntry, MapFrame
-from ..engine import EngineError, RasterSource
+from ..engine import EngineError, RasterClass, RasterSource, styles
+from .maps import MapFrame, metres_per_degree, scale_bar
 
 gdal.UseExceptions()
 osr.UseExceptions()
@@ -52,7 +51,7 @@ def map_frame(
     """Extent, display aspect and scale bar of a north-up grid.
 
     Projected CRS: map units times the CRS's linear unit (m). Geographic CRS: ground lengths at
-    the central latitude on the CRS's ellipsoid (``core.report.metres_per_degree``), and the
+    the central latitude on the CRS's ellipsoid (``maps.metres_per_degree``), and the
     y axis stretched by (m per degree of latitude)/(m per degree of longitude) so that the map
     is not squashed. No CRS or a rotated grid: no scale bar, said in the note.
     """
@@ -75,13 +74,11 @@ def map_frame(
     if srs.IsGeographic():
         to_degrees = srs.GetAngularUnits() * 180.0 / math.pi
         latitude = (extent[2] + extent[3]) / 2 * to_degrees
-        per_lon, per_lat = report.metres_per_degree(
-            latitude, srs.GetSemiMajor(), srs.GetInvFlattening()
-        )
+        per_lon, per_lat = metres_per_degree(latitude, srs.GetSemiMajor(), srs.GetInvFlattening())
         note = f"CRS: {_crs_name(srs)}, in degrees"
         if per_lon < 1.0:  # at a pole: no east-west scale
             return MapFrame(extent, 1.0, None, True, note + "; no scale bar at the pole.")
-        bar = report.scale_bar(map_width, per_lon * to_degrees)
+        bar = scale_bar(map_width, per_lon * to_degrees)
         return MapFrame(
             extent,
             per_lat / per_lon,
@@ -91,7 +88,7 @@ def map_frame(
         )
     if srs.IsProjected() or srs.IsLocal():
         unit = srs.GetLinearUnits() or 1.0
-        return MapFrame(extent, 1.0, report.scale_bar(map_width, unit), True, _crs_name(srs))
+        return MapFrame(extent, 1.0, scale_bar(map_width, unit), True, _crs_name(srs))
     return MapFrame(extent, 1.0, None, False, f"CRS {_crs_name(srs)}: no scale bar.")
 
 
@@ -184,12 +181,17 @@ def read_preview(
     )
 
 
-def stretch(values: np.ndarray, valid: np.ndarray, low=2.0, high=98.0) -> tuple[float, float]:
-    """Percentile range of the valid values for a colour scale (min–max when flat)."""
-    data = values[valid]
+def stretch(
+    values: np.ndarray, valid: np.ndarray, percentiles=styles.STRETCH_PERCENTILES
+) -> tuple[float, float]:
+    """Percentile range of the valid values for a colour scale (min–max when flat), computed
+    in float64 whatever the types of the values and percentiles (numpy keeps float32 for
+    float32 data, and numpy 2 also with a scalar percentile)."""
+    data = np.asarray(values, dtype=np.float64)[valid]
     if data.size == 0:
         return 0.0, 1.0
-    vmin, vmax = (float(v) for v in np.percentile(data, [low, high]))
+    bounds = np.percentile(data, np.asarray(percentiles, dtype=np.float64))
+    vmin, vmax = (float(v) for v in bounds)
     if vmax <= vmin:
         vmin, vmax = float(data.min()), float(data.max())
     if vmax <= vmin:
@@ -239,7 +241,7 @@ def qml_palette(path: Path) -> dict[int, tuple[str, tuple[int, int, int, int] | 
 
 def class_legend(
     path: str, parameter: str, present: tuple[int, ...] = (), *, fallback: bool = True
-) -> list[LegendEntry] | None:
+) -> list[RasterClass] | None:
     """Legend of a class raster: codes named in the file (GDAL category names) or in the QML
     style beside it (``<name>.qml``, preferred: it is what QGIS shows), plus any other code
     ``present`` in the data; colours from the QML, else the GDAL colour table, else a fallback
@@ -261,7 +263,7 @@ def class_legend(
     if nodata is not None and math.isfinite(nodata):
         codes.discard(int(nodata))
     codes = sorted(codes)
-    spare = iter(report.fallback_colours(len(codes)))
+    spare = iter(styles.cycled(styles.FALLBACK_COLOURS, len(codes)))
     entries = []
     for code in codes:
         label, colour = palette.get(code, (None, None))
@@ -269,7 +271,7 @@ def class_legend(
             label = names[code]
         if colour is None and table is not None and 0 <= code < table.GetCount():
             colour = tuple(int(c) for c in table.GetColorEntry(code))
-        entries.append(LegendEntry(code, label or f"class {code}", colour or next(spare)))
+        entries.append(RasterClass(code, label or f"class {code}", colour or next(spare)))
     return entries
 
 
@@ -278,7 +280,7 @@ def is_class_raster(path: str, parameter: str) -> bool:
     return class_legend(path, parameter, fallback=False) is not None
 
 
-def category_colours(legend: list[LegendEntry]) -> dict[str, tuple[int, int, int, int]]:
+def legend_categories(legend: list[RasterClass]) -> dict[str, tuple[int, ...]]:
     """Category → colour from a dominant-driver legend: its single-category classes are
     labelled 'C: climate' (pairs 'CS: climate > soil (coupled)')."""
     colours = {}
@@ -304,6 +306,16 @@ def rgb_channels(descriptions: list[str], metadata: dict[str, str]) -> list[str]
     if listed:
         return (listed + ["-", "-", "-"])[:3]
     return None
+
+
+def rgb_categories(path: str, parameter: str) -> list[str] | None:
+    """The categories shown in red, green and blue by an RGB raster (``rgb_channels`` of its
+    band descriptions and metadata)."""
+    dataset = open_raster(path, parameter)
+    return rgb_channels(
+        [dataset.GetRasterBand(b).GetDescription() for b in range(1, dataset.RasterCount + 1)],
+        dict(dataset.GetMetadata() or {}),
+    )
 
 
 # --------------------------------------------------------------------------------------------
