@@ -1473,6 +1473,53 @@ case(
     "SERIES",
 )
 
+# casa_npp_years: a dated NDVI series (or monthly NDVI) and CASA's climate.
+def casa_series(d, months=range(1, 13), **changes):
+    """CASA's inputs with NDVI as a dated series: one layer on the 15th of each month of 2013."""
+    months = list(months)
+    series = {
+        "NDVI": [d.field(0.2, 0.8, seed=m) for m in months],
+        "DATES": ",".join(f"2013-{m:02d}-15" for m in months),
+    }
+    return casa(d, **{**series, **changes})
+
+
+case(
+    "casa_npp_years",
+    "month-missing",
+    lambda d: casa_series(d, months=[m for m in range(1, 13) if m != 4]),
+    "NDVI",
+)
+case("casa_npp_years", "dates-count", lambda d: casa_series(d, DATES="2013-01-15"), "DATES")
+case("casa_npp_years", "year-absent", lambda d: casa_series(d, YEARS="2013,2014"), "YEARS")
+case(
+    "casa_npp_years",
+    "climate-six-months",
+    lambda d: casa_series(d, TEMPERATURE=[d.field(0, 20, bands=6)]),
+    "TEMPERATURE",
+)
+case(
+    "casa_npp_years",
+    "monthly-years-count",
+    lambda d: {**casa(d), "YEARS": "2012,2013"},
+    "YEARS",
+)
+case(
+    "casa_npp_years",
+    "ndvi-x10000",
+    lambda d: casa(d, NDVI=[d.field(0, 9000, bands=12)]),
+    "NDVI",
+)
+case(
+    "casa_npp_years",
+    "one-year-mean",
+    lambda d: casa_series(d),
+    # One year: the per-pixel mean over the years is that year's NPP.
+    check=lambda results, data, parameters: np.testing.assert_array_equal(
+        output(results)[0], read_raster(results["LAYERS"][0])[0]
+    ),
+)
+
 case(
     "npp_drivers",
     "missing-inputs",
