@@ -92,9 +92,10 @@ class CasaNppYears(MineEcoAlgorithm):
     display_name = "CASA NPP over several years"
     group_key = "productivity"
     summary = (
-        "The NPP-drivers study's chain from a fused NDVI series to its NPP map: it fuses MODIS "
-        "and Landsat into a 30 m, 16-day NDVI series for 2010–2015, composites it into monthly "
-        "NDVI, runs CASA for each year and averages NPP over the six years. Give the dated "
+        "CASA NPP for each year of a dated NDVI series, and its mean over the years. The "
+        "NPP-drivers study fuses MODIS and Landsat into a 30 m, 16-day NDVI series for "
+        "2010–2015, composites it into monthly NDVI, runs CASA for each year and averages NPP "
+        "over the six years: this algorithm is that chain after the fusion. Give the dated "
         "NDVI series (e.g. the LAYERS of 'ESTARFM fusion over a time series', dated in their "
         "names): for each year the layers dated in it are composited into 12 monthly layers "
         "('Monthly composite of a dated series', maximum-value composite by default), then "
