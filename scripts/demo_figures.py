@@ -88,8 +88,10 @@ def correlation_panels(folder: Path, target: Path, title: str = "") -> Path:
         axis.imshow(image, interpolation="nearest")
         axis.set_title(f"({chr(ord('a') + index)}) {row['driver']}", fontsize=10, loc="left")
         shares = [float(row[column]) for column in SHARE_COLUMNS]
-        inset = axis.inset_axes([0.56, 0.03, 0.41, 0.30])
-        inset.set_facecolor((1, 1, 1, 0.85))
+        inset = axis.inset_axes([0.60, 0.02, 0.38, 0.36])
+        inset.set_facecolor("white")
+        inset.patch.set_edgecolor("black")
+        inset.patch.set_linewidth(0.5)
         bars = inset.bar(
             range(3),
             shares,
@@ -97,21 +99,20 @@ def correlation_panels(folder: Path, target: Path, title: str = "") -> Path:
             edgecolor="black",
             linewidth=0.4,
         )
-        for bar, share in zip(bars, shares, strict=True):
+        for bar, share, sign in zip(bars, shares, ("+", "−", "n.s."), strict=True):
             inset.text(
                 bar.get_x() + bar.get_width() / 2,
-                min(share, 100) + 3,
-                f"{share:.0f}%",
+                share + 2,
+                f"{sign}\n{share:.0f}%",
                 ha="center",
                 va="bottom",
-                fontsize=6,
+                fontsize=7,
+                linespacing=0.9,
             )
-        inset.set_ylim(0, 125)
-        inset.set_xticks(range(3))
-        inset.set_xticklabels(["+", "−", "n.s."], fontsize=6)
+        inset.set_ylim(0, max(shares) * 1.6 + 2)
+        inset.set_xlim(-0.6, 2.6)
+        inset.set_xticks([])
         inset.set_yticks([])
-        for side in ("top", "right", "left"):
-            inset.spines[side].set_visible(False)
     handles = [
         Patch(facecolor=colour, edgecolor="black", linewidth=0.4, label=name)
         for _, (name, colour) in sorted(legend.items())

@@ -428,8 +428,9 @@ def npp_inputs(run_algorithm, fetch, folder: Path) -> dict[str, Any]:
         ],
         "DEGRADATION_TRENDS": "+,-",
         "DEGRADATION_WEIGHTS": "0.6,0.4",
-        # CATEGORIES left at the model's default: the study's twelve (four climate, seven
-        # soil, LD).
+        # The study's twelve (the model's default, given: qgis_process does not hand a model
+        # default left out to the step).
+        "CATEGORIES": ",".join(["climate"] * 4 + ["soil"] * len(SOIL_FIELDS) + ["mining"]),
         "POINTS": 1000,
         "SEED": 42,
         "TREES": 200,
@@ -561,7 +562,7 @@ def report_step(
             "SEED": 42,
             "TREES": 200,
             "WINDOW": 11,
-            "CATEGORIES": "4 × climate, 7 × soil, mining (the model's default)",
+            "CATEGORIES": "4 × climate, 7 × soil, mining (the model's default, the study's)",
             "DEGRADATION_WEIGHTS": "0.6,0.4",
         },
         "class shares per year": "MARBURG 2001 and 2013, indicators normalised with ranges "
