@@ -68,7 +68,7 @@ def correlation_panels(folder: Path, target: Path, title: str = "") -> Path:
     figure, axes = plt.subplots(
         lines,
         columns,
-        figsize=(width, 3.4 * aspect * lines + 1.1),
+        figsize=(width, (3.4 * aspect + 0.4) * lines + 1.1),
         dpi=110,
         squeeze=False,
     )
