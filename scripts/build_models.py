@@ -950,7 +950,7 @@ def npp_drivers() -> ModelBuilder:
     b.input(
         QgsProcessingParameterBoolean(
             "RUN_FUSION",
-            "Optional step: fuse coarse (MODIS) and fine (Landsat) NDVI into the series",
+            "Optional step: NDVI fusion (ESTARFM)",
             False,
         ),
         "On: 'ESTARFM fusion over a time series' predicts a fine NDVI image for every date of "
