@@ -1,7 +1,7 @@
 """Mine Eco: ecology of mining areas as QGIS Processing algorithms."""
 
 
-def classFactory(iface):  # noqa: N802 (QGIS plugin entry point)
+def classFactory(iface):
     from .plugin import MineEcoPlugin
 
     return MineEcoPlugin(iface)

@@ -52,7 +52,7 @@ class OutputStyle(QgsProcessingLayerPostProcessorInterface):
         self.rgb = tuple(rgb) if rgb else None
         self.dtype = dtype
 
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
+    def postProcessLayer(self, layer, context, feedback):
         try:
             if isinstance(layer, QgsRasterLayer) and layer.isValid():
                 apply_style(

@@ -8,7 +8,7 @@ class MineEcoPlugin:
         self.iface = iface
         self.provider = None
 
-    def initProcessing(self):  # noqa: N802 (QGIS API)
+    def initProcessing(self):
         """Register the provider once (QGIS may call both initProcessing and initGui)."""
         if self.provider is not None:
             return
@@ -17,7 +17,7 @@ class MineEcoPlugin:
         self.provider = MineEcoProvider()
         QgsApplication.processingRegistry().addProvider(self.provider)
 
-    def initGui(self):  # noqa: N802 (QGIS API)
+    def initGui(self):
         self.initProcessing()
 
     def unload(self):

@@ -60,20 +60,20 @@ class MineEcoProvider(QgsProcessingProvider):
     def name(self):
         return PROVIDER_NAME
 
-    def longName(self):  # noqa: N802 (QGIS API)
+    def longName(self):
         return f"{PROVIDER_NAME} {plugin_version()}"
 
     def icon(self):
         return icon()
 
-    def versionInfo(self):  # noqa: N802 (QGIS API)
+    def versionInfo(self):
         return plugin_version()
 
     def load(self):
         try:
             from processing.core.ProcessingConfig import ProcessingConfig, Setting
         except ImportError:  # Processing's Python side is absent (bare QgsApplication)
-            ProcessingConfig = None  # noqa: N806
+            ProcessingConfig = None
         # The class itself is kept for unload(): when QGIS quits, the Processing plugin is
         # unloaded first and its modules leave sys.modules, so importing ProcessingConfig
         # again there would give a fresh class without this setting.
@@ -101,7 +101,7 @@ class MineEcoProvider(QgsProcessingProvider):
             config.settings.pop(MEMORY_SETTING, None)
             config.settingIcons.pop(self.name(), None)
 
-    def loadAlgorithms(self):  # noqa: N802 (QGIS API)
+    def loadAlgorithms(self):
         for cls in algorithm_classes():
             self.addAlgorithm(cls())
         if self._load_models:

@@ -192,23 +192,23 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
                     | QgsProcessingParameterDefinition.Flag.FlagOptional
                 )
 
-    def createInstance(self):  # noqa: N802 (QGIS API)
+    def createInstance(self):
         return WorkflowModel(self._path)
 
-    def displayName(self):  # noqa: N802 (QGIS API)
+    def displayName(self):
         return DISPLAY_NAMES.get(self.name(), self.name())
 
     def group(self):
         return GROUPS["workflows"]
 
-    def groupId(self):  # noqa: N802 (QGIS API)
+    def groupId(self):
         return "workflows"
 
     def intermediate_outputs(self) -> list[str]:
         results = RESULTS.get(self.name(), {})
         return [d.name() for d in self.destinationParameterDefinitions() if d.name() not in results]
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
+    def checkParameterValues(self, parameters, context):
         ok, message = super().checkParameterValues(parameters, context)
         if not ok:
             return ok, message
@@ -216,7 +216,7 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         problem = check(self, parameters, context) if check else ""
         return (not problem), problem
 
-    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS API)
+    def processAlgorithm(self, parameters, context, feedback):
         # Checked again here, before the first step: the dialogs and processing.run call
         # checkParameterValues, qgis_process (3.22) does not. Only the model's own checks: the
         # general ones would refuse the outputs a command line leaves out, which the steps

@@ -1,9 +1,13 @@
 """The base of every Mine Eco algorithm: identity, help, parameter helpers and the bridge to
-the raster engine (progress, cancellation, error messages that name the parameter).
+the raster engine (progress, cancellation, the run's memory budget, error messages that name
+the parameter).
 
 An algorithm subclass declares its id, name, group and help texts as class attributes, adds
 its parameters with the helpers below and implements ``process``. It never reads a band itself:
-it describes inputs and outputs and hands a kernel from ``core`` to the engine.
+it describes inputs and outputs and hands a kernel from ``core`` to the engine through
+``self.run_blocks`` / ``self.scan`` (and the other engine helpers), which pass the budget.
+Whether an optional value was given is decided here once (``is_unset``, ``given``,
+``optional_double``, ``optional_int``).
 """
 
 from __future__ import annotations
@@ -44,8 +48,14 @@ from qgis.PyQt.QtCore import QCoreApplication
 from .. import compat, engine, layer_styles
 from ..core.tables import TableError, matrix_rows, parse_csv_table
 from ..core.windows import check_window
-from ..engine import Cancelled, EngineError, Monitor, RasterSource, RasterTarget
-from ..engine.writer import run_transaction
+from ..engine import (
+    Cancelled,
+    EngineError,
+    Monitor,
+    RasterSource,
+    RasterTarget,
+    run_transaction,
+)
 from ..provider_info import (
     GROUPS,
     MEMORY_SETTING,
@@ -145,6 +155,18 @@ def help_page(algorithm) -> str:
     return QUrl.fromLocalFile(str(path)).toString()
 
 
+def is_null(value) -> bool:
+    """None or a NULL ``QVariant``: what an unset optional value arrives as (an unset optional
+    matrix arrives as [NULL])."""
+    return value is None or (hasattr(value, "isNull") and value.isNull())
+
+
+def is_unset(value) -> bool:
+    """Whether a parameter value means "not given": null (``is_null``), or text that is empty
+    or NULL. (A blank cell of a typed-in table is a cell, not an absent table.)"""
+    return is_null(value) or (isinstance(value, str) and value.strip() in ("", "NULL"))
+
+
 def file_band_count(layer) -> int:
     """The bands of the raster file behind ``layer``, as GDAL reads it. QGIS (3.40 with GDAL
     3.10) shows a raster that is not north-up through a warped view with an extra alpha band;
@@ -187,26 +209,26 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     def name(self):
         return self.algorithm_id
 
-    def displayName(self):  # noqa: N802 (QGIS API)
+    def displayName(self):
         return self.tr(self.display_name)
 
     def group(self):
         return self.tr(GROUPS[self.group_key])
 
-    def groupId(self):  # noqa: N802 (QGIS API)
+    def groupId(self):
         return self.group_key
 
     def icon(self):
         return icon()
 
-    def createInstance(self):  # noqa: N802 (QGIS API)
+    def createInstance(self):
         return type(self)()
 
     def tr(self, text):
         return QCoreApplication.translate("MineEco", text)
 
     # --- help -------------------------------------------------------------------------------
-    def shortHelpString(self):  # noqa: N802 (QGIS API)
+    def shortHelpString(self):
         """The help, as text that reads well both in the dialog's help panel (QGIS shows each
         line as a paragraph) and in a terminal (``qgis_process help`` prints it as it is):
         section titles on their own lines, parameters as a list naming each by its label and
@@ -255,7 +277,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         # Not before "=": "MATRIX=1,3,0.333,1" is command-line syntax and keeps the id.
         return re.sub(r"\b[A-Z][A-Z0-9_]*\b(?!=)", label, text)
 
-    def shortDescription(self):  # noqa: N802 (QGIS API)
+    def shortDescription(self):
         """The Toolbox tooltip: the summary's first sentence (two when the first is a
         question), parameter ids as labels."""
         text = self.with_labels(first_sentence(self.summary), self.labels())
@@ -269,7 +291,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         found.update({p.name(): p.description() for p in self.parameterDefinitions()})
         return found
 
-    def helpUrl(self):  # noqa: N802 (QGIS API)
+    def helpUrl(self):
         """The dialog's Help button: a local page with this algorithm's whole help (works
         offline; written to the temporary folder when asked for). Empty if it cannot be
         written (no Help button then)."""
@@ -378,6 +400,23 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         except ValueError as error:
             raise QgsProcessingException(f"{name}: {error}") from None
 
+    # --- values ---------------------------------------------------------------------------
+    def given(self, parameters, name) -> bool:
+        """Whether the user gave parameter ``name`` a value (``is_unset`` says what is not)."""
+        return not is_unset(parameters.get(name))
+
+    def optional_double(self, parameters, name, context) -> float | None:
+        """The number given for ``name``, or None when it is not given."""
+        if not self.given(parameters, name):
+            return None
+        return self.parameterAsDouble(parameters, name, context)
+
+    def optional_int(self, parameters, name, context) -> int | None:
+        """The whole number given for ``name``, or None when it is not given."""
+        if not self.given(parameters, name):
+            return None
+        return self.parameterAsInt(parameters, name, context)
+
     def add_run_switch(self):
         """RUN, an advanced on/off switch: off, the algorithm computes nothing and returns no
         outputs (None) — how a graphical model makes this algorithm an optional step whose
@@ -469,7 +508,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         """Which parameter holds the user's own table: ``name``_MATRIX (which wins), ``name``,
         or None when neither is given (a shipped table is used)."""
         matrix = self.parameterAsMatrix(parameters, f"{name}_MATRIX", context)
-        if any(v is not None and not (hasattr(v, "isNull") and v.isNull()) for v in matrix):
+        if any(not is_null(v) for v in matrix):
             return f"{name}_MATRIX"
         return name if self.parameterAsFile(parameters, name, context) else None
 
@@ -478,12 +517,11 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     ) -> list[dict]:
         """Rows of the table from ``name``_MATRIX or the CSV ``name``, else the shipped
         ``fallback_csv`` (resources/tables/); errors name the parameter."""
-        matrix = self.parameterAsMatrix(parameters, f"{name}_MATRIX", context)
         # An unset optional matrix comes back as [NULL] (a null QVariant), not as [].
         matrix = [
             value
-            for value in matrix
-            if value is not None and not (hasattr(value, "isNull") and value.isNull())
+            for value in self.parameterAsMatrix(parameters, f"{name}_MATRIX", context)
+            if not is_null(value)
         ]
         try:
             if matrix:
@@ -690,6 +728,30 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         except (ImportError, TypeError, ValueError):
             return engine.DEFAULT_MEMORY_MB
 
+    def run_blocks(self, kernel, sources, targets, **options) -> engine.Grid:
+        """``engine.run_blocks`` within this run's memory budget (``memory_mb``)."""
+        return engine.run_blocks(kernel, sources, targets, memory_mb=self.memory_mb(), **options)
+
+    def scan(self, visit, sources, **options) -> engine.Grid:
+        """``engine.scan`` within this run's memory budget."""
+        return engine.scan(visit, sources, memory_mb=self.memory_mb(), **options)
+
+    def write_arrays(self, produce, targets, grid, **options) -> engine.Grid:
+        """``engine.write_arrays`` within this run's memory budget."""
+        return engine.write_arrays(produce, targets, grid, memory_mb=self.memory_mb(), **options)
+
+    def strips(self, sources, grid, **options):
+        """``engine.strips`` within this run's memory budget."""
+        return engine.strips(sources, grid, memory_mb=self.memory_mb(), **options)
+
+    def band_summary(self, source, **options):
+        """``engine.band_summary`` within this run's memory budget."""
+        return engine.band_summary(source, memory_mb=self.memory_mb(), **options)
+
+    def band_percentiles(self, source, percentiles, **options):
+        """``engine.band_percentiles`` within this run's memory budget."""
+        return engine.band_percentiles(source, percentiles, memory_mb=self.memory_mb(), **options)
+
     @staticmethod
     def monitor(feedback) -> Monitor:
         if feedback is None:
@@ -702,13 +764,13 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             parameters, "RUN", context
         )
 
-    def checkParameterValues(self, parameters, context):  # noqa: N802 (QGIS API)
+    def checkParameterValues(self, parameters, context):
         """A step switched off (RUN) needs no other values."""
         if self.skipped(parameters, context):
             return True, ""
         return super().checkParameterValues(parameters, context)
 
-    def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:  # noqa: N802
+    def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:
         """Runs the subclass's ``process(parameters, context, feedback)`` and turns engine errors
         and cancellation into Processing exceptions."""
         if self.skipped(parameters, context):
@@ -750,7 +812,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             definition
             for definition in self.destinationParameterDefinitions()
             if not definition.flags() & definition.FlagOptional
-            and parameters.get(definition.name()) in (None, "")
+            and not self.given(parameters, definition.name())
         ]
         if not missing:
             return parameters

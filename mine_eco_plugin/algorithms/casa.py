@@ -186,7 +186,7 @@ class CasaNpp(MineEcoAlgorithm):
         "Tian et al. (2022), the NPP-drivers study, Eq. 2–4.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         monthly = "12 layers (January to December) or one 12-band raster"
         self.add_rasters("NDVI", "Monthly NDVI", f"Monthly maximum-value NDVI (−1…1), {monthly}.")
         self.add_rasters("TEMPERATURE", "Monthly mean air temperature (°C)", f"°C, {monthly}.")
@@ -428,11 +428,7 @@ class CasaNpp(MineEcoAlgorithm):
     def process(self, parameters, context, feedback):
         params = self._parameters(parameters, context)
         unit = self.parameterAsEnum(parameters, "SOLAR_UNIT", context)
-        year = (
-            self.parameterAsInt(parameters, "YEAR", context)
-            if parameters.get("YEAR") not in (None, "")
-            else None
-        )
+        year = self.optional_int(parameters, "YEAR", context)
         factors = solar_factors(unit, year).astype(np.float32)
         ndvi_scale = np.float32(self.parameterAsDouble(parameters, "NDVI_SCALE", context))
         lookup, fallback, table = self._lookup(parameters, context)
@@ -546,12 +542,11 @@ class CasaNpp(MineEcoAlgorithm):
             )
             return [results[keys[name]] if targets[name] is not None else None for name in targets]
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             list(targets.values()),
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor.span(0.05, 1.0),
             work_factor=6,
         )

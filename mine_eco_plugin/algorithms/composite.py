@@ -79,7 +79,7 @@ class TemporalComposite(MineEcoAlgorithm):
         "The NPP-drivers study: §2.2.1 (16-day fused NDVI, monthly NDVI for CASA).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "INPUT",
             "Dated series (one layer per date)",
@@ -166,14 +166,13 @@ class TemporalComposite(MineEcoAlgorithm):
             band_names=composite.MONTH_NAMES,
             metadata={"COMPOSITE": method, "YEAR": year or "all", **by_month},
         )
-        engine.run_blocks(
+        self.run_blocks(
             lambda *blocks: composite.monthly_composite(
                 [block[0] for block in blocks], months, method
             ),
             sources,
             [target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
         )
         return self.outputs({"OUTPUT": target})

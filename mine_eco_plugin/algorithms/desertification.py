@@ -58,7 +58,7 @@ class DesertificationIndex(MineEcoAlgorithm):
         "The resilience study, Eq. 1–2.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster("NDVI", "NDVI", "NDVI (band 1); its grid is the output grid.")
         self.add_raster(
             "ALBEDO", "Albedo", "Broadband albedo (band 1), e.g. from 'Albedo'; aligned to NDVI."
@@ -167,9 +167,7 @@ class DesertificationIndex(MineEcoAlgorithm):
             n, a = used(*(b[0] for b in blocks))
             fit.update(*normalised(n, a))
 
-        engine.scan(
-            visit, sources, grid=grid, memory_mb=self.memory_mb(), monitor=monitor.span(0.3, 0.6)
-        )
+        self.scan(visit, sources, grid=grid, monitor=monitor.span(0.3, 0.6))
         if fit.count < 3:
             raise QgsProcessingException(
                 f"NDVI: {fit.count} pixel(s) with valid NDVI and albedo (and mask); at least 3 "
@@ -216,12 +214,11 @@ class DesertificationIndex(MineEcoAlgorithm):
                 n, a = used(n, a, blocks[2][0])
             return desertification.desertification_index(*normalised(n, a), k)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             [target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor.span(0.6, 1.0),
         )
         return {**self.outputs({"OUTPUT": target}), **numbers}
@@ -234,7 +231,7 @@ class DesertificationIndex(MineEcoAlgorithm):
             summaries[0].update(n)
             summaries[1].update(a)
 
-        engine.scan(visit, sources, grid=grid, memory_mb=self.memory_mb(), monitor=monitor)
+        self.scan(visit, sources, grid=grid, monitor=monitor)
         if summaries[0].count == 0:
             raise QgsProcessingException(
                 "NDVI: no pixel has valid NDVI and albedo (and a non-zero mask)"
@@ -262,7 +259,7 @@ class DesertificationIndex(MineEcoAlgorithm):
                         partial if "result" not in state else combine(state["result"], partial)
                     )
 
-                engine.scan(visit, sources, grid=grid, memory_mb=self.memory_mb(), monitor=part)
+                self.scan(visit, sources, grid=grid, monitor=part)
                 return state.get("result")
 
             try:

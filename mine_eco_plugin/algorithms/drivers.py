@@ -282,7 +282,7 @@ class PearsonCorrelation(DriverAlgorithm):
         "generators. OOPSLA '14 (SplitMix64, the pixel keys of the sampling).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_target_and_drivers()
         self.add_sampling()
         self.add(
@@ -456,7 +456,7 @@ class LocalCorrelation(MineEcoAlgorithm):
         ("SHARE_INSIGNIFICANT", "Share of insignificant correlation (%)"),
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "INPUT_X",
             "Raster X (e.g. a driver)",
@@ -594,12 +594,11 @@ class LocalCorrelation(MineEcoAlgorithm):
                 pairs = np.where(np.isnan(x_block[0]) | np.isnan(y_block[0]), np.nan, result.pairs)
             return result.r, result.p, result.classes, pairs
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             targets,
             halo=halo,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=8,
         )

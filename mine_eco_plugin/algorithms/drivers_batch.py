@@ -62,7 +62,7 @@ class KrigingFields(MineEcoAlgorithm):
         "The NPP-drivers study: §2.2.3 (soil properties of 117 samples kriged to 30 m).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFeatureSource(
                 "INPUT", self.tr("Sample points"), [QgsProcessing.SourceType.TypeVectorPoint]
@@ -246,7 +246,7 @@ class LocalCorrelationDrivers(MineEcoAlgorithm):
         "each driver, shares of positive, negative and insignificant correlation).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "DRIVERS",
             "Drivers",

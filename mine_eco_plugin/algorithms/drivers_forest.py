@@ -15,7 +15,6 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .. import engine
 from ..core import drivers
 from ..engine import Monitor, RasterClass
 from .drivers import DriverAlgorithm
@@ -219,7 +218,7 @@ class RfDriverContribution(DriverAlgorithm):
         "distinct values).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_target_and_drivers()
         self.add(
             QgsProcessingParameterString(
@@ -778,12 +777,11 @@ class RfDriverContribution(DriverAlgorithm):
             return relative, rgb, dominant, actual
 
         names = list(targets)
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             [targets[n] for n in names],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor,
             work_factor=4 + len(sources),
         )

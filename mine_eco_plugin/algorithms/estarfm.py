@@ -79,7 +79,7 @@ class Estarfm(MineEcoAlgorithm):
         "The NPP-drivers study: §2.2.1, Eq. 1 (ESTARFM NDVI).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         pair = "Same bands, in the same order, as the other four inputs."
         self.add_raster(
             "FINE1",
@@ -277,7 +277,7 @@ class Estarfm(MineEcoAlgorithm):
                         plane[estarfm.in_range(plane, settings.valid_min, settings.valid_max)]
                     )
 
-        engine.scan(visit, [sources[0], sources[2]], memory_mb=self.memory_mb(), monitor=monitor)
+        self.scan(visit, [sources[0], sources[2]], monitor=monitor)
         sigma = np.empty((2, bands))
         span = settings.valid_max - settings.valid_min
         for date, name in enumerate(("FINE1", "FINE2")):
@@ -363,13 +363,12 @@ class Estarfm(MineEcoAlgorithm):
             done["pixels"] += pixels
             return result
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             [target],
             grid=grid,
             halo=h,
-            memory_mb=self.memory_mb(),
             monitor=engine.Monitor(None, feedback.isCanceled, warn=feedback.pushWarning),
             # Per pixel of a block the kernel holds about 13 float32 and 4 float64 values per
             # band (thresholded copies, neighbour quantities, temporal weights) and the window

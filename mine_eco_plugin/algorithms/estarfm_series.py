@@ -41,7 +41,7 @@ class EstarfmSeries(MineEcoAlgorithm):
         "The NPP-drivers study: §2.2.1 (16-day 30 m NDVI, 2010–2015).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "FINE",
             "Fine images of the base pairs (e.g. Landsat)",

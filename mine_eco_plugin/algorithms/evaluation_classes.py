@@ -81,7 +81,7 @@ class ClassifyIndex(MineEcoAlgorithm):
         "Brewer, C.A. (2002) ColorBrewer (RdYlGn colours).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster("INPUT", "Index", "Index raster, e.g. the composite index P.")
         self.add_number("BAND", "Band", 1, "Band of INPUT.", minimum=1, integer=True, advanced=True)
         self.add_enum(
@@ -391,7 +391,7 @@ class ChangeAnalysis(MineEcoAlgorithm):
     )
     references = ("The resilience study, §4.1–4.2, Figures 3–4.",)
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster("BEFORE", "Earlier date", "Index or class raster (band 1).")
         self.add_raster("AFTER", "Later date", "Same kind of raster as BEFORE (band 1).")
         self.add_enum(

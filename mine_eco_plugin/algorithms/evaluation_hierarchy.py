@@ -96,7 +96,7 @@ class AhpHierarchyWeights(MineEcoAlgorithm):
         "(hierarchic composition, consistency of a hierarchy).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFile(
                 "HIERARCHY",

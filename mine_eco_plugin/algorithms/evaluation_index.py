@@ -54,7 +54,7 @@ class Normalize(MineEcoAlgorithm):
     )
     references = ("The resilience study, Eq. 18–19 and its ref. [44].",)
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster("INPUT", "Indicator", "Single-band indicator raster (see BAND).")
         self.add_number(
             "BAND",
@@ -204,7 +204,7 @@ class CompositeIndex(MineEcoAlgorithm):
         "(1948) entropy.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         add_indicator_parameters(self)
         self.add_enum(
             "PRESET",

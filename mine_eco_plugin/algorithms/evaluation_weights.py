@@ -112,7 +112,7 @@ class AhpWeights(MineEcoAlgorithm):
         "The resilience study, Eq. 15.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterMatrix(
                 "MATRIX",
@@ -348,7 +348,7 @@ class ObjectiveWeights(MineEcoAlgorithm):
         "in multiple criteria problems: the CRITIC method. Comput. Oper. Res. 22(7), 763–770.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         add_indicator_parameters(self, trends_optional=True)
         self.add_enum(
             "METHOD",

@@ -28,7 +28,7 @@ from scipy.spatial import cKDTree
 
 from .. import engine
 from ..core import kriging as K
-from .base import MineEcoAlgorithm
+from .base import MineEcoAlgorithm, is_null
 from .drivers import refuse_non_points
 
 VARIOGRAM_CHOICES = ("auto (best leave-one-out RMSE)", *K.MODELS)
@@ -150,7 +150,7 @@ class Kriging(MineEcoAlgorithm):
         "model's instability without a nugget).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFeatureSource(
                 "INPUT", self.tr("Sample points"), [QgsProcessing.SourceType.TypeVectorPoint]
@@ -345,12 +345,7 @@ class Kriging(MineEcoAlgorithm):
             except (TypeError, ValueError):
                 number = math.nan
                 not_numbers += 1
-            if (
-                value is None
-                or (hasattr(value, "isNull") and value.isNull())
-                or not math.isfinite(number)
-                or geometry.isEmpty()
-            ):
+            if is_null(value) or not math.isfinite(number) or geometry.isEmpty():
                 skipped += 1
                 continue
             refuse_non_points("INPUT", "kriging needs points", geometry.wkbType())
@@ -387,7 +382,7 @@ class Kriging(MineEcoAlgorithm):
     def fixed_parameters(self, parameters, context):
         values = {}
         for name in ("NUGGET", "SILL", "RANGE", "SLOPE"):
-            if parameters.get(name) not in (None, ""):
+            if self.given(parameters, name):
                 values[name] = self.parameterAsDouble(parameters, name, context)
         if "SILL" in values and "NUGGET" in values and values["SILL"] < values["NUGGET"]:
             raise QgsProcessingException(
@@ -409,9 +404,8 @@ class Kriging(MineEcoAlgorithm):
                 f"{merged} point(s) shared a location with another: their values were averaged "
                 f"({len(z)} distinct locations remain)"
             )
-        if parameters.get("MERGE_DISTANCE") not in (None, ""):
-            distance = self.parameterAsDouble(parameters, "MERGE_DISTANCE", context)
-        else:
+        distance = self.optional_double(parameters, "MERGE_DISTANCE", context)
+        if distance is None:
             distance = 0.1 * min(abs(grid.geotransform[1]), abs(grid.geotransform[5]))
         xy, z, close, groups = K.merge_close_points(xy, z, distance)
         if close:
@@ -531,12 +525,11 @@ class Kriging(MineEcoAlgorithm):
                 None if variance is None else variance.reshape(rows, cols),
             )
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [reference],
             [estimate_target, variance_target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=raster_monitor,
             work_factor=16,
             with_window=True,
@@ -638,11 +631,7 @@ class Kriging(MineEcoAlgorithm):
         fixed = self.fixed_parameters(parameters, context)
         practical = self.parameterAsEnum(parameters, "RANGE_MEANING", context) == 0
         weights = K.WEIGHTS[self.parameterAsEnum(parameters, "FIT_WEIGHTS", context)]
-        cutoff = (
-            self.parameterAsDouble(parameters, "CUTOFF", context)
-            if parameters.get("CUTOFF") not in (None, "")
-            else None
-        )
+        cutoff = self.optional_double(parameters, "CUTOFF", context)
         lags = self.parameterAsInt(parameters, "LAGS", context)
         values, of = z, ""
         if drift != "constant":

@@ -56,7 +56,7 @@ class LandsatReflectance(MineEcoAlgorithm):
         "Environ. 113, 893–903.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add(
             QgsProcessingParameterFile(
                 "MTL",
@@ -152,11 +152,10 @@ class LandsatReflectance(MineEcoAlgorithm):
             band_names=landsat.CANONICAL_BANDS,
             metadata={"SCALE": scale, "OFFSET": offset},
         )
-        engine.run_blocks(
+        self.run_blocks(
             lambda dn: landsat.scale_offset(dn, scale, offset),
             [stack],
             [target],
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
         )
         return {**self.outputs({"OUTPUT": target}), "SENSOR": ""}
@@ -245,9 +244,7 @@ class LandsatReflectance(MineEcoAlgorithm):
                 blocks[6][0], scene.thermal.mult, scene.thermal.add
             )
 
-        engine.run_blocks(
-            kernel, sources, targets, memory_mb=self.memory_mb(), monitor=self.monitor(feedback)
-        )
+        self.run_blocks(kernel, sources, targets, monitor=self.monitor(feedback))
         results = self.outputs(
             {"OUTPUT": targets[0], "OUTPUT_THERMAL": targets[1] if want_thermal else None}
         )

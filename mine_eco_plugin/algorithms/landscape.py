@@ -28,7 +28,7 @@ from qgis.core import (
 from .. import engine
 from ..core import landscape
 from ..core.tables import TableError, lookup_codes
-from ..engine import AlignedRaster, RasterSource, Window
+from ..engine import RasterSource
 from .base import MineEcoAlgorithm
 from .landcover_tables import (
     CLASSIFICATION_HELP,
@@ -126,7 +126,7 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
         def visit(window, block):
             present.update(landscape.distinct_codes(block[0]).tolist())
 
-        engine.scan(visit, [source], grid=grid, memory_mb=self.memory_mb(), monitor=monitor)
+        self.scan(visit, [source], grid=grid, monitor=monitor)
         try:
             codes = landscape.check_codes(present, known)
         except landscape.UnknownCodes as error:
@@ -206,31 +206,10 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
     ) -> Iterator[list[np.ndarray]]:
         """Full-width strips of every source (2-D float arrays, NaN NoData), top to bottom,
         as many rows at a time as the memory budget allows."""
-        rasters = [
-            AlignedRaster(
-                s.path,
-                grid,
-                parameter=s.parameter,
-                bands=s.bands,
-                resampling=s.resampling,
-                crs_wkt=s.crs_wkt,
-                nodata=s.nodata,
-                warn=monitor.warn,
-            )
-            for s in sources
-        ]
-        budget = self.memory_mb() * 2**20
-        rows = int(max(1, min(grid.height, budget // (grid.width * bytes_per_pixel))))
-        try:
-            for row in range(0, grid.height, rows):
-                monitor.check()
-                window = Window(0, row, grid.width, min(rows, grid.height - row))
-                yield [raster.read(window)[0] for raster in rasters]
-                monitor.report(min(row + rows, grid.height) / grid.height)
-            monitor.check()
-        finally:
-            for raster in rasters:
-                raster.close()
+        for _, blocks in self.strips(
+            sources, grid, bytes_per_pixel=bytes_per_pixel, monitor=monitor
+        ):
+            yield [block[0] for block in blocks]
 
     def write_zone_values(self, source, zones_path, grid, targets, values, monitor):
         """Each zone's values over its pixels (NoData outside zones and on NoData land cover):
@@ -248,12 +227,11 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
                 results.append(out)
             return results
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [source, zone_source],
             targets,
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor,
         )
 
@@ -318,7 +296,7 @@ class LandscapeMetrics(LandscapeAlgorithm):
         ("OUTPUT_LPI", "Largest patch index LPI", "Per zone only: % of the zone's area.", True),
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_landcover()
         self.add_window_and_zones()
         self.add_enum(
@@ -437,13 +415,12 @@ class LandscapeMetrics(LandscapeAlgorithm):
         # Per pixel: class indices, a count per class present, the pattern sums and the hole
         # labels: about 160 bytes plus 8 per class.
         bands = 1 + sum(t is not None for t in outputs)
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [source],
             outputs,
             grid=grid,
             halo=halo,
-            memory_mb=self.memory_mb(),
             work_factor=max(4.0, (160 + 8 * len(codes)) / (4 * bands)),
             monitor=monitor.span(0.15, 1.0),
         )
@@ -558,7 +535,7 @@ class WeightedShareAlgorithm(LandscapeAlgorithm):
     def scale(self, parameters, context) -> float:
         return 1.0
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_landcover()
         self.add_table(
             "TABLE",
@@ -630,7 +607,7 @@ class WeightedShareAlgorithm(LandscapeAlgorithm):
             )
         else:
             halo = window // 2
-            engine.run_blocks(
+            self.run_blocks(
                 lambda block: landscape.weighted_share(
                     block[0], used, window, scale=scale, crop=halo
                 ),
@@ -638,7 +615,6 @@ class WeightedShareAlgorithm(LandscapeAlgorithm):
                 [target],
                 grid=grid,
                 halo=halo,
-                memory_mb=self.memory_mb(),
                 work_factor=12.0,
                 monitor=monitor.span(0.15, 1.0),
             )

@@ -51,7 +51,7 @@ class LandSurfaceTemperature(MineEcoAlgorithm):
         "USGS Landsat 8–9 and Landsat 4–7 data users handbooks (K1, K2).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "THERMAL",
             "Thermal band radiance (W·m⁻²·sr⁻¹·µm⁻¹)",
@@ -197,11 +197,10 @@ class LandSurfaceTemperature(MineEcoAlgorithm):
                 brightness = brightness - np.float32(thermal.KELVIN_OFFSET)
             return kelvin - np.float32(thermal.KELVIN_OFFSET), emissivity, brightness
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             targets,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=6,
         )

@@ -26,8 +26,7 @@ from qgis.core import (
     QgsProperty,
 )
 
-from ..engine import EngineError
-from ..engine.writer import check_format, check_replaceable
+from ..engine import EngineError, check_format, check_replaceable
 
 #: The largest magnitude a float32 output (and so its NoData value) can hold.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -39,7 +38,7 @@ TABLE_SIDE_FILES = {
 }
 
 
-class Interrupted(BaseException):  # noqa: N818 (like KeyboardInterrupt, not an Exception)
+class Interrupted(BaseException):  # like KeyboardInterrupt, not an Exception
     """SIGTERM or SIGINT arrived during a run: the run stops and its outputs are removed."""
 
 
@@ -171,7 +170,7 @@ class OutputChecks:
         for definition in self.parameterDefinitions():
             name = definition.name()
             value = parameters.get(name)
-            if definition.isDestination() or value is None or value == "" or value == []:
+            if definition.isDestination() or not self.given(parameters, name) or value == []:
                 continue
             kind = definition.type()
             try:

@@ -348,7 +348,7 @@ class RestorationPlanner(MineEcoAlgorithm):
         "drivers, management priorities by the main constraint).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "LANDCOVER",
             "Land cover (baseline)",

@@ -250,7 +250,7 @@ class HtmlReport(MineEcoAlgorithm):
         "(importance ranking), Figure 5 (RGB contributions, dominant drivers with area shares).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "INDEX",
             "Resilience index, one layer per year",

@@ -90,7 +90,7 @@ class ResilienceIndex(MineEcoAlgorithm):
     )
     references = ("The resilience study, Table 2 and Eq. 16–20.",)
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         table = weighting.load_preset("lingbei_2000_2020")
         for slot, code, name, trend in zip(
             SLOTS, table.codes, table.names, table.trends, strict=True

@@ -75,7 +75,7 @@ class ResilienceYears(MineEcoAlgorithm):
         "JASA 63, 1379–1389.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         table = weighting.load_preset("lingbei_2000_2020")
         self.add(
             QgsProcessingParameterString(

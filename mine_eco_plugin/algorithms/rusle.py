@@ -16,8 +16,7 @@ from qgis.core import (
 from .. import engine
 from ..core import rusle, rusle_flow
 from ..core.tables import TableError, lookup_codes
-from ..engine import RasterSource, Window
-from ..engine.writer import RasterWriter, commit_all
+from ..engine import RasterSource
 from .base import MineEcoAlgorithm
 from .landcover_tables import (
     CLASSIFICATION_HELP,
@@ -86,7 +85,7 @@ class RainfallErosivity(RusleAlgorithm):
         ("renard_freimund", "Renard & Freimund 1994 (modified Fournier index)"),
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "PRECIPITATION",
             "Monthly rainfall (mm): 12 layers or one 12-band raster",
@@ -122,12 +121,11 @@ class RainfallErosivity(RusleAlgorithm):
                 reject(rain, rain < 0, "PRECIPITATION", "negative rainfall")
             return compute(rain, unit).astype(np.float32)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             [target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=3,
         )
@@ -164,7 +162,7 @@ class SoilErodibility(RusleAlgorithm):
         "Foster, G.R. et al. (1981) J. Soil Water Conserv. 36, 355–359 (the factor 0.1317).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         for name, label in (
             ("SAND", "Sand (%)"),
             ("SILT", "Silt (%)"),
@@ -214,12 +212,11 @@ class SoilErodibility(RusleAlgorithm):
             return k.astype(np.float32)
 
         try:
-            engine.run_blocks(
+            self.run_blocks(
                 kernel,
                 sources,
                 [target],
                 grid=grid,
-                memory_mb=self.memory_mb(),
                 monitor=self.monitor(feedback),
                 work_factor=6,
             )
@@ -301,7 +298,7 @@ class SlopeLengthSteepness(RusleAlgorithm):
         ("desmet_govers", "Desmet & Govers (1996), 2-D upslope area"),
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "DEM",
             "DEM (projected CRS)",
@@ -386,15 +383,23 @@ class SlopeLengthSteepness(RusleAlgorithm):
             for name in ("OUTPUT", "OUTPUT_SLOPE", "OUTPUT_ACCUMULATION")
         }
 
-        def window_values(rows, cols):
+        def window_values(window):
+            rows = slice(window.row, window.row + window.height)
+            cols = slice(window.col, window.col + window.width)
             ls, theta = rusle.ls_window(
                 dem, routing.accumulation, rows, cols, cell_x, cell_y, options
             )
             accumulation = routing.accumulation[rows, cols].astype(np.float32)
             accumulation[np.isnan(theta)] = np.nan
-            return {"OUTPUT": ls, "OUTPUT_SLOPE": theta, "OUTPUT_ACCUMULATION": accumulation}
+            return ls, theta, accumulation
 
-        write_arrays(targets, grid, window_values, monitor.span(0.75, 1.0), self.memory_mb())
+        self.write_arrays(
+            window_values,
+            [targets["OUTPUT"], targets["OUTPUT_SLOPE"], targets["OUTPUT_ACCUMULATION"]],
+            grid,
+            work_factor=12,
+            monitor=monitor.span(0.75, 1.0),
+        )
         return {
             **self.outputs(targets),
             "BASINS": routing.basins,
@@ -416,19 +421,7 @@ def route_dem(source: RasterSource, depressions: str, monitor, feedback=None):
         )
     metres = srs.GetLinearUnits() or 1.0
     cell_x, cell_y = grid.pixel_width * metres, grid.pixel_height * metres
-    raster = engine.AlignedRaster(
-        source.path,
-        grid,
-        parameter=source.parameter,
-        bands=source.bands,
-        crs_wkt=source.crs_wkt,
-        nodata=source.nodata,
-        warn=monitor.warn,
-    )
-    try:
-        dem = raster.read(Window(0, 0, grid.width, grid.height))[0]
-    finally:
-        raster.close()
+    dem = engine.read_raster(source, grid, monitor=monitor)[0]
     if metres != 1.0:
         dem *= np.float32(metres)  # vertical unit assumed to match the horizontal one
     if np.isnan(dem).all():
@@ -451,30 +444,6 @@ def route_dem(source: RasterSource, depressions: str, monitor, feedback=None):
             f"depressions, {routing.flat_cells} flat or pit cells"
         )
     return routing, grid, dem, cell_x, cell_y
-
-
-def write_arrays(targets, grid, window_values, monitor, memory_mb):
-    """Write whole-grid results window by window through the engine's atomic writers:
-    ``window_values(rows, cols)`` returns {output name: 2-D block}. All outputs or none."""
-    active = {name: t for name, t in targets.items() if t is not None}
-    windows = engine.plan_windows(grid, 4 * 12 * max(len(active), 1), memory_mb)
-    writers = {}
-    try:
-        for name, target in active.items():
-            writers[name] = RasterWriter(target, grid)
-        for index, window in enumerate(windows):
-            monitor.check()
-            rows = slice(window.row, window.row + window.height)
-            cols = slice(window.col, window.col + window.width)
-            values = window_values(rows, cols)
-            for name, writer in writers.items():
-                writer.write(window, values[name])
-            monitor.report((index + 1) / len(windows))
-        commit_all(writers.values())
-    except BaseException:
-        for writer in writers.values():
-            writer.discard()
-        raise
 
 
 # --- C -----------------------------------------------------------------------------------------
@@ -505,7 +474,7 @@ class CoverManagement(RusleAlgorithm):
         ("van_der_knijff", "van der Knijff et al. (2000) from NDVI"),
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "INPUT",
             "FVC (0–1) or NDVI",
@@ -544,11 +513,10 @@ class CoverManagement(RusleAlgorithm):
                 reject(block[0], (block[0] < low - 1e-6) | (block[0] > 1 + 1e-6), "INPUT", what)
             return compute(block[0]).astype(np.float32)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [source],
             [target],
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
         )
         return self.outputs({"OUTPUT": target})
@@ -576,7 +544,7 @@ class SupportPractice(RusleAlgorithm):
     )
     columns = ("code", "p")
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster("LANDCOVER", "Land cover (class codes)", "Integer class codes.")
         self.add_table(
             "TABLE",
@@ -625,7 +593,7 @@ class SupportPractice(RusleAlgorithm):
             values = block[0][~np.isnan(block[0])]
             present.update(int(v) for v in np.unique(values))
 
-        engine.scan(collect, [source], memory_mb=self.memory_mb(), monitor=monitor.span(0, 0.3))
+        self.scan(collect, [source], monitor=monitor.span(0, 0.3))
         missing = sorted(present - set(table))
         if missing:
             hint = "" if own_table else scheme_hint(missing, present, classification)
@@ -637,11 +605,10 @@ class SupportPractice(RusleAlgorithm):
             context,
             metadata={"P_TABLE": ";".join(f"{k}={v:g}" for k, v in table.items())},
         )
-        engine.run_blocks(
+        self.run_blocks(
             lambda block: rusle.lookup(block[0], table).astype(np.float32),
             [source],
             [target],
-            memory_mb=self.memory_mb(),
             monitor=monitor.span(0.3, 1.0),
         )
         return self.outputs({"OUTPUT": target})
@@ -681,7 +648,7 @@ class SoilLoss(RusleAlgorithm):
     )
     regions = (*rusle.SL190_TOLERANCE, "Custom (TOLERANCE)")
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         for name, label in self.factors:
             self.add_raster(name, label, f"{label}; any grid (resampled onto the output grid).")
         self.add_reference()
@@ -785,12 +752,11 @@ class SoilLoss(RusleAlgorithm):
             sums[:] += np.bincount(codes[valid], weights=loss[valid], minlength=classes.count + 1)
             return loss.astype(np.float32), codes
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             [soil, coded],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=4,
         )

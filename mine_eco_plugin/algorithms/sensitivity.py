@@ -22,7 +22,6 @@ from .. import engine
 from ..core import evaluation_classes as classes
 from ..core import evaluation_weights as weighting
 from ..core import sensitivity
-from ..engine.blocks import BLOCKS_IN_FLIGHT, CACHE_SHARE
 from ..engine.styles import discrete_ramp_qml
 from .base import MineEcoAlgorithm
 from .evaluation_classes import _labels
@@ -133,7 +132,7 @@ class WeightSensitivity(MineEcoAlgorithm):
         "correlation as a sensitivity measure).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         add_indicator_parameters(self)
         self.add(
             QgsProcessingParameterString(
@@ -535,7 +534,7 @@ class WeightSensitivity(MineEcoAlgorithm):
             weights, description = self._dirichlet_draws(parameters, context, centre, draws, seed)
         if objective is not None:
             description += f"; combined with objective {method} weights"
-        budget = self.memory_mb() * (1 - CACHE_SHARE) / BLOCKS_IN_FLIGHT * 2**20
+        budget = engine.block_budget_mb(self.memory_mb()) * 2**20
         chunk = sensitivity.chunk_pixels(draws, budget, threads)
         kernel = sensitivity.SensitivityKernel(
             weights,
@@ -609,12 +608,11 @@ class WeightSensitivity(MineEcoAlgorithm):
             return result
 
         with kernel:
-            engine.run_blocks(
+            self.run_blocks(
                 block,
                 sources,
                 [targets[name] for name in RASTERS],
                 grid=grid,
-                memory_mb=self.memory_mb(),
                 monitor=run_monitor,
             )
         if kernel.count == 0:

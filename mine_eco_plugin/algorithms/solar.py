@@ -120,7 +120,7 @@ class SolarRadiation(MineEcoAlgorithm):
         "chapter 3 (Eq. 21–25, 34, 35, 37).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "REFERENCE", "Reference grid", "The output takes its grid; its values are not used."
         )
@@ -174,11 +174,7 @@ class SolarRadiation(MineEcoAlgorithm):
 
     def process(self, parameters, context, feedback):
         method = self.parameterAsEnum(parameters, "METHOD", context)
-        year = (
-            self.parameterAsInt(parameters, "YEAR", context)
-            if parameters.get("YEAR") not in (None, "")
-            else None
-        )
+        year = self.optional_int(parameters, "YEAR", context)
         a = self.parameterAsDouble(parameters, "ANGSTROM_A", context)
         b = self.parameterAsDouble(parameters, "ANGSTROM_B", context)
         sunshine = parse_monthly(
@@ -230,12 +226,11 @@ class SolarRadiation(MineEcoAlgorithm):
                 out = np.where(np.isnan(block[0]), np.nan, out)
             return out.astype(np.float32)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             [target],
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=3,
             with_window=True,

@@ -50,7 +50,7 @@ class StackIndex(MineEcoAlgorithm):
     output_description = ""
     output_bands: tuple[str, ...] = ()
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "INPUT", "Reflectance stack (blue, green, red, NIR, SWIR1, SWIR2)", STACK_HELP
         )
@@ -92,11 +92,10 @@ class StackIndex(MineEcoAlgorithm):
             check_reflectance(stack)
             return compute(*stack)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             [source],
             [target],
-            memory_mb=self.memory_mb(),
             monitor=monitor,
         )
         return self.outputs({"OUTPUT": target})
@@ -279,10 +278,7 @@ class Ndmvi(StackIndex):
 
     def process(self, parameters, context, feedback):
         given = {
-            name: self.parameterAsDouble(parameters, name, context)
-            if parameters.get(name) not in (None, "")
-            else None
-            for name in ("RED_MIN", "NIR_MIN")
+            name: self.optional_double(parameters, name, context) for name in ("RED_MIN", "NIR_MIN")
         }
         monitor = self.monitor(feedback)
         if None in given.values():
@@ -294,7 +290,7 @@ class Ndmvi(StackIndex):
                 summaries[0].update(stack[0])
                 summaries[1].update(stack[1])
 
-            engine.scan(visit, [source], memory_mb=self.memory_mb(), monitor=monitor.span(0, 0.4))
+            self.scan(visit, [source], monitor=monitor.span(0, 0.4))
             if summaries[0].count == 0:
                 raise QgsProcessingException("INPUT: the red and NIR bands have no valid pixels")
             for name, summary in zip(("RED_MIN", "NIR_MIN"), summaries, strict=True):
@@ -341,7 +337,7 @@ class VegetationCover(MineEcoAlgorithm):
         "The resilience study, Eq. 6: 5 % and 95 % confidence levels.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "INPUT",
             "Vegetation index (NDVI or NDMVI)",
@@ -407,16 +403,12 @@ class VegetationCover(MineEcoAlgorithm):
                 f"SOIL_PERCENTILE ({soil_p}) must be below VEG_PERCENTILE ({veg_p})"
             )
         given = {
-            name: self.parameterAsDouble(parameters, name, context)
-            if parameters.get(name) not in (None, "")
-            else None
+            name: self.optional_double(parameters, name, context)
             for name in ("SOIL_VALUE", "VEG_VALUE")
         }
         monitor = self.monitor(feedback)
         if None in given.values():
-            soil, veg = engine.band_percentiles(
-                source, [soil_p, veg_p], memory_mb=self.memory_mb(), monitor=monitor.span(0, 0.5)
-            )
+            soil, veg = self.band_percentiles(source, [soil_p, veg_p], monitor=monitor.span(0, 0.5))
             given = {
                 "SOIL_VALUE": soil if given["SOIL_VALUE"] is None else given["SOIL_VALUE"],
                 "VEG_VALUE": veg if given["VEG_VALUE"] is None else given["VEG_VALUE"],
@@ -424,7 +416,7 @@ class VegetationCover(MineEcoAlgorithm):
             monitor = monitor.span(0.5, 1.0)
         soil, veg = given["SOIL_VALUE"], given["VEG_VALUE"]
         if not veg > soil:
-            typed = [n for n in ("SOIL_VALUE", "VEG_VALUE") if parameters.get(n) not in (None, "")]
+            typed = [n for n in ("SOIL_VALUE", "VEG_VALUE") if self.given(parameters, n)]
             culprits = ", ".join(typed if len(typed) == 2 else [*typed, "INPUT"])
             raise QgsProcessingException(
                 f"{culprits}: the full-vegetation value ({veg:.6g}) is not above the bare-soil "
@@ -442,11 +434,10 @@ class VegetationCover(MineEcoAlgorithm):
                 "VEG_PERCENTILE": veg_p,
             },
         )
-        engine.run_blocks(
+        self.run_blocks(
             lambda index: spectral.vegetation_cover(index[0], soil, veg),
             [source],
             [target],
-            memory_mb=self.memory_mb(),
             monitor=monitor,
         )
         return {**self.outputs({"OUTPUT": target}), **given}

@@ -9,7 +9,6 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .. import engine
 from ..core import trend
 from ..engine import RasterClass
 from .base import MineEcoAlgorithm
@@ -71,7 +70,7 @@ class IndexTrend(MineEcoAlgorithm):
         "water quality data. Water Resour. Res. 18, 107–121 (tie correction).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "INPUT",
             "Index rasters, one per year",
@@ -162,11 +161,10 @@ class IndexTrend(MineEcoAlgorithm):
             )[:4]
             return slope, z, p, classes
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             sources,
             targets,
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(feedback),
             work_factor=8,
         )

@@ -54,7 +54,7 @@ class NppValidation(MineEcoAlgorithm):
         "land-use type).",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_raster(
             "INPUT",
             "Simulated raster (e.g. NPP)",

@@ -46,7 +46,7 @@ class VegetationHealthIndex(MineEcoAlgorithm):
         "The resilience study, Eq. 4.",
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS API)
+    def initAlgorithm(self, config=None):
         self.add_rasters(
             "NDVI",
             "NDVI, one layer per date",
@@ -160,12 +160,11 @@ class VegetationHealthIndex(MineEcoAlgorithm):
             stack_t = np.stack([b[0] for b in blocks[dates:]])
             return vhi.condition_indices(stack_ndvi, stack_t, alpha=alpha, scene=scene, scale=scale)
 
-        engine.run_blocks(
+        self.run_blocks(
             kernel,
             ndvi + lst,
             list(targets.values()),
             grid=grid,
-            memory_mb=self.memory_mb(),
             monitor=monitor,
         )
         results.update(self.outputs(targets))
@@ -182,7 +181,7 @@ class VegetationHealthIndex(MineEcoAlgorithm):
             for block in blocks[dates:]:
                 summaries[1].update(block[0])
 
-        engine.scan(visit, ndvi + lst, grid=grid, memory_mb=self.memory_mb(), monitor=monitor)
+        self.scan(visit, ndvi + lst, grid=grid, monitor=monitor)
         for name, summary in zip(("NDVI", "LST"), summaries, strict=True):
             if summary.count == 0:
                 raise QgsProcessingException(f"{name}: no valid pixels")

@@ -151,7 +151,7 @@ def temperature_stress_1(topt, temperature=None, freezing=-10.0):
     With ``temperature`` (the month's mean), T_ε1 = 0 where T ≤ ``freezing`` (−10 °C: no
     photosynthesis, NPP 0; Zhu et al. 2007). Broadcasts Topt (rows, cols) over (months, …).
 
-    >>> float(temperature_stress_1(20.0))   # 0.8 + 0.4 − 0.2
+    >>> round(float(temperature_stress_1(20.0)), 12)   # 0.8 + 0.4 − 0.2 (to float rounding)
     1.0
     """
     topt = np.asarray(topt)

@@ -31,8 +31,8 @@ def box_sum(values: np.ndarray, size: int) -> np.ndarray:
 
     Same shape as ``values``, float64. Windows reaching past the edge sum what lies inside.
 
-    >>> box_sum(np.ones((3, 3)), 3)[1, 1], box_sum(np.ones((3, 3)), 3)[0, 0]
-    (9.0, 4.0)
+    >>> box_sum(np.ones((3, 3)), 3)[[1, 0], [1, 0]].tolist()  # centre: 9 ones; corner: 2 × 2
+    [9.0, 4.0]
     """
     size = check_window(size)
     values = np.asarray(values, dtype=np.float64)

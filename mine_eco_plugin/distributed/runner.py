@@ -19,8 +19,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..core.statistics import Reduce, RunningSummary, exact_percentiles, summarize
-from ..engine import AlignedRaster, Grid, RasterSource, RasterTarget, Window, resolve_grid
-from ..engine.writer import OutputSet
+from ..engine import Grid, OutputSet, RasterSource, RasterTarget, Window, resolve_grid
 
 DEFAULT_CHUNK = 2048
 WORKER_GDAL_CACHE = 64 * 2**20
@@ -78,16 +77,7 @@ class RasterChunks:
             # A worker's GDAL block cache would otherwise grow to 5 % of the node's RAM per
             # process; chunks are read once, so a small cache loses nothing.
             gdal.SetCacheMax(min(gdal.GetCacheMax(), WORKER_GDAL_CACHE))
-            s = self.source
-            self._raster = AlignedRaster(
-                s.path,
-                self.grid,
-                parameter=s.parameter,
-                bands=s.bands,
-                resampling=s.resampling,
-                crs_wkt=s.crs_wkt,
-                nodata=s.nodata,
-            )
+            self._raster = self.source.open(self.grid)
         row0, row1, _ = rows.indices(self.grid.height)
         col0, col1, _ = cols.indices(self.grid.width)
         block = self._raster.read(Window(col0, row0, col1 - col0, row1 - row0))

@@ -1,7 +1,11 @@
 """The raster engine: aligned block reading, atomic block writing and statistics passes.
 
 Free of QGIS (GDAL and numpy only), so the same engine serves the Processing algorithms and
-scripts. Algorithms give it ``RasterSource``/``RasterTarget`` descriptions and a pure kernel.
+scripts. Algorithms give it ``RasterSource``/``RasterTarget`` descriptions and a pure kernel:
+``run_blocks`` (read, compute, write), ``scan`` (read-only passes), ``strips`` (full-width
+strips in order), ``read_raster`` (one whole raster), ``write_arrays`` (results already in
+memory), all within one memory budget (``block_budget_mb`` is one block's share of it) and
+with one atomic commit of the outputs.
 """
 
 from ..core.statistics import RunningSummary, exact_percentiles, stream_reduce, summarize
@@ -9,16 +13,29 @@ from .blocks import (
     DEFAULT_MEMORY_MB,
     Monitor,
     RasterSource,
+    block_budget_mb,
     block_values,
     plan_windows,
+    read_raster,
     resolve_grid,
     run_blocks,
     scan,
+    strips,
+    write_arrays,
 )
 from .errors import Cancelled, EngineError
 from .grid import AlignedRaster, Grid, Window
-from .styles import RasterClass
-from .writer import RasterTarget
+from .styles import RasterClass, discrete_ramp_qml
+from .writer import (
+    OutputSet,
+    RasterTarget,
+    RasterWriter,
+    Replacement,
+    check_format,
+    check_replaceable,
+    hand_over,
+    run_transaction,
+)
 
 
 def band_summary(source, *, band=0, grid=None, memory_mb=DEFAULT_MEMORY_MB, monitor=None):
@@ -45,16 +62,28 @@ __all__ = [
     "EngineError",
     "Grid",
     "Monitor",
+    "OutputSet",
     "RasterClass",
     "RasterSource",
     "RasterTarget",
+    "RasterWriter",
+    "Replacement",
     "RunningSummary",
     "Window",
     "band_percentiles",
     "band_summary",
+    "block_budget_mb",
     "block_values",
+    "check_format",
+    "check_replaceable",
+    "discrete_ramp_qml",
+    "hand_over",
     "plan_windows",
+    "read_raster",
     "resolve_grid",
     "run_blocks",
+    "run_transaction",
     "scan",
+    "strips",
+    "write_arrays",
 ]

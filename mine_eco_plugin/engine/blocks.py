@@ -8,6 +8,7 @@ Kernels are plain functions of numpy arrays. A kernel receives one float array p
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,6 +43,22 @@ class RasterSource:
         if self.bands:
             return len(self.bands)
         return open_dataset(self.path, self.parameter).RasterCount
+
+    def open(
+        self, grid: Grid, *, dtype=np.float32, warn: Callable[[str], None] | None = None
+    ) -> AlignedRaster:
+        """This input seen on ``grid``, ready to read (``close()`` it when done)."""
+        return AlignedRaster(
+            self.path,
+            grid,
+            parameter=self.parameter,
+            bands=self.bands,
+            resampling=self.resampling,
+            crs_wkt=self.crs_wkt,
+            nodata=self.nodata,
+            dtype=dtype,
+            warn=warn,
+        )
 
 
 class Monitor:
@@ -134,25 +151,6 @@ def plan_windows(
     ]
 
 
-def _open_all(
-    sources: Sequence[RasterSource], grid: Grid, dtype, monitor: Monitor | None = None
-) -> list[AlignedRaster]:
-    return [
-        AlignedRaster(
-            s.path,
-            grid,
-            parameter=s.parameter,
-            bands=s.bands,
-            resampling=s.resampling,
-            crs_wkt=s.crs_wkt,
-            nodata=s.nodata,
-            dtype=dtype,
-            warn=monitor.warn if monitor is not None else None,
-        )
-        for s in sources
-    ]
-
-
 def _crop(values: np.ndarray, window: Window, halo: int) -> np.ndarray:
     if values.shape[-2:] == (window.height, window.width):
         return values
@@ -191,29 +189,41 @@ CACHE_SHARE = 0.25
 BLOCKS_IN_FLIGHT = 3
 
 
-def _bounded_cache(memory_mb: float):
-    """Cap GDAL's block cache for the run at its share of the budget (left alone it grows to
-    5 % of RAM and, on pixel-interleaved inputs, fills with the tiles of bands never used)."""
+@contextlib.contextmanager
+def _opened(
+    sources: Sequence[RasterSource], grid: Grid, dtype, monitor: Monitor, memory_mb: float
+) -> Iterator[list[AlignedRaster]]:
+    """The sources open on ``grid`` for one pass, GDAL's block cache capped at its share of
+    the budget meanwhile (left alone it grows to 5 % of RAM and, on pixel-interleaved inputs,
+    fills with the tiles of bands never used); afterwards the cache is restored and the
+    rasters are closed (reporting the ±Inf values they read)."""
+    rasters = [s.open(grid, dtype=dtype, warn=monitor.warn) for s in sources]
     previous = gdal.GetCacheMax()
     gdal.SetCacheMax(int(min(previous, max(memory_mb * CACHE_SHARE, 16) * 2**20)))
-    return previous
+    try:
+        yield rasters
+    finally:
+        gdal.SetCacheMax(previous)
+        for raster in rasters:
+            raster.close()
 
 
-def _block_budget(memory_mb: float) -> float:
-    """Memory for one block's arrays: the budget less the cache, split over the blocks in
-    flight."""
+def block_budget_mb(memory_mb: float) -> float:
+    """Memory (MB) for one block's arrays in a run of budget ``memory_mb``: the budget less
+    GDAL's cache, split over the blocks in flight. Kernels that size their own chunks of a
+    block (per-pixel Monte Carlo draws) stay within it."""
     return memory_mb * (1 - CACHE_SHARE) / BLOCKS_IN_FLIGHT
 
 
 def _plan(grid: Grid, bytes_per_pixel: float, memory_mb: float, halo: int = 0) -> list[Window]:
     """The blocks of a run: the whole grid as one block when it fits in the budget less the
     cache (a single block is read, computed and written in turn, so it is the only one in
-    flight), otherwise blocks of a third of that (``_block_budget``), so that reading ahead
+    flight), otherwise blocks of a third of that (``block_budget_mb``), so that reading ahead
     and writing behind stay within the budget."""
     whole = (grid.width + 2 * halo) * (grid.height + 2 * halo) * bytes_per_pixel
     if whole <= memory_mb * (1 - CACHE_SHARE) * 2**20:
         return [Window(0, 0, grid.width, grid.height)]
-    return plan_windows(grid, bytes_per_pixel, _block_budget(memory_mb), halo)
+    return plan_windows(grid, bytes_per_pixel, block_budget_mb(memory_mb), halo)
 
 
 def run_blocks(
@@ -241,13 +251,11 @@ def run_blocks(
     """
     monitor = monitor or Monitor()
     grid = grid or resolve_grid(sources)
-    rasters = _open_all(sources, grid, dtype, monitor)
-    in_bands = sum(r.band_count for r in rasters)
-    out_bands = sum(t.bands for t in targets if t is not None)
-    bytes_per_pixel = (in_bands + out_bands) * np.dtype(dtype).itemsize * work_factor
-    windows = _plan(grid, bytes_per_pixel, memory_mb, halo)
-    previous_cache = _bounded_cache(memory_mb)
-    try:
+    with _opened(sources, grid, dtype, monitor, memory_mb) as rasters:
+        in_bands = sum(r.band_count for r in rasters)
+        out_bands = sum(t.bands for t in targets if t is not None)
+        bytes_per_pixel = (in_bands + out_bands) * np.dtype(dtype).itemsize * work_factor
+        windows = _plan(grid, bytes_per_pixel, memory_mb, halo)
         with (
             OutputSet(targets, grid) as outputs,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="mineeco-write") as pool,
@@ -268,11 +276,50 @@ def run_blocks(
                 writing.result()
             monitor.check()
             outputs.commit()
-    finally:
-        gdal.SetCacheMax(previous_cache)
-        for raster in rasters:
-            raster.close()
     return grid
+
+
+def write_arrays(
+    produce: Callable[[Window], Sequence[np.ndarray | None]],
+    targets: Sequence[RasterTarget | None],
+    grid: Grid,
+    *,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    work_factor: float = 4.0,
+    monitor: Monitor | None = None,
+) -> Grid:
+    """Write results held in memory (or computed from arrays in memory) onto ``grid``, block
+    by block, with ``run_blocks``' atomic commit: ``produce(window)`` returns one block per
+    target (a value for None targets too, dropped). All requested outputs appear, or none."""
+    return run_blocks(
+        produce,
+        [],
+        targets,
+        grid=grid,
+        memory_mb=memory_mb,
+        work_factor=work_factor,
+        monitor=monitor,
+        with_window=True,
+    )
+
+
+def read_raster(
+    source: RasterSource,
+    grid: Grid | None = None,
+    *,
+    monitor: Monitor | None = None,
+    dtype=np.float32,
+) -> np.ndarray:
+    """The whole of ``source`` on ``grid`` (its own grid when None) as one array (bands, rows,
+    cols) with NaN NoData, read by the same rules as blocks, for work that needs every pixel
+    at once (flow routing)."""
+    monitor = monitor or Monitor()
+    grid = grid or resolve_grid([source])
+    raster = source.open(grid, dtype=dtype, warn=monitor.warn)
+    try:
+        return raster.read(Window(0, 0, grid.width, grid.height))
+    finally:
+        raster.close()
 
 
 def scan(
@@ -289,20 +336,43 @@ def scan(
     """A read-only pass: ``visit(window, *blocks)`` for every block (statistics, sampling)."""
     monitor = monitor or Monitor()
     grid = grid or resolve_grid(sources)
-    rasters = _open_all(sources, grid, dtype, monitor)
-    bytes_per_pixel = sum(r.band_count for r in rasters) * np.dtype(dtype).itemsize * work_factor
-    windows = _plan(grid, bytes_per_pixel, memory_mb, halo)
-    previous_cache = _bounded_cache(memory_mb)
-    try:
+    with _opened(sources, grid, dtype, monitor, memory_mb) as rasters:
+        bytes_per_pixel = (
+            sum(r.band_count for r in rasters) * np.dtype(dtype).itemsize * work_factor
+        )
+        windows = _plan(grid, bytes_per_pixel, memory_mb, halo)
         for index, window, blocks in _iterate(rasters, windows, halo, monitor):
             visit(window, *blocks)
             monitor.report((index + 1) / len(windows))
         monitor.check()
-    finally:
-        gdal.SetCacheMax(previous_cache)
-        for raster in rasters:
-            raster.close()
     return grid
+
+
+def strips(
+    sources: Sequence[RasterSource],
+    grid: Grid,
+    *,
+    bytes_per_pixel: float,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    monitor: Monitor | None = None,
+    dtype=np.float32,
+) -> Iterator[tuple[Window, list[np.ndarray]]]:
+    """Full-width strips of every source, top to bottom: (window, one (bands, rows, cols)
+    block per source), each strip as many rows as keep ``bytes_per_pixel`` × its pixels
+    within ``memory_mb``. For passes that carry state from one strip to the next (zone
+    labels joined across strip edges)."""
+    monitor = monitor or Monitor()
+    budget = memory_mb * 2**20
+    rows = int(max(1, min(grid.height, budget // (grid.width * bytes_per_pixel))))
+    windows = [
+        Window(0, row, grid.width, min(rows, grid.height - row))
+        for row in range(0, grid.height, rows)
+    ]
+    with _opened(sources, grid, dtype, monitor, memory_mb) as rasters:
+        for index, window, blocks in _iterate(rasters, windows, 0, monitor):
+            yield window, blocks
+            monitor.report((index + 1) / len(windows))
+        monitor.check()
 
 
 def block_values(
@@ -320,9 +390,7 @@ def block_values(
     passes = {"done": 0}
 
     def one_pass() -> Iterator[np.ndarray]:
-        rasters = _open_all([source], grid, np.float32, monitor)
-        previous_cache = _bounded_cache(memory_mb)
-        try:
+        with _opened([source], grid, np.float32, monitor, memory_mb) as rasters:
             windows = _plan(grid, rasters[0].band_count * 4 * 3, memory_mb)
             step = passes["done"]
             passes["done"] += 1
@@ -332,9 +400,5 @@ def block_values(
                 values = blocks[0][band]
                 yield values[np.isfinite(values)]
                 part.report((index + 1) / len(windows))
-        finally:
-            gdal.SetCacheMax(previous_cache)
-            for raster in rasters:
-                raster.close()
 
     return one_pass

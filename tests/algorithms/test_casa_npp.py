@@ -214,7 +214,7 @@ class Loud(QgsProcessingFeedback):
         super().__init__()
         self.errors = []
 
-    def reportError(self, text, fatal=False):  # noqa: N802 (QGIS API)
+    def reportError(self, text, fatal=False):
         self.errors.append(text)
         super().reportError(text, fatal)
 

@@ -292,11 +292,11 @@ class Loud(QgsProcessingFeedback):
         super().__init__()
         self.warnings, self.errors = [], []
 
-    def pushWarning(self, text):  # noqa: N802 (QGIS API)
+    def pushWarning(self, text):
         self.warnings.append(text)
         super().pushWarning(text)
 
-    def reportError(self, text, fatal=False):  # noqa: N802 (QGIS API)
+    def reportError(self, text, fatal=False):
         self.errors.append(text)
         super().reportError(text, fatal)
 

@@ -39,11 +39,11 @@ class Recorder(QgsProcessingFeedback):
         super().__init__()
         self.warnings, self.infos = [], []
 
-    def pushWarning(self, text):  # noqa: N802 (QGIS API)
+    def pushWarning(self, text):
         self.warnings.append(text)
         super().pushWarning(text)
 
-    def pushInfo(self, text):  # noqa: N802 (QGIS API)
+    def pushInfo(self, text):
         self.infos.append(text)
         super().pushInfo(text)
 

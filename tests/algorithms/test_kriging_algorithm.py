@@ -135,7 +135,7 @@ class Messages(QgsProcessingFeedback):
         super().__init__()
         self.warnings = []
 
-    def pushWarning(self, text):  # noqa: N802 (QGIS API)
+    def pushWarning(self, text):
         self.warnings.append(text)
         super().pushWarning(text)
 
@@ -358,7 +358,7 @@ class Loud(Messages):
         super().__init__()
         self.errors = []
 
-    def reportError(self, text, fatal=False):  # noqa: N802 (QGIS API)
+    def reportError(self, text, fatal=False):
         self.errors.append(text)
         super().reportError(text, fatal)
 
@@ -520,7 +520,7 @@ class Talkative(Loud):
         super().__init__()
         self.infos = []
 
-    def pushInfo(self, text):  # noqa: N802 (QGIS API)
+    def pushInfo(self, text):
         self.infos.append(text)
         super().pushInfo(text)
 

@@ -30,10 +30,10 @@ class _LayerTreeView:
     """What Processing's result loading asks of the layer tree view (QGIS ≥ 3.34), which the
     headless test interface lacks: no selected node, updates switched on and off."""
 
-    def currentNode(self):  # noqa: N802 (QGIS API)
+    def currentNode(self):
         return None
 
-    def setUpdatesEnabled(self, enabled):  # noqa: N802 (Qt API)
+    def setUpdatesEnabled(self, enabled):
         pass
 
 

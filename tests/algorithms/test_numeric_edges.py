@@ -20,7 +20,7 @@ class Warnings(QgsProcessingFeedback):
         super().__init__()
         self.warnings: list[str] = []
 
-    def pushWarning(self, message):  # noqa: N802 (QGIS API)
+    def pushWarning(self, message):
         self.warnings.append(message)
         super().pushWarning(message)
 

@@ -208,7 +208,7 @@ class Recorder(QgsProcessingFeedback):
         self.warnings = []
         self.progressChanged.connect(self.progress_values.append)
 
-    def pushWarning(self, text):  # noqa: N802 (QGIS API)
+    def pushWarning(self, text):
         self.warnings.append(text)
         super().pushWarning(text)
 

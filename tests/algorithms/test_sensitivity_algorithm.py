@@ -334,7 +334,7 @@ def test_no_common_valid_pixel_with_fixed_ranges_gives_nodata_and_a_warning(run,
     warnings = []
 
     class Messages(QgsProcessingFeedback):
-        def pushWarning(self, text):  # noqa: N802 (QGIS API)
+        def pushWarning(self, text):
             warnings.append(text)
 
     result = run(
