@@ -87,6 +87,30 @@ def _fail(message):
     raise QgsProcessingException(message)
 
 
+def yearly_metadata(paths: list[str], labels: list[str]) -> dict[str, str]:
+    """The CASA settings the yearly NPP rasters carry (their metadata, without the producing
+    algorithm's own tags): one value where every year has the same, else 'year: value' per
+    year."""
+    from osgeo import gdal
+
+    tags = []
+    for path in paths:
+        dataset = gdal.Open(path)
+        tags.append(dataset.GetMetadata() or {})
+        dataset = None
+    merged = {}
+    keys = {key for tag in tags for key in tag}
+    for key in sorted(k for k in keys if not k.startswith("MINEECO_") and k != "AREA_OR_POINT"):
+        values = [tag.get(key, "") for tag in tags]
+        if len(set(values)) == 1:
+            merged[key] = values[0]
+        else:
+            merged[key] = "; ".join(
+                f"{label}: {value}" for label, value in zip(labels, values, strict=True)
+            )
+    return merged
+
+
 class CasaNppYears(MineEcoAlgorithm):
     algorithm_id = "casa_npp_years"
     display_name = "CASA NPP over several years"
@@ -403,18 +427,15 @@ class CasaNppYears(MineEcoAlgorithm):
             engine.RasterSource(path, parameter=f"OUTPUT_FOLDER (npp_{run.label}.tif)", bands=(1,))
             for path, run in zip(written, plan.years, strict=True)
         ]
-        target = self.raster_target(
-            parameters,
-            "OUTPUT",
-            context,
-            metadata={
-                "UNITS": "gC m-2 yr-1",
-                "YEARS": ",".join(run.label for run in plan.years),
-                "NDVI": "dated series, " + composite.METHODS[method] + " composite per month"
-                if plan.series is not None
-                else "monthly layers",
-            },
-        )
+        metadata = {
+            **yearly_metadata(written, [run.label for run in plan.years]),
+            "UNITS": "gC m-2 yr-1 (mean of the annual NPP over the years)",
+            "YEARS": ",".join(run.label for run in plan.years),
+            "NDVI": f"dated series, {composite.METHODS[method]} composite per month"
+            if plan.series is not None
+            else "monthly layers",
+        }
+        target = self.raster_target(parameters, "OUTPUT", context, metadata=metadata)
 
         def mean(*blocks):
             return np.mean(np.concatenate(blocks).astype(np.float64), axis=0, keepdims=True)

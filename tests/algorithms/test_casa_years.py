@@ -323,6 +323,15 @@ def test_monthly_ndvi_without_dates_is_casa_as_it_is(run, tmp_path, landcover):
         np.testing.assert_array_equal(
             read_raster(out / "years" / f"npp_{year}.tif")[0][0], read_raster(alone)[0][0]
         )
+    # The mean carries CASA's settings: shared ones once, the others per year (W·m⁻² →
+    # MJ·m⁻²·month⁻¹ uses February's 29 days in 2012 and 28 in 2013: 29·86400/10⁶ = 2.5056).
+    tags = read_raster(out / "mean.tif")[1].GetMetadata()
+    assert tags["T_EPSILON2_CONSTANT"] == "1.184"
+    assert tags["YEARS"] == "2012,2013"
+    assert (
+        tags["SOLAR_FACTORS"].startswith("2012: 2.6784,2.5056,")
+        and "; 2013: 2.6784,2.4192," in (tags["SOLAR_FACTORS"])
+    )
     # Without YEARS the years are numbered.
     run(
         "casa_npp_years",
