@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from qgis.core import (
     QgsProcessingOutputString,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterString,
+    QgsProcessingUtils,
 )
 
 from .. import engine
@@ -210,7 +212,10 @@ class CasaNppYears(MineEcoAlgorithm):
         )
         self.add(
             QgsProcessingParameterFolderDestination(
-                "OUTPUT_FOLDER", self.tr("Folder of the yearly NPP and monthly NDVI")
+                "OUTPUT_FOLDER",
+                self.tr("Folder of the yearly NPP and monthly NDVI"),
+                optional=True,
+                createByDefault=True,
             ),
             "npp_<year>.tif (annual NPP of each year) and, for a dated series, "
             "ndvi_monthly_<year>.tif (the 12 monthly composites CASA used).",
@@ -360,6 +365,8 @@ class CasaNppYears(MineEcoAlgorithm):
 
         plan = self.plan(parameters, context)
         folder = self.destination(parameters, "OUTPUT_FOLDER", context)
+        if not folder:  # not asked for: the yearly rasters still need a place
+            folder = tempfile.mkdtemp(prefix="casa_npp_years_", dir=QgsProcessingUtils.tempFolder())
         os.makedirs(folder, exist_ok=True)
         method = self.parameterAsEnum(parameters, "METHOD", context)
         nodata = self.parameterAsDouble(parameters, "OUTPUT_NODATA_VALUE", context)
@@ -418,9 +425,7 @@ class CasaNppYears(MineEcoAlgorithm):
                 is_child_algorithm=True,
             )
             written.append(path)
-            summary = engine.band_summary(
-                engine.RasterSource(path, parameter=f"npp_{run.label}"), memory_mb=self.memory_mb()
-            )
+            summary = self.band_summary(engine.RasterSource(path, parameter=f"npp_{run.label}"))
             rows.append((run.label, layers, float(summary.mean), int(summary.count)))
         steps.setCurrentStep(2 * count)
         sources = [
@@ -440,18 +445,15 @@ class CasaNppYears(MineEcoAlgorithm):
         def mean(*blocks):
             return np.mean(np.concatenate(blocks).astype(np.float64), axis=0, keepdims=True)
 
-        engine.run_blocks(
+        self.run_blocks(
             mean,
             sources,
             [target],
             grid=engine.resolve_grid(sources[:1]),
-            memory_mb=self.memory_mb(),
             monitor=self.monitor(steps),
         )
         results = self.outputs({"OUTPUT": target})
-        overall = engine.band_summary(
-            engine.RasterSource(results["OUTPUT"], parameter="OUTPUT"), memory_mb=self.memory_mb()
-        )
+        overall = self.band_summary(engine.RasterSource(results["OUTPUT"], parameter="OUTPUT"))
         rows.append(("mean", 0, float(overall.mean), int(overall.count)))
         table = self.write_table(
             parameters,

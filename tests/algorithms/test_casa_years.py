@@ -343,3 +343,33 @@ def test_monthly_ndvi_without_dates_is_casa_as_it_is(run, tmp_path, landcover):
         },
     )
     assert tifs(tmp_path / "one") == ["npp_1.tif"]
+
+
+def test_the_yearly_folder_may_be_left_out(run, tmp_path):
+    """OUTPUT_FOLDER is a side output: left out, the yearly rasters go to a temporary folder
+    and the mean is the same."""
+    paths, _ = series(tmp_path / "series", years=(2013,))
+    weather = climate(tmp_path)
+    named = run(
+        "casa_npp_years",
+        {
+            "NDVI": paths,
+            **weather,
+            "OUTPUT": str(tmp_path / "a.tif"),
+            "OUTPUT_FOLDER": str(tmp_path / "a"),
+        },
+    )
+    unnamed = run("casa_npp_years", {"NDVI": paths, **weather, "OUTPUT": str(tmp_path / "b.tif")})
+    assert unnamed["LAYERS"][0] != named["LAYERS"][0]
+    assert os.path.basename(unnamed["LAYERS"][0]) == "npp_2013.tif"
+    assert os.path.isfile(unnamed["LAYERS"][0])
+    np.testing.assert_array_equal(
+        read_raster(tmp_path / "a.tif")[0], read_raster(tmp_path / "b.tif")[0]
+    )
+    assert sorted(p.name for p in tmp_path.glob("*.tif")) == [
+        "a.tif",
+        "b.tif",
+        "precipitation.tif",
+        "solar.tif",
+        "temperature.tif",
+    ]
