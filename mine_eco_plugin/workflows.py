@@ -63,6 +63,7 @@ RESULTS = {
     },
     "npp_drivers": {
         "casa:NPP": "Annual NPP",
+        "casa:NPP_YEARS_TABLE": "NPP per year",
         "degradation:LD": "Land degradation LD",
         "pearson:PEARSON": "Pearson correlations with NPP",
         "lcc:LCC_SHARES": "Correlation area shares per driver",
@@ -131,8 +132,28 @@ def check_resilience_evaluation(model, parameters, context) -> str:
 
 
 def check_npp_drivers(model, parameters, context) -> str:
-    """One trend and one weight per degradation indicator; one category per driver (the
-    climate layers, one per soil field, LD)."""
+    """NDVI, or the fusion step's inputs when it is on; one trend and one weight per
+    degradation indicator; one category per driver (the climate layers, one per soil field,
+    LD)."""
+    ndvi = len(model.parameterAsLayerList(parameters, "NDVI", context))
+    if model.parameterAsBool(parameters, "RUN_FUSION", context):
+        fine = len(model.parameterAsLayerList(parameters, "FUSION_FINE", context))
+        coarse = len(model.parameterAsLayerList(parameters, "FUSION_COARSE", context))
+        series = len(model.parameterAsLayerList(parameters, "FUSION_SERIES", context))
+        if fine < 2:
+            return (
+                f"FUSION_FINE: the fusion step (RUN_FUSION) needs at least two fine images of "
+                f"base pairs; {fine} given"
+            )
+        if coarse != fine:
+            return f"FUSION_COARSE: {coarse} layer(s) for {fine} FUSION_FINE images; one per pair"
+        if not series:
+            return "FUSION_SERIES: the fusion step (RUN_FUSION) needs the coarse series to predict"
+    elif not ndvi:
+        return (
+            "NDVI: give monthly NDVI or a dated NDVI series, or switch on the fusion step "
+            "(RUN_FUSION) with FUSION_FINE, FUSION_COARSE and FUSION_SERIES"
+        )
     indicators = len(model.parameterAsLayerList(parameters, "DEGRADATION_INDICATORS", context))
     for name in ("DEGRADATION_TRENDS", "DEGRADATION_WEIGHTS"):
         given = _count(model.parameterAsString(parameters, name, context))

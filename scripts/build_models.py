@@ -772,6 +772,7 @@ def resilience_evaluation() -> ModelBuilder:
 def npp_drivers() -> ModelBuilder:
     from qgis.core import (
         QgsProcessing,
+        QgsProcessingParameterBoolean,
         QgsProcessingParameterEnum,
         QgsProcessingParameterFeatureSource,
         QgsProcessingParameterField,
@@ -782,11 +783,14 @@ def npp_drivers() -> ModelBuilder:
         QgsProcessingParameterString,
     )
 
+    from mine_eco_plugin.algorithms.composite import METHOD_LABELS
+
     b = ModelBuilder(
         "npp_drivers",
         "The workflow of the NPP drivers study (Tian et al. 2022, Remote Sens. 14(17), 4177, "
-        "doi:10.3390/rs14174177): monthly NDVI (e.g. fused with 'ESTARFM fusion'), "
-        "temperature, precipitation and solar radiation → CASA NPP; soil samples → one kriged "
+        "doi:10.3390/rs14174177): NDVI, temperature, precipitation and solar radiation → "
+        "CASA NPP per year and its mean over the years ('CASA NPP over several years'); soil "
+        "samples → one kriged "
         "raster per soil property (SOIL_FIELDS, any number; the study kriges seven) on the NPP "
         "grid, named after its field ('Ordinary kriging of several fields'); degradation "
         "indicators → land degradation LD (Eq. 5, the composite index with your AHP "
@@ -800,19 +804,46 @@ def npp_drivers() -> ModelBuilder:
         "CATEGORIES names one category per driver in that order. The counts of "
         "DEGRADATION_TRENDS, DEGRADATION_WEIGHTS and CATEGORIES are checked before any step "
         "runs.\n\n"
+        "NDVI as the study builds it: it fuses MODIS 16-day NDVI with Landsat into a 30 m, "
+        "16-day series for 2010–2015, composites it into monthly NDVI, runs CASA per year and "
+        "averages NPP over the six years. NDVI here is either monthly NDVI (12 layers or one "
+        "12-band raster per year, without dates in their names: CASA as it is, as earlier "
+        "versions of this model did) or a dated NDVI series (dates in the layer names, e.g. "
+        "fused_2013-05-17, or typed in NDVI_DATES), composited per month and year (COMPOSITE: "
+        "maximum value by default). The optional fusion step (RUN_FUSION, off by default) "
+        "builds the series inside the model: 'ESTARFM fusion over a time series' predicts a "
+        "fine NDVI image for every date of FUSION_SERIES (coarse, e.g. MODIS) from the base "
+        "pairs FUSION_FINE and FUSION_COARSE (e.g. Landsat and MODIS of the same days); the "
+        "fused series is added to NDVI (which may then be left empty, or hold the Landsat NDVI "
+        "of the base dates). NPP_YEARS chooses the years (blank: every year of the series, "
+        "each needing a layer in all twelve months). TEMPERATURE, PRECIPITATION and SOLAR are "
+        "12 monthly layers used for every year, or 12 per year in year order. The NPP the "
+        "drivers are analysed against is the mean over the years; NPP_YEARS_TABLE lists each "
+        "year's mean.\n\n"
         "Outputs: the dialog shows the results; the folders of kriged soil rasters and of "
         "correlation maps are intermediate (temporary unless a command line names them: "
         "'soil:SOIL_FOLDER=…', 'lcc:LCC_FOLDER=…'); the report shows every map.",
     )
+    b.input(
+        QgsProcessingParameterMultipleLayers(
+            "NDVI",
+            "NDVI: monthly layers or a dated series",
+            QgsProcessing.SourceType.TypeRaster,
+            optional=True,
+        ),
+        "Monthly NDVI (12 layers or one 12-band raster per year) or a dated NDVI series (one "
+        "layer per date, dated in its name); may be empty when the fusion step (RUN_FUSION) "
+        "makes the series.",
+    )
     for name, label in (
-        ("NDVI", "Monthly NDVI"),
         ("TEMPERATURE", "Monthly temperature (°C)"),
         ("PRECIPITATION", "Monthly precipitation (mm)"),
         ("SOLAR", "Monthly solar radiation"),
     ):
         b.input(
             QgsProcessingParameterMultipleLayers(name, label, QgsProcessing.SourceType.TypeRaster),
-            "12 monthly layers or one 12-band raster.",
+            "12 monthly layers or one 12-band raster, used for every year; or 12 per year in "
+            "year order.",
         )
     b.input(
         QgsProcessingParameterEnum(
@@ -908,12 +939,107 @@ def npp_drivers() -> ModelBuilder:
         )
     )
 
+    b.input(
+        QgsProcessingParameterString(
+            "NDVI_DATES", "Dates of the NDVI layers (YYYY-MM-DD)", "", optional=True
+        ),
+        "One date per NDVI layer, in order, when their names carry none (blank: from the names; "
+        "not with the fusion step, whose layers are dated in their names).",
+        advanced=True,
+    )
+    b.input(
+        QgsProcessingParameterString("NPP_YEARS", "NPP years", "", optional=True),
+        "The years CASA runs, comma-separated (blank: every year of the dated series). For "
+        "monthly NDVI without dates: the year of each group of 12 months, in order.",
+        advanced=True,
+    )
+    b.input(
+        QgsProcessingParameterEnum(
+            "COMPOSITE", "Monthly composite of the series", list(METHOD_LABELS), False, 0
+        ),
+        "How the dated layers of a month become its NDVI: maximum value (the usual choice "
+        "for CASA), mean or median.",
+        advanced=True,
+    )
+    b.input(
+        QgsProcessingParameterBoolean(
+            "RUN_FUSION",
+            "Optional step: NDVI fusion (ESTARFM)",
+            False,
+        ),
+        "On: 'ESTARFM fusion over a time series' predicts a fine NDVI image for every date of "
+        "FUSION_SERIES; the fused series is added to NDVI.",
+    )
+    for name, label, help_text in (
+        (
+            "FUSION_FINE",
+            "Fusion: fine NDVI of the base pairs (e.g. Landsat)",
+            "At least two, dated in their names (or FUSION_BASE_DATES).",
+        ),
+        (
+            "FUSION_COARSE",
+            "Fusion: coarse NDVI of the base pairs (same dates, same order)",
+            "The coarse image (e.g. MODIS) of each fine image's day.",
+        ),
+        (
+            "FUSION_SERIES",
+            "Fusion: coarse NDVI series to predict (e.g. MODIS 16-day)",
+            "One layer per date, dated in its name (or FUSION_SERIES_DATES).",
+        ),
+    ):
+        b.input(
+            QgsProcessingParameterMultipleLayers(
+                name, label, QgsProcessing.SourceType.TypeRaster, optional=True
+            ),
+            help_text,
+        )
+    for name, label in (
+        ("FUSION_BASE_DATES", "Fusion: dates of the base pairs (YYYY-MM-DD)"),
+        ("FUSION_SERIES_DATES", "Fusion: dates of the coarse series (YYYY-MM-DD)"),
+    ):
+        b.input(
+            QgsProcessingParameterString(name, label, "", optional=True),
+            "Comma-separated, in layer order; blank: read from the layer names.",
+            advanced=True,
+        )
+    b.input(
+        QgsProcessingParameterNumber(
+            "FUSION_WINDOW",
+            "Fusion: ESTARFM window half-width (fine pixels)",
+            QgsProcessingParameterNumber.Type.Integer,
+            25,
+            False,
+            1,
+        ),
+        "25 (a 51 × 51 window) in the study; smaller is faster.",
+        advanced=True,
+    )
+
+    fusion = b.child(
+        "fusion",
+        "mineeco:estarfm_series",
+        "Optional: fused NDVI series (ESTARFM)",
+        0,
+        RUN=switch("RUN_FUSION"),
+        FINE=param("FUSION_FINE"),
+        COARSE=param("FUSION_COARSE"),
+        BASE_DATES=param("FUSION_BASE_DATES"),
+        SERIES=param("FUSION_SERIES"),
+        SERIES_DATES=param("FUSION_SERIES_DATES"),
+        WINDOW=param("FUSION_WINDOW"),
+        VALID_MIN=-1.0,
+        VALID_MAX=1.0,
+    )
+    b.output(fusion, "OUTPUT_FOLDER", "FUSED_FOLDER", "Fused NDVI series (fused_<date>.tif)")
     npp = b.child(
         "casa",
-        "mineeco:casa_npp",
-        "CASA NPP",
+        "mineeco:casa_npp_years",
+        "CASA NPP per year and its mean",
         0,
-        NDVI=param("NDVI"),
+        NDVI=[param("NDVI"), out(fusion, "LAYERS")],
+        DATES=param("NDVI_DATES"),
+        YEARS=param("NPP_YEARS"),
+        METHOD=param("COMPOSITE"),
         TEMPERATURE=param("TEMPERATURE"),
         PRECIPITATION=param("PRECIPITATION"),
         SOLAR=param("SOLAR"),
@@ -922,6 +1048,8 @@ def npp_drivers() -> ModelBuilder:
         TABLE=param("CASA_TABLE"),
     )
     b.output(npp, "OUTPUT", "NPP", "Annual NPP (gC/m²/yr)", mandatory=True)
+    b.output(npp, "OUTPUT_TABLE", "NPP_YEARS_TABLE", "NPP per year")
+    b.output(npp, "OUTPUT_FOLDER", "NPP_FOLDER", "NPP and monthly NDVI per year (npp_<year>.tif)")
     soils = b.child(
         "soil",
         "mineeco:kriging_fields",

@@ -113,6 +113,7 @@ class EstarfmSeries(MineEcoAlgorithm):
             "As in 'ESTARFM fusion'.",
             advanced=True,
         )
+        self.add_run_switch()
         self.add(
             QgsProcessingParameterFolderDestination(
                 "OUTPUT_FOLDER", self.tr("Folder of the fused series")

@@ -159,6 +159,7 @@ def test_npp_model_checks_its_counts_first(provider, tmp_path):
 
     context = QgsProcessingContext()
     parameters = {
+        "NDVI": [layer],
         "CLIMATE_DRIVERS": [layer, layer],
         "DEGRADATION_INDICATORS": [layer, layer],
         "DEGRADATION_TRENDS": "+,+",
@@ -167,6 +168,26 @@ def test_npp_model_checks_its_counts_first(provider, tmp_path):
         "SOIL_FIELDS": ["om", "tn", "ph"],
         "CATEGORIES": "climate,climate,soil,soil,soil,mining",
     }
+    assert check_npp_drivers(model, parameters, context) == ""
+    # NDVI, or the fusion step with its base pairs and coarse series.
+    no_ndvi = {k: v for k, v in parameters.items() if k != "NDVI"}
+    assert check_npp_drivers(model, no_ndvi, context).startswith(
+        "NDVI: give monthly NDVI or a dated NDVI series, or switch on the fusion step"
+    )
+    fusion = {
+        **no_ndvi,
+        "RUN_FUSION": True,
+        "FUSION_FINE": [layer, layer],
+        "FUSION_COARSE": [layer, layer],
+        "FUSION_SERIES": [layer],
+    }
+    assert check_npp_drivers(model, fusion, context) == ""
+    for changes, message in (
+        ({"FUSION_FINE": [layer]}, "FUSION_FINE: the fusion step (RUN_FUSION) needs at least two"),
+        ({"FUSION_COARSE": [layer]}, "FUSION_COARSE: 1 layer(s) for 2 FUSION_FINE images"),
+        ({"FUSION_SERIES": []}, "FUSION_SERIES: the fusion step (RUN_FUSION) needs"),
+    ):
+        assert check_npp_drivers(model, {**fusion, **changes}, context).startswith(message)
     assert check_npp_drivers(model, parameters, context) == ""
     assert check_npp_drivers(model, {**parameters, "DEGRADATION_TRENDS": "+"}, context).startswith(
         "DEGRADATION_TRENDS: 1 value(s) for 2"
@@ -389,6 +410,97 @@ def test_npp_drivers_end_to_end(run, npp_inputs, tmp_path):
     ]
     page = Path(results["REPORT"]).read_text()
     assert "Driver importance" in page and "Dominant drivers" in page
+
+
+@pytest.mark.data
+def test_npp_drivers_monthly_ndvi_gives_casa_as_before(run, npp_inputs, tmp_path):
+    """Monthly NDVI (one 12-band raster, no dates): one CASA year, NPP exactly as 'casa_npp'
+    alone gives it, as the model did before it took a dated series."""
+    results = by_name(run("npp_drivers", {**npp_inputs, **model_outputs("npp_drivers", tmp_path)}))
+    alone = tmp_path / "casa_alone.tif"
+    run(
+        "casa_npp",
+        {name: npp_inputs[name] for name in ("NDVI", "TEMPERATURE", "PRECIPITATION", "SOLAR")}
+        | {"OUTPUT": str(alone)},
+    )
+    np.testing.assert_array_equal(read_raster(results["NPP"])[0], read_raster(alone)[0])
+    rows = [
+        f.attributes() for f in QgsVectorLayer(results["NPP_YEARS_TABLE"], "t", "ogr").getFeatures()
+    ]
+    assert [str(r[0]) for r in rows] == ["1", "mean"]
+    assert results["FUSED_FOLDER"] is None  # the fusion step is off
+
+
+@pytest.mark.data
+def test_npp_drivers_fuses_a_series_and_averages_the_years(run, npp_inputs, tmp_path):
+    """RUN_FUSION: ESTARFM predicts a monthly 'MODIS' series of two years from four base
+    pairs; the model composites it per month, runs CASA per year and analyses the mean NPP.
+    The model's NPP equals 'casa_npp_years' run on the fused series it wrote, and the mean of
+    its two yearly rasters."""
+    ndvi = read_raster(npp_inputs["NDVI"][0])[0]  # 12 months, derived (npp_inputs)
+    like = gdal.Open(npp_inputs["NDVI"][0])
+    x0, pixel, _, y0, _, _ = like.GetGeoTransform()
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+
+    def layer(name, values):
+        return write_raster(
+            folder / f"{name}.tif", values, epsg=32616, origin=(x0, y0), pixel=pixel
+        )
+
+    def coarse(values):  # 8 × 8 block means on the fine grid: a coarse image
+        blocks = np.nan_to_num(values).reshape(25, 8, 25, 8).mean(axis=(1, 3))
+        return np.kron(blocks, np.ones((8, 8))).astype(np.float32)
+
+    years = (2014, 2015)
+    fine, coarse_pairs, series = [], [], []
+    for year in years:
+        shift = 0.02 * (year - years[0])
+        for month in (1, 7):
+            values = np.clip(ndvi[month - 1] + shift, -1, 1)
+            fine.append(layer(f"landsat_{year}-{month:02d}-15", values))
+            coarse_pairs.append(layer(f"modis_{year}-{month:02d}-15", coarse(values)))
+        for month in range(1, 13):
+            values = np.clip(ndvi[month - 1] + shift, -1, 1)
+            series.append(layer(f"modis_{year}-{month:02d}-15", coarse(values)))
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    parameters = {
+        **npp_inputs,
+        "NDVI": [],
+        "RUN_FUSION": True,
+        "FUSION_FINE": fine,
+        "FUSION_COARSE": coarse_pairs,
+        "FUSION_SERIES": series,
+        "FUSION_WINDOW": 3,
+        **model_outputs("npp_drivers", outputs),
+    }
+    results = by_name(run("npp_drivers", parameters))
+    fused = sorted(Path(results["FUSED_FOLDER"]).glob("fused_*.tif"))
+    assert [p.name for p in fused][:2] == ["fused_2014-01-15.tif", "fused_2014-02-15.tif"]
+    assert len(fused) == 24
+    yearly = [Path(results["NPP_FOLDER"]) / f"npp_{year}.tif" for year in years]
+    stack = np.stack([read_raster(p)[0][0] for p in yearly]).astype(np.float64)
+    npp = read_raster(results["NPP"])[0][0]
+    np.testing.assert_allclose(npp, stack.mean(axis=0), rtol=1e-6)
+    assert not np.allclose(stack[0], stack[1], equal_nan=True)  # two different years
+    alone = tmp_path / "alone"
+    run(
+        "casa_npp_years",
+        {
+            "NDVI": [str(p) for p in fused],
+            **{n: npp_inputs[n] for n in ("TEMPERATURE", "PRECIPITATION", "SOLAR")},
+            "OUTPUT": str(alone / "mean.tif"),
+            "OUTPUT_FOLDER": str(alone / "years"),
+        },
+    )
+    np.testing.assert_array_equal(npp, read_raster(alone / "mean.tif")[0][0])
+    rows = [
+        f.attributes() for f in QgsVectorLayer(results["NPP_YEARS_TABLE"], "t", "ogr").getFeatures()
+    ]
+    assert [str(r[0]) for r in rows] == ["2014", "2015", "mean"]
+    # The drivers were analysed against that mean NPP.
+    assert QgsVectorLayer(results["PEARSON"], "p", "ogr").featureCount() >= 6
 
 
 @pytest.mark.data

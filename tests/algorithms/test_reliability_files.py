@@ -28,6 +28,7 @@ from bad_input import (
     YEARS5,
     Data,
     casa,
+    casa_series,
     ddi,
     estarfm,
     factors,
@@ -109,6 +110,7 @@ VALID = {
     "albedo": lambda d: {"INPUT": d.stack()},
     "biological_abundance": lambda d: {"INPUT": d.landcover([11, 12, 21]), "WINDOW": 3},
     "casa_npp": lambda d: casa(d),
+    "casa_npp_years": lambda d: casa_series(d),
     "change_analysis": lambda d: {"BEFORE": d.field(), "AFTER": d.field(seed=3)},
     "classify_index": lambda d: {"INPUT": d.field()},
     "composite_index": lambda d: {

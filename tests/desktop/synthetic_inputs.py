@@ -192,6 +192,13 @@ def make_inputs(folder) -> dict[str, dict]:
     return {
         "ahp_hierarchy": {"HIERARCHY": hierarchy},
         "temporal_composite": {"INPUT": dated},
+        # The same dated year, composited and run through CASA (casa_npp_years).
+        "casa_npp_years": {
+            "NDVI": dated,
+            "TEMPERATURE": [monthly["temperature"]],
+            "PRECIPITATION": [monthly["precipitation"]],
+            "SOLAR": [monthly["solar"]],
+        },
         "npp_validation": {"INPUT": target, "REFERENCE_RASTER": drivers[2]},
         "resilience_years": {
             "YEARS": "2000,2020",

@@ -44,6 +44,7 @@ EXPECTED_LAYERS = {
         "Dominant-driver areas",
         "Driver importance",
         "Land degradation LD",
+        "NPP per year",
         "Pearson correlations with NPP",
         "Relative contributions",
     ],
