@@ -9,6 +9,7 @@ import re
 from qgis.core import (
     QgsApplication,
     QgsProcessing,
+    QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingMultiStepFeedback,
     QgsProcessingOutputString,
@@ -399,10 +400,16 @@ class ResilienceScenes(YearsScale, EvaluationAlgorithm):
                 run.setdefault(name, QgsProcessing.TEMPORARY_OUTPUT)
             if feedback.isCanceled():
                 raise QgsProcessingException("Cancelled.")
+            # A context of its own per scene: QGIS 3.38+ keeps a model's step results in the
+            # context, and a second run of the same model there would reuse the first year's.
+            scene_context = QgsProcessingContext()
+            scene_context.copyThreadSafeSettings(context)
+            if context.project() is not None:
+                scene_context.setProject(context.project())
             processing.run(
                 "mineeco:resilience_evaluation",
                 run,
-                context=context,
+                context=scene_context,
                 feedback=steps,
                 is_child_algorithm=True,
             )
