@@ -245,16 +245,28 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         problem = check(self, parameters, context) if check else ""
         return (not problem), problem
 
+    def with_defaults(self, parameters) -> dict:
+        """``parameters`` with the model's default for every input left out: qgis_process
+        hands a model only what its command line names, and a step reading a left-out input
+        (CATEGORIES, say) would get nothing instead of the default the help promises."""
+        filled = dict(parameters)
+        for definition in self.parameterDefinitions():
+            if definition.isDestination() or filled.get(definition.name()) is not None:
+                continue
+            if definition.defaultValue() is not None:
+                filled[definition.name()] = definition.defaultValue()
+        return filled
+
     def processAlgorithm(self, parameters, context, feedback):
         # Checked again here, before the first step: the dialogs and processing.run call
         # checkParameterValues, qgis_process (3.22) does not. Only the model's own checks: the
         # general ones would refuse the outputs a command line leaves out, which the steps
         # write to temporary files.
+        parameters = self.with_defaults(parameters)
         check = CHECKS.get(self.name())
         problem = check(self, parameters, context) if check else ""
         if problem:
             raise QgsProcessingException(problem)
-        parameters = dict(parameters)
         for definition in self.destinationParameterDefinitions():
             if parameters.get(definition.name()) in (None, ""):
                 # Intermediate results, and results a command line leaves out (the steps'

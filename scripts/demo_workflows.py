@@ -435,9 +435,7 @@ def npp_inputs(run_algorithm, fetch, folder: Path) -> dict[str, Any]:
         ],
         "DEGRADATION_TRENDS": "+,-",
         "DEGRADATION_WEIGHTS": "0.6,0.4",
-        # The study's twelve (the model's default, given: qgis_process does not hand a model
-        # default left out to the step).
-        "CATEGORIES": ",".join(["climate"] * 4 + ["soil"] * len(SOIL_FIELDS) + ["mining"]),
+        # CATEGORIES left out: the model's default, the study's twelve (4 climate, 7 soil, LD).
         "POINTS": 1000,
         "SEED": 42,
         "TREES": 200,

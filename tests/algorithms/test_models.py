@@ -150,6 +150,23 @@ def test_optional_step_inputs_are_checked_before_any_step(provider, tmp_path):
     assert check_resilience_evaluation(model, off, context) == ""
 
 
+def test_inputs_left_out_take_the_models_defaults(provider):
+    """qgis_process hands a model only the inputs its command line names: the model fills in
+    its defaults (here the study's twelve driver categories and the resilience model's class
+    breaks, window and switches) before any step reads them; given values stay."""
+    registry = QgsApplication.processingRegistry()
+    npp = registry.createAlgorithmById("mineeco:npp_drivers")
+    filled = npp.with_defaults({"POINTS": 200})
+    assert filled["CATEGORIES"] == ",".join(["climate"] * 4 + ["soil"] * 7 + ["mining"])
+    assert filled["POINTS"] == 200 and filled["SEED"] == 42 and filled["WINDOW"] == 11
+    assert "NDVI" not in filled  # optional, without a default: left out
+    resilience = registry.createAlgorithmById("mineeco:resilience_evaluation")
+    filled = resilience.with_defaults({"WINDOW": 7})
+    assert filled["BREAKS"] == "0.38,0.41,0.63,0.73" and filled["WINDOW"] == 7
+    assert filled["RUN_PLANNER"] is False and filled["WEIGHT_SOURCE"] == 0
+    assert not any(":" in name for name in filled)  # no output is invented
+
+
 def test_npp_model_checks_its_counts_first(provider, tmp_path):
     from qgis.core import QgsProcessingContext
 
