@@ -384,16 +384,7 @@ class RfDriverContribution(DriverAlgorithm):
             from ..core import drivers_forest
         except ImportError as error:
             raise QgsProcessingException(f"{INSTALL_SKLEARN} ({error})") from None
-        chart = self.destination(parameters, "OUTPUT_CHART", context)
-        if chart:
-            try:
-                import matplotlib  # noqa: F401
-            except ImportError:
-                raise QgsProcessingException(
-                    "OUTPUT_CHART: matplotlib is needed for the chart (Debian/Ubuntu: sudo apt "
-                    "install python3-matplotlib; elsewhere: pip install matplotlib), or leave "
-                    "the chart output empty"
-                ) from None
+        chart = self.chart_destination(parameters, "OUTPUT_CHART", context)
         settings = drivers_forest.ForestSettings(
             trees=self.parameterAsInt(parameters, "TREES", context),
             mtry=self.parameterAsInt(parameters, "MTRY", context),

@@ -123,6 +123,21 @@ class OutputChecks:
             return resolved[name]
         return self._resolve(self.parameterDefinition(name), parameters, context)
 
+    def chart_destination(self, parameters, name, context) -> str | None:
+        """The file of a chart output (None: not asked for); an error naming the output when
+        matplotlib, which draws the charts, is missing."""
+        chart = self.destination(parameters, name, context)
+        if chart:
+            try:
+                import matplotlib  # noqa: F401
+            except ImportError:
+                raise QgsProcessingException(
+                    f"{name}: matplotlib is needed for the chart (Debian/Ubuntu: sudo apt "
+                    "install python3-matplotlib; elsewhere: pip install matplotlib), or leave "
+                    "the chart output empty"
+                ) from None
+        return chart
+
     def _resolve(self, definition, parameters, context) -> str | None:
         name = definition.name()
         kind = definition.type()

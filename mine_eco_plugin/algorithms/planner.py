@@ -785,16 +785,7 @@ class RestorationPlanner(EvaluationAlgorithm):
                 "reproject the layers"
             )
         folder = self.destination(parameters, "OUTPUT_FOLDER", context)
-        chart = self.destination(parameters, "OUTPUT_CHART", context)
-        if chart:
-            try:
-                import matplotlib  # noqa: F401
-            except ImportError:
-                raise QgsProcessingException(
-                    "OUTPUT_CHART: matplotlib is needed for the chart (Debian/Ubuntu: sudo apt "
-                    "install python3-matplotlib; elsewhere: pip install matplotlib), or leave "
-                    "the chart output empty"
-                ) from None
+        chart = self.chart_destination(parameters, "OUTPUT_CHART", context)
         write_indicators = self.parameterAsBool(parameters, "WRITE_INDICATORS", context)
         if write_indicators and not folder:
             raise QgsProcessingException("WRITE_INDICATORS: needs OUTPUT_FOLDER")

@@ -240,6 +240,16 @@ def casa(d, **changes):
     return base
 
 
+def casa_series(d, months=range(1, 13), **changes):
+    """CASA's inputs with NDVI as a dated series: one layer on the 15th of each month of 2013."""
+    months = list(months)
+    series = {
+        "NDVI": [d.field(0.2, 0.8, seed=m) for m in months],
+        "DATES": ",".join(f"2013-{m:02d}-15" for m in months),
+    }
+    return casa(d, **{**series, **changes})
+
+
 def weights_sum_to_one(results, data, parameters):
     rows = table_rows(results)
     weights = [value for row in rows for value in row if isinstance(value, float)]

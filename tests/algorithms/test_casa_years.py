@@ -380,14 +380,7 @@ def test_the_yearly_folder_may_be_left_out(run, tmp_path):
 BAD_INPUT = bad_input.Cases()
 
 
-def casa_series(d, months=range(1, 13), **changes):
-    """CASA's inputs with NDVI as a dated series: one layer on the 15th of each month of 2013."""
-    months = list(months)
-    series = {
-        "NDVI": [d.field(0.2, 0.8, seed=m) for m in months],
-        "DATES": ",".join(f"2013-{m:02d}-15" for m in months),
-    }
-    return bad_input.casa(d, **{**series, **changes})
+casa_series = bad_input.casa_series
 
 
 BAD_INPUT.case(
