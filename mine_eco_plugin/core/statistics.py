@@ -156,8 +156,14 @@ def exact_percentiles(
 
 
 def _bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
-    """Monotone bin numbers: x <= y implies bin(x) <= bin(y), so bins keep the value order."""
-    return np.clip(((values - lo) * (bins / (hi - lo))).astype(np.int64), 0, bins - 1)
+    """Monotone bin numbers: x <= y implies bin(x) <= bin(y), so bins keep the value order.
+
+    The offset is divided by the span before scaling: bins / (hi − lo) overflows to infinity
+    when the span is subnormal (values 5e-324 apart), and 0 · inf is NaN."""
+    span = hi - lo
+    if not span > 0:
+        return np.zeros(np.shape(values), dtype=np.int64)
+    return np.clip((((values - lo) / span) * bins).astype(np.int64), 0, bins - 1)
 
 
 def _select(values: np.ndarray, path: tuple) -> np.ndarray:
