@@ -406,13 +406,19 @@ class ResilienceScenes(YearsScale, EvaluationAlgorithm):
             scene_context.copyThreadSafeSettings(context)
             if context.project() is not None:
                 scene_context.setProject(context.project())
-            processing.run(
-                "mineeco:resilience_evaluation",
-                run,
-                context=scene_context,
-                feedback=steps,
-                is_child_algorithm=True,
-            )
+            try:
+                processing.run(
+                    "mineeco:resilience_evaluation",
+                    run,
+                    context=scene_context,
+                    feedback=steps,
+                    is_child_algorithm=True,
+                )
+            except QgsProcessingException as error:
+                # Which scene failed; the step's own message is in the log just above.
+                raise QgsProcessingException(
+                    f"{year} ({os.path.basename(mtl)}): {error} (the log names the cause)"
+                ) from None
             for key, names in INDICATORS:
                 for slot in names:
                     slots.setdefault(slot, []).append(outputs[key])

@@ -189,6 +189,26 @@ def test_index_of_both_years_on_the_joint_scale(scenes_run):
 
 
 @pytest.mark.data
+def test_a_failing_scene_is_named(provider, marburg_dir, inputs, tmp_path):
+    """The real 2001 scene without the stand-in pit: the desertification index finds no
+    negative albedo–NDVI slope there (a = +0.25), and the error names the year and scene."""
+    import processing
+
+    parameters = {k: v for k, v in inputs.items() if not k.startswith("scene_")}
+    with pytest.raises(QgsProcessingException, match=rf"2001 \({L7}_MTL.txt\): .*C1 desert"):
+        processing.run(
+            "mineeco:resilience_scenes",
+            {
+                **parameters,
+                "SCENES": [str(marburg_dir / f"{L7}_MTL.txt"), inputs["scene_2013"][0]],
+                "LANDCOVER": [inputs["scene_2001"][1], inputs["scene_2013"][1]],
+                "OUTPUT_FOLDER": str(tmp_path / "o"),
+            },
+        )
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+@pytest.mark.data
 @pytest.mark.parametrize(
     ("change", "message"),
     [
