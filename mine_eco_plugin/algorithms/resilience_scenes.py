@@ -4,7 +4,6 @@ resilience model's indicators for every year → the index of all years on one s
 from __future__ import annotations
 
 import os
-import re
 
 from qgis.core import (
     QgsApplication,
@@ -19,13 +18,14 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..core import evaluation_weights as weighting
 from ..core.landsat import MtlError, parse_mtl_file, scene_from_mtl
 from ..core.spectral import TASSELED_CAP_SETS
 from ..core.thermal import THERMAL_SENSORS
 from .base import file_band_count
 from .evaluation_support import EvaluationAlgorithm
 from .landcover_tables import CLASSIFICATION_OPTIONS
-from .resilience_years import YearsScale
+from .resilience_years import YearsScale, check_layer_year
 
 #: The resilience model's indicator outputs (step:output) → resilience_years' slot(s).
 INDICATORS = (
@@ -66,8 +66,6 @@ COEFFICIENTS = {
     "LANDSAT_8": "oli_baig_2014",
     "LANDSAT_9": "oli_baig_2014",
 }
-_NUMBER = re.compile(r"[,;\s]+")
-_YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 
 
 class ResilienceScenes(YearsScale, EvaluationAlgorithm):
@@ -284,21 +282,16 @@ class ResilienceScenes(YearsScale, EvaluationAlgorithm):
             )
         else:
             per_year = [[source] for source in sources]
+        order = f"one layer per year in the order of the years: {', '.join(map(str, years))}"
         for year, layer in zip(years, layers, strict=True):
-            named = {int(y) for y in _YEAR.findall(layer.name())}
-            if named and year not in named:
-                raise QgsProcessingException(
-                    f"{name}: layer '{layer.name()}' is in the place of {year} (one layer per "
-                    f"year in the order of the years: {', '.join(map(str, years))})"
-                )
+            check_layer_year(name, layer, year, order)
         return per_year
 
     def per_scene_numbers(self, parameters, name, context, count) -> list[float]:
-        text = self.parameterAsString(parameters, name, context) or ""
         try:
-            values = [float(part) for part in _NUMBER.split(text.strip()) if part]
-        except ValueError:
-            raise QgsProcessingException(f"{name}: '{text}' is not a list of numbers") from None
+            values = weighting.parse_numbers(self.parameterAsString(parameters, name, context))
+        except ValueError as error:
+            raise QgsProcessingException(f"{name}: {error}") from None
         if len(values) == 1:
             return values * count
         if len(values) != count:

@@ -42,6 +42,16 @@ DDI_TRENDS = (+1, -1)
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 
 
+def check_layer_year(parameter: str, layer, year: int, order: str) -> None:
+    """Refuse a layer whose name holds years but not ``year``: a layer in another year's place
+    (``order`` says how the layers are ordered)."""
+    named = {int(y) for y in _YEAR.findall(layer.name())}
+    if named and year not in named:
+        raise QgsProcessingException(
+            f"{parameter}: layer '{layer.name()}' is in the place of {year} ({order})"
+        )
+
+
 class YearsScale(PresetHierarchy):
     """The parameters and outputs of the index of several years on one scale, shared by
     'Resilience over several years' and its from-scenes workflow."""
@@ -239,12 +249,7 @@ class ResilienceYears(YearsScale, EvaluationAlgorithm):
             sources = self.raster_sources(parameters, slot, context, bands=None)
             per_year = []
             for year, layer, source in zip(years, layers, sources, strict=True):
-                named = {int(y) for y in _YEAR.findall(layer.name())}
-                if named and year not in named:
-                    raise QgsProcessingException(
-                        f"{slot}: layer '{layer.name()}' is in the place of {year} (layers "
-                        "follow the order of YEARS)"
-                    )
+                check_layer_year(slot, layer, year, "layers follow the order of YEARS")
                 per_year.append(dataclasses.replace(source, bands=(slot_band(slot, layer),)))
             given.append((j, per_year))
         if len(given) < 2:
