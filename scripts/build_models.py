@@ -1,6 +1,7 @@
 """Build the two workflow models (graphical models, .model3) from the algorithms' parameter ids.
 
-    .venv/bin/python scripts/build_models.py      # writes mine_eco_plugin/models/*.model3
+    .venv/bin/python scripts/build_models.py           # writes mine_eco_plugin/models/*.model3
+    .venv/bin/python scripts/build_models.py --check   # exit 1 if a shipped model is stale
 
 The models are written by code, not drawn by hand, so that every connection is checked against
 the algorithms as they are: a renamed parameter fails here, not in a user's run. The .model3
@@ -1121,17 +1122,30 @@ def npp_drivers() -> ModelBuilder:
     return b
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Write the models; with --check, build them into a temporary folder and exit 1 when a
+    shipped .model3 differs from what the code builds (a model not rebuilt after a change)."""
+    import tempfile
+
+    check = "--check" in (sys.argv[1:] if argv is None else argv)
     app, provider = start_qgis()
-    MODELS.mkdir(exist_ok=True)
-    for build in (resilience_evaluation, npp_drivers):
-        builder = build()
-        path = MODELS / f"{builder.model.name()}.model3"
-        builder.save(path)
-        print(f"wrote {path.relative_to(REPO)}")
+    stale = []
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) if check else MODELS
+        folder.mkdir(exist_ok=True)
+        for build in (resilience_evaluation, npp_drivers):
+            builder = build()
+            path = folder / f"{builder.model.name()}.model3"
+            builder.save(path)
+            if not check:
+                print(f"wrote {path.relative_to(REPO)}")
+            elif path.read_bytes() != (MODELS / path.name).read_bytes():
+                stale.append(path.name)
     del provider
     app.exitQgis()
-    return 0
+    if stale:
+        print(f"not what the code builds: {', '.join(stale)} (run scripts/build_models.py)")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
