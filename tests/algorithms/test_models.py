@@ -7,13 +7,16 @@ from pathlib import Path
 import bad_input
 import numpy as np
 import pytest
-from florida import earlier_indices, expected_trend_classes, florida_crop, mtl_name
+from florida import (
+    earlier_indices,
+    expected_trend_classes,
+    florida_crop,
+    npp_crop_inputs,
+)
 from osgeo import gdal
 from qgis.core import (
     QgsApplication,
-    QgsFeature,
-    QgsGeometry,
-    QgsPointXY,
+    QgsFeatureRequest,
     QgsProject,
     QgsVectorLayer,
 )
@@ -350,67 +353,15 @@ def test_resilience_evaluation_end_to_end(resilience_defaults):
 
 @pytest.fixture(scope="module")
 def npp_inputs(florida_inputs, tmp_path_factory):
-    """NPP drivers on the L8-FL crop: NDVI from the real scene, made monthly by a seasonal
-    curve (derived); climate, solar radiation, soil samples and degradation indicators are
-    smooth stand-ins with noise (documented: the sample data have none for this place)."""
-    folder = tmp_path_factory.mktemp("npp")
-    band = gdal.Open(florida_inputs["SAND"])
-    x0, pixel, _, y0, _, _ = band.GetGeoTransform()
-    mtl = Path(florida_inputs["MTL"])
-    text = mtl.read_text()
-    red = gdal.Open(str(mtl.parent / mtl_name(text, 4))).ReadAsArray().astype(float)
-    nir = gdal.Open(str(mtl.parent / mtl_name(text, 5))).ReadAsArray().astype(float)
-    ndvi = (nir - red) / (nir + red)
-    rows, cols = np.mgrid[0:200, 0:200]
-    season = 0.6 + 0.4 * np.sin((np.arange(12) - 3) / 12 * 2 * np.pi)
-
-    def grid(name, values):
-        return write_raster(
-            folder / f"{name}.tif", values, epsg=32616, origin=(x0, y0), pixel=pixel
-        )
-
-    rng = np.random.default_rng(3)
-    temperature = np.stack(
-        [12 + 10 * np.sin((m - 3) / 12 * 2 * np.pi) + 0.01 * cols for m in range(12)]
-    )
-    precipitation = np.stack([100 + 40 * season[m] + 0.1 * rows for m in range(12)])
-    solar = np.stack([350 + 250 * np.sin((m - 2) / 12 * np.pi) + 0 * rows for m in range(12)])
-    points = QgsVectorLayer(
-        "Point?crs=EPSG:32616&field=om:double&field=tn:double&field=ph:double", "soil", "memory"
-    )
-    features = []
-    for _ in range(60):
-        r, c = rng.uniform(0, 200, 2)
-        feature = QgsFeature(points.fields())
-        feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x0 + c * pixel, y0 - r * pixel)))
-        # Plain floats: a memory layer refuses numpy scalars (addFeatures fails silently).
-        values = (2 + 0.01 * c + rng.normal(0, 0.1), 0.1 + 0.001 * r, 6 + 0.005 * (r + c))
-        feature.setAttributes([float(v) for v in values])
-        features.append(feature)
-    assert points.dataProvider().addFeatures(features)[0]
+    """NPP drivers on the L8-FL crop (florida.npp_crop_inputs: NDVI from the real scene made
+    monthly by a seasonal curve, smooth stand-ins for the rest), with the soil samples as a
+    memory layer of the project, as a user's digitised points would be."""
+    inputs = npp_crop_inputs(florida_inputs, tmp_path_factory.mktemp("npp"))
+    samples = QgsVectorLayer(inputs["SOIL_POINTS"], "soil samples", "ogr")
+    points = samples.materialize(QgsFeatureRequest())
+    assert points.featureCount() == 60 and points.dataProvider().name() == "memory"
     QgsProject.instance().addMapLayer(points)
-    return {
-        "NDVI": [grid("ndvi_monthly", np.clip(ndvi[None] * season[:, None, None], -1, 1))],
-        "TEMPERATURE": [grid("temperature", temperature)],
-        "PRECIPITATION": [grid("precipitation", precipitation)],
-        "SOLAR": [grid("solar", solar)],
-        "SOIL_POINTS": points.id(),
-        "SOIL_FIELDS": ["om", "tn", "ph"],
-        "CLIMATE_DRIVERS": [
-            grid("annual_t", temperature.mean(axis=0)),
-            grid("annual_p", precipitation.sum(axis=0)),
-        ],
-        "DEGRADATION_INDICATORS": [
-            grid("bare", 1 - np.clip(ndvi, 0, 1)),
-            grid("slope", 0.3 * rows / 200 + rng.normal(0, 0.01, (200, 200))),
-        ],
-        "DEGRADATION_TRENDS": "+,+",
-        "DEGRADATION_WEIGHTS": "0.6,0.4",
-        "CATEGORIES": "climate,climate,soil,soil,soil,mining",
-        "POINTS": 300,
-        "TREES": 40,
-        "WINDOW": 11,
-    }
+    return {**inputs, "SOIL_POINTS": points.id(), "POINTS": 300, "TREES": 40, "WINDOW": 11}
 
 
 @pytest.mark.data
