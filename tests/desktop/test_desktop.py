@@ -17,17 +17,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from qgis_desktop import NEEDS_DESKTOP, plugin_profile, run_qgis
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
-pytestmark = [
-    pytest.mark.desktop,
-    pytest.mark.skipif(
-        not (shutil.which("xvfb-run") and shutil.which("qgis")),
-        reason="needs Debian's xvfb (xvfb-run) and qgis",
-    ),
-]
+pytestmark = [pytest.mark.desktop, NEEDS_DESKTOP]
 
 # The ids of every algorithm entry (the two graphical models are tested with the models).
 ALGORITHMS = sorted(
@@ -116,8 +111,7 @@ def desktop(package, tmp_path_factory):
         names = archive.namelist()
         assert all(name.startswith("mine_eco_plugin/") for name in names)
         archive.extractall(plugins)
-    (profile / "QGIS").mkdir()
-    (profile / "QGIS" / "QGIS3.ini").write_text("[PythonPlugins]\nmine_eco_plugin=true\n")
+    plugin_profile(root)
     files = {
         "report": root / "report.json",
         "shot": root / "class_layer.png",
@@ -127,7 +121,6 @@ def desktop(package, tmp_path_factory):
         "installed": plugins / "mine_eco_plugin",
     }
     env = {
-        **os.environ,
         "MINE_ECO_DESKTOP_REPORT": str(files["report"]),
         "MINE_ECO_DESKTOP_SHOT": str(files["shot"]),
         "MINE_ECO_DESKTOP_TOOLBOX_SHOT": str(files["toolbox"]),
@@ -135,29 +128,10 @@ def desktop(package, tmp_path_factory):
         "MINE_ECO_DESKTOP_TESTS": str(HERE),
         "QGIS_PLUGINPATH": "",
         "PYTHONPATH": "",
+        "MINE_ECO_MEMORY_MB": None,
     }
-    env.pop("QT_QPA_PLATFORM", None)
-    env.pop("MINE_ECO_MEMORY_MB", None)
     start = time.time()
-    done = subprocess.run(
-        [
-            "xvfb-run",
-            "-a",
-            "-s",
-            "-screen 0 1600x1000x24",
-            "qgis",
-            "--profiles-path",
-            str(root),
-            "--nologo",
-            "--noversioncheck",
-            "--code",
-            str(HERE / "qgis_dialogs.py"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = run_qgis(root, HERE / "qgis_dialogs.py", env, timeout=900)
     seconds = time.time() - start
     assert files["report"].exists(), f"no report ({done.returncode}):\n{done.stderr[-3000:]}"
     report = json.loads(files["report"].read_text())

@@ -3,22 +3,16 @@ without "The following layers were not correctly generated", and the layers it l
 files it wrote (each output's path is resolved once per run)."""
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
+from qgis_desktop import NEEDS_DESKTOP, plugin_profile, run_qgis
 from rasters import STACK, write_raster
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("xvfb-run") and shutil.which("qgis")),
-    reason="needs Debian's xvfb (xvfb-run) and qgis",
-)
+pytestmark = NEEDS_DESKTOP
 
 
 def test_dialog_runs_with_temporary_outputs_load_what_they_wrote(tmp_path):
@@ -31,23 +25,14 @@ def test_dialog_runs_with_temporary_outputs_load_what_they_wrote(tmp_path):
         "mineeco:rusle_ls": {"DEM": dem},  # one mandatory output, two optional left empty
         "mineeco:classify_index": {"INPUT": index},  # a styled class raster
     }
-    profile = tmp_path / "profiles" / "default"
-    (profile / "QGIS").mkdir(parents=True)
-    (profile / "QGIS" / "QGIS3.ini").write_text("[PythonPlugins]\nmine_eco_plugin=true\n")
+    plugin_profile(tmp_path)
     report = tmp_path / "report.json"
     env = {
-        **os.environ,
         "QGIS_PLUGINPATH": str(REPO),
         "MINE_ECO_DESKTOP_CASES": json.dumps(cases),
         "MINE_ECO_DESKTOP_REPORT": str(report),
     }
-    env.pop("QT_QPA_PLATFORM", None)
-    done = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "qgis", "--profiles-path",
-         str(tmp_path), "--nologo", "--noversioncheck", "--code",
-         str(HERE / "temporary_outputs_run.py")],
-        env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = run_qgis(tmp_path, HERE / "temporary_outputs_run.py", env, timeout=300)
     assert report.exists(), f"QGIS did not report ({done.returncode}):\n{done.stderr[-3000:]}"
     result = json.loads(report.read_text())
     assert result["errors"] == []

@@ -9,12 +9,12 @@ MINE_ECO_SCREENSHOTS=<folder> copies the Modeler screenshots there (resources/sc
 import json
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from florida import florida_crop, later_scene, npp_crop_inputs
+from qgis_desktop import NEEDS_DESKTOP, plugin_profile, run_qgis
 
 from mine_eco_plugin.workflows import DISPLAY_NAMES, RESULTS
 
@@ -22,10 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 MODELS = REPO / "mine_eco_plugin" / "models"
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("xvfb-run") and shutil.which("qgis")),
-    reason="needs Debian's xvfb (xvfb-run) and qgis",
-)
+pytestmark = NEEDS_DESKTOP
 
 #: The layers the dialogs load with the defaults (the optional steps are off, the HTML report
 #: is a file, not a layer).
@@ -82,39 +79,17 @@ def desktop_run(l8_fl_dir, tmp_path_factory):
     (folder / "cases.json").write_text(json.dumps(cases))
     shots = folder / "shots"
     shots.mkdir()
-    profile = folder / "profiles" / "default"
-    (profile / "QGIS").mkdir(parents=True)
-    (profile / "QGIS" / "QGIS3.ini").write_text("[PythonPlugins]\nmine_eco_plugin=true\n")
+    plugin_profile(folder)
     report = folder / "report.json"
     env = {
-        **os.environ,
         "MINE_ECO_MODELS_CASES": str(folder / "cases.json"),
         "MINE_ECO_MODELS_REPORT": str(report),
         "MINE_ECO_MODELS_SHOTS": str(shots),
         "QGIS_PLUGINPATH": str(REPO),
         "PYTHONPATH": "",
     }
-    env.pop("QT_QPA_PLATFORM", None)
     start = time.monotonic()
-    done = subprocess.run(
-        [
-            "xvfb-run",
-            "-a",
-            "-s",
-            "-screen 0 1600x1000x24",
-            "qgis",
-            "--profiles-path",
-            str(folder),
-            "--nologo",
-            "--noversioncheck",
-            "--code",
-            str(HERE / "models_startup.py"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = run_qgis(folder, HERE / "models_startup.py", env, timeout=900)
     seconds = time.monotonic() - start
     assert report.exists(), f"QGIS did not report ({done.returncode}):\n{done.stderr[-3000:]}"
     result = json.loads(report.read_text())

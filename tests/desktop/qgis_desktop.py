@@ -1,0 +1,55 @@
+"""Real QGIS under Xvfb for the desktop tests: a profile with the plugin enabled, and QGIS
+started with a script that drives its dialogs (``qgis --code``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+#: The desktop tests skip, with the reason, only when Xvfb or QGIS is missing
+#: (scripts/setup_env.sh installs both).
+NEEDS_DESKTOP = pytest.mark.skipif(
+    not (shutil.which("xvfb-run") and shutil.which("qgis")),
+    reason="needs Debian's xvfb (xvfb-run) and qgis",
+)
+
+
+def plugin_profile(profiles: Path) -> Path:
+    """The default profile under ``profiles`` with the plugin enabled; returns its folder."""
+    profile = profiles / "profiles" / "default"
+    (profile / "QGIS").mkdir(parents=True, exist_ok=True)
+    (profile / "QGIS" / "QGIS3.ini").write_text("[PythonPlugins]\nmine_eco_plugin=true\n")
+    return profile
+
+
+def run_qgis(
+    profiles: Path, script: Path, env: dict[str, str | None], timeout: float
+) -> subprocess.CompletedProcess:
+    """QGIS on a 1600 × 1000 virtual screen with the profiles of ``profiles``, running
+    ``script`` at start. ``env`` is added to this process's environment (a None value removes
+    the variable); QT_QPA_PLATFORM is removed: QGIS gets a real (virtual) display."""
+    environment = {**os.environ, "QT_QPA_PLATFORM": None, **env}
+    environment = {key: value for key, value in environment.items() if value is not None}
+    return subprocess.run(
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1600x1000x24",
+            "qgis",
+            "--profiles-path",
+            str(profiles),
+            "--nologo",
+            "--noversioncheck",
+            "--code",
+            str(script),
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
