@@ -272,38 +272,40 @@ def test_mask_by_reference(run, tmp_path, field_points):
     assert np.isfinite(full[0]).all()
 
 
-@pytest.mark.data
-def test_meuse_log_zinc_like_gstat(run, tmp_path, sample_data):
-    folder = sample_data("nc-lc")
+def meuse_log_zinc(folder, tmp_path):
+    """The Meuse samples as a GeoPackage of log(zinc) in their own CRS, and the Meuse grid
+    (40 m, shipped beside them) with that CRS assigned: (points, reference, xy, z)."""
     source = ogr.Open(str(folder / "meuse.shp"))
-    layer = source.GetLayer()
     xy, z = [], []
-    for feature in layer:
+    for feature in source.GetLayer():
         geometry = feature.GetGeometryRef()
         xy.append((geometry.GetX(), geometry.GetY()))
         z.append(math.log(feature.GetField("zinc")))
-    xy = np.array(xy)
+    source = None
+    xy, z = np.array(xy), np.array(z)
     prj = (folder / "meuse.prj").read_text()
     srs = osr.SpatialReference()
     srs.ImportFromWkt(prj)
-    # The layer with log(zinc) in the samples' own CRS.
-    driver = ogr.GetDriverByName("GPKG")
-    out = driver.CreateDataSource(str(tmp_path / "meuse.gpkg"))
     srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    points = str(tmp_path / "meuse.gpkg")
+    out = ogr.GetDriverByName("GPKG").CreateDataSource(points)
     target = out.CreateLayer("meuse", srs, ogr.wkbPoint)
     target.CreateField(ogr.FieldDefn("logzinc", ogr.OFTReal))
     for (x, y), value in zip(xy, z, strict=True):
         feature = ogr.Feature(target.GetLayerDefn())
         feature.SetField("logzinc", value)
-        point = ogr.Geometry(ogr.wkbPoint)
-        point.AddPoint_2D(x, y)
-        feature.SetGeometry(point)
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT({x} {y})"))
         target.CreateFeature(feature)
     out = None
-    points = str(tmp_path / "meuse.gpkg")
-    # The Meuse grid (40 m) shipped beside the samples, with their CRS assigned.
     reference = str(tmp_path / "meuse_grid.tif")
     gdal.Translate(reference, str(folder / "dem.tif"), outputSRS=prj)
+    return points, reference, xy, z
+
+
+@pytest.mark.data
+def test_meuse_log_zinc_like_gstat(run, tmp_path, sample_data):
+    folder = sample_data("nc-lc")
+    points, reference, xy, z = meuse_log_zinc(folder, tmp_path)
     results = run(
         "kriging",
         {
@@ -331,7 +333,7 @@ def test_meuse_log_zinc_like_gstat(run, tmp_path, sample_data):
     small = str(tmp_path / "small.tif")
     ds = gdal.GetDriverByName("GTiff").Create(small, 5, 5, 1, gdal.GDT_Float32)
     ds.SetGeoTransform((x0 - 2.5, 1.0, 0.0, y0 + 2.5, 0.0, -1.0))
-    ds.SetProjection(srs.ExportToWkt())
+    ds.SetProjection((folder / "meuse.prj").read_text())
     ds.GetRasterBand(1).Fill(1.0)
     ds = None
     exact = run(
@@ -666,30 +668,7 @@ def test_meuse_universal_kriging_like_gstat(run, tmp_path, sample_data):
     # RMSE 0.3918 with its own variogram). lm(log(zinc) ~ x + y): −42.87025 − 9.450170e−4·x
     # + 6.599529e−4·y, R² 0.2673.
     folder = sample_data("nc-lc")
-    source = ogr.Open(str(folder / "meuse.shp"))
-    layer = source.GetLayer()
-    xy, z = [], []
-    for feature in layer:
-        geometry = feature.GetGeometryRef()
-        xy.append((geometry.GetX(), geometry.GetY()))
-        z.append(math.log(feature.GetField("zinc")))
-    source = None
-    xy, z = np.array(xy), np.array(z)
-    prj = (folder / "meuse.prj").read_text()
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(prj)
-    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    out = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "meuse.gpkg"))
-    target = out.CreateLayer("meuse", srs, ogr.wkbPoint)
-    target.CreateField(ogr.FieldDefn("logzinc", ogr.OFTReal))
-    for (x, y), value in zip(xy, z, strict=True):
-        feature = ogr.Feature(target.GetLayerDefn())
-        feature.SetField("logzinc", value)
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT({x} {y})"))
-        target.CreateFeature(feature)
-    out = None
-    reference = str(tmp_path / "meuse_grid.tif")
-    gdal.Translate(reference, str(folder / "dem.tif"), outputSRS=prj)
+    points, reference, xy, z = meuse_log_zinc(folder, tmp_path)
     feedback = Talkative()
     results = run(
         "kriging",
