@@ -351,7 +351,7 @@ class RasterWriter:
             target.nodata is not None
             and self.dtype.kind == "f"
             and math.isfinite(target.nodata)
-            and abs(target.nodata) > np.finfo(self.dtype).max
+            and abs(target.nodata) > float(np.finfo(self.dtype).max)
         ):
             raise EngineError(
                 target.parameter,
