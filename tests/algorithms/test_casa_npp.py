@@ -2,6 +2,7 @@
 solar units, intermediates, NoData and the errors users meet."""
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
@@ -289,46 +290,56 @@ def test_incomplete_year_sums_the_other_months_and_says_so(run, inputs, tmp_path
     assert results["MISSING_MONTHS"] == "" and results["MONTHS_SUMMED"] == 12
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("casa_npp", lambda d: bad_input.casa(d))
+INPUTS.desktop(
+    "casa_npp",
+    lambda s: {
+        "NDVI": [s.monthly["ndvi"]],
+        "TEMPERATURE": [s.monthly["temperature"]],
+        "PRECIPITATION": [s.monthly["precipitation"]],
+        "SOLAR": [s.monthly["solar"]],
+    },
+)
+INPUTS.case(
     "casa_npp",
     "ndvi-x10000",
     lambda d: bad_input.casa(d, NDVI=[d.field(0, 9000, bands=12)]),
     "NDVI",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "negative-rain",
     lambda d: bad_input.casa(d, PRECIPITATION=[d.field(-50, 10, bands=12)]),
     "PRECIPITATION",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "eleven-months",
     lambda d: bad_input.casa(d, SOLAR=[d.field(1, 2, bands=11)]),
     "SOLAR",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "unknown-class",
     lambda d: bad_input.casa(d, LANDCOVER=d.landcover([1, 4, 99])),
     ("LANDCOVER", "TABLE", "UNKNOWN_CLASSES"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "malformed-table",
     lambda d: bad_input.casa(d, LANDCOVER=d.landcover([1, 4]), TABLE=d.text("code,label\n1,a\n")),
     "TABLE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "temperature-other-crs",
     lambda d: bad_input.casa(d, TEMPERATURE=[d.reprojected(bad_input.casa(d)["TEMPERATURE"][0])]),
     check=bad_input.same_grid_as("NDVI", layer_index=0),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "far-solar",
     lambda d: bad_input.casa(d, SOLAR=[d.field(400, 500, bands=12, origin=bad_input.FAR)]),

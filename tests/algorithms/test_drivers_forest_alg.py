@@ -4,6 +4,7 @@ import importlib.util
 import sys
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -374,22 +375,31 @@ def test_default_rgb_is_figure_5a_when_the_categories_allow():
     assert parse_rgb("climate", ["climate", "soil", "mining"]) == [0, -1, -1]
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("rf_driver_contribution", lambda d: bad_input.forest(d))
+INPUTS.desktop(
+    "rf_driver_contribution",
+    lambda s: {
+        "TARGET": s.target,
+        "DRIVERS": list(s.drivers),
+        "CATEGORIES": "climate,climate,soil,mining",
+    },
+)
+INPUTS.case(
     "rf_driver_contribution",
     "categories-count",
     lambda d: bad_input.forest(d, CATEGORIES="a,b"),
     "CATEGORIES",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rf_driver_contribution",
     "all-nodata-target",
     lambda d: bad_input.forest(d, TARGET=d.nodata()),
     ("TARGET", "POINTS"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rf_driver_contribution",
     "far-driver",
     lambda d: bad_input.forest(
@@ -397,6 +407,6 @@ BAD_INPUT.case(
     ),
     "DRIVERS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rf_driver_contribution", "mtry-too-large", lambda d: bad_input.forest(d, MTRY=7), "MTRY"
 )

@@ -4,6 +4,7 @@ too few points, fixed and fitted variograms, tables, plot, and Meuse zinc agains
 import math
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
@@ -728,48 +729,50 @@ def test_universal_estimates_far_outside_the_data_name_the_drift():
     assert len(feedback.errors) == 1
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("kriging", lambda d: bad_input.kriging(d))
+INPUTS.desktop("kriging", lambda s: {"INPUT": s.samples, "FIELD": "value", "REFERENCE": s.dem})
+INPUTS.case(
     "kriging",
     "too-few-points",
     lambda d: bad_input.kriging(d, INPUT=d.points(3)),
     ("INPUT", "MIN_POINTS"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "text-field",
     lambda d: bad_input.kriging(d, FIELD="name"),
     "FIELD",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "no-crs-reference",
     lambda d: bad_input.kriging(d, REFERENCE=d.field(epsg=None)),
     "REFERENCE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "points-far-away",
     lambda d: bad_input.kriging(d, INPUT=d.points(far=True)),
     "INPUT",
     bad_input.finite_everywhere,
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "constant-field",
     lambda d: bad_input.kriging(d, INPUT=d.points(field_values=np.full(30, 5.0))),
     ("INPUT", "FIELD"),
     bad_input.equals(5.0, tolerance=1e-4),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "universal-three-neighbours",
     lambda d: bad_input.kriging(d, METHOD=1, NEIGHBOURS=3),
     "NEIGHBOURS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "universal-points-far-away",
     lambda d: bad_input.kriging(d, INPUT=d.points(far=True), METHOD=1),

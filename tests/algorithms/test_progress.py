@@ -4,8 +4,9 @@ block). Counted updates, not timings: deterministic on a loaded machine."""
 
 import numpy as np
 import pytest
-from desktop.synthetic_inputs import make_inputs, write
+from declared import desktop_inputs
 from qgis.core import QgsProcessingFeedback
+from synthetic_inputs import write
 
 
 class Recorder(QgsProcessingFeedback):
@@ -18,7 +19,7 @@ class Recorder(QgsProcessingFeedback):
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("progress")
-    specs = make_inputs(str(folder))
+    specs = desktop_inputs(str(folder))
     rng = np.random.default_rng(2)
     # 600 × 600 pixels: with the smallest memory budget, several 256 × 256 blocks.
     specs["kriging"]["REFERENCE"] = write(folder, "big", rng.random((600, 600), np.float32))

@@ -1,6 +1,7 @@
 """vhi through processing.run: several dates, one date (scene-wide), alignment, errors."""
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
@@ -94,31 +95,31 @@ class Log(QgsProcessingFeedback):
         super().pushInfo(info)
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("vhi", lambda d: bad_input.vhi(d))
+INPUTS.desktop("vhi", lambda s: {"NDVI": s.series[:3], "LST": list(s.lst_series)})
+INPUTS.case(
     "vhi", "layer-counts", lambda d: bad_input.vhi(d, LST=[d.field(280, 310)]), ("LST", "NDVI")
 )
-BAD_INPUT.case(
+INPUTS.case(
     "vhi",
     "ndvi-x10000",
     lambda d: bad_input.vhi(d, NDVI=[d.field(-1000, 8000, seed=s) for s in range(3)]),
     "NDVI",
     bad_input.within(0, 1, "OUTPUT_VHI"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "vhi",
     "constant-one-date",
     lambda d: bad_input.vhi(d, NDVI=[d.constant(0.3)], LST=[d.field(280, 300)]),
     "NDVI",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "vhi",
     "far-lst",
     lambda d: bad_input.vhi(d, LST=[d.field(280, 310, origin=bad_input.FAR) for _ in range(3)]),
     "LST",
 )
-BAD_INPUT.case(
-    "vhi", "range", lambda d: bad_input.vhi(d), check=bad_input.within(0, 1, "OUTPUT_VHI")
-)
+INPUTS.case("vhi", "range", lambda d: bad_input.vhi(d), check=bad_input.within(0, 1, "OUTPUT_VHI"))
