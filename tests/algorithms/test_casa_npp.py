@@ -5,7 +5,8 @@ import bad_input
 import declared
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from feedback import Recorder
+from qgis.core import QgsProcessingException
 from rasters import leftovers, read_raster, write_raster
 
 from mine_eco_plugin.core import casa
@@ -209,18 +210,6 @@ def test_help_states_formula_units_and_sources(provider):
         assert fragment in text
 
 
-class Loud(QgsProcessingFeedback):
-    """A feedback that keeps the non-fatal errors."""
-
-    def __init__(self):
-        super().__init__()
-        self.errors = []
-
-    def reportError(self, text, fatal=False):
-        self.errors.append(text)
-        super().reportError(text, fatal)
-
-
 def with_empty_month(tmp_path, arrays, name, month, value=-9999):
     """The inputs with one month of ``name`` set to ``value`` everywhere (NoData by default)."""
     ndvi, temperature, precipitation, solar, landcover = (a.copy() for a in arrays)
@@ -256,7 +245,7 @@ def test_a_month_without_data_is_an_error_naming_it(run, inputs, tmp_path):
 def test_incomplete_year_sums_the_other_months_and_says_so(run, inputs, tmp_path):
     _, arrays = inputs
     paths, gap = with_empty_month(tmp_path, arrays, "NDVI", 2)
-    feedback = Loud()
+    feedback = Recorder()
     results = run(
         "casa_npp",
         {

@@ -4,8 +4,9 @@ import bad_input
 import declared
 import numpy as np
 import pytest
+from feedback import Recorder
 from osgeo import gdal
-from qgis.core import QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 from scipy import stats
 
@@ -386,16 +387,6 @@ def point_layer(points, geometry="Point"):
     return layer
 
 
-class Warnings(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings = []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
-
-
 def pixel_point(row, col, dx=10, dy=20):
     return f"POINT({500000 + 30 * col + dx} {5600000 - 30 * row - dy})"
 
@@ -410,7 +401,7 @@ def test_pearson_counts_each_pixel_once(run, tmp_path, scene):
     points += [pixel_point(12, 3, 2, 2), pixel_point(12, 3, 28, 28), pixel_point(20, 20, 25, 5)]
     points += ["POINT(400000 5600000)"]
     table = tmp_path / "t.gpkg"
-    feedback = Warnings()
+    feedback = Recorder()
     results = run(
         "pearson_correlation",
         {

@@ -7,6 +7,7 @@ import bad_input
 import declared
 import numpy as np
 import pytest
+from feedback import Recorder
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
@@ -94,7 +95,6 @@ def parameters(paths, out, **extra):
 @pytest.fixture(scope="module")
 def fitted(scene, provider, tmp_path_factory):
     import processing
-    from qgis.core import QgsProcessingFeedback
 
     _, paths, _ = scene
     out = tmp_path_factory.mktemp("rf_out")
@@ -290,22 +290,6 @@ def test_cancel_during_prediction_leaves_no_output(scene, tmp_path, run, cancel_
     assert leftovers(tmp_path) == []
 
 
-class Loud(QgsProcessingFeedback):
-    """A feedback that keeps warnings and non-fatal errors."""
-
-    def __init__(self):
-        super().__init__()
-        self.warnings, self.errors = [], []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
-
-    def reportError(self, text, fatal=False):
-        self.errors.append(text)
-        super().reportError(text, fatal)
-
-
 def test_constant_driver_is_refused_with_its_value(scene, tmp_path, run):
     # A fifth driver, 7.5 everywhere, alone in category "water": before, its category got a
     # relative contribution from the forests' noise alone — up to 46 % on this scene (checked
@@ -332,7 +316,7 @@ def test_low_oob_r2_is_reported_and_tagged(scene, tmp_path, run):
     _, paths, _ = scene
     rng = np.random.default_rng(8)
     noise = write_raster(tmp_path / "noise.tif", rng.normal(300, 5, (ROWS, COLS)).astype("f4"))
-    feedback = Loud()
+    feedback = Recorder()
     results = run(
         "rf_driver_contribution",
         parameters(paths, tmp_path, TARGET=noise),
@@ -346,7 +330,7 @@ def test_low_oob_r2_is_reported_and_tagged(scene, tmp_path, run):
     tags = gdal.Open(results["OUTPUT_RELATIVE"]).GetMetadata()
     assert tags["RELIABILITY"].startswith(f"OOB R2 {r2:.4f} below MIN_OOB_R2 0.1")
     # A threshold below the R² silences the error (the category warnings may remain).
-    feedback = Loud()
+    feedback = Recorder()
     out = tmp_path / "again"
     out.mkdir()
     run(

@@ -6,8 +6,9 @@ import bad_input
 import declared
 import numpy as np
 import pytest
+from feedback import Recorder
 from osgeo import gdal
-from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
+from qgis.core import QgsApplication, QgsProcessingException
 from rasters import leftovers, read_raster, write_raster
 
 from mine_eco_plugin.core import estarfm
@@ -34,20 +35,6 @@ def write_scene(folder, images, nodata=-9999.0):
         name: write_raster(folder / f"{name.lower()}.tif", image, nodata=nodata)
         for name, image in zip(NAMES, images, strict=True)
     }
-
-
-class Recorder(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings, self.infos = [], []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
-
-    def pushInfo(self, text):
-        self.infos.append(text)
-        super().pushInfo(text)
 
 
 def test_output_equals_the_core_kernel_with_nodata(run, tmp_path):

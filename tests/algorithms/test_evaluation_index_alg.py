@@ -6,7 +6,8 @@ import bad_input
 import declared
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from feedback import Recorder
+from qgis.core import QgsProcessingException
 from rasters import leftovers, read_raster, write_raster
 
 from mine_eco_plugin.core.evaluation_weights import load_preset
@@ -19,16 +20,6 @@ def read_table(path):
 
 def weights_of(text):
     return [float(w) for w in text.split(",")]
-
-
-class Messages(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings = []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
 
 
 # --- normalize --------------------------------------------------------------------------------
@@ -147,7 +138,7 @@ def test_composite_given_weights_record_the_subjective_weights_given(run, three,
 
 
 def test_composite_weights_not_summing_to_one_are_rescaled_with_a_warning(run, three, tmp_path):
-    feedback = Messages()
+    feedback = Recorder()
     out = tmp_path / "p.tif"
     result = run(
         "composite_index",

@@ -5,15 +5,8 @@ block). Counted updates, not timings: deterministic on a loaded machine."""
 import numpy as np
 import pytest
 from declared import desktop_inputs
-from qgis.core import QgsProcessingFeedback
+from feedback import Recorder
 from synthetic_inputs import write
-
-
-class Recorder(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.values = []
-        self.progressChanged.connect(self.values.append)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +51,7 @@ def progress_of(run, algorithm, parameters, tmp_path):
     if algorithm == "kriging":
         outputs["OUTPUT_CV"] = str(tmp_path / "cv.csv")
     run(algorithm, {**parameters, **outputs}, feedback=feedback)
-    values = feedback.values
+    values = feedback.progress
     assert values == sorted(values) and values[-1] == pytest.approx(100)
     return np.array(values)
 

@@ -21,6 +21,7 @@ import declared
 import numpy as np
 import pytest
 from bad_input import Data, kriging
+from feedback import Recorder
 from osgeo import gdal
 from qgis.core import (
     QgsMapLayer,
@@ -49,20 +50,6 @@ SUFFIX = {
     "folderDestination": "",
 }
 EARLIER = b"an earlier file that must survive"
-
-
-class Recorder(QgsProcessingFeedback):
-    """Feedback that keeps the progress reported and the warnings pushed."""
-
-    def __init__(self):
-        super().__init__()
-        self.progress_values = []
-        self.warnings = []
-        self.progressChanged.connect(self.progress_values.append)
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
 
 
 def _instances():
@@ -147,8 +134,8 @@ def refused(name, parameters, tmp_path, *names):
     for parameter in names:
         assert parameter in message, f"{parameter} not named: {message}"
     assert "Traceback" not in message
-    assert not any(value > 0 for value in feedback.progress_values), (
-        f"work was done before the error: progress {feedback.progress_values}"
+    assert not any(value > 0 for value in feedback.progress), (
+        f"work was done before the error: progress {feedback.progress}"
     )
     assert snapshot(tmp_path) == before, "files changed by a refused run"
     return message
@@ -422,7 +409,7 @@ def test_every_raster_format_qgis_offers(run, tmp_path, suffix):
         with pytest.raises(QgsProcessingException, match=rf"OUTPUT: the \.{suffix} format"):
             run("ndvi", {"INPUT": stack, "OUTPUT": str(path)}, feedback)
         assert os.listdir(out) == []
-        assert not any(value > 0 for value in feedback.progress_values)
+        assert not any(value > 0 for value in feedback.progress)
 
 
 def test_nodata_value_taken_by_valid_results_is_reported(run, tmp_path):

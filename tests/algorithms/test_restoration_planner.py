@@ -9,8 +9,9 @@ import declared
 import numpy as np
 import pytest
 import synthetic_inputs
+from feedback import Recorder
 from osgeo import gdal, ogr, osr
-from qgis.core import NULL, QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import NULL, QgsProcessingException, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 
 ORIGIN = (500000.0, 5600000.0)  # rasters.write_raster's default, 30 m pixels, EPSG:32632
@@ -66,16 +67,6 @@ def write_sites(path, sites):
         layer.CreateFeature(feature)
     source = None
     return str(path)
-
-
-class Messages(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings = []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
 
 
 def near_median(values, cover, box, target, radius):
@@ -206,7 +197,7 @@ def planned(scene, tmp_path_factory, provider):
 
     paths, _ = scene
     out = tmp_path_factory.mktemp("planner_run")
-    feedback = Messages()
+    feedback = Recorder()
     results = processing.run(
         "mineeco:restoration_planner",
         planner_parameters(paths, out, WRITE_INDICATORS=True),
@@ -445,7 +436,7 @@ def test_overlapping_sites_together_and_a_site_outside(scene, tmp_path, run):
         "Y": ((12, 10, 16, 12), GRASS, 1.0),
         "Z": ((12, 60, 16, 64), FOREST, 1.0),
     }
-    feedback = Messages()
+    feedback = Recorder()
     results = run(
         "restoration_planner",
         planner_parameters(
@@ -477,7 +468,7 @@ def test_overlapping_sites_together_and_a_site_outside(scene, tmp_path, run):
 
 def test_settings_other_than_the_baseline_are_reported(scene, tmp_path, run):
     paths, _ = scene
-    feedback = Messages()
+    feedback = Recorder()
     run("restoration_planner", planner_parameters(paths, tmp_path, WINDOW=7), feedback)
     differ = [w for w in feedback.warnings if "differs" in w]
     # HAI, BAI and ECO were made with a 5-pixel window; SHDI and FN keep theirs.

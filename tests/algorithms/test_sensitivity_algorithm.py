@@ -8,8 +8,9 @@ import bad_input
 import declared
 import numpy as np
 import pytest
+from feedback import Recorder
 from osgeo import gdal
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from qgis.core import QgsProcessingException
 from rasters import leftovers, read_raster, write_raster
 from scipy import stats
 
@@ -333,12 +334,7 @@ def test_no_common_valid_pixel_with_fixed_ranges_gives_nodata_and_a_warning(run,
     # With fixed ranges no statistics pass runs first; the rasters come out all NoData.
     first = write_raster(tmp_path / "f.tif", np.array([[1, -1]], np.float32), nodata=-1)
     second = write_raster(tmp_path / "s.tif", np.array([[-1, 1]], np.float32), nodata=-1)
-    warnings = []
-
-    class Messages(QgsProcessingFeedback):
-        def pushWarning(self, text):
-            warnings.append(text)
-
+    feedback = Recorder()
     result = run(
         "weight_sensitivity",
         {
@@ -350,9 +346,9 @@ def test_no_common_valid_pixel_with_fixed_ranges_gives_nodata_and_a_warning(run,
             "MAXIMA": "2,2",
             **outputs(tmp_path),
         },
-        Messages(),
+        feedback,
     )
-    assert any("no pixel is valid in every indicator" in w for w in warnings)
+    assert any("no pixel is valid in every indicator" in w for w in feedback.warnings)
     assert result["PIXELS"] == 0 and result["AREA_MEAN"] is None
     assert np.all(np.isnan(read_raster(result["OUTPUT_MEAN"])[0]))
     assert not gdal.Open(result["OUTPUT_CLASS"]).ReadAsArray().any()
