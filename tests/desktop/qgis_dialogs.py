@@ -3,8 +3,8 @@ first run (only the mandatory inputs set, every output at its default), then a s
 styled class layer, the plugin disabled and enabled again, and QGIS quit.
 
 For each algorithm the JSON report records the dialog's log, whether the run finished, the
-layers Processing loaded (renderer, bands, legend) and any Python exception or critical log
-message. Environment: MINE_ECO_DESKTOP_REPORT (JSON), MINE_ECO_DESKTOP_WORK (a folder for the
+layers Processing loaded (renderer, bands, legend), any Python exception or critical log
+message, and the text of any modal box (closed at once: the run then fails in seconds). Environment: MINE_ECO_DESKTOP_REPORT (JSON), MINE_ECO_DESKTOP_WORK (a folder for the
 inputs), MINE_ECO_DESKTOP_SHOT (PNG of the map canvas and legend), MINE_ECO_DESKTOP_TOOLBOX_SHOT
 (PNG of the Toolbox filtered to Mine Eco), MINE_ECO_DESKTOP_TESTS (the folder of this file, for
 synthetic_inputs); MINE_ECO_DESKTOP_ONLY (comma-separated ids) runs only some algorithms.
@@ -27,7 +27,7 @@ from qgis.core import (
     QgsRasterLayer,
 )
 from qgis.PyQt.QtCore import QEventLoop, QTimer
-from qgis.PyQt.QtWidgets import QApplication, QDockWidget, QMessageBox, QTextEdit
+from qgis.PyQt.QtWidgets import QApplication, QDialog, QDockWidget, QLabel, QMessageBox, QTextEdit
 from qgis.utils import iface
 
 # qgis --code runs the file's text with exec(): no __file__; the test passes its folder.
@@ -61,10 +61,29 @@ def record_exception(kind, value, trace, *args, **kwargs):
         handle.write(json.dumps(entry) + "\n")
 
 
-def record_box(*args, **kwargs):
-    """Stands in for QMessageBox.warning/question/critical: a modal box would block the run."""
-    report["boxes"].append({"algorithm": current["id"], "text": " | ".join(map(str, args[1:3]))})
-    return QMessageBox.StandardButton.No
+def close_modal_widget():
+    """Stands in for the user in front of any modal widget (QMessageBox.warning/question/
+    critical, a box shown with exec_(), Processing's own dialogs), which would block the run
+    until the test's timeout: records its title and text in REPORT.boxes and closes it (a
+    question's answer is then its escape button, "No" or "Cancel"). Polled by MODAL_WATCH."""
+    widget = QApplication.activeModalWidget()
+    if widget is None:
+        return
+    if isinstance(widget, QMessageBox):
+        texts = [widget.windowTitle(), widget.text(), widget.informativeText()]
+    else:
+        texts = [widget.windowTitle(), *(label.text() for label in widget.findChildren(QLabel))]
+    report["boxes"].append(
+        {
+            "algorithm": current["id"],
+            "widget": type(widget).__name__,
+            "text": " | ".join(text for text in texts if text),
+        }
+    )
+    if isinstance(widget, QDialog):
+        widget.reject()
+    else:
+        widget.close()
 
 
 def record_message(message, tag, level):
@@ -76,8 +95,9 @@ def record_message(message, tag, level):
 
 qgis.utils.showException = record_exception
 sys.excepthook = record_exception
-for name in ("warning", "question", "critical"):
-    setattr(QMessageBox, name, staticmethod(record_box))
+MODAL_WATCH = QTimer()
+MODAL_WATCH.timeout.connect(close_modal_widget)
+MODAL_WATCH.start(200)
 QgsApplication.messageLog().messageReceived.connect(record_message)
 
 
@@ -121,6 +141,7 @@ def run_dialog(algorithm, parameters):
 
     result = {"parameters": sorted(parameters), "finished": False}
     before = set(QgsProject.instance().mapLayers())
+    boxes = len(report["boxes"])
     start = time.time()
     dialog = createAlgorithmDialog(algorithm.id(), parameters)
     dialog.show()
@@ -135,10 +156,13 @@ def run_dialog(algorithm, parameters):
             break
         if dialog.messageBar().items():  # a parameter refused before the run
             break
+        if len(report["boxes"]) > boxes:  # a modal box (e.g. the dialog's input check failed)
+            break
     result["seconds"] = round(time.time() - start, 2)
     result["finished"] = bool(finished) and finished[0]
     result["log"] = log.toPlainText() if log is not None else ""
     result["message_bar"] = [item.text() for item in dialog.messageBar().items()]
+    result["boxes"] = [box["text"] for box in report["boxes"][boxes:]]
     result["layers"] = [
         describe(layer)
         for key, layer in QgsProject.instance().mapLayers().items()
@@ -245,4 +269,5 @@ def main():
     QTimer.singleShot(200, QgsApplication.instance().quit)
 
 
-QTimer.singleShot(3000, main)
+if __name__ == "__main__":  # qgis --code; modal_box_run.py imports the module instead
+    QTimer.singleShot(3000, main)
