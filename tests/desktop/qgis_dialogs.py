@@ -4,9 +4,11 @@ styled class layer, the plugin disabled and enabled again, and QGIS quit.
 
 For each algorithm the JSON report records the dialog's log, whether the run finished, the
 layers Processing loaded (renderer, bands, legend), any Python exception or critical log
-message, and the text of any modal box (closed at once: the run then fails in seconds). Environment: MINE_ECO_DESKTOP_REPORT (JSON), MINE_ECO_DESKTOP_WORK (a folder for the
-inputs), MINE_ECO_DESKTOP_SHOT (PNG of the map canvas and legend), MINE_ECO_DESKTOP_TOOLBOX_SHOT
-(PNG of the Toolbox filtered to Mine Eco), MINE_ECO_DESKTOP_TESTS (the folder of this file, for
+message, and the text of any modal box (closed at once: the run then fails in seconds).
+
+Environment: MINE_ECO_DESKTOP_REPORT (JSON), MINE_ECO_DESKTOP_WORK (a folder for the inputs),
+MINE_ECO_DESKTOP_SHOT (PNG of the map canvas and legend), MINE_ECO_DESKTOP_TOOLBOX_SHOT (PNG of
+the Toolbox filtered to Mine Eco), MINE_ECO_DESKTOP_TESTS (the folder of this file, for
 synthetic_inputs); MINE_ECO_DESKTOP_ONLY (comma-separated ids) runs only some algorithms.
 """
 
@@ -263,8 +265,9 @@ def main():
     report["seconds"] = round(time.time() - started, 1)
     with open(REPORT, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1)
-    # Quit as Project ▸ Exit does: close the project first. (QGIS 3.22 crashes in
-    # QgisApp::setMapStyleDockLayer when quit() is called with several layers still loaded.)
+    # Quit as Project ▸ Exit does: close the project first. (QGIS 3.22 itself, without this
+    # plugin too, crashes in QgisApp::setMapStyleDockLayer when quit() is called with two or
+    # more layers loaded and the active one removed before another: see quit_run.py.)
     iface.newProject(False)
     QTimer.singleShot(200, QgsApplication.instance().quit)
 
