@@ -28,7 +28,7 @@ from qgis.core import (
     QgsProject,
     QgsRasterLayer,
 )
-from qgis.PyQt.QtCore import QEventLoop, QTimer
+from qgis.PyQt.QtCore import QEventLoop, QModelIndex, QTimer
 from qgis.PyQt.QtWidgets import QApplication, QDialog, QDockWidget, QLabel, QMessageBox, QTextEdit
 from qgis.utils import iface
 
@@ -205,17 +205,32 @@ def screenshot():
 
 
 def toolbox():
-    """The Processing Toolbox filtered to Mine Eco, saved as TOOLBOX_SHOT."""
+    """The Processing Toolbox filtered to Mine Eco (its algorithm ids start with "mineeco:"),
+    every group open, undocked and tall enough to show every entry: saved as TOOLBOX_SHOT (the
+    README's picture); report.toolbox_entries counts the entries it shows."""
     dock = iface.mainWindow().findChild(QDockWidget, "ProcessingToolbox")
     report["toolbox"] = dock is not None
     if dock is None:
         return
     dock.show()
     dock.raise_()
-    dock.searchBox.setText("Mine Eco")
+    dock.searchBox.setText("mineeco:")
+    dock.setFloating(True)
+    dock.resize(560, 1190)
     wait(1.5)
-    report["toolbox_screenshot"] = bool(iface.mainWindow().grab().save(TOOLBOX_SHOT, "PNG"))
+    tree = dock.algorithmTree
+    tree.expandAll()
+    tree.clearSelection()
+    wait(0.5)
+
+    def leaves(parent):
+        rows = [tree.model().index(row, 0, parent) for row in range(tree.model().rowCount(parent))]
+        return sum(leaves(index) if tree.model().hasChildren(index) else 1 for index in rows)
+
+    report["toolbox_entries"] = leaves(QModelIndex())
+    report["toolbox_screenshot"] = bool(dock.grab().save(TOOLBOX_SHOT, "PNG"))
     dock.searchBox.setText("")
+    dock.setFloating(False)
 
 
 def main():
