@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -34,22 +35,47 @@ def run_qgis(
     the variable); QT_QPA_PLATFORM is removed: QGIS gets a real (virtual) display."""
     environment = {**os.environ, "QT_QPA_PLATFORM": None, **env}
     environment = {key: value for key, value in environment.items() if value is not None}
-    return subprocess.run(
-        [
-            "xvfb-run",
-            "-a",
-            "-s",
-            "-screen 0 1600x1000x24",
-            "qgis",
-            "--profiles-path",
-            str(profiles),
-            "--nologo",
-            "--noversioncheck",
-            "--code",
-            str(script),
-        ],
+    command = [
+        "xvfb-run",
+        "-a",
+        "-s",
+        "-screen 0 1600x1000x24",
+        "qgis",
+        "--profiles-path",
+        str(profiles),
+        "--nologo",
+        "--noversioncheck",
+        "--code",
+        str(script),
+    ]
+    # A session of its own: on a timeout the whole of it (xvfb-run, Xvfb, QGIS) is ended, not
+    # only xvfb-run (QGIS would keep running, e.g. in front of a modal box).
+    with subprocess.Popen(
+        command,
         env=environment,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-    )
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            end_session(process)
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def end_session(process: subprocess.Popen) -> None:
+    """Ends the session of ``process``: SIGTERM (xvfb-run then stops its Xvfb), SIGKILL to
+    what is left after 5 s."""
+    for signal_number, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, signal_number)
+        except ProcessLookupError:
+            break
+        try:
+            process.communicate(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue

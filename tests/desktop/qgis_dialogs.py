@@ -3,11 +3,13 @@ first run (only the mandatory inputs set, every output at its default), then a s
 styled class layer, the plugin disabled and enabled again, and QGIS quit.
 
 For each algorithm the JSON report records the dialog's log, whether the run finished, the
-layers Processing loaded (renderer, bands, legend) and any Python exception or critical log
-message. Environment: MINE_ECO_DESKTOP_REPORT (JSON), MINE_ECO_DESKTOP_WORK (a folder for the
-inputs and inputs.json, each algorithm's parameters, written by the test), MINE_ECO_DESKTOP_SHOT
-(PNG of the map canvas and legend), MINE_ECO_DESKTOP_TOOLBOX_SHOT (PNG of the Toolbox filtered to
-Mine Eco); MINE_ECO_DESKTOP_ONLY (comma-separated ids) runs only some algorithms.
+layers Processing loaded (renderer, bands, legend), any Python exception or critical log
+message, and the text of any modal box (closed at once: the run then fails in seconds).
+
+Environment: MINE_ECO_DESKTOP_REPORT (JSON), MINE_ECO_DESKTOP_WORK (a folder for the inputs and
+inputs.json, each algorithm's parameters, written by the test), MINE_ECO_DESKTOP_SHOT (PNG of the
+map canvas and legend), MINE_ECO_DESKTOP_TOOLBOX_SHOT (PNG of the Toolbox filtered to Mine Eco);
+MINE_ECO_DESKTOP_ONLY (comma-separated ids) runs only some algorithms.
 """
 
 import json
@@ -26,8 +28,8 @@ from qgis.core import (
     QgsProject,
     QgsRasterLayer,
 )
-from qgis.PyQt.QtCore import QEventLoop, QTimer
-from qgis.PyQt.QtWidgets import QApplication, QDockWidget, QMessageBox, QTextEdit
+from qgis.PyQt.QtCore import QEventLoop, QModelIndex, QTimer
+from qgis.PyQt.QtWidgets import QApplication, QDialog, QDockWidget, QLabel, QMessageBox, QTextEdit
 from qgis.utils import iface
 
 REPORT = os.environ["MINE_ECO_DESKTOP_REPORT"]
@@ -57,10 +59,29 @@ def record_exception(kind, value, trace, *args, **kwargs):
         handle.write(json.dumps(entry) + "\n")
 
 
-def record_box(*args, **kwargs):
-    """Stands in for QMessageBox.warning/question/critical: a modal box would block the run."""
-    report["boxes"].append({"algorithm": current["id"], "text": " | ".join(map(str, args[1:3]))})
-    return QMessageBox.StandardButton.No
+def close_modal_widget():
+    """Stands in for the user in front of any modal widget (QMessageBox.warning/question/
+    critical, a box shown with exec_(), Processing's own dialogs), which would block the run
+    until the test's timeout: records its title and text in REPORT.boxes and closes it (a
+    question's answer is then its escape button, "No" or "Cancel"). Polled by MODAL_WATCH."""
+    widget = QApplication.activeModalWidget()
+    if widget is None:
+        return
+    if isinstance(widget, QMessageBox):
+        texts = [widget.windowTitle(), widget.text(), widget.informativeText()]
+    else:
+        texts = [widget.windowTitle(), *(label.text() for label in widget.findChildren(QLabel))]
+    report["boxes"].append(
+        {
+            "algorithm": current["id"],
+            "widget": type(widget).__name__,
+            "text": " | ".join(text for text in texts if text),
+        }
+    )
+    if isinstance(widget, QDialog):
+        widget.reject()
+    else:
+        widget.close()
 
 
 def record_message(message, tag, level):
@@ -72,8 +93,9 @@ def record_message(message, tag, level):
 
 qgis.utils.showException = record_exception
 sys.excepthook = record_exception
-for name in ("warning", "question", "critical"):
-    setattr(QMessageBox, name, staticmethod(record_box))
+MODAL_WATCH = QTimer()
+MODAL_WATCH.timeout.connect(close_modal_widget)
+MODAL_WATCH.start(200)
 QgsApplication.messageLog().messageReceived.connect(record_message)
 
 
@@ -117,6 +139,7 @@ def run_dialog(algorithm, parameters):
 
     result = {"parameters": sorted(parameters), "finished": False}
     before = set(QgsProject.instance().mapLayers())
+    boxes = len(report["boxes"])
     start = time.time()
     dialog = createAlgorithmDialog(algorithm.id(), parameters)
     dialog.show()
@@ -131,10 +154,13 @@ def run_dialog(algorithm, parameters):
             break
         if dialog.messageBar().items():  # a parameter refused before the run
             break
+        if len(report["boxes"]) > boxes:  # a modal box (e.g. the dialog's input check failed)
+            break
     result["seconds"] = round(time.time() - start, 2)
     result["finished"] = bool(finished) and finished[0]
     result["log"] = log.toPlainText() if log is not None else ""
     result["message_bar"] = [item.text() for item in dialog.messageBar().items()]
+    result["boxes"] = [box["text"] for box in report["boxes"][boxes:]]
     result["layers"] = [
         describe(layer)
         for key, layer in QgsProject.instance().mapLayers().items()
@@ -175,17 +201,32 @@ def screenshot():
 
 
 def toolbox():
-    """The Processing Toolbox filtered to Mine Eco, saved as TOOLBOX_SHOT."""
+    """The Processing Toolbox filtered to Mine Eco (its algorithm ids start with "mineeco:"),
+    every group open, undocked and tall enough to show every entry: saved as TOOLBOX_SHOT (the
+    README's picture); report.toolbox_entries counts the entries it shows."""
     dock = iface.mainWindow().findChild(QDockWidget, "ProcessingToolbox")
     report["toolbox"] = dock is not None
     if dock is None:
         return
     dock.show()
     dock.raise_()
-    dock.searchBox.setText("Mine Eco")
+    dock.searchBox.setText("mineeco:")
+    dock.setFloating(True)
+    dock.resize(560, 1190)
     wait(1.5)
-    report["toolbox_screenshot"] = bool(iface.mainWindow().grab().save(TOOLBOX_SHOT, "PNG"))
+    tree = dock.algorithmTree
+    tree.expandAll()
+    tree.clearSelection()
+    wait(0.5)
+
+    def leaves(parent):
+        rows = [tree.model().index(row, 0, parent) for row in range(tree.model().rowCount(parent))]
+        return sum(leaves(index) if tree.model().hasChildren(index) else 1 for index in rows)
+
+    report["toolbox_entries"] = leaves(QModelIndex())
+    report["toolbox_screenshot"] = bool(dock.grab().save(TOOLBOX_SHOT, "PNG"))
     dock.searchBox.setText("")
+    dock.setFloating(False)
 
 
 def main():
@@ -236,10 +277,12 @@ def main():
     report["seconds"] = round(time.time() - started, 1)
     with open(REPORT, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1)
-    # Quit as Project ▸ Exit does: close the project first. (QGIS 3.22 crashes in
-    # QgisApp::setMapStyleDockLayer when quit() is called with several layers still loaded.)
+    # Quit as Project ▸ Exit does: close the project first. (QGIS 3.22 itself, without this
+    # plugin too, crashes in QgisApp::setMapStyleDockLayer when quit() is called with two or
+    # more layers loaded and the active one removed before another: see quit_run.py.)
     iface.newProject(False)
     QTimer.singleShot(200, QgsApplication.instance().quit)
 
 
-QTimer.singleShot(3000, main)
+if __name__ == "__main__":  # qgis --code; modal_box_run.py imports the module instead
+    QTimer.singleShot(3000, main)

@@ -167,6 +167,8 @@ def test_zip_installs_into_a_clean_profile_and_the_toolbox_shows_the_provider(de
     assert {"Preparation", "Spectral indices", "Soil erosion", "Drivers"} <= set(report["groups"])
     assert report["toolbox"] is True and report["toolbox_screenshot"] is True
     assert files["toolbox"].stat().st_size > 10_000
+    # The picture (README) shows every entry of the provider, algorithms and models.
+    assert report["toolbox_entries"] == len(report["entries"])
     keep = os.environ.get("MINE_ECO_SCREENSHOT")
     if keep:
         shutil.copy(files["toolbox"], keep)
