@@ -84,7 +84,7 @@ def years_section(builder: ReportBuilder, fields, rows) -> Section:
         )
     columns = [lower[key] for key, _ in YEARS_COLUMNS if key in lower]
     columns += [f for f in fields if f not in columns and f != year]
-    headings = dict((lower[key], heading) for key, heading in YEARS_COLUMNS if key in lower)
+    headings = {lower[key]: heading for key, heading in YEARS_COLUMNS if key in lower}
 
     def cell(row, field):
         value = row[field]
@@ -94,7 +94,7 @@ def years_section(builder: ReportBuilder, fields, rows) -> Section:
 
     def footer(row):
         # casa_npp_years writes 0 NDVI layers on its 'mean' row: not a count of layers.
-        text = str(row[year]).strip()
+        text = "" if row[year] is None else str(row[year]).strip()
         label = "Per-pixel mean over the years" if text.lower() == "mean" else text
         return [label] + [
             None if f.lower() == "ndvi_layers" and not number(row[f]) else cell(row, f)
