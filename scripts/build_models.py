@@ -808,7 +808,7 @@ def npp_drivers() -> ModelBuilder:
         "each needing a layer in all twelve months). TEMPERATURE, PRECIPITATION and SOLAR are "
         "12 monthly layers used for every year, or 12 per year in year order. The NPP the "
         "drivers are analysed against is the mean over the years; NPP_YEARS_TABLE lists each "
-        "year's mean.\n\n"
+        "year's mean, and the report shows it as a line over the years with the table.\n\n"
         "Outputs: the dialog shows the results; the folders of kriged soil rasters and of "
         "correlation maps are intermediate (temporary unless a command line names them: "
         "'soil:SOIL_FOLDER=…', 'lcc:LCC_FOLDER=…'); the report shows every map.",
@@ -1111,6 +1111,7 @@ def npp_drivers() -> ModelBuilder:
         4,
         TITLE="Drivers of vegetation NPP",
         NPP=out(npp),
+        NPP_YEARS_TABLE=out(npp, "OUTPUT_TABLE"),
         CORRELATION=[out(lcc, "LAYERS")],
         CORRELATION_NAMES=out(lcc, "NAMES"),
         IMPORTANCE=out(rf, "OUTPUT_IMPORTANCE"),

@@ -645,6 +645,7 @@ def report_step(
         SENSITIVITY_LOW=str(out / "resilience" / "INDEX_LOW.tif"),
         SENSITIVITY_HIGH=str(out / "resilience" / "INDEX_HIGH.tif"),
         NPP=str(out / "npp" / "NPP.tif"),
+        NPP_YEARS_TABLE=str(out / "npp" / "NPP_YEARS_TABLE.csv"),
         CORRELATION=[str(out / "npp" / "LCC_FOLDER" / f"{name}.tif") for name in drivers],
         CORRELATION_NAMES=",".join(drivers),
         IMPORTANCE=str(out / "npp" / "IMPORTANCE.csv"),

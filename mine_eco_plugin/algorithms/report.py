@@ -88,8 +88,9 @@ class HtmlReport(MineEcoAlgorithm):
         "per pair of consecutive years), the weights table (its Table 2), the classes' "
         "robustness to the weights (class stability, the index's 90 % interval over the "
         "weight draws, indicator influence), the index trend, the restoration planner's site "
-        "ranking (gain against cost, ranked sites, all sites together), NPP, the NPP "
-        "validation of "
+        "ranking (gain against cost, ranked sites, all sites together), NPP, the mean NPP "
+        "per year of casa_npp_years (a line over the years and the table of the years), the "
+        "NPP validation of "
         "npp_validation (simulated against reference NPP with the 1:1 line, coloured by "
         "land-cover class, and the statistics overall and per class, the NPP-drivers study's Table "
         "2 comparison), the location-specific correlation shares (its Figure 3 inset), the "
@@ -203,6 +204,13 @@ class HtmlReport(MineEcoAlgorithm):
             "restoration_planner SUMMARY: shown above the site table.",
         )
         self.add_raster("NPP", "NPP", "casa_npp OUTPUT (gC·m⁻²·yr⁻¹).", optional=True)
+        self.add_table_input(
+            "NPP_YEARS_TABLE",
+            "NPP per year table",
+            "casa_npp_years OUTPUT_TABLE (year, ndvi_layers, mean_npp, valid_pixels, and the row "
+            "'mean' of the per-pixel mean over the years): the mean NPP per year as a line "
+            "(gC·m⁻²·yr⁻¹) and the table of the years.",
+        )
         self.add_table_input(
             "NPP_VALIDATION",
             "NPP validation statistics table",

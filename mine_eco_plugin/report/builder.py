@@ -15,7 +15,7 @@ import numpy as np
 
 from ..engine import Monitor, RasterClass, RasterSource
 from . import charts, maps, rasters
-from .page import ReportFigure, Section, file_name, html_table
+from .page import ReportFigure, Section, file_name, html_table, number
 
 #: A raster input: an engine source and the layer's name.
 Layer = tuple[RasterSource, str]
@@ -24,6 +24,24 @@ Layer = tuple[RasterSource, str]
 def slug(text: str) -> str:
     """A file-name and id fragment of ``text``."""
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")[:40] or "figure"
+
+
+def by_year(
+    parameter: str, expected: str, fields: list[str], rows: list[dict], *, enough: bool = True
+) -> tuple[dict[str, str], list[dict], list[str]]:
+    """A table with a year column (resilience_years', casa_npp_years'): its fields by
+    lower-case name, its rows in year order and each row's year label (the year as an integer;
+    '?' where it is not a number, such rows first). Without a year column, or not ``enough``
+    of the other columns: an error naming ``parameter`` and the table ``expected``."""
+    lower = {field.lower(): field for field in fields}
+    if "year" not in lower or not enough:
+        raise rasters.ReportInputError(f"{parameter}: expected {expected}, got {', '.join(fields)}")
+    ordered = sorted(rows, key=lambda row: number(row[lower["year"]]) or 0)
+    labels = [
+        str(int(year)) if (year := number(row[lower["year"]])) is not None else "?"
+        for row in ordered
+    ]
+    return lower, ordered, labels
 
 
 class ReportBuilder:
@@ -116,6 +134,31 @@ class ReportBuilder:
             name = path if isinstance(source, list | tuple) else file_name(path)
             parts.append(f"{parameter} ({name})" if name else parameter)
         return f" Input{'s' if len(parts) > 1 else ''}: {'; '.join(parts)}."
+
+    def yearly_line(
+        self,
+        stem: str,
+        parameter: str,
+        years: list[str],
+        values: list[float | None],
+        *,
+        ylabel: str,
+        title: str,
+        caption: str,
+        what: str,
+        decimals: int = 3,
+    ) -> tuple[ReportFigure, None, str]:
+        """One value per year of the table input ``parameter`` as a line (the resilience
+        study's Figure 2 form), as a part of a section: (the chart, no block, the caption fact
+        '``what`` <year> <value>, …')."""
+        chart = charts.line_figure(
+            years, values, ylabel=ylabel, xlabel="Year", title=title, decimals=decimals
+        )
+        figure = self.chart(stem, chart, caption + self.from_inputs((parameter, None)))
+        shown = [
+            f"{y} {v:.{decimals}f}" for y, v in zip(years, values, strict=True) if v is not None
+        ]
+        return figure, None, f"{what} {', '.join(shown)}"
 
     # --- maps -------------------------------------------------------------------------------
     def class_map(

@@ -220,15 +220,24 @@ def importance_figure(
     errors: Sequence[float | None] | None = None,
     xlabel: str = "Relative importance (%)",
     title: str = "",
+    decimals: int = 2,
+    total_unit: str = "",
+    legend_title: str | None = "Category total",
+    size: tuple[float, float, float] = (6.8, 0.34, 1.5),
+    headroom: tuple[float, float] = (1.18, 1e-9),
     dpi: int = 130,
 ):
     """Horizontal importance bars sorted largest on top (the NPP-drivers study's Figure 4), coloured
     by category with the category totals in the legend when ``categories`` are given, with
-    whiskers of ``errors`` when given."""
+    whiskers of ``errors`` when given. The report's chart and rf_driver_contribution's
+    OUTPUT_CHART: bars labelled with ``decimals``, totals followed by ``total_unit``; ``size``
+    is the width, the height per bar and the height besides the bars (inches); the value axis
+    ends at the longest bar × ``headroom[0]``, at least at ``headroom[1]``."""
     from matplotlib.patches import Patch
 
     order = sorted(range(len(names)), key=lambda i: (-values[i], i))
-    figure = new_figure(6.8, 0.34 * len(names) + 1.5, dpi)
+    width, per_bar, base = size
+    figure = new_figure(width, per_bar * len(names) + base, dpi)
     axes = figure.add_subplot(1, 1, 1)
     positions = np.arange(len(order))
     default = (*styles.OTHER_COLOUR, 255)
@@ -250,14 +259,14 @@ def importance_figure(
     )
     for y, i in zip(positions, order, strict=True):
         reach = values[i] + (whiskers[y] if whiskers else 0.0)
-        axes.text(reach, y, f" {values[i]:.2f}", va="center", fontsize=8)
+        axes.text(reach, y, f" {values[i]:.{decimals}f}", va="center", fontsize=8)
     axes.set_yticks(positions, [names[i] for i in order])
     axes.invert_yaxis()
     axes.set_xlabel(xlabel)
     top = max(
         (values[i] + (whiskers[y] if whiskers else 0.0) for y, i in enumerate(order)), default=0
     )
-    axes.set_xlim(min(0.0, min(values, default=0.0)), max(top * 1.18, 1e-9))
+    axes.set_xlim(min(0.0, min(values, default=0.0)), max(top * headroom[0], headroom[1]))
     if categories:
         totals: dict[str, float] = {}
         for category, value in zip(categories, values, strict=True):
@@ -266,13 +275,13 @@ def importance_figure(
             handles=[
                 Patch(
                     color=colour_fractions((colours or {}).get(name, default)),
-                    label=f"{name}: {total:.2f}",
+                    label=f"{name}: {total:.2f}{total_unit}",
                 )
                 for name, total in totals.items()
             ],
             loc="lower right",
             fontsize=8,
-            title="Category total",
+            title=legend_title,
             title_fontsize=8,
         )
     return finished(figure, axes, title)

@@ -34,6 +34,7 @@ SECTIONS = (
     ("trend", "Trend of the index", "TREND", "trend class raster of index_trend"),
     ("planner", "Where to restore first", "PLANNER", "site ranking table of restoration_planner"),
     ("npp", "Net primary productivity", "NPP", "NPP raster"),
+    ("npp-years", "NPP per year", "NPP_YEARS_TABLE", "per-year table of casa_npp_years"),
     ("npp-validation", "NPP validation", "NPP_VALIDATION",
      "statistics table and pairs table of npp_validation"),
     ("correlation", "Location-specific correlation", "CORRELATION", "correlation class rasters"),
@@ -49,8 +50,8 @@ SECTIONS = (
 RASTER_INPUTS = ("INDEX", "CLASSES", "STABILITY", *resilience.INTERVAL_ROWS, "TREND", "NPP",
                  "CORRELATION", "RGB", "DOMINANT", "OTHER_RASTERS")  # fmt: skip
 #: Table inputs, in the order of the data-sources table.
-TABLE_INPUTS = ("YEARLY", "TRANSITIONS", "WEIGHTS", "INFLUENCE", "PLANNER", "NPP_VALIDATION",
-                "NPP_PAIRS", "IMPORTANCE")  # fmt: skip
+TABLE_INPUTS = ("YEARLY", "TRANSITIONS", "WEIGHTS", "INFLUENCE", "PLANNER", "NPP_YEARS_TABLE",
+                "NPP_VALIDATION", "NPP_PAIRS", "IMPORTANCE")  # fmt: skip
 #: Columns that hold text even when every value reads as a number (e.g. codes).
 TEXT_COLUMNS = ("code", "trend", "name", "indicator", "criterion", "criteria", "category",
                 "level", "class", "from_class", "to_class", "site_id", "scenario", "drivers",
@@ -158,6 +159,8 @@ def build_sections(builder: ReportBuilder, inputs: ReportInputs) -> list[Section
         add(planner.planner_section(builder, *table("PLANNER"), inputs.planner_summary))
     if layers("NPP"):
         add(npp.npp_section(builder, layers("NPP")[0]))
+    if table("NPP_YEARS_TABLE") is not None:
+        add(npp.years_section(builder, *table("NPP_YEARS_TABLE")))
     if table("NPP_VALIDATION") is not None or table("NPP_PAIRS") is not None:
         add(npp.validation_section(builder, table("NPP_VALIDATION"), table("NPP_PAIRS")))
     if layers("CORRELATION"):

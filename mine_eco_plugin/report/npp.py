@@ -1,12 +1,12 @@
-"""Sections of net primary productivity: the CASA NPP map and its statistics, and the NPP
-validation of npp_validation (simulated against reference NPP, the NPP-drivers study's Table 2
-comparison)."""
+"""Sections of net primary productivity: the CASA NPP map and its statistics, the mean NPP of
+each year of casa_npp_years, and the NPP validation of npp_validation (simulated against
+reference NPP, the NPP-drivers study's Table 2 comparison)."""
 
 from __future__ import annotations
 
 from ..engine import styles
 from . import charts, rasters
-from .builder import Layer, ReportBuilder
+from .builder import Layer, ReportBuilder, by_year
 from .maps import ColourScale
 from .page import ReportFigure, Section, html_table, number, parts_section
 
@@ -22,6 +22,16 @@ VALIDATION_COLUMNS = (
     ("rmse", "RMSE"),
     ("r", "r"),
 )
+
+#: casa_npp_years OUTPUT_TABLE columns (after the year) and the headings shown; other columns
+#: follow as they are.
+YEARS_COLUMNS = (
+    ("ndvi_layers", "NDVI layers"),
+    ("mean_npp", f"Mean NPP ({NPP_UNIT})"),
+    ("valid_pixels", "Valid pixels"),
+)
+#: Columns of counts, shown as integers (a CSV gives them as decimal numbers).
+YEARS_COUNTS = ("ndvi_layers", "valid_pixels")
 
 
 def npp_section(builder: ReportBuilder, layer: Layer) -> Section:
@@ -52,6 +62,72 @@ def npp_section(builder: ReportBuilder, layer: Layer) -> Section:
                 + builder.from_inputs(("NPP", source)),
             )
         ],
+    )
+
+
+def years_section(builder: ReportBuilder, fields, rows) -> Section:
+    """casa_npp_years' table: the mean NPP of each year as a line and the table of the years
+    (year order), its row of the per-pixel mean over the years ('mean') as the footer."""
+    lower, rows, labels = by_year(
+        "NPP_YEARS_TABLE",
+        "casa_npp_years OUTPUT_TABLE (columns year, ndvi_layers, mean_npp, valid_pixels)",
+        fields,
+        rows,
+        enough="mean_npp" in (f.lower() for f in fields),
+    )
+    year = lower["year"]
+    yearly = [(label, row) for label, row in zip(labels, rows, strict=True) if label != "?"]
+    overall = [row for label, row in zip(labels, rows, strict=True) if label == "?"]
+    if not yearly:
+        raise rasters.ReportInputError(
+            f"NPP_YEARS_TABLE: no row with a year (column {year}) in the table"
+        )
+    columns = [lower[key] for key, _ in YEARS_COLUMNS if key in lower]
+    columns += [f for f in fields if f not in columns and f != year]
+    headings = {lower[key]: heading for key, heading in YEARS_COLUMNS if key in lower}
+
+    def cell(row, field):
+        value = row[field]
+        if field.lower() in YEARS_COUNTS and number(value) is not None:
+            return int(number(value))
+        return value
+
+    def footer(row):
+        # casa_npp_years writes 0 NDVI layers on its 'mean' row: not a count of layers.
+        text = "" if row[year] is None else str(row[year]).strip()
+        label = "Per-pixel mean over the years" if text.lower() == "mean" else text
+        return [label] + [
+            None if f.lower() == "ndvi_layers" and not number(row[f]) else cell(row, f)
+            for f in columns
+        ]
+
+    table = html_table(
+        ["Year", *(headings.get(f, f) for f in columns)],
+        [[label, *(cell(row, f) for f in columns)] for label, row in yearly],
+        table_id="npp-years-table",
+        decimals=2,
+        footer=[footer(row) for row in overall],
+    )
+    means = [number(row[lower["mean_npp"]]) for _, row in yearly]
+    line = builder.yearly_line(
+        "npp_years",
+        "NPP_YEARS_TABLE",
+        [label for label, _ in yearly],
+        means,
+        ylabel=f"Mean NPP ({NPP_UNIT})",
+        title="Mean NPP per year",
+        caption=f"Mean annual NPP ({NPP_UNIT}) over the valid pixels of each year, from the "
+        "CASA model run year by year.",
+        what=f"mean NPP ({NPP_UNIT})",
+        decimals=1,
+    )
+    return parts_section(
+        "npp-years",
+        "NPP per year",
+        "Annual NPP of each year from the CASA model (casa_npp_years), its mean over the "
+        "valid pixels of the year"
+        + ("; the last row is the per-pixel mean over the years" if overall else ""),
+        [line, (None, table, "")],
     )
 
 

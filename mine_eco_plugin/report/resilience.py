@@ -9,7 +9,7 @@ import numpy as np
 
 from ..engine import styles
 from . import charts, rasters
-from .builder import Layer, ReportBuilder
+from .builder import Layer, ReportBuilder, by_year
 from .maps import ColourScale, continuous_image, map_figure
 from .page import ReportFigure, Section, html_table, number, parts_section
 
@@ -246,33 +246,30 @@ def yearly_parts(builder: ReportBuilder, fields, rows) -> tuple[list, list[str]]
     """resilience_years' yearly table: the mean index as a line, the class shares as stacked
     bars and the table; also the class labels (of the pct_<class> columns, worst to best)."""
     parts = []
-    lower = {field.lower(): field for field in fields}
     share_fields = [f for f in fields if f.lower().startswith("pct_")]
-    if "year" not in lower or ("mean_index" not in lower and not share_fields):
-        raise rasters.ReportInputError(
-            "YEARLY: expected resilience_years OUTPUT_YEARS (columns year, pixels, "
-            f"mean_index, pct_<class>), got {', '.join(fields)}"
-        )
-    rows = sorted(rows, key=lambda row: number(row[lower["year"]]) or 0)
-    years = [str(int(y)) if (y := number(row[lower["year"]])) is not None else "?" for row in rows]
+    lower, rows, years = by_year(
+        "YEARLY",
+        "resilience_years OUTPUT_YEARS (columns year, pixels, mean_index, pct_<class>)",
+        fields,
+        rows,
+        enough=bool(share_fields) or "mean_index" in (f.lower() for f in fields),
+    )
     labels = [f[4:].replace("_", " ") for f in share_fields]
     means = [number(row[lower["mean_index"]]) for row in rows] if "mean_index" in lower else None
     if means is not None:
-        chart = charts.line_figure(
-            years,
-            means,
-            ylabel="Mean resilience index",
-            xlabel="Year",
-            title="Mean resilience index per year",
+        parts.append(
+            builder.yearly_line(
+                "yearly_mean_index",
+                "YEARLY",
+                years,
+                means,
+                ylabel="Mean resilience index",
+                title="Mean resilience index per year",
+                caption="Mean resilience index over the valid pixels of each year (like the "
+                "resilience study's Figure 2).",
+                what="mean index",
+            )
         )
-        figure = builder.chart(
-            "yearly_mean_index",
-            chart,
-            "Mean resilience index over the valid pixels of each year (like the "
-            "resilience study's Figure 2)." + builder.from_inputs(("YEARLY", None)),
-        )
-        shown = [f"{y} {m:.3f}" for y, m in zip(years, means, strict=True) if m is not None]
-        parts.append((figure, None, "mean index " + ", ".join(shown)))
     if share_fields:
         shares = np.array([[number(row[f]) or 0.0 for row in rows] for f in share_fields])
         chart = charts.stacked_shares_figure(

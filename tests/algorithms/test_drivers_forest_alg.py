@@ -394,3 +394,46 @@ INPUTS.case(
 INPUTS.case(
     "rf_driver_contribution", "mtry-too-large", lambda d: bad_input.forest(d, MTRY=7), "MTRY"
 )
+
+
+def test_importance_chart_is_the_report_s_at_150_dpi(tmp_path, monkeypatch):
+    """OUTPUT_CHART is drawn by the report's importance_figure with the chart's own size and
+    labels: 6.4 in wide at 150 dpi (960 px), 0.35 in per driver + 1.4 in (4 drivers: 2.8 in,
+    420 px), values to 0.1, category totals in %."""
+    from mine_eco_plugin.algorithms.drivers_forest import write_importance_chart
+    from mine_eco_plugin.report import charts
+
+    drawn = []
+    importance_figure = charts.importance_figure
+
+    def spy(*args, **options):
+        drawn.append(importance_figure(*args, **options))
+        return drawn[-1]
+
+    monkeypatch.setattr(charts, "importance_figure", spy)
+    path = tmp_path / "chart.png"
+    colours = [(215, 25, 28), (26, 150, 65), (43, 131, 186)]
+    write_importance_chart(
+        str(path), ["MAT", "MAP", "SOC", "LD"], [0, 0, 1, 2],
+        np.array([20.0, 15.0, 25.0, 40.0]), ["climate", "soil", "mining"], colours,
+    )  # fmt: skip
+    png = gdal.Open(str(path))
+    assert (png.RasterXSize, png.RasterYSize) == (960, 420)
+    (figure,) = drawn
+    axes = figure.axes[0]
+    assert axes.get_title() == "Driver importance in RF_all (OOB permutation)"
+    assert axes.get_xlabel() == "Relative importance (%)"
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["LD", "SOC", "MAT", "MAP"]
+    assert [t.get_text() for t in axes.texts] == [" 40.0", " 25.0", " 20.0", " 15.0"]
+    legend = axes.get_legend()
+    # Totals per category: climate 20 + 15 = 35, soil 25, mining 40.
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "climate: 35.00 %",
+        "soil: 25.00 %",
+        "mining: 40.00 %",
+    ]
+    assert legend.get_title().get_text() == ""
+    # Each bar in its category's colour; the axis ends 15 % beyond the longest bar.
+    bars = [tuple(round(c * 255) for c in p.get_facecolor()[:3]) for p in axes.patches]
+    assert bars == [colours[2], colours[1], colours[0], colours[0]]
+    assert axes.get_xlim() == (0.0, pytest.approx(46.0))

@@ -494,6 +494,11 @@ def test_npp_drivers_fuses_a_series_and_averages_the_years(run, npp_inputs, tmp_
         f.attributes() for f in QgsVectorLayer(results["NPP_YEARS_TABLE"], "t", "ogr").getFeatures()
     ]
     assert [str(r[0]) for r in rows] == ["2014", "2015", "mean"]
+    # The report shows that table: each year's mean NPP (to 0.01) and valid pixels.
+    shown = read_page(results["REPORT"]).tables["npp-years-table"]
+    assert [[text for text, _ in row] for row in shown[1:]] == [
+        [str(r[0]), str(r[1]), f"{float(r[2]):.2f}", str(r[3])] for r in rows[:2]
+    ] + [["Per-pixel mean over the years", "–", f"{float(rows[2][2]):.2f}", str(rows[2][3])]]
     # The drivers were analysed against that mean NPP.
     assert QgsVectorLayer(results["PEARSON"], "p", "ogr").featureCount() >= 6
 

@@ -28,6 +28,7 @@ ALL_SECTIONS = (
     "trend",
     "planner",
     "npp",
+    "npp-years",
     "npp-validation",
     "correlation",
     "importance",
@@ -195,6 +196,13 @@ def inputs(tmp_path_factory):
         "2005,2010,moderate,good,10,0.009\n",
         encoding="utf-8",
     )
+    # casa_npp_years OUTPUT_TABLE (values made up): two years and the per-pixel mean row.
+    npp_years = folder / "npp_years.csv"
+    npp_years.write_text(
+        "year,ndvi_layers,mean_npp,valid_pixels\n2013,24,530.5,6\n2012,24,512.25,6\n"
+        "mean,0,521.375,6\n",
+        encoding="utf-8",
+    )
     # npp_validation OUTPUT and OUTPUT_PAIRS (values made up; relative_bias is a fraction).
     validation = folder / "validation.csv"
     validation.write_text(
@@ -221,6 +229,7 @@ def inputs(tmp_path_factory):
         "YEARS": "2000,2010,2020",
         "YEARLY": str(yearly),
         "TRANSITIONS": str(transitions),
+        "NPP_YEARS_TABLE": str(npp_years),
         "NPP_VALIDATION": str(validation),
         "NPP_PAIRS": str(pairs),
         "WEIGHTS": weights,
@@ -278,6 +287,7 @@ def test_every_section_with_its_figures(full_report):
         "trend": 2,
         "planner": 1,  # gain against cost
         "npp": 1,
+        "npp-years": 1,  # mean NPP per year
         "npp-validation": 1,
         "correlation": 3,
         "importance": 1,
@@ -412,6 +422,8 @@ def test_omitted_sections_are_listed(run, inputs, tmp_path):
     assert results["OMITTED"].split(",") == [k for k in ALL_SECTIONS if k in omitted]
     assert "no INDEX given" in page.omitted["index-maps"]
     assert "no IMPORTANCE given" in page.omitted["importance"]
+    assert "no NPP_YEARS_TABLE given" in page.omitted["npp-years"]
+    assert "npp-years-table" not in page.tables
     assert "Mean index" not in output.read_text(encoding="utf-8")
 
 
@@ -670,7 +682,7 @@ def test_layout_in_a_browser_at_1280_px(full_report, browser):
         assert table["right"] <= layout["page"] + 0.5, table
         assert table["width"] <= table["box"] + 0.5, table
     expected = sum(len(s["images"]) for s in read_page(output).sections.values())
-    assert len(layout["images"]) == expected == 25  # with the planner chart
+    assert len(layout["images"]) == expected == 26  # with the planner and NPP-per-year charts
     for image in layout["images"]:
         assert image["complete"] and image["natural"] > 0, image  # loaded from the folder
         assert image["shown"] <= image["natural"] + 0.5, image  # never upscaled
@@ -793,3 +805,72 @@ INPUTS.case(
     "INDEX",
     lambda results, data, parameters: Path(results["OUTPUT"]).exists(),
 )
+
+
+def test_npp_years_section_is_casa_npp_years_table(run, tmp_path):
+    """casa_npp_years' own table, straight into the report: every year's mean NPP, NDVI layers
+    and valid pixels in the section's table equal the table's (two years of monthly NDVI on a
+    2 × 3 grid, the second greener)."""
+    season = np.cos(2 * np.pi * (np.arange(12)[:, None, None] - 6) / 12)
+    rng = np.random.default_rng(5)
+    ndvi = (0.45 + 0.25 * season + rng.uniform(-0.05, 0.05, (12, 2, 3))).astype(np.float32)
+    weather = {
+        "TEMPERATURE": 12 + 12 * season + rng.uniform(-2, 2, (12, 2, 3)),
+        "PRECIPITATION": 80 + 40 * season + rng.uniform(0, 30, (12, 2, 3)),
+        "SOLAR": 450 + 250 * season + rng.uniform(-20, 20, (12, 2, 3)),
+    }
+    casa = run(
+        "casa_npp_years",
+        {
+            "NDVI": [
+                write_raster(tmp_path / "ndvi_a.tif", ndvi),
+                write_raster(tmp_path / "ndvi_b.tif", np.clip(ndvi + 0.1, -1, 1)),
+            ],
+            **{
+                name: write_raster(tmp_path / f"{name}.tif", values.astype(np.float32))
+                for name, values in weather.items()
+            },
+            "LANDCOVER": write_raster(
+                tmp_path / "lc.tif", np.array([[1, 4, 6], [5, 6, 7]], np.float32)
+            ),
+            "YEARS": "2012,2013",
+            "OUTPUT": str(tmp_path / "mean.tif"),
+            "OUTPUT_TABLE": str(tmp_path / "years.csv"),
+        },
+    )
+    table = QgsVectorLayer(casa["OUTPUT_TABLE"], "years", "ogr")
+    rows = [feature.attributes() for feature in table.getFeatures()]
+    assert [str(row[0]) for row in rows] == ["2012", "2013", "mean"]
+    output = tmp_path / "report.html"
+    results = run("html_report", {"NPP_YEARS_TABLE": casa["OUTPUT_TABLE"], "OUTPUT": str(output)})
+    assert results["SECTIONS"] == "npp-years,data-sources"
+    page = read_page(output)
+    shown = [[text for text, _ in row] for row in page.tables["npp-years-table"]]
+    assert shown[0] == ["Year", "NDVI layers", "Mean NPP (gC·m⁻²·yr⁻¹)", "Valid pixels"]
+    # The table's values, formatted as the report formats them (means to 0.01).
+    expected = [
+        [str(year), str(int(layers)), f"{float(mean):.2f}", str(int(pixels))]
+        for year, layers, mean, pixels in rows[:2]
+    ]
+    expected.append(["Per-pixel mean over the years", "–", f"{float(rows[2][2]):.2f}", "6"])
+    assert shown[1:] == expected
+    assert int(rows[2][3]) == 6  # every pixel of the 2 × 3 grid is valid in both years
+    # The greener second year has the larger mean (the line rises).
+    assert float(rows[1][2]) > float(rows[0][2]) > 0
+    caption = page.sections["npp-years"]["caption"]
+    assert f"2012 {float(rows[0][2]):.1f}, 2013 {float(rows[1][2]):.1f}" in caption
+    (figcaption,) = page.sections["npp-years"]["figcaptions"]
+    assert "NPP_YEARS_TABLE (years.csv)" in figcaption
+
+
+def test_npp_years_table_without_a_year_column_names_the_parameter(run, tmp_path):
+    table = tmp_path / "npp.csv"
+    table.write_text("label,mean_npp\n2012,512.5\n", encoding="utf-8")
+    output = tmp_path / "out" / "report.html"
+    with pytest.raises(
+        QgsProcessingException,
+        match=r"NPP_YEARS_TABLE: expected casa_npp_years OUTPUT_TABLE \(columns year, "
+        r"ndvi_layers, mean_npp, valid_pixels\), got label, mean_npp",
+    ):
+        run("html_report", {"NPP_YEARS_TABLE": str(table), "OUTPUT": str(output)})
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
