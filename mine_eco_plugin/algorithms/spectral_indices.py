@@ -252,7 +252,8 @@ class Ndmvi(StackIndex):
     )
     nodata_rule = (
         "A pixel that is NoData in the red or NIR band is NoData in the output and is ignored "
-        "when the scene minima are computed; a zero denominator gives NoData."
+        "when the scene minima are computed; a zero denominator gives NoData (computed in "
+        "double precision, so exactly where both bands are at their minima)."
     )
     references = ("The resilience study, Eq. 5.",)
     stack_bands = (RED, NIR)

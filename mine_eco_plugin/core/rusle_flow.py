@@ -376,9 +376,17 @@ def spanning_tree(first, second, height, nodes: int, outside: int) -> BasinTree:
     priority-flood level is the largest saddle on its tree path to the outside (pointer
     jumping: log2(depth) vectorised rounds). Nodes cut off from the outside get +inf.
     """
-    low = float(np.min(height))
-    # csgraph reads 0 as "no edge": shift every weight to at least 1 (exact for float32 input).
-    weight = height.astype(np.float64) - low + 1.0
+    # Weights are the saddles' ranks in a stable sort (1, 2, …): in the order of their heights,
+    # equal heights in the order _saddles lists them (cardinal steps first). Kruskal's tree
+    # among equal weights follows the order scipy's unstable argsort leaves them in, which
+    # differs between numpy versions (and so did the spill point "breach" chose); distinct
+    # weights have one spanning tree. Ranks are exact in float64 and never 0 (csgraph reads 0
+    # as "no edge"); ``heights[rank]`` maps a rank back to its saddle (rank 0: −inf).
+    ranked = np.argsort(height, kind="stable")
+    weight = np.empty(height.size, dtype=np.float64)
+    weight[ranked] = np.arange(1, height.size + 1, dtype=np.float64)
+    heights = np.concatenate([[-np.inf], height[ranked].astype(np.float64)])
+    del ranked
     graph = _csr_keeping_duplicates(first, second, weight, nodes)
     del weight
     from scipy import sparse
@@ -397,13 +405,13 @@ def spanning_tree(first, second, height, nodes: int, outside: int) -> BasinTree:
         both, outside, directed=True, return_predecessors=True
     )
     del both
-    up = np.full(nodes, -np.inf)
+    up = np.zeros(nodes, dtype=np.int64)  # rank of the edge to the parent; 0: none
     child = np.where(parent[tree.row] == tree.col, tree.row, tree.col)
-    up[child] = tree.data
-    saddle = (up - 1.0 + low).astype(np.float32)
+    up[child] = np.rint(tree.data).astype(np.int64)
+    saddle = heights[up].astype(np.float32)
     pointer = np.where(parent < 0, np.arange(nodes), parent).astype(np.int64)
     pointer[outside] = outside
-    up[outside] = -np.inf
+    up[outside] = 0
     while True:
         up = np.maximum(up, up[pointer])
         jumped = pointer[pointer]
@@ -412,7 +420,7 @@ def spanning_tree(first, second, height, nodes: int, outside: int) -> BasinTree:
         pointer = jumped
     reached = np.zeros(nodes, dtype=bool)
     reached[order] = True
-    level = np.where(reached, up - 1.0 + low, np.inf).astype(np.float32)
+    level = np.where(reached, heights[up], np.inf).astype(np.float32)
     level[outside] = -np.inf
     parent = parent.astype(np.int32)
     parent[outside] = -1

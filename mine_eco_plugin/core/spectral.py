@@ -80,11 +80,18 @@ def ndmvi(red, nir, red_min, nir_min) -> np.ndarray:
     vegetation enhancements of mountainous regions based on satellite image data. Journal of
     Geo-information Science, 13(5), 656-664. Dimensionless. NoData: NaN in any input gives NaN;
     a zero denominator gives NaN.
+
+    Computed in float64 and returned as float32: the differences to the minima cancel most of
+    the bands' values, and in float64 the sums of two float32 reflectances are exact, so the
+    denominator is 0 exactly where both bands are at their minima (0 / 0: NaN) and exact near
+    them. In float32 (numpy 1.x, whose value-based casting kept float32 blocks in float32) or
+    with float32 band sums against float64 minima (numpy 2), the rounding of ρnir + ρred made
+    the pixel at both minima NaN or a finite value depending on the numpy version, and pixels
+    a rounding step above the minima far off (−0.5 or −0.33 for an exact −1).
     """
-    red = _as_float(red)
-    nir = _as_float(nir)
-    red_min = _as_float(red_min)
-    nir_min = _as_float(nir_min)
+    red, nir, red_min, nir_min = (
+        np.asarray(values, dtype=np.float64) for values in (red, nir, red_min, nir_min)
+    )
     numerator = (nir - red) + (red_min - nir_min)
     denominator = (nir + red) - (red_min + nir_min)
     return _safe_divide(numerator, denominator).astype(np.float32, copy=False)

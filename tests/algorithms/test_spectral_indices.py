@@ -104,6 +104,27 @@ def test_ndmvi_scene_minima_reported_and_used(run, stack, tmp_path):
     assert read_raster(given)[0][0, 0, 0] == pytest.approx(0.902439, abs=1e-6)
 
 
+def test_ndmvi_at_the_scene_minima_is_nodata_on_every_numpy(run, tmp_path):
+    # One row of three float32 pixels; red 0.1, 0.1 + one float32 step u (7.5e-9), 0.12 and
+    # NIR 0.3, 0.3, 0.5: the scene minima Rmin = 0.1, NIRmin = 0.3 are both at the first pixel.
+    # It is 0/0 → NoData; the second is −u/u = −1; the third (0.38 − 0.2)/(0.62 − 0.4) = 0.8182.
+    # numpy 1.24 gave NoData, −0.5; numpy 2 gave −1, −0.33 (float32 rounding of red + NIR).
+    red = np.array([0.1, np.nextafter(np.float32(0.1), np.float32(1)), 0.12], dtype=np.float32)
+    nir = np.array([0.3, 0.3, 0.5], dtype=np.float32)
+    stack = np.full((6, 1, 3), 0.05, dtype=np.float32)
+    stack[2, 0], stack[3, 0] = red, nir
+    path = write_raster(tmp_path / "stack.tif", stack, nodata=-1)
+    out = tmp_path / "ndmvi.tif"
+    results = run("ndmvi", {"INPUT": path, "OUTPUT": str(out)})
+    assert results["RED_MIN"] == float(np.float32(0.1))
+    assert results["NIR_MIN"] == float(np.float32(0.3))
+    values, dataset = read_raster(out)
+    assert dataset.GetRasterBand(1).GetNoDataValue() == -9999
+    assert np.isnan(values[0, 0, 0])
+    assert values[0, 0, 1] == -1.0
+    assert values[0, 0, 2] == pytest.approx(0.18 / 0.22, rel=1e-6)
+
+
 def test_fvc_percentiles_match_numpy_and_clip(run, tmp_path):
     rng = np.random.default_rng(7)
     index = rng.uniform(-0.2, 0.9, size=(60, 70)).astype(np.float32)

@@ -150,6 +150,20 @@ def test_fill_levels_match_priority_flood(seed):
     assert np.array_equal(filled, priority_flood(z).astype(np.float32))
 
 
+def test_equal_saddles_spill_over_the_first_listed():
+    # Basins 0 and 1, the outside is node 2. Edges in the order _saddles lists them:
+    # 1–outside at 5, 0–1 at 5, 0–outside at 1. Basin 1 can leave at 5 either way; the first
+    # listed edge (1–outside) is the one kept, whatever order scipy's sort leaves equal weights
+    # in (scipy 1.10 with numpy 1.24 and scipy 1.15 both kept 0–1 here: its rows come first).
+    first = np.array([1, 0, 0], dtype=np.int32)
+    second = np.array([2, 1, 2], dtype=np.int32)
+    saddle = np.array([5.0, 5.0, 1.0], dtype=np.float32)
+    tree = flow.spanning_tree(first, second, saddle, 3, 2)
+    assert tree.parent.tolist() == [2, 2, -1]
+    assert tree.saddle[:2].tolist() == [1.0, 5.0]
+    assert tree.level.tolist() == [1.0, 5.0, -np.inf]  # minimax levels: either tree gives them
+
+
 @pytest.mark.parametrize("depressions", ["breach", "fill"])
 @pytest.mark.parametrize("seed", [4, 5])
 def test_rough_terrain_drains_without_loops(depressions, seed):

@@ -83,6 +83,22 @@ def test_ndmvi_zero_denominator_and_nan():
     assert np.isnan(result).all()
 
 
+def test_ndmvi_at_and_next_to_the_scene_minima_is_exact():
+    # float32 bands at the minima Rmin = f32(0.1), NIRmin = f32(0.3): both at their minimum
+    # → 0 / 0 → NaN; red one float32 step u above Rmin (NIR at NIRmin) → numerator
+    # (NIRmin − Rmin − u) + (Rmin − NIRmin) = −u, denominator u → −1 exactly. The band sum
+    # rounded to float32 (ulp 3e-8 at 0.4, u = 7.5e-9) gave NaN/−0.5 with numpy 1.24 and
+    # −1/−0.33 with numpy 2. Third pixel: red 0.12, NIR 0.5 → (0.38 − 0.2)/(0.62 − 0.4) = 0.8182.
+    red_min, nir_min = np.float32(0.1), np.float32(0.3)
+    red = np.array([red_min, np.nextafter(red_min, np.float32(1)), 0.12], dtype=np.float32)
+    nir = np.array([nir_min, nir_min, 0.5], dtype=np.float32)
+    result = ndmvi(red, nir, float(red_min), float(nir_min))
+    assert result.dtype == np.float32
+    assert np.isnan(result[0])
+    assert result[1] == -1.0
+    assert result[2] == pytest.approx(0.18 / 0.22, rel=1e-6)
+
+
 # --- fractional vegetation cover ---------------------------------------------------------------
 
 

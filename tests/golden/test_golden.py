@@ -144,9 +144,21 @@ def test_golden(provider, golden_inputs, tmp_path, entry, request):
         return
     assert "expected" in entry, "no expected values: run scripts/golden.py --update"
     problems = compare(entry["expected"], actual, entry["algorithm"])
-    assert not problems, f"{len(problems)} value(s) differ from the table:\n" + "\n".join(
-        problems[:40]
+    assert not problems, (
+        f"{len(problems)} value(s) differ from the table, in {differing_outputs(problems)}:\n"
+        + "\n".join(problems[:40])
     )
+
+
+def differing_outputs(problems: list[str]) -> str:
+    """Every output with a mismatch and how many (the listing stops at 40 lines, sorted by
+    output name: the outputs after the first ones would not show)."""
+    counts: dict[str, int] = {}
+    for problem in problems:
+        parts = problem.split(": ", 1)[0].split(".")
+        name = parts[2] if len(parts) > 2 and parts[1] in ("outputs", "values") else parts[-1]
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{name} ({count})" for name, count in counts.items())
 
 
 @pytest.mark.skipif(UPDATE, reason="the table is being regenerated")
