@@ -90,12 +90,12 @@ def landsat_scene(d) -> dict:
     slopes, what NDMVI's scene minima correct), with 2 % noise per band; its thermal bands
     give a brightness temperature of 293-308 K, warmer on bare soil; DN from the MTL's own
     factors (reflectance × sin(sun elevation), radiance from K1/K2). Unlike
-    test_reliability_files.landsat_scene (one DN field plus the band number, where NDVI and
+    test_landsat_reflectance.landsat_scene (one DN field plus the band number, where NDVI and
     NDMVI are rounding noise around 0), the indices and what the models derive from them are
     meaningful numbers."""
     from bad_input import COLS, ROWS
     from rasters import write_raster
-    from test_reliability_files import L8_MTL, MTL_DIR
+    from test_landsat_reflectance import L8_MTL, MTL_DIR
 
     text = (MTL_DIR / L8_MTL).read_text()
 
