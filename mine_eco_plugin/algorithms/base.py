@@ -706,6 +706,18 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             **options,
         )
 
+    def class_target(self, parameters, name, context, classes, metadata=None):
+        """A class raster output: uint8 codes, NoData 0, styled by ``classes``."""
+        return self.raster_target(
+            parameters,
+            name,
+            context,
+            dtype="uint8",
+            nodata=0,
+            classes=classes,
+            metadata=metadata,
+        )
+
     def memory_mb(self) -> float:
         """The block memory budget: environment MINE_ECO_MEMORY_MB, else the provider setting."""
         if os.environ.get("MINE_ECO_MEMORY_MB"):

@@ -554,13 +554,11 @@ class LocalCorrelation(MineEcoAlgorithm):
         targets = [
             self.raster_target(parameters, "OUTPUT_R", context, metadata=metadata),
             self.raster_target(parameters, "OUTPUT_P", context, metadata=metadata),
-            self.raster_target(
+            self.class_target(
                 parameters,
                 "OUTPUT_CLASS",
                 context,
-                dtype="uint8",
-                nodata=0,
-                classes=styles.CORRELATION_CLASSES,
+                styles.CORRELATION_CLASSES,
                 metadata=metadata,
             ),
             self.raster_target(parameters, "OUTPUT_PAIRS", context, metadata=metadata),

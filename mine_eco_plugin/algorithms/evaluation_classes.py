@@ -185,13 +185,11 @@ class ClassifyIndex(EvaluationAlgorithm):
         )
         styled = styles.red_to_green_classes(labels)
         method = classes.CLASS_METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
-        target = self.raster_target(
+        target = self.class_target(
             parameters,
             "OUTPUT",
             context,
-            dtype="uint8",
-            nodata=0,
-            classes=styled,
+            styled,
             metadata={
                 "METHOD": method,
                 "BREAKS": ",".join(f"{b:.10g}" for b in breaks),
@@ -433,13 +431,11 @@ class ChangeAnalysis(EvaluationAlgorithm):
         )
         metadata = {"MODE": "difference", "THRESHOLD": threshold}
         target = self.raster_target(parameters, "OUTPUT", context, metadata=metadata)
-        class_target = self.raster_target(
+        class_target = self.class_target(
             parameters,
             "OUTPUT_CLASSES",
             context,
-            dtype="uint8",
-            nodata=0,
-            classes=direction,
+            direction,
             metadata=metadata,
         )
         tally = classes.ClassTally(3)

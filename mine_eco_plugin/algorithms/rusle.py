@@ -722,13 +722,11 @@ class SoilLoss(RusleAlgorithm):
         styled = styles.numbered_classes(labels, styles.erosion_colours(classes.count))
         limits = ",".join(f"{v:g}" for v in classes.limits)
         soil = self.raster_target(parameters, "OUTPUT", context, metadata={"LIMITS": limits})
-        coded = self.raster_target(
+        coded = self.class_target(
             parameters,
             "OUTPUT_CLASSES",
             context,
-            dtype="uint8",
-            nodata=0,
-            classes=styled,
+            styled,
             metadata={"LIMITS_T_KM2_A": limits},
         )
         counts = np.zeros(classes.count + 1, dtype=np.int64)

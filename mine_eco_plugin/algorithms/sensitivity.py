@@ -427,13 +427,11 @@ class WeightSensitivity(EvaluationAlgorithm):
             metadata=metadata,
             style=styles.stability_qml(draws),
         )
-        targets["OUTPUT_CLASS"] = self.raster_target(
+        targets["OUTPUT_CLASS"] = self.class_target(
             parameters,
             "OUTPUT_CLASS",
             context,
-            dtype="uint8",
-            nodata=0,
-            classes=styled,
+            styled,
             metadata={**metadata, "LABELS": ",".join(labels)},
         )
         tally = {"stability": 0.0, "stable": 0}
