@@ -463,6 +463,18 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             advanced=True,
         )
 
+    def add_mask_by_reference(self, help_text):
+        """MASK_BY_REFERENCE: cells where the REFERENCE raster is NoData stay NoData."""
+        return self.add(
+            QgsProcessingParameterBoolean(
+                "MASK_BY_REFERENCE",
+                self.tr("Leave cells NoData where the reference is NoData"),
+                True,
+                optional=True,
+            ),
+            help_text,
+        )
+
     def add_rasters(self, name, description, help_text="", optional=False):
         """Several raster layers (e.g. one per date, or the indicators of an index)."""
         return self.add(
