@@ -30,7 +30,7 @@ from ..core.evaluation_index import check_range, composite_index, normalise
 from ..engine import RasterTarget, styles
 from ..provider_info import plugin_version
 from .evaluation_hierarchy import PresetHierarchy
-from .evaluation_support import EvaluationAlgorithm, format_weights, row_areas
+from .evaluation_support import INDICATOR_COLUMNS, EvaluationAlgorithm, format_weights, row_areas
 from .resilience import SLOTS, slot_band
 
 RANGE_LABELS = (
@@ -332,9 +332,7 @@ class ResilienceYears(YearsScale, EvaluationAlgorithm):
             "OUTPUT_WEIGHTS",
             context,
             [
-                ("code", str),
-                ("indicator", str),
-                ("trend", str),
+                *INDICATOR_COLUMNS,
                 ("weight", float),
                 ("minimum", float),
                 ("maximum", float),
