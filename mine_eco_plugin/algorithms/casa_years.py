@@ -386,6 +386,8 @@ class CasaNppYears(MineEcoAlgorithm):
         for index, run in enumerate(plan.years):
             if feedback.isCanceled():
                 raise QgsProcessingException("Cancelled: the years computed so far are kept.")
+            # What both child runs of the year take.
+            of_year = {"YEAR": run.year, "OUTPUT_NODATA_VALUE": nodata}
             ndvi = run.ndvi
             layers = 12
             if ndvi is None:
@@ -397,8 +399,7 @@ class CasaNppYears(MineEcoAlgorithm):
                         "INPUT": plan.series,
                         "DATES": ",".join(d.isoformat() for d in plan.dates),
                         "METHOD": method,
-                        "YEAR": run.year,
-                        "OUTPUT_NODATA_VALUE": nodata,
+                        **of_year,
                         "OUTPUT": monthly,
                     },
                     context=context,
@@ -416,8 +417,7 @@ class CasaNppYears(MineEcoAlgorithm):
                     **shared,
                     "NDVI": ndvi,
                     **run.climate,
-                    "YEAR": run.year,
-                    "OUTPUT_NODATA_VALUE": nodata,
+                    **of_year,
                     "OUTPUT": path,
                 },
                 context=context,
