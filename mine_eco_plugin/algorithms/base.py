@@ -30,6 +30,7 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -474,6 +475,11 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             ),
             help_text,
         )
+
+    def add_number_outputs(self, outputs):
+        """A numeric output for each (name, description) pair of ``outputs``."""
+        for name, description in outputs:
+            self.addOutput(QgsProcessingOutputNumber(name, self.tr(description)))
 
     def add_rasters(self, name, description, help_text="", optional=False):
         """Several raster layers (e.g. one per date, or the indicators of an index)."""

@@ -398,16 +398,17 @@ class ChangeAnalysis(EvaluationAlgorithm):
             "from, to, pixels, km², ha, % of the area, % of the 'from' class.",
             optional=True,
         )
-        for name, description in (
-            ("MEAN_BEFORE", "Mean before (index mode)"),
-            ("MEAN_AFTER", "Mean after (index mode)"),
-            ("MEAN_CHANGE", "Mean change (index mode)"),
-            ("GROWTH_RATE", "Growth rate of the mean, % (index mode)"),
-            ("IMPROVED_PERCENT", "Improved area, %"),
-            ("UNCHANGED_PERCENT", "Unchanged area, %"),
-            ("DEGRADED_PERCENT", "Degraded area, %"),
-        ):
-            self.addOutput(QgsProcessingOutputNumber(name, self.tr(description)))
+        self.add_number_outputs(
+            (
+                ("MEAN_BEFORE", "Mean before (index mode)"),
+                ("MEAN_AFTER", "Mean after (index mode)"),
+                ("MEAN_CHANGE", "Mean change (index mode)"),
+                ("GROWTH_RATE", "Growth rate of the mean, % (index mode)"),
+                ("IMPROVED_PERCENT", "Improved area, %"),
+                ("UNCHANGED_PERCENT", "Unchanged area, %"),
+                ("DEGRADED_PERCENT", "Degraded area, %"),
+            )
+        )
 
     def process(self, parameters, context, feedback):
         if self.parameterAsEnum(parameters, "MODE", context) == 0:
