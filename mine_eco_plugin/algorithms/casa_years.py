@@ -310,10 +310,7 @@ class CasaNppYears(MineEcoAlgorithm):
         return plan
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
-        try:
-            plan = self.plan(parameters, context)
-        except QgsProcessingException:
-            return []  # the run reports it
+        plan = self.plan(parameters, context)
         files = [os.path.join(folder, f"npp_{run.label}.tif") for run in plan.years]
         if plan.series is not None:
             files += [os.path.join(folder, f"ndvi_monthly_{run.label}.tif") for run in plan.years]

@@ -99,10 +99,7 @@ class EstarfmSeries(MineEcoAlgorithm):
         self.addOutput(QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Fused series")))
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
-        try:
-            _, dates = layer_dates(self, parameters, context, "SERIES", "SERIES_DATES")
-        except QgsProcessingException:
-            return []  # the run reports the dates itself
+        _, dates = layer_dates(self, parameters, context, "SERIES", "SERIES_DATES")
         return [os.path.join(folder, f"fused_{date.isoformat()}.tif") for date in dates]
 
     def process(self, parameters, context, feedback):

@@ -211,10 +211,7 @@ class ResilienceYears(YearsScale, EvaluationAlgorithm):
         self.add_year_outputs()
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
-        try:
-            years = self.years(parameters, context)
-        except QgsProcessingException:
-            return []  # the run reports the years itself
+        years = self.years(parameters, context)
         return [
             os.path.join(folder, f"{kind}_{year}.tif")
             for year in years
