@@ -4,6 +4,7 @@ RUSLE's option tables, polygons onto the land-cover grid, the thermal sensors' s
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -18,6 +19,7 @@ from qgis.core import (
     QgsProject,
     QgsVectorLayer,
 )
+from rasters import write_raster
 
 from mine_eco_plugin.algorithms.desertification import DesertificationIndex
 from mine_eco_plugin.algorithms.estarfm import Estarfm
@@ -201,3 +203,27 @@ def test_thermal_sensors_take_the_soil_rule_of_their_band_design():
         sensor = THERMAL_SENSORS[key]
         assert sensor.key == key
         assert (sensor.soil_intercept, sensor.soil_slope) == rule
+
+
+def test_folder_files_unknown_while_the_inputs_are_wrong_are_left_to_the_run(provider, tmp_path):
+    """One rule for every folder output: when the inputs that name its files are wrong, the
+    output check checks no files (the run then reports those inputs itself)."""
+    algorithm = initialised(EstarfmSeries)
+    context = QgsProcessingContext()
+    parameters = {"SERIES_DATES": "not a date", "OUTPUT_FOLDER": str(tmp_path / "fused")}
+    with pytest.raises(QgsProcessingException, match="SERIES_DATES"):
+        algorithm.folder_files("OUTPUT_FOLDER", str(tmp_path / "fused"), parameters, context)
+    assert (
+        algorithm.check_folder_output(
+            "OUTPUT_FOLDER", str(tmp_path / "fused"), parameters, context, inputs=[]
+        )
+        is None
+    )
+    assert not (tmp_path / "fused").exists()
+    # With dates it can read, the files are known: one per date, named by it.
+    layer = tmp_path / "ndvi_2013-05-17.tif"
+    write_raster(layer, np.ones((2, 2), np.float32))
+    parameters = {"SERIES": [str(layer)], "OUTPUT_FOLDER": str(tmp_path / "fused")}
+    assert algorithm.folder_files(
+        "OUTPUT_FOLDER", str(tmp_path / "fused"), parameters, context
+    ) == [str(tmp_path / "fused" / "fused_2013-05-17.tif")]
