@@ -1,20 +1,19 @@
-"""Bad input, tried systematically over every algorithm of the provider: the data, the valid
-inputs of each algorithm, the expectations and the runner.
+"""Bad input, tried systematically over every algorithm of the provider: the data, builders
+of valid inputs, the expectations and the runner.
 
-Each test module of an algorithm declares its cases beside its other tests, in a ``BAD_INPUT``
-list (``BAD_INPUT = bad_input.Cases()``, then ``BAD_INPUT.case(algorithm, label, build, error,
-check)``); test_reliability_bad_input.py collects every module's list and runs each case. A
-case feeds one algorithm what users' GIS folders hold (a raster without CRS, another grid,
-holes, a scaled NDVI, a broken table, an even window, …) and expects one of two things: a
-``QgsProcessingException`` whose message names the parameter at fault, or a result that a
-check confirms (e.g. the output lies on the first input's grid, NoData stays NoData). Any other
-exception, or a run that succeeds where an error was due, fails the case. The valid inputs
-(``casa``, ``estarfm``, …) also serve the file-handling and input-geometry tests.
+Each test module of an algorithm declares its cases beside its other tests
+(``INPUTS.case(algorithm, label, build, error, check)``, see declared.py);
+test_reliability_bad_input.py runs every module's cases. A case feeds one algorithm what users'
+GIS folders hold (a raster without CRS, another grid, holes, a scaled NDVI, a broken table, an
+even window, …) and expects one of two things: a ``QgsProcessingException`` whose message names
+the parameter at fault, or a result that a check confirms (e.g. the output lies on the first
+input's grid, NoData stays NoData). Any other exception, or a run that succeeds where an error
+was due, fails the case. The builders of valid inputs (``casa``, ``estarfm``, …) also serve the
+algorithms' ``INPUTS.valid`` declarations.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -201,18 +200,6 @@ def table_rows(results, name="OUTPUT"):
 # --- declaring cases; the valid inputs of each algorithm and their checks --------------------
 
 T = "TEMPORARY_OUTPUT"
-
-
-class Cases(list):
-    """The bad-input cases of one test module: its ``BAD_INPUT``."""
-
-    def case(self, algorithm, label, build, error=(), check=None):
-        """``build(data)`` gives the parameters; ``error``: the parameter(s) one of which the
-        error message must name (none: no error allowed); ``check(results, data,
-        parameters)``: asserts on a successful run (None: success not allowed)."""
-        if isinstance(error, str):
-            error = (error,)
-        self.append(Case(algorithm, label, build, tuple(error), check))
 
 
 # Landscape: class rasters with a table of codes and a moving window.
@@ -529,20 +516,3 @@ def run(bad: Case, tmp_path: Path) -> None:
         f"ran without error; an error naming {' or '.join(bad.error)} was due: {results}"
     )
     bad.check(results, data, parameters)
-
-
-def collect(folder: Path) -> tuple[list[Case], dict[str, str]]:
-    """The ``BAD_INPUT`` cases of every test module in ``folder`` (imported as pytest imports
-    them), module by module; and the modules that could not be imported (file → reason)."""
-    cases: list[Case] = []
-    unreadable: dict[str, str] = {}
-    for path in sorted(folder.glob("test_*.py")):
-        if not re.search(r"^BAD_INPUT = ", path.read_text(encoding="utf-8"), re.MULTILINE):
-            continue
-        try:
-            module = importlib.import_module(path.stem)
-        except pytest.skip.Exception as reason:
-            unreadable[path.name] = str(reason)
-            continue
-        cases.extend(module.BAD_INPUT)
-    return cases, unreadable

@@ -3,23 +3,14 @@
 
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from feedback import Recorder
+from qgis.core import QgsProcessingException
 from rasters import read_raster, write_raster
-
-
-class Warnings(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings = []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
 
 
 def test_all_infinite_input_is_said_to_be_infinite(run, tmp_path):
     inf = write_raster(tmp_path / "inf.tif", np.full((6, 6), np.inf, np.float32))
-    feedback = Warnings()
+    feedback = Recorder()
     with pytest.raises(QgsProcessingException, match=r"INPUT: no valid pixels"):
         run("normalize", {"INPUT": inf, "OUTPUT": str(tmp_path / "o.tif")}, feedback=feedback)
     # The warning before the error says why: all 36 values were ±Inf, read as NoData.
@@ -54,7 +45,7 @@ def test_an_infinite_land_cover_pixel_is_nodata_with_a_warning(run, tmp_path):
     cover = np.ones((6, 6), np.float32)
     cover[2, 3] = np.inf
     path = write_raster(tmp_path / "lc.tif", cover)
-    feedback = Warnings()
+    feedback = Recorder()
     run(
         "landscape_metrics",
         {"INPUT": path, "WINDOW": 1, "OUTPUT_SHDI": str(tmp_path / "s.tif")},
@@ -81,7 +72,7 @@ def test_estarfm_reports_infinite_input_values(run, tmp_path):
         if name == "COARSE_PRED":
             values[3, 4] = np.inf
         paths[name] = write_raster(tmp_path / f"{name}.tif", values)
-    feedback = Warnings()
+    feedback = Recorder()
     run(
         "estarfm",
         {**paths, "WINDOW": 3, "VALID_MIN": 0, "VALID_MAX": 1, "OUTPUT": str(tmp_path / "o.tif")},

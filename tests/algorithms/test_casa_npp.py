@@ -2,9 +2,11 @@
 solar units, intermediates, NoData and the errors users meet."""
 
 import bad_input
+import declared
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from feedback import Recorder
+from qgis.core import QgsProcessingException
 from rasters import leftovers, read_raster, write_raster
 
 from mine_eco_plugin.core import casa
@@ -208,18 +210,6 @@ def test_help_states_formula_units_and_sources(provider):
         assert fragment in text
 
 
-class Loud(QgsProcessingFeedback):
-    """A feedback that keeps the non-fatal errors."""
-
-    def __init__(self):
-        super().__init__()
-        self.errors = []
-
-    def reportError(self, text, fatal=False):
-        self.errors.append(text)
-        super().reportError(text, fatal)
-
-
 def with_empty_month(tmp_path, arrays, name, month, value=-9999):
     """The inputs with one month of ``name`` set to ``value`` everywhere (NoData by default)."""
     ndvi, temperature, precipitation, solar, landcover = (a.copy() for a in arrays)
@@ -255,7 +245,7 @@ def test_a_month_without_data_is_an_error_naming_it(run, inputs, tmp_path):
 def test_incomplete_year_sums_the_other_months_and_says_so(run, inputs, tmp_path):
     _, arrays = inputs
     paths, gap = with_empty_month(tmp_path, arrays, "NDVI", 2)
-    feedback = Loud()
+    feedback = Recorder()
     results = run(
         "casa_npp",
         {
@@ -289,46 +279,56 @@ def test_incomplete_year_sums_the_other_months_and_says_so(run, inputs, tmp_path
     assert results["MISSING_MONTHS"] == "" and results["MONTHS_SUMMED"] == 12
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("casa_npp", lambda d: bad_input.casa(d))
+INPUTS.desktop(
+    "casa_npp",
+    lambda s: {
+        "NDVI": [s.monthly["ndvi"]],
+        "TEMPERATURE": [s.monthly["temperature"]],
+        "PRECIPITATION": [s.monthly["precipitation"]],
+        "SOLAR": [s.monthly["solar"]],
+    },
+)
+INPUTS.case(
     "casa_npp",
     "ndvi-x10000",
     lambda d: bad_input.casa(d, NDVI=[d.field(0, 9000, bands=12)]),
     "NDVI",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "negative-rain",
     lambda d: bad_input.casa(d, PRECIPITATION=[d.field(-50, 10, bands=12)]),
     "PRECIPITATION",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "eleven-months",
     lambda d: bad_input.casa(d, SOLAR=[d.field(1, 2, bands=11)]),
     "SOLAR",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "unknown-class",
     lambda d: bad_input.casa(d, LANDCOVER=d.landcover([1, 4, 99])),
     ("LANDCOVER", "TABLE", "UNKNOWN_CLASSES"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "malformed-table",
     lambda d: bad_input.casa(d, LANDCOVER=d.landcover([1, 4]), TABLE=d.text("code,label\n1,a\n")),
     "TABLE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "temperature-other-crs",
     lambda d: bad_input.casa(d, TEMPERATURE=[d.reprojected(bad_input.casa(d)["TEMPERATURE"][0])]),
     check=bad_input.same_grid_as("NDVI", layer_index=0),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp",
     "far-solar",
     lambda d: bad_input.casa(d, SOLAR=[d.field(400, 500, bands=12, origin=bad_input.FAR)]),

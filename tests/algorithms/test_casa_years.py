@@ -7,6 +7,7 @@ import os
 import shutil
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException, QgsVectorLayer
@@ -376,44 +377,50 @@ def test_the_yearly_folder_may_be_left_out(run, tmp_path):
     ]
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
-BAD_INPUT = bad_input.Cases()
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
+INPUTS = declared.Inputs()
+INPUTS.valid("casa_npp_years", lambda d: bad_input.casa_series(d))
+INPUTS.desktop(
+    "casa_npp_years",
+    lambda s: {
+        "NDVI": list(s.dated),
+        "TEMPERATURE": [s.monthly["temperature"]],
+        "PRECIPITATION": [s.monthly["precipitation"]],
+        "SOLAR": [s.monthly["solar"]],
+    },
+)
 
 
 casa_series = bad_input.casa_series
 
 
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp_years",
     "month-missing",
     lambda d: casa_series(d, months=[m for m in range(1, 13) if m != 4]),
     "NDVI",
 )
-BAD_INPUT.case(
-    "casa_npp_years", "dates-count", lambda d: casa_series(d, DATES="2013-01-15"), "DATES"
-)
-BAD_INPUT.case(
-    "casa_npp_years", "year-absent", lambda d: casa_series(d, YEARS="2013,2014"), "YEARS"
-)
-BAD_INPUT.case(
+INPUTS.case("casa_npp_years", "dates-count", lambda d: casa_series(d, DATES="2013-01-15"), "DATES")
+INPUTS.case("casa_npp_years", "year-absent", lambda d: casa_series(d, YEARS="2013,2014"), "YEARS")
+INPUTS.case(
     "casa_npp_years",
     "climate-six-months",
     lambda d: casa_series(d, TEMPERATURE=[d.field(0, 20, bands=6)]),
     "TEMPERATURE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp_years",
     "monthly-years-count",
     lambda d: {**bad_input.casa(d), "YEARS": "2012,2013"},
     "YEARS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp_years",
     "ndvi-x10000",
     lambda d: bad_input.casa(d, NDVI=[d.field(0, 9000, bands=12)]),
     "NDVI",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "casa_npp_years",
     "one-year-mean",
     lambda d: casa_series(d),

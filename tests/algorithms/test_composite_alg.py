@@ -3,6 +3,7 @@
 import datetime as dt
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -92,29 +93,37 @@ def test_dates_are_needed(run, tmp_path):
         )
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
+INPUTS = declared.Inputs()
+INPUTS.valid(
+    "temporal_composite",
+    lambda d: {
+        "INPUT": [d.field(seed=m) for m in range(12)],
+        "DATES": ",".join(f"2013-{m:02d}-15" for m in range(1, 13)),
+    },
+)
+INPUTS.desktop("temporal_composite", lambda s: {"INPUT": list(s.dated)})
 # temporal_composite: a dated series.
-BAD_INPUT.case(
+INPUTS.case(
     "temporal_composite",
     "no-dates",
     lambda d: {"INPUT": [d.field(), d.field(seed=1)]},
     "INPUT",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "temporal_composite",
     "dates-count",
     lambda d: {"INPUT": [d.field()], "DATES": "2013-01-01,2013-02-01"},
     "DATES",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "temporal_composite",
     "missing-months",
     lambda d: {"INPUT": [d.field()], "DATES": "2013-01-01"},
     "INPUT",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "temporal_composite",
     "all-nodata-months-allowed",
     lambda d: {"INPUT": [d.nodata()], "DATES": "2013-01-01", "ALLOW_EMPTY_MONTHS": True},

@@ -2,6 +2,7 @@
 non-negative-slope error."""
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -109,46 +110,48 @@ def test_constant_ndvi_is_an_error(run, tmp_path):
         )
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("desertification_index", lambda d: bad_input.ddi(d))
+INPUTS.desktop("desertification_index", lambda s: {"NDVI": s.ndvi, "ALBEDO": s.albedo})
+INPUTS.case(
     "desertification_index",
     "constant-ndvi",
     lambda d: bad_input.ddi(d, NDVI=d.constant(0.4)),
     "NDVI",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "desertification_index",
     "far-albedo",
     lambda d: bad_input.ddi(d, ALBEDO=d.field(origin=bad_input.FAR)),
     "ALBEDO",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "desertification_index",
     "no-crs-ndvi",
     lambda d: bad_input.ddi(d, NDVI=d.field(epsg=None)),
     "NDVI",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "desertification_index",
     "all-nodata-albedo",
     lambda d: bad_input.ddi(d, ALBEDO=d.nodata()),
     ("ALBEDO", "NDVI"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "desertification_index",
     "positive-slope",
     lambda d: (lambda n: bad_input.ddi(d, NDVI=n, ALBEDO=n))(d.field(0, 0.8)),
     ("NDVI", "ALBEDO"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "desertification_index",
     "percentiles-swapped",
     lambda d: bad_input.ddi(d, NORMALISATION=1, LOW_PERCENTILE=90, HIGH_PERCENTILE=10),
     ("LOW_PERCENTILE", "HIGH_PERCENTILE"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "desertification_index",
     "albedo-other-crs",
     lambda d: (lambda p: {**p, "ALBEDO": d.reprojected(p["ALBEDO"])})(bad_input.ddi(d)),

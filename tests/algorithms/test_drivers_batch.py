@@ -4,6 +4,7 @@ or driver, files named after it, one table."""
 from __future__ import annotations
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
@@ -157,28 +158,45 @@ def test_local_correlation_drivers_names_must_give_distinct_files(run, tmp_path)
     assert gdal.Open(a) is not None
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid(
+    "kriging_fields", lambda d: {"INPUT": d.points(), "FIELDS": ["value"], "REFERENCE": d.field()}
+)
+INPUTS.desktop(
+    "kriging_fields", lambda s: {"INPUT": s.samples_fields, "FIELDS": ["value"], "REFERENCE": s.dem}
+)
+INPUTS.valid(
+    "local_correlation_drivers",
+    lambda d: {
+        "DRIVERS": [d.field(seed=1), d.field(seed=3)],
+        "TARGET": d.field(seed=2),
+        "WINDOW": 3,
+    },
+)
+INPUTS.desktop(
+    "local_correlation_drivers", lambda s: {"DRIVERS": [s.ndvi, s.albedo], "TARGET": s.lst}
+)
+INPUTS.case(
     "kriging_fields",
     "text-field",
     lambda d: {"INPUT": d.points(), "FIELDS": ["value", "name"], "REFERENCE": d.field()},
     "FIELDS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging_fields",
     "too-few-points",
     lambda d: {"INPUT": d.points(3), "FIELDS": ["value"], "REFERENCE": d.field()},
     ("FIELDS", "MIN_POINTS"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "local_correlation_drivers",
     "even-window",
     lambda d: {"DRIVERS": [d.field(seed=1)], "TARGET": d.field(seed=2), "WINDOW": 4},
     "WINDOW",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "local_correlation_drivers",
     "far-driver",
     lambda d: {"DRIVERS": [d.field(origin=bad_input.FAR)], "TARGET": d.field(seed=2), "WINDOW": 3},

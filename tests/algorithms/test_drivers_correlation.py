@@ -1,10 +1,12 @@
 """pearson_correlation and local_correlation through processing.run."""
 
 import bad_input
+import declared
 import numpy as np
 import pytest
+from feedback import Recorder
 from osgeo import gdal
-from qgis.core import QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 from scipy import stats
 
@@ -385,16 +387,6 @@ def point_layer(points, geometry="Point"):
     return layer
 
 
-class Warnings(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings = []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
-
-
 def pixel_point(row, col, dx=10, dy=20):
     return f"POINT({500000 + 30 * col + dx} {5600000 - 30 * row - dy})"
 
@@ -409,7 +401,7 @@ def test_pearson_counts_each_pixel_once(run, tmp_path, scene):
     points += [pixel_point(12, 3, 2, 2), pixel_point(12, 3, 28, 28), pixel_point(20, 20, 25, 5)]
     points += ["POINT(400000 5600000)"]
     table = tmp_path / "t.gpkg"
-    feedback = Warnings()
+    feedback = Recorder()
     results = run(
         "pearson_correlation",
         {
@@ -462,24 +454,34 @@ def test_pearson_refuses_polygon_samples(run, tmp_path, scene):
     assert not (tmp_path / "t.gpkg").exists()
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case("local_correlation", "even-window", lambda d: bad_input.pair(d, WINDOW=4), "WINDOW")
-BAD_INPUT.case("local_correlation", "zero-window", lambda d: bad_input.pair(d, WINDOW=0), "WINDOW")
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid(
+    "local_correlation",
+    lambda d: {"INPUT_X": d.field(seed=1), "INPUT_Y": d.field(seed=2), "WINDOW": 3},
+)
+INPUTS.desktop("local_correlation", lambda s: {"INPUT_X": s.ndvi, "INPUT_Y": s.lst})
+INPUTS.valid(
+    "pearson_correlation",
+    lambda d: {"TARGET": d.field(), "DRIVERS": bad_input.indicators(d, 2), "POINTS": 60},
+)
+INPUTS.desktop("pearson_correlation", lambda s: {"TARGET": s.target, "DRIVERS": list(s.drivers)})
+INPUTS.case("local_correlation", "even-window", lambda d: bad_input.pair(d, WINDOW=4), "WINDOW")
+INPUTS.case("local_correlation", "zero-window", lambda d: bad_input.pair(d, WINDOW=0), "WINDOW")
+INPUTS.case(
     "local_correlation",
     "far-y",
     lambda d: bad_input.pair(d, INPUT_Y=d.field(origin=bad_input.FAR)),
     "INPUT_Y",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "local_correlation",
     "no-crs-x",
     lambda d: bad_input.pair(d, INPUT_X=d.field(epsg=None)),
     "INPUT_X",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "local_correlation",
     "y-other-crs",
     lambda d: (lambda x: bad_input.pair(d, INPUT_X=x, INPUT_Y=d.reprojected(d.field(seed=5))))(
@@ -487,39 +489,39 @@ BAD_INPUT.case(
     ),
     check=bad_input.same_grid_as("INPUT_X", "OUTPUT_R"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "local_correlation",
     "constant-x",
     lambda d: bad_input.pair(d, INPUT_X=d.constant(1.0)),
     "INPUT_X",
     bad_input.all_nodata("OUTPUT_R"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "local_correlation",
     "r-bounded",
     lambda d: bad_input.pair(d, WINDOW=5),
     check=bad_input.within(-1, 1, "OUTPUT_R"),
 )
 
-BAD_INPUT.case(
+INPUTS.case(
     "pearson_correlation",
     "all-nodata-target",
     lambda d: {"TARGET": d.nodata(), "DRIVERS": bad_input.indicators(d, 2), "POINTS": 50},
     ("TARGET", "POINTS"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "pearson_correlation",
     "far-driver",
     lambda d: {"TARGET": d.field(), "DRIVERS": [d.field(origin=bad_input.FAR)], "POINTS": 50},
     "DRIVERS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "pearson_correlation",
     "no-drivers",
     lambda d: {"TARGET": d.field(), "DRIVERS": [], "POINTS": 50},
     "DRIVERS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "pearson_correlation",
     "zero-points",
     lambda d: {"TARGET": d.field(), "DRIVERS": bad_input.indicators(d, 2), "POINTS": 0},
@@ -527,7 +529,7 @@ BAD_INPUT.case(
 )
 
 
-BAD_INPUT.case(
+INPUTS.case(
     "pearson_correlation",
     "r-bounded",
     lambda d: {"TARGET": d.field(), "DRIVERS": bad_input.indicators(d, 2), "POINTS": 60},

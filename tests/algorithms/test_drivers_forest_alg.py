@@ -4,8 +4,10 @@ import importlib.util
 import sys
 
 import bad_input
+import declared
 import numpy as np
 import pytest
+from feedback import Recorder
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
@@ -93,7 +95,6 @@ def parameters(paths, out, **extra):
 @pytest.fixture(scope="module")
 def fitted(scene, provider, tmp_path_factory):
     import processing
-    from qgis.core import QgsProcessingFeedback
 
     _, paths, _ = scene
     out = tmp_path_factory.mktemp("rf_out")
@@ -289,22 +290,6 @@ def test_cancel_during_prediction_leaves_no_output(scene, tmp_path, run, cancel_
     assert leftovers(tmp_path) == []
 
 
-class Loud(QgsProcessingFeedback):
-    """A feedback that keeps warnings and non-fatal errors."""
-
-    def __init__(self):
-        super().__init__()
-        self.warnings, self.errors = [], []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
-
-    def reportError(self, text, fatal=False):
-        self.errors.append(text)
-        super().reportError(text, fatal)
-
-
 def test_constant_driver_is_refused_with_its_value(scene, tmp_path, run):
     # A fifth driver, 7.5 everywhere, alone in category "water": before, its category got a
     # relative contribution from the forests' noise alone — up to 46 % on this scene (checked
@@ -331,7 +316,7 @@ def test_low_oob_r2_is_reported_and_tagged(scene, tmp_path, run):
     _, paths, _ = scene
     rng = np.random.default_rng(8)
     noise = write_raster(tmp_path / "noise.tif", rng.normal(300, 5, (ROWS, COLS)).astype("f4"))
-    feedback = Loud()
+    feedback = Recorder()
     results = run(
         "rf_driver_contribution",
         parameters(paths, tmp_path, TARGET=noise),
@@ -345,7 +330,7 @@ def test_low_oob_r2_is_reported_and_tagged(scene, tmp_path, run):
     tags = gdal.Open(results["OUTPUT_RELATIVE"]).GetMetadata()
     assert tags["RELIABILITY"].startswith(f"OOB R2 {r2:.4f} below MIN_OOB_R2 0.1")
     # A threshold below the R² silences the error (the category warnings may remain).
-    feedback = Loud()
+    feedback = Recorder()
     out = tmp_path / "again"
     out.mkdir()
     run(
@@ -374,22 +359,31 @@ def test_default_rgb_is_figure_5a_when_the_categories_allow():
     assert parse_rgb("climate", ["climate", "soil", "mining"]) == [0, -1, -1]
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("rf_driver_contribution", lambda d: bad_input.forest(d))
+INPUTS.desktop(
+    "rf_driver_contribution",
+    lambda s: {
+        "TARGET": s.target,
+        "DRIVERS": list(s.drivers),
+        "CATEGORIES": "climate,climate,soil,mining",
+    },
+)
+INPUTS.case(
     "rf_driver_contribution",
     "categories-count",
     lambda d: bad_input.forest(d, CATEGORIES="a,b"),
     "CATEGORIES",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rf_driver_contribution",
     "all-nodata-target",
     lambda d: bad_input.forest(d, TARGET=d.nodata()),
     ("TARGET", "POINTS"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rf_driver_contribution",
     "far-driver",
     lambda d: bad_input.forest(
@@ -397,6 +391,6 @@ BAD_INPUT.case(
     ),
     "DRIVERS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rf_driver_contribution", "mtry-too-large", lambda d: bad_input.forest(d, MTRY=7), "MTRY"
 )

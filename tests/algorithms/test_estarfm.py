@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import bad_input
+import declared
 import numpy as np
 import pytest
+from feedback import Recorder
 from osgeo import gdal
-from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
+from qgis.core import QgsApplication, QgsProcessingException
 from rasters import leftovers, read_raster, write_raster
 
 from mine_eco_plugin.core import estarfm
@@ -33,20 +35,6 @@ def write_scene(folder, images, nodata=-9999.0):
         name: write_raster(folder / f"{name.lower()}.tif", image, nodata=nodata)
         for name, image in zip(NAMES, images, strict=True)
     }
-
-
-class Recorder(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings, self.infos = [], []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
-
-    def pushInfo(self, text):
-        self.infos.append(text)
-        super().pushInfo(text)
 
 
 def test_output_equals_the_core_kernel_with_nodata(run, tmp_path):
@@ -204,29 +192,31 @@ def test_blocks_with_halos_equal_one_whole_image(run, tmp_path, monkeypatch):
     np.testing.assert_allclose(read_raster(out)[0], estarfm.fuse(*images, settings), atol=1e-6)
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("estarfm", lambda d: bad_input.estarfm(d))
+INPUTS.desktop("estarfm", lambda s: dict(s.estarfm))
+INPUTS.case(
     "estarfm", "band-counts", lambda d: bad_input.estarfm(d, FINE2=d.field(0.1, 0.5)), "FINE2"
 )
-BAD_INPUT.case("estarfm", "zero-window", lambda d: bad_input.estarfm(d, WINDOW=0), "WINDOW")
-BAD_INPUT.case(
+INPUTS.case("estarfm", "zero-window", lambda d: bad_input.estarfm(d, WINDOW=0), "WINDOW")
+INPUTS.case(
     "estarfm",
     "empty-range",
     lambda d: bad_input.estarfm(d, VALID_MIN=1, VALID_MAX=1),
     ("VALID_MIN", "VALID_MAX"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "estarfm",
     "far-coarse",
     lambda d: bad_input.estarfm(d, COARSE1=d.field(bands=2, origin=bad_input.FAR)),
     "COARSE1",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "estarfm", "no-crs", lambda d: bad_input.estarfm(d, FINE1=d.field(bands=2, epsg=None)), "FINE1"
 )
-BAD_INPUT.case(
+INPUTS.case(
     "estarfm",
     "all-nodata-prediction",
     lambda d: bad_input.estarfm(d, COARSE_PRED=d.nodata(bands=2)),

@@ -3,6 +3,7 @@
 import csv
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -92,11 +93,27 @@ def test_series_needs_matching_pairs(run, tmp_path):
         )
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
+
+def estarfm_series(d):
+    """Two base pairs and a two-date coarse series, as NDVI."""
+    pairs = bad_input.estarfm(d)
+    return {
+        "FINE": [pairs["FINE1"], pairs["FINE2"]],
+        "COARSE": [pairs["COARSE1"], pairs["COARSE2"]],
+        "BASE_DATES": "2013-01-10,2013-07-01",
+        "SERIES": [pairs["COARSE_PRED"], d.field(0.1, 0.5, bands=2, seed=9)],
+        "SERIES_DATES": "2013-03-15,2013-05-01",
+        **{k: v for k, v in pairs.items() if k in ("WINDOW", "CLASSES", "VALID_MIN", "VALID_MAX")},
+    }
+
+
+INPUTS = declared.Inputs()
+INPUTS.valid("estarfm_series", lambda d: estarfm_series(d))
+INPUTS.desktop("estarfm_series", lambda s: dict(s.dated_pairs))
 # estarfm_series: base pairs and a coarse series.
-BAD_INPUT.case(
+INPUTS.case(
     "estarfm_series",
     "one-pair",
     lambda d: {
@@ -110,7 +127,7 @@ BAD_INPUT.case(
     },
     "FINE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "estarfm_series",
     "pairs-unmatched",
     lambda d: {
@@ -122,7 +139,7 @@ BAD_INPUT.case(
     },
     "COARSE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "estarfm_series",
     "series-without-dates",
     lambda d: {

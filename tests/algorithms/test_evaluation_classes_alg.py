@@ -4,6 +4,7 @@ import csv
 from pathlib import Path
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -333,78 +334,82 @@ def test_transition_codes_that_would_overflow_are_refused(run, tmp_path):
     assert not out.exists()
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("change_analysis", lambda d: {"BEFORE": d.field(), "AFTER": d.field(seed=3)})
+INPUTS.desktop("change_analysis", lambda s: {"BEFORE": s.index, "AFTER": s.index_b})
+INPUTS.valid("classify_index", lambda d: {"INPUT": d.field()})
+INPUTS.desktop("classify_index", lambda s: {"INPUT": s.index})
+INPUTS.case(
     "classify_index",
     "breaks-unsorted",
     lambda d: {"INPUT": d.field(), "BREAKS": "0.5,0.4"},
     "BREAKS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "classify_index",
     "breaks-text",
     lambda d: {"INPUT": d.field(), "BREAKS": "0.2,low"},
     "BREAKS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "classify_index",
     "labels-count",
     lambda d: {"INPUT": d.field(), "BREAKS": "0.5", "LABELS": "a,b,c"},
     "LABELS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "classify_index", "band-missing", lambda d: {"INPUT": d.field(), "BAND": 4}, ("BAND", "INPUT")
 )
 
 
-BAD_INPUT.case(
+INPUTS.case(
     "classify_index",
     "constant-quantiles",
     lambda d: {"INPUT": d.constant(0.5), "METHOD": 2, "LABELS": ""},
     "INPUT",
     bad_input.one_class,
 )
-BAD_INPUT.case(
+INPUTS.case(
     "classify_index",
     "all-nodata-quantiles",
     lambda d: {"INPUT": d.nodata(), "METHOD": 2, "LABELS": ""},
     "INPUT",
 )
-BAD_INPUT.case("classify_index", "no-crs", lambda d: {"INPUT": d.field(epsg=None)}, "INPUT")
+INPUTS.case("classify_index", "no-crs", lambda d: {"INPUT": d.field(epsg=None)}, "INPUT")
 
 
-BAD_INPUT.case(
+INPUTS.case(
     "classify_index", "valid-codes", lambda d: {"INPUT": d.field()}, check=bad_input.classes_only
 )
 
-BAD_INPUT.case(
+INPUTS.case(
     "change_analysis",
     "far-after",
     lambda d: {"BEFORE": d.field(), "AFTER": d.field(origin=bad_input.FAR)},
     "AFTER",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "change_analysis",
     "no-crs-before",
     lambda d: {"BEFORE": d.field(epsg=None), "AFTER": d.field()},
     "BEFORE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "change_analysis",
     "after-other-crs",
     lambda d: (lambda b: {"BEFORE": b, "AFTER": d.reprojected(b)})(d.field()),
     check=bad_input.same_grid_as("BEFORE"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "change_analysis",
     "all-nodata-after",
     lambda d: {"BEFORE": d.field(), "AFTER": d.nodata()},
     "AFTER",
     bad_input.all_nodata(),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "change_analysis",
     "negative-threshold",
     lambda d: {"BEFORE": d.field(), "AFTER": d.field(seed=3), "THRESHOLD": -1},

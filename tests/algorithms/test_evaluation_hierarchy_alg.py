@@ -3,8 +3,10 @@
 import csv
 
 import bad_input
+import declared
 import numpy as np
 import pytest
+import synthetic_inputs
 from qgis.core import QgsProcessingException
 
 from mine_eco_plugin.provider_info import resource
@@ -122,28 +124,35 @@ def test_hierarchy_errors_name_the_section(run, tmp_path, text, message):
     assert not out.exists()
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("ahp_hierarchy", lambda d: {"HIERARCHY": d.text(bad_input.HIERARCHY)})
+INPUTS.desktop(
+    "ahp_hierarchy",
+    lambda s: {
+        "HIERARCHY": synthetic_inputs.write_text(s.folder, "hierarchy.csv", bad_input.HIERARCHY)
+    },
+)
+INPUTS.case(
     "ahp_hierarchy",
     "no-criteria-section",
     lambda d: {"HIERARCHY": d.text("[A]\n1\n")},
     "HIERARCHY",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "ahp_hierarchy",
     "section-missing",
     lambda d: {"HIERARCHY": d.text(bad_input.HIERARCHY.split("[B]")[0])},
     "HIERARCHY",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "ahp_hierarchy",
     "not-reciprocal",
     lambda d: {"HIERARCHY": d.text(bad_input.HIERARCHY.replace("0.333333,1", "3,1"))},
     "HIERARCHY",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "ahp_hierarchy",
     "by-hand",
     lambda d: {"HIERARCHY": d.text(bad_input.HIERARCHY)},

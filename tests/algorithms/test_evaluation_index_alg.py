@@ -3,9 +3,11 @@
 import csv
 
 import bad_input
+import declared
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from feedback import Recorder
+from qgis.core import QgsProcessingException
 from rasters import leftovers, read_raster, write_raster
 
 from mine_eco_plugin.core.evaluation_weights import load_preset
@@ -18,16 +20,6 @@ def read_table(path):
 
 def weights_of(text):
     return [float(w) for w in text.split(",")]
-
-
-class Messages(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings = []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
 
 
 # --- normalize --------------------------------------------------------------------------------
@@ -146,7 +138,7 @@ def test_composite_given_weights_record_the_subjective_weights_given(run, three,
 
 
 def test_composite_weights_not_summing_to_one_are_rescaled_with_a_warning(run, three, tmp_path):
-    feedback = Messages()
+    feedback = Recorder()
     out = tmp_path / "p.tif"
     result = run(
         "composite_index",
@@ -284,34 +276,43 @@ def test_composite_cancel_leaves_nothing(run, tmp_path, cancel_after, monkeypatc
     assert leftovers(tmp_path) == []
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid(
+    "composite_index", lambda d: {"INPUTS": bad_input.indicators(d), **bad_input.COMPOSITE}
+)
+INPUTS.desktop(
+    "composite_index",
+    lambda s: {"INPUTS": list(s.indicators), "TRENDS": s.trends, "WEIGHTS": s.weights},
+)
+INPUTS.valid("normalize", lambda d: {"INPUT": d.field(-3, 8)})
+INPUTS.desktop("normalize", lambda s: {"INPUT": s.index})
+INPUTS.case(
     "composite_index",
     "weights-count",
     lambda d: {"INPUTS": bad_input.indicators(d), "TRENDS": "+,-,+", "WEIGHTS": "1,2"},
     "WEIGHTS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "composite_index",
     "negative-weight",
     lambda d: {"INPUTS": bad_input.indicators(d), "TRENDS": "+,-,+", "WEIGHTS": "1,-2,1"},
     "WEIGHTS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "composite_index",
     "constant-layer",
     lambda d: {"INPUTS": [*bad_input.indicators(d, 2), d.constant(1.0)], **bad_input.COMPOSITE},
     "INPUTS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "composite_index",
     "no-crs-layer",
     lambda d: {"INPUTS": [*bad_input.indicators(d, 2), d.field(epsg=None)], **bad_input.COMPOSITE},
     "INPUTS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "composite_index",
     "other-resolution",
     lambda d: {
@@ -320,13 +321,13 @@ BAD_INPUT.case(
     },
     check=bad_input.same_grid_as("INPUTS"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "composite_index",
     "range",
     lambda d: {"INPUTS": bad_input.indicators(d), **bad_input.COMPOSITE},
     check=bad_input.within(0, 1),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "composite_index",
     "minima-above-maxima",
     lambda d: {
@@ -338,22 +339,20 @@ BAD_INPUT.case(
     ("MINIMA", "MAXIMA"),
 )
 
-BAD_INPUT.case("normalize", "constant", lambda d: {"INPUT": d.constant(2.0)}, "INPUT")
-BAD_INPUT.case("normalize", "all-nodata", lambda d: {"INPUT": d.nodata()}, "INPUT")
-BAD_INPUT.case(
+INPUTS.case("normalize", "constant", lambda d: {"INPUT": d.constant(2.0)}, "INPUT")
+INPUTS.case("normalize", "all-nodata", lambda d: {"INPUT": d.nodata()}, "INPUT")
+INPUTS.case(
     "normalize", "band-missing", lambda d: {"INPUT": d.field(), "BAND": 2}, ("BAND", "INPUT")
 )
-BAD_INPUT.case(
+INPUTS.case(
     "normalize",
     "min-above-max",
     lambda d: {"INPUT": d.field(), "MIN": 5, "MAX": 1},
     ("MIN", "MAX"),
 )
-BAD_INPUT.case("normalize", "no-crs", lambda d: {"INPUT": d.field(epsg=None)}, "INPUT")
-BAD_INPUT.case(
-    "normalize", "range", lambda d: {"INPUT": d.field(-3, 8)}, check=bad_input.within(0, 1)
-)
-BAD_INPUT.case(
+INPUTS.case("normalize", "no-crs", lambda d: {"INPUT": d.field(epsg=None)}, "INPUT")
+INPUTS.case("normalize", "range", lambda d: {"INPUT": d.field(-3, 8)}, check=bad_input.within(0, 1))
+INPUTS.case(
     "normalize",
     "joint-other-crs",
     lambda d: (lambda x: {"INPUT": x, "JOINT": [d.reprojected(x)]})(d.field(-3, 8)),

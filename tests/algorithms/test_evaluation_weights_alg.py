@@ -3,6 +3,7 @@
 import csv
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -245,31 +246,36 @@ def test_objective_weights_errors(run, indicators, tmp_path):
         )
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case("ahp_weights", "no-matrix", lambda d: {}, ("MATRIX", "MATRIX_FILE"))
-BAD_INPUT.case("ahp_weights", "not-square", lambda d: {"MATRIX": bad_input.MATRIX3[:8]}, "MATRIX")
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("ahp_weights", lambda d: {"MATRIX": bad_input.MATRIX3})
+# A consistent matrix (CR < 0.1).
+INPUTS.desktop("ahp_weights", lambda s: {"MATRIX": [1, 3, 5, 1 / 3, 1, 2, 1 / 5, 1 / 2, 1]})
+INPUTS.valid("objective_weights", lambda d: {"INPUTS": bad_input.indicators(d)})
+INPUTS.desktop("objective_weights", lambda s: {"INPUTS": list(s.indicators)})
+INPUTS.case("ahp_weights", "no-matrix", lambda d: {}, ("MATRIX", "MATRIX_FILE"))
+INPUTS.case("ahp_weights", "not-square", lambda d: {"MATRIX": bad_input.MATRIX3[:8]}, "MATRIX")
+INPUTS.case(
     "ahp_weights",
     "not-reciprocal",
     lambda d: {"MATRIX": [1, 3, 5, 3, 1, 3, 1 / 5, 1 / 3, 1]},
     "MATRIX",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "ahp_weights", "zero-entry", lambda d: {"MATRIX": [1, 0, 5, 0, 1, 3, 0.2, 1 / 3, 1]}, "MATRIX"
 )
-BAD_INPUT.case(
+INPUTS.case(
     "ahp_weights",
     "inconsistent",
     lambda d: {"MATRIX": [1, 9, 1 / 9, 1 / 9, 1, 9, 9, 1 / 9, 1]},
     ("MATRIX", "CR_THRESHOLD", "ACCEPT_INCONSISTENT"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "ahp_weights", "csv-malformed", lambda d: {"MATRIX_FILE": d.text("1,3\nx,1\n")}, "MATRIX_FILE"
 )
-BAD_INPUT.case("ahp_weights", "csv-empty", lambda d: {"MATRIX_FILE": d.text("")}, "MATRIX_FILE")
-BAD_INPUT.case(
+INPUTS.case("ahp_weights", "csv-empty", lambda d: {"MATRIX_FILE": d.text("")}, "MATRIX_FILE")
+INPUTS.case(
     "ahp_weights",
     "names-count",
     lambda d: {"MATRIX": bad_input.MATRIX3, "NAMES": "a,b"},
@@ -277,7 +283,7 @@ BAD_INPUT.case(
 )
 
 
-BAD_INPUT.case(
+INPUTS.case(
     "ahp_weights",
     "valid",
     lambda d: {"MATRIX": bad_input.MATRIX3},
@@ -285,34 +291,34 @@ BAD_INPUT.case(
 )
 
 
-BAD_INPUT.case(
+INPUTS.case(
     "objective_weights",
     "constant-layer",
     lambda d: {"INPUTS": [*bad_input.indicators(d, 2), d.constant(3.0)]},
     "INPUTS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "objective_weights",
     "trends-count",
     lambda d: {"INPUTS": bad_input.indicators(d), "TRENDS": "+,-"},
     "TRENDS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "objective_weights",
     "trends-symbol",
     lambda d: {"INPUTS": bad_input.indicators(d), "TRENDS": "+,?,-"},
     "TRENDS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "objective_weights", "one-layer", lambda d: {"INPUTS": bad_input.indicators(d, 1)}, "INPUTS"
 )
-BAD_INPUT.case(
+INPUTS.case(
     "objective_weights",
     "far-layer",
     lambda d: {"INPUTS": [*bad_input.indicators(d, 2), d.field(origin=bad_input.FAR)]},
     "INPUTS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "objective_weights",
     "all-nodata-layer",
     lambda d: {"INPUTS": [*bad_input.indicators(d, 2), d.nodata()]},

@@ -41,8 +41,9 @@ from bad_input import (
     vhi,
     years,
 )
+from feedback import Recorder
 from osgeo import gdal
-from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import QgsProcessingException, QgsVectorLayer
 from rasters import north_up, read_raster, write_raster
 
 from mine_eco_plugin.engine import Grid
@@ -182,23 +183,11 @@ def execute(algorithm_id: str, parameters: dict):
 
     algorithm = QgsApplication.processingRegistry().algorithmById(f"mineeco:{algorithm_id}")
     assert algorithm is not None, algorithm_id
-    feedback = Warnings()
+    feedback = Recorder()
     results = processing.run(
         f"mineeco:{algorithm_id}", fill_outputs(algorithm, parameters), feedback=feedback
     )
     return results, feedback
-
-
-class Warnings(QgsProcessingFeedback):
-    """Feedback that keeps the warnings pushed to it."""
-
-    def __init__(self):
-        super().__init__()
-        self.warnings: list[str] = []
-
-    def pushWarning(self, message):
-        self.warnings.append(message)
-        super().pushWarning(message)
 
 
 def raster_in_north_up_order(path: str):

@@ -4,10 +4,12 @@ too few points, fixed and fitted variograms, tables, plot, and Meuse zinc agains
 import math
 
 import bad_input
+import declared
 import numpy as np
 import pytest
+from feedback import Recorder
 from osgeo import gdal, ogr, osr
-from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import QgsProcessingException, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 
 from mine_eco_plugin.core import kriging as K
@@ -131,16 +133,6 @@ def test_too_few_points(run, tmp_path):
         )
 
 
-class Messages(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings = []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
-
-
 def test_reprojection_duplicates_nulls_and_points_outside(run, tmp_path, field_points):
     xy, z, _, _ = field_points
     # The same points in geographic coordinates (EPSG:4326), plus a duplicate of the first
@@ -155,7 +147,7 @@ def test_reprojection_duplicates_nulls_and_points_outside(run, tmp_path, field_p
     lonlat = np.asarray(to_wgs.TransformPoints(all_xy))[:, :2]
     values = [*z, z[0] + 2, None, 11.0]
     points = write_points(tmp_path / "p.gpkg", lonlat, values, epsg=4326)
-    feedback = Messages()
+    feedback = Recorder()
     results = run(
         "kriging",
         {
@@ -354,18 +346,6 @@ def test_meuse_log_zinc_like_gstat(run, tmp_path, sample_data):
     assert exact["NUGGET"] == 0.0
 
 
-class Loud(Messages):
-    """Warnings and non-fatal errors of a run."""
-
-    def __init__(self):
-        super().__init__()
-        self.errors = []
-
-    def reportError(self, text, fatal=False):
-        self.errors.append(text)
-        super().reportError(text, fatal)
-
-
 def test_default_neighbourhood_keeps_small_data_unchanged(run, tmp_path, field_points):
     # 25 points, fewer than the default 64 neighbours: the default run is the unique
     # neighbourhood (NEIGHBOURS = 0), bit for bit, prediction, variance and cross-validation.
@@ -471,7 +451,7 @@ def test_near_duplicates_are_merged_and_estimates_stay_in_range(run, tmp_path):
         "NUGGET": 0.0,
         "OUTPUT_CV": "TEMPORARY_OUTPUT",
     }
-    feedback = Loud()
+    feedback = Recorder()
     results = run("kriging", {**base, "OUTPUT": str(tmp_path / "k.tif")}, feedback=feedback)
     assert results["DUPLICATES_MERGED"] == 6 and results["POINTS_USED"] == 59
     assert any("MERGE_DISTANCE: 12 point(s) lay within 3 CRS units" in w for w in feedback.warnings)
@@ -484,7 +464,7 @@ def test_near_duplicates_are_merged_and_estimates_stay_in_range(run, tmp_path):
     # MERGE_DISTANCE 0 (only coincident points merged): the five near-duplicate pairs stay,
     # and the estimates overshoot the data (6.89 to 17.91 for data between 8.34 and 15.46),
     # though by less than the data's span, so without an error in the log.
-    feedback = Loud()
+    feedback = Recorder()
     results = run(
         "kriging",
         {**base, "MERGE_DISTANCE": 0, "OUTPUT": str(tmp_path / "k0.tif")},
@@ -504,7 +484,7 @@ def test_estimates_far_outside_the_data_are_reported():
 
     z = np.array([8.3, 12.0, 15.5])
     model = K.Variogram("gaussian", 0.0, 0.62, 5.8)
-    feedback = Loud()
+    feedback = Recorder()
     Kriging.check_estimates([-56.2, 65.9], z, model, feedback)
     assert len(feedback.errors) == 1
     assert "from -56.2 to 65.9 for data between 8.3 and 15.5" in feedback.errors[0]
@@ -514,18 +494,6 @@ def test_estimates_far_outside_the_data_are_reported():
 
 
 # --- universal kriging (METHOD) -------------------------------------------------------------
-
-
-class Talkative(Loud):
-    """Info lines too."""
-
-    def __init__(self):
-        super().__init__()
-        self.infos = []
-
-    def pushInfo(self, text):
-        self.infos.append(text)
-        super().pushInfo(text)
 
 
 def plane_points(tmp_path):
@@ -564,7 +532,7 @@ def test_universal_kriging_reproduces_a_plane_on_the_whole_grid(run, tmp_path, n
         "NEIGHBOURS": neighbours,
         "OUTPUT_CV": "TEMPORARY_OUTPUT",
     }
-    feedback = Talkative()
+    feedback = Recorder()
     results = run(
         "kriging",
         {**base, "METHOD": 1, "OUTPUT": str(tmp_path / "u.tif"),
@@ -669,7 +637,7 @@ def test_meuse_universal_kriging_like_gstat(run, tmp_path, sample_data):
     # + 6.599529e−4·y, R² 0.2673.
     folder = sample_data("nc-lc")
     points, reference, xy, z = meuse_log_zinc(folder, tmp_path)
-    feedback = Talkative()
+    feedback = Recorder()
     results = run(
         "kriging",
         {
@@ -719,7 +687,7 @@ def test_universal_estimates_far_outside_the_data_name_the_drift():
     from mine_eco_plugin.algorithms.kriging import Kriging
 
     z = np.array([8.3, 12.0, 15.5])
-    feedback = Loud()
+    feedback = Recorder()
     Kriging.check_estimates([-56.2, 65.9], z, K.Variogram("spherical", 0.1, 1, 5), feedback, True)
     assert len(feedback.errors) == 1
     assert "from -56.2 to 65.9 for data between 8.3 and 15.5" in feedback.errors[0]
@@ -728,48 +696,50 @@ def test_universal_estimates_far_outside_the_data_name_the_drift():
     assert len(feedback.errors) == 1
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("kriging", lambda d: bad_input.kriging(d))
+INPUTS.desktop("kriging", lambda s: {"INPUT": s.samples, "FIELD": "value", "REFERENCE": s.dem})
+INPUTS.case(
     "kriging",
     "too-few-points",
     lambda d: bad_input.kriging(d, INPUT=d.points(3)),
     ("INPUT", "MIN_POINTS"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "text-field",
     lambda d: bad_input.kriging(d, FIELD="name"),
     "FIELD",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "no-crs-reference",
     lambda d: bad_input.kriging(d, REFERENCE=d.field(epsg=None)),
     "REFERENCE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "points-far-away",
     lambda d: bad_input.kriging(d, INPUT=d.points(far=True)),
     "INPUT",
     bad_input.finite_everywhere,
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "constant-field",
     lambda d: bad_input.kriging(d, INPUT=d.points(field_values=np.full(30, 5.0))),
     ("INPUT", "FIELD"),
     bad_input.equals(5.0, tolerance=1e-4),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "universal-three-neighbours",
     lambda d: bad_input.kriging(d, METHOD=1, NEIGHBOURS=3),
     "NEIGHBOURS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "kriging",
     "universal-points-far-away",
     lambda d: bad_input.kriging(d, INPUT=d.points(far=True), METHOD=1),

@@ -6,8 +6,10 @@ import shutil
 from pathlib import Path
 
 import bad_input
+import declared
 import numpy as np
 import pytest
+from osgeo import gdal
 from qgis.core import QgsProcessingException
 from rasters import read_raster, write_raster
 
@@ -131,26 +133,41 @@ def test_real_landsat8_scene_marburg(run, marburg_dir, tmp_path):
     assert np.percentile(ndvi, 90) > 0.7
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case("landsat_reflectance", "neither", lambda d: {}, ("MTL", "INPUT"))
-BAD_INPUT.case(
+
+def landsat_scene(d):
+    """The real Landsat 8 MTL beside small made-up band files with the names it lists."""
+    text = (MTL_DIR / L8_MTL).read_text()
+    shape = (bad_input.ROWS, bad_input.COLS)
+    dn = np.random.default_rng(3).integers(5000, 30000, shape).astype(np.uint16)
+    for band in range(1, 12):
+        name = re.search(rf'FILE_NAME_BAND_{band} = "([^"]+)"', text).group(1)
+        write_raster(d.folder / name, dn + band, dtype=gdal.GDT_UInt16)
+    (d.folder / L8_MTL).write_text(text)
+    return {"MTL": str(d.folder / L8_MTL)}
+
+
+INPUTS = declared.Inputs()
+INPUTS.valid("landsat_reflectance", lambda d: landsat_scene(d))
+INPUTS.desktop("landsat_reflectance", lambda s: {"INPUT": s.dn})
+INPUTS.case("landsat_reflectance", "neither", lambda d: {}, ("MTL", "INPUT"))
+INPUTS.case(
     "landsat_reflectance", "three-bands", lambda d: {"INPUT": d.field(0, 30000, bands=3)}, "INPUT"
 )
-BAD_INPUT.case(
+INPUTS.case(
     "landsat_reflectance",
     "malformed-mtl",
     lambda d: {"MTL": d.text("GROUP = L1\nnonsense\n", ".txt")},
     "MTL",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "landsat_reflectance",
     "no-crs",
     lambda d: {"INPUT": d.field(7000, 20000, bands=6, epsg=None)},
     "INPUT",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "landsat_reflectance",
     "all-fill",
     lambda d: {"INPUT": d.constant(0, bands=6)},

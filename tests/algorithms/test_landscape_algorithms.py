@@ -4,6 +4,7 @@ whole-landscape values against pylandstats on the NC land-cover map."""
 import math
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
@@ -408,80 +409,115 @@ def test_whole_landscape_equals_pylandstats_on_nc_lc(run, sample_data, tmp_path,
     assert row["shdi"] == pytest.approx(peer.shannon_diversity_index(), abs=1e-4)
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
+
+def zones(d):
+    """Two polygons (west and east halves of the standard grid) with a field "zone"."""
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32632)
+    path = d.path(".gpkg")
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = source.CreateLayer("zones", srs, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("zone", ogr.OFTInteger))
+    x0, y0 = bad_input.ORIGIN
+    half = bad_input.COLS * 15
+    for number, left in ((1, x0), (2, x0 + half)):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("zone", number)
+        bottom = y0 - bad_input.ROWS * 30
+        ring = (
+            f"{left} {y0}, {left + half} {y0}, {left + half} {bottom}, {left} {bottom}, {left} {y0}"
+        )
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POLYGON(({ring}))"))
+        layer.CreateFeature(feature)
+    source = None
+    return str(path)
+
+
+INPUTS = declared.Inputs()
+INPUTS.valid("biological_abundance", lambda d: {"INPUT": d.landcover([11, 12, 21]), "WINDOW": 3})
+INPUTS.desktop("biological_abundance", lambda s: {"INPUT": s.landcover})
+INPUTS.valid("ecological_elasticity", lambda d: {"INPUT": d.landcover([11, 12, 21]), "WINDOW": 3})
+INPUTS.desktop("ecological_elasticity", lambda s: {"INPUT": s.landcover})
+INPUTS.valid("human_activity_index", lambda d: {"INPUT": d.landcover([11, 12, 21]), "WINDOW": 3})
+INPUTS.desktop("human_activity_index", lambda s: {"INPUT": s.landcover})
+INPUTS.valid(
+    "landscape_metrics",
+    lambda d: {"INPUT": d.landcover([1, 2, 3]), "ZONES": zones(d), "ZONE_FIELD": "zone"},
+)
+INPUTS.desktop("landscape_metrics", lambda s: {"INPUT": s.landcover})
 for alg, codes in bad_input.LANDSCAPE_TABLES.items():
-    BAD_INPUT.case(
+    INPUTS.case(
         alg, "even-window", lambda d, c=codes: {"INPUT": d.landcover(c), "WINDOW": 4}, "WINDOW"
     )
-    BAD_INPUT.case(
+    INPUTS.case(
         alg, "zero-window", lambda d, c=codes: {"INPUT": d.landcover(c), "WINDOW": 0}, "WINDOW"
     )
-    BAD_INPUT.case(alg, "no-crs", lambda d, c=codes: {"INPUT": d.landcover(c, epsg=None)}, "INPUT")
-    BAD_INPUT.case(
+    INPUTS.case(alg, "no-crs", lambda d, c=codes: {"INPUT": d.landcover(c, epsg=None)}, "INPUT")
+    INPUTS.case(
         alg,
         "unknown-code",
         lambda d, c=codes: {"INPUT": d.landcover([*c, 999]), "WINDOW": 3},
         ("TABLE", "INPUT"),
     )
-    BAD_INPUT.case(
+    INPUTS.case(
         alg,
         "empty-table",
         lambda d, c=codes: {"INPUT": d.landcover(c), "TABLE": d.text("code,weight\n")},
         "TABLE",
     )
-    BAD_INPUT.case(
+    INPUTS.case(
         alg,
         "malformed-table",
         lambda d, c=codes: {"INPUT": d.landcover(c), "TABLE": d.text("code;weight\n11;x\n")},
         "TABLE",
     )
-    BAD_INPUT.case(
+    INPUTS.case(
         alg,
         "malformed-matrix",
         lambda d, c=codes: {"INPUT": d.landcover(c), "TABLE_MATRIX": ["11", "abc"]},
         "TABLE_MATRIX",
     )
-    BAD_INPUT.case(
+    INPUTS.case(
         alg,
         "all-nodata",
         lambda d, c=codes: {"INPUT": d.nodata(), "WINDOW": 3},
         "INPUT",
         bad_input.all_nodata(),
     )
-BAD_INPUT.case(
+INPUTS.case(
     "landscape_metrics",
     "even-window",
     lambda d: {"INPUT": d.landcover([1, 2, 3]), "WINDOW": 6, **bad_input.LANDSCAPE_OUT},
     "WINDOW",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "landscape_metrics",
     "zero-window",
     lambda d: {"INPUT": d.landcover([1, 2, 3]), "WINDOW": 0, **bad_input.LANDSCAPE_OUT},
     "WINDOW",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "landscape_metrics",
     "no-crs",
     lambda d: {"INPUT": d.landcover([1, 2], epsg=None), **bad_input.LANDSCAPE_OUT},
     "INPUT",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "landscape_metrics",
     "all-nodata",
     lambda d: {"INPUT": d.nodata(), "WINDOW": 3, **bad_input.LANDSCAPE_OUT},
     "INPUT",
     bad_input.all_nodata("OUTPUT_SHDI"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "landscape_metrics",
     "one-class",
     lambda d: {"INPUT": d.constant(3), "WINDOW": 3, **bad_input.LANDSCAPE_OUT},
     check=bad_input.equals(0.0, "OUTPUT_SHDI"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "landscape_metrics",
     "shdi-bounded",
     lambda d: {"INPUT": d.landcover([1, 2, 3]), "WINDOW": 5, **bad_input.LANDSCAPE_OUT},

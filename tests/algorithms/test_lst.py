@@ -3,6 +3,7 @@
 import math
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -126,28 +127,30 @@ def test_ndvi_on_another_crs_and_resolution_is_aligned(run, tmp_path):
     assert np.isfinite(read_raster(out)[0]).all()
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case("lst", "ndvi-x10000", lambda d: bad_input.lst(d, NDVI=d.field(-1000, 8000)), "NDVI")
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("lst", lambda d: bad_input.lst(d))
+INPUTS.desktop("lst", lambda s: {"THERMAL": s.thermal, "NDVI": s.ndvi})
+INPUTS.case("lst", "ndvi-x10000", lambda d: bad_input.lst(d, NDVI=d.field(-1000, 8000)), "NDVI")
+INPUTS.case(
     "lst",
     "no-crs-thermal",
     lambda d: bad_input.lst(d, THERMAL=d.field(8, 11, epsg=None)),
     "THERMAL",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "lst", "far-ndvi", lambda d: bad_input.lst(d, NDVI=d.field(origin=bad_input.FAR)), "NDVI"
 )
-BAD_INPUT.case(
+INPUTS.case(
     "lst",
     "negative-radiance",
     lambda d: bad_input.lst(d, THERMAL=d.field(-5, -1)),
     "THERMAL",
     bad_input.all_nodata(),
 )
-BAD_INPUT.case("lst", "red-one-band", lambda d: bad_input.lst(d, RED=d.field(bands=2)), "RED")
-BAD_INPUT.case(
+INPUTS.case("lst", "red-one-band", lambda d: bad_input.lst(d, RED=d.field(bands=2)), "RED")
+INPUTS.case(
     "lst",
     "ndvi-coarser",
     lambda d: (lambda t: bad_input.lst(d, THERMAL=t, NDVI=d.coarser(d.field(-0.1, 0.8))))(

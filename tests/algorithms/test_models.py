@@ -4,7 +4,7 @@ scene with documented stand-ins where the sample data have no layer."""
 import re
 from pathlib import Path
 
-import bad_input
+import declared
 import numpy as np
 import pytest
 from florida import (
@@ -844,15 +844,15 @@ def test_npp_drivers_with_only_its_results_named(run, npp_inputs, tmp_path):
     assert len(page.sections["correlation"]["images"]) == 6 + 1
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- bad input (run by test_reliability_bad_input.py; see declared.py) ----------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.case(
     "npp_drivers",
     "missing-inputs",
     lambda d: {},
     ("NDVI", "CLIMATE_DRIVERS", "TEMPERATURE", "SOIL_POINTS"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_evaluation", "missing-inputs", lambda d: {}, ("MTL", "DEM", "LANDCOVER", "CLAY")
 )

@@ -6,27 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from feedback import Recorder
 from osgeo import gdal
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from qgis.core import QgsProcessingException
 from rasters import read_raster, write_raster
 
 ROWS, COLS = 12, 14
 
 
-class Warnings(QgsProcessingFeedback):
-    """Feedback that keeps the warnings pushed to it."""
-
-    def __init__(self):
-        super().__init__()
-        self.warnings: list[str] = []
-
-    def pushWarning(self, message):
-        self.warnings.append(message)
-        super().pushWarning(message)
-
-
 def execute(run, algorithm, parameters):
-    feedback = Warnings()
+    feedback = Recorder()
     return run(algorithm, parameters, feedback), feedback
 
 

@@ -4,21 +4,15 @@ block). Counted updates, not timings: deterministic on a loaded machine."""
 
 import numpy as np
 import pytest
-from desktop.synthetic_inputs import make_inputs, write
-from qgis.core import QgsProcessingFeedback
-
-
-class Recorder(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.values = []
-        self.progressChanged.connect(self.values.append)
+from declared import desktop_inputs
+from feedback import Recorder
+from synthetic_inputs import write
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("progress")
-    specs = make_inputs(str(folder))
+    specs = desktop_inputs(str(folder))
     rng = np.random.default_rng(2)
     # 600 × 600 pixels: with the smallest memory budget, several 256 × 256 blocks.
     specs["kriging"]["REFERENCE"] = write(folder, "big", rng.random((600, 600), np.float32))
@@ -57,7 +51,7 @@ def progress_of(run, algorithm, parameters, tmp_path):
     if algorithm == "kriging":
         outputs["OUTPUT_CV"] = str(tmp_path / "cv.csv")
     run(algorithm, {**parameters, **outputs}, feedback=feedback)
-    values = feedback.values
+    values = feedback.progress
     assert values == sorted(values) and values[-1] == pytest.approx(100)
     return np.array(values)
 

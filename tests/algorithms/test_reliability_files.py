@@ -17,33 +17,12 @@ import re
 import stat
 from pathlib import Path
 
+import declared
 import numpy as np
 import pytest
-from bad_input import (
-    COLS,
-    HIERARCHY,
-    MATRIX3,
-    ORIGIN,
-    ROWS,
-    YEARS5,
-    Data,
-    casa,
-    casa_series,
-    ddi,
-    estarfm,
-    factors,
-    forest,
-    indicators,
-    kriging,
-    lst,
-    planner_inputs,
-    resilience_layers,
-    sensitivity,
-    soil,
-    vhi,
-    years,
-)
-from osgeo import gdal, ogr, osr
+from bad_input import Data, kriging
+from feedback import Recorder
+from osgeo import gdal
 from qgis.core import (
     QgsMapLayer,
     QgsProcessing,
@@ -54,140 +33,12 @@ from qgis.core import (
     QgsProject,
 )
 from rasters import read_raster, write_raster
-from test_landsat_reflectance import L8_MTL, MTL_DIR
+from test_landsat_reflectance import L8_MTL, MTL_DIR, landsat_scene
 
-
-def zones(d):
-    """Two polygons (west and east halves of the standard grid) with a field "zone"."""
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32632)
-    path = d.path(".gpkg")
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    layer = source.CreateLayer("zones", srs, ogr.wkbPolygon)
-    layer.CreateField(ogr.FieldDefn("zone", ogr.OFTInteger))
-    x0, y0 = ORIGIN
-    half = COLS * 15
-    for number, left in ((1, x0), (2, x0 + half)):
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("zone", number)
-        ring = (
-            f"{left} {y0}, {left + half} {y0}, {left + half} {y0 - ROWS * 30}, "
-            f"{left} {y0 - ROWS * 30}, {left} {y0}"
-        )
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POLYGON(({ring}))"))
-        layer.CreateFeature(feature)
-    source = None
-    return str(path)
-
-
-def estarfm_series(d):
-    """Two base pairs and a two-date coarse series, as NDVI."""
-    pairs = estarfm(d)
-    return {
-        "FINE": [pairs["FINE1"], pairs["FINE2"]],
-        "COARSE": [pairs["COARSE1"], pairs["COARSE2"]],
-        "BASE_DATES": "2013-01-10,2013-07-01",
-        "SERIES": [pairs["COARSE_PRED"], d.field(0.1, 0.5, bands=2, seed=9)],
-        "SERIES_DATES": "2013-03-15,2013-05-01",
-        **{k: v for k, v in pairs.items() if k in ("WINDOW", "CLASSES", "VALID_MIN", "VALID_MAX")},
-    }
-
-
-def landsat_scene(d):
-    """The real Landsat 8 MTL beside small made-up band files with the names it lists."""
-    text = (MTL_DIR / L8_MTL).read_text()
-    dn = np.random.default_rng(3).integers(5000, 30000, (ROWS, COLS)).astype(np.uint16)
-    for band in range(1, 12):
-        name = re.search(rf'FILE_NAME_BAND_{band} = "([^"]+)"', text).group(1)
-        write_raster(d.folder / name, dn + band, dtype=gdal.GDT_UInt16)
-    (d.folder / L8_MTL).write_text(text)
-    return {"MTL": str(d.folder / L8_MTL)}
-
-
-# Valid inputs for every algorithm (destinations are set by the tests).
-VALID = {
-    "ahp_weights": lambda d: {"MATRIX": MATRIX3},
-    "albedo": lambda d: {"INPUT": d.stack()},
-    "biological_abundance": lambda d: {"INPUT": d.landcover([11, 12, 21]), "WINDOW": 3},
-    "casa_npp": lambda d: casa(d),
-    "casa_npp_years": lambda d: casa_series(d),
-    "change_analysis": lambda d: {"BEFORE": d.field(), "AFTER": d.field(seed=3)},
-    "classify_index": lambda d: {"INPUT": d.field()},
-    "composite_index": lambda d: {
-        "INPUTS": indicators(d),
-        "TRENDS": "+,-,+",
-        "WEIGHTS": "0.5,0.3,0.2",
-    },
-    "desertification_index": lambda d: ddi(d),
-    "ecological_elasticity": lambda d: {"INPUT": d.landcover([11, 12, 21]), "WINDOW": 3},
-    "estarfm": lambda d: estarfm(d),
-    "fvc": lambda d: {"INPUT": d.field(-0.2, 0.9)},
-    "html_report": lambda d: {"INDEX": indicators(d, 1), "YEARS": "2000"},
-    "human_activity_index": lambda d: {"INPUT": d.landcover([11, 12, 21]), "WINDOW": 3},
-    "index_trend": lambda d: {"INPUT": years(d), "YEARS": YEARS5},
-    "kriging": lambda d: kriging(d),
-    "landsat_reflectance": landsat_scene,
-    "landscape_metrics": lambda d: {
-        "INPUT": d.landcover([1, 2, 3]),
-        "ZONES": zones(d),
-        "ZONE_FIELD": "zone",
-    },
-    "local_correlation": lambda d: {
-        "INPUT_X": d.field(seed=1),
-        "INPUT_Y": d.field(seed=2),
-        "WINDOW": 3,
-    },
-    "lst": lambda d: lst(d),
-    "ndbsi": lambda d: {"INPUT": d.stack()},
-    "ndmvi": lambda d: {"INPUT": d.stack()},
-    "ndvi": lambda d: {"INPUT": d.stack()},
-    "normalize": lambda d: {"INPUT": d.field(-3, 8)},
-    "objective_weights": lambda d: {"INPUTS": indicators(d)},
-    "pearson_correlation": lambda d: {
-        "TARGET": d.field(),
-        "DRIVERS": indicators(d, 2),
-        "POINTS": 60,
-    },
-    "resilience_index": lambda d: resilience_layers(d),
-    "rf_driver_contribution": lambda d: forest(d),
-    "rusle": lambda d: factors(d),
-    "rusle_c": lambda d: {"INPUT": d.field(0, 1)},
-    "rusle_k": lambda d: soil(d),
-    "rusle_ls": lambda d: {"DEM": d.field(0, 50)},
-    "rusle_p": lambda d: {"LANDCOVER": d.landcover([1, 2, 3])},
-    "rusle_r": lambda d: {"PRECIPITATION": [d.field(10, 90, bands=12)]},
-    "solar_radiation": lambda d: {"REFERENCE": d.field()},
-    "tasseled_cap": lambda d: {"INPUT": d.stack()},
-    "vhi": lambda d: vhi(d),
-    "weight_sensitivity": lambda d: sensitivity(d),
-    "ahp_hierarchy": lambda d: {"HIERARCHY": d.text(HIERARCHY)},
-    "temporal_composite": lambda d: {
-        "INPUT": [d.field(seed=m) for m in range(12)],
-        "DATES": ",".join(f"2013-{m:02d}-15" for m in range(1, 13)),
-    },
-    "npp_validation": lambda d: {
-        "INPUT": d.field(100, 900),
-        "REFERENCE_RASTER": d.field(100, 900, seed=5),
-    },
-    "resilience_years": lambda d: {
-        "YEARS": "2000,2010",
-        "FVC": [d.field(), d.field(seed=1)],
-        "LST": [d.field(290, 310, seed=2), d.field(290, 310, seed=3)],
-    },
-    "estarfm_series": lambda d: estarfm_series(d),
-    "restoration_planner": lambda d: planner_inputs(d),
-    "kriging_fields": lambda d: {
-        "INPUT": d.points(),
-        "FIELDS": ["value"],
-        "REFERENCE": d.field(),
-    },
-    "local_correlation_drivers": lambda d: {
-        "DRIVERS": [d.field(seed=1), d.field(seed=3)],
-        "TARGET": d.field(seed=2),
-        "WINDOW": 3,
-    },
-}
-#: The graphical models chain the algorithms above; their steps are covered there. So does
+#: Valid inputs of every algorithm, declared beside its tests (``INPUTS.valid``; destinations
+#: are set by the tests).
+VALID = declared.declared().valid
+#: The graphical models chain the algorithms; their steps are covered there. So does
 #: resilience_scenes (the resilience model per scene, then resilience_years, whose folder and
 #: tables are its outputs): its own checks are in tests/algorithms/test_resilience_scenes.py.
 MODELS = {"npp_drivers", "resilience_evaluation", "resilience_scenes"}
@@ -199,20 +50,6 @@ SUFFIX = {
     "folderDestination": "",
 }
 EARLIER = b"an earlier file that must survive"
-
-
-class Recorder(QgsProcessingFeedback):
-    """Feedback that keeps the progress reported and the warnings pushed."""
-
-    def __init__(self):
-        super().__init__()
-        self.progress_values = []
-        self.warnings = []
-        self.progressChanged.connect(self.progress_values.append)
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
 
 
 def _instances():
@@ -297,8 +134,8 @@ def refused(name, parameters, tmp_path, *names):
     for parameter in names:
         assert parameter in message, f"{parameter} not named: {message}"
     assert "Traceback" not in message
-    assert not any(value > 0 for value in feedback.progress_values), (
-        f"work was done before the error: progress {feedback.progress_values}"
+    assert not any(value > 0 for value in feedback.progress), (
+        f"work was done before the error: progress {feedback.progress}"
     )
     assert snapshot(tmp_path) == before, "files changed by a refused run"
     return message
@@ -572,7 +409,7 @@ def test_every_raster_format_qgis_offers(run, tmp_path, suffix):
         with pytest.raises(QgsProcessingException, match=rf"OUTPUT: the \.{suffix} format"):
             run("ndvi", {"INPUT": stack, "OUTPUT": str(path)}, feedback)
         assert os.listdir(out) == []
-        assert not any(value > 0 for value in feedback.progress_values)
+        assert not any(value > 0 for value in feedback.progress)
 
 
 def test_nodata_value_taken_by_valid_results_is_reported(run, tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -740,17 +741,19 @@ def test_planner_section_numbers_are_the_planner_table(full_report):
     assert "best: A" in section["caption"] and "3 candidate site(s)" in section["caption"]
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("html_report", lambda d: {"INDEX": bad_input.indicators(d, 1), "YEARS": "2000"})
+INPUTS.desktop("html_report", lambda s: {"INDEX": [s.index]})
+INPUTS.case(
     "html_report",
     "nothing",
     lambda d: {"OUTPUT": str(d.path(".html"))},
     ("INDEX", "CLASSES"),
     bad_input.page_written,
 )
-BAD_INPUT.case(
+INPUTS.case(
     "html_report",
     "years-count",
     lambda d: {
@@ -760,7 +763,7 @@ BAD_INPUT.case(
     },
     "YEARS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "html_report",
     "importance-malformed",
     lambda d: {
@@ -771,19 +774,19 @@ BAD_INPUT.case(
     },
     "IMPORTANCE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "html_report",
     "yearly-malformed",
     lambda d: {"YEARLY": d.text("a,b\n1,2\n"), "OUTPUT": str(d.path(".html"))},
     "YEARLY",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "html_report",
     "pairs-malformed",
     lambda d: {"NPP_PAIRS": d.text("x,y,value\n1,2,3\n"), "OUTPUT": str(d.path(".html"))},
     "NPP_PAIRS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "html_report",
     "index-no-crs",
     lambda d: {"INDEX": [d.field(epsg=None)], "YEARS": "2000", "OUTPUT": str(d.path(".html"))},

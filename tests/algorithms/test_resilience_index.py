@@ -3,6 +3,7 @@
 import csv
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -237,28 +238,30 @@ def test_a_constant_indicator_is_an_error_naming_its_slot(run, layers, tmp_path)
     assert "constant indicator cannot be normalised" in message
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("resilience_index", lambda d: bad_input.resilience_layers(d))
+INPUTS.desktop("resilience_index", lambda s: {"FVC": s.index, "LST": s.lst, "ALBEDO": s.albedo})
+INPUTS.case(
     "resilience_index",
     "one-indicator",
     lambda d: {"FVC": d.field(), "OUTPUT_WEIGHTS": bad_input.T},
     "DDI",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_index",
     "far-lst",
     lambda d: bad_input.resilience_layers(d, LST=d.field(origin=bad_input.FAR)),
     "LST",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_index",
     "constant-ddi",
     lambda d: bad_input.resilience_layers(d, DDI=d.constant(0.3)),
     "DDI",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_index",
     "lst-other-crs",
     lambda d: (lambda f: bad_input.resilience_layers(d, FVC=f, LST=d.reprojected(d.field(20, 40))))(
@@ -266,7 +269,7 @@ BAD_INPUT.case(
     ),
     check=bad_input.same_grid_as("FVC"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_index",
     "range",
     lambda d: bad_input.resilience_layers(d),

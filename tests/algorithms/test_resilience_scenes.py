@@ -12,7 +12,7 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -260,9 +260,9 @@ def test_inputs_are_checked_with_their_names(
         processing.run("mineeco:resilience_scenes", parameters)
 
 
-BAD_INPUT = bad_input.Cases()
+INPUTS = declared.Inputs()
 # Landsat MTL files, one per year, refused before any model step runs.
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_scenes",
     "not-an-mtl",
     lambda d: {

@@ -4,6 +4,7 @@ resilience study's Eq. 18–20 with Table 2's weights and joint ranges."""
 import csv
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -265,29 +266,45 @@ def test_hierarchy_errors_name_the_problem(run, tmp_path, text, source, message)
         )
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
+INPUTS = declared.Inputs()
+INPUTS.valid(
+    "resilience_years",
+    lambda d: {
+        "YEARS": "2000,2010",
+        "FVC": [d.field(), d.field(seed=1)],
+        "LST": [d.field(290, 310, seed=2), d.field(290, 310, seed=3)],
+    },
+)
+INPUTS.desktop(
+    "resilience_years",
+    lambda s: {
+        "YEARS": "2000,2020",
+        "FVC": [s.series[0], s.series[-1]],
+        "LST": [s.lst_series[0], s.lst_series[-1]],
+    },
+)
 # resilience_years: one layer per year in each slot.
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_years",
     "one-year",
     lambda d: {"YEARS": "2000", "FVC": [d.field()], "LST": [d.field(290, 310)]},
     "YEARS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_years",
     "layers-per-year",
     lambda d: {"YEARS": "2000,2010", "FVC": [d.field()], "LST": [d.field(), d.field()]},
     "FVC",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_years",
     "years-not-increasing",
     lambda d: {"YEARS": "2010,2000", "FVC": [d.field(), d.field()], "LST": [d.field()] * 2},
     "YEARS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_years",
     "constant-indicator",
     lambda d: {
@@ -297,7 +314,7 @@ BAD_INPUT.case(
     },
     "FVC",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_years",
     "given-ranges-count",
     lambda d: {
@@ -310,7 +327,7 @@ BAD_INPUT.case(
     },
     "MINIMA",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "resilience_years",
     "index-range",
     lambda d: {

@@ -5,10 +5,13 @@ grassland restored to grassland, and a forest site 'restored' to forest (no chan
 from pathlib import Path
 
 import bad_input
+import declared
 import numpy as np
 import pytest
+import synthetic_inputs
+from feedback import Recorder
 from osgeo import gdal, ogr, osr
-from qgis.core import NULL, QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import NULL, QgsProcessingException, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 
 ORIGIN = (500000.0, 5600000.0)  # rasters.write_raster's default, 30 m pixels, EPSG:32632
@@ -64,16 +67,6 @@ def write_sites(path, sites):
         layer.CreateFeature(feature)
     source = None
     return str(path)
-
-
-class Messages(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings = []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-        super().pushWarning(text)
 
 
 def near_median(values, cover, box, target, radius):
@@ -204,7 +197,7 @@ def planned(scene, tmp_path_factory, provider):
 
     paths, _ = scene
     out = tmp_path_factory.mktemp("planner_run")
-    feedback = Messages()
+    feedback = Recorder()
     results = processing.run(
         "mineeco:restoration_planner",
         planner_parameters(paths, out, WRITE_INDICATORS=True),
@@ -443,7 +436,7 @@ def test_overlapping_sites_together_and_a_site_outside(scene, tmp_path, run):
         "Y": ((12, 10, 16, 12), GRASS, 1.0),
         "Z": ((12, 60, 16, 64), FOREST, 1.0),
     }
-    feedback = Messages()
+    feedback = Recorder()
     results = run(
         "restoration_planner",
         planner_parameters(
@@ -475,7 +468,7 @@ def test_overlapping_sites_together_and_a_site_outside(scene, tmp_path, run):
 
 def test_settings_other_than_the_baseline_are_reported(scene, tmp_path, run):
     paths, _ = scene
-    feedback = Messages()
+    feedback = Recorder()
     run("restoration_planner", planner_parameters(paths, tmp_path, WINDOW=7), feedback)
     differ = [w for w in feedback.warnings if "differs" in w]
     # HAI, BAI and ECO were made with a 5-pixel window; SHDI and FN keep theirs.
@@ -519,19 +512,45 @@ def test_run_switch_off_computes_nothing(scene, tmp_path, run):
     assert list(tmp_path.iterdir()) == []
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+
+def desktop_planner(s):
+    """The desktop layers' land cover, FVC and LST, the weights table of an index run on the
+    two, and one candidate site (a 4 × 4 block of bare soil, 65, inside the bare-soil block)
+    restored to closed forest (21)."""
+    table = synthetic_inputs.write_text(
+        s.folder,
+        "index_weights.csv",
+        "code,indicator,trend,minimum,maximum,combined\n"
+        "C3,FVC,+,0.05,0.95,0.7\nC9,LST,-,296,314,0.3\n",
+    )
+    pixel = synthetic_inputs.PIXEL
+    x0, y0 = synthetic_inputs.ORIGIN[0] + 18 * pixel, synthetic_inputs.ORIGIN[1] - 16 * pixel
+    sites = synthetic_inputs.write_polygon(s.folder, "sites", x0, y0, 4 * pixel, {"target": 21})
+    return {
+        "LANDCOVER": s.landcover,
+        "FVC": s.index,
+        "LST": s.lst,
+        "WEIGHTS_TABLE": table,
+        "SITES": sites,
+        "TARGET_FIELD": "target",
+    }
+
+
+INPUTS = declared.Inputs()
+INPUTS.valid("restoration_planner", lambda d: bad_input.planner_inputs(d))
+INPUTS.desktop("restoration_planner", lambda s: desktop_planner(s))
+INPUTS.case(
     "restoration_planner", "valid", bad_input.planner_inputs, check=bad_input.planner_gain_one
 )
-BAD_INPUT.case(
+INPUTS.case(
     "restoration_planner",
     "absent-target-class",
     lambda d: bad_input.planner_inputs(d, target=9),
     "RADIUS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "restoration_planner",
     "no-table2-codes",
     lambda d: bad_input.planner_inputs(
@@ -539,13 +558,13 @@ BAD_INPUT.case(
     ),
     "WEIGHTS_TABLE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "restoration_planner", "missing-lst", lambda d: bad_input.planner_inputs(d, LST=None), "LST"
 )
-BAD_INPUT.case(
+INPUTS.case(
     "restoration_planner", "even-window", lambda d: bad_input.planner_inputs(d, WINDOW=4), "WINDOW"
 )
-BAD_INPUT.case(
+INPUTS.case(
     "restoration_planner",
     "geographic-landcover",
     lambda d: (lambda p: {**p, "LANDCOVER": d.reprojected(p["LANDCOVER"])})(
@@ -553,7 +572,7 @@ BAD_INPUT.case(
     ),
     "LANDCOVER",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "restoration_planner",
     "lst-coarser-grid",
     lambda d: (lambda p: {**p, "LST": d.coarser(p["LST"], 1)})(bad_input.planner_inputs(d)),

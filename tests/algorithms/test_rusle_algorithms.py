@@ -3,6 +3,7 @@
 import math
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -244,36 +245,48 @@ def test_rusle_tolerance_region_and_breaks(run, tmp_path):
         )
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
+INPUTS = declared.Inputs()
+INPUTS.valid("rusle", lambda d: bad_input.factors(d))
+INPUTS.desktop("rusle", lambda s: dict(s.factors))
+INPUTS.valid("rusle_c", lambda d: {"INPUT": d.field(0, 1)})
+INPUTS.desktop("rusle_c", lambda s: {"INPUT": s.index})
+INPUTS.valid("rusle_k", lambda d: bad_input.soil(d))
+INPUTS.desktop("rusle_k", lambda s: dict(s.soil))
+INPUTS.valid("rusle_ls", lambda d: {"DEM": d.field(0, 50)})
+INPUTS.desktop("rusle_ls", lambda s: {"DEM": s.dem})
+INPUTS.valid("rusle_p", lambda d: {"LANDCOVER": d.landcover([1, 2, 3])})
+INPUTS.desktop("rusle_p", lambda s: {"LANDCOVER": s.landcover})
+INPUTS.valid("rusle_r", lambda d: {"PRECIPITATION": [d.field(10, 90, bands=12)]})
+INPUTS.desktop("rusle_r", lambda s: {"PRECIPITATION": [s.monthly["precipitation"]]})
 # Soil erosion.
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_r",
     "negative-rain",
     lambda d: {"PRECIPITATION": [d.field(-50, 10, bands=12)]},
     "PRECIPITATION",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_r",
     "eleven-months",
     lambda d: {"PRECIPITATION": [d.field(10, 90, bands=11)]},
     "PRECIPITATION",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_r",
     "no-crs",
     lambda d: {"PRECIPITATION": [d.field(10, 90, bands=12, epsg=None)]},
     "PRECIPITATION",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_r",
     "all-nodata",
     lambda d: {"PRECIPITATION": [d.nodata(bands=12)]},
     "PRECIPITATION",
     bad_input.all_nodata(),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_r",
     "positive",
     lambda d: {"PRECIPITATION": [d.field(10, 90, bands=12)]},
@@ -281,92 +294,90 @@ BAD_INPUT.case(
 )
 
 
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_k",
     "fractions",
     lambda d: bad_input.soil(d, SAND=d.constant(0.4)),
     ("SAND", "SILT", "CLAY"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_k",
     "negative-carbon",
     lambda d: bad_input.soil(d, ORGANIC_CARBON=d.constant(-1.0)),
     "ORGANIC_CARBON",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_k",
     "far-clay",
     lambda d: bad_input.soil(d, CLAY=d.constant(20.0, origin=bad_input.FAR)),
     "CLAY",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_k",
     "clay-other-crs",
     lambda d: bad_input.soil(d, CLAY=d.reprojected(d.constant(20.0))),
     check=bad_input.same_grid_as("SAND"),
 )
-BAD_INPUT.case("rusle_k", "range", lambda d: bad_input.soil(d), check=bad_input.within(0, 0.1))
+INPUTS.case("rusle_k", "range", lambda d: bad_input.soil(d), check=bad_input.within(0, 0.1))
 
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_ls",
     "geographic",
     lambda d: {"DEM": d.field(0, 50, epsg=4326, pixel=0.001, origin=(9, 50))},
     "DEM",
 )
-BAD_INPUT.case("rusle_ls", "no-crs", lambda d: {"DEM": d.field(0, 50, epsg=None)}, "DEM")
-BAD_INPUT.case(
-    "rusle_ls", "all-nodata", lambda d: {"DEM": d.nodata()}, "DEM", bad_input.all_nodata()
-)
+INPUTS.case("rusle_ls", "no-crs", lambda d: {"DEM": d.field(0, 50, epsg=None)}, "DEM")
+INPUTS.case("rusle_ls", "all-nodata", lambda d: {"DEM": d.nodata()}, "DEM", bad_input.all_nodata())
 # Flat: S = 10.8·sin 0 + 0.03 and L = (λ/22.13)^0.2 over the accumulated length.
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_ls", "flat", lambda d: {"DEM": d.constant(100.0)}, "DEM", bad_input.within(0.03, 0.06)
 )
 
-BAD_INPUT.case("rusle_c", "ndvi-x10000", lambda d: {"INPUT": d.field(-1000, 9000)}, "INPUT")
-BAD_INPUT.case(
+INPUTS.case("rusle_c", "ndvi-x10000", lambda d: {"INPUT": d.field(-1000, 9000)}, "INPUT")
+INPUTS.case(
     "rusle_c", "all-nodata", lambda d: {"INPUT": d.nodata()}, "INPUT", bad_input.all_nodata()
 )
-BAD_INPUT.case("rusle_c", "no-crs", lambda d: {"INPUT": d.field(epsg=None)}, "INPUT")
-BAD_INPUT.case("rusle_c", "range", lambda d: {"INPUT": d.field(0, 1)}, check=bad_input.within(0, 1))
-BAD_INPUT.case("rusle_c", "fvc-percent", lambda d: {"INPUT": d.field(0, 100)}, "INPUT")
-BAD_INPUT.case(
+INPUTS.case("rusle_c", "no-crs", lambda d: {"INPUT": d.field(epsg=None)}, "INPUT")
+INPUTS.case("rusle_c", "range", lambda d: {"INPUT": d.field(0, 1)}, check=bad_input.within(0, 1))
+INPUTS.case("rusle_c", "fvc-percent", lambda d: {"INPUT": d.field(0, 100)}, "INPUT")
+INPUTS.case(
     "rusle_c",
     "ndvi-range",
     lambda d: {"INPUT": d.field(-0.2, 0.9), "METHOD": 1},
     check=bad_input.within(0, 1),
 )
 
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_p",
     "unknown-code",
     lambda d: {"LANDCOVER": d.landcover([1, 2, 77])},
     ("TABLE", "LANDCOVER"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_p",
     "empty-table",
     lambda d: {"LANDCOVER": d.landcover([1, 2]), "TABLE": d.text("code,p,label\n")},
     "TABLE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_p",
     "malformed-table",
     lambda d: {"LANDCOVER": d.landcover([1, 2]), "TABLE": d.text("code,p\n1,abc\n")},
     "TABLE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_p",
     "malformed-matrix",
     lambda d: {"LANDCOVER": d.landcover([1, 2]), "TABLE_MATRIX": [1, 0.5, 2]},
     "TABLE_MATRIX",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_p",
     "p-above-one",
     lambda d: {"LANDCOVER": d.landcover([1, 2]), "TABLE_MATRIX": [1, 2.5, 2, 1]},
     "TABLE_MATRIX",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle_p",
     "range",
     lambda d: {"LANDCOVER": d.landcover([1, 2, 3])},
@@ -374,18 +385,18 @@ BAD_INPUT.case(
 )
 
 
-BAD_INPUT.case("rusle", "negative-r", lambda d: bad_input.factors(d, R=d.field(-100, -1)), "R")
-BAD_INPUT.case(
+INPUTS.case("rusle", "negative-r", lambda d: bad_input.factors(d, R=d.field(-100, -1)), "R")
+INPUTS.case(
     "rusle",
     "far-k",
     lambda d: bad_input.factors(d, K=d.field(0.01, 0.05, origin=bad_input.FAR)),
     "K",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "rusle", "breaks-unsorted", lambda d: bad_input.factors(d, BREAKS="5000,2500"), "BREAKS"
 )
-BAD_INPUT.case("rusle", "c-above-one", lambda d: bad_input.factors(d, C=d.field(2, 3)), "C")
-BAD_INPUT.case(
+INPUTS.case("rusle", "c-above-one", lambda d: bad_input.factors(d, C=d.field(2, 3)), "C")
+INPUTS.case(
     "rusle",
     "p-other-resolution",
     lambda d: (lambda r: bad_input.factors(d, R=r, P=d.coarser(d.field())))(d.field(100, 900)),

@@ -5,10 +5,12 @@ import csv
 import xml.etree.ElementTree as ElementTree
 
 import bad_input
+import declared
 import numpy as np
 import pytest
+from feedback import Recorder
 from osgeo import gdal
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from qgis.core import QgsProcessingException
 from rasters import leftovers, read_raster, write_raster
 from scipy import stats
 
@@ -332,12 +334,7 @@ def test_no_common_valid_pixel_with_fixed_ranges_gives_nodata_and_a_warning(run,
     # With fixed ranges no statistics pass runs first; the rasters come out all NoData.
     first = write_raster(tmp_path / "f.tif", np.array([[1, -1]], np.float32), nodata=-1)
     second = write_raster(tmp_path / "s.tif", np.array([[-1, 1]], np.float32), nodata=-1)
-    warnings = []
-
-    class Messages(QgsProcessingFeedback):
-        def pushWarning(self, text):
-            warnings.append(text)
-
+    feedback = Recorder()
     result = run(
         "weight_sensitivity",
         {
@@ -349,9 +346,9 @@ def test_no_common_valid_pixel_with_fixed_ranges_gives_nodata_and_a_warning(run,
             "MAXIMA": "2,2",
             **outputs(tmp_path),
         },
-        Messages(),
+        feedback,
     )
-    assert any("no pixel is valid in every indicator" in w for w in warnings)
+    assert any("no pixel is valid in every indicator" in w for w in feedback.warnings)
     assert result["PIXELS"] == 0 and result["AREA_MEAN"] is None
     assert np.all(np.isnan(read_raster(result["OUTPUT_MEAN"])[0]))
     assert not gdal.Open(result["OUTPUT_CLASS"]).ReadAsArray().any()
@@ -359,37 +356,42 @@ def test_no_common_valid_pixel_with_fixed_ranges_gives_nodata_and_a_warning(run,
     assert [row["spearman_rho"] for row in rows] == ["", ""]
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("weight_sensitivity", lambda d: bad_input.sensitivity(d))
+INPUTS.desktop(
+    "weight_sensitivity",
+    lambda s: {"INPUTS": list(s.indicators), "TRENDS": s.trends, "WEIGHTS": s.weights},
+)
+INPUTS.case(
     "weight_sensitivity",
     "weights-count",
     lambda d: bad_input.sensitivity(d, WEIGHTS="1,2"),
     "WEIGHTS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "weight_sensitivity",
     "matrix-not-square",
     lambda d: bad_input.sensitivity(d, WEIGHTS="", MATRIX=bad_input.MATRIX3[:5]),
     "MATRIX",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "weight_sensitivity",
     "constant-layer",
     lambda d: bad_input.sensitivity(d, INPUTS=[*bad_input.indicators(d, 2), d.constant(4.0)]),
     "INPUTS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "weight_sensitivity",
     "breaks-unsorted",
     lambda d: bad_input.sensitivity(d, BREAKS="0.6,0.2"),
     "BREAKS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "weight_sensitivity", "draws-zero", lambda d: bad_input.sensitivity(d, DRAWS=0), "DRAWS"
 )
-BAD_INPUT.case(
+INPUTS.case(
     "weight_sensitivity",
     "mean-in-range",
     lambda d: bad_input.sensitivity(d),

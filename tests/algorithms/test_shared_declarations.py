@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from feedback import Recorder
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
@@ -14,7 +15,6 @@ from qgis.core import (
     QgsPointXY,
     QgsProcessingContext,
     QgsProcessingException,
-    QgsProcessingFeedback,
     QgsProcessingParameterDefinition,
     QgsProject,
     QgsVectorLayer,
@@ -146,20 +146,11 @@ def polygon_layer(crs: str) -> QgsVectorLayer:
     return layer
 
 
-class Warnings(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings = []
-
-    def pushWarning(self, text):
-        self.warnings.append(text)
-
-
 def test_transform_to_grid_warns_without_a_crs_and_transforms_another(provider):
     context = QgsProcessingContext()
     context.setProject(QgsProject.instance())
     grid = utm50n_grid()
-    feedback = Warnings()
+    feedback = Recorder()
     assert transform_to_grid(polygon_layer(""), grid, context, "ZONES", feedback) is None
     assert feedback.warnings == ["ZONES has no CRS: taken to be the land cover's"]
     assert transform_to_grid(polygon_layer("EPSG:32650"), grid, context, "SITES", feedback) is None

@@ -1,6 +1,7 @@
 """solar_radiation through processing.run: geographic and projected grids, methods, masks."""
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import osr
@@ -99,31 +100,31 @@ def test_sunshine_must_be_one_or_twelve_fractions(run, tmp_path):
                                 "OUTPUT": str(tmp_path / "o.tif")})  # fmt: skip
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("solar_radiation", lambda d: {"REFERENCE": d.field()})
+INPUTS.desktop("solar_radiation", lambda s: {"REFERENCE": s.dem})
+INPUTS.case(
     "solar_radiation",
     "sunshine-text",
     lambda d: {"REFERENCE": d.field(), "METHOD": 1, "SUNSHINE": "x"},
     "SUNSHINE",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "solar_radiation",
     "sunshine-above-one",
     lambda d: {"REFERENCE": d.field(), "METHOD": 1, "SUNSHINE": "1.5"},
     "SUNSHINE",
 )
-BAD_INPUT.case(
-    "solar_radiation", "no-crs", lambda d: {"REFERENCE": d.field(epsg=None)}, "REFERENCE"
-)
-BAD_INPUT.case(
+INPUTS.case("solar_radiation", "no-crs", lambda d: {"REFERENCE": d.field(epsg=None)}, "REFERENCE")
+INPUTS.case(
     "solar_radiation",
     "far-elevation",
     lambda d: {"REFERENCE": d.field(), "ELEVATION": d.field(0, 500, origin=bad_input.FAR)},
     "ELEVATION",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "solar_radiation",
     "positive",
     lambda d: {"REFERENCE": d.field()},

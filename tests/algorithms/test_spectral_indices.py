@@ -1,6 +1,7 @@
 """The spectral-index algorithms through processing.run: values, georeferencing, NoData."""
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from qgis.core import QgsProcessingException
@@ -134,29 +135,41 @@ def test_stack_algorithms_reject_wrong_band_count(run, tmp_path, algorithm):
         run(algorithm, {"INPUT": path, "OUTPUT": str(tmp_path / "out.tif")})
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
+INPUTS = declared.Inputs()
+INPUTS.valid("albedo", lambda d: {"INPUT": d.stack()})
+INPUTS.desktop("albedo", lambda s: {"INPUT": s.stack})
+INPUTS.valid("ndbsi", lambda d: {"INPUT": d.stack()})
+INPUTS.desktop("ndbsi", lambda s: {"INPUT": s.stack})
+INPUTS.valid("ndmvi", lambda d: {"INPUT": d.stack()})
+INPUTS.desktop("ndmvi", lambda s: {"INPUT": s.stack})
+INPUTS.valid("ndvi", lambda d: {"INPUT": d.stack()})
+INPUTS.desktop("ndvi", lambda s: {"INPUT": s.stack})
+INPUTS.valid("tasseled_cap", lambda d: {"INPUT": d.stack()})
+INPUTS.desktop("tasseled_cap", lambda s: {"INPUT": s.stack})
+INPUTS.valid("fvc", lambda d: {"INPUT": d.field(-0.2, 0.9)})
+INPUTS.desktop("fvc", lambda s: {"INPUT": s.ndvi})
 # Spectral indices of the six-band stack.
 for stack_index in ("ndvi", "ndbsi", "albedo", "tasseled_cap", "ndmvi"):
-    BAD_INPUT.case(stack_index, "no-crs", lambda d: {"INPUT": d.stack(epsg=None)}, "INPUT")
-    BAD_INPUT.case(stack_index, "three-bands", lambda d: {"INPUT": d.field(bands=3)}, "INPUT")
-    BAD_INPUT.case(stack_index, "seven-bands", lambda d: {"INPUT": d.field(bands=7)}, "INPUT")
-    BAD_INPUT.case(
+    INPUTS.case(stack_index, "no-crs", lambda d: {"INPUT": d.stack(epsg=None)}, "INPUT")
+    INPUTS.case(stack_index, "three-bands", lambda d: {"INPUT": d.field(bands=3)}, "INPUT")
+    INPUTS.case(stack_index, "seven-bands", lambda d: {"INPUT": d.field(bands=7)}, "INPUT")
+    INPUTS.case(
         stack_index,
         "all-nodata",
         lambda d: {"INPUT": d.nodata(bands=6)},
         "INPUT",
         bad_input.all_nodata(),
     )
-    BAD_INPUT.case(
+    INPUTS.case(
         stack_index,
         "reflectance-x10000",
         lambda d: {"INPUT": d.stack(scale=10000)},
         "INPUT",
     )
-BAD_INPUT.case("ndvi", "range", lambda d: {"INPUT": d.stack()}, check=bad_input.within(-1, 1))
-BAD_INPUT.case(
+INPUTS.case("ndvi", "range", lambda d: {"INPUT": d.stack()}, check=bad_input.within(-1, 1))
+INPUTS.case(
     "ndmvi",
     "minimum-above-data",
     lambda d: {"INPUT": d.stack(), "RED_MIN": 0.5, "NIR_MIN": 0.9},
@@ -165,25 +178,23 @@ BAD_INPUT.case(
 )
 
 # FVC: one index band, percentiles or given end-members.
-BAD_INPUT.case("fvc", "no-crs", lambda d: {"INPUT": d.field(-0.2, 0.9, epsg=None)}, "INPUT")
-BAD_INPUT.case("fvc", "constant", lambda d: {"INPUT": d.constant(0.4)}, "INPUT")
-BAD_INPUT.case("fvc", "all-nodata", lambda d: {"INPUT": d.nodata()}, "INPUT")
-BAD_INPUT.case(
+INPUTS.case("fvc", "no-crs", lambda d: {"INPUT": d.field(-0.2, 0.9, epsg=None)}, "INPUT")
+INPUTS.case("fvc", "constant", lambda d: {"INPUT": d.constant(0.4)}, "INPUT")
+INPUTS.case("fvc", "all-nodata", lambda d: {"INPUT": d.nodata()}, "INPUT")
+INPUTS.case(
     "fvc", "band-missing", lambda d: {"INPUT": d.field(-0.2, 0.9), "BAND": 3}, ("BAND", "INPUT")
 )
-BAD_INPUT.case(
+INPUTS.case(
     "fvc",
     "soil-above-vegetation",
     lambda d: {"INPUT": d.field(-0.2, 0.9), "SOIL_VALUE": 0.8, "VEG_VALUE": 0.2},
     ("SOIL_VALUE", "VEG_VALUE"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "fvc",
     "ndvi-x10000",
     lambda d: {"INPUT": d.field(-2000, 9000)},
     "INPUT",
     bad_input.within(0, 1),
 )
-BAD_INPUT.case(
-    "fvc", "range", lambda d: {"INPUT": d.field(-0.2, 0.9)}, check=bad_input.within(0, 1)
-)
+INPUTS.case("fvc", "range", lambda d: {"INPUT": d.field(-0.2, 0.9)}, check=bad_input.within(0, 1))

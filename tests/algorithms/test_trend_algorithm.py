@@ -1,6 +1,7 @@
 """index_trend through processing.run: outputs, classes, shares, NoData and bad input."""
 
 import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -86,16 +87,20 @@ def test_run_switch_off_computes_nothing(run, years, tmp_path):
     assert "SHARE_IMPROVEMENT" in results and not out.exists()
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("index_trend", lambda d: {"INPUT": bad_input.years(d), "YEARS": bad_input.YEARS5})
+INPUTS.desktop(
+    "index_trend", lambda s: {"INPUT": list(s.series), "YEARS": ",".join(map(str, s.years))}
+)
+INPUTS.case(
     "index_trend",
     "years-count",
     lambda d: {"INPUT": bad_input.years(d), "YEARS": "2000,2005", **bad_input.TREND_OUT},
     "YEARS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "index_trend",
     "years-text",
     lambda d: {
@@ -105,7 +110,7 @@ BAD_INPUT.case(
     },
     "YEARS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "index_trend",
     "years-repeated",
     lambda d: {
@@ -115,7 +120,7 @@ BAD_INPUT.case(
     },
     "YEARS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "index_trend",
     "far-layer",
     lambda d: {
@@ -125,7 +130,7 @@ BAD_INPUT.case(
     },
     "INPUT",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "index_trend",
     "all-nodata",
     lambda d: {
@@ -136,7 +141,7 @@ BAD_INPUT.case(
     "INPUT",
     bad_input.all_nodata(),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "index_trend",
     "p-in-range",
     lambda d: {"INPUT": bad_input.years(d), "YEARS": bad_input.YEARS5, **bad_input.TREND_OUT},

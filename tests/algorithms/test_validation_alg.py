@@ -3,7 +3,7 @@
 import csv
 import math
 
-import bad_input
+import declared
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -143,20 +143,25 @@ def test_reference_is_needed_once(run, tmp_path, plots):
         )
 
 
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-BAD_INPUT = bad_input.Cases()
+INPUTS = declared.Inputs()
+INPUTS.valid(
+    "npp_validation",
+    lambda d: {"INPUT": d.field(100, 900), "REFERENCE_RASTER": d.field(100, 900, seed=5)},
+)
+INPUTS.desktop("npp_validation", lambda s: {"INPUT": s.target, "REFERENCE_RASTER": s.drivers[2]})
 # npp_validation: reference points or a reference raster.
-BAD_INPUT.case(
+INPUTS.case(
     "npp_validation", "no-reference", lambda d: {"INPUT": d.field(100, 900)}, "REFERENCE_POINTS"
 )
-BAD_INPUT.case(
+INPUTS.case(
     "npp_validation",
     "points-without-field",
     lambda d: {"INPUT": d.field(100, 900), "REFERENCE_POINTS": d.points()},
     "REFERENCE_FIELD",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "npp_validation",
     "points-elsewhere",
     lambda d: {
@@ -166,19 +171,19 @@ BAD_INPUT.case(
     },
     "REFERENCE_POINTS",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "npp_validation",
     "all-nodata",
     lambda d: {"INPUT": d.nodata(), "REFERENCE_RASTER": d.field(100, 900)},
     "INPUT",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "npp_validation",
     "reference-no-crs",
     lambda d: {"INPUT": d.field(100, 900), "REFERENCE_RASTER": d.field(100, 900, epsg=None)},
     "REFERENCE_RASTER",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "npp_validation",
     "identical",
     lambda d: {"INPUT": d.field(100, 900, seed=4), "REFERENCE_RASTER": d.field(100, 900, seed=4)},

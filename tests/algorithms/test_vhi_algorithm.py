@@ -1,9 +1,11 @@
 """vhi through processing.run: several dates, one date (scene-wide), alignment, errors."""
 
 import bad_input
+import declared
 import numpy as np
 import pytest
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from feedback import Recorder
+from qgis.core import QgsProcessingException
 from rasters import read_raster, write_raster
 
 NAN = np.nan
@@ -44,11 +46,11 @@ def test_one_date_uses_scene_extremes_and_says_so(run, tmp_path):
     ndvi = layers(tmp_path, "n", [[[0.2, 0.6, 0.4]]])
     lst = layers(tmp_path, "t", [[[300, 290, 295]]])
     out = {n: str(tmp_path / f"{n}.tif") for n in ("OUTPUT_VCI", "OUTPUT_TCI", "OUTPUT_VHI")}
-    feedback = Log()
+    feedback = Recorder()
     results = run("vhi", {"NDVI": ndvi, "LST": lst, "SCALE": 1, **out}, feedback=feedback)
     assert results["EXTREMES_USED"] == "scene"
     assert (results["NDVI_MIN"], results["T_MAX"]) == pytest.approx((0.2, 300.0))
-    assert any("scene-wide extremes" in line for line in feedback.lines)
+    assert any("scene-wide extremes" in line for line in feedback.infos)
     # VCI = (NDVI − 0.2)/0.4, TCI = (300 − T)/10, VHI mean of both, ×100: 0, 100, 50.
     np.testing.assert_allclose(read_raster(out["OUTPUT_VHI"])[0][0, 0], [0, 100, 50], atol=1e-4)
     with pytest.raises(QgsProcessingException, match="EXTREMES: per-pixel extremes need"):
@@ -84,41 +86,31 @@ def test_layer_counts_must_match(run, tmp_path):
         )
 
 
-class Log(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
+# --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
-    def pushInfo(self, info):
-        self.lines.append(info)
-        super().pushInfo(info)
-
-
-# --- bad input (run by test_reliability_bad_input.py; see bad_input.py) ----------------------
-
-BAD_INPUT = bad_input.Cases()
-BAD_INPUT.case(
+INPUTS = declared.Inputs()
+INPUTS.valid("vhi", lambda d: bad_input.vhi(d))
+INPUTS.desktop("vhi", lambda s: {"NDVI": s.series[:3], "LST": list(s.lst_series)})
+INPUTS.case(
     "vhi", "layer-counts", lambda d: bad_input.vhi(d, LST=[d.field(280, 310)]), ("LST", "NDVI")
 )
-BAD_INPUT.case(
+INPUTS.case(
     "vhi",
     "ndvi-x10000",
     lambda d: bad_input.vhi(d, NDVI=[d.field(-1000, 8000, seed=s) for s in range(3)]),
     "NDVI",
     bad_input.within(0, 1, "OUTPUT_VHI"),
 )
-BAD_INPUT.case(
+INPUTS.case(
     "vhi",
     "constant-one-date",
     lambda d: bad_input.vhi(d, NDVI=[d.constant(0.3)], LST=[d.field(280, 300)]),
     "NDVI",
 )
-BAD_INPUT.case(
+INPUTS.case(
     "vhi",
     "far-lst",
     lambda d: bad_input.vhi(d, LST=[d.field(280, 310, origin=bad_input.FAR) for _ in range(3)]),
     "LST",
 )
-BAD_INPUT.case(
-    "vhi", "range", lambda d: bad_input.vhi(d), check=bad_input.within(0, 1, "OUTPUT_VHI")
-)
+INPUTS.case("vhi", "range", lambda d: bad_input.vhi(d), check=bad_input.within(0, 1, "OUTPUT_VHI"))

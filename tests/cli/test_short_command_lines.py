@@ -4,17 +4,13 @@ are optional (created by default only in the dialog), so a command line need not
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import qgis_runner
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "algorithms"))
-
-from bad_input import Data  # noqa: E402
-from test_reliability_files import INSTANCES, VALID  # noqa: E402
+from bad_input import Data
+from test_reliability_files import INSTANCES, VALID
 
 SUFFIX = {"rasterDestination": ".tif", "sink": ".csv", "folderDestination": ""}
 

@@ -5,9 +5,9 @@ styled class layer, the plugin disabled and enabled again, and QGIS quit.
 For each algorithm the JSON report records the dialog's log, whether the run finished, the
 layers Processing loaded (renderer, bands, legend) and any Python exception or critical log
 message. Environment: MINE_ECO_DESKTOP_REPORT (JSON), MINE_ECO_DESKTOP_WORK (a folder for the
-inputs), MINE_ECO_DESKTOP_SHOT (PNG of the map canvas and legend), MINE_ECO_DESKTOP_TOOLBOX_SHOT
-(PNG of the Toolbox filtered to Mine Eco), MINE_ECO_DESKTOP_TESTS (the folder of this file, for
-synthetic_inputs); MINE_ECO_DESKTOP_ONLY (comma-separated ids) runs only some algorithms.
+inputs and inputs.json, each algorithm's parameters, written by the test), MINE_ECO_DESKTOP_SHOT
+(PNG of the map canvas and legend), MINE_ECO_DESKTOP_TOOLBOX_SHOT (PNG of the Toolbox filtered to
+Mine Eco); MINE_ECO_DESKTOP_ONLY (comma-separated ids) runs only some algorithms.
 """
 
 import json
@@ -29,10 +29,6 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QEventLoop, QTimer
 from qgis.PyQt.QtWidgets import QApplication, QDockWidget, QMessageBox, QTextEdit
 from qgis.utils import iface
-
-# qgis --code runs the file's text with exec(): no __file__; the test passes its folder.
-sys.path.insert(0, os.environ["MINE_ECO_DESKTOP_TESTS"])
-from synthetic_inputs import make_inputs  # noqa: E402
 
 REPORT = os.environ["MINE_ECO_DESKTOP_REPORT"]
 WORK = os.environ["MINE_ECO_DESKTOP_WORK"]
@@ -200,7 +196,8 @@ def main():
         report["provider"] = None if provider is None else provider.name()
         report["groups"] = sorted({a.group() for a in provider.algorithms()})
         toolbox()
-        specs = make_inputs(WORK)
+        with open(os.path.join(WORK, "inputs.json"), encoding="utf-8") as handle:
+            specs = json.load(handle)
         algorithms = sorted(
             (
                 a

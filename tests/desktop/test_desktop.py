@@ -1,8 +1,9 @@
 """QGIS desktop under Xvfb with the plugin installed from the `make package` zip, started ONCE
 for the whole module (qgis_dialogs.py drives it): the Toolbox shows the provider; every
-algorithm runs from its dialog with only its mandatory inputs (synthetic_inputs.py) and every
-output at its default and ends green; the layers Processing loads carry their styles; the
-plugin disables and enables again, and QGIS quits, without a Python exception.
+algorithm runs from its dialog with only its mandatory inputs (``INPUTS.desktop`` beside its
+tests, on synthetic_inputs.py's layers) and every output at its default and ends green; the
+layers Processing loads carry their styles; the plugin disables and enables again, and QGIS
+quits, without a Python exception.
 
 Skipped, with the reason, only when xvfb-run or qgis is missing (scripts/setup_env.sh installs
 both). A run takes about a minute: one QGIS start, then about a second per dialog.
@@ -17,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from declared import desktop_inputs
 from qgis_desktop import NEEDS_DESKTOP, plugin_profile, run_qgis
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,11 +127,13 @@ def desktop(package, tmp_path_factory):
         "MINE_ECO_DESKTOP_SHOT": str(files["shot"]),
         "MINE_ECO_DESKTOP_TOOLBOX_SHOT": str(files["toolbox"]),
         "MINE_ECO_DESKTOP_WORK": str(files["work"]),
-        "MINE_ECO_DESKTOP_TESTS": str(HERE),
         "QGIS_PLUGINPATH": "",
         "PYTHONPATH": "",
         "MINE_ECO_MEMORY_MB": None,
     }
+    # Each algorithm's first-run parameters, declared beside its tests, on the desktop's layers.
+    specs = desktop_inputs(files["work"])
+    (files["work"] / "inputs.json").write_text(json.dumps(specs, indent=1), encoding="utf-8")
     start = time.time()
     done = run_qgis(root, HERE / "qgis_dialogs.py", env, timeout=900)
     seconds = time.time() - start

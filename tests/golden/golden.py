@@ -22,12 +22,12 @@ sum); counts, hashes and other text compare exactly.
 
 Input sets (all written by existing builders, deterministically):
 
-* ``desktop``: tests/desktop/synthetic_inputs.make_inputs, smooth 24 × 24 fields with the
-  shipped land-cover codes and only the mandatory parameters (a user's first run);
-* ``reliability``: the VALID builders of tests/algorithms/test_reliability_files.py,
-  12 × 14 random fields;
+* ``desktop``: each algorithm's ``INPUTS.desktop`` declaration (tests/algorithms/declared.py)
+  on tests/desktop/synthetic_inputs' layers, smooth 24 × 24 fields with the shipped land-cover
+  codes and only the mandatory parameters (a user's first run);
+* ``reliability``: each algorithm's ``INPUTS.valid`` declaration, 12 × 14 random fields;
 * ``models``: the two workflow models on a 12 × 14 synthetic scene (the real Landsat 8 MTL of
-  tests/data with made-up band files, as test_reliability_files.landsat_scene writes them).
+  tests/data with made-up band files, as test_landsat_reflectance.landsat_scene writes them).
 """
 
 from __future__ import annotations
@@ -37,17 +37,12 @@ import hashlib
 import math
 import os
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 from osgeo import gdal, ogr, osr
 
 HERE = Path(__file__).resolve().parent
-TESTS = HERE.parent
-for folder in (TESTS, TESTS / "algorithms", TESTS / "desktop"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
 
 TABLE = HERE / "golden_outputs.yaml"
 #: Relative tolerance of float comparisons (see the module docstring for the scale).
@@ -68,23 +63,23 @@ MODELS = ("npp_drivers", "resilience_evaluation", "resilience_scenes")
 
 
 def desktop_inputs(folder: Path) -> dict[str, dict]:
-    from synthetic_inputs import make_inputs
+    from declared import desktop_inputs
 
-    return make_inputs(str(folder))
+    return desktop_inputs(str(folder))
 
 
 def reliability_inputs(folder: Path, algorithm: str) -> dict:
     from bad_input import Data
-    from test_reliability_files import VALID
+    from declared import declared
 
     folder.mkdir(parents=True, exist_ok=True)
-    return VALID[algorithm](Data(folder))
+    return declared().valid[algorithm](Data(folder))
 
 
 def model_inputs(folder: Path, model: str) -> dict:
     """The models' mandatory inputs on the reliability tests' 12 × 14 grid."""
     from bad_input import COLS, ROWS, Data, indicators
-    from test_reliability_files import landsat_scene
+    from test_landsat_reflectance import landsat_scene
 
     folder.mkdir(parents=True, exist_ok=True)
     d = Data(folder)

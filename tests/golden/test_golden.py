@@ -33,9 +33,9 @@ HEADER = """\
 # Golden outputs of the Mine Eco provider (mineeco), in the style of QGIS's
 # qgis_algorithm_tests.yaml: one entry per algorithm and case, run by tests/golden/test_golden.py.
 #
-# Each entry: the algorithm id, a case name, the input set its inputs come from (desktop:
-# tests/desktop/synthetic_inputs.py; reliability: the VALID builders of
-# tests/algorithms/test_reliability_files.py; models: tests/golden/golden.py), extra parameters,
+# Each entry: the algorithm id, a case name, the input set its inputs come from (desktop and
+# reliability: the INPUTS.desktop and INPUTS.valid declarations beside each algorithm's tests,
+# see tests/algorithms/declared.py; models: tests/golden/golden.py), extra parameters,
 # and what every output (optional ones included) held: per raster band the NoData count and
 # mask hash, min/max/mean/sum and spatial moments of the valid pixels, and for integer bands a
 # hash and the value counts; tables row by row; report pages by their tables; folders file by
