@@ -30,6 +30,7 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -463,6 +464,23 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             advanced=True,
         )
 
+    def add_mask_by_reference(self, help_text):
+        """MASK_BY_REFERENCE: cells where the REFERENCE raster is NoData stay NoData."""
+        return self.add(
+            QgsProcessingParameterBoolean(
+                "MASK_BY_REFERENCE",
+                self.tr("Leave cells NoData where the reference is NoData"),
+                True,
+                optional=True,
+            ),
+            help_text,
+        )
+
+    def add_number_outputs(self, outputs):
+        """A numeric output for each (name, description) pair of ``outputs``."""
+        for name, description in outputs:
+            self.addOutput(QgsProcessingOutputNumber(name, self.tr(description)))
+
     def add_rasters(self, name, description, help_text="", optional=False):
         """Several raster layers (e.g. one per date, or the indicators of an index)."""
         return self.add(
@@ -704,6 +722,18 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
             band_names=tuple(band_names) if band_names else None,
             metadata=tags,
             **options,
+        )
+
+    def class_target(self, parameters, name, context, classes, metadata=None):
+        """A class raster output: uint8 codes, NoData 0, styled by ``classes``."""
+        return self.raster_target(
+            parameters,
+            name,
+            context,
+            dtype="uint8",
+            nodata=0,
+            classes=classes,
+            metadata=metadata,
         )
 
     def memory_mb(self) -> float:

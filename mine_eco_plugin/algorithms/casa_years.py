@@ -310,10 +310,7 @@ class CasaNppYears(MineEcoAlgorithm):
         return plan
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
-        try:
-            plan = self.plan(parameters, context)
-        except QgsProcessingException:
-            return []  # the run reports it
+        plan = self.plan(parameters, context)
         files = [os.path.join(folder, f"npp_{run.label}.tif") for run in plan.years]
         if plan.series is not None:
             files += [os.path.join(folder, f"ndvi_monthly_{run.label}.tif") for run in plan.years]
@@ -386,6 +383,8 @@ class CasaNppYears(MineEcoAlgorithm):
         for index, run in enumerate(plan.years):
             if feedback.isCanceled():
                 raise QgsProcessingException("Cancelled: the years computed so far are kept.")
+            # What both child runs of the year take.
+            of_year = {"YEAR": run.year, "OUTPUT_NODATA_VALUE": nodata}
             ndvi = run.ndvi
             layers = 12
             if ndvi is None:
@@ -397,8 +396,7 @@ class CasaNppYears(MineEcoAlgorithm):
                         "INPUT": plan.series,
                         "DATES": ",".join(d.isoformat() for d in plan.dates),
                         "METHOD": method,
-                        "YEAR": run.year,
-                        "OUTPUT_NODATA_VALUE": nodata,
+                        **of_year,
                         "OUTPUT": monthly,
                     },
                     context=context,
@@ -416,8 +414,7 @@ class CasaNppYears(MineEcoAlgorithm):
                     **shared,
                     "NDVI": ndvi,
                     **run.climate,
-                    "YEAR": run.year,
-                    "OUTPUT_NODATA_VALUE": nodata,
+                    **of_year,
                     "OUTPUT": path,
                 },
                 context=context,

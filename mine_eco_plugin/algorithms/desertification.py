@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 from qgis.core import (
     QgsProcessingException,
-    QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
 )
 
@@ -104,18 +103,19 @@ class DesertificationIndex(MineEcoAlgorithm):
         )
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "DDI", "Desertification difference index, float32.")
-        for name, text in (
-            ("SLOPE", "Slope a of A = a·N + b"),
-            ("INTERCEPT", "Intercept b"),
-            ("K", "k = −1/a"),
-            ("R2", "r² of the fit"),
-            ("PIXELS", "Pixels in the fit"),
-            ("NDVI_LOW", "NDVI normalisation low"),
-            ("NDVI_HIGH", "NDVI normalisation high"),
-            ("ALBEDO_LOW", "Albedo normalisation low"),
-            ("ALBEDO_HIGH", "Albedo normalisation high"),
-        ):
-            self.addOutput(QgsProcessingOutputNumber(name, self.tr(text)))
+        self.add_number_outputs(
+            (
+                ("SLOPE", "Slope a of A = a·N + b"),
+                ("INTERCEPT", "Intercept b"),
+                ("K", "k = −1/a"),
+                ("R2", "r² of the fit"),
+                ("PIXELS", "Pixels in the fit"),
+                ("NDVI_LOW", "NDVI normalisation low"),
+                ("NDVI_HIGH", "NDVI normalisation high"),
+                ("ALBEDO_LOW", "Albedo normalisation low"),
+                ("ALBEDO_HIGH", "Albedo normalisation high"),
+            )
+        )
 
     def process(self, parameters, context, feedback):
         ndvi = self.raster_source(parameters, "NDVI", context, bands=(1,))

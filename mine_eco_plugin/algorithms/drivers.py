@@ -299,8 +299,7 @@ class PearsonCorrelation(DriverAlgorithm):
             "One row per driver: driver, r, p, n, significance (**, * or empty).",
         )
         self.add_output_samples()
-        for name, description in self.COUNTS:
-            self.addOutput(QgsProcessingOutputNumber(name, self.tr(description)))
+        self.add_number_outputs(self.COUNTS)
 
     COUNTS = (
         ("POINTS_READ", "SAMPLES: points read (0 with random points)"),
@@ -522,8 +521,7 @@ class LocalCorrelation(MineEcoAlgorithm):
             "Optional: n, the number of valid pairs in each window (float32).",
             optional=True,
         )
-        for name, description in self.SHARES:
-            self.addOutput(QgsProcessingOutputNumber(name, self.tr(description)))
+        self.add_number_outputs(self.SHARES)
         self.addOutput(QgsProcessingOutputNumber("PIXELS", self.tr("Pixels with a class")))
 
     def process(self, parameters, context, feedback):
@@ -554,13 +552,11 @@ class LocalCorrelation(MineEcoAlgorithm):
         targets = [
             self.raster_target(parameters, "OUTPUT_R", context, metadata=metadata),
             self.raster_target(parameters, "OUTPUT_P", context, metadata=metadata),
-            self.raster_target(
+            self.class_target(
                 parameters,
                 "OUTPUT_CLASS",
                 context,
-                dtype="uint8",
-                nodata=0,
-                classes=styles.CORRELATION_CLASSES,
+                styles.CORRELATION_CLASSES,
                 metadata=metadata,
             ),
             self.raster_target(parameters, "OUTPUT_PAIRS", context, metadata=metadata),

@@ -190,10 +190,7 @@ class KrigingFields(BatchAlgorithm):
         return fields
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
-        try:
-            fields = self.fields(parameters, context)
-        except QgsProcessingException:
-            return []  # the run reports it itself
+        fields = self.fields(parameters, context)
         return [os.path.join(folder, f"{file_stem(f)}.tif") for f in fields]
 
     def process(self, parameters, context, feedback):
@@ -332,10 +329,7 @@ class LocalCorrelationDrivers(BatchAlgorithm):
         return names
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
-        try:
-            names = self.names(parameters, context)
-        except QgsProcessingException:
-            return []
+        names = self.names(parameters, context)
         return [
             os.path.join(folder, f"{file_stem(n)}{suffix}.tif")
             for n in names

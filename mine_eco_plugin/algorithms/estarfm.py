@@ -20,6 +20,37 @@ SIGMA_OPTIONS = (
 )
 RESAMPLING_OPTIONS = ("bilinear", "nearest", "cubic")
 
+#: The settings 'ESTARFM fusion over a time series' passes on to every run, declared here once
+#: for both algorithms (each gives its own help text): label, default and bounds.
+SHARED_NUMBERS = {
+    "WINDOW": (
+        "Window half-width w (fine pixels)",
+        estarfm.DEFAULT_HALF_WINDOW,
+        {"minimum": 1, "integer": True},
+    ),
+    "CLASSES": ("Number of classes m", estarfm.DEFAULT_CLASSES, {"minimum": 1, "integer": True}),
+    "VALID_MIN": ("Valid range: minimum (exclusive)", estarfm.DEFAULT_VALID_MIN, {}),
+    "VALID_MAX": ("Valid range: maximum (exclusive)", estarfm.DEFAULT_VALID_MAX, {}),
+}
+
+
+def add_shared_number(algorithm: MineEcoAlgorithm, name: str, help_text: str) -> None:
+    """Declare the ``SHARED_NUMBERS`` setting ``name`` on ``algorithm`` with ``help_text``."""
+    label, default, bounds = SHARED_NUMBERS[name]
+    algorithm.add_number(name, label, default, help_text, **bounds)
+
+
+def add_coarse_resampling(algorithm: MineEcoAlgorithm, help_text: str) -> None:
+    """Declare COARSE_RESAMPLING (an advanced choice of ``RESAMPLING_OPTIONS``)."""
+    algorithm.add_enum(
+        "COARSE_RESAMPLING",
+        "Resampling of coarse images onto the fine grid",
+        list(RESAMPLING_OPTIONS),
+        0,
+        help_text,
+        advanced=True,
+    )
+
 
 class Estarfm(MineEcoAlgorithm):
     algorithm_id = "estarfm"
@@ -99,35 +130,27 @@ class Estarfm(MineEcoAlgorithm):
             "Coarse image at the prediction date (t_p)",
             f"Coarse image of the date to predict, usually between the base dates. {pair}",
         )
-        self.add_number(
+        add_shared_number(
+            self,
             "WINDOW",
-            "Window half-width w (fine pixels)",
-            estarfm.DEFAULT_HALF_WINDOW,
             "The search window is (2w + 1)² fine pixels; 25 (51×51, three 500 m MODIS pixels "
             "of 30 m Landsat) is the paper's setting (§4.2.1). Smaller for homogeneous areas.",
-            minimum=1,
-            integer=True,
         )
-        self.add_number(
+        add_shared_number(
+            self,
             "CLASSES",
-            "Number of classes m",
-            estarfm.DEFAULT_CLASSES,
             "Estimated number of land-cover classes; the similarity threshold is σ·2/m "
             "(Eq. 13). 4 in the paper (§4.2.1); larger is stricter (use more for few bands).",
-            minimum=1,
-            integer=True,
         )
-        self.add_number(
+        add_shared_number(
+            self,
             "VALID_MIN",
-            "Valid range: minimum (exclusive)",
-            estarfm.DEFAULT_VALID_MIN,
             "Values ≤ this are invalid in the inputs and abnormal in the prediction (then "
             "revised). The authors' default is 0 for reflectance × 10 000; use −1 for NDVI.",
         )
-        self.add_number(
+        add_shared_number(
+            self,
             "VALID_MAX",
-            "Valid range: maximum (exclusive)",
-            estarfm.DEFAULT_VALID_MAX,
             "Values ≥ this are invalid in the inputs and abnormal in the prediction. The "
             "authors' default is 10 000 (reflectance × 10 000); use 1 for reflectance 0–1 or "
             "NDVI. It also scales MIN_CHANGE.",
@@ -180,14 +203,10 @@ class Estarfm(MineEcoAlgorithm):
             minimum=0.000001,
             advanced=True,
         )
-        self.add_enum(
-            "COARSE_RESAMPLING",
-            "Resampling of coarse images onto the fine grid",
-            list(RESAMPLING_OPTIONS),
-            0,
+        add_coarse_resampling(
+            self,
             "Used only for inputs not already on FINE1's grid. Bilinear gives the smooth "
             "30 m MODIS of the authors' test data; nearest keeps the coarse pixels' values.",
-            advanced=True,
         )
         self.add_number(
             "THREADS",

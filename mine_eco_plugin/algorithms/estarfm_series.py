@@ -12,11 +12,10 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core import estarfm
 from ..core.pairs import bracketing_pairs
 from .base import MineEcoAlgorithm
 from .composite import layer_dates
-from .estarfm import RESAMPLING_OPTIONS
+from .estarfm import add_coarse_resampling, add_shared_number
 
 
 class EstarfmSeries(MineEcoAlgorithm):
@@ -77,42 +76,13 @@ class EstarfmSeries(MineEcoAlgorithm):
             "One per series layer, in order. Blank: read from the layer names (2013-05-17, "
             "20130517 or A2013137).",
         )
-        self.add_number(
-            "WINDOW",
-            "Window half-width w (fine pixels)",
-            estarfm.DEFAULT_HALF_WINDOW,
-            "As in 'ESTARFM fusion' (25: 51×51, the paper's setting).",
-            minimum=1,
-            integer=True,
+        add_shared_number(
+            self, "WINDOW", "As in 'ESTARFM fusion' (25: 51×51, the paper's setting)."
         )
-        self.add_number(
-            "CLASSES",
-            "Number of classes m",
-            estarfm.DEFAULT_CLASSES,
-            "As in 'ESTARFM fusion' (4 in the paper).",
-            minimum=1,
-            integer=True,
-        )
-        self.add_number(
-            "VALID_MIN",
-            "Valid range: minimum (exclusive)",
-            estarfm.DEFAULT_VALID_MIN,
-            "As in 'ESTARFM fusion'; −1 for NDVI.",
-        )
-        self.add_number(
-            "VALID_MAX",
-            "Valid range: maximum (exclusive)",
-            estarfm.DEFAULT_VALID_MAX,
-            "As in 'ESTARFM fusion'; 1 for NDVI.",
-        )
-        self.add_enum(
-            "COARSE_RESAMPLING",
-            "Resampling of coarse images onto the fine grid",
-            list(RESAMPLING_OPTIONS),
-            0,
-            "As in 'ESTARFM fusion'.",
-            advanced=True,
-        )
+        add_shared_number(self, "CLASSES", "As in 'ESTARFM fusion' (4 in the paper).")
+        add_shared_number(self, "VALID_MIN", "As in 'ESTARFM fusion'; −1 for NDVI.")
+        add_shared_number(self, "VALID_MAX", "As in 'ESTARFM fusion'; 1 for NDVI.")
+        add_coarse_resampling(self, "As in 'ESTARFM fusion'.")
         self.add_run_switch()
         self.add(
             QgsProcessingParameterFolderDestination(
@@ -129,10 +99,7 @@ class EstarfmSeries(MineEcoAlgorithm):
         self.addOutput(QgsProcessingOutputMultipleLayers("LAYERS", self.tr("Fused series")))
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
-        try:
-            _, dates = layer_dates(self, parameters, context, "SERIES", "SERIES_DATES")
-        except QgsProcessingException:
-            return []  # the run reports the dates itself
+        _, dates = layer_dates(self, parameters, context, "SERIES", "SERIES_DATES")
         return [os.path.join(folder, f"fused_{date.isoformat()}.tif") for date in dates]
 
     def process(self, parameters, context, feedback):

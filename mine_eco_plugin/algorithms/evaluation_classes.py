@@ -185,13 +185,11 @@ class ClassifyIndex(EvaluationAlgorithm):
         )
         styled = styles.red_to_green_classes(labels)
         method = classes.CLASS_METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
-        target = self.raster_target(
+        target = self.class_target(
             parameters,
             "OUTPUT",
             context,
-            dtype="uint8",
-            nodata=0,
-            classes=styled,
+            styled,
             metadata={
                 "METHOD": method,
                 "BREAKS": ",".join(f"{b:.10g}" for b in breaks),
@@ -400,16 +398,17 @@ class ChangeAnalysis(EvaluationAlgorithm):
             "from, to, pixels, km², ha, % of the area, % of the 'from' class.",
             optional=True,
         )
-        for name, description in (
-            ("MEAN_BEFORE", "Mean before (index mode)"),
-            ("MEAN_AFTER", "Mean after (index mode)"),
-            ("MEAN_CHANGE", "Mean change (index mode)"),
-            ("GROWTH_RATE", "Growth rate of the mean, % (index mode)"),
-            ("IMPROVED_PERCENT", "Improved area, %"),
-            ("UNCHANGED_PERCENT", "Unchanged area, %"),
-            ("DEGRADED_PERCENT", "Degraded area, %"),
-        ):
-            self.addOutput(QgsProcessingOutputNumber(name, self.tr(description)))
+        self.add_number_outputs(
+            (
+                ("MEAN_BEFORE", "Mean before (index mode)"),
+                ("MEAN_AFTER", "Mean after (index mode)"),
+                ("MEAN_CHANGE", "Mean change (index mode)"),
+                ("GROWTH_RATE", "Growth rate of the mean, % (index mode)"),
+                ("IMPROVED_PERCENT", "Improved area, %"),
+                ("UNCHANGED_PERCENT", "Unchanged area, %"),
+                ("DEGRADED_PERCENT", "Degraded area, %"),
+            )
+        )
 
     def process(self, parameters, context, feedback):
         if self.parameterAsEnum(parameters, "MODE", context) == 0:
@@ -433,13 +432,11 @@ class ChangeAnalysis(EvaluationAlgorithm):
         )
         metadata = {"MODE": "difference", "THRESHOLD": threshold}
         target = self.raster_target(parameters, "OUTPUT", context, metadata=metadata)
-        class_target = self.raster_target(
+        class_target = self.class_target(
             parameters,
             "OUTPUT_CLASSES",
             context,
-            dtype="uint8",
-            nodata=0,
-            classes=direction,
+            direction,
             metadata=metadata,
         )
         tally = classes.ClassTally(3)

@@ -7,7 +7,6 @@ import re
 
 from qgis.core import (
     QgsProcessingException,
-    QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterFile,
 )
@@ -131,12 +130,12 @@ class AhpHierarchyWeights(EvaluationAlgorithm):
                 "CRITERIA_WEIGHTS", self.tr("Criterion weights (comma-separated)")
             )
         )
-        self.addOutput(QgsProcessingOutputNumber("CR_CRITERIA", self.tr("CR of the criteria")))
-        self.addOutput(
-            QgsProcessingOutputNumber("CR_INDICATORS", self.tr("CR of the indicator level"))
-        )
-        self.addOutput(
-            QgsProcessingOutputNumber("CR_OVERALL", self.tr("CR of the whole hierarchy"))
+        self.add_number_outputs(
+            (
+                ("CR_CRITERIA", "CR of the criteria"),
+                ("CR_INDICATORS", "CR of the indicator level"),
+                ("CR_OVERALL", "CR of the whole hierarchy"),
+            )
         )
 
     def process(self, parameters, context, feedback):

@@ -37,6 +37,8 @@ from .base import MineEcoAlgorithm, is_unset
 #: study's Table 2 (a larger matrix: MATRIX_FILE, or all values row by row on the command line).
 MATRIX_COLUMNS = 17
 AHP_METHOD_LABELS = ("Row geometric mean (Eq. 15)", "Principal eigenvector (Saaty 1980)")
+#: The leading columns of every weights table (OUTPUT_WEIGHTS): one row per indicator.
+INDICATOR_COLUMNS = [("code", str), ("indicator", str), ("trend", str)]
 
 # --------------------------------------------------------------------------------------------
 # Areas
@@ -794,9 +796,7 @@ class EvaluationAlgorithm(MineEcoAlgorithm):
             "OUTPUT_WEIGHTS",
             context,
             [
-                ("code", str),
-                ("indicator", str),
-                ("trend", str),
+                *INDICATOR_COLUMNS,
                 ("minimum", float),
                 ("maximum", float),
                 ("objective", float),

@@ -18,7 +18,6 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterBoolean,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
@@ -277,15 +276,7 @@ class Kriging(MineEcoAlgorithm):
             minimum=2,
             integer=True,
         )
-        self.add(
-            QgsProcessingParameterBoolean(
-                "MASK_BY_REFERENCE",
-                self.tr("Leave cells NoData where the reference is NoData"),
-                True,
-                optional=True,
-            ),
-            "Unchecked: every cell of the grid is estimated.",
-        )
+        self.add_mask_by_reference("Unchecked: every cell of the grid is estimated.")
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "Kriged estimate", "Float32, in the field's units.")
         self.add_output_raster(

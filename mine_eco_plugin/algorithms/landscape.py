@@ -69,6 +69,34 @@ def pixel_area_m2(grid) -> float | None:
     return grid.pixel_area() * metres * metres
 
 
+def transform_to_grid(source, grid, context, parameter, feedback=None):
+    """The transform of the polygon layer ``source`` (parameter ``parameter``) to the land
+    cover's CRS (``grid``); None when it is in that CRS already or has no CRS (then taken to be
+    the land cover's, with a warning)."""
+    target_crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
+    if not source.sourceCrs().isValid():
+        if feedback is not None:
+            feedback.pushWarning(f"{parameter} has no CRS: taken to be the land cover's")
+        return None
+    if source.sourceCrs() != target_crs:
+        return QgsCoordinateTransform(source.sourceCrs(), target_crs, context.transformContext())
+    return None
+
+
+def ogr_geometry(geometry, transform, what: str):
+    """The QGIS ``geometry`` as an OGR geometry in the land cover's CRS (``transform`` from
+    ``transform_to_grid``); ``what`` names the feature in the error when it cannot be
+    transformed (e.g. "ZONES: feature 3")."""
+    if transform is not None:
+        try:
+            geometry.transform(transform)
+        except QgsCsException as error:
+            raise QgsProcessingException(
+                f"{what} cannot be transformed to the land cover's CRS ({error})"
+            ) from None
+    return ogr.CreateGeometryFromWkb(bytes(geometry.asWkb()))
+
+
 class LandscapeAlgorithm(MineEcoAlgorithm):
     """Land cover in, window or zones: the parameters and passes every landscape algorithm
     shares (nearest-neighbour reading, the code scan, zone rasterisation, zone strips)."""
@@ -149,15 +177,7 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
             return None
         field = self.parameterAsString(parameters, "ZONE_FIELD", context)
         all_touched = self.parameterAsBool(parameters, "ALL_TOUCHED", context)
-        target_crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
-        transform = None
-        if not source.sourceCrs().isValid():
-            if feedback is not None:
-                feedback.pushWarning("ZONES has no CRS: taken to be the land cover's")
-        elif source.sourceCrs() != target_crs:
-            transform = QgsCoordinateTransform(
-                source.sourceCrs(), target_crs, context.transformContext()
-            )
+        transform = transform_to_grid(source, grid, context, "ZONES", feedback)
         srs = osr.SpatialReference()
         srs.ImportFromWkt(grid.crs_wkt)
         memory = ogr.GetDriverByName("Memory").CreateDataSource("zones")
@@ -168,15 +188,7 @@ class LandscapeAlgorithm(MineEcoAlgorithm):
             geometry = feature.geometry()
             if geometry is None or geometry.isEmpty():
                 continue
-            if transform is not None:
-                try:
-                    geometry.transform(transform)
-                except QgsCsException as error:
-                    raise QgsProcessingException(
-                        f"ZONES: feature {feature.id()} cannot be transformed to the land "
-                        f"cover's CRS ({error})"
-                    ) from None
-            shape = ogr.CreateGeometryFromWkb(bytes(geometry.asWkb()))
+            shape = ogr_geometry(geometry, transform, f"ZONES: feature {feature.id()}")
             identifiers.append(str(feature[field]) if field else str(feature.id()))
             row = ogr.Feature(layer.GetLayerDefn())
             row.SetField("zone", len(identifiers))

@@ -221,7 +221,8 @@ class OutputChecks:
     def folder_files(self, name, folder, parameters, context) -> list[str]:
         """The files a folder output ``name`` will write into ``folder``, where the
         algorithm knows them before any work (checked like file outputs: never an input,
-        only a regular file or nothing there)."""
+        only a regular file or nothing there). A QgsProcessingException while reading the
+        inputs that name them means no files are checked: the run reports the error itself."""
         return []
 
     def check_folder_output(self, name, folder, parameters, context, inputs) -> None:
@@ -241,7 +242,11 @@ class OutputChecks:
                     f"{error} (a folder is expected for this output)"
                 ) from None
             raise QgsProcessingException(f"{name}: {folder} is a file; a folder is expected")
-        for path in self.folder_files(name, folder, parameters, context):
+        try:
+            paths = self.folder_files(name, folder, parameters, context)
+        except QgsProcessingException:
+            paths = []  # the inputs that name the files are wrong: the run reports them
+        for path in paths:
             for parameter, source in inputs:
                 if same_file(source, path):
                     raise QgsProcessingException(

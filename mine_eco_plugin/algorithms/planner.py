@@ -12,9 +12,6 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, ogr
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
-    QgsCoordinateTransform,
-    QgsCsException,
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputNumber,
@@ -36,7 +33,7 @@ from ..engine import AlignedRaster, Grid, RasterTarget, RasterWriter, Window
 from ..report.charts import gain_cost_figure
 from .evaluation_support import EvaluationAlgorithm
 from .landcover_tables import CLASSIFICATION_HELP, CLASSIFICATION_OPTIONS, shipped_table
-from .landscape import DEFAULT_WINDOW, pixel_area_m2
+from .landscape import DEFAULT_WINDOW, ogr_geometry, pixel_area_m2, transform_to_grid
 from .resilience import SLOTS, slot_band
 
 gdal.UseExceptions()
@@ -666,14 +663,7 @@ class RestorationPlanner(EvaluationAlgorithm):
         cost_field = self.parameterAsString(parameters, "COST_FIELD", context)
         if not target_field:
             raise QgsProcessingException("TARGET_FIELD: the field of target land-cover codes")
-        target_crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
-        transform = None
-        if not source.sourceCrs().isValid():
-            feedback.pushWarning("SITES has no CRS: taken to be the land cover's")
-        elif source.sourceCrs() != target_crs:
-            transform = QgsCoordinateTransform(
-                source.sourceCrs(), target_crs, context.transformContext()
-            )
+        transform = transform_to_grid(source, grid, context, "SITES", feedback)
         sites: list[Site] = []
         seen = set()
         for feature in source.getFeatures():
@@ -711,15 +701,7 @@ class RestorationPlanner(EvaluationAlgorithm):
                         "gain per cost is left empty"
                     )
                     cost = None
-            if transform is not None:
-                try:
-                    geometry.transform(transform)
-                except QgsCsException as error:
-                    raise QgsProcessingException(
-                        f"SITES: site '{identifier}' cannot be transformed to the land cover's "
-                        f"CRS ({error})"
-                    ) from None
-            shape = ogr.CreateGeometryFromWkb(bytes(geometry.asWkb()))
+            shape = ogr_geometry(geometry, transform, f"SITES: site '{identifier}'")
             site = Site(len(sites), identifier, int(target), cost, shape)
             stem = safe_name(identifier)
             stems = {s.file_stem for s in sites}

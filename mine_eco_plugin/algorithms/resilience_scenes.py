@@ -302,10 +302,7 @@ class ResilienceScenes(YearsScale, EvaluationAlgorithm):
         return values
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
-        try:
-            years = [year for year, _, _ in self.scenes(parameters, context)]
-        except QgsProcessingException:
-            return []  # the run reports the scenes itself
+        years = [year for year, _, _ in self.scenes(parameters, context)]
         if name == "INDICATOR_FOLDER":
             return [
                 os.path.join(folder, f"{key.split(':')[1]}_{year}.tif")

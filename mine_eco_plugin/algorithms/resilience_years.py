@@ -30,7 +30,7 @@ from ..core.evaluation_index import check_range, composite_index, normalise
 from ..engine import RasterTarget, styles
 from ..provider_info import plugin_version
 from .evaluation_hierarchy import PresetHierarchy
-from .evaluation_support import EvaluationAlgorithm, format_weights, row_areas
+from .evaluation_support import INDICATOR_COLUMNS, EvaluationAlgorithm, format_weights, row_areas
 from .resilience import SLOTS, slot_band
 
 RANGE_LABELS = (
@@ -211,10 +211,7 @@ class ResilienceYears(YearsScale, EvaluationAlgorithm):
         self.add_year_outputs()
 
     def folder_files(self, name, folder, parameters, context) -> list[str]:
-        try:
-            years = self.years(parameters, context)
-        except QgsProcessingException:
-            return []  # the run reports the years itself
+        years = self.years(parameters, context)
         return [
             os.path.join(folder, f"{kind}_{year}.tif")
             for year in years
@@ -332,9 +329,7 @@ class ResilienceYears(YearsScale, EvaluationAlgorithm):
             "OUTPUT_WEIGHTS",
             context,
             [
-                ("code", str),
-                ("indicator", str),
-                ("trend", str),
+                *INDICATOR_COLUMNS,
                 ("weight", float),
                 ("minimum", float),
                 ("maximum", float),

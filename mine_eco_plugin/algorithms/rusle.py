@@ -47,6 +47,14 @@ class RusleAlgorithm(MineEcoAlgorithm):
     def add_reference(self):
         self.add_raster("REFERENCE", "Reference grid (optional)", REFERENCE_HELP, optional=True)
 
+    def add_choice(self, name, description, choices, help_text):
+        """A choice among the labels of ``choices`` ((key, label) pairs), the first by default."""
+        self.add_enum(name, description, [label for _, label in choices], 0, help_text)
+
+    def choice(self, parameters, name, context, choices) -> str:
+        """The key of the ``choices`` entry chosen for ``name``."""
+        return choices[self.parameterAsEnum(parameters, name, context)][0]
+
     def grid(self, parameters, context, sources):
         reference = self.raster_source(parameters, "REFERENCE", context)
         return engine.resolve_grid(sources, reference)
@@ -92,15 +100,15 @@ class RainfallErosivity(RusleAlgorithm):
             "Monthly rainfall totals in mm, January to December: twelve single-band layers in "
             "calendar order, or one layer with twelve bands. Negative rainfall is an error.",
         )
-        self.add_enum("METHOD", "Method", [m[1] for m in self.methods], 0, "How R is estimated.")
-        self.add_enum("UNIT", "Unit of R", [u[1] for u in R_UNITS], 0, "SI = 17.02 × US.")
+        self.add_choice("METHOD", "Method", self.methods, "How R is estimated.")
+        self.add_choice("UNIT", "Unit of R", R_UNITS, "SI = 17.02 × US.")
         self.add_reference()
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "Rainfall erosivity R", "R in the chosen unit, float32.")
 
     def process(self, parameters, context, feedback):
-        method = self.methods[self.parameterAsEnum(parameters, "METHOD", context)][0]
-        unit = R_UNITS[self.parameterAsEnum(parameters, "UNIT", context)][0]
+        method = self.choice(parameters, "METHOD", context, self.methods)
+        unit = self.choice(parameters, "UNIT", context, R_UNITS)
         sources = self.monthly_sources(parameters, "PRECIPITATION", context)
         grid = self.grid(parameters, context, sources)
         target = self.raster_target(
@@ -183,7 +191,7 @@ class SoilErodibility(RusleAlgorithm):
             "Largest accepted distance of sand + silt + clay from 100 %.",
             minimum=0.0,
         )
-        self.add_enum("UNIT", "Unit of K", [u[1] for u in K_UNITS], 0, "SI = 0.1317 × US.")
+        self.add_choice("UNIT", "Unit of K", K_UNITS, "SI = 0.1317 × US.")
         self.add_reference()
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "Soil erodibility K", "K in the chosen unit, float32.")
@@ -191,7 +199,7 @@ class SoilErodibility(RusleAlgorithm):
     def process(self, parameters, context, feedback):
         china = self.parameterAsBool(parameters, "CHINA_CORRECTION", context)
         tolerance = self.parameterAsDouble(parameters, "TOLERANCE", context)
-        unit = K_UNITS[self.parameterAsEnum(parameters, "UNIT", context)][0]
+        unit = self.choice(parameters, "UNIT", context, K_UNITS)
         sources = [
             self.raster_source(parameters, name, context, bands=(1,))
             for name in ("SAND", "SILT", "CLAY", "ORGANIC_CARBON")
@@ -305,33 +313,29 @@ class SlopeLengthSteepness(RusleAlgorithm):
             "Elevation in the CRS's vertical unit (metres or feet like the horizontal one); a "
             "geographic DEM must be reprojected first.",
         )
-        self.add_enum(
+        self.add_choice(
             "DEPRESSIONS",
             "Depressions",
-            [d[1] for d in self.depressions],
-            0,
+            self.depressions,
             "How flow leaves depressions (sinks) of the DEM.",
         )
-        self.add_enum(
+        self.add_choice(
             "L_METHOD",
             "Slope length L",
-            [m[1] for m in self.l_methods],
-            0,
+            self.l_methods,
             "How the slope length enters L (see the formula).",
         )
-        self.add_enum(
+        self.add_choice(
             "M_METHOD",
             "Exponent m",
-            [m[1] for m in self.m_methods],
-            0,
+            self.m_methods,
             "The slope-length exponent m: by slope class (percent, or the same limits read "
             "as degrees) or continuous (McCool et al. 1989).",
         )
-        self.add_enum(
+        self.add_choice(
             "S_METHOD",
             "Slope steepness S",
-            [m[1] for m in self.s_methods],
-            0,
+            self.s_methods,
             "The slope-steepness equations and their breaks (see the formula).",
         )
         self.add_number(
@@ -359,11 +363,11 @@ class SlopeLengthSteepness(RusleAlgorithm):
         )
 
     def process(self, parameters, context, feedback):
-        depressions = self.depressions[self.parameterAsEnum(parameters, "DEPRESSIONS", context)][0]
+        depressions = self.choice(parameters, "DEPRESSIONS", context, self.depressions)
         options = rusle.LsOptions(
-            m_method=self.m_methods[self.parameterAsEnum(parameters, "M_METHOD", context)][0],
-            s_method=self.s_methods[self.parameterAsEnum(parameters, "S_METHOD", context)][0],
-            l_method=self.l_methods[self.parameterAsEnum(parameters, "L_METHOD", context)][0],
+            m_method=self.choice(parameters, "M_METHOD", context, self.m_methods),
+            s_method=self.choice(parameters, "S_METHOD", context, self.s_methods),
+            l_method=self.choice(parameters, "L_METHOD", context, self.l_methods),
             max_length=self.parameterAsDouble(parameters, "MAX_SLOPE_LENGTH", context),
         )
         source = self.raster_source(parameters, "DEM", context, bands=(1,))
@@ -481,16 +485,14 @@ class CoverManagement(RusleAlgorithm):
             "FVC for the Cai method, NDVI for van der Knijff; values outside [0, 1] (FVC) or "
             "[−1, 1] (NDVI) are an error.",
         )
-        self.add_enum(
-            "METHOD", "Method", [m[1] for m in self.methods], 0, "Which input and formula."
-        )
+        self.add_choice("METHOD", "Method", self.methods, "Which input and formula.")
         self.add_number("ALPHA", "van der Knijff α", 2.0, "Shape parameter α.", advanced=True)
         self.add_number("BETA", "van der Knijff β", 1.0, "Shape parameter β.", advanced=True)
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "C factor", "C (0–1), float32.")
 
     def process(self, parameters, context, feedback):
-        method = self.methods[self.parameterAsEnum(parameters, "METHOD", context)][0]
+        method = self.choice(parameters, "METHOD", context, self.methods)
         alpha = self.parameterAsDouble(parameters, "ALPHA", context)
         beta = self.parameterAsDouble(parameters, "BETA", context)
         source = self.raster_source(parameters, "INPUT", context, bands=(1,))
@@ -722,13 +724,11 @@ class SoilLoss(RusleAlgorithm):
         styled = styles.numbered_classes(labels, styles.erosion_colours(classes.count))
         limits = ",".join(f"{v:g}" for v in classes.limits)
         soil = self.raster_target(parameters, "OUTPUT", context, metadata={"LIMITS": limits})
-        coded = self.raster_target(
+        coded = self.class_target(
             parameters,
             "OUTPUT_CLASSES",
             context,
-            dtype="uint8",
-            nodata=0,
-            classes=styled,
+            styled,
             metadata={"LIMITS_T_KM2_A": limits},
         )
         counts = np.zeros(classes.count + 1, dtype=np.int64)

@@ -10,7 +10,6 @@ import os
 import numpy as np
 from qgis.core import (
     QgsProcessingException,
-    QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterString,
 )
@@ -227,16 +226,17 @@ class WeightSensitivity(EvaluationAlgorithm):
         )
         self.addOutput(QgsProcessingOutputString("WEIGHTS", self.tr("Centre weights")))
         self.addOutput(QgsProcessingOutputString("MEAN_WEIGHTS", self.tr("Mean weights")))
-        for name, label in (
-            ("AREA_MEAN", "Study-area mean index (mean over the draws)"),
-            ("AREA_MEAN_LOW", "Study-area mean index, 5 % percentile of the draws"),
-            ("AREA_MEAN_HIGH", "Study-area mean index, 95 % percentile of the draws"),
-            ("MEAN_STABILITY", "Mean class stability"),
-            ("STABLE_SHARE", "Share of pixels in the same class in every draw (%)"),
-            ("INCONSISTENT", "Perturbed matrices with CR above the threshold"),
-            ("PIXELS", "Valid pixels"),
-        ):
-            self.addOutput(QgsProcessingOutputNumber(name, self.tr(label)))
+        self.add_number_outputs(
+            (
+                ("AREA_MEAN", "Study-area mean index (mean over the draws)"),
+                ("AREA_MEAN_LOW", "Study-area mean index, 5 % percentile of the draws"),
+                ("AREA_MEAN_HIGH", "Study-area mean index, 95 % percentile of the draws"),
+                ("MEAN_STABILITY", "Mean class stability"),
+                ("STABLE_SHARE", "Share of pixels in the same class in every draw (%)"),
+                ("INCONSISTENT", "Perturbed matrices with CR above the threshold"),
+                ("PIXELS", "Valid pixels"),
+            )
+        )
 
     # --- weights ---------------------------------------------------------------------------
     def _combiner(self, parameters, context, objective):
@@ -427,13 +427,11 @@ class WeightSensitivity(EvaluationAlgorithm):
             metadata=metadata,
             style=styles.stability_qml(draws),
         )
-        targets["OUTPUT_CLASS"] = self.raster_target(
+        targets["OUTPUT_CLASS"] = self.class_target(
             parameters,
             "OUTPUT_CLASS",
             context,
-            dtype="uint8",
-            nodata=0,
-            classes=styled,
+            styled,
             metadata={**metadata, "LABELS": ",".join(labels)},
         )
         tally = {"stability": 0.0, "stable": 0}

@@ -10,7 +10,6 @@ import numpy as np
 from osgeo import osr
 from qgis.core import (
     QgsProcessingException,
-    QgsProcessingParameterBoolean,
     QgsProcessingParameterString,
 )
 
@@ -156,15 +155,7 @@ class SolarRadiation(MineEcoAlgorithm):
             integer=True,
             minimum=1,
         )
-        self.add(
-            QgsProcessingParameterBoolean(
-                "MASK_BY_REFERENCE",
-                self.tr("Leave cells NoData where the reference is NoData"),
-                True,
-                optional=True,
-            ),
-            "Unchecked: every cell of the grid gets a value.",
-        )
+        self.add_mask_by_reference("Unchecked: every cell of the grid gets a value.")
         self.add_output_nodata()
         self.add_output_raster(
             "OUTPUT",

@@ -387,11 +387,11 @@ class VegetationCover(MineEcoAlgorithm):
         )
         self.add_output_nodata()
         self.add_output_raster("OUTPUT", "FVC", "Fractional vegetation cover, 0–1, float32.")
-        self.addOutput(
-            QgsProcessingOutputNumber("SOIL_VALUE", self.tr("Bare-soil index value used"))
-        )
-        self.addOutput(
-            QgsProcessingOutputNumber("VEG_VALUE", self.tr("Full-vegetation index value used"))
+        self.add_number_outputs(
+            (
+                ("SOIL_VALUE", "Bare-soil index value used"),
+                ("VEG_VALUE", "Full-vegetation index value used"),
+            )
         )
 
     def process(self, parameters, context, feedback):

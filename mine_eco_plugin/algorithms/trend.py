@@ -136,14 +136,12 @@ class IndexTrend(MineEcoAlgorithm):
             for name in ("OUTPUT", "OUTPUT_Z", "OUTPUT_P")
         ]
         targets.append(
-            self.raster_target(
+            self.class_target(
                 parameters,
                 "OUTPUT_CLASS",
                 context,
-                dtype="uint8",
-                nodata=0,
+                styles.TREND_CLASSES,
                 metadata=metadata,
-                classes=styles.TREND_CLASSES,
             )
         )
         counts = np.zeros(4, dtype=np.int64)

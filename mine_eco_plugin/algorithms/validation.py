@@ -277,19 +277,20 @@ class NppValidation(MineEcoAlgorithm):
     # --- raster ---------------------------------------------------------------------------
     def compare_raster(self, parameters, context, reference, monitor):
         on = COMPARE_ON[self.parameterAsEnum(parameters, "COMPARE_ON", context)]
-        simulated = self.raster_source(
-            parameters,
-            "INPUT",
-            context,
-            bands=(1,),
-            resampling="average" if on == "reference" else "bilinear",
-        )
-        cover = self.raster_source(
-            parameters,
-            "LANDCOVER",
-            context,
-            bands=(1,),
-            resampling="mode" if on == "reference" else "nearest",
+        # Onto the reference's grid: area averages (classes: the most frequent); onto the
+        # simulated raster's own grid: interpolation (classes: the nearest).
+        simulated, cover = (
+            self.raster_source(
+                parameters,
+                name,
+                context,
+                bands=(1,),
+                resampling=onto_reference if on == "reference" else onto_own,
+            )
+            for name, onto_reference, onto_own in (
+                ("INPUT", "average", "bilinear"),
+                ("LANDCOVER", "mode", "nearest"),
+            )
         )
         sources = [simulated, reference] + ([cover] if cover is not None else [])
         grid = engine.resolve_grid([simulated], reference if on == "reference" else None)

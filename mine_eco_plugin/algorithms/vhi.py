@@ -4,7 +4,7 @@ NDVI and temperature series."""
 from __future__ import annotations
 
 import numpy as np
-from qgis.core import QgsProcessingException, QgsProcessingOutputNumber, QgsProcessingOutputString
+from qgis.core import QgsProcessingException, QgsProcessingOutputString
 
 from .. import engine
 from ..core import vhi
@@ -86,13 +86,14 @@ class VegetationHealthIndex(MineEcoAlgorithm):
         )
         self.add_output_raster("OUTPUT_VHI", "VHI", "Vegetation health index, a band per date.")
         self.addOutput(QgsProcessingOutputString("EXTREMES_USED", self.tr("Extremes used")))
-        for name, text in (
-            ("NDVI_MIN", "Scene NDVI minimum (scene-wide extremes)"),
-            ("NDVI_MAX", "Scene NDVI maximum (scene-wide extremes)"),
-            ("T_MIN", "Scene temperature minimum (scene-wide extremes)"),
-            ("T_MAX", "Scene temperature maximum (scene-wide extremes)"),
-        ):
-            self.addOutput(QgsProcessingOutputNumber(name, self.tr(text)))
+        self.add_number_outputs(
+            (
+                ("NDVI_MIN", "Scene NDVI minimum (scene-wide extremes)"),
+                ("NDVI_MAX", "Scene NDVI maximum (scene-wide extremes)"),
+                ("T_MIN", "Scene temperature minimum (scene-wide extremes)"),
+                ("T_MAX", "Scene temperature maximum (scene-wide extremes)"),
+            )
+        )
 
     def process(self, parameters, context, feedback):
         ndvi = self.raster_sources(parameters, "NDVI", context)

@@ -51,48 +51,25 @@ class ThermalSensor:
 #   and the USGS LEDAPS brightness-temperature code (dn_to_bt) agree.
 # Soil rules: ε = 0.979 − 0.035·ρred for TM, Sobrino et al. (2004) Eq. 7; ε = 0.973 − 0.047·ρred
 # for TIRS band 10, Yu, Guo and Wu (2014), Remote Sensing 6(10), 9829-9852; the same rule is used
-# for Landsat 9 (same band design) and the TM rule for ETM+ and TM4.
+# for Landsat 9 (same band design) and the TM rule for ETM+ and TM4: each rule
+# (soil_intercept, soil_slope) is stated once below.
+TM_SOIL_RULE = (0.979, 0.035)
+TIRS_SOIL_RULE = (0.973, 0.047)
+
 THERMAL_SENSORS: dict[str, ThermalSensor] = {
-    "landsat8_b10": ThermalSensor(
-        key="landsat8_b10",
-        label="Landsat 8 TIRS band 10",
-        k1=774.8853,
-        k2=1321.0789,
-        soil_intercept=0.973,
-        soil_slope=0.047,
-    ),
-    "landsat9_b10": ThermalSensor(
-        key="landsat9_b10",
-        label="Landsat 9 TIRS-2 band 10",
-        k1=799.0284,
-        k2=1329.2405,
-        soil_intercept=0.973,
-        soil_slope=0.047,
-    ),
-    "tm5_b6": ThermalSensor(
-        key="tm5_b6",
-        label="Landsat 5 TM band 6",
-        k1=607.76,
-        k2=1260.56,
-        soil_intercept=0.979,
-        soil_slope=0.035,
-    ),
-    "etm7_b6": ThermalSensor(
-        key="etm7_b6",
-        label="Landsat 7 ETM+ band 6",
-        k1=666.09,
-        k2=1282.71,
-        soil_intercept=0.979,
-        soil_slope=0.035,
-    ),
-    "tm4_b6": ThermalSensor(
-        key="tm4_b6",
-        label="Landsat 4 TM band 6",
-        k1=671.62,
-        k2=1284.30,
-        soil_intercept=0.979,
-        soil_slope=0.035,
-    ),
+    sensor.key: sensor
+    for sensor in (
+        # key, label, K1, K2, bare-soil rule
+        ThermalSensor(
+            "landsat8_b10", "Landsat 8 TIRS band 10", 774.8853, 1321.0789, *TIRS_SOIL_RULE
+        ),
+        ThermalSensor(
+            "landsat9_b10", "Landsat 9 TIRS-2 band 10", 799.0284, 1329.2405, *TIRS_SOIL_RULE
+        ),
+        ThermalSensor("tm5_b6", "Landsat 5 TM band 6", 607.76, 1260.56, *TM_SOIL_RULE),
+        ThermalSensor("etm7_b6", "Landsat 7 ETM+ band 6", 666.09, 1282.71, *TM_SOIL_RULE),
+        ThermalSensor("tm4_b6", "Landsat 4 TM band 6", 671.62, 1284.30, *TM_SOIL_RULE),
+    )
 }
 
 
