@@ -684,14 +684,8 @@ class RfDriverContribution(DriverAlgorithm):
                 + ["alpha"],
                 metadata=metadata,
             ),
-            "OUTPUT_DOMINANT": self.raster_target(
-                parameters,
-                "OUTPUT_DOMINANT",
-                context,
-                dtype="uint8",
-                nodata=0,
-                classes=styled_classes,
-                metadata=metadata,
+            "OUTPUT_DOMINANT": self.class_target(
+                parameters, "OUTPUT_DOMINANT", context, styled_classes, metadata
             ),
             "OUTPUT_ACTUAL": self.raster_target(
                 parameters,
