@@ -1,5 +1,5 @@
 """Run inside QGIS desktop (qgis --code): qgis_dialogs.run_dialog (the desktop test's own
-driver, imported) on inputs a dialog refuses, then a message box shown with exec_(), and a
+driver, imported) on inputs a dialog refuses, then a message box shown with exec(), and a
 JSON report of what the driver recorded; then QGIS quits.
 
 Environment: those of qgis_dialogs.py, and MINE_ECO_DESKTOP_CASES (JSON {algorithm id:
@@ -31,17 +31,17 @@ def run():
             result["runs"][algorithm_id] = qgis_dialogs.run_dialog(
                 registry.algorithmById(algorithm_id), parameters
             )
-        qgis_dialogs.current["id"] = "exec_"
-        box = QMessageBox(QMessageBox.Icon.Warning, "A box", "Shown with exec_()")
+        qgis_dialogs.current["id"] = "exec"
+        box = QMessageBox(QMessageBox.Icon.Warning, "A box", "Shown with exec()")
         start = time.time()
-        box.exec_()  # returns once the watcher has closed it
+        box.exec()  # returns once the watcher has closed it
         result["exec_seconds"] = round(time.time() - start, 2)
     except Exception:  # noqa: BLE001 (reported to the test)
         result["errors"].append(traceback.format_exc())
     result["boxes"] = qgis_dialogs.report["boxes"]
     with open(qgis_dialogs.REPORT, "w", encoding="utf-8") as handle:
         json.dump(result, handle, indent=1)
-    QTimer.singleShot(200, QgsApplication.instance().quit)
+    qgis_dialogs.quit_qgis()
 
 
 QTimer.singleShot(3000, run)

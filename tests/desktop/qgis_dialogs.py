@@ -61,7 +61,7 @@ def record_exception(kind, value, trace, *args, **kwargs):
 
 def close_modal_widget():
     """Stands in for the user in front of any modal widget (QMessageBox.warning/question/
-    critical, a box shown with exec_(), Processing's own dialogs), which would block the run
+    critical, a box shown with exec(), Processing's own dialogs), which would block the run
     until the test's timeout: records its title and text in REPORT.boxes and closes it (a
     question's answer is then its escape button, "No" or "Cancel"). Polled by MODAL_WATCH."""
     widget = QApplication.activeModalWidget()
@@ -277,9 +277,13 @@ def main():
     report["seconds"] = round(time.time() - started, 1)
     with open(REPORT, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1)
-    # Quit as Project ▸ Exit does: close the project first. (QGIS 3.22 itself, without this
-    # plugin too, crashes in QgisApp::setMapStyleDockLayer when quit() is called with two or
-    # more layers loaded and the active one removed before another: see quit_run.py.)
+    quit_qgis()
+
+
+def quit_qgis():
+    """Quit as Project ▸ Exit does: close the project first. (QGIS 3.22 and 3.40 themselves,
+    without this plugin too, crash in QgisApp::setMapStyleDockLayer when quit() is called with
+    two or more layers loaded and the active one removed before another: see quit_run.py.)"""
     iface.newProject(False)
     QTimer.singleShot(200, QgsApplication.instance().quit)
 

@@ -62,13 +62,13 @@ def test_a_modal_box_fails_the_run_fast_with_its_text_in_the_report(tmp_path):
     assert empty["boxes"] == [] and empty["seconds"] < 10
     ran = result["runs"]["mineeco:rusle_ls"]
     assert ran["finished"] is True and ran["boxes"] == []
-    # A QMessageBox instance shown with exec_(): recorded and closed within a poll or two.
+    # A QMessageBox instance shown with exec(): recorded and closed within a poll or two.
     assert result["boxes"][-1] == {
-        "algorithm": "exec_",
+        "algorithm": "exec",
         "widget": "QMessageBox",
-        "text": "A box | Shown with exec_()",
+        "text": "A box | Shown with exec()",
     }
     assert result["exec_seconds"] < 2
-    assert [box["algorithm"] for box in result["boxes"]] == ["mineeco:classify_index", "exec_"]
+    assert [box["algorithm"] for box in result["boxes"]] == ["mineeco:classify_index", "exec"]
     assert done.returncode == 0, done.stderr[-3000:]
     assert seconds < 120
