@@ -34,6 +34,7 @@ from qgis.core import (
 from qgis.PyQt.QtXml import QDomDocument
 
 from . import compat
+from .engine.side_files import without_side_files
 from .provider_info import GROUPS
 
 #: Toolbox title of each model.
@@ -238,11 +239,13 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         return [d.name() for d in self.destinationParameterDefinitions() if d.name() not in results]
 
     def checkParameterValues(self, parameters, context):
-        ok, message = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, message
-        check = CHECKS.get(self.name())
-        problem = check(self, parameters, context) if check else ""
+        # The inputs loaded as layers to check them write no .aux.xml beside the user's files.
+        with without_side_files():
+            ok, message = super().checkParameterValues(parameters, context)
+            if not ok:
+                return ok, message
+            check = CHECKS.get(self.name())
+            problem = check(self, parameters, context) if check else ""
         return (not problem), problem
 
     def with_defaults(self, parameters) -> dict:
@@ -264,7 +267,8 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         # write to temporary files.
         parameters = self.with_defaults(parameters)
         check = CHECKS.get(self.name())
-        problem = check(self, parameters, context) if check else ""
+        with without_side_files():
+            problem = check(self, parameters, context) if check else ""
         if problem:
             raise QgsProcessingException(problem)
         for definition in self.destinationParameterDefinitions():

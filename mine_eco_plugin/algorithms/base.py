@@ -768,7 +768,24 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         """A step switched off (RUN) needs no other values."""
         if self.skipped(parameters, context):
             return True, ""
-        return super().checkParameterValues(parameters, context)
+        # Checking a raster input loads it as a layer: no side file beside it (see below).
+        with engine.without_side_files():
+            return super().checkParameterValues(parameters, context)
+
+    # The input layers Processing loads for a run write no .aux.xml beside the user's files
+    # (engine.side_files explains why QGIS would); only their source and CRS are used here, the
+    # engine reads the files itself.
+    def parameterAsRasterLayer(self, parameters, name, context):
+        with engine.without_side_files():
+            return super().parameterAsRasterLayer(parameters, name, context)
+
+    def parameterAsLayerList(self, parameters, name, context, *args):
+        with engine.without_side_files():
+            return super().parameterAsLayerList(parameters, name, context, *args)
+
+    def parameterAsLayer(self, parameters, name, context, *args):
+        with engine.without_side_files():
+            return super().parameterAsLayer(parameters, name, context, *args)
 
     def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:
         """Runs the subclass's ``process(parameters, context, feedback)`` and turns engine errors

@@ -1,0 +1,203 @@
+"""A run leaves the folder of its inputs exactly as it was, for every algorithm of the provider.
+
+Users' input folders are often read-only shares or version-controlled data: a run must not add
+a file there (GDAL's ``<input>.aux.xml`` side file with statistics and histograms above all,
+which GDAL writes when it closes a raster whose statistics were computed and cached), change
+one or change a mode. The inputs are the valid inputs of the file-handling tests
+(tests/algorithms/test_reliability_files.py's ``VALID``), written into a folder of their own;
+every output goes to another folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from bad_input import Data
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingOutputLayerDefinition,
+    QgsProject,
+    QgsRasterLayer,
+)
+from test_reliability_files import MODELS, VALID
+
+ALGORITHMS = sorted(VALID)
+
+
+def listing(folder: Path) -> dict[str, tuple]:
+    """Every entry under ``folder``: kind, mode and, for files, a hash of the bytes."""
+    entries = {}
+    for path in sorted(folder.rglob("*")):
+        status = os.lstat(path)
+        key = str(path.relative_to(folder))
+        if stat.S_ISREG(status.st_mode):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            entries[key] = ("file", stat.S_IMODE(status.st_mode), digest)
+        else:
+            entries[key] = (stat.S_IFMT(status.st_mode), stat.S_IMODE(status.st_mode))
+    return entries
+
+
+def prepared(name, tmp_path):
+    """(input folder, parameters without outputs) of ``name``'s valid inputs."""
+    if name == "rf_driver_contribution":
+        pytest.importorskip("sklearn")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    parameters = VALID[name](Data(folder))
+    if name == "ahp_weights":  # its only file input is the optional matrix CSV
+        matrix = folder / "matrix.csv"
+        matrix.write_text("1,3,5\n0.3333333,1,3\n0.2,0.3333333,1\n")
+        parameters = {"MATRIX_FILE": str(matrix)}
+    return folder, parameters
+
+
+def algorithm_of(provider, name):
+    return provider.algorithm(name)
+
+
+def destinations(provider, name):
+    """Every output of ``name``, optional ones included (they run more code)."""
+    return list(algorithm_of(provider, name).destinationParameterDefinitions())
+
+
+def file_outputs(provider, name, parameters, out: Path) -> dict:
+    """``parameters`` with every output (optional ones included) a file or folder in ``out``."""
+    out.mkdir()
+    filled = {
+        key: value
+        for key, value in parameters.items()
+        if key not in {d.name() for d in destinations(provider, name)}
+    }
+    for definition in destinations(provider, name):
+        kind = definition.type()
+        if kind == "folderDestination":
+            filled[definition.name()] = str(out / definition.name().lower())
+        elif kind == "sink":
+            filled[definition.name()] = str(out / f"{definition.name().lower()}.csv")
+        else:
+            suffix = definition.defaultFileExtension()
+            filled[definition.name()] = str(out / f"{definition.name().lower()}.{suffix}")
+    return filled
+
+
+def side_files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.aux.xml"))
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_a_run_leaves_its_input_folder_as_it_was(provider, tmp_path, name):
+    """processing.run (headless, as scripts and qgis_process run it) with every output a file
+    elsewhere: the input folder lists the same entries, with the same bytes and modes."""
+    import processing
+
+    folder, parameters = prepared(name, tmp_path)
+    before = listing(folder)
+    assert before, "no input written"
+    out = tmp_path / "out"
+    processing.run(
+        f"mineeco:{name}",
+        file_outputs(provider, name, parameters, out),
+        feedback=QgsProcessingFeedback(),
+    )
+    assert any(out.iterdir()), "the run wrote no output"
+    assert side_files(folder) == []
+    assert listing(folder) == before
+
+
+def project_layers(parameters, project):
+    """``parameters`` with every raster input a layer of ``project`` (by id), as the desktop
+    dialog passes the layers the user picked from the project.
+
+    The layers stand for ones the user opened: QGIS computes the statistics of a raster layer
+    it opens (its default stretch) and GDAL writes them beside the file, QGIS's behaviour and
+    not the run's. So they are opened here with GDAL's side files off, and any side file left
+    is one the run wrote."""
+    from mine_eco_plugin.engine.side_files import without_side_files
+
+    chosen = {}
+    for key, value in parameters.items():
+        values = value if isinstance(value, list) else [value]
+        ids = []
+        for item in values:
+            if isinstance(item, str) and item.endswith(".tif") and os.path.isfile(item):
+                with without_side_files():
+                    layer = QgsRasterLayer(item, Path(item).stem)
+                assert layer.isValid(), item
+                project.addMapLayer(layer, False)
+                ids.append(layer.id())
+            else:
+                ids.append(item)
+        chosen[key] = ids if isinstance(value, list) else ids[0]
+    return chosen
+
+
+def run_as_the_dialog(provider, name, parameters, project):
+    """What the algorithm dialog does: check the values (main thread), run the algorithm as a
+    background task (QgsProcessingAlgRunnerTask: prepare here, process in a worker thread),
+    then Processing's post-processing loads the outputs into ``project`` and styles them (our
+    post-processor computes their display stretch)."""
+    from processing.gui.Postprocessing import handleAlgorithmResults
+    from qgis.core import QgsApplication, QgsProcessingAlgRunnerTask, QgsTask
+
+    for definition in destinations(provider, name):
+        if definition.type() == "folderDestination":  # the dialog passes the text itself
+            parameters[definition.name()] = QgsProcessing.TEMPORARY_OUTPUT
+        else:
+            parameters[definition.name()] = QgsProcessingOutputLayerDefinition(
+                QgsProcessing.TEMPORARY_OUTPUT, project
+            )
+    context = QgsProcessingContext()
+    context.setProject(project)
+    feedback = QgsProcessingFeedback()
+    algorithm = algorithm_of(provider, name).create()
+    ok, message = algorithm.checkParameterValues(parameters, context)
+    assert ok, message
+    task = QgsProcessingAlgRunnerTask(algorithm, parameters, context, feedback)
+    finished = []
+    task.executed.connect(lambda success, results: finished.append((success, results)))
+    QgsApplication.taskManager().addTask(task)
+    while not finished:
+        QgsApplication.processEvents()
+    success, _ = finished[0]
+    assert success, f"{name} failed"
+    assert task.status() == QgsTask.Complete
+    # Keyword: QGIS 3.22 has a showResults argument before parameters, 3.40 does not.
+    assert handleAlgorithmResults(algorithm, context, feedback, parameters=parameters)
+    del context
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+@pytest.mark.parametrize("picked", ["files", "project layers"])
+def test_a_desktop_run_leaves_its_input_folder_as_it_was(provider, tmp_path, name, picked):
+    """The desktop path, with the inputs picked as files ("…" in the dialog) or as layers of
+    the project, every output "[Create temporary layer]": once the run's layers are closed
+    (GDAL writes a side file when it closes a raster), the input folder is as it was.
+
+    What QGIS does when the user opens or draws a layer in the canvas is QGIS's behaviour and
+    not run here (see ``project_layers``)."""
+    folder, parameters = prepared(name, tmp_path)
+    before = listing(folder)
+    project = QgsProject()
+    try:
+        if picked == "project layers":
+            parameters = project_layers(parameters, project)
+        run_as_the_dialog(provider, name, dict(parameters), project)
+        if any(d.type() in ("rasterDestination", "sink") for d in destinations(provider, name)):
+            assert project.mapLayers(), "no output was loaded into the project"
+    finally:
+        project.removeAllMapLayers()
+        del project
+    assert side_files(folder) == []
+    assert listing(folder) == before
+
+
+def test_every_algorithm_is_covered(provider):
+    ids = {a.name() for a in provider.algorithms()}
+    assert not ids - set(VALID) - MODELS, sorted(ids - set(VALID) - MODELS)
