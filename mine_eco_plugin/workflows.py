@@ -34,7 +34,7 @@ from qgis.core import (
 from qgis.PyQt.QtXml import QDomDocument
 
 from . import compat
-from .engine.side_files import without_side_files
+from .engine import without_side_files
 from .provider_info import GROUPS
 
 #: Toolbox title of each model.
@@ -188,6 +188,7 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         self._path = str(path)
         if not (self.fromFile(self._path) if steps else self._declare()):
             raise ValueError(f"cannot read the model {Path(self._path).name}")
+        self._inputs_without_side_files()
         results = RESULTS.get(self.name(), {})
         # The results in the dialog in the order of RESULTS (QGIS lists a model's outputs by
         # step id): each is moved to the end of the parameters, in that order.
@@ -208,6 +209,31 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
                     | QgsProcessingParameterDefinition.Flag.FlagHidden
                     | QgsProcessingParameterDefinition.Flag.FlagOptional
                 )
+
+    def _inputs_without_side_files(self):
+        """The model's raster inputs become the algorithms' own raster parameters, whose check
+        loads a layer without a GDAL side file beside it (qgis_process checks every parameter
+        so before the run; engine.side_files). Every parameter is added again in its order
+        (the outputs after the inputs, as they were)."""
+        from .algorithms.base import MultipleRastersParameter, RasterLayerParameter
+
+        for definition in list(self.parameterDefinitions()):
+            name = definition.name()
+            if definition.type() == "raster":
+                copy = RasterLayerParameter(name)
+            elif (
+                definition.type() == "multilayer"
+                and definition.layerType() == QgsProcessing.SourceType.TypeRaster
+            ):
+                copy = MultipleRastersParameter(name)
+            else:
+                copy = None
+            if copy is not None:
+                copy.fromVariantMap(definition.toVariantMap())  # every property, help included
+            else:
+                copy = definition.clone()
+            self.removeParameter(name)
+            self.addParameter(copy, False)
 
     def _declare(self) -> bool:
         """Load the model's name, inputs and help from its file, not its steps."""
@@ -237,6 +263,11 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
     def intermediate_outputs(self) -> list[str]:
         results = RESULTS.get(self.name(), {})
         return [d.name() for d in self.destinationParameterDefinitions() if d.name() not in results]
+
+    def validateInputCrs(self, parameters, context):
+        # The inputs loaded as layers to compare their CRSs write no .aux.xml beside them.
+        with without_side_files():
+            return super().validateInputCrs(parameters, context)
 
     def checkParameterValues(self, parameters, context):
         # The inputs loaded as layers to check them write no .aux.xml beside the user's files.

@@ -10,9 +10,17 @@ every output goes to another folder.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import importlib.util
+import json
 import os
+import pwd
+import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,6 +36,8 @@ from qgis.core import (
 from test_reliability_files import MODELS, VALID
 
 ALGORITHMS = sorted(VALID)
+RASTERS = QgsProcessing.SourceType.TypeRaster
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def listing(folder: Path) -> dict[str, tuple]:
@@ -139,7 +149,8 @@ def project_layers(parameters, project):
 
 
 def run_as_the_dialog(provider, name, parameters, project):
-    """What the algorithm dialog does: check the values (main thread), run the algorithm as a
+    """What the algorithm dialog does (processing/gui/AlgorithmDialog.py, runAlgorithm): compare
+    the inputs' CRSs and check the values (main thread), run the algorithm as a
     background task (QgsProcessingAlgRunnerTask: prepare here, process in a worker thread),
     then Processing's post-processing loads the outputs into ``project`` and styles them (our
     post-processor computes their display stretch)."""
@@ -157,6 +168,10 @@ def run_as_the_dialog(provider, name, parameters, project):
     context.setProject(project)
     feedback = QgsProcessingFeedback()
     algorithm = algorithm_of(provider, name).create()
+    # The dialog compares the inputs' CRSs first (Processing's "warn on unmatching CRS"
+    # setting, on by default; its answer only decides whether the user is asked to go on),
+    # then checks the values.
+    algorithm.validateInputCrs(parameters, context)
     ok, message = algorithm.checkParameterValues(parameters, context)
     assert ok, message
     task = QgsProcessingAlgRunnerTask(algorithm, parameters, context, feedback)
@@ -196,6 +211,127 @@ def test_a_desktop_run_leaves_its_input_folder_as_it_was(provider, tmp_path, nam
         del project
     assert side_files(folder) == []
     assert listing(folder) == before
+
+
+def raster_inputs(algorithm):
+    """The raster and multiple-raster input definitions of ``algorithm``."""
+    for definition in algorithm.parameterDefinitions():
+        if definition.type() == "raster":
+            yield definition, False
+        elif definition.type() == "multilayer" and definition.layerType() == RASTERS:
+            yield definition, True
+
+
+def test_checking_each_raster_input_writes_no_side_file(provider, tmp_path):
+    """qgis_process checks every parameter before the algorithm's own checks (QGIS's
+    ``checkValueIsAcceptable`` on each definition, which loads the layer): for every algorithm
+    and workflow model of the provider, checking each raster input leaves no side file."""
+    folder, _ = prepared("fvc", tmp_path)  # one single-band raster, f1.tif
+    (path,) = [str(p) for p in folder.iterdir()]
+    before = listing(folder)
+    checked = set()
+    for algorithm in provider.algorithms():
+        instance = algorithm.create()
+        for definition, multiple in raster_inputs(instance):
+            context = QgsProcessingContext()
+            assert definition.checkValueIsAcceptable([path] if multiple else path, context)
+            del context  # the layer is closed with its context: GDAL writes side files then
+            gc.collect()
+            assert side_files(folder) == [], f"{algorithm.id()}: {definition.name()}"
+            checked.add(algorithm.name())
+    assert listing(folder) == before
+    # Every algorithm with a raster input was checked, the workflow models included.
+    assert {"ndvi", "composite_index", "npp_drivers", "resilience_evaluation"} <= checked
+    assert len(checked) >= 40
+
+
+# --- a read-only input folder -----------------------------------------------------------------
+
+NOT_ROOT = "root writes into a folder of mode 0o555 anyway; run as another user below"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason=NOT_ROOT)
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_a_read_only_input_folder_works(provider, tmp_path, name):
+    """Inputs in a folder nobody may write into (mode 0o555, as on a read-only share): the
+    run succeeds and the folder is as it was."""
+    import processing
+
+    folder, parameters = prepared(name, tmp_path)
+    before = listing(folder)
+    folder.chmod(0o555)
+    try:
+        processing.run(
+            f"mineeco:{name}",
+            file_outputs(provider, name, parameters, tmp_path / "out"),
+            feedback=QgsProcessingFeedback(),
+        )
+    finally:
+        folder.chmod(0o755)
+    assert listing(folder) == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the test above runs as this user")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is needed")
+def test_a_read_only_input_folder_works_for_an_unprivileged_user(provider):
+    """As root, the same check through a fresh QGIS (tests/algorithms/unprivileged_runner.py)
+    run as user nobody: every algorithm, its inputs in a folder of mode 0o555 owned by root,
+    its outputs in a folder of nobody's. Every run succeeds and the folder is as it was."""
+    nobody = pwd.getpwnam("nobody")
+    root = Path(tempfile.mkdtemp(prefix="mineeco-read-only-"))
+    try:
+        root.chmod(0o755)  # nobody reaches the inputs, but may not write there
+        jobs = []
+        for name in ALGORITHMS:
+            if name == "rf_driver_contribution" and importlib.util.find_spec("sklearn") is None:
+                continue
+            place = root / name
+            place.mkdir()
+            place.chmod(0o755)
+            folder, parameters = prepared(name, place)
+            out = place / "out"
+            parameters = file_outputs(provider, name, parameters, out)
+            os.chown(out, nobody.pw_uid, nobody.pw_gid)
+            folder.chmod(0o555)
+            jobs.append((name, folder, parameters))
+        before = {name: listing(folder) for name, folder, _ in jobs}
+        home = root / "home"
+        home.mkdir()
+        os.chown(home, nobody.pw_uid, nobody.pw_gid)
+        job = root / "job.json"
+        job.write_text(json.dumps([[name, parameters] for name, _, parameters in jobs]))
+        job.chmod(0o644)
+        environment = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "QT_QPA_PLATFORM": "offscreen",
+            "PYTHONPATH": str(REPO_ROOT),
+            "XDG_RUNTIME_DIR": str(home),
+        }
+        runner = str(Path(__file__).parent / "unprivileged_runner.py")
+        done = subprocess.run(
+            ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+             "--clear-groups", sys.executable, runner, str(job)],
+            env=environment, capture_output=True, text=True, timeout=900, cwd=str(home),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        answers = json.loads(done.stdout[done.stdout.index("{") :])
+        assert answers == {name: "ok" for name, _, _ in jobs}
+        for name, folder, _ in jobs:
+            assert listing(folder) == before[name], name
+            assert any((folder.parent / "out").iterdir()), f"{name} wrote no output"
+        # The folder really was read-only for that user: it could not add a file there.
+        probe = subprocess.run(
+            ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+             "--clear-groups", "touch", str(jobs[0][1] / "probe")],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert probe.returncode != 0 and "Permission denied" in probe.stderr
+    finally:
+        for path in root.rglob("*"):
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(root)
 
 
 def test_every_algorithm_is_covered(provider):
