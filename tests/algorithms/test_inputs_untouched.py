@@ -1,11 +1,18 @@
 """A run leaves the folder of its inputs exactly as it was, for every algorithm of the provider.
 
 Users' input folders are often read-only shares or version-controlled data: a run must not add
-a file there (GDAL's ``<input>.aux.xml`` side file with statistics and histograms above all,
-which GDAL writes when it closes a raster whose statistics were computed and cached), change
-one or change a mode. The inputs are the valid inputs of the file-handling tests
+a file there, change one or change a mode. The file that used to appear is GDAL's
+``<input>.aux.xml``: QGIS computes the band statistics of every raster it loads as a layer (its
+default stretch) and GDAL keeps them in that side file, written when the raster is closed; the
+input layers loaded for a run are now opened with GDAL's side files off
+(mine_eco_plugin/engine/side_files.py).
+
+The inputs are the valid inputs of the file-handling tests
 (tests/algorithms/test_reliability_files.py's ``VALID``), written into a folder of their own;
-every output goes to another folder.
+every output goes to another folder. Runs: processing.run; the dialog's steps (CRS comparison,
+checks, a background task, Processing's post-processing) with files or project layers as
+inputs; each raster input checked as qgis_process checks it (tests/cli has a qgis_process run);
+a read-only input folder.
 """
 
 from __future__ import annotations
