@@ -208,7 +208,7 @@ def run_as_the_dialog(provider, name, parameters, project):
         QgsApplication.processEvents()
     success, _ = finished[0]
     assert success, f"{name} failed"
-    assert task.status() == QgsTask.Complete
+    assert task.status() == QgsTask.TaskStatus.Complete
     # Keyword: QGIS 3.22 has a showResults argument before parameters, 3.40 does not.
     assert handleAlgorithmResults(algorithm, context, feedback, parameters=parameters)
     del context
