@@ -34,6 +34,7 @@ from qgis.core import (
 from qgis.PyQt.QtXml import QDomDocument
 
 from . import compat
+from .engine import without_side_files
 from .provider_info import GROUPS
 
 #: Toolbox title of each model.
@@ -187,6 +188,7 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         self._path = str(path)
         if not (self.fromFile(self._path) if steps else self._declare()):
             raise ValueError(f"cannot read the model {Path(self._path).name}")
+        self._inputs_without_side_files()
         results = RESULTS.get(self.name(), {})
         # The results in the dialog in the order of RESULTS (QGIS lists a model's outputs by
         # step id): each is moved to the end of the parameters, in that order.
@@ -207,6 +209,31 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
                     | QgsProcessingParameterDefinition.Flag.FlagHidden
                     | QgsProcessingParameterDefinition.Flag.FlagOptional
                 )
+
+    def _inputs_without_side_files(self):
+        """The model's raster inputs become the algorithms' own raster parameters, whose check
+        loads a layer without a GDAL side file beside it (qgis_process checks every parameter
+        so before the run; engine.side_files). Every parameter is added again in its order
+        (the outputs after the inputs, as they were)."""
+        from .algorithms.base import MultipleRastersParameter, RasterLayerParameter
+
+        for definition in list(self.parameterDefinitions()):
+            name = definition.name()
+            if definition.type() == "raster":
+                copy = RasterLayerParameter(name)
+            elif (
+                definition.type() == "multilayer"
+                and definition.layerType() == QgsProcessing.SourceType.TypeRaster
+            ):
+                copy = MultipleRastersParameter(name)
+            else:
+                copy = None
+            if copy is not None:
+                copy.fromVariantMap(definition.toVariantMap())  # every property, help included
+            else:
+                copy = definition.clone()
+            self.removeParameter(name)
+            self.addParameter(copy, False)
 
     def _declare(self) -> bool:
         """Load the model's name, inputs and help from its file, not its steps."""
@@ -237,12 +264,19 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         results = RESULTS.get(self.name(), {})
         return [d.name() for d in self.destinationParameterDefinitions() if d.name() not in results]
 
+    def validateInputCrs(self, parameters, context):
+        # The inputs loaded as layers to compare their CRSs write no .aux.xml beside them.
+        with without_side_files():
+            return super().validateInputCrs(parameters, context)
+
     def checkParameterValues(self, parameters, context):
-        ok, message = super().checkParameterValues(parameters, context)
-        if not ok:
-            return ok, message
-        check = CHECKS.get(self.name())
-        problem = check(self, parameters, context) if check else ""
+        # The inputs loaded as layers to check them write no .aux.xml beside the user's files.
+        with without_side_files():
+            ok, message = super().checkParameterValues(parameters, context)
+            if not ok:
+                return ok, message
+            check = CHECKS.get(self.name())
+            problem = check(self, parameters, context) if check else ""
         return (not problem), problem
 
     def with_defaults(self, parameters) -> dict:
@@ -264,7 +298,8 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         # write to temporary files.
         parameters = self.with_defaults(parameters)
         check = CHECKS.get(self.name())
-        problem = check(self, parameters, context) if check else ""
+        with without_side_files():
+            problem = check(self, parameters, context) if check else ""
         if problem:
             raise QgsProcessingException(problem)
         for definition in self.destinationParameterDefinitions():

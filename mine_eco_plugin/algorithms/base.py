@@ -80,6 +80,30 @@ INPUT_RULE = (
 )
 
 
+class ChecksWithoutSideFiles:
+    """Raster input definitions whose check loads the layers without a GDAL side file beside
+    them (engine.side_files): qgis_process checks every parameter so before the algorithm's
+    own checks (``MineEcoAlgorithm.checkParameterValues`` covers processing.run and the
+    dialogs). ``clone`` keeps the class (QGIS's own would give the plain parameter)."""
+
+    def checkValueIsAcceptable(self, value, context=None):
+        with engine.without_side_files():
+            return super().checkValueIsAcceptable(value, context)
+
+    def clone(self):
+        copy = type(self)(self.name())
+        copy.fromVariantMap(self.toVariantMap())  # every property, help included
+        return copy
+
+
+class RasterLayerParameter(ChecksWithoutSideFiles, QgsProcessingParameterRasterLayer):
+    """A raster input (see ``ChecksWithoutSideFiles``)."""
+
+
+class MultipleRastersParameter(ChecksWithoutSideFiles, QgsProcessingParameterMultipleLayers):
+    """Several raster inputs (see ``ChecksWithoutSideFiles``)."""
+
+
 _ABBREVIATIONS = ("Eq", "Eqs", "al", "e.g", "i.e", "cf", "Fig", "No", "vs", "approx")
 
 
@@ -344,7 +368,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
 
     def add_raster(self, name, description, help_text="", optional=False):
         return self.add(
-            QgsProcessingParameterRasterLayer(name, self.tr(description), optional=optional),
+            RasterLayerParameter(name, self.tr(description), optional=optional),
             help_text,
         )
 
@@ -484,7 +508,7 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
     def add_rasters(self, name, description, help_text="", optional=False):
         """Several raster layers (e.g. one per date, or the indicators of an index)."""
         return self.add(
-            QgsProcessingParameterMultipleLayers(
+            MultipleRastersParameter(
                 name, self.tr(description), QgsProcessing.SourceType.TypeRaster, optional=optional
             ),
             help_text,
@@ -798,7 +822,29 @@ class MineEcoAlgorithm(OutputChecks, QgsProcessingAlgorithm):
         """A step switched off (RUN) needs no other values."""
         if self.skipped(parameters, context):
             return True, ""
-        return super().checkParameterValues(parameters, context)
+        # Checking a raster input loads it as a layer: no side file beside it (see below).
+        with engine.without_side_files():
+            return super().checkParameterValues(parameters, context)
+
+    # The input layers Processing loads for a run write no .aux.xml beside the user's files
+    # (engine.side_files explains why QGIS would); only their source and CRS are used here, the
+    # engine reads the files itself. The dialog and qgis_process load them first to compare
+    # their CRSs (validateInputCrs), then to check them, then the algorithm asks for them.
+    def validateInputCrs(self, parameters, context):
+        with engine.without_side_files():
+            return super().validateInputCrs(parameters, context)
+
+    def parameterAsRasterLayer(self, parameters, name, context):
+        with engine.without_side_files():
+            return super().parameterAsRasterLayer(parameters, name, context)
+
+    def parameterAsLayerList(self, parameters, name, context, *args):
+        with engine.without_side_files():
+            return super().parameterAsLayerList(parameters, name, context, *args)
+
+    def parameterAsLayer(self, parameters, name, context, *args):
+        with engine.without_side_files():
+            return super().parameterAsLayer(parameters, name, context, *args)
 
     def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:
         """Runs the subclass's ``process(parameters, context, feedback)`` and turns engine errors

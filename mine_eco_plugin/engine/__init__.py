@@ -27,6 +27,7 @@ from .blocks import (
 )
 from .errors import Cancelled, EngineError
 from .grid import AlignedRaster, Grid, Window
+from .side_files import without_side_files
 from .styles import RasterClass
 from .writer import (
     OutputSet,
@@ -87,5 +88,6 @@ __all__ = [
     "scan",
     "styles",
     "strips",
+    "without_side_files",
     "write_arrays",
 ]
