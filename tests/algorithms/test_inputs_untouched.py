@@ -7,8 +7,8 @@ default stretch) and GDAL keeps them in that side file, written when the raster 
 input layers loaded for a run are now opened with GDAL's side files off
 (mine_eco_plugin/engine/side_files.py).
 
-The inputs are the valid inputs of the file-handling tests
-(tests/algorithms/test_reliability_files.py's ``VALID``), written into a folder of their own;
+The inputs are each algorithm's valid inputs (``INPUTS.valid`` beside its tests, collected as
+test_reliability_files.VALID), written into a folder of their own;
 every output goes to another folder. Runs: processing.run; the dialog's steps (CRS comparison,
 checks, a background task, Processing's post-processing) with files or project layers as
 inputs; each raster input checked as qgis_process checks it (tests/cli has a qgis_process run);
