@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from qgis.core import (
@@ -298,46 +297,3 @@ def missing_subjective(name, table, index, subjective) -> None:
             f"{name}: the hierarchy gives no weight to {', '.join(missing)}, which this run "
             "uses: add them to the hierarchy or leave their layers out"
         )
-
-
-class PresetHierarchy:
-    """The HIERARCHY parameter of the algorithms that weigh Table 2's indicators: a two-level
-    AHP file whose global weights replace Table 2's subjective weights in the study's
-    weighting (subjective combined with mean-square-error weights, Eq. 17)."""
-
-    def add_hierarchy(self):
-        self.add(
-            QgsProcessingParameterFile(
-                "HIERARCHY",
-                self.tr("Your AHP hierarchy for the subjective weights (text/CSV file)"),
-                QgsProcessingParameterFile.Behavior.File,
-                "csv",
-                optional=True,
-            ),
-            "With the study's weighting (subjective combined with mean-square-error weights): "
-            "a file for 'AHP weights (two-level hierarchy)' — criteria B1–B5, then each "
-            "criterion's indicators named by their Table 2 codes (C1…C17) — whose global "
-            "weights replace Table 2's subjective weights, checked for consistency. Blank: "
-            "Table 2's subjective weights (resources/tables/ahp_hierarchy_table2_lingbei.csv "
-            "gives them back and is a template for your own judgements).",
-            advanced=True,
-        )
-
-    def hierarchy_preset(self, parameters, context, feedback, table, source, index):
-        """``table`` with the subjective weights of HIERARCHY when given (``source`` must then
-        be the combined weighting); ``index`` are the Table 2 positions used by this run."""
-        from .resilience import SLOTS
-
-        if not self.parameterAsFile(parameters, "HIERARCHY", context):
-            return table
-        if source != "combined":
-            raise QgsProcessingException(
-                "HIERARCHY: your hierarchy gives the subjective weights of the study's "
-                "weighting; choose WEIGHT_SOURCE 'Table 2 subjective (AHP) weights combined "
-                "with mean-square-error weights' or leave HIERARCHY blank"
-            )
-        subjective = preset_subjective_weights(
-            self, parameters, "HIERARCHY", context, feedback, table, SLOTS
-        )
-        missing_subjective("HIERARCHY", table, index, subjective)
-        return dataclasses.replace(table, subjective=tuple(subjective))

@@ -29,9 +29,8 @@ from ..core import years as joint
 from ..core.evaluation_index import check_range, composite_index, normalise
 from ..engine import RasterTarget, styles
 from ..provider_info import plugin_version
-from .evaluation_hierarchy import PresetHierarchy
 from .evaluation_support import INDICATOR_COLUMNS, EvaluationAlgorithm, format_weights, row_areas
-from .resilience import SLOTS, slot_band
+from .resilience import SLOTS, PresetHierarchy, slot_band
 
 RANGE_LABELS = (
     "Joint: each indicator's minimum and maximum over all years (one scale)",
