@@ -227,11 +227,18 @@ def tasseled_cap(stack, coefficients: TasseledCapSet) -> np.ndarray:
     ``stack`` has shape (6, rows, cols) in the canonical band order; the result has shape
     (3, rows, cols), same units as the input (reflectance or DN, matching ``coefficients.input``).
     NoData: a pixel with NaN in any band is NaN in all three components.
+
+    Computed in float64 (the published coefficients and the bands, exactly) and returned as
+    float32: each component is then the float32 rounding of the sum, whatever the order in
+    which the BLAS library accumulates it. In float32 (coefficients rounded to float32, a
+    float32 matrix product) the result depended on the BLAS build: Debian 12 (numpy 1.24) and
+    Debian 13 (numpy 2.2) differed by up to 2.4e-7 in a component.
     """
-    stack = _as_float(stack)
+    stack = np.asarray(stack)
     if stack.ndim < 1 or stack.shape[0] != 6:
         raise ValueError(f"tasseled_cap needs a stack of 6 bands first, got shape {stack.shape}")
-    components = np.tensordot(coefficients.matrix().astype(stack.dtype), stack, axes=(1, 0))
+    stack = stack.astype(np.float64, copy=False)
+    components = np.tensordot(coefficients.matrix(), stack, axes=(1, 0))
     # NaN × c is NaN already; the mask states the rule rather than relying on it.
     invalid = np.isnan(stack).any(axis=0)
     return np.where(invalid, np.nan, components).astype(np.float32, copy=False)
