@@ -344,11 +344,11 @@ def summarise_draws(
     m × D index draws I = P̄ + T·(W − W̄)ᵀ are formed, sorted per pixel and reduced; they are
     the only array that grows with D (``BYTES_PER_DRAW`` bytes per pixel and draw).
 
-    Each draw is computed in float64 (P̄ + the product, a few rows at a time, ``FLOAT64_ROWS``)
-    and rounded once to float32: the float32 nearest to the exact value, whatever the order in
-    which the BLAS library accumulates the product. (A float32 product put the 5 % and 95 %
-    percentiles one float32 step apart at some pixels between the BLAS builds of Debian 12,
-    numpy 1.24, and Debian 13, numpy 2.2.)"""
+    Each draw is computed in float64, P̄ + T₁·(W_d1 − W̄₁) + … + T_k·(W_dk − W̄k) in that order
+    (a few rows at a time, ``FLOAT64_ROWS``), and rounded once to float32: the same bits on
+    every numpy and BLAS. (A float32 matrix product put the 5 % and 95 % percentiles one
+    float32 step apart at some pixels between the BLAS builds of Debian 12, numpy 1.24, and
+    Debian 13, numpy 2.2.)"""
     normalised = np.asarray(normalised, dtype=np.float64)
     deviations = np.asarray(deviations, dtype=np.float64)
     centre = np.asarray(mean_index, dtype=np.float64)
@@ -356,11 +356,15 @@ def summarise_draws(
     draws = np.empty((normalised.shape[0], count), dtype=np.float32)
     rows = max(1, FLOAT64_ROWS // max(count, 1))
     part = np.empty((min(rows, draws.shape[0]), count))
+    term = np.empty_like(part)
     for start in range(0, draws.shape[0], rows):
         stop = min(start + rows, draws.shape[0])
-        product = np.matmul(normalised[start:stop], deviations, out=part[: stop - start])
-        # The sum in float64, rounded once into the float32 draws.
-        np.add(product, centre[start:stop, None], out=draws[start:stop], casting="unsafe")
+        total, product = part[: stop - start], term[: stop - start]
+        total[...] = centre[start:stop, None]
+        for j in range(deviations.shape[0]):
+            np.multiply(normalised[start:stop, j, None], deviations[j], out=product)
+            total += product
+        draws[start:stop] = total  # rounded once to float32
     draws.sort(axis=1)
     edges = np.asarray(breaks, dtype=draws.dtype)  # compared at the draws' precision
     below = np.empty((edges.size + 2, draws.shape[0]), dtype=np.int64)

@@ -182,10 +182,12 @@ def test_count_below_by_binary_search():
 
 
 def _naive(normalised, mean_index, weights, mean_w, breaks):
-    """Every draw's index stored (in float64, rounded to float32), np.percentile, classify and
-    bincount."""
+    """Every draw's index stored (P̄ + Σⱼ Tⱼ·(W_dj − W̄ⱼ) summed in float64 in the order of j,
+    rounded to float32), np.percentile, classify and bincount."""
     deviations = (weights - mean_w).T.astype(np.float32).astype(np.float64)
-    draws = mean_index.astype(np.float64)[:, None] + normalised.astype(np.float64) @ deviations
+    draws = np.repeat(mean_index.astype(np.float64)[:, None], deviations.shape[1], axis=1)
+    for j in range(deviations.shape[0]):
+        draws += normalised[:, j, None].astype(np.float64) * deviations[j]
     draws = draws.astype(np.float32)
     codes = classify(draws, breaks)
     counts = np.stack([np.sum(codes == c, axis=1) for c in range(1, len(breaks) + 2)])
