@@ -200,7 +200,8 @@ class TasseledCap(StackIndex):
     formula = (
         "TCk = Σi ck,i · ρi over the bands blue, green, red, NIR, SWIR1, SWIR2, for k = "
         "brightness, greenness, wetness; the coefficients ck,i of the chosen set are written to "
-        "the output's metadata."
+        "the output's metadata. Each sum is computed in double precision and stored as float32 "
+        "(the same values on every numpy and BLAS)."
     )
     stack_bands = (BLUE, GREEN, RED, NIR, SWIR1, SWIR2)
     output_description = "Tasseled cap"

@@ -227,11 +227,24 @@ def tasseled_cap(stack, coefficients: TasseledCapSet) -> np.ndarray:
     ``stack`` has shape (6, rows, cols) in the canonical band order; the result has shape
     (3, rows, cols), same units as the input (reflectance or DN, matching ``coefficients.input``).
     NoData: a pixel with NaN in any band is NaN in all three components.
+
+    Computed in float64 (the published coefficients, the bands exactly), band by band in the
+    fixed order blue … SWIR2, and rounded once to float32: the float32 nearest to the sum, the
+    same bits on every numpy and BLAS. (A float32 matrix product, coefficients rounded to
+    float32, depended on the BLAS build: Debian 12, numpy 1.24, and Debian 13, numpy 2.2,
+    differed by up to 2.4e-7 in a component; a float64 matrix product still leaves the
+    rounding of a sum close to a float32 tie to the BLAS's order.)
     """
-    stack = _as_float(stack)
+    stack = np.asarray(stack)
     if stack.ndim < 1 or stack.shape[0] != 6:
         raise ValueError(f"tasseled_cap needs a stack of 6 bands first, got shape {stack.shape}")
-    components = np.tensordot(coefficients.matrix().astype(stack.dtype), stack, axes=(1, 0))
+    bands = [np.asarray(band, dtype=np.float64).reshape(-1) for band in stack]
+    components = np.empty((3, bands[0].size), dtype=np.float64)
+    for row, component in zip(coefficients.matrix(), components, strict=True):
+        np.multiply(bands[0], row[0], out=component)
+        for coefficient, band in zip(row[1:], bands[1:], strict=True):
+            component += coefficient * band
+    components = components.reshape(3, *stack.shape[1:])
     # NaN × c is NaN already; the mask states the rule rather than relying on it.
     invalid = np.isnan(stack).any(axis=0)
     return np.where(invalid, np.nan, components).astype(np.float32, copy=False)

@@ -2,6 +2,7 @@
 of the draws against a naive computation, study-area means and rank influence."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -181,10 +182,13 @@ def test_count_below_by_binary_search():
 
 
 def _naive(normalised, mean_index, weights, mean_w, breaks):
-    """Every draw's index stored, np.percentile, classify and bincount."""
-    draws = mean_index[:, None] + normalised.astype(np.float32) @ (weights - mean_w).T.astype(
-        np.float32
-    )
+    """Every draw's index stored (P̄ + Σⱼ Tⱼ·(W_dj − W̄ⱼ) summed in float64 in the order of j,
+    rounded to float32), np.percentile, classify and bincount."""
+    deviations = (weights - mean_w).T.astype(np.float32).astype(np.float64)
+    draws = np.repeat(mean_index.astype(np.float64)[:, None], deviations.shape[1], axis=1)
+    for j in range(deviations.shape[0]):
+        draws += normalised[:, j, None].astype(np.float64) * deviations[j]
+    draws = draws.astype(np.float32)
     codes = classify(draws, breaks)
     counts = np.stack([np.sum(codes == c, axis=1) for c in range(1, len(breaks) + 2)])
     return (
@@ -211,6 +215,33 @@ def test_summaries_equal_the_naive_computation():
     np.testing.assert_array_equal(result.modal, modal)
     np.testing.assert_allclose(result.stability, share, rtol=1e-7)
     assert np.all(result.low <= result.high)
+
+
+def test_draws_are_the_float32_nearest_to_the_exact_index():
+    # 21 draws: the 5 % and 95 % percentiles are the 2nd and 20th sorted draws exactly
+    # (h = 20·0.05 = 1, 20·0.95 = 19). Expected: each draw P̄ + Σⱼ Tⱼ·(W_dj − W̄ⱼ) in rational
+    # arithmetic (fractions.Fraction) from the float32 inputs, sorted; the percentile must be
+    # within half a float32 step of it (+1e-6 of the step for the float64 rounding near a tie).
+    # A float32 matrix product missed by a whole step at some pixels, at different pixels with
+    # the BLAS builds of Debian 12 (numpy 1.24) and Debian 13 (numpy 2.2).
+    rng = np.random.default_rng(5)
+    k, m, count = 6, 200, 21
+    deviations = (rng.dirichlet(np.full(k, 20.0), count) - 1 / k).T.astype(np.float32)
+    normalised = rng.random((m, k), dtype=np.float32)
+    mean_index = rng.uniform(0.2, 0.8, m).astype(np.float32)
+    result = summarise_draws(normalised, mean_index, deviations, TABLE3_BREAKS)
+    columns = [[Fraction(float(v)) for v in row] for row in deviations.T]
+    for pixel in range(m):
+        t = [Fraction(float(v)) for v in normalised[pixel]]
+        exact = sorted(
+            float(
+                Fraction(float(mean_index[pixel])) + sum(a * b for a, b in zip(t, d, strict=True))
+            )
+            for d in columns
+        )
+        for got, want in ((result.low[pixel], exact[1]), (result.high[pixel], exact[19])):
+            half_step = float(np.spacing(np.float32(abs(want)))) / 2
+            assert abs(float(got) - want) <= half_step * (1 + 1e-6), (pixel, got, want)
 
 
 def test_stability_falls_where_a_break_meets_the_index():

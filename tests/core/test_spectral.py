@@ -1,6 +1,7 @@
 """Spectral kernels: hand-computed values, NaN propagation, division by zero, coefficient traps."""
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -207,6 +208,29 @@ def test_tasseled_cap_swir1_only_pixel():
     stack[4] = 0.5
     result = tasseled_cap(stack, TASSELED_CAP_SETS["tm_crist_1985"])
     np.testing.assert_allclose(result[:, 0, 0], [0.1562, -0.0001, -0.3403], rtol=1e-5)
+
+
+@pytest.mark.parametrize("key", sorted(TASSELED_CAP_SETS))
+def test_tasseled_cap_is_the_float32_rounding_of_the_exact_sum(key):
+    # Expected: the exact sum of the published coefficients (as float64) × the float32 bands, in
+    # rational arithmetic (fractions.Fraction); the result must be the float32 nearest to it: off
+    # by at most half a float32 step (plus 1e-6 of it, room for the float64 rounding of a sum a
+    # hair from a tie). A float32 matrix product missed it by a whole step at some pixels, at
+    # different pixels on numpy 1.24 (Debian 12) and numpy 2.2 (Debian 13, another BLAS build):
+    # up to 2.4e-7 apart in the golden outputs.
+    table = TASSELED_CAP_SETS[key]
+    scale = 255.0 if table.input == "DN" else 0.6
+    stack = np.random.default_rng(7).uniform(0, scale, (6, 30, 40)).astype(np.float32)
+    result = tasseled_cap(stack, table)
+    assert result.dtype == np.float32
+    pixels = [[Fraction(float(v)) for v in pixel] for pixel in stack.reshape(6, -1).T]
+    for row, component in zip(table.matrix().tolist(), result.reshape(3, -1), strict=True):
+        coefficients = [Fraction(c) for c in row]
+        sums = (sum(c * v for c, v in zip(coefficients, pixel, strict=True)) for pixel in pixels)
+        exact = np.array([float(total) for total in sums])
+        half_step = np.spacing(np.abs(component)).astype(np.float64) / 2
+        error = np.abs(component.astype(np.float64) - exact)
+        assert (error <= half_step * (1 + 1e-6)).all(), error.max() / half_step.max()
 
 
 def test_tasseled_cap_nan_in_one_band_blanks_all_components():
