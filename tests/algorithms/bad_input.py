@@ -14,6 +14,7 @@ algorithms' ``INPUTS.valid`` declarations.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -202,6 +203,28 @@ def table_rows(results, name="OUTPUT"):
 T = "TEMPORARY_OUTPUT"
 
 
+@functools.cache
+def output_ids(algorithm_id: str) -> tuple[str, ...]:
+    """The outputs a dialog run of ``algorithm_id`` writes: its destination parameters created
+    by default (the mandatory ones and the side outputs), in the order the algorithm declares
+    them."""
+    from mine_eco_plugin.provider import algorithm_classes
+
+    (cls,) = [c for c in algorithm_classes() if c.algorithm_id == algorithm_id]
+    algorithm = cls()
+    algorithm.initAlgorithm({})
+    return tuple(
+        definition.name()
+        for definition in algorithm.destinationParameterDefinitions()
+        if definition.createByDefault()
+    )
+
+
+def default_outputs(algorithm_id: str) -> dict[str, str]:
+    """Every output of ``output_ids(algorithm_id)`` as a temporary output."""
+    return dict.fromkeys(output_ids(algorithm_id), T)
+
+
 # Landscape: class rasters with a table of codes and a moving window.
 LANDSCAPE_TABLES = {
     "biological_abundance": [11, 12, 21],
@@ -276,26 +299,13 @@ def resilience_layers(d, **changes):
     return {**base, "OUTPUT_WEIGHTS": T}
 
 
-SENSITIVITY_OUT = {
-    name: T
-    for name in (
-        "OUTPUT_MEAN",
-        "OUTPUT_LOW",
-        "OUTPUT_HIGH",
-        "OUTPUT_CLASS",
-        "OUTPUT_STABILITY",
-        "OUTPUT_INFLUENCE",
-    )
-}
-
-
 def sensitivity(d, **changes):
     return {
         "INPUTS": indicators(d),
         "TRENDS": "+,-,+",
         "WEIGHTS": "0.5,0.3,0.2",
         "DRAWS": 20,
-        **SENSITIVITY_OUT,
+        **default_outputs("weight_sensitivity"),
         **changes,
     }
 
@@ -324,19 +334,6 @@ def r_bounded(results, data, parameters):
         assert r is None or -1 <= r <= 1
 
 
-FOREST_OUT = {
-    name: T
-    for name in (
-        "OUTPUT_IMPORTANCE",
-        "OUTPUT_SCORES",
-        "OUTPUT_RELATIVE",
-        "OUTPUT_RGB",
-        "OUTPUT_DOMINANT",
-        "OUTPUT_AREAS",
-    )
-}
-
-
 def forest(d, **changes):
     return {
         "TARGET": d.field(seed=9),
@@ -345,7 +342,7 @@ def forest(d, **changes):
         "POINTS": 80,
         "TREES": 10,
         "THREADS": 1,
-        **FOREST_OUT,
+        **default_outputs("rf_driver_contribution"),
         **changes,
     }
 

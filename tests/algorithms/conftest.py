@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pytest
 from qgis.core import QgsApplication, QgsProcessingFeedback
 
@@ -22,6 +28,38 @@ def provider(qgis_processing):
     assert registry.addProvider(instance)
     yield instance
     registry.removeProvider(instance)
+
+
+# The start of a child process's script: QGIS started as qgis_process starts it (QGIS, then
+# Processing with its own providers), without the test session's provider and imports.
+FRESH_QGIS = """\
+import sys
+from qgis.core import QgsApplication
+app = QgsApplication([], False)
+app.initQgis()
+sys.path.append("/usr/share/qgis/python/plugins")
+from processing.core.Processing import Processing
+Processing.initialize()
+"""
+
+
+@pytest.fixture
+def fresh_qgis():
+    """fresh_qgis(script, *args, timeout=120) → the finished child process (its output as text)
+    that ran ``script`` (indented as it stands in the test) after FRESH_QGIS, with ``args`` in
+    sys.argv[1:], from the checkout, offscreen."""
+
+    def _run(script, *args, timeout=120):
+        return subprocess.run(
+            [sys.executable, "-c", FRESH_QGIS + textwrap.dedent(script), *args],
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        )
+
+    return _run
 
 
 @pytest.fixture
