@@ -123,6 +123,22 @@ def leftovers(folder: Path) -> list[str]:
 RESILIENCE = ((1, "severe", (215, 25, 28)), (2, "poor", (253, 174, 97)), (3, "good", (26, 150, 65)))
 
 
+def patchy_scene(rng: np.random.Generator, bands: int, rows: int, cols: int) -> list:
+    """ESTARFM's five images (FINE1, COARSE1, FINE2, COARSE2, COARSE_PRED) of patchy 'land
+    cover' in four classes of 4 × 4 pixels, in counts k (the reflectance is k/1024): the fine
+    images class × 150 + 100…180, the second 40 lower to 200 higher; the coarse ones the fine
+    × 0.9 (× 1.1) plus 0…60, the prediction date between the two ±30."""
+    classes = rng.integers(0, 4, (rows // 4 + 1, cols // 4 + 1)).repeat(4, 0).repeat(4, 1)
+    classes = classes[:rows, :cols]
+    shape = (bands, rows, cols)
+    f1 = classes * 150 + rng.integers(0, 80, shape) + 100
+    f2 = f1 + rng.integers(-40, 200, shape)
+    c1 = np.round(f1 * 0.9) + rng.integers(0, 60, shape)
+    c2 = np.round(f2 * 1.1) + rng.integers(0, 60, shape)
+    c0 = np.round((c1 + c2) / 2) + rng.integers(-30, 30, shape)
+    return [f1, c1, f2, c2, c0]
+
+
 def class_raster(path, codes, classes=RESILIENCE, *, qml_only=False, pixel=30.0):
     """A uint8 class raster (NoData 0) with a colour table and category names, or (qml_only)
     with a QML style beside it and no styling in the file."""
