@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import synthetic_inputs
 from feedback import Recorder
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 from qgis.core import NULL, QgsProcessingException, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 
@@ -46,27 +46,12 @@ def square(row0, col0, row1, col1):
 
 
 def write_sites(path, sites):
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32632)
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    layer = source.CreateLayer("sites", srs, ogr.wkbPolygon)
-    layer.CreateField(ogr.FieldDefn("site", ogr.OFTString))
-    layer.CreateField(ogr.FieldDefn("target", ogr.OFTInteger))
-    layer.CreateField(ogr.FieldDefn("cost", ogr.OFTReal))
-    for name, (box, target, cost) in sites.items():
-        x0, y0, x1, y1 = square(*box)
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("site", name)
-        feature.SetField("target", target)
-        feature.SetField("cost", cost)
-        feature.SetGeometry(
-            ogr.CreateGeometryFromWkt(
-                f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"
-            )
-        )
-        layer.CreateFeature(feature)
-    source = None
-    return str(path)
+    fields = {"site": ogr.OFTString, "target": ogr.OFTInteger, "cost": ogr.OFTReal}
+    features = [
+        ({"site": name, "target": target, "cost": cost}, synthetic_inputs.box_wkt(*square(*box)))
+        for name, (box, target, cost) in sites.items()
+    ]
+    return synthetic_inputs.write_layer(path, "sites", ogr.wkbPolygon, fields, features)
 
 
 def near_median(values, cover, box, target, radius):
