@@ -70,6 +70,17 @@ def write_raster(
 ORIENTATIONS = ("north-up", "south-up", "east-west", "south-up east-west", "rotated")
 
 
+def wgs84_field(path) -> str:
+    """A smooth field 0.55 + 0.3·sin(500·lon)·cos(400·lat) on WGS 84, 60 × 80 pixels of 0.0004°
+    (≈ 28 m across, 44 m along) from 8.99° E, 50.5595° N: it covers a 40 × 50 tile of 30 m in
+    UTM 32N at write_raster's default origin with margin."""
+    lon0, lat0, step = 8.99, 50.5595, 0.0004
+    lats = lat0 - step * np.arange(60)[:, None]
+    lons = lon0 + step * np.arange(80)[None, :]
+    values = (0.55 + 0.3 * np.sin(lons * 500) * np.cos(lats * 400)).astype(np.float32)
+    return write_raster(path, values, epsg=4326, origin=(lon0, lat0), pixel=step)
+
+
 def oriented(data: np.ndarray, origin, pixel: float, orientation: str):
     """(bands, rows, cols) north-up ``data`` stored in ``orientation``: (array, geotransform)."""
     x0, y0 = origin

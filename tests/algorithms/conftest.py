@@ -75,6 +75,27 @@ def run(provider):
     return _run
 
 
+class LayerTreeView:
+    """What Processing's result loading asks of the layer tree view (QGIS >= 3.34), which the
+    headless test interface lacks: no selected node, updates switched on and off."""
+
+    def currentNode(self):
+        return None
+
+    def setUpdatesEnabled(self, enabled):
+        pass
+
+
+@pytest.fixture
+def result_loading(monkeypatch):
+    """Processing can load and style results into a project in this headless QGIS (the test
+    interface gets the LayerTreeView it lacks)."""
+    from qgis.utils import iface
+
+    if iface is not None and not hasattr(iface, "layerTreeView"):
+        monkeypatch.setattr(iface, "layerTreeView", LayerTreeView, raising=False)
+
+
 class CancelAfter(QgsProcessingFeedback):
     """Feedback that cancels once progress has been reported ``reports`` times."""
 

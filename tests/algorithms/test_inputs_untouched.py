@@ -155,25 +155,6 @@ def project_layers(parameters, project):
     return chosen
 
 
-class LayerTreeView:
-    """What Processing's result loading asks of the layer tree view (QGIS >= 3.34), which the
-    headless test interface lacks: no selected node, updates switched on and off."""
-
-    def currentNode(self):
-        return None
-
-    def setUpdatesEnabled(self, enabled):
-        pass
-
-
-@pytest.fixture
-def result_loading(monkeypatch):
-    from qgis.utils import iface
-
-    if iface is not None and not hasattr(iface, "layerTreeView"):
-        monkeypatch.setattr(iface, "layerTreeView", LayerTreeView, raising=False)
-
-
 def run_as_the_dialog(provider, name, parameters, project):
     """What the algorithm dialog does (processing/gui/AlgorithmDialog.py, runAlgorithm): compare
     the inputs' CRSs and check the values (main thread), run the algorithm as a
