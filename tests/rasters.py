@@ -70,6 +70,17 @@ def write_raster(
 ORIENTATIONS = ("north-up", "south-up", "east-west", "south-up east-west", "rotated")
 
 
+def wgs84_field(path) -> str:
+    """A smooth field 0.55 + 0.3·sin(500·lon)·cos(400·lat) on WGS 84, 60 × 80 pixels of 0.0004°
+    (≈ 28 m across, 44 m along) from 8.99° E, 50.5595° N: it covers a 40 × 50 tile of 30 m in
+    UTM 32N at write_raster's default origin with margin."""
+    lon0, lat0, step = 8.99, 50.5595, 0.0004
+    lats = lat0 - step * np.arange(60)[:, None]
+    lons = lon0 + step * np.arange(80)[None, :]
+    values = (0.55 + 0.3 * np.sin(lons * 500) * np.cos(lats * 400)).astype(np.float32)
+    return write_raster(path, values, epsg=4326, origin=(lon0, lat0), pixel=step)
+
+
 def oriented(data: np.ndarray, origin, pixel: float, orientation: str):
     """(bands, rows, cols) north-up ``data`` stored in ``orientation``: (array, geotransform)."""
     x0, y0 = origin
@@ -121,6 +132,22 @@ def leftovers(folder: Path) -> list[str]:
 
 #: Resilience classes (code, label, colour) of the report tests' class rasters.
 RESILIENCE = ((1, "severe", (215, 25, 28)), (2, "poor", (253, 174, 97)), (3, "good", (26, 150, 65)))
+
+
+def patchy_scene(rng: np.random.Generator, bands: int, rows: int, cols: int) -> list:
+    """ESTARFM's five images (FINE1, COARSE1, FINE2, COARSE2, COARSE_PRED) of patchy 'land
+    cover' in four classes of 4 × 4 pixels, in counts k (the reflectance is k/1024): the fine
+    images class × 150 + 100…180, the second 40 lower to 200 higher; the coarse ones the fine
+    × 0.9 (× 1.1) plus 0…60, the prediction date between the two ±30."""
+    classes = rng.integers(0, 4, (rows // 4 + 1, cols // 4 + 1)).repeat(4, 0).repeat(4, 1)
+    classes = classes[:rows, :cols]
+    shape = (bands, rows, cols)
+    f1 = classes * 150 + rng.integers(0, 80, shape) + 100
+    f2 = f1 + rng.integers(-40, 200, shape)
+    c1 = np.round(f1 * 0.9) + rng.integers(0, 60, shape)
+    c2 = np.round(f2 * 1.1) + rng.integers(0, 60, shape)
+    c0 = np.round((c1 + c2) / 2) + rng.integers(-30, 30, shape)
+    return [f1, c1, f2, c2, c0]
 
 
 def class_raster(path, codes, classes=RESILIENCE, *, qml_only=False, pixel=30.0):

@@ -14,6 +14,7 @@ algorithms' ``INPUTS.valid`` declarations.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 from qgis.core import QgsProcessingException, QgsVectorLayer
 from rasters import read_raster, write_raster
+from synthetic_inputs import box_wkt, write_layer
 
 ROWS, COLS = 12, 14
 ORIGIN = (500000.0, 5600000.0)
@@ -97,21 +99,12 @@ class Data:
         xs = origin[0] + rng.uniform(0, COLS * 30, n)
         ys = origin[1] - rng.uniform(0, ROWS * 30, n)
         values = rng.normal(10, 2, n) if field_values is None else field_values
-        srs = osr.SpatialReference()
-        srs.ImportFromEPSG(32632)
-        path = self.path(".gpkg")
-        source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-        layer = source.CreateLayer("points", srs, ogr.wkbPoint)
-        layer.CreateField(ogr.FieldDefn("value", ogr.OFTReal))
-        layer.CreateField(ogr.FieldDefn("name", ogr.OFTString))
-        for x, y, v in zip(xs, ys, values, strict=True):
-            feature = ogr.Feature(layer.GetLayerDefn())
-            feature.SetField("value", float(v))
-            feature.SetField("name", "p")
-            feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT({x} {y})"))
-            layer.CreateFeature(feature)
-        source = None
-        return str(path)
+        features = [
+            ({"value": float(v), "name": "p"}, f"POINT({x} {y})")
+            for x, y, v in zip(xs, ys, values, strict=True)
+        ]
+        fields = {"value": ogr.OFTReal, "name": ogr.OFTString}
+        return write_layer(self.path(".gpkg"), "points", ogr.wkbPoint, fields, features)
 
 
 # --- expectations ---------------------------------------------------------------------------
@@ -202,6 +195,28 @@ def table_rows(results, name="OUTPUT"):
 T = "TEMPORARY_OUTPUT"
 
 
+@functools.cache
+def output_ids(algorithm_id: str) -> tuple[str, ...]:
+    """The outputs a dialog run of ``algorithm_id`` writes: its destination parameters created
+    by default (the mandatory ones and the side outputs), in the order the algorithm declares
+    them."""
+    from mine_eco_plugin.provider import algorithm_classes
+
+    (cls,) = [c for c in algorithm_classes() if c.algorithm_id == algorithm_id]
+    algorithm = cls()
+    algorithm.initAlgorithm({})
+    return tuple(
+        definition.name()
+        for definition in algorithm.destinationParameterDefinitions()
+        if definition.createByDefault()
+    )
+
+
+def default_outputs(algorithm_id: str) -> dict[str, str]:
+    """Every output of ``output_ids(algorithm_id)`` as a temporary output."""
+    return dict.fromkeys(output_ids(algorithm_id), T)
+
+
 # Landscape: class rasters with a table of codes and a moving window.
 LANDSCAPE_TABLES = {
     "biological_abundance": [11, 12, 21],
@@ -276,26 +291,13 @@ def resilience_layers(d, **changes):
     return {**base, "OUTPUT_WEIGHTS": T}
 
 
-SENSITIVITY_OUT = {
-    name: T
-    for name in (
-        "OUTPUT_MEAN",
-        "OUTPUT_LOW",
-        "OUTPUT_HIGH",
-        "OUTPUT_CLASS",
-        "OUTPUT_STABILITY",
-        "OUTPUT_INFLUENCE",
-    )
-}
-
-
 def sensitivity(d, **changes):
     return {
         "INPUTS": indicators(d),
         "TRENDS": "+,-,+",
         "WEIGHTS": "0.5,0.3,0.2",
         "DRAWS": 20,
-        **SENSITIVITY_OUT,
+        **default_outputs("weight_sensitivity"),
         **changes,
     }
 
@@ -324,19 +326,6 @@ def r_bounded(results, data, parameters):
         assert r is None or -1 <= r <= 1
 
 
-FOREST_OUT = {
-    name: T
-    for name in (
-        "OUTPUT_IMPORTANCE",
-        "OUTPUT_SCORES",
-        "OUTPUT_RELATIVE",
-        "OUTPUT_RGB",
-        "OUTPUT_DOMINANT",
-        "OUTPUT_AREAS",
-    )
-}
-
-
 def forest(d, **changes):
     return {
         "TARGET": d.field(seed=9),
@@ -345,7 +334,7 @@ def forest(d, **changes):
         "POINTS": 80,
         "TREES": 10,
         "THREADS": 1,
-        **FOREST_OUT,
+        **default_outputs("rf_driver_contribution"),
         **changes,
     }
 
@@ -440,25 +429,21 @@ PLANNER_TABLE = (
 def planner_inputs(d, target=2, table=PLANNER_TABLE, **changes):
     cover = np.full((ROWS, COLS), 2.0)
     cover[4:8, 4:8] = 7
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32632)
-    sites = d.path(".gpkg")
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(sites))
-    layer = source.CreateLayer("sites", srs, ogr.wkbPolygon)
-    layer.CreateField(ogr.FieldDefn("target", ogr.OFTInteger))
     x0, y0 = ORIGIN[0] + 4 * 30, ORIGIN[1] - 4 * 30
-    feature = ogr.Feature(layer.GetLayerDefn())
-    feature.SetField("target", target)
-    ring = f"POLYGON(({x0} {y0},{x0 + 120} {y0},{x0 + 120} {y0 - 120},{x0} {y0 - 120},{x0} {y0}))"
-    feature.SetGeometry(ogr.CreateGeometryFromWkt(ring))
-    layer.CreateFeature(feature)
-    source = None
+    square = box_wkt(x0, y0, x0 + 120, y0 - 120)
+    sites = write_layer(
+        d.path(".gpkg"),
+        "sites",
+        ogr.wkbPolygon,
+        {"target": ogr.OFTInteger},
+        [({"target": target}, square)],
+    )
     return {
         "LANDCOVER": d.raster(cover),
         "FVC": d.raster(np.where(cover == 2, 0.8, 0.1)),
         "LST": d.raster(np.where(cover == 2, 24.0, 36.0)),
         "WEIGHTS_TABLE": d.text(table),
-        "SITES": str(sites),
+        "SITES": sites,
         "TARGET_FIELD": "target",
         "CLASSIFICATION": 1,
         "RADIUS": 200,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from bad_input import Case
+from bad_input import Case, Data
 
 HERE = Path(__file__).resolve().parent
 
@@ -107,6 +107,16 @@ def collect(folder: Path) -> Declared:
 def declared() -> Declared:
     """The declarations of tests/algorithms (collected once per process)."""
     return collect(HERE)
+
+
+def valid_inputs(algorithm: str, tmp_path: Path) -> tuple[Path, dict]:
+    """``algorithm``'s valid inputs (its ``INPUTS.valid``) built in a new folder tmp_path/in:
+    (that folder, the parameters). The forest's skip without scikit-learn."""
+    if algorithm == "rf_driver_contribution":
+        pytest.importorskip("sklearn")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    return folder, declared().valid[algorithm](Data(folder))
 
 
 def desktop_inputs(folder) -> dict[str, dict]:

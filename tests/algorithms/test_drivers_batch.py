@@ -7,9 +7,10 @@ import bad_input
 import declared
 import numpy as np
 import pytest
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 from qgis.core import QgsProcessingException, QgsVectorLayer
 from rasters import read_raster, write_raster
+from synthetic_inputs import write_layer
 
 ORIGIN = (500000.0, 5600000.0)
 
@@ -17,23 +18,15 @@ ORIGIN = (500000.0, 5600000.0)
 def points(path, n=40, seed=0):
     """Samples over a 20 × 20 grid of 30 m: 'soc' rises to the east, 'ph' to the south."""
     rng = np.random.default_rng(seed)
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32632)
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    layer = source.CreateLayer("soil", srs, ogr.wkbPoint)
-    for name in ("soc", "ph", "label"):
-        layer.CreateField(ogr.FieldDefn(name, ogr.OFTString if name == "label" else ogr.OFTReal))
+    features = []
     for _ in range(n):
         c, r = rng.uniform(0, 20, 2)
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("soc", float(2 + 0.1 * c + rng.normal(0, 0.05)))
-        feature.SetField("ph", float(6 + 0.05 * r + rng.normal(0, 0.05)))
-        feature.SetField("label", "x")
+        soc = float(2 + 0.1 * c + rng.normal(0, 0.05))
+        ph = float(6 + 0.05 * r + rng.normal(0, 0.05))
         x, y = ORIGIN[0] + 30 * c, ORIGIN[1] - 30 * r
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT({x} {y})"))
-        layer.CreateFeature(feature)
-    source = None
-    return str(path)
+        features.append(({"soc": soc, "ph": ph, "label": "x"}, f"POINT({x} {y})"))
+    fields = {"soc": ogr.OFTReal, "ph": ogr.OFTReal, "label": ogr.OFTString}
+    return write_layer(path, "soil", ogr.wkbPoint, fields, features)
 
 
 def test_kriging_fields_equals_one_kriging_per_field(run, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from feedback import Recorder
 from osgeo import gdal
 from qgis.core import QgsApplication, QgsProcessingException
-from rasters import leftovers, read_raster, write_raster
+from rasters import leftovers, patchy_scene, read_raster, write_raster
 
 from mine_eco_plugin.core import estarfm
 
@@ -18,16 +18,8 @@ NAMES = ("FINE1", "COARSE1", "FINE2", "COARSE2", "COARSE_PRED")
 
 def scene(bands=3, rows=24, cols=28, seed=0):
     """Five images like tests/core's random scenes: classes, values k/1024, 0–1."""
-    rng = np.random.default_rng(seed)
-    classes = rng.integers(0, 4, (rows // 4 + 1, cols // 4 + 1)).repeat(4, 0).repeat(4, 1)
-    classes = classes[:rows, :cols]
-    shape = (bands, rows, cols)
-    f1 = classes * 150 + rng.integers(0, 80, shape) + 100
-    f2 = f1 + rng.integers(-40, 200, shape)
-    c1 = np.round(f1 * 0.9) + rng.integers(0, 60, shape)
-    c2 = np.round(f2 * 1.1) + rng.integers(0, 60, shape)
-    c0 = np.round((c1 + c2) / 2) + rng.integers(-30, 30, shape)
-    return [(a / 1024).astype(np.float32) for a in (f1, c1, f2, c2, c0)]
+    images = patchy_scene(np.random.default_rng(seed), bands, rows, cols)
+    return [(a / 1024).astype(np.float32) for a in images]
 
 
 def write_scene(folder, images, nodata=-9999.0):

@@ -85,18 +85,19 @@ def three(tmp_path):
     ]
 
 
-def test_composite_with_given_weights_by_hand(run, three, tmp_path):
+def given_weights(run, three, tmp_path, **changes):
+    """composite_index of ``three`` with the trends +, −, + and the given weights 0.5, 0.3, 0.2
+    (and ``changes``), to p.tif and w.csv: (results, index path, weights table path)."""
     out, table = tmp_path / "p.tif", tmp_path / "w.csv"
+    parameters = {"INPUTS": three, "TRENDS": "+,-,+", "WEIGHTS": "0.5,0.3,0.2", **changes}
     result = run(
-        "composite_index",
-        {
-            "INPUTS": three,
-            "TRENDS": "+,-,+",
-            "WEIGHTS": "0.5,0.3,0.2",
-            "OUTPUT": str(out),
-            "OUTPUT_WEIGHTS": str(table),
-        },
+        "composite_index", {**parameters, "OUTPUT": str(out), "OUTPUT_WEIGHTS": str(table)}
     )
+    return result, out, table
+
+
+def test_composite_with_given_weights_by_hand(run, three, tmp_path):
+    result, out, table = given_weights(run, three, tmp_path)
     # Ranges over the pixels valid in all three — (0,0), (0,1), (1,0): a 0…10, b 100…200,
     # c 1…3 — give P = 0.3, 0.4, 0.7 (worked in tests/core/test_evaluation_index.py).
     values, dataset = read_raster(out)
@@ -115,18 +116,7 @@ def test_composite_given_weights_record_the_subjective_weights_given(run, three,
     """Given weights with SUBJECTIVE_WEIGHTS (the AHP half behind them): the index uses the
     given weights; the weights table shows the subjective ones, rescaled to sum 1, beside
     them. No objective weights are computed, so that column stays empty."""
-    out, table = tmp_path / "p.tif", tmp_path / "w.csv"
-    result = run(
-        "composite_index",
-        {
-            "INPUTS": three,
-            "TRENDS": "+,-,+",
-            "WEIGHTS": "0.5,0.3,0.2",
-            "SUBJECTIVE_WEIGHTS": "2,1,1",
-            "OUTPUT": str(out),
-            "OUTPUT_WEIGHTS": str(table),
-        },
-    )
+    result, out, table = given_weights(run, three, tmp_path, SUBJECTIVE_WEIGHTS="2,1,1")
     # As test_composite_with_given_weights_by_hand: P = 0.3, 0.4, 0.7 with W = 0.5, 0.3, 0.2.
     np.testing.assert_allclose(read_raster(out)[0][0], [[0.3, 0.4], [0.7, np.nan]], atol=1e-6)
     assert result["WEIGHTS"] == "0.5,0.3,0.2"

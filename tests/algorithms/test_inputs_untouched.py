@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from bad_input import Data
+from declared import valid_inputs
 from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
@@ -63,11 +63,7 @@ def listing(folder: Path) -> dict[str, tuple]:
 
 def prepared(name, tmp_path):
     """(input folder, parameters without outputs) of ``name``'s valid inputs."""
-    if name == "rf_driver_contribution":
-        pytest.importorskip("sklearn")
-    folder = tmp_path / "in"
-    folder.mkdir()
-    parameters = VALID[name](Data(folder))
+    folder, parameters = valid_inputs(name, tmp_path)
     if name == "ahp_weights":  # its only file input is the optional matrix CSV
         matrix = folder / "matrix.csv"
         matrix.write_text("1,3,5\n0.3333333,1,3\n0.2,0.3333333,1\n")
@@ -153,25 +149,6 @@ def project_layers(parameters, project):
                 ids.append(item)
         chosen[key] = ids if isinstance(value, list) else ids[0]
     return chosen
-
-
-class LayerTreeView:
-    """What Processing's result loading asks of the layer tree view (QGIS >= 3.34), which the
-    headless test interface lacks: no selected node, updates switched on and off."""
-
-    def currentNode(self):
-        return None
-
-    def setUpdatesEnabled(self, enabled):
-        pass
-
-
-@pytest.fixture
-def result_loading(monkeypatch):
-    from qgis.utils import iface
-
-    if iface is not None and not hasattr(iface, "layerTreeView"):
-        monkeypatch.setattr(iface, "layerTreeView", LayerTreeView, raising=False)
 
 
 def run_as_the_dialog(provider, name, parameters, project):

@@ -58,6 +58,31 @@ def field_points():
     return xy, z, rows, cols
 
 
+def runs_by_label(run, tmp_path, field_points, variogram, changes):
+    """Kriging of ``field_points`` on their 40 × 50 grid with the ``variogram`` model, once per
+    label of ``changes`` with that label's parameters (its own files k_<label>.tif and
+    v_<label>.tif): the results by label."""
+    xy, z, _, _ = field_points
+    points = write_points(tmp_path / "p.gpkg", xy, z)
+    reference = write_raster(tmp_path / "ref.tif", np.zeros((40, 50), np.float32))
+    return {
+        label: run(
+            "kriging",
+            {
+                "INPUT": points,
+                "FIELD": "value",
+                "REFERENCE": reference,
+                "VARIOGRAM": variogram,
+                "OUTPUT": str(tmp_path / f"k_{label}.tif"),
+                "OUTPUT_VARIANCE": str(tmp_path / f"v_{label}.tif"),
+                "OUTPUT_CV": "TEMPORARY_OUTPUT",
+                **extra,
+            },
+        )
+        for label, extra in changes.items()
+    }
+
+
 def test_fixed_linear_variogram_grid_and_exactness(run, tmp_path, field_points, monkeypatch):
     monkeypatch.setenv("MINE_ECO_MEMORY_MB", "1")  # many blocks: the block coordinates matter
     xy, z, rows, cols = field_points
@@ -349,24 +374,9 @@ def test_meuse_log_zinc_like_gstat(run, tmp_path, sample_data):
 def test_default_neighbourhood_keeps_small_data_unchanged(run, tmp_path, field_points):
     # 25 points, fewer than the default 64 neighbours: the default run is the unique
     # neighbourhood (NEIGHBOURS = 0), bit for bit, prediction, variance and cross-validation.
-    xy, z, _, _ = field_points
-    points = write_points(tmp_path / "p.gpkg", xy, z)
-    reference = write_raster(tmp_path / "ref.tif", np.zeros((40, 50), np.float32))
-    outputs = {}
-    for label, extra in (("default", {}), ("all", {"NEIGHBOURS": 0})):
-        outputs[label] = run(
-            "kriging",
-            {
-                "INPUT": points,
-                "FIELD": "value",
-                "REFERENCE": reference,
-                "VARIOGRAM": 1,
-                "OUTPUT": str(tmp_path / f"k_{label}.tif"),
-                "OUTPUT_VARIANCE": str(tmp_path / f"v_{label}.tif"),
-                "OUTPUT_CV": "TEMPORARY_OUTPUT",
-                **extra,
-            },
-        )
+    outputs = runs_by_label(
+        run, tmp_path, field_points, 1, {"default": {}, "all": {"NEIGHBOURS": 0}}
+    )
     for key in ("OUTPUT", "OUTPUT_VARIANCE"):
         np.testing.assert_array_equal(
             read_raster(outputs["default"][key])[0], read_raster(outputs["all"][key])[0]
@@ -558,28 +568,13 @@ def test_universal_kriging_reproduces_a_plane_on_the_whole_grid(run, tmp_path, n
 
 
 def test_method_ordinary_is_the_default_bit_for_bit(run, tmp_path, field_points):
-    xy, z, _, _ = field_points
-    points = write_points(tmp_path / "p.gpkg", xy, z)
-    reference = write_raster(tmp_path / "ref.tif", np.zeros((40, 50), np.float32))
-    outputs = {}
-    for label, extra in (
-        ("default", {}),
-        ("ordinary", {"METHOD": 0}),
-        ("universal", {"METHOD": 1}),
-    ):
-        outputs[label] = run(
-            "kriging",
-            {
-                "INPUT": points,
-                "FIELD": "value",
-                "REFERENCE": reference,
-                "VARIOGRAM": 2,
-                "OUTPUT": str(tmp_path / f"k_{label}.tif"),
-                "OUTPUT_VARIANCE": str(tmp_path / f"v_{label}.tif"),
-                "OUTPUT_CV": "TEMPORARY_OUTPUT",
-                **extra,
-            },
-        )
+    outputs = runs_by_label(
+        run,
+        tmp_path,
+        field_points,
+        2,
+        {"default": {}, "ordinary": {"METHOD": 0}, "universal": {"METHOD": 1}},
+    )
     for key in ("OUTPUT", "OUTPUT_VARIANCE"):
         default = read_raster(outputs["default"][key])[0]
         np.testing.assert_array_equal(default, read_raster(outputs["ordinary"][key])[0])

@@ -11,6 +11,7 @@ from osgeo import gdal, ogr, osr
 from qgis.core import QgsProcessingException, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 from scipy import ndimage
+from synthetic_inputs import box_wkt, write_layer
 
 from mine_eco_plugin.core import landscape
 
@@ -20,19 +21,8 @@ ORIGIN = (500000.0, 5600000.0)  # rasters.write_raster's default, 30 m pixels, E
 
 def polygons(path, squares, epsg=32632):
     """A GeoPackage of square polygons (x0, y0, x1, y1) with a text field "name"."""
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    layer = source.CreateLayer("zones", srs, ogr.wkbPolygon)
-    layer.CreateField(ogr.FieldDefn("name", ogr.OFTString))
-    for name, (x0, y0, x1, y1) in squares.items():
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("name", name)
-        ring = f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(ring))
-        layer.CreateFeature(feature)
-    source = None
-    return str(path)
+    features = [({"name": name}, box_wkt(*box)) for name, box in squares.items()]
+    return write_layer(path, "zones", ogr.wkbPolygon, {"name": ogr.OFTString}, features, epsg)
 
 
 def table_rows(destination):
@@ -414,25 +404,14 @@ def test_whole_landscape_equals_pylandstats_on_nc_lc(run, sample_data, tmp_path,
 
 def zones(d):
     """Two polygons (west and east halves of the standard grid) with a field "zone"."""
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32632)
-    path = d.path(".gpkg")
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    layer = source.CreateLayer("zones", srs, ogr.wkbPolygon)
-    layer.CreateField(ogr.FieldDefn("zone", ogr.OFTInteger))
     x0, y0 = bad_input.ORIGIN
     half = bad_input.COLS * 15
-    for number, left in ((1, x0), (2, x0 + half)):
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("zone", number)
-        bottom = y0 - bad_input.ROWS * 30
-        ring = (
-            f"{left} {y0}, {left + half} {y0}, {left + half} {bottom}, {left} {bottom}, {left} {y0}"
-        )
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POLYGON(({ring}))"))
-        layer.CreateFeature(feature)
-    source = None
-    return str(path)
+    bottom = y0 - bad_input.ROWS * 30
+    features = [
+        ({"zone": number}, box_wkt(left, y0, left + half, bottom))
+        for number, left in ((1, x0), (2, x0 + half))
+    ]
+    return write_layer(d.path(".gpkg"), "zones", ogr.wkbPolygon, {"zone": ogr.OFTInteger}, features)
 
 
 INPUTS = declared.Inputs()

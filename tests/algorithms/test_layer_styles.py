@@ -27,23 +27,8 @@ from mine_eco_plugin.engine import RasterClass
 INDEX = np.array([[0.10, 0.39, 0.50], [0.70, 0.90, -1]], dtype=np.float32)
 
 
-class _LayerTreeView:
-    """What Processing's result loading asks of the layer tree view (QGIS ≥ 3.34), which the
-    headless test interface lacks: no selected node, updates switched on and off."""
-
-    def currentNode(self):
-        return None
-
-    def setUpdatesEnabled(self, enabled):
-        pass
-
-
 @pytest.fixture
-def project(provider, monkeypatch):
-    from qgis.utils import iface
-
-    if iface is not None and not hasattr(iface, "layerTreeView"):
-        monkeypatch.setattr(iface, "layerTreeView", _LayerTreeView, raising=False)
+def project(provider, result_loading):
     project = QgsProject.instance()
     project.removeAllMapLayers()
     yield project

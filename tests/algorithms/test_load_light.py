@@ -4,10 +4,6 @@ imported when an algorithm runs, never when the provider lists it (benchmarks/be
 measures the time)."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 from qgis.core import QgsApplication
@@ -15,18 +11,11 @@ from qgis.core import QgsApplication
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("scipy", "sklearn", "matplotlib")
 
-# A fresh interpreter, started as qgis_process starts (QGIS, then Processing with its own
-# providers), then what QGIS does at start with the plugin enabled. The test session itself
-# cannot tell: other tests have imported scipy long before.
-SCRIPT = textwrap.dedent(
-    """
-    import json, sys
-    from qgis.core import QgsApplication
-    app = QgsApplication([], False)
-    app.initQgis()
-    sys.path.append("/usr/share/qgis/python/plugins")
-    from processing.core.Processing import Processing
-    Processing.initialize()
+# In a fresh QGIS (conftest.FRESH_QGIS: started as qgis_process starts), what QGIS does at start
+# with the plugin enabled. The test session itself cannot tell: other tests have imported scipy
+# long before.
+SCRIPT = """
+    import json
     heavy = sys.argv[1:]
     record = {"before": sorted(m for m in heavy if m in sys.modules)}
     from mine_eco_plugin import classFactory
@@ -46,18 +35,10 @@ SCRIPT = textwrap.dedent(
     record["after_forest"] = sorted(m for m in heavy if m in sys.modules)
     print(json.dumps(record))
     """
-)
 
 
-def test_registering_the_provider_imports_no_heavy_module():
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *HEAVY],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
+def test_registering_the_provider_imports_no_heavy_module(fresh_qgis):
+    done = fresh_qgis(SCRIPT, *HEAVY, timeout=180)
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout.strip().splitlines()[-1])
     assert record["before"] == []  # QGIS and Processing alone import none of them

@@ -7,7 +7,7 @@ import declared
 import numpy as np
 import pytest
 from osgeo import gdal
-from rasters import read_raster, write_raster
+from rasters import read_raster, wgs84_field, write_raster
 
 K1, K2 = 774.8853, 1321.0789  # Landsat 8 band 10 (USGS Landsat 8 handbook)
 
@@ -86,13 +86,7 @@ def test_ndvi_on_another_crs_and_resolution_is_aligned(run, tmp_path):
     thermal_values = np.linspace(8.0, 11.0, rows * cols, dtype=np.float32).reshape(rows, cols)
     thermal = write_raster(tmp_path / "l.tif", thermal_values, origin=(500000.0, 5600000.0))
     # NDVI on a geographic grid covering the UTM tile with margin: 0.0004° ≈ 28–44 m.
-    lon0, lat0, step = 8.99, 50.5595, 0.0004
-    lats = lat0 - step * np.arange(60)[:, None]
-    lons = lon0 + step * np.arange(80)[None, :]
-    ndvi_values = (0.55 + 0.3 * np.sin(lons * 500) * np.cos(lats * 400)).astype(np.float32)
-    ndvi = write_raster(
-        tmp_path / "ndvi_wgs84.tif", ndvi_values, epsg=4326, origin=(lon0, lat0), pixel=step
-    )
+    ndvi = wgs84_field(tmp_path / "ndvi_wgs84.tif")
     out = tmp_path / "lst.tif"
     emis = tmp_path / "emis.tif"
     run(

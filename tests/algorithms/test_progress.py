@@ -4,6 +4,7 @@ block). Counted updates, not timings: deterministic on a loaded machine."""
 
 import numpy as np
 import pytest
+from bad_input import output_ids
 from declared import desktop_inputs
 from feedback import Recorder
 from synthetic_inputs import write
@@ -39,14 +40,7 @@ def progress_of(run, algorithm, parameters, tmp_path):
                 tmp_path
                 / f"{name}.{'tif' if name.endswith(('RGB', 'RELATIVE', 'DOMINANT')) else 'csv'}"
             )
-            for name in (
-                "OUTPUT_IMPORTANCE",
-                "OUTPUT_SCORES",
-                "OUTPUT_RELATIVE",
-                "OUTPUT_RGB",
-                "OUTPUT_DOMINANT",
-                "OUTPUT_AREAS",
-            )
+            for name in output_ids(algorithm)
         }
     if algorithm == "kriging":
         outputs["OUTPUT_CV"] = str(tmp_path / "cv.csv")

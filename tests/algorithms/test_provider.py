@@ -2,11 +2,7 @@
 
 import configparser
 import html
-import os
 import re
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,18 +84,11 @@ def test_every_algorithm_documents_formula_parameters_and_nodata(provider):
         assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", p.name()) for p in alg.parameterDefinitions())
 
 
-def test_plugin_registers_and_removes_its_provider():
+def test_plugin_registers_and_removes_its_provider(fresh_qgis):
     """In a fresh QGIS (a child process: this session's registry already holds the provider),
     initProcessing() registers the provider with its algorithms and unload() removes it."""
-    script = textwrap.dedent(
+    done = fresh_qgis(
         """
-        from qgis.core import QgsApplication
-        app = QgsApplication([], False)
-        app.initQgis()
-        import sys
-        sys.path.append("/usr/share/qgis/python/plugins")
-        from processing.core.Processing import Processing
-        Processing.initialize()
         from mine_eco_plugin import classFactory
         registry = QgsApplication.processingRegistry()
         plugin = classFactory(None)
@@ -109,34 +98,19 @@ def test_plugin_registers_and_removes_its_provider():
         print(registry.providerById("mineeco") is None)
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
     assert done.returncode == 0, done.stderr
     count, removed = done.stdout.split()[-2:]
     assert int(count) >= len(EXPECTED) and removed == "True"
 
 
-def test_unload_is_clean_when_processing_was_unloaded_first_and_when_repeated():
+def test_unload_is_clean_when_processing_was_unloaded_first_and_when_repeated(fresh_qgis):
     """QGIS quitting unloads the Processing plugin first (its modules leave sys.modules), then
     this plugin: unload() must remove the setting from the ProcessingConfig that load() used,
     without importing a fresh one (that was a KeyError traceback at every quit). A second
     unload() and a second initGui() (QGIS may call initProcessing and initGui) change nothing."""
-    script = textwrap.dedent(
+    done = fresh_qgis(
         """
-        import sys
-        from qgis.core import QgsApplication
-        app = QgsApplication([], False)
-        app.initQgis()
-        sys.path.append("/usr/share/qgis/python/plugins")
-        from processing.core.Processing import Processing
         from processing.core.ProcessingConfig import ProcessingConfig
-        Processing.initialize()
         from mine_eco_plugin import classFactory
         from mine_eco_plugin.provider_info import MEMORY_SETTING
         registry = QgsApplication.processingRegistry()
@@ -152,14 +126,6 @@ def test_unload_is_clean_when_processing_was_unloaded_first_and_when_repeated():
         plugin.unload()
         print(MEMORY_SETTING in ProcessingConfig.settings, registry.providerById("mineeco"))
         """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr, done.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from bad_input import default_outputs
 from osgeo import gdal
 from qgis.core import QgsVectorLayer
 from rasters import read_raster, write_raster
@@ -64,17 +65,7 @@ def cases(tmp_path):
                 "POINTS": 150,
                 "TREES": 15,
                 "THREADS": 2,
-                **dict.fromkeys(
-                    (
-                        "OUTPUT_IMPORTANCE",
-                        "OUTPUT_SCORES",
-                        "OUTPUT_RELATIVE",
-                        "OUTPUT_RGB",
-                        "OUTPUT_DOMINANT",
-                        "OUTPUT_AREAS",
-                    ),
-                    T,
-                ),  # fmt: skip
+                **default_outputs("rf_driver_contribution"),
             },
             {"OUTPUT_RELATIVE": raster, "OUTPUT_DOMINANT": raster, "OUTPUT_IMPORTANCE": table},
         ),
@@ -85,17 +76,7 @@ def cases(tmp_path):
                 "WEIGHTS": "0.5,0.3,0.2",
                 "DRAWS": 30,
                 "CONCENTRATION": 20,
-                **dict.fromkeys(
-                    (
-                        "OUTPUT_MEAN",
-                        "OUTPUT_LOW",
-                        "OUTPUT_HIGH",
-                        "OUTPUT_CLASS",
-                        "OUTPUT_STABILITY",
-                        "OUTPUT_INFLUENCE",
-                    ),
-                    T,
-                ),  # fmt: skip
+                **default_outputs("weight_sensitivity"),
             },
             {"OUTPUT_LOW": raster, "OUTPUT_HIGH": raster, "OUTPUT_STABILITY": raster},
         ),

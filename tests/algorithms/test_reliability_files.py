@@ -85,11 +85,7 @@ def file_for(definition, folder: Path, stem=None) -> str:
 
 def inputs_of(name, tmp_path):
     """Valid inputs in tmp_path/in, without destinations (the tests set those)."""
-    if name == "rf_driver_contribution":
-        pytest.importorskip("sklearn")
-    folder = tmp_path / "in"
-    folder.mkdir()
-    parameters = VALID[name](Data(folder))
+    _, parameters = declared.valid_inputs(name, tmp_path)
     outputs = {d.name() for d in algorithm(name).destinationParameterDefinitions()}
     return {k: v for k, v in parameters.items() if k not in outputs}
 

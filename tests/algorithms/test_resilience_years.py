@@ -268,6 +268,17 @@ def test_hierarchy_errors_name_the_problem(run, tmp_path, text, source, message)
 
 # --- inputs: valid, first run in the desktop, bad (see declared.py) -------------------------------
 
+
+def two_years(d, **changes):
+    """FVC and LST fields of 2000 and 2010 (and ``changes``)."""
+    return {
+        "YEARS": "2000,2010",
+        "FVC": [d.field(), d.field(seed=1)],
+        "LST": [d.field(290, 310), d.field(290, 310, seed=3)],
+        **changes,
+    }
+
+
 INPUTS = declared.Inputs()
 INPUTS.valid(
     "resilience_years",
@@ -317,24 +328,13 @@ INPUTS.case(
 INPUTS.case(
     "resilience_years",
     "given-ranges-count",
-    lambda d: {
-        "YEARS": "2000,2010",
-        "FVC": [d.field(), d.field(seed=1)],
-        "LST": [d.field(290, 310), d.field(290, 310, seed=3)],
-        "RANGES": 2,
-        "MINIMA": "0",
-        "MAXIMA": "1",
-    },
+    lambda d: two_years(d, RANGES=2, MINIMA="0", MAXIMA="1"),
     "MINIMA",
 )
 INPUTS.case(
     "resilience_years",
     "index-range",
-    lambda d: {
-        "YEARS": "2000,2010",
-        "FVC": [d.field(), d.field(seed=1)],
-        "LST": [d.field(290, 310), d.field(290, 310, seed=3)],
-    },
+    two_years,
     check=lambda results, data, parameters: [
         bad_input.within(0, 1)({"OUTPUT": path}, data, parameters)
         for path in results["LAYERS"]

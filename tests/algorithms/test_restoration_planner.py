@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import synthetic_inputs
 from feedback import Recorder
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 from qgis.core import NULL, QgsProcessingException, QgsVectorLayer
 from rasters import leftovers, read_raster, write_raster
 
@@ -46,27 +46,12 @@ def square(row0, col0, row1, col1):
 
 
 def write_sites(path, sites):
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32632)
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    layer = source.CreateLayer("sites", srs, ogr.wkbPolygon)
-    layer.CreateField(ogr.FieldDefn("site", ogr.OFTString))
-    layer.CreateField(ogr.FieldDefn("target", ogr.OFTInteger))
-    layer.CreateField(ogr.FieldDefn("cost", ogr.OFTReal))
-    for name, (box, target, cost) in sites.items():
-        x0, y0, x1, y1 = square(*box)
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("site", name)
-        feature.SetField("target", target)
-        feature.SetField("cost", cost)
-        feature.SetGeometry(
-            ogr.CreateGeometryFromWkt(
-                f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"
-            )
-        )
-        layer.CreateFeature(feature)
-    source = None
-    return str(path)
+    fields = {"site": ogr.OFTString, "target": ogr.OFTInteger, "cost": ogr.OFTReal}
+    features = [
+        ({"site": name, "target": target, "cost": cost}, synthetic_inputs.box_wkt(*square(*box)))
+        for name, (box, target, cost) in sites.items()
+    ]
+    return synthetic_inputs.write_layer(path, "sites", ogr.wkbPolygon, fields, features)
 
 
 def near_median(values, cover, box, target, radius):
@@ -129,30 +114,7 @@ def scene(tmp_path_factory, provider):
         "LS_FACTOR": write_raster(folder / "ls.tif", ls),
         "C_FACTOR": write_raster(folder / "c.tif", c_factor),
     }
-    for slot, algorithm in (
-        ("HAI", "human_activity_index"),
-        ("BAI", "biological_abundance"),
-        ("ECO", "ecological_elasticity"),
-    ):
-        paths[slot] = processing.run(
-            f"mineeco:{algorithm}",
-            {
-                "INPUT": paths["LANDCOVER"],
-                "CLASSIFICATION": 1,
-                "WINDOW": WINDOW,
-                "OUTPUT": str(folder / f"{slot}.tif"),
-            },
-        )["OUTPUT"]
-    metrics = processing.run(
-        "mineeco:landscape_metrics",
-        {
-            "INPUT": paths["LANDCOVER"],
-            "WINDOW": WINDOW,
-            "OUTPUT_SHDI": str(folder / "shdi.tif"),
-            "OUTPUT_FN": str(folder / "fn.tif"),
-        },
-    )
-    paths["SHDI"], paths["FN"] = metrics["OUTPUT_SHDI"], metrics["OUTPUT_FN"]
+    paths.update(landscape_indicators(paths["LANDCOVER"], folder))
     index = processing.run(
         "mineeco:resilience_index",
         {
@@ -167,6 +129,39 @@ def scene(tmp_path_factory, provider):
     paths["folder"] = folder
     data = {"cover": cover, "fvc": fvc, "lst": lst, "ls": ls, "c": c_factor}
     return paths, data
+
+
+def landscape_indicators(landcover, folder) -> dict[str, str]:
+    """HAI, BAI, ECO, SHDI and FN of ``landcover`` (CLCD codes) by their algorithms, written in
+    ``folder``: the outputs by slot."""
+    import processing
+
+    outputs = {}
+    for slot, algorithm in (
+        ("HAI", "human_activity_index"),
+        ("BAI", "biological_abundance"),
+        ("ECO", "ecological_elasticity"),
+    ):
+        outputs[slot] = processing.run(
+            f"mineeco:{algorithm}",
+            {
+                "INPUT": landcover,
+                "CLASSIFICATION": 1,
+                "WINDOW": WINDOW,
+                "OUTPUT": str(folder / f"{slot}.tif"),
+            },
+        )["OUTPUT"]
+    metrics = processing.run(
+        "mineeco:landscape_metrics",
+        {
+            "INPUT": landcover,
+            "WINDOW": WINDOW,
+            "OUTPUT_SHDI": str(folder / "shdi.tif"),
+            "OUTPUT_FN": str(folder / "fn.tif"),
+        },
+    )
+    outputs["SHDI"], outputs["FN"] = metrics["OUTPUT_SHDI"], metrics["OUTPUT_FN"]
+    return outputs
 
 
 def planner_parameters(paths, out: Path, **extra):
@@ -291,31 +286,7 @@ def test_recomputed_indicators_equal_the_indicator_algorithms(scene, planned, tm
     r0, c0, r1, c1 = SITES["A"][0]
     edited[r0:r1, c0:c1] = FOREST
     edited_path = write_raster(tmp_path / "edited.tif", edited, dtype=gdal.GDT_Byte)
-    expected = {}
-    for slot, algorithm in (
-        ("HAI", "human_activity_index"),
-        ("BAI", "biological_abundance"),
-        ("ECO", "ecological_elasticity"),
-    ):
-        expected[slot] = processing.run(
-            f"mineeco:{algorithm}",
-            {
-                "INPUT": edited_path,
-                "CLASSIFICATION": 1,
-                "WINDOW": WINDOW,
-                "OUTPUT": str(tmp_path / f"{slot}.tif"),
-            },
-        )["OUTPUT"]
-    metrics = processing.run(
-        "mineeco:landscape_metrics",
-        {
-            "INPUT": edited_path,
-            "WINDOW": WINDOW,
-            "OUTPUT_SHDI": str(tmp_path / "shdi.tif"),
-            "OUTPUT_FN": str(tmp_path / "fn.tif"),
-        },
-    )
-    expected["SHDI"], expected["FN"] = metrics["OUTPUT_SHDI"], metrics["OUTPUT_FN"]
+    expected = landscape_indicators(edited_path, tmp_path)
     p_edited = processing.run(
         "mineeco:rusle_p",
         {"LANDCOVER": edited_path, "CLASSIFICATION": 1, "OUTPUT": str(tmp_path / "p.tif")},

@@ -14,6 +14,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from rasters import patchy_scene
 from scipy import stats
 
 from mine_eco_plugin.core import estarfm
@@ -137,15 +138,7 @@ def reference_estarfm(
 
 def random_scene(seed, bands, rows=30, cols=34, bright=False):
     """Five images of patchy 'land cover' in four classes, values k/1024, a few NoData."""
-    rng = np.random.default_rng(seed)
-    classes = rng.integers(0, 4, (rows // 4 + 1, cols // 4 + 1)).repeat(4, 0).repeat(4, 1)
-    classes = classes[:rows, :cols]
-    shape = (bands, rows, cols)
-    f1 = classes * 150 + rng.integers(0, 80, shape) + 100
-    f2 = f1 + rng.integers(-40, 200, shape)
-    c1 = np.round(f1 * 0.9) + rng.integers(0, 60, shape)
-    c2 = np.round(f2 * 1.1) + rng.integers(0, 60, shape)
-    c0 = np.round((c1 + c2) / 2) + rng.integers(-30, 30, shape)
+    f1, c1, f2, c2, c0 = patchy_scene(np.random.default_rng(seed), bands, rows, cols)
     if bright:  # dark coarse images with a large change: many predictions exceed the range
         c1, c2 = np.round(c1 * 0.3), np.round(c2 * 0.3)
         c0 = c1 + 358

@@ -63,13 +63,19 @@ def test_empirical_variogram_by_hand():
     np.testing.assert_array_equal(ev.pairs, [1, 2])
 
 
-def test_empirical_variogram_chunks_do_not_change_it():
+def assert_same_bins(first, second):
+    """The empirical variogram of 300 random points (seed 3) computed with the options
+    ``first`` and with ``second``: the same bins."""
     rng = np.random.default_rng(3)
     xy, z = rng.uniform(0, 100, (300, 2)), rng.normal(size=300)
-    a = K.empirical_variogram(xy, z, chunk=7)
-    b = K.empirical_variogram(xy, z, chunk=4096)
+    a = K.empirical_variogram(xy, z, **first)
+    b = K.empirical_variogram(xy, z, **second)
     np.testing.assert_allclose(a.gamma, b.gamma, rtol=1e-12)
     np.testing.assert_array_equal(a.pairs, b.pairs)
+
+
+def test_empirical_variogram_chunks_do_not_change_it():
+    assert_same_bins({"chunk": 7}, {"chunk": 4096})
 
 
 def test_duplicates_are_averaged():
@@ -84,12 +90,7 @@ def test_duplicates_are_averaged():
 def test_empirical_variogram_memory_budget_sets_the_chunks():
     # 300 points and a 0.05 MB budget: chunks of max(0.05·2²⁰ / (64·300), 16) = 16 rows, the
     # same bins as one chunk of every row.
-    rng = np.random.default_rng(3)
-    xy, z = rng.uniform(0, 100, (300, 2)), rng.normal(size=300)
-    a = K.empirical_variogram(xy, z, memory_mb=0.05)
-    b = K.empirical_variogram(xy, z, chunk=300)
-    np.testing.assert_allclose(a.gamma, b.gamma, rtol=1e-12)
-    np.testing.assert_array_equal(a.pairs, b.pairs)
+    assert_same_bins({"memory_mb": 0.05}, {"chunk": 300})
 
 
 def test_close_points_are_merged_at_their_centroid():

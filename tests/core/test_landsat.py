@@ -2,7 +2,6 @@
 
 import math
 import pathlib
-import warnings
 
 import numpy as np
 import pytest
@@ -33,11 +32,8 @@ L9_C2L2 = "LC09_L2SP_121041_20220815_20220817_02_T1"
 L4_C1 = "LT04_L1TP_119038_19890512_20170201_01_T1"
 
 
-@pytest.fixture(autouse=True)
-def warnings_are_errors():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+# Kernels must not warn: every test turns warnings into errors (conftest.py).
+pytestmark = pytest.mark.usefixtures("warnings_are_errors")
 
 
 def mtl_text(name: str) -> str:

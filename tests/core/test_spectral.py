@@ -1,6 +1,5 @@
 """Spectral kernels: hand-computed values, NaN propagation, division by zero, coefficient traps."""
 
-import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -23,12 +22,8 @@ from mine_eco_plugin.core.spectral import (
 NAN = np.nan
 
 
-@pytest.fixture(autouse=True)
-def warnings_are_errors():
-    """Kernels must not warn (divide by zero, invalid value): NaN is the quiet answer."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+# Kernels must not warn: every test turns warnings into errors (conftest.py).
+pytestmark = pytest.mark.usefixtures("warnings_are_errors")
 
 
 def f32(*values):

@@ -1,7 +1,6 @@
 """Thermal kernels: brightness temperature, emissivity branches, LST round trip."""
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -19,11 +18,8 @@ NAN = np.nan
 L8 = THERMAL_SENSORS["landsat8_b10"]
 
 
-@pytest.fixture(autouse=True)
-def warnings_are_errors():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
+# Kernels must not warn: every test turns warnings into errors (conftest.py).
+pytestmark = pytest.mark.usefixtures("warnings_are_errors")
 
 
 def f32(*values):

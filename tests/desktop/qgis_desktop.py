@@ -3,6 +3,7 @@ started with a script that drives its dialogs (``qgis --code``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -64,6 +65,26 @@ def run_qgis(
             end_session(process)
             raise
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def run_cases(
+    profiles: Path, script: Path, cases, timeout: float, **env: str
+) -> tuple[subprocess.CompletedProcess, dict]:
+    """A driver ``script`` (modal_box_run.py, …) run in QGIS with this checkout's plugin
+    enabled (plugin_profile under ``profiles``) on ``cases`` (MINE_ECO_DESKTOP_CASES, as JSON),
+    ``env`` added: the finished QGIS and the report the driver wrote
+    (MINE_ECO_DESKTOP_REPORT, ``profiles``/report.json), which must exist."""
+    plugin_profile(profiles)
+    report = profiles / "report.json"
+    environment = {
+        "QGIS_PLUGINPATH": str(Path(__file__).resolve().parents[2]),
+        "MINE_ECO_DESKTOP_CASES": json.dumps(cases),
+        "MINE_ECO_DESKTOP_REPORT": str(report),
+        **env,
+    }
+    done = run_qgis(profiles, script, environment, timeout=timeout)
+    assert report.exists(), f"QGIS did not report ({done.returncode}):\n{done.stderr[-3000:]}"
+    return done, json.loads(report.read_text())
 
 
 def end_session(process: subprocess.Popen) -> None:

@@ -48,25 +48,41 @@ def write(folder, name, data, dtype=gdal.GDT_Float32, nodata=None) -> str:
     return path
 
 
-def write_points(folder, name, rng, count=40) -> str:
-    """``count`` points over the grid with a numeric field ``value`` (a smooth trend + noise)."""
-    path = os.path.join(folder, f"{name}.gpkg")
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+def write_layer(path, name, geometry, fields: dict, features, epsg=EPSG) -> str:
+    """A GeoPackage ``path`` of one layer ``name`` in EPSG ``epsg``: ``geometry`` an OGR
+    geometry type (ogr.wkbPoint, …), ``fields`` {field: OGR field type} in their order,
+    ``features`` (values {field: value}, geometry WKT) pairs."""
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
     srs = osr.SpatialReference()
-    srs.ImportFromEPSG(EPSG)
-    layer = source.CreateLayer(name, srs, ogr.wkbPoint)
-    layer.CreateField(ogr.FieldDefn("value", ogr.OFTReal))
-    extent = SIZE * PIXEL
-    for _ in range(count):
-        x, y = rng.uniform(0, extent, 2)
+    srs.ImportFromEPSG(epsg)
+    layer = source.CreateLayer(name, srs, geometry)
+    for field_name, kind in fields.items():
+        layer.CreateField(ogr.FieldDefn(field_name, kind))
+    for values, wkt in features:
         feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("value", float(10 + 0.01 * x - 0.005 * y + rng.normal(0, 0.5)))
-        point = ogr.Geometry(ogr.wkbPoint)
-        point.AddPoint_2D(ORIGIN[0] + x, ORIGIN[1] - y)
-        feature.SetGeometry(point)
+        for field_name, value in values.items():
+            feature.SetField(field_name, value)
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
         layer.CreateFeature(feature)
     source = None
-    return path
+    return str(path)
+
+
+def box_wkt(x0, y0, x1, y1) -> str:
+    """The rectangle with corners (x0, y0) and (x1, y1) as a WKT polygon."""
+    return f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"
+
+
+def write_points(folder, name, rng, count=40) -> str:
+    """``count`` points over the grid with a numeric field ``value`` (a smooth trend + noise)."""
+    extent = SIZE * PIXEL
+    features = []
+    for _ in range(count):
+        x, y = rng.uniform(0, extent, 2)
+        value = float(10 + 0.01 * x - 0.005 * y + rng.normal(0, 0.5))
+        features.append(({"value": value}, f"POINT({ORIGIN[0] + x} {ORIGIN[1] - y})"))
+    path = os.path.join(folder, f"{name}.gpkg")
+    return write_layer(path, name, ogr.wkbPoint, {"value": ogr.OFTReal}, features)
 
 
 def make_layers(folder) -> SimpleNamespace:
@@ -205,20 +221,6 @@ def write_polygon(folder, name, x0, y0, width, fields: dict) -> str:
     """A GeoPackage ``folder/name.gpkg`` of one square (upper-left corner ``x0, y0``, side
     ``width`` metres) with integer ``fields``."""
     path = os.path.join(folder, f"{name}.gpkg")
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(path)
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(EPSG)
-    layer = source.CreateLayer(name, srs, ogr.wkbPolygon)
-    for field_name in fields:
-        layer.CreateField(ogr.FieldDefn(field_name, ogr.OFTInteger))
-    feature = ogr.Feature(layer.GetLayerDefn())
-    for field_name, value in fields.items():
-        feature.SetField(field_name, value)
-    ring = (
-        f"POLYGON(({x0} {y0},{x0 + width} {y0},{x0 + width} {y0 - width},"
-        f"{x0} {y0 - width},{x0} {y0}))"
-    )
-    feature.SetGeometry(ogr.CreateGeometryFromWkt(ring))
-    layer.CreateFeature(feature)
-    source = None
-    return path
+    types = dict.fromkeys(fields, ogr.OFTInteger)
+    square = box_wkt(x0, y0, x0 + width, y0 - width)
+    return write_layer(path, name, ogr.wkbPolygon, types, [(fields, square)])

@@ -2,15 +2,13 @@
 records the box's text and closes it, so the run fails at once with the text in the report
 instead of waiting for the driver's timeout (qgis_dialogs.TIMEOUT_S, 240 s)."""
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
-from qgis_desktop import NEEDS_DESKTOP, plugin_profile, run_qgis
+from qgis_desktop import NEEDS_DESKTOP, run_cases
 from rasters import write_raster
 
-REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
 pytestmark = NEEDS_DESKTOP
@@ -29,22 +27,18 @@ def test_a_modal_box_fails_the_run_fast_with_its_text_in_the_report(tmp_path):
         # A run that works, after the boxes: nothing is recorded for it.
         "mineeco:rusle_ls": {"DEM": dem, "OUTPUT": str(tmp_path / "ls.tif")},
     }
-    plugin_profile(tmp_path)
-    report = tmp_path / "report.json"
-    env = {
-        "QGIS_PLUGINPATH": str(REPO),
-        "MINE_ECO_DESKTOP_CASES": json.dumps(cases),
-        "MINE_ECO_DESKTOP_REPORT": str(report),
-        "MINE_ECO_DESKTOP_WORK": str(tmp_path / "work"),
-        "MINE_ECO_DESKTOP_SHOT": str(tmp_path / "shot.png"),
-        "MINE_ECO_DESKTOP_TOOLBOX_SHOT": str(tmp_path / "toolbox.png"),
-        "MINE_ECO_DESKTOP_TESTS": str(HERE),
-    }
     start = time.time()
-    done = run_qgis(tmp_path, HERE / "modal_box_run.py", env, timeout=180)
+    done, result = run_cases(
+        tmp_path,
+        HERE / "modal_box_run.py",
+        cases,
+        timeout=180,
+        MINE_ECO_DESKTOP_WORK=str(tmp_path / "work"),
+        MINE_ECO_DESKTOP_SHOT=str(tmp_path / "shot.png"),
+        MINE_ECO_DESKTOP_TOOLBOX_SHOT=str(tmp_path / "toolbox.png"),
+        MINE_ECO_DESKTOP_TESTS=str(HERE),
+    )
     seconds = time.time() - start
-    assert report.exists(), f"QGIS did not report ({done.returncode}):\n{done.stderr[-3000:]}"
-    result = json.loads(report.read_text())
     assert result["errors"] == []
     refused = result["runs"]["mineeco:classify_index"]
     # QGIS 3.22's AlgorithmDialog: title "Unable to execute algorithm", text from

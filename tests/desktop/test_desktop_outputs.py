@@ -2,14 +2,12 @@
 without "The following layers were not correctly generated", and the layers it loads are the
 files it wrote (each output's path is resolved once per run)."""
 
-import json
 from pathlib import Path
 
 import numpy as np
-from qgis_desktop import NEEDS_DESKTOP, plugin_profile, run_qgis
+from qgis_desktop import NEEDS_DESKTOP, run_cases
 from rasters import STACK, write_raster
 
-REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
 pytestmark = NEEDS_DESKTOP
@@ -25,16 +23,7 @@ def test_dialog_runs_with_temporary_outputs_load_what_they_wrote(tmp_path):
         "mineeco:rusle_ls": {"DEM": dem},  # one mandatory output, two optional left empty
         "mineeco:classify_index": {"INPUT": index},  # a styled class raster
     }
-    plugin_profile(tmp_path)
-    report = tmp_path / "report.json"
-    env = {
-        "QGIS_PLUGINPATH": str(REPO),
-        "MINE_ECO_DESKTOP_CASES": json.dumps(cases),
-        "MINE_ECO_DESKTOP_REPORT": str(report),
-    }
-    done = run_qgis(tmp_path, HERE / "temporary_outputs_run.py", env, timeout=300)
-    assert report.exists(), f"QGIS did not report ({done.returncode}):\n{done.stderr[-3000:]}"
-    result = json.loads(report.read_text())
+    done, result = run_cases(tmp_path, HERE / "temporary_outputs_run.py", cases, timeout=300)
     assert result["errors"] == []
     assert set(result["runs"]) == set(cases)
     for algorithm, run in result["runs"].items():

@@ -5,14 +5,12 @@ plugin's layer post-processors) and the plugin enabled: exit code 0, no crash, n
 and the bottom one active, with or without this plugin: see quit_run.py. Closing the main window
 closes the project first, as Project ▸ Exit does.)"""
 
-import json
 from pathlib import Path
 
 import numpy as np
-from qgis_desktop import NEEDS_DESKTOP, plugin_profile, run_qgis
+from qgis_desktop import NEEDS_DESKTOP, run_cases
 from rasters import STACK, write_raster
 
-REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
 pytestmark = NEEDS_DESKTOP
@@ -31,17 +29,8 @@ def test_closing_the_main_window_with_mine_eco_layers_loaded_exits_cleanly(tmp_p
         ["mineeco:ndvi", {"INPUT": stack, "OUTPUT": str(out / "ndvi.tif")}],
         ["mineeco:classify_index", {"INPUT": index, "OUTPUT": str(out / "classes_2.tif")}],
     ]
-    plugin_profile(tmp_path)
-    report = tmp_path / "report.json"
-    env = {
-        "QGIS_PLUGINPATH": str(REPO),
-        "MINE_ECO_DESKTOP_CASES": json.dumps(cases),
-        "MINE_ECO_DESKTOP_REPORT": str(report),
-    }
     inputs = {path: Path(path).read_bytes() for path in (dem, stack, index)}
-    done = run_qgis(tmp_path, HERE / "quit_run.py", env, timeout=180)
-    assert report.exists(), f"QGIS did not report ({done.returncode}):\n{done.stderr[-3000:]}"
-    result = json.loads(report.read_text())
+    done, result = run_cases(tmp_path, HERE / "quit_run.py", cases, timeout=180)
     assert result["errors"] == []
     assert "mine_eco_plugin" in result["plugins"]
     # Four layers, top first (the last loaded on top), each with the plugin's renderer: the
@@ -55,9 +44,7 @@ def test_closing_the_main_window_with_mine_eco_layers_loaded_exits_cleanly(tmp_p
     assert result["active"] == result["layers"][-1]["name"]
     # QGIS asked, and was answered as a user answers (quit_run.answer_as_user).
     # (The outputs are under the system's temporary folder: QGIS calls them temporary layers.)
-    asked = [
-        line.strip() for line in report.with_name("report.json.boxes").read_text().splitlines()
-    ]
+    asked = [line.strip() for line in (tmp_path / "report.json.boxes").read_text().splitlines()]
     assert asked == [
         "This project includes one or more temporary layers. These layers are not permanently "
         "saved and their contents will be lost. Are you sure you want to proceed?",

@@ -8,7 +8,7 @@ that the values do not depend on the block layout (checked on every GDAL version
 import numpy as np
 import pytest
 from osgeo import gdal
-from rasters import write_raster
+from rasters import wgs84_field, write_raster
 
 from mine_eco_plugin.engine import AlignedRaster, Grid, Window
 
@@ -20,13 +20,7 @@ def _inputs(tmp_path, rows=40, cols=50):
         origin=(500000.0, 5600000.0),
     )
     # A smooth field on WGS 84, 0.0004° ≈ 28 m across and 44 m along: downsampled across.
-    lon0, lat0, step = 8.99, 50.5595, 0.0004
-    lats = lat0 - step * np.arange(60)[:, None]
-    lons = lon0 + step * np.arange(80)[None, :]
-    values = (0.55 + 0.3 * np.sin(lons * 500) * np.cos(lats * 400)).astype(np.float32)
-    source = write_raster(
-        tmp_path / "wgs84.tif", values, epsg=4326, origin=(lon0, lat0), pixel=step
-    )
+    source = wgs84_field(tmp_path / "wgs84.tif")
     return source, target, rows, cols
 
 
