@@ -293,7 +293,15 @@ def run_entry(entry: dict, inputs: Inputs, out: Path) -> dict:
         results = processing.run(f"mineeco:{algorithm_id}", parameters, feedback=feedback)
     except Exception as error:
         raise AssertionError(f"{error}\n{feedback.textLog()[-3000:]}") from error
-    folders = {"<out>": str(out), "<in>": str(inputs.folder)}
+    from mine_eco_plugin.provider_info import plugin_version
+
+    # The report names the plugin version beside each step ("mineeco:fvc 0.2.0"): a release
+    # is not a change of results.
+    folders = {
+        "<out>": str(out),
+        "<in>": str(inputs.folder),
+        " <plugin version>": f" {plugin_version()}",
+    }
     outputs = {}
     for name in sorted(written):
         path = written[name]
@@ -313,7 +321,8 @@ def run_entry(entry: dict, inputs: Inputs, out: Path) -> dict:
 
 
 def scrub(description, folders: dict[str, str]):
-    """``description`` with the run's folders in strings written as <out> and <in>."""
+    """``description`` with each of ``folders`` (the run's folders, the plugin version) in
+    strings written as its token (<out>, <in>, <plugin version>)."""
     if isinstance(description, dict):
         return {key: scrub(value, folders) for key, value in description.items()}
     if isinstance(description, list):
