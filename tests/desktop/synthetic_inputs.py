@@ -123,7 +123,6 @@ def make_layers(folder) -> SimpleNamespace:
     block = (cols * 2.99).astype(int) + 3 * (rows > 0.5)
     cover = np.array([11, 21, 31, 42, 53, 65], dtype=np.uint8)[block]
     cover[rng.random(cover.shape) < 0.08] = 22
-    layers.cover = cover
     layers.landcover = write(folder, "landcover", cover, gdal.GDT_Byte, nodata=0)
     # NDVI of five years: rising in the east, falling in the west.
     layers.years = [2000, 2005, 2010, 2016, 2020]
